@@ -1,0 +1,179 @@
+// Package local is Spindle's embedded engine: datasets are partitions in
+// memory and kernels run directly on goroutines, one partition per task,
+// with as many tasks at once as GOMAXPROCS (or Engine.Parallelism).
+//
+// Map stages are lazy: an action (Persist, Collect, Aggregate) computes the
+// chain stage by stage, each stage in parallel over partitions. Persist
+// keeps the result in memory, which is what iterative algorithms want.
+package local
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/spindle-ml/spindle/engine"
+	"github.com/spindle-ml/spindle/table"
+)
+
+// Engine is the embedded engine. Its zero value is ready to use.
+type Engine struct {
+	// Parallelism is how many partitions are processed at once.
+	// If Parallelism is 0, it defaults to runtime.GOMAXPROCS(0).
+	Parallelism int
+}
+
+var _ engine.Engine = (*Engine)(nil)
+
+// dataset is either materialized (parts set) or a mapper over a parent.
+type dataset struct {
+	schema *table.Schema
+	parts  []*table.Batch
+	parent *dataset
+	mapper engine.Mapper
+}
+
+func (d *dataset) Schema() *table.Schema { return d.schema }
+
+// Name returns "local".
+func (e *Engine) Name() string { return "local" }
+
+func (e *Engine) workers() int {
+	if e.Parallelism > 0 {
+		return e.Parallelism
+	}
+	return runtime.GOMAXPROCS(0)
+}
+
+// FromTable wraps t's partitions (no copy).
+func (e *Engine) FromTable(_ context.Context, t *table.Table) (engine.Dataset, error) {
+	return &dataset{schema: t.Schema(), parts: t.Partitions()}, nil
+}
+
+func (e *Engine) own(ds engine.Dataset) (*dataset, error) {
+	d, ok := ds.(*dataset)
+	if !ok {
+		return nil, fmt.Errorf("local engine: dataset %T belongs to another engine", ds)
+	}
+	return d, nil
+}
+
+// MapPartitions returns the lazy dataset m(ds).
+func (e *Engine) MapPartitions(ds engine.Dataset, m engine.Mapper) (engine.Dataset, error) {
+	d, err := e.own(ds)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := engine.Encode(m); err != nil {
+		return nil, fmt.Errorf("map partitions: %w", err)
+	}
+	schema, err := m.OutputSchema(d.schema)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", m.KernelName(), err)
+	}
+	return &dataset{schema: schema, parent: d, mapper: m}, nil
+}
+
+// Persist computes ds and returns it materialized in memory.
+func (e *Engine) Persist(ctx context.Context, ds engine.Dataset) (engine.Dataset, error) {
+	d, err := e.own(ds)
+	if err != nil {
+		return nil, err
+	}
+	parts, err := e.compute(ctx, d)
+	if err != nil {
+		return nil, err
+	}
+	return &dataset{schema: d.schema, parts: parts}, nil
+}
+
+// Collect computes ds and returns it as a table.
+func (e *Engine) Collect(ctx context.Context, ds engine.Dataset) (*table.Table, error) {
+	d, err := e.own(ds)
+	if err != nil {
+		return nil, err
+	}
+	parts, err := e.compute(ctx, d)
+	if err != nil {
+		return nil, err
+	}
+	return table.New(d.schema, parts...)
+}
+
+func (e *Engine) compute(ctx context.Context, d *dataset) ([]*table.Batch, error) {
+	if d.parent == nil {
+		return d.parts, nil
+	}
+	in, err := e.compute(ctx, d.parent)
+	if err != nil {
+		return nil, err
+	}
+	offs := offsets(in)
+	out := make([]*table.Batch, len(in))
+	err = e.forEach(ctx, len(in), func(ctx context.Context, i int) error {
+		b, err := d.mapper.MapPartition(ctx, engine.PartitionInfo{Index: i, RowOffset: offs[i]}, in[i])
+		if err != nil {
+			return fmt.Errorf("%s on partition %d: %w", d.mapper.KernelName(), i, err)
+		}
+		if !b.Schema().Equal(d.schema) {
+			return fmt.Errorf("%s on partition %d: produced schema (%v), declared (%v)", d.mapper.KernelName(), i, b.Schema(), d.schema)
+		}
+		out[i] = b
+		return nil
+	})
+	return out, err
+}
+
+// AggregateAny folds each partition in parallel, then merges the partials
+// pairwise in partition order (a fixed tree), so the result does not depend
+// on scheduling.
+func (e *Engine) AggregateAny(ctx context.Context, ds engine.Dataset, a engine.AnyAggregator) (any, error) {
+	d, err := e.own(ds)
+	if err != nil {
+		return nil, err
+	}
+	parts, err := e.compute(ctx, d)
+	if err != nil {
+		return nil, err
+	}
+	offs := offsets(parts)
+	partials := make([]any, len(parts))
+	err = e.forEach(ctx, len(parts), func(ctx context.Context, i int) error {
+		p, err := a.FoldAny(ctx, engine.PartitionInfo{Index: i, RowOffset: offs[i]}, a.ZeroAny(), parts[i])
+		if err != nil {
+			return fmt.Errorf("%s on partition %d: %w", a.KernelName(), i, err)
+		}
+		partials[i] = p
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return engine.MergeTree(a, partials)
+}
+
+func (e *Engine) forEach(ctx context.Context, n int, fn func(ctx context.Context, i int) error) error {
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(e.workers())
+	for i := 0; i < n; i++ {
+		g.Go(func() error {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			return fn(ctx, i)
+		})
+	}
+	return g.Wait()
+}
+
+func offsets(parts []*table.Batch) []int64 {
+	off := make([]int64, len(parts))
+	var n int64
+	for i, p := range parts {
+		off[i] = n
+		n += int64(p.NumRows())
+	}
+	return off
+}

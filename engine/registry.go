@@ -1,0 +1,169 @@
+package engine
+
+import (
+	"bytes"
+	"context"
+	"encoding/gob"
+	"fmt"
+	"reflect"
+	"sync"
+
+	"github.com/spindle-ml/spindle/table"
+)
+
+// AnyAggregator is an Aggregator with its partial type erased, for engines
+// and workers that handle every aggregator alike. Erase makes one.
+type AnyAggregator interface {
+	Kernel
+	ZeroAny() any
+	FoldAny(ctx context.Context, info PartitionInfo, acc any, b *table.Batch) (any, error)
+	MergeAny(a, b any) (any, error)
+	EncodePartial(p any) ([]byte, error)
+	DecodePartial(data []byte) (any, error)
+	// Unwrap returns the typed aggregator (for encoding it).
+	Unwrap() Kernel
+}
+
+type erased[P any] struct{ a Aggregator[P] }
+
+// Erase wraps a typed aggregator as an AnyAggregator.
+func Erase[P any](a Aggregator[P]) AnyAggregator { return erased[P]{a} }
+
+func (e erased[P]) KernelName() string { return e.a.KernelName() }
+func (e erased[P]) Unwrap() Kernel     { return e.a }
+func (e erased[P]) ZeroAny() any       { return e.a.Zero() }
+func (e erased[P]) FoldAny(ctx context.Context, info PartitionInfo, acc any, b *table.Batch) (any, error) {
+	return e.a.Fold(ctx, info, acc.(P), b)
+}
+func (e erased[P]) MergeAny(a, b any) (any, error) { return e.a.Merge(a.(P), b.(P)) }
+func (e erased[P]) EncodePartial(p any) ([]byte, error) {
+	var buf bytes.Buffer
+	if err := gob.NewEncoder(&buf).Encode(p.(P)); err != nil {
+		return nil, fmt.Errorf("encode partial of %s: %w", e.a.KernelName(), err)
+	}
+	return buf.Bytes(), nil
+}
+func (e erased[P]) DecodePartial(data []byte) (any, error) {
+	var p P
+	if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&p); err != nil {
+		return nil, fmt.Errorf("decode partial of %s: %w", e.a.KernelName(), err)
+	}
+	return p, nil
+}
+
+type entry struct {
+	typ  reflect.Type          // the registered kernel's type (often a pointer)
+	wrap func(Kernel) AnyAggregator // nil for mappers
+}
+
+// registry maps kernel names to types. It is written only by Register and
+// RegisterAggregator, which packages call from init functions, and read by
+// workers: it is the same in every process running the same binary.
+var registry sync.Map // string → entry
+
+// Register records a Mapper kernel type under its KernelName, so that
+// workers can decode it. Call it from an init function with a zero value.
+// It panics on a duplicate name, a programming error found at start-up
+// (as gob.Register does).
+func Register(proto Mapper) { register(proto, nil) }
+
+// RegisterAggregator records an Aggregator kernel type, as Register does.
+func RegisterAggregator[P any](proto Aggregator[P]) {
+	register(proto, func(k Kernel) AnyAggregator { return Erase(k.(Aggregator[P])) })
+}
+
+func register(proto Kernel, wrap func(Kernel) AnyAggregator) {
+	name := proto.KernelName()
+	if _, dup := registry.LoadOrStore(name, entry{typ: reflect.TypeOf(proto), wrap: wrap}); dup {
+		panic(fmt.Sprintf("engine: kernel %q registered twice", name))
+	}
+}
+
+func checkRegistered(k Kernel) error {
+	if a, ok := k.(AnyAggregator); ok {
+		k = a.Unwrap()
+	}
+	v, ok := registry.Load(k.KernelName())
+	if !ok {
+		return fmt.Errorf("kernel %q (%T) is not registered; call engine.Register or engine.RegisterAggregator in an init function", k.KernelName(), k)
+	}
+	if t := v.(entry).typ; t != reflect.TypeOf(k) {
+		return fmt.Errorf("kernel %q is registered as %v but this value is %T", k.KernelName(), t, k)
+	}
+	return nil
+}
+
+type envelope struct {
+	Name    string
+	Payload []byte
+}
+
+// Encode serializes a registered kernel (name and gob-encoded fields).
+func Encode(k Kernel) ([]byte, error) {
+	if a, ok := k.(AnyAggregator); ok {
+		k = a.Unwrap()
+	}
+	if err := checkRegistered(k); err != nil {
+		return nil, err
+	}
+	var payload bytes.Buffer
+	if err := gob.NewEncoder(&payload).Encode(k); err != nil {
+		return nil, fmt.Errorf("encode kernel %s: %w", k.KernelName(), err)
+	}
+	var out bytes.Buffer
+	if err := gob.NewEncoder(&out).Encode(envelope{Name: k.KernelName(), Payload: payload.Bytes()}); err != nil {
+		return nil, fmt.Errorf("encode kernel %s: %w", k.KernelName(), err)
+	}
+	return out.Bytes(), nil
+}
+
+// Decode rebuilds a kernel written by Encode. An aggregator comes back as an
+// AnyAggregator, a mapper as a Mapper.
+func Decode(data []byte) (Kernel, error) {
+	var env envelope
+	if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&env); err != nil {
+		return nil, fmt.Errorf("decode kernel: %w", err)
+	}
+	v, ok := registry.Load(env.Name)
+	if !ok {
+		return nil, fmt.Errorf("decode kernel: %q is not registered in this binary", env.Name)
+	}
+	e := v.(entry)
+	ptr := reflect.New(e.typ)
+	if err := gob.NewDecoder(bytes.NewReader(env.Payload)).DecodeValue(ptr); err != nil {
+		return nil, fmt.Errorf("decode kernel %s: %w", env.Name, err)
+	}
+	k, ok := ptr.Elem().Interface().(Kernel)
+	if !ok || (e.typ.Kind() == reflect.Pointer && ptr.Elem().IsNil()) {
+		return nil, fmt.Errorf("decode kernel %s: payload decodes to nothing", env.Name)
+	}
+	if e.wrap != nil {
+		return e.wrap(k), nil
+	}
+	return k, nil
+}
+
+// MergeTree merges partials pairwise, neighbours first ((0,1), (2,3), …,
+// then again over the results), and returns the total; with no partials it
+// returns a.ZeroAny(). Every engine merges this way, so results agree.
+func MergeTree(a AnyAggregator, partials []any) (any, error) {
+	if len(partials) == 0 {
+		return a.ZeroAny(), nil
+	}
+	for len(partials) > 1 {
+		next := make([]any, 0, (len(partials)+1)/2)
+		for i := 0; i < len(partials); i += 2 {
+			if i+1 == len(partials) {
+				next = append(next, partials[i])
+				continue
+			}
+			m, err := a.MergeAny(partials[i], partials[i+1])
+			if err != nil {
+				return nil, fmt.Errorf("%s merge: %w", a.KernelName(), err)
+			}
+			next = append(next, m)
+		}
+		partials = next
+	}
+	return partials[0], nil
+}

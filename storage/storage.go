@@ -1,0 +1,374 @@
+// Package storage reads and writes data by URI: local paths (plain or
+// file://) and s3://bucket/key objects, with prefixes and globs
+// (s3://b/data/*.csv, dir/part-*.parquet).
+//
+// S3 access uses the AWS SDK for Go v2 and its default credential chain
+// (environment, shared config and credentials files, SSO, web identity,
+// container and instance roles); Spindle never takes a key itself. Region
+// and endpoint come from the usual settings (AWS_REGION, AWS_PROFILE,
+// AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL) or from Options; with a custom
+// endpoint, path-style addressing is used, as S3-compatible servers expect.
+//
+// Writes are atomic: nothing is visible under the final name until Close
+// succeeds (a local file is renamed into place; an S3 object appears only
+// when its upload completes), and Abort discards a write.
+package storage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+)
+
+// Options configure a Store. The zero value uses the AWS defaults.
+type Options struct {
+	// S3Endpoint overrides the S3 endpoint URL (e.g. http://127.0.0.1:7070
+	// for an S3-compatible server). If empty, AWS_ENDPOINT_URL_S3 and
+	// AWS_ENDPOINT_URL apply, as the SDK reads them.
+	S3Endpoint string
+	// Region overrides the AWS region; if empty, the SDK's chain applies
+	// (AWS_REGION, the profile), and "us-east-1" when nothing sets one.
+	Region string
+	// PathStyle forces path-style S3 addressing. It is on by itself
+	// whenever a custom endpoint is set.
+	PathStyle bool
+}
+
+// Store opens and creates objects. It is safe for concurrent use; the S3
+// client is created on first use.
+type Store struct {
+	opts   Options
+	s3Once sync.Once
+	s3     *s3Backend
+	s3Err  error
+}
+
+// New returns a Store with the given options.
+func New(opts Options) *Store { return &Store{opts: opts} }
+
+// Object describes one stored object or file.
+type Object struct {
+	URI  string
+	Size int64
+}
+
+// Writer is an object being written. Close makes it visible atomically;
+// Abort discards it. Calling Abort after Close is a no-op.
+type Writer interface {
+	io.Writer
+	Close() error
+	Abort() error
+}
+
+// ReaderAt reads an object at random offsets (Parquet footers need it).
+type ReaderAt interface {
+	io.ReaderAt
+	io.Seeker
+	io.Reader
+	io.Closer
+	Size() int64
+}
+
+// ErrNotFound is wrapped by errors for objects, files or buckets that do
+// not exist.
+var ErrNotFound = errors.New("not found")
+
+// Location is a parsed URI.
+type Location struct {
+	// Scheme is "s3" or "file".
+	Scheme string
+	// Bucket is the S3 bucket (empty for files).
+	Bucket string
+	// Path is the S3 key, or the local path.
+	Path string
+}
+
+// IsS3 reports whether l names an S3 object.
+func (l Location) IsS3() bool { return l.Scheme == "s3" }
+
+// String returns l as a URI.
+func (l Location) String() string {
+	if l.IsS3() {
+		return "s3://" + l.Bucket + "/" + l.Path
+	}
+	return l.Path
+}
+
+// Parse parses "s3://bucket/key", "file:///path" or a plain local path.
+func Parse(uri string) (Location, error) {
+	switch {
+	case strings.HasPrefix(uri, "s3://"), strings.HasPrefix(uri, "s3a://"), strings.HasPrefix(uri, "s3n://"):
+		rest := uri[strings.Index(uri, "://")+3:]
+		bucket, key, _ := strings.Cut(rest, "/")
+		if bucket == "" {
+			return Location{}, fmt.Errorf("parse %q: no bucket name (want s3://bucket/key)", uri)
+		}
+		return Location{Scheme: "s3", Bucket: bucket, Path: key}, nil
+	case strings.HasPrefix(uri, "file://"):
+		return Location{Scheme: "file", Path: strings.TrimPrefix(uri, "file://")}, nil
+	case strings.Contains(uri, "://"):
+		scheme, _, _ := strings.Cut(uri, "://")
+		return Location{}, fmt.Errorf("parse %q: unsupported scheme %q (use a local path or s3://)", uri, scheme)
+	case uri == "":
+		return Location{}, errors.New("empty path")
+	}
+	return Location{Scheme: "file", Path: uri}, nil
+}
+
+// Join appends name to a directory or prefix URI.
+func Join(dir, name string) string {
+	if strings.HasPrefix(dir, "s3://") {
+		return strings.TrimSuffix(dir, "/") + "/" + name
+	}
+	return filepath.Join(dir, name)
+}
+
+func hasMeta(s string) bool { return strings.ContainsAny(s, "*?[") }
+
+// hidden reports whether a listed file is bookkeeping rather than data:
+// names starting with "_" or "." (Spark's _SUCCESS, .crc files).
+func hidden(name string) bool {
+	base := path.Base(name)
+	return strings.HasPrefix(base, "_") || strings.HasPrefix(base, ".")
+}
+
+// List expands uri into the objects it names: a single file or object; a
+// glob (only the last path segments may hold * ? [..]); or a directory or
+// prefix ending in "/" (every object below it, skipping names that start
+// with "_" or "."). It is an error when nothing matches. Results are sorted
+// by URI.
+func (s *Store) List(ctx context.Context, uri string) ([]Object, error) {
+	loc, err := Parse(uri)
+	if err != nil {
+		return nil, err
+	}
+	var objs []Object
+	if loc.IsS3() {
+		b, err := s.s3Client(ctx)
+		if err != nil {
+			return nil, err
+		}
+		objs, err = b.list(ctx, loc)
+		if err != nil {
+			return nil, err
+		}
+	} else {
+		objs, err = listLocal(loc.Path)
+		if err != nil {
+			return nil, err
+		}
+	}
+	if len(objs) == 0 {
+		return nil, fmt.Errorf("%s: no files match: %w", uri, ErrNotFound)
+	}
+	sort.Slice(objs, func(i, j int) bool { return objs[i].URI < objs[j].URI })
+	return objs, nil
+}
+
+func listLocal(p string) ([]Object, error) {
+	if hasMeta(p) {
+		matches, err := filepath.Glob(p)
+		if err != nil {
+			return nil, fmt.Errorf("%s: bad pattern: %w", p, err)
+		}
+		var out []Object
+		for _, m := range matches {
+			fi, err := os.Stat(m)
+			if err != nil || fi.IsDir() || hidden(m) {
+				continue
+			}
+			out = append(out, Object{URI: m, Size: fi.Size()})
+		}
+		return out, nil
+	}
+	fi, err := os.Stat(p)
+	if err != nil {
+		return nil, localErr(p, err)
+	}
+	if !fi.IsDir() {
+		return []Object{{URI: p, Size: fi.Size()}}, nil
+	}
+	var out []Object
+	err = filepath.WalkDir(p, func(f string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if f != p && hidden(f) {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if d.IsDir() {
+			return nil
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		out = append(out, Object{URI: f, Size: info.Size()})
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list %s: %w", p, err)
+	}
+	return out, nil
+}
+
+func localErr(p string, err error) error {
+	if errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("%s: no such file or directory: %w", p, ErrNotFound)
+	}
+	if errors.Is(err, os.ErrPermission) {
+		return fmt.Errorf("%s: permission denied", p)
+	}
+	return err
+}
+
+// Open returns a streaming reader of one object.
+func (s *Store) Open(ctx context.Context, uri string) (io.ReadCloser, error) {
+	loc, err := Parse(uri)
+	if err != nil {
+		return nil, err
+	}
+	if loc.IsS3() {
+		b, err := s.s3Client(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return b.open(ctx, loc)
+	}
+	f, err := os.Open(loc.Path)
+	if err != nil {
+		return nil, localErr(loc.Path, err)
+	}
+	if fi, err := f.Stat(); err == nil && fi.IsDir() {
+		f.Close()
+		return nil, fmt.Errorf("%s: is a directory", loc.Path)
+	}
+	return f, nil
+}
+
+// OpenReaderAt returns a random-access reader of one object; for S3 each
+// read is a ranged GET.
+func (s *Store) OpenReaderAt(ctx context.Context, uri string) (ReaderAt, error) {
+	loc, err := Parse(uri)
+	if err != nil {
+		return nil, err
+	}
+	if loc.IsS3() {
+		b, err := s.s3Client(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return b.openReaderAt(ctx, loc)
+	}
+	f, err := os.Open(loc.Path)
+	if err != nil {
+		return nil, localErr(loc.Path, err)
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("stat %s: %w", loc.Path, err)
+	}
+	return &localReaderAt{File: f, size: fi.Size()}, nil
+}
+
+type localReaderAt struct {
+	*os.File
+	size int64
+}
+
+func (l *localReaderAt) Size() int64 { return l.size }
+
+// Create starts an atomic write of one object (see Writer). Missing local
+// directories are created.
+func (s *Store) Create(ctx context.Context, uri string) (Writer, error) {
+	loc, err := Parse(uri)
+	if err != nil {
+		return nil, err
+	}
+	if loc.IsS3() {
+		b, err := s.s3Client(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return b.create(ctx, loc)
+	}
+	return createLocal(loc.Path)
+}
+
+// WriteFile writes data to uri atomically.
+func (s *Store) WriteFile(ctx context.Context, uri string, data []byte) error {
+	w, err := s.Create(ctx, uri)
+	if err != nil {
+		return err
+	}
+	if _, err := w.Write(data); err != nil {
+		w.Abort()
+		return fmt.Errorf("write %s: %w", uri, err)
+	}
+	return w.Close()
+}
+
+type localWriter struct {
+	f      *os.File
+	final  string
+	closed bool
+}
+
+func createLocal(p string) (*localWriter, error) {
+	dir := filepath.Dir(p)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("create %s: %w", p, err)
+	}
+	f, err := os.CreateTemp(dir, "."+filepath.Base(p)+".tmp-*")
+	if err != nil {
+		return nil, fmt.Errorf("create %s: %w", p, err)
+	}
+	return &localWriter{f: f, final: p}, nil
+}
+
+func (w *localWriter) Write(p []byte) (int, error) { return w.f.Write(p) }
+
+func (w *localWriter) Close() error {
+	if w.closed {
+		return nil
+	}
+	w.closed = true
+	if err := w.f.Sync(); err != nil {
+		w.f.Close()
+		os.Remove(w.f.Name())
+		return fmt.Errorf("write %s: %w", w.final, err)
+	}
+	if err := w.f.Close(); err != nil {
+		os.Remove(w.f.Name())
+		return fmt.Errorf("write %s: %w", w.final, err)
+	}
+	if err := os.Chmod(w.f.Name(), 0o644); err != nil {
+		os.Remove(w.f.Name())
+		return fmt.Errorf("write %s: %w", w.final, err)
+	}
+	if err := os.Rename(w.f.Name(), w.final); err != nil {
+		os.Remove(w.f.Name())
+		return fmt.Errorf("write %s: %w", w.final, err)
+	}
+	return nil
+}
+
+func (w *localWriter) Abort() error {
+	if w.closed {
+		return nil
+	}
+	w.closed = true
+	w.f.Close()
+	return os.Remove(w.f.Name())
+}

@@ -1,0 +1,232 @@
+package storage_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/spindle-ml/spindle/internal/s3test"
+	"github.com/spindle-ml/spindle/storage"
+)
+
+var server *s3test.Server
+
+func TestMain(m *testing.M) {
+	var err error
+	server, err = s3test.Start()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "storage tests need the S3 server:", err)
+		os.Exit(1)
+	}
+	server.Setenv()
+	code := m.Run()
+	server.Stop()
+	os.Exit(code)
+}
+
+func TestParse(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    storage.Location
+		wantErr string
+	}{
+		{in: "s3://b/k/x.csv", want: storage.Location{Scheme: "s3", Bucket: "b", Path: "k/x.csv"}},
+		{in: "s3a://b/", want: storage.Location{Scheme: "s3", Bucket: "b", Path: ""}},
+		{in: "/tmp/a.csv", want: storage.Location{Scheme: "file", Path: "/tmp/a.csv"}},
+		{in: "file:///tmp/a.csv", want: storage.Location{Scheme: "file", Path: "/tmp/a.csv"}},
+		{in: "s3:///k", wantErr: "no bucket"},
+		{in: "gs://b/k", wantErr: "unsupported scheme"},
+		{in: "", wantErr: "empty path"},
+	}
+	for _, tt := range tests {
+		got, err := storage.Parse(tt.in)
+		if tt.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("Parse(%q) error = %v, want %q", tt.in, err, tt.wantErr)
+			}
+			continue
+		}
+		if err != nil || got != tt.want {
+			t.Errorf("Parse(%q) = %+v, %v; want %+v", tt.in, got, err, tt.want)
+		}
+	}
+}
+
+// roundTrip writes files under base, then lists and reads them back.
+func roundTrip(t *testing.T, st *storage.Store, base string) {
+	ctx := context.Background()
+	files := map[string]string{
+		"data/part-0.csv":     "a,b\n1,2\n",
+		"data/part-1.csv":     "a,b\n3,4\n",
+		"data/other.json":     "{}\n",
+		"data/_SUCCESS":       "",
+		"data/sub/part-2.csv": "a,b\n5,6\n",
+	}
+	for name, body := range files {
+		if err := st.WriteFile(ctx, storage.Join(base, name), []byte(body)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	glob, err := st.List(ctx, storage.Join(base, "data/part-*.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(glob) != 2 || !strings.HasSuffix(glob[0].URI, "part-0.csv") || !strings.HasSuffix(glob[1].URI, "part-1.csv") {
+		t.Fatalf("glob matched %+v", glob)
+	}
+	if glob[0].Size != int64(len(files["data/part-0.csv"])) {
+		t.Errorf("size = %d", glob[0].Size)
+	}
+	dir, err := st.List(ctx, storage.Join(base, "data")+"/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(dir) != 4 { // _SUCCESS is skipped
+		t.Fatalf("prefix listing = %+v, want 4 objects", dir)
+	}
+	r, err := st.Open(ctx, glob[1].URI)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(r)
+	r.Close()
+	if string(got) != files["data/part-1.csv"] {
+		t.Errorf("read %q", got)
+	}
+	ra, err := st.OpenReaderAt(ctx, glob[1].URI)
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 3)
+	if _, err := ra.ReadAt(buf, 4); err != nil || string(buf) != "3,4" {
+		t.Errorf("ReadAt = %q, %v", buf, err)
+	}
+	if ra.Size() != 8 {
+		t.Errorf("Size = %d", ra.Size())
+	}
+	ra.Close()
+
+	// An aborted write leaves nothing behind.
+	w, err := st.Create(ctx, storage.Join(base, "aborted.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write([]byte("half"))
+	w.Abort()
+	if _, err := st.List(ctx, storage.Join(base, "aborted.txt")); !errors.Is(err, storage.ErrNotFound) {
+		t.Errorf("aborted write is visible: %v", err)
+	}
+}
+
+func TestLocal(t *testing.T) {
+	roundTrip(t, storage.New(storage.Options{}), t.TempDir())
+}
+
+func TestS3(t *testing.T) {
+	ctx := context.Background()
+	if err := server.CreateBucket(ctx, "roundtrip"); err != nil {
+		t.Fatal(err)
+	}
+	roundTrip(t, storage.New(storage.Options{}), "s3://roundtrip/run1")
+}
+
+func TestS3MultipartUpload(t *testing.T) {
+	ctx := context.Background()
+	if err := server.CreateBucket(ctx, "big"); err != nil {
+		t.Fatal(err)
+	}
+	st := storage.New(storage.Options{})
+	data := bytes.Repeat([]byte("0123456789abcdef"), 13<<16) // 13 MiB: several 8 MiB parts
+	w, err := st.Create(ctx, "s3://big/blob")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for off := 0; off < len(data); off += 1 << 20 {
+		if _, err := w.Write(data[off:min(off+1<<20, len(data))]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	r, err := st.Open(ctx, "s3://big/blob")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	got, err := io.ReadAll(r)
+	if err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("read back %d bytes (err %v), want %d equal bytes", len(got), err, len(data))
+	}
+}
+
+func TestErrors(t *testing.T) {
+	ctx := context.Background()
+	if err := server.CreateBucket(ctx, "errs"); err != nil {
+		t.Fatal(err)
+	}
+	st := storage.New(storage.Options{})
+	missing := filepath.Join(t.TempDir(), "missing.csv")
+	tests := []struct {
+		name, uri, want string
+	}{
+		{"missing local file", missing, "missing.csv: no such file or directory"},
+		{"missing bucket", "s3://no-such-bucket-here/x.csv", `bucket "no-such-bucket-here" does not exist`},
+		{"missing key", "s3://errs/nope.csv", "s3://errs/nope.csv: no such object"},
+		{"glob without match", "s3://errs/*.parquet", "no files match"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := st.List(ctx, tt.uri)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("List(%s) error = %v, want it to contain %q", tt.uri, err, tt.want)
+			}
+			if _, err := st.Open(ctx, tt.uri); err == nil {
+				t.Fatalf("Open(%s) succeeded", tt.uri)
+			}
+		})
+	}
+}
+
+func TestWrongCredentials(t *testing.T) {
+	ctx := context.Background()
+	if err := server.CreateBucket(ctx, "secret"); err != nil {
+		t.Fatal(err)
+	}
+	if err := storage.New(storage.Options{}).WriteFile(ctx, "s3://secret/data.csv", []byte("a\n1\n")); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct{ name, key, secret string }{
+		{"unknown access key", "WRONGKEY0000", server.SecretKey},
+		{"wrong secret", server.AccessKey, "wrong-secret-for-test"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv("AWS_ACCESS_KEY_ID", tt.key)
+			t.Setenv("AWS_SECRET_ACCESS_KEY", tt.secret)
+			st := storage.New(storage.Options{})
+			_, err := st.List(ctx, "s3://secret/data.csv")
+			if err == nil || !strings.Contains(err.Error(), "rejected the credentials") {
+				t.Fatalf("List error = %v, want a rejected-credentials message", err)
+			}
+			_, err = st.Open(ctx, "s3://secret/data.csv")
+			if err == nil || !strings.Contains(err.Error(), "rejected the credentials") {
+				t.Fatalf("Open error = %v, want a rejected-credentials message", err)
+			}
+		})
+	}
+}
+
+func TestUnreachableEndpoint(t *testing.T) {
+	st := storage.New(storage.Options{S3Endpoint: "http://127.0.0.1:1"})
+	_, err := st.List(context.Background(), "s3://b/k")
+	if err == nil || !strings.Contains(err.Error(), "cannot reach http://127.0.0.1:1") {
+		t.Fatalf("error = %v", err)
+	}
+}

@@ -1,0 +1,145 @@
+// Package table is Spindle's columnar data model: a Table is a Schema and a
+// list of partitions (Batches); a Batch holds one typed Column per field.
+//
+// Columns store values in plain Go slices of their element type ([]float64,
+// []int64, []string …) with a separate validity bitmap for nulls, so numeric
+// kernels loop over a []float64 and never touch an interface per cell.
+//
+// Partitions are the unit of parallel work: the engine runs one kernel call
+// per partition. Every operation here that draws random numbers (RandomSplit,
+// Sample) derives them from the seed and the row's position in the table, so
+// the result does not depend on how the rows are partitioned.
+package table
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Type is the type of a column.
+type Type uint8
+
+// The column types. Their names (String) are what schemas and the CLI show.
+const (
+	String Type = iota + 1
+	Int64
+	Float64
+	Bool
+	StringList // a list of strings per row, e.g. tokens
+	Vector     // a dense or sparse linalg.Vector per row
+)
+
+var typeNames = map[Type]string{
+	String:     "string",
+	Int64:      "int64",
+	Float64:    "float64",
+	Bool:       "bool",
+	StringList: "list<string>",
+	Vector:     "vector",
+}
+
+// String returns the type's name, e.g. "float64" or "list<string>".
+func (t Type) String() string {
+	if s, ok := typeNames[t]; ok {
+		return s
+	}
+	return fmt.Sprintf("Type(%d)", uint8(t))
+}
+
+// IsNumeric reports whether t is Int64 or Float64.
+func (t Type) IsNumeric() bool { return t == Int64 || t == Float64 }
+
+// ParseType reads a type name as String writes it. It also accepts the
+// aliases users bring from Spark and pandas: int, long, double, float,
+// boolean, str, array<string>.
+func ParseType(s string) (Type, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "string", "str", "text":
+		return String, nil
+	case "int64", "int", "long", "integer", "bigint":
+		return Int64, nil
+	case "float64", "double", "float":
+		return Float64, nil
+	case "bool", "boolean":
+		return Bool, nil
+	case "list<string>", "array<string>", "[]string":
+		return StringList, nil
+	case "vector":
+		return Vector, nil
+	}
+	return 0, fmt.Errorf("unknown column type %q (allowed: string, int64, float64, bool, list<string>, vector)", s)
+}
+
+// Field is a named, typed column of a schema. Every column may hold nulls.
+type Field struct {
+	Name string
+	Type Type
+}
+
+// Schema is the ordered list of a table's fields.
+type Schema struct {
+	Fields []Field
+}
+
+// NewSchema returns a schema of the given fields; names must be unique and
+// non-empty.
+func NewSchema(fields ...Field) (*Schema, error) {
+	seen := make(map[string]bool, len(fields))
+	for i, f := range fields {
+		if f.Name == "" {
+			return nil, fmt.Errorf("schema: field %d has an empty name", i+1)
+		}
+		if seen[f.Name] {
+			return nil, fmt.Errorf("schema: duplicate field name %q", f.Name)
+		}
+		if _, ok := typeNames[f.Type]; !ok {
+			return nil, fmt.Errorf("schema: field %q has an invalid type", f.Name)
+		}
+		seen[f.Name] = true
+	}
+	return &Schema{Fields: append([]Field(nil), fields...)}, nil
+}
+
+// Len returns the number of fields.
+func (s *Schema) Len() int { return len(s.Fields) }
+
+// Index returns the position of the named field, or -1.
+func (s *Schema) Index(name string) int {
+	for i, f := range s.Fields {
+		if f.Name == name {
+			return i
+		}
+	}
+	return -1
+}
+
+// Names returns the field names in order.
+func (s *Schema) Names() []string {
+	out := make([]string, len(s.Fields))
+	for i, f := range s.Fields {
+		out[i] = f.Name
+	}
+	return out
+}
+
+// Equal reports whether s and o have the same fields in the same order.
+func (s *Schema) Equal(o *Schema) bool {
+	if len(s.Fields) != len(o.Fields) {
+		return false
+	}
+	for i := range s.Fields {
+		if s.Fields[i] != o.Fields[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// String renders the schema as "name:type, …".
+func (s *Schema) String() string {
+	parts := make([]string, len(s.Fields))
+	for i, f := range s.Fields {
+		parts[i] = f.Name + ":" + f.Type.String()
+	}
+	return strings.Join(parts, ", ")
+}
