@@ -52,7 +52,7 @@ func (e erased[P]) DecodePartial(data []byte) (any, error) {
 }
 
 type entry struct {
-	typ  reflect.Type          // the registered kernel's type (often a pointer)
+	typ  reflect.Type               // the registered kernel's type (often a pointer)
 	wrap func(Kernel) AnyAggregator // nil for mappers
 }
 

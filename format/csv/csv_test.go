@@ -1,0 +1,333 @@
+package csv
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/spindle-ml/spindle/linalg"
+	"github.com/spindle-ml/spindle/storage"
+	"github.com/spindle-ml/spindle/table"
+)
+
+func read(t *testing.T, data string, o Options) (*table.Table, *Report, error) {
+	t.Helper()
+	return Read(context.Background(), []storage.Source{storage.BytesSource("in.csv", []byte(data))}, o)
+}
+
+func TestReadTypesAndQuoting(t *testing.T) {
+	tests := []struct {
+		name   string
+		in     string
+		opts   Options
+		schema string
+		rows   [][]any
+	}{
+		{
+			name:   "inference",
+			in:     "i,f,b,s\n1,1.5,true,x\n2,-3,FALSE,y\n",
+			schema: "i:int64, f:float64, b:bool, s:string",
+			rows:   [][]any{{int64(1), 1.5, true, "x"}, {int64(2), -3.0, false, "y"}},
+		},
+		{
+			name:   "quoted delimiter, doubled quote and newline",
+			in:     "id,text\n1,\"a, b\"\n2,\"say \"\"hi\"\"\nbye\"\r\n3,plain\n",
+			schema: "id:int64, text:string",
+			rows:   [][]any{{int64(1), "a, b"}, {int64(2), "say \"hi\"\nbye"}, {int64(3), "plain"}},
+		},
+		{
+			name:   "nulls: empty unquoted is null, quoted empty is empty",
+			in:     "a,b\n,\"\"\n1,x\n",
+			schema: "a:int64, b:string",
+			rows:   [][]any{{nil, ""}, {int64(1), "x"}},
+		},
+		{
+			name:   "custom null tokens",
+			in:     "a,b\nNA,1\n2,null\n",
+			opts:   Options{NullValues: []string{"NA", "null", ""}},
+			schema: "a:int64, b:int64",
+			rows:   [][]any{{nil, int64(1)}, {int64(2), nil}},
+		},
+		{
+			name:   "no header, tab delimiter, backslash escape",
+			in:     "1\t'it\\'s'\n2\tok\n",
+			opts:   Options{NoHeader: true, Delimiter: '\t', Quote: '\'', Escape: '\\'},
+			schema: "_c0:int64, _c1:string",
+			rows:   [][]any{{int64(1), "it's"}, {int64(2), "ok"}},
+		},
+		{
+			name:   "schema override",
+			in:     "zip,v\n01234,\"[1.0,2.5]\"\n99,\"(3,[1],[4.0])\"\n",
+			opts:   Options{Schema: map[string]table.Type{"zip": table.String, "v": table.Vector}},
+			schema: "zip:string, v:vector",
+			rows:   [][]any{{"01234", linalg.Dense([]float64{1, 2.5})}, {"99", mustSparse(3, []int32{1}, []float64{4})}},
+		},
+		{
+			name:   "int and float mix becomes float",
+			in:     "x\n1\n2.5\n",
+			schema: "x:float64",
+			rows:   [][]any{{1.0}, {2.5}},
+		},
+		{
+			name:   "blank lines are skipped, last line without newline",
+			in:     "a,b\n1,2\n\n3,4",
+			schema: "a:int64, b:int64",
+			rows:   [][]any{{int64(1), int64(2)}, {int64(3), int64(4)}},
+		},
+		{
+			name:   "duplicate and empty header names",
+			in:     "a,a,\n1,2,3\n",
+			schema: "a0:int64, a1:int64, _c2:int64",
+			rows:   [][]any{{int64(1), int64(2), int64(3)}},
+		},
+		{
+			name:   "no inference",
+			in:     "a\n1\n",
+			opts:   Options{NoInferSchema: true},
+			schema: "a:string",
+			rows:   [][]any{{"1"}},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tb, _, err := read(t, tt.in, tt.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := tb.Schema().String(); got != tt.schema {
+				t.Errorf("schema = %s, want %s", got, tt.schema)
+			}
+			if got := tb.Rows(); !reflect.DeepEqual(got, tt.rows) {
+				t.Errorf("rows = %#v\nwant %#v", got, tt.rows)
+			}
+		})
+	}
+}
+
+func mustSparse(n int, idx []int32, vals []float64) linalg.Vector {
+	v, err := linalg.Sparse(n, idx, vals)
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
+// TestChunkBoundaries parses the same multi-line data with chunk sizes
+// from tiny to large: quoted fields spanning lines must never be cut, and
+// the result must not depend on the chunking.
+func TestChunkBoundaries(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("id,text,x\n")
+	r := rand.New(rand.NewPCG(1, 2))
+	var want [][]any
+	for i := 0; i < 500; i++ {
+		text := fmt.Sprintf("line one %d\nline \"two\", with comma\n\nend", i)
+		if i%3 == 0 {
+			text = fmt.Sprintf("plain%d", i)
+		}
+		x := r.Float64()
+		fmt.Fprintf(&b, "%d,\"%s\",%v\n", i, strings.ReplaceAll(text, "\"", "\"\""), x)
+		want = append(want, []any{int64(i), text, x})
+	}
+	for _, size := range []int{7, 64, 1000, 1 << 20} {
+		tb, _, err := read(t, b.String(), Options{ChunkSize: size})
+		if err != nil {
+			t.Fatalf("chunk %d: %v", size, err)
+		}
+		if got := tb.Rows(); !reflect.DeepEqual(got, want) {
+			t.Fatalf("chunk size %d: rows differ", size)
+		}
+	}
+}
+
+func TestMalformed(t *testing.T) {
+	tests := []struct {
+		name   string
+		in     string
+		opts   Options
+		is     error
+		line   int64
+		column int
+		msg    string
+	}{
+		{name: "unterminated quote at EOF", in: "a,b\n1,2\n3,\"open\nstill open\n", is: ErrUnterminatedQuote, line: 3, msg: "in.csv:3: quoted field is not terminated"},
+		{name: "ragged row", in: "a,b\n1,2\n3,4,5\n", is: ErrFieldCount, line: 3, msg: "in.csv:3: wrong number of fields: 3 fields, the header has 2"},
+		{name: "short row", in: "a,b\n1\n", is: ErrFieldCount, line: 2},
+		{name: "invalid UTF-8", in: "a,b\n1,ok\n2,caf\xe9\n", is: ErrInvalidUTF8, line: 3, column: 2, msg: `in.csv:3: column 2 ("b"): invalid UTF-8`},
+		{name: "text after closing quote", in: "a,b\n1,\"x\"y\n", is: ErrAfterQuote, line: 2},
+		{name: "non-numeric value in a numeric column", in: "a,b\n1,2\nx,3\n", opts: Options{Schema: map[string]table.Type{"a": table.Int64}}, is: ErrType, line: 3, column: 1, msg: `in.csv:3: column 1 ("a"): value does not parse as the column's type: "x" is not a valid int64`},
+		{name: "empty file", in: "", is: ErrEmpty, msg: "in.csv: empty file"},
+		{name: "header only", in: "a,b\n", is: ErrNoRows, msg: "in.csv: no data rows (header only)"},
+		{name: "record too large", in: "a\n\"" + strings.Repeat("x", 5000), opts: Options{ChunkSize: 64, MaxRecordSize: 1024}, is: ErrRecordTooLarge, line: 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, size := range []int{0, 5} {
+				o := tt.opts
+				if size > 0 && o.ChunkSize == 0 {
+					o.ChunkSize = size
+				}
+				_, _, err := read(t, tt.in, o)
+				if !errors.Is(err, tt.is) {
+					t.Fatalf("chunk %d: error = %v, want %v", size, err, tt.is)
+				}
+				var pe *ParseError
+				if tt.line > 0 {
+					if !errors.As(err, &pe) || pe.Line != tt.line || pe.Column != tt.column {
+						t.Fatalf("chunk %d: error = %#v, want line %d column %d", size, err, tt.line, tt.column)
+					}
+				}
+				if tt.msg != "" && !strings.HasPrefix(err.Error(), tt.msg) {
+					t.Errorf("message = %q, want prefix %q", err, tt.msg)
+				}
+			}
+		})
+	}
+}
+
+func TestDropPolicy(t *testing.T) {
+	in := "a,b\n1,2\n3,4,5\n6,\"x\"y\n7,8\nz,9\n"
+	var rejects bytes.Buffer
+	tb, rep, err := read(t, in, Options{OnMalformed: Drop, Rejects: &rejects, Schema: map[string]table.Type{"a": table.Int64}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := tb.Rows(); !reflect.DeepEqual(got, [][]any{{int64(1), int64(2)}, {int64(7), int64(8)}}) {
+		t.Errorf("rows = %v", got)
+	}
+	if rep.Dropped != 3 || len(rep.DropReasons) != 3 {
+		t.Errorf("dropped = %d (%v), want 3", rep.Dropped, rep.DropReasons)
+	}
+	if rejects.String() != "3,4,5\n6,\"x\"y\nz,9\n" {
+		t.Errorf("rejects = %q", rejects.String())
+	}
+	if rep.DropReasons[2].Line != 6 {
+		t.Errorf("third drop at line %d, want 6", rep.DropReasons[2].Line)
+	}
+}
+
+func TestWidenToStringRereads(t *testing.T) {
+	in := "a,b\n1,1\n2,2\n3,3\nx,4\n"
+	tb, rep, err := read(t, in, Options{ChunkSize: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tb.Schema().String() != "a:string, b:int64" || !reflect.DeepEqual(rep.Widened, []string{"a"}) {
+		t.Fatalf("schema %v, widened %v", tb.Schema(), rep.Widened)
+	}
+	if got := tb.Rows()[0][0]; got != "1" {
+		t.Errorf("first a = %#v, want the original text \"1\"", got)
+	}
+}
+
+func TestMultipleFilesMustAgree(t *testing.T) {
+	srcs := []storage.Source{
+		storage.BytesSource("p0.csv", []byte("a,b\n1,2\n")),
+		storage.BytesSource("p1.csv", []byte("a,b\n3,4\n")),
+	}
+	tb, rep, err := Read(context.Background(), srcs, Options{})
+	if err != nil || tb.Count() != 2 || rep.Files != 2 {
+		t.Fatalf("count %v files %v err %v", tb.Count(), rep.Files, err)
+	}
+	srcs[1] = storage.BytesSource("p1.csv", []byte("a,c\n3,4\n"))
+	if _, _, err := Read(context.Background(), srcs, Options{}); err == nil || !strings.Contains(err.Error(), "p1.csv: columns [a c] differ") {
+		t.Fatalf("error = %v", err)
+	}
+}
+
+func TestRoundTrip(t *testing.T) {
+	tb := allTypesTable(t)
+	var buf bytes.Buffer
+	if err := Write(&buf, tb, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	schema := map[string]table.Type{}
+	for _, f := range tb.Schema().Fields {
+		schema[f.Name] = f.Type
+	}
+	got, _, err := read(t, buf.String(), Options{Schema: schema})
+	if err != nil {
+		t.Fatalf("%v\n%s", err, buf.String())
+	}
+	if !got.Schema().Equal(tb.Schema()) {
+		t.Fatalf("schema %v, want %v", got.Schema(), tb.Schema())
+	}
+	if !rowsEqual(got.Rows(), tb.Rows()) {
+		t.Fatalf("rows differ:\n got %v\nwant %v\n%s", got.Rows(), tb.Rows(), buf.String())
+	}
+}
+
+// allTypesTable has every column type, nulls, empty strings, quotes,
+// newlines, NaN and ±Inf, and both vector shapes.
+func allTypesTable(t *testing.T) *table.Table {
+	t.Helper()
+	schema, _ := table.NewSchema(
+		table.Field{Name: "s", Type: table.String},
+		table.Field{Name: "i", Type: table.Int64},
+		table.Field{Name: "f", Type: table.Float64},
+		table.Field{Name: "b", Type: table.Bool},
+		table.Field{Name: "l", Type: table.StringList},
+		table.Field{Name: "v", Type: table.Vector},
+	)
+	s := table.NewStringColumn([]string{"plain", "", "with,comma \"q\"\nline", "naïve ☃", ""}, nil)
+	s.SetNull(4)
+	i := table.NewInt64Column([]int64{1, -2, math.MaxInt64, math.MinInt64, 0}, nil)
+	i.SetNull(4)
+	f := table.NewFloat64Column([]float64{0.1, math.Inf(1), math.Inf(-1), 1e-300, 0}, nil)
+	f.SetNull(4)
+	bc := table.NewBoolColumn([]bool{true, false, true, false, false}, nil)
+	bc.SetNull(4)
+	l := table.NewStringListColumn([][]string{{"a", "b"}, {}, {"x,\"y\""}, {"☃"}, nil}, nil)
+	l.SetNull(4)
+	v := table.NewVectorColumn([]linalg.Vector{
+		linalg.Dense([]float64{1, 2.5}),
+		mustSparse(5, []int32{0, 4}, []float64{-1, 3}),
+		mustSparse(3, nil, nil),
+		linalg.Dense([]float64{}),
+		{},
+	}, nil)
+	v.SetNull(4)
+	b, err := table.NewBatch(schema, []table.Column{s, i, f, bc, l, v})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tb, _ := table.New(schema, b)
+	return tb
+}
+
+func rowsEqual(a, b [][]any) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if len(a[i]) != len(b[i]) {
+			return false
+		}
+		for j := range a[i] {
+			x, y := a[i][j], b[i][j]
+			if xv, ok := x.(linalg.Vector); ok {
+				yv, ok := y.(linalg.Vector)
+				if !ok || !linalg.Equal(xv, yv) {
+					return false
+				}
+				continue
+			}
+			if xf, ok := x.(float64); ok {
+				if yf, ok := y.(float64); ok && (xf == yf || math.IsNaN(xf) && math.IsNaN(yf)) {
+					continue
+				}
+				return false
+			}
+			if !reflect.DeepEqual(x, y) {
+				return false
+			}
+		}
+	}
+	return true
+}

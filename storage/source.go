@@ -1,0 +1,56 @@
+package storage
+
+import (
+	"bytes"
+	"context"
+	"io"
+)
+
+// Source is one readable input that can be opened again (a reader that
+// must restart, e.g. after widening an inferred type, opens it anew).
+type Source interface {
+	// Name is what errors call the input: its path or URI.
+	Name() string
+	// Size is the input's length in bytes, or -1 when unknown.
+	Size() int64
+	// Open starts a streaming read from the beginning.
+	Open(ctx context.Context) (io.ReadCloser, error)
+}
+
+type objectSource struct {
+	store *Store
+	obj   Object
+}
+
+func (o objectSource) Name() string { return o.obj.URI }
+func (o objectSource) Size() int64  { return o.obj.Size }
+func (o objectSource) Open(ctx context.Context) (io.ReadCloser, error) {
+	return o.store.Open(ctx, o.obj.URI)
+}
+
+// Sources lists uri (see List) and returns each object as a Source.
+func (s *Store) Sources(ctx context.Context, uri string) ([]Source, error) {
+	objs, err := s.List(ctx, uri)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Source, len(objs))
+	for i, o := range objs {
+		out[i] = objectSource{store: s, obj: o}
+	}
+	return out, nil
+}
+
+type bytesSource struct {
+	name string
+	data []byte
+}
+
+// BytesSource returns an in-memory Source, for tests and small inputs.
+func BytesSource(name string, data []byte) Source { return bytesSource{name, data} }
+
+func (b bytesSource) Name() string { return b.name }
+func (b bytesSource) Size() int64  { return int64(len(b.data)) }
+func (b bytesSource) Open(context.Context) (io.ReadCloser, error) {
+	return io.NopCloser(bytes.NewReader(b.data)), nil
+}
