@@ -492,6 +492,9 @@ func (p *parser) convert(data []byte, j, rows int, t table.Type, all bool) (tabl
 // parseFloat parses a decimal float. It accepts what pandas does for
 // special values: NaN, inf, -inf, Infinity (any case).
 func parseFloat(f []byte) (float64, error) {
+	if v, ok := fastFloat(f); ok {
+		return v, nil
+	}
 	v, err := strconv.ParseFloat(unsafeString(f), 64)
 	if err == nil {
 		return v, nil
