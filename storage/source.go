@@ -54,3 +54,22 @@ func (b bytesSource) Size() int64  { return int64(len(b.data)) }
 func (b bytesSource) Open(context.Context) (io.ReadCloser, error) {
 	return io.NopCloser(bytes.NewReader(b.data)), nil
 }
+
+// RandomAccess is a Source that can also be read at random offsets
+// (Parquet needs it). Sources from Store.Sources and BytesSource are.
+type RandomAccess interface {
+	Source
+	OpenReaderAt(ctx context.Context) (ReaderAt, error)
+}
+
+func (o objectSource) OpenReaderAt(ctx context.Context) (ReaderAt, error) {
+	return o.store.OpenReaderAt(ctx, o.obj.URI)
+}
+
+func (b bytesSource) OpenReaderAt(context.Context) (ReaderAt, error) {
+	return bytesReaderAt{bytes.NewReader(b.data)}, nil
+}
+
+type bytesReaderAt struct{ *bytes.Reader }
+
+func (bytesReaderAt) Close() error { return nil }
