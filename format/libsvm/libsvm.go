@@ -217,4 +217,3 @@ func Write(w io.Writer, t *table.Table, labelCol, featuresCol string) error {
 	}
 	return nil
 }
-

@@ -1,0 +1,170 @@
+// Package format reads and writes tables in the formats Spindle supports
+// (CSV, JSON Lines, Parquet, LibSVM) at any storage URI, choosing the
+// format from the file extension unless told.
+//
+// Each format lives in its own subpackage with its own options; this
+// package is the one entry point the CLI and pipelines use.
+package format
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"path"
+	"strings"
+
+	"github.com/spindle-ml/spindle/format/csv"
+	"github.com/spindle-ml/spindle/format/jsonl"
+	"github.com/spindle-ml/spindle/format/libsvm"
+	"github.com/spindle-ml/spindle/format/parquet"
+	"github.com/spindle-ml/spindle/storage"
+	"github.com/spindle-ml/spindle/table"
+)
+
+// Format names a file format.
+type Format string
+
+// The formats.
+const (
+	CSV     Format = "csv"
+	JSONL   Format = "jsonl"
+	Parquet Format = "parquet"
+	LibSVM  Format = "libsvm"
+)
+
+// Formats lists every supported format.
+var Formats = []Format{CSV, JSONL, Parquet, LibSVM}
+
+// Parse reads a format name; it also accepts the aliases tsv, json,
+// ndjson, pq and svm.
+func Parse(s string) (Format, error) {
+	switch strings.ToLower(s) {
+	case "csv", "tsv":
+		return CSV, nil
+	case "jsonl", "json", "ndjson":
+		return JSONL, nil
+	case "parquet", "pq":
+		return Parquet, nil
+	case "libsvm", "svm":
+		return LibSVM, nil
+	}
+	return "", fmt.Errorf("unknown format %q (allowed: csv, jsonl, parquet, libsvm)", s)
+}
+
+// Detect tells the format of uri from its extension (of the last path
+// segment, so "data/*.csv" is CSV).
+func Detect(uri string) (Format, error) {
+	ext := strings.TrimPrefix(strings.ToLower(path.Ext(strings.TrimSuffix(uri, "/"))), ".")
+	if f, err := Parse(ext); err == nil {
+		return f, nil
+	}
+	return "", fmt.Errorf("%s: cannot tell the format from the extension %q; pass --format (csv, jsonl, parquet, libsvm)", uri, ext)
+}
+
+// Options configure a read or write; each format uses its own part.
+type Options struct {
+	// Format forces the format; empty means Detect.
+	Format Format
+	CSV    csv.Options
+	JSONL  jsonl.Options
+	LibSVM libsvm.Options
+	// LabelCol and FeaturesCol name the columns LibSVM writes; defaults
+	// "label" and "features".
+	LabelCol, FeaturesCol string
+	// Wrap, if set, wraps every source before it is read (progress
+	// reporting uses it).
+	Wrap func(storage.Source) storage.Source
+}
+
+// Report describes a read.
+type Report struct {
+	Format Format
+	Files  int
+	Rows   int64
+	// CSV holds the CSV reader's report (dropped rows …) for CSV input.
+	CSV *csv.Report
+}
+
+// Read reads every file uri names (a file, a glob or a directory) into one
+// table.
+func Read(ctx context.Context, st *storage.Store, uri string, o Options) (*table.Table, *Report, error) {
+	f := o.Format
+	if f == "" {
+		var err error
+		if f, err = Detect(uri); err != nil {
+			return nil, nil, err
+		}
+	}
+	srcs, err := st.Sources(ctx, uri)
+	if err != nil {
+		return nil, nil, err
+	}
+	if o.Wrap != nil {
+		for i, s := range srcs {
+			srcs[i] = o.Wrap(s)
+		}
+	}
+	if f == CSV && o.CSV.Delimiter == 0 && strings.HasSuffix(strings.ToLower(uri), ".tsv") {
+		o.CSV.Delimiter = '\t'
+	}
+	rep := &Report{Format: f, Files: len(srcs)}
+	var t *table.Table
+	switch f {
+	case CSV:
+		t, rep.CSV, err = csv.Read(ctx, srcs, o.CSV)
+	case JSONL:
+		t, err = jsonl.Read(ctx, srcs, o.JSONL)
+	case Parquet:
+		t, err = parquet.Read(ctx, srcs)
+	case LibSVM:
+		t, err = libsvm.Read(ctx, srcs, o.LibSVM)
+	default:
+		return nil, nil, fmt.Errorf("unknown format %q", f)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	rep.Rows = t.Count()
+	return t, rep, nil
+}
+
+// Write writes t to uri in one file, atomically.
+func Write(ctx context.Context, st *storage.Store, uri string, t *table.Table, o Options) error {
+	f := o.Format
+	if f == "" {
+		var err error
+		if f, err = Detect(uri); err != nil {
+			return err
+		}
+	}
+	w, err := st.Create(ctx, uri)
+	if err != nil {
+		return err
+	}
+	if err := encode(w, f, t, o); err != nil {
+		w.Abort()
+		return fmt.Errorf("write %s: %w", uri, err)
+	}
+	return w.Close()
+}
+
+func encode(w io.Writer, f Format, t *table.Table, o Options) error {
+	switch f {
+	case CSV:
+		return csv.Write(w, t, o.CSV)
+	case JSONL:
+		return jsonl.Write(w, t)
+	case Parquet:
+		return parquet.Write(w, t)
+	case LibSVM:
+		label, features := o.LabelCol, o.FeaturesCol
+		if label == "" {
+			label = "label"
+		}
+		if features == "" {
+			features = "features"
+		}
+		return libsvm.Write(w, t, label, features)
+	}
+	return fmt.Errorf("unknown format %q", f)
+}
