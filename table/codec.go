@@ -77,6 +77,9 @@ func DecodeBatch(r io.Reader) (*Batch, error) {
 	cols := make([]Column, len(wb.Fields))
 	for i, f := range wb.Fields {
 		wc := wb.Columns[i]
+		if wc.Valid != nil && len(wc.Valid) != (wb.Rows+63)/64 {
+			return nil, fmt.Errorf("decode batch: column %q has a validity bitmap of %d words for %d rows", f.Name, len(wc.Valid), wb.Rows)
+		}
 		var n int
 		switch f.Type {
 		case String:
@@ -88,6 +91,11 @@ func DecodeBatch(r io.Reader) (*Batch, error) {
 		case Bool:
 			cols[i], n = NewBoolColumn(nonNil(wc.Bools), wc.Valid), len(wc.Bools)
 		case StringList:
+			for k, l := range wc.Lists {
+				if l == nil && k < wb.Rows && Bitmap(wc.Valid).Valid(k) {
+					wc.Lists[k] = []string{} // gob sends an empty list as nil
+				}
+			}
 			cols[i], n = NewStringListColumn(nonNil(wc.Lists), wc.Valid), len(wc.Lists)
 		case Vector:
 			for k, v := range wc.Vectors {
@@ -104,9 +112,6 @@ func DecodeBatch(r io.Reader) (*Batch, error) {
 		}
 		if n != wb.Rows {
 			return nil, fmt.Errorf("decode batch: column %q has %d rows, want %d", f.Name, n, wb.Rows)
-		}
-		if wc.Valid != nil && len(wc.Valid) != (n+63)/64 {
-			return nil, fmt.Errorf("decode batch: column %q has a validity bitmap of %d words for %d rows", f.Name, len(wc.Valid), n)
 		}
 	}
 	return NewBatch(schema, cols)

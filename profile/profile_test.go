@@ -1,0 +1,221 @@
+package profile_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"math"
+	"os"
+	"os/exec"
+	"reflect"
+	"testing"
+
+	"github.com/spindle-ml/spindle/engine"
+	"github.com/spindle-ml/spindle/engine/local"
+	"github.com/spindle-ml/spindle/profile"
+	"github.com/spindle-ml/spindle/table"
+)
+
+// TestMain doubles as a worker process: re-executed with
+// SPINDLE_TEST_WORKER=1, the test binary serves engine tasks on its
+// standard input and output, like a worker on another machine would.
+func TestMain(m *testing.M) {
+	if os.Getenv("SPINDLE_TEST_WORKER") == "1" {
+		if err := engine.ServeWorker(context.Background(), os.Stdin, os.Stdout); err != nil {
+			fmt.Fprintln(os.Stderr, "worker:", err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+func sample(t *testing.T, rows, parts int) *table.Table {
+	t.Helper()
+	schema, _ := table.NewSchema(
+		table.Field{Name: "x", Type: table.Float64},
+		table.Field{Name: "n", Type: table.Int64},
+		table.Field{Name: "label", Type: table.String},
+	)
+	x := make([]float64, rows)
+	n := make([]int64, rows)
+	l := make([]string, rows)
+	for i := range x {
+		x[i] = math.Sin(float64(i)) * 10
+		n[i] = int64(i % 7)
+		l[i] = []string{"ham", "spam", "ham"}[i%3]
+	}
+	xc := table.NewFloat64Column(x, nil)
+	xc.SetNull(3)
+	b, err := table.NewBatch(schema, []table.Column{xc, table.NewInt64Column(n, nil), table.NewStringColumn(l, nil)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tb, _ := table.New(schema, b)
+	tb, err = tb.Repartition((rows + parts - 1) / parts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tb
+}
+
+func TestProfileValues(t *testing.T) {
+	ctx := context.Background()
+	e := &local.Engine{}
+	tb := sample(t, 1000, 7)
+	ds, _ := e.FromTable(ctx, tb)
+	p, err := profile.Run(ctx, e, ds, profile.Profiler{Label: "label"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Reference values computed directly.
+	var sum, sq float64
+	var cnt float64
+	mn, mx := math.Inf(1), math.Inf(-1)
+	for i := 0; i < 1000; i++ {
+		if i == 3 {
+			continue
+		}
+		v := math.Sin(float64(i)) * 10
+		sum += v
+		cnt++
+		mn, mx = math.Min(mn, v), math.Max(mx, v)
+	}
+	mean := sum / cnt
+	for i := 0; i < 1000; i++ {
+		if i != 3 {
+			d := math.Sin(float64(i))*10 - mean
+			sq += d * d
+		}
+	}
+	sd := math.Sqrt(sq / (cnt - 1))
+	x := p.Columns[0]
+	if p.Rows != 1000 || x.Nulls != 1 || x.NullPercent != 0.1 || *x.Min != mn || *x.Max != mx ||
+		math.Abs(*x.Mean-mean) > 1e-12 || math.Abs(*x.StdDev-sd) > 1e-12 || x.Distinct != 999 || x.Approximate {
+		t.Fatalf("x profile = %+v (mean %v sd %v)", x, mean, sd)
+	}
+	if n := p.Columns[1]; n.Distinct != 7 || *n.Min != 0 || *n.Max != 6 {
+		t.Fatalf("n profile = %+v", n)
+	}
+	want := []profile.ClassCount{{Class: "ham", Count: 667, Percent: 66.7}, {Class: "spam", Count: 333, Percent: 33.3}}
+	if !reflect.DeepEqual(p.Classes, want) {
+		t.Fatalf("classes = %+v", p.Classes)
+	}
+}
+
+func TestDistinctBecomesApproximate(t *testing.T) {
+	ctx := context.Background()
+	e := &local.Engine{}
+	tb := sample(t, 50_000, 5)
+	ds, _ := e.FromTable(ctx, tb)
+	p, err := profile.Run(ctx, e, ds, profile.Profiler{DistinctBound: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := p.Columns[0]
+	if !x.Approximate || math.Abs(float64(x.Distinct)-49_999)/49_999 > 0.03 {
+		t.Fatalf("x distinct = %d approximate=%v, want ≈49999 within 3%%", x.Distinct, x.Approximate)
+	}
+	if n := p.Columns[1]; n.Approximate || n.Distinct != 7 {
+		t.Fatalf("n distinct = %+v", n)
+	}
+}
+
+func TestUnknownLabel(t *testing.T) {
+	ctx := context.Background()
+	e := &local.Engine{}
+	ds, _ := e.FromTable(ctx, sample(t, 10, 1))
+	if _, err := profile.Run(ctx, e, ds, profile.Profiler{Label: "nope"}); err == nil {
+		t.Fatal("no error for a missing label column")
+	}
+}
+
+// TestKernelsRunInAnotherProcess proves the engine contract's portability:
+// each partition's task (the kernel, encoded, and the partition) goes to a
+// separate OS process — this test binary re-executed as a worker — which
+// decodes and runs it; the merged results equal the in-process ones.
+func TestKernelsRunInAnotherProcess(t *testing.T) {
+	ctx := context.Background()
+	tb := sample(t, 5000, 6)
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "SPINDLE_TEST_WORKER=1")
+	stdin, _ := cmd.StdinPipe()
+	stdout, _ := cmd.StdoutPipe()
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		stdin.Close()
+		if err := cmd.Wait(); err != nil {
+			t.Errorf("worker exited: %v: %s", err, stderr.String())
+		}
+	}()
+	if cmd.Process.Pid == os.Getpid() {
+		t.Fatal("worker is this process")
+	}
+	offs := tb.RowOffsets()
+
+	// An aggregator: the profiler.
+	k := profile.Profiler{Label: "label", DistinctBound: 100}
+	agg := engine.Erase[*profile.Partial](k)
+	var partials []any
+	for i, b := range tb.Partitions() {
+		task, err := engine.NewTask(engine.TaskFold, k, engine.PartitionInfo{Index: i, RowOffset: offs[i]}, b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := engine.CallWorker(stdin, stdout, task)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := agg.DecodePartial(res)
+		if err != nil {
+			t.Fatal(err)
+		}
+		partials = append(partials, p)
+	}
+	merged, err := engine.MergeTree(agg, partials)
+	if err != nil {
+		t.Fatal(err)
+	}
+	remote := profile.Finish(tb.Schema(), merged.(*profile.Partial), k.Label)
+	e := &local.Engine{}
+	ds, _ := e.FromTable(ctx, tb)
+	inProcess, err := profile.Run(ctx, e, ds, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(remote, inProcess) {
+		t.Fatalf("remote profile differs:\n%+v\n%+v", remote, inProcess)
+	}
+
+	// A mapper that depends on row positions: a seeded sample.
+	m := engine.Sample{Fraction: 0.3, Seed: 11}
+	var got [][]any
+	for i, b := range tb.Partitions() {
+		task, _ := engine.NewTask(engine.TaskMap, m, engine.PartitionInfo{Index: i, RowOffset: offs[i]}, b)
+		res, err := engine.CallWorker(stdin, stdout, task)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := table.DecodeBatch(bytes.NewReader(res))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for r := 0; r < out.NumRows(); r++ {
+			got = append(got, out.Row(r))
+		}
+	}
+	want, _ := tb.Sample(false, 0.3, 11)
+	if !reflect.DeepEqual(got, want.Rows()) || len(got) == 0 {
+		t.Fatalf("remote sample has %d rows, in-process %d", len(got), want.Count())
+	}
+
+	// A failing task reports the worker's error text.
+	bad, _ := engine.NewTask(engine.TaskMap, engine.Select{Columns: []string{"missing"}}, engine.PartitionInfo{}, tb.Partitions()[0])
+	if _, err := engine.CallWorker(stdin, stdout, bad); err == nil || !bytes.Contains([]byte(err.Error()), []byte(`no column "missing"`)) {
+		t.Fatalf("worker error = %v", err)
+	}
+}
