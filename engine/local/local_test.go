@@ -48,7 +48,7 @@ func (sumV) Merge(a, b float64) (float64, error) { return a + b, nil }
 type failing struct{}
 
 func (failing) KernelName() string { return "local_test.failing" }
-func (failing) Zero() int           { return 0 }
+func (failing) Zero() int          { return 0 }
 func (failing) Fold(_ context.Context, info engine.PartitionInfo, acc int, _ *table.Batch) (int, error) {
 	if info.Index == 2 {
 		return 0, errors.New("boom")

@@ -332,17 +332,27 @@ func cutSource(ctx context.Context, src storage.Source, fi int, o *Options, work
 		}
 		data := buf[:end]
 		if !gotHdr {
-			gotHdr = true
 			h, rest, nl, err := splitHeader(data, name, o)
-			if err != nil {
+			switch {
+			case err == errBlank:
+				// Only blank lines so far: the header is further on.
+				line += int64(nl)
+				data = nil
+			case err != nil:
+				var pe *ParseError
+				if errors.As(err, &pe) {
+					pe.Line += line - 1 // splitHeader counts from this chunk's start
+				}
 				return nil, err
+			default:
+				gotHdr = true
+				header = h
+				if err := onHeader(header); err != nil {
+					return nil, err
+				}
+				line += int64(nl)
+				data = rest
 			}
-			header = h
-			if err := onHeader(header); err != nil {
-				return nil, err
-			}
-			line += int64(nl)
-			data = rest
 		}
 		if len(data) > 0 {
 			c := chunk{seq: seqBase | seq, file: fi, name: name, data: data, line: line}
@@ -374,6 +384,9 @@ func cutSource(ctx context.Context, src storage.Source, fi int, o *Options, work
 	return header, nil
 }
 
+// errBlank says a chunk held only blank lines.
+var errBlank = errors.New("only blank lines")
+
 // splitHeader reads the header record (or, with NoHeader, counts the
 // fields of the first record) and returns the column names and the data
 // that follows it.
@@ -389,7 +402,7 @@ func splitHeader(data []byte, name string, o *Options) ([]string, []byte, int, e
 		skipped++
 	}
 	if len(data) == 0 {
-		return nil, nil, skipped, fmt.Errorf("%s: %w", name, ErrEmpty)
+		return nil, nil, skipped, errBlank
 	}
 	spans, end, nl, err := p.parseRecord(data, 0, nil)
 	if err != nil {
