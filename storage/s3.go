@@ -77,12 +77,12 @@ func (b *s3Backend) s3Error(uri string, loc Location, err error) error {
 	}
 	switch {
 	case code == "NoSuchBucket":
-		return fmt.Errorf("%s: bucket %q does not exist: %w", uri, loc.Bucket, ErrNotFound)
+		return notFoundf("%s: bucket %q does not exist", uri, loc.Bucket)
 	case code == "InvalidAccessKeyId" || code == "SignatureDoesNotMatch" || code == "InvalidToken" ||
 		code == "ExpiredToken" || code == "XAdminUserNotFound": // the last is versitygw's unknown key
 		return fmt.Errorf("%s: the S3 server rejected the credentials (%s); check the AWS credential chain (AWS_PROFILE, AWS_ACCESS_KEY_ID, ~/.aws)", uri, code)
 	case code == "NoSuchKey" || code == "NotFound" || status == 404:
-		return fmt.Errorf("%s: no such object: %w", uri, ErrNotFound)
+		return notFoundf("%s: no such object", uri)
 	case code == "AccessDenied" || status == 403:
 		return fmt.Errorf("%s: access denied; the credentials in use lack permission or were rejected", uri)
 	}
@@ -145,7 +145,7 @@ func (b *s3Backend) list(ctx context.Context, loc Location) ([]Object, error) {
 		return exact, nil
 	}
 	if len(below) == 0 && !glob {
-		return nil, fmt.Errorf("%s: no such object: %w", loc, ErrNotFound)
+		return nil, notFoundf("%s: no such object", loc)
 	}
 	return below, nil
 }

@@ -76,9 +76,19 @@ type ReaderAt interface {
 	Size() int64
 }
 
-// ErrNotFound is wrapped by errors for objects, files or buckets that do
-// not exist.
+// ErrNotFound is matched (errors.Is) by errors for objects, files or
+// buckets that do not exist.
 var ErrNotFound = errors.New("not found")
+
+// notFoundError is a not-found error whose text is a whole sentence.
+type notFoundError struct{ msg string }
+
+func (e notFoundError) Error() string        { return e.msg }
+func (e notFoundError) Is(target error) bool { return target == ErrNotFound }
+
+func notFoundf(format string, args ...any) error {
+	return notFoundError{fmt.Sprintf(format, args...)}
+}
 
 // Location is a parsed URI.
 type Location struct {
@@ -166,7 +176,7 @@ func (s *Store) List(ctx context.Context, uri string) ([]Object, error) {
 		}
 	}
 	if len(objs) == 0 {
-		return nil, fmt.Errorf("%s: no files match: %w", uri, ErrNotFound)
+		return nil, notFoundf("%s: no files match", uri)
 	}
 	sort.Slice(objs, func(i, j int) bool { return objs[i].URI < objs[j].URI })
 	return objs, nil
@@ -224,7 +234,7 @@ func listLocal(p string) ([]Object, error) {
 
 func localErr(p string, err error) error {
 	if errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("%s: no such file or directory: %w", p, ErrNotFound)
+		return notFoundf("%s: no such file or directory", p)
 	}
 	if errors.Is(err, os.ErrPermission) {
 		return fmt.Errorf("%s: permission denied", p)

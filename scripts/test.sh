@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The README's test command, and what CI runs: installs what is missing,
+# checks formatting and vet, runs every test (the storage and CLI tests start
+# a real S3-compatible server), then fuzzes each parser briefly.
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+
+"$ROOT/scripts/tools.sh"
+"$ROOT/scripts/example-data.sh"
+export SPINDLE_EXAMPLE_CSV=$EXAMPLE_CSV
+
+log "gofmt"
+unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
+if [ -n "$unformatted" ]; then
+  echo "gofmt needed on: $unformatted" >&2
+  exit 1
+fi
+log "go vet"
+go vet ./...
+log "go test"
+go test -count=1 ./...
+fuzztime=${SPINDLE_FUZZTIME:-15s}
+for pkg in ./format/csv ./format/libsvm; do
+  log "fuzz $pkg for $fuzztime"
+  go test -run='^$' -fuzz=FuzzRead -fuzztime="$fuzztime" "$pkg"
+done
+log "all tests passed"
