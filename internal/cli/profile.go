@@ -323,4 +323,3 @@ func (r countingReader) Read(b []byte) (int, error) {
 	r.p.add(n)
 	return n, err
 }
-
