@@ -224,7 +224,7 @@ func (p *parser) parseChunk(c chunk, declared []table.Type) chunkResult {
 			res.dropped = append(res.dropped, nil) // counted, not kept
 		}
 		if p.o.Rejects != nil {
-			res.rejects = append(res.rejects, data[start:end])
+			res.rejects = append(res.rejects, append([]byte(nil), data[start:end]...)) // the chunk buffer is reused
 		}
 		return nil
 	}

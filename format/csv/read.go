@@ -61,6 +61,9 @@ func readOnce(ctx context.Context, srcs []storage.Source, o *Options, forced map
 	defer cancel()
 	g, ctx := errgroup.WithContext(ctx)
 	work := make(chan chunk, o.Parallelism)
+	// Chunk buffers go back to this pool once parsed (every value is
+	// copied out), so a long read does not fault in fresh pages per chunk.
+	pool := make(chan []byte, 2*o.Parallelism+2)
 	done := make(chan chunkResult, o.Parallelism)
 	ready := make(chan struct{}) // closed once the header is known
 	// Producer: cut every source into chunks.
@@ -68,7 +71,7 @@ func readOnce(ctx context.Context, srcs []storage.Source, o *Options, forced map
 		defer close(work)
 		var headerSet bool
 		for fi, src := range srcs {
-			_, err := cutSource(ctx, src, fi, o, work, func(h []string) error {
+			_, err := cutSource(ctx, src, fi, o, work, pool, func(h []string) error {
 				if headerSet {
 					if !equalStrings(h, names) {
 						return fmt.Errorf("%s: columns %v differ from %s's %v", src.Name(), h, srcs[0].Name(), names)
@@ -107,7 +110,12 @@ func readOnce(ctx context.Context, srcs []storage.Source, o *Options, forced map
 				if p == nil {
 					p = newParser(o, names)
 				}
-				done <- p.parseChunk(c, declared)
+				r := p.parseChunk(c, declared)
+				select {
+				case pool <- c.data[:0]:
+				default:
+				}
+				done <- r
 			}
 			return nil
 		})
@@ -289,7 +297,7 @@ func setNull(c table.Column, i int) {
 // cutSource streams one source into chunks that end on record boundaries.
 // The first record is the header unless o.NoHeader; onHeader receives the
 // column names before any chunk of the source is sent.
-func cutSource(ctx context.Context, src storage.Source, fi int, o *Options, work chan<- chunk, onHeader func([]string) error) ([]string, error) {
+func cutSource(ctx context.Context, src storage.Source, fi int, o *Options, work chan<- chunk, pool chan []byte, onHeader func([]string) error) ([]string, error) {
 	r, err := src.Open(ctx)
 	if err != nil {
 		return nil, err
@@ -354,22 +362,21 @@ func cutSource(ctx context.Context, src storage.Source, fi int, o *Options, work
 				data = rest
 			}
 		}
+		// Carry the partial record into another buffer before the chunk
+		// (which owns this one until a worker recycles it) is sent.
+		rest := buf[end:]
+		nb := getBuffer(pool, max(o.ChunkSize, 2*len(rest)))[:len(rest)]
+		copy(nb, rest)
 		if len(data) > 0 {
 			c := chunk{seq: seqBase | seq, file: fi, name: name, data: data, line: line}
 			seq++
+			line += int64(bytes.Count(data, []byte{'\n'}))
 			select {
 			case work <- c:
 			case <-ctx.Done():
 				return nil, ctx.Err()
 			}
-			line += int64(bytes.Count(data, []byte{'\n'}))
 		}
-		// Carry the partial record into a fresh buffer; the chunk owns the
-		// old one until a worker is done with it.
-		rest := buf[end:]
-		size := max(o.ChunkSize, 2*len(rest))
-		nb := make([]byte, len(rest), size)
-		copy(nb, rest)
 		buf = nb
 		if eof && len(buf) == 0 {
 			break
@@ -386,6 +393,18 @@ func cutSource(ctx context.Context, src storage.Source, fi int, o *Options, work
 
 // errBlank says a chunk held only blank lines.
 var errBlank = errors.New("only blank lines")
+
+// getBuffer returns a pooled buffer of at least size bytes, or a new one.
+func getBuffer(pool chan []byte, size int) []byte {
+	select {
+	case b := <-pool:
+		if cap(b) >= size {
+			return b[:0]
+		}
+	default:
+	}
+	return make([]byte, 0, size)
+}
 
 // splitHeader reads the header record (or, with NoHeader, counts the
 // fields of the first record) and returns the column names and the data
