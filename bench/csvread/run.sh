@@ -16,7 +16,7 @@ if [ ! -s "$data" ]; then
   log "generating $data (seed 42)"
   "$out/csvread" gen -rows 1000000 -cols 28 -seed 42 -o "$data"
 fi
-size=$(stat -c %s "$data")
+size=$(stat -L -c %s "$data")
 py=/usr/bin/python3
 $py -c 'import pandas' 2>/dev/null || { echo "needs Debian's python3-pandas" >&2; exit 1; }
 measure() { # prints "seconds peak_kb"
