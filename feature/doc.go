@@ -1,0 +1,23 @@
+// Package feature holds Spindle's feature stages with Spark ML's names,
+// parameters, defaults and formulas, so the same input gives the same
+// numbers as Spark:
+//
+//   - column functions: RegexReplace, StringFunction (lower, upper, trim),
+//     Cast, FillNull, DropNullRows, Filter;
+//   - text: Tokenizer, RegexTokenizer, StopWordsRemover, NGram, HashingTF,
+//     IDF;
+//   - categorical: StringIndexer, IndexToString;
+//   - vectors: VectorAssembler, StandardScaler, MinMaxScaler, MaxAbsScaler,
+//     Normalizer.
+//
+// Every stage is a value whose exported fields are its parameters; the
+// zero value of each field is Spark's default (boolean parameters whose
+// Spark default is true are *bool: nil means true). Row-wise stages are
+// engine kernels themselves; estimators (IDF, StringIndexer, the scalers)
+// compute their statistics with engine aggregators and return a model that
+// is again a kernel. All are registered with the engine, so they run on
+// any engine and can be saved.
+//
+// Nulls: a null input gives a null output in row-wise stages; estimators
+// skip null rows when fitting unless a stage's doc says otherwise.
+package feature

@@ -1,0 +1,160 @@
+package feature
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"math/bits"
+	"slices"
+
+	"github.com/spindle-ml/spindle/engine"
+	"github.com/spindle-ml/spindle/linalg"
+	"github.com/spindle-ml/spindle/ml"
+	"github.com/spindle-ml/spindle/table"
+)
+
+func init() {
+	engine.Register(&HashingTF{})
+}
+
+// HashingSeed is the MurmurHash3 seed Spark's HashingTF uses.
+const HashingSeed = 42
+
+// Murmur3 returns MurmurHash3 x86_32 of b (Austin Appleby's reference
+// algorithm), the hash Spark 3's HashingTF applies to a term's UTF-8 bytes.
+func Murmur3(b []byte, seed uint32) uint32 {
+	const c1, c2 = 0xcc9e2d51, 0x1b873593
+	h := seed
+	n := len(b)
+	for len(b) >= 4 {
+		k := binary.LittleEndian.Uint32(b)
+		k *= c1
+		k = bits.RotateLeft32(k, 15)
+		k *= c2
+		h ^= k
+		h = bits.RotateLeft32(h, 13)
+		h = h*5 + 0xe6546b64
+		b = b[4:]
+	}
+	var k uint32
+	switch len(b) {
+	case 3:
+		k ^= uint32(b[2]) << 16
+		fallthrough
+	case 2:
+		k ^= uint32(b[1]) << 8
+		fallthrough
+	case 1:
+		k ^= uint32(b[0])
+		k *= c1
+		k = bits.RotateLeft32(k, 15)
+		k *= c2
+		h ^= k
+	}
+	h ^= uint32(n)
+	h ^= h >> 16
+	h *= 0x85ebca6b
+	h ^= h >> 13
+	h *= 0xc2b2ae35
+	h ^= h >> 16
+	return h
+}
+
+// TermIndex returns the feature index of term in a space of numFeatures:
+// the non-negative modulo of its signed MurmurHash3 (seed 42), exactly as
+// Spark's HashingTF.indexOf computes it.
+func TermIndex(term string, numFeatures int) int {
+	h := int32(Murmur3([]byte(term), HashingSeed))
+	m := int(h) % numFeatures
+	if m < 0 {
+		m += numFeatures
+	}
+	return m
+}
+
+// HashingTF maps a list of terms to a sparse vector of term frequencies in
+// a space of NumFeatures, each term at TermIndex(term) — Spark's
+// HashingTF. Colliding terms add up. With Binary, every non-zero count is
+// 1.
+type HashingTF struct {
+	InputCol  string
+	OutputCol string
+	// NumFeatures is the vector size. If 0, it is 2^18 = 262,144.
+	NumFeatures int
+	// Binary sets non-zero counts to 1 (for binary models). Default false.
+	Binary bool
+}
+
+// KernelName implements engine.Kernel.
+func (*HashingTF) KernelName() string { return "feature.HashingTF" }
+
+func (h *HashingTF) numFeatures() int {
+	if h.NumFeatures == 0 {
+		return 1 << 18
+	}
+	return h.NumFeatures
+}
+
+// OutputSchema implements engine.Mapper: the output is a vector.
+func (h *HashingTF) OutputSchema(in *table.Schema) (*table.Schema, error) {
+	if n := h.numFeatures(); n < 1 || n > 1<<31-1 {
+		return nil, fmt.Errorf("HashingTF: numFeatures must be in [1, 2^31-1], got %d", h.NumFeatures)
+	}
+	if _, err := ml.InputColumn("HashingTF", in, h.InputCol, table.StringList); err != nil {
+		return nil, err
+	}
+	return ml.WithOutput("HashingTF", in, h.OutputCol, table.Vector)
+}
+
+// TransformSchema implements ml.Transformer.
+func (h *HashingTF) TransformSchema(in *table.Schema) (*table.Schema, error) {
+	return h.OutputSchema(in)
+}
+
+// Transform implements ml.Transformer.
+func (h *HashingTF) Transform(_ context.Context, e engine.Engine, ds engine.Dataset) (engine.Dataset, error) {
+	return ml.MapTransform(e, ds, h)
+}
+
+// MapPartition implements engine.Mapper.
+func (h *HashingTF) MapPartition(_ context.Context, _ engine.PartitionInfo, b *table.Batch) (*table.Batch, error) {
+	out, err := h.OutputSchema(b.Schema())
+	if err != nil {
+		return nil, err
+	}
+	n := h.numFeatures()
+	col, _ := b.ColumnByName(h.InputCol)
+	c := col.(*table.StringListColumn)
+	vecs := make([]linalg.Vector, len(c.Values))
+	var idx []int32
+	for i, terms := range c.Values {
+		if !c.Valid.Valid(i) {
+			continue
+		}
+		idx = idx[:0]
+		for _, t := range terms {
+			idx = append(idx, int32(TermIndex(t, n)))
+		}
+		vecs[i] = countIndices(n, idx, h.Binary)
+	}
+	return ml.AppendColumn(out, b, table.NewVectorColumn(vecs, c.Valid))
+}
+
+// countIndices sorts idx and returns the sparse vector of how often each
+// index occurs (1 for each with binary).
+func countIndices(size int, idx []int32, binary bool) linalg.Vector {
+	slices.Sort(idx)
+	ind := make([]int32, 0, len(idx))
+	val := make([]float64, 0, len(idx))
+	for k, ix := range idx {
+		if k > 0 && ix == idx[k-1] {
+			if !binary {
+				val[len(val)-1]++
+			}
+			continue
+		}
+		ind = append(ind, ix)
+		val = append(val, 1)
+	}
+	return linalg.Vector{Size: size, Indices: ind, Values: val}
+}

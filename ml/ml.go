@@ -1,0 +1,101 @@
+// Package ml defines the stage interfaces every Spindle algorithm
+// implements, with Spark ML's names: a Transformer maps a dataset to a
+// dataset; an Estimator fits a Model (a Transformer) to a dataset.
+//
+// Row-wise transformers are themselves engine kernels (engine.Mapper):
+// their exported fields are their parameters, so the same value is what a
+// worker runs, what a saved pipeline stores and what a spec configures.
+// Estimators compute their statistics with engine aggregators, never by
+// pulling a dataset into one goroutine.
+package ml
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/spindle-ml/spindle/engine"
+	"github.com/spindle-ml/spindle/table"
+)
+
+// Transformer maps a dataset to a new one, usually by adding a column.
+type Transformer interface {
+	// TransformSchema checks the input schema and returns the output
+	// schema, failing early (before any data moves) with a clear error.
+	TransformSchema(in *table.Schema) (*table.Schema, error)
+	// Transform returns the transformed dataset (lazily, where the engine
+	// allows).
+	Transform(ctx context.Context, e engine.Engine, ds engine.Dataset) (engine.Dataset, error)
+}
+
+// Estimator learns a Model from a dataset.
+type Estimator interface {
+	// Fit computes the model's state through the engine.
+	Fit(ctx context.Context, e engine.Engine, ds engine.Dataset) (Model, error)
+}
+
+// Model is a fitted Transformer.
+type Model interface {
+	Transformer
+}
+
+// MapTransform is the Transform of a row-wise transformer that is its own
+// engine.Mapper: the schema is checked, then the mapper is applied.
+func MapTransform(e engine.Engine, ds engine.Dataset, m engine.Mapper) (engine.Dataset, error) {
+	if _, err := m.OutputSchema(ds.Schema()); err != nil {
+		return nil, err
+	}
+	return e.MapPartitions(ds, m)
+}
+
+// InputColumn returns the index of column name in s after checking its type
+// is one of types, with an error naming the stage, the column, what it is
+// and what was expected.
+func InputColumn(stage string, s *table.Schema, name string, types ...table.Type) (int, error) {
+	if name == "" {
+		return -1, fmt.Errorf("%s: input column not set", stage)
+	}
+	i := s.Index(name)
+	if i < 0 {
+		return -1, fmt.Errorf("%s: input column %q does not exist (columns: %s)", stage, name, strings.Join(s.Names(), ", "))
+	}
+	if len(types) > 0 && !slices.Contains(types, s.Fields[i].Type) {
+		want := make([]string, len(types))
+		for k, t := range types {
+			want[k] = t.String()
+		}
+		return -1, fmt.Errorf("%s: input column %q is %v, want %s", stage, name, s.Fields[i].Type, strings.Join(want, " or "))
+	}
+	return i, nil
+}
+
+// WithOutput returns s with column name of type t appended, failing if a
+// column of that name exists (Spark refuses to overwrite too).
+func WithOutput(stage string, s *table.Schema, name string, t table.Type) (*table.Schema, error) {
+	if name == "" {
+		return nil, fmt.Errorf("%s: output column not set", stage)
+	}
+	if s.Index(name) >= 0 {
+		return nil, fmt.Errorf("%s: output column %q already exists", stage, name)
+	}
+	return table.NewSchema(append(append([]table.Field(nil), s.Fields...), table.Field{Name: name, Type: t})...)
+}
+
+// AppendColumn returns b with column c appended under schema out.
+func AppendColumn(out *table.Schema, b *table.Batch, c table.Column) (*table.Batch, error) {
+	cols := append(append([]table.Column(nil), b.Columns()...), c)
+	return table.NewBatch(out, cols)
+}
+
+// BoolOr returns *p, or def when p is nil. Boolean parameters whose Spark
+// default is true are *bool, so that their zero value means the default.
+func BoolOr(p *bool, def bool) bool {
+	if p == nil {
+		return def
+	}
+	return *p
+}
+
+// Bool returns a pointer to v, for setting *bool parameters.
+func Bool(v bool) *bool { return &v }
