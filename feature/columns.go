@@ -357,7 +357,9 @@ func (f *FillNull) fillColumn(t table.Type, v string) (table.Column, error) {
 }
 
 // TransformSchema implements ml.Transformer.
-func (f *FillNull) TransformSchema(in *table.Schema) (*table.Schema, error) { return f.OutputSchema(in) }
+func (f *FillNull) TransformSchema(in *table.Schema) (*table.Schema, error) {
+	return f.OutputSchema(in)
+}
 
 // Transform implements ml.Transformer.
 func (f *FillNull) Transform(_ context.Context, e engine.Engine, ds engine.Dataset) (engine.Dataset, error) {

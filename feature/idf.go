@@ -130,7 +130,9 @@ func (m *IDFModel) OutputSchema(in *table.Schema) (*table.Schema, error) {
 }
 
 // TransformSchema implements ml.Transformer.
-func (m *IDFModel) TransformSchema(in *table.Schema) (*table.Schema, error) { return m.OutputSchema(in) }
+func (m *IDFModel) TransformSchema(in *table.Schema) (*table.Schema, error) {
+	return m.OutputSchema(in)
+}
 
 // Transform implements ml.Transformer.
 func (m *IDFModel) Transform(_ context.Context, e engine.Engine, ds engine.Dataset) (engine.Dataset, error) {

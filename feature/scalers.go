@@ -304,7 +304,9 @@ func (n *Normalizer) OutputSchema(in *table.Schema) (*table.Schema, error) {
 }
 
 // TransformSchema implements ml.Transformer.
-func (n *Normalizer) TransformSchema(in *table.Schema) (*table.Schema, error) { return n.OutputSchema(in) }
+func (n *Normalizer) TransformSchema(in *table.Schema) (*table.Schema, error) {
+	return n.OutputSchema(in)
+}
 
 // Transform implements ml.Transformer.
 func (n *Normalizer) Transform(_ context.Context, e engine.Engine, ds engine.Dataset) (engine.Dataset, error) {

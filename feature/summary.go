@@ -169,4 +169,3 @@ func summarize(ctx context.Context, stage string, e engine.Engine, ds engine.Dat
 	}
 	return s, nil
 }
-

@@ -53,7 +53,9 @@ func (t *Tokenizer) OutputSchema(in *table.Schema) (*table.Schema, error) {
 }
 
 // TransformSchema implements ml.Transformer.
-func (t *Tokenizer) TransformSchema(in *table.Schema) (*table.Schema, error) { return t.OutputSchema(in) }
+func (t *Tokenizer) TransformSchema(in *table.Schema) (*table.Schema, error) {
+	return t.OutputSchema(in)
+}
 
 // Transform implements ml.Transformer.
 func (t *Tokenizer) Transform(_ context.Context, e engine.Engine, ds engine.Dataset) (engine.Dataset, error) {
