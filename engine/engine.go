@@ -33,10 +33,27 @@ type Kernel interface {
 type PartitionInfo struct {
 	// Index is the partition's position, from 0.
 	Index int
-	// RowOffset is the dataset position of the partition's first row, so
-	// that row-keyed randomness (table.RowUniform) does not depend on
-	// partitioning.
+	// RowOffset is the position of the partition's first row in the
+	// mapper's input dataset, so that row-keyed randomness
+	// (table.RowUniform) does not depend on partitioning. It is exact for
+	// aggregators and for mappers that implement Positional; other mappers
+	// may be fused with the mappers before them and then see the offset of
+	// the chain's input (good for error messages, not for randomness).
 	RowOffset int64
+}
+
+// Positional is implemented by mappers whose output depends on
+// PartitionInfo.RowOffset (sampling, random splits); engines give them the
+// exact offset, materializing their input if need be.
+type Positional interface {
+	// UsesRowOffset reports whether the mapper needs exact row offsets.
+	UsesRowOffset() bool
+}
+
+// IsPositional reports whether m needs exact row offsets.
+func IsPositional(m Mapper) bool {
+	p, ok := m.(Positional)
+	return ok && p.UsesRowOffset()
 }
 
 // Mapper transforms one partition into another.

@@ -116,6 +116,9 @@ type Sample struct {
 // KernelName implements Kernel.
 func (Sample) KernelName() string { return "engine.Sample" }
 
+// UsesRowOffset implements Positional.
+func (Sample) UsesRowOffset() bool { return true }
+
 // OutputSchema implements Mapper.
 func (Sample) OutputSchema(in *table.Schema) (*table.Schema, error) { return in, nil }
 
@@ -135,6 +138,9 @@ type SplitPart struct {
 
 // KernelName implements Kernel.
 func (SplitPart) KernelName() string { return "engine.SplitPart" }
+
+// UsesRowOffset implements Positional.
+func (SplitPart) UsesRowOffset() bool { return true }
 
 // OutputSchema implements Mapper.
 func (s SplitPart) OutputSchema(in *table.Schema) (*table.Schema, error) {

@@ -313,12 +313,14 @@ func TestRegexTokenizer(t *testing.T) {
 // TestTokenizerFastPathMatchesRegexp: the hand-written scanners give the
 // same tokens as the regexp on random text.
 func TestTokenizerFastPathMatchesRegexp(t *testing.T) {
-	alphabet := []string{"a", "B", "z", "0", "_", " ", "  ", "\t", "\n", ",", "!", "é", "☃", "\r", "'", "\v"}
+	alphabet := []string{"a", "B", "z", "Q", "0", "_", " ", "K", "  ", "\t", "\n", ",", "!", "é", "☃", "\r", "'", "\v"}
 	seed := uint64(1)
 	next := func() uint64 { seed = seed*6364136223846793005 + 1442695040888963407; return seed >> 33 }
 	for _, pat := range []string{`\s+`, `\W`, `\W+`, `\s`} {
 		fast := (&RegexTokenizer{Pattern: pat, ToLowercase: ml.Bool(false)}).tokenizer()
 		slow := (&RegexTokenizer{Pattern: pat + "()", ToLowercase: ml.Bool(false)}).tokenizer() // defeats the fast path
+		fastLower := (&RegexTokenizer{Pattern: pat}).tokenizer()
+		slowLower := (&RegexTokenizer{Pattern: pat + "()"}).tokenizer()
 		for i := 0; i < 20000; i++ {
 			var b strings.Builder
 			for n := int(next() % 12); n > 0; n-- {
@@ -327,6 +329,9 @@ func TestTokenizerFastPathMatchesRegexp(t *testing.T) {
 			s := b.String()
 			if f, r := fast(s), slow(s); !reflect.DeepEqual(f, r) {
 				t.Fatalf("pattern %s on %q: fast %q, regexp %q", pat, s, f, r)
+			}
+			if f, r := fastLower(s), slowLower(s); !reflect.DeepEqual(f, r) {
+				t.Fatalf("pattern %s lowercased on %q: fast %q, regexp %q", pat, s, f, r)
 			}
 		}
 	}

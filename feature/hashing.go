@@ -126,18 +126,55 @@ func (h *HashingTF) MapPartition(_ context.Context, _ engine.PartitionInfo, b *t
 	col, _ := b.ColumnByName(h.InputCol)
 	c := col.(*table.StringListColumn)
 	vecs := make([]linalg.Vector, len(c.Values))
-	var idx []int32
+	var cnt counter
 	for i, terms := range c.Values {
 		if !c.Valid.Valid(i) {
 			continue
 		}
-		idx = idx[:0]
+		cnt.reset(n)
 		for _, t := range terms {
-			idx = append(idx, int32(TermIndex(t, n)))
+			cnt.add(int32(TermIndex(t, n)))
 		}
-		vecs[i] = countIndices(n, idx, h.Binary)
+		vecs[i] = cnt.vector(n, h.Binary)
 	}
 	return ml.AppendColumn(out, b, table.NewVectorColumn(vecs, c.Valid))
+}
+
+// counter counts feature indices of one document: counts in a scratch
+// array sized to the feature space (reused across documents), plus the
+// list of indices touched, so only distinct indices are sorted.
+type counter struct {
+	counts  []float64
+	touched []int32
+}
+
+func (c *counter) reset(size int) {
+	if len(c.counts) < size {
+		c.counts = make([]float64, size)
+	}
+	c.touched = c.touched[:0]
+}
+
+func (c *counter) add(ix int32) {
+	if c.counts[ix] == 0 {
+		c.touched = append(c.touched, ix)
+	}
+	c.counts[ix]++
+}
+
+// vector returns the counts as a sparse vector and clears them.
+func (c *counter) vector(size int, binary bool) linalg.Vector {
+	slices.Sort(c.touched)
+	ind := make([]int32, len(c.touched))
+	val := make([]float64, len(c.touched))
+	for k, ix := range c.touched {
+		ind[k], val[k] = ix, c.counts[ix]
+		if binary {
+			val[k] = 1
+		}
+		c.counts[ix] = 0
+	}
+	return linalg.Vector{Size: size, Indices: ind, Values: val}
 }
 
 // countIndices sorts idx and returns the sparse vector of how often each

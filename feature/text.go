@@ -8,6 +8,7 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/spindle-ml/spindle/engine"
 	"github.com/spindle-ml/spindle/ml"
@@ -160,11 +161,25 @@ func (t *RegexTokenizer) tokenizer() func(string) []string {
 	minLen := t.minLen()
 	var split func(string) []string
 	if gaps && minLen >= 1 {
+		var sep *[256]bool
 		switch t.pattern() {
 		case `\s+`, `\s`:
-			split = func(s string) []string { return scanTokens(s, isJavaSpace) }
+			sep = &spaceSep
 		case `\W+`, `\W`:
-			split = func(s string) []string { return scanTokens(s, isNonWord) }
+			sep = &nonWordSep
+		}
+		if sep != nil {
+			split = func(s string) []string { return scanTokens(s, sep) }
+			if lower && minLen == 1 {
+				// Lowercasing and splitting in one pass, for ASCII text
+				// (where lowercasing cannot move token boundaries).
+				return func(s string) []string {
+					if toks, ok := lowerTokensASCII(s, sep); ok {
+						return toks
+					}
+					return scanTokens(strings.ToLower(s), sep)
+				}
+			}
 		}
 	}
 	if split == nil {
@@ -183,7 +198,7 @@ func (t *RegexTokenizer) tokenizer() func(string) []string {
 	}
 	return func(s string) []string {
 		if lower {
-			s = strings.ToLower(s)
+			s = toLower(s)
 		}
 		toks := split(s)
 		if minLen <= 0 {
@@ -208,25 +223,107 @@ func isNonWord(c byte) bool {
 	return !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_')
 }
 
-// scanTokens returns the non-empty runs of bytes for which sep is false.
+// Separator tables for the scanners: a lookup per byte is what keeps
+// tokenizing at memory speed.
+var spaceSep, nonWordSep = func() (sp, nw [256]bool) {
+	for c := 0; c < 256; c++ {
+		sp[c] = isJavaSpace(byte(c))
+		nw[c] = isNonWord(byte(c))
+	}
+	return
+}()
+
+// scanTokens returns the non-empty runs of bytes that are not separators.
 // The tokens are substrings of s (no copies).
-func scanTokens(s string, sep func(byte) bool) []string {
-	toks := make([]string, 0, len(s)/6+1)
-	start := -1
-	for i := 0; i < len(s); i++ {
-		if sep(s[i]) {
-			if start >= 0 {
-				toks = append(toks, s[start:i])
-				start = -1
-			}
-		} else if start < 0 {
-			start = i
+func scanTokens(s string, sep *[256]bool) []string {
+	toks := make([]string, 0, len(s)/8+4)
+	i := 0
+	for i < len(s) {
+		for i < len(s) && sep[s[i]] {
+			i++
+		}
+		start := i
+		for i < len(s) && !sep[s[i]] {
+			i++
+		}
+		if i > start {
+			toks = append(toks, s[start:i])
 		}
 	}
-	if start >= 0 {
-		toks = append(toks, s[start:])
-	}
 	return toks
+}
+
+// lowerTokensASCII splits ASCII text s into lowercased tokens: one pass
+// counts tokens and their bytes, a second copies them, lowered, into one
+// buffer that all tokens share. It reports false for non-ASCII text.
+func lowerTokensASCII(s string, sep *[256]bool) ([]string, bool) {
+	n, size := 0, 0
+	in := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= utf8.RuneSelf {
+			return nil, false
+		}
+		tok := !sep[c]
+		if tok {
+			size++
+			if !in {
+				n++
+			}
+		}
+		in = tok
+	}
+	toks := make([]string, 0, n)
+	if n == 0 {
+		return toks, true
+	}
+	buf := make([]byte, size)
+	w := 0
+	i := 0
+	for i < len(s) {
+		for i < len(s) && sep[s[i]] {
+			i++
+		}
+		start := w
+		for i < len(s) && !sep[s[i]] {
+			c := s[i]
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			buf[w] = c
+			w++
+			i++
+		}
+		if w > start {
+			toks = append(toks, unsafe.String(&buf[start], w-start))
+		}
+	}
+	return toks, true
+}
+
+// toLower is strings.ToLower with a faster path for ASCII text, which
+// strings.ToLower lowercases one Builder.WriteByte at a time.
+func toLower(s string) string {
+	hasUpper := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= utf8.RuneSelf {
+			return strings.ToLower(s)
+		}
+		hasUpper = hasUpper || ('A' <= c && c <= 'Z')
+	}
+	if !hasUpper {
+		return s
+	}
+	b := make([]byte, len(s))
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		b[i] = c
+	}
+	return unsafe.String(&b[0], len(b))
 }
 
 func splitOnSpaceChar(s string) [][2]int {
@@ -368,13 +465,7 @@ func (s *StopWordsRemover) MapPartition(_ context.Context, _ engine.PartitionInf
 		return nil, err
 	}
 	words, _ := s.words()
-	set := make(map[string]bool, len(words))
-	for _, w := range words {
-		if !s.CaseSensitive {
-			w = lowerFold(w)
-		}
-		set[w] = true
-	}
+	set := newWordSet(words, !s.CaseSensitive)
 	col, _ := b.ColumnByName(s.InputCol)
 	c := col.(*table.StringListColumn)
 	res := make([][]string, len(c.Values))
@@ -384,17 +475,62 @@ func (s *StopWordsRemover) MapPartition(_ context.Context, _ engine.PartitionInf
 		}
 		kept := make([]string, 0, len(toks))
 		for _, t := range toks {
-			k := t
-			if !s.CaseSensitive {
-				k = lowerFold(t)
-			}
-			if !set[k] {
+			if !set.has(t) {
 				kept = append(kept, t)
 			}
 		}
 		res[i] = kept
 	}
 	return ml.AppendColumn(out, b, table.NewStringListColumn(res, c.Valid))
+}
+
+// wordSet is a set of words with a cheap pre-filter: most tokens are not
+// stop words, and a table of (first byte, length) pairs rejects them
+// without hashing.
+type wordSet struct {
+	fold  bool
+	words map[string]bool
+	seen  [256]uint64 // bit l: an ASCII word of length l < 64 starts with that byte
+}
+
+func newWordSet(words []string, fold bool) *wordSet {
+	ws := &wordSet{fold: fold, words: make(map[string]bool, len(words))}
+	for _, w := range words {
+		if fold {
+			w = lowerFold(w)
+		}
+		ws.words[w] = true
+		if len(w) > 0 && len(w) < 64 && isASCII(w) {
+			ws.seen[w[0]] |= 1 << uint(len(w))
+		}
+	}
+	return ws
+}
+
+// has reports whether t is in the set (after case folding, if folding).
+// An ASCII token folds to an ASCII word of the same length, and keeps its
+// first byte unless that is an upper-case letter, so the table answers
+// "no" for most tokens exactly.
+func (ws *wordSet) has(t string) bool {
+	if l := len(t); l > 0 && l < 64 && !(ws.fold && 'A' <= t[0] && t[0] <= 'Z') && isASCII(t) {
+		if ws.seen[t[0]]&(1<<uint(l)) == 0 {
+			return false
+		}
+	}
+	k := t
+	if ws.fold {
+		k = lowerFold(t)
+	}
+	return ws.words[k]
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
 
 // lowerFold lowercases s, without allocating when it is already lower

@@ -2,9 +2,11 @@
 // memory and kernels run directly on goroutines, one partition per task,
 // with as many tasks at once as GOMAXPROCS (or Engine.Parallelism).
 //
-// Map stages are lazy: an action (Persist, Collect, Aggregate) computes the
-// chain stage by stage, each stage in parallel over partitions. Persist
-// keeps the result in memory, which is what iterative algorithms want.
+// Map stages are lazy: an action (Persist, Collect, Aggregate) runs the
+// chain of mappers fused, partition by partition, in parallel over
+// partitions (a mapper that needs exact row offsets, engine.Positional,
+// waits for its whole input). Persist keeps the result in memory, which is
+// what iterative algorithms want.
 package local
 
 import (
@@ -102,23 +104,42 @@ func (e *Engine) Collect(ctx context.Context, ds engine.Dataset) (*table.Table, 
 	return table.New(d.schema, parts...)
 }
 
+// compute materializes d. Consecutive mappers run fused, partition by
+// partition, so their intermediate columns are garbage as soon as a
+// partition is done; a Positional mapper starts a new segment, computed
+// after its whole input so that row offsets are exact.
 func (e *Engine) compute(ctx context.Context, d *dataset) ([]*table.Batch, error) {
 	if d.parent == nil {
 		return d.parts, nil
 	}
-	in, err := e.compute(ctx, d.parent)
+	var chain []*dataset // d and its fusable ancestors, last first
+	base := d
+	for base.parent != nil {
+		chain = append(chain, base)
+		positional := engine.IsPositional(base.mapper)
+		base = base.parent
+		if positional {
+			break
+		}
+	}
+	in, err := e.compute(ctx, base)
 	if err != nil {
 		return nil, err
 	}
 	offs := offsets(in)
 	out := make([]*table.Batch, len(in))
 	err = e.forEach(ctx, len(in), func(ctx context.Context, i int) error {
-		b, err := d.mapper.MapPartition(ctx, engine.PartitionInfo{Index: i, RowOffset: offs[i]}, in[i])
-		if err != nil {
-			return fmt.Errorf("%s on partition %d: %w", d.mapper.KernelName(), i, err)
-		}
-		if !b.Schema().Equal(d.schema) {
-			return fmt.Errorf("%s on partition %d: produced schema (%v), declared (%v)", d.mapper.KernelName(), i, b.Schema(), d.schema)
+		b := in[i]
+		for k := len(chain) - 1; k >= 0; k-- {
+			st := chain[k]
+			var err error
+			b, err = st.mapper.MapPartition(ctx, engine.PartitionInfo{Index: i, RowOffset: offs[i]}, b)
+			if err != nil {
+				return fmt.Errorf("%s on partition %d: %w", st.mapper.KernelName(), i, err)
+			}
+			if !b.Schema().Equal(st.schema) {
+				return fmt.Errorf("%s on partition %d: produced schema (%v), declared (%v)", st.mapper.KernelName(), i, b.Schema(), st.schema)
+			}
 		}
 		out[i] = b
 		return nil
