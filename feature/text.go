@@ -304,7 +304,7 @@ func lowerTokensASCII(s string, tab *lowerTables) ([]string, bool) {
 	if n == 0 {
 		return toks, true
 	}
-	buf := make([]byte, size+1)   // +1: the loop writes one byte past a trailing separator
+	buf := make([]byte, size+1)  // +1: the loop writes one byte past a trailing separator
 	starts := make([]int32, n+1) // +1: likewise for the slot after the last start
 	k, w := 0, 0
 	prev = 0

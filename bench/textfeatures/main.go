@@ -102,4 +102,3 @@ func featurize(ctx context.Context, e *local.Engine, t *table.Table, read time.D
 	fmt.Printf("docs=%d nnz=%d read_s=%.3f features_s=%.3f peak_rss_MB=%.0f\n", out.Count(), nnz, read.Seconds(), feat.Seconds(), float64(ru.Maxrss)/1024)
 	return nil
 }
-
