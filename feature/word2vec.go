@@ -252,7 +252,7 @@ func (r *w2vRand) next() uint64 {
 }
 
 func (r *w2vRand) float() float64 { return float64(r.next()>>11) / (1 << 53) }
-func (r *w2vRand) intn(n int) int  { return int(r.next() % uint64(n)) }
+func (r *w2vRand) intn(n int) int { return int(r.next() % uint64(n)) }
 
 // w2vWordCount counts, per partition, the in-vocabulary words.
 type w2vWordCount struct {
