@@ -136,11 +136,26 @@ func Dot(x Vector, w []float64) float64 {
 		}
 		return s
 	}
-	w = w[:len(x.Values)]
-	for i, xv := range x.Values {
-		s += xv * w[i]
+	return dotDense(x.Values, w[:len(x.Values)])
+}
+
+// dotDense sums x·y with four independent accumulators, which lets the
+// CPU overlap the additions (about twice as fast as one running sum; the
+// summation order is fixed, so results are reproducible).
+func dotDense(x, y []float64) float64 {
+	y = y[:len(x)]
+	var s0, s1, s2, s3 float64
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		s0 += x[i] * y[i]
+		s1 += x[i+1] * y[i+1]
+		s2 += x[i+2] * y[i+2]
+		s3 += x[i+3] * y[i+3]
 	}
-	return s
+	for ; i < len(x); i++ {
+		s0 += x[i] * y[i]
+	}
+	return (s0 + s1) + (s2 + s3)
 }
 
 // Axpy adds a*x to the dense slice y (len(y) >= x.Size).
@@ -152,8 +167,16 @@ func Axpy(a float64, x Vector, y []float64) {
 		return
 	}
 	y = y[:len(x.Values)]
-	for i, xv := range x.Values {
-		y[i] += a * xv
+	xs := x.Values
+	i := 0
+	for ; i+4 <= len(xs); i += 4 {
+		y[i] += a * xs[i]
+		y[i+1] += a * xs[i+1]
+		y[i+2] += a * xs[i+2]
+		y[i+3] += a * xs[i+3]
+	}
+	for ; i < len(xs); i++ {
+		y[i] += a * xs[i]
 	}
 }
 
@@ -167,11 +190,7 @@ func Norm(v Vector, p float64) float64 {
 		}
 		return s
 	case p == 2:
-		var s float64
-		for _, x := range v.Values {
-			s += x * x
-		}
-		return math.Sqrt(s)
+		return math.Sqrt(dotDense(v.Values, v.Values))
 	case math.IsInf(p, 1):
 		var m float64
 		for _, x := range v.Values {
