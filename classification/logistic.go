@@ -1,0 +1,668 @@
+// Package classification holds Spindle's classifiers, with Spark ML's
+// names, parameters and defaults.
+package classification
+
+import (
+	"context"
+	"fmt"
+	"math"
+
+	"github.com/spindle-ml/spindle/engine"
+	"github.com/spindle-ml/spindle/linalg"
+	"github.com/spindle-ml/spindle/ml"
+	"github.com/spindle-ml/spindle/optim"
+	"github.com/spindle-ml/spindle/table"
+)
+
+func init() {
+	engine.RegisterAggregator[*TrainingStats](statsKernel{})
+	engine.RegisterAggregator[*lossGrad](logisticGradient{})
+	engine.Register(&LogisticRegressionModel{})
+}
+
+// LogisticRegression fits a logistic regression model, binomial or
+// multinomial, by minimizing Spark ML's objective
+//
+//	(1/Σw) Σ w_i·loss_i + regParam·((1−α)/2·‖β‖² + α·‖β‖₁),  α = elasticNetParam,
+//
+// where loss is the logistic (binomial) or softmax (multinomial) loss and
+// the intercepts are not penalized. Like Spark, it optimizes over features
+// scaled by their standard deviations (not centred, so sparse data stays
+// sparse): with Standardization (the default) the penalty applies to the
+// coefficients of the scaled features; without it, to the coefficients of
+// the original ones. L-BFGS solves L2 problems, OWL-QN those with an L1
+// part. Each objective evaluation is one gradient pass over the data (an
+// engine aggregator); the optimizer loop runs here.
+//
+// Labels must be 0, 1, … (e.g. from StringIndexer); features a vector
+// column. A feature with zero variance gets coefficient 0.
+type LogisticRegression struct {
+	// FeaturesCol, LabelCol, WeightCol name the inputs. Defaults:
+	// "features", "label", none (every row weighs 1).
+	FeaturesCol, LabelCol, WeightCol string
+	// PredictionCol, RawPredictionCol, ProbabilityCol name the outputs.
+	// Defaults: "prediction", "rawPrediction", "probability".
+	PredictionCol, RawPredictionCol, ProbabilityCol string
+	// MaxIter bounds optimizer iterations. If 0, it is 100.
+	MaxIter int
+	// RegParam is the regularization strength. Default 0.
+	RegParam float64
+	// ElasticNetParam mixes L1 (1) and L2 (0). Default 0.
+	ElasticNetParam float64
+	// Tol is the optimizer's convergence tolerance. If 0, it is 1e-6.
+	Tol float64
+	// FitIntercept fits intercepts. If nil, it is true.
+	FitIntercept *bool
+	// Standardization penalizes scaled coefficients. If nil, it is true.
+	Standardization *bool
+	// Family is "auto" (default: binomial for ≤ 2 classes),
+	// "binomial" or "multinomial".
+	Family string
+	// Threshold is the binomial decision threshold on P(label = 1). If 0,
+	// it is 0.5.
+	Threshold float64
+	// Progress, if set, is called after each optimizer iteration.
+	Progress func(iter int, loss float64)
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+// TrainingStats is the first pass: weighted class totals and per-feature
+// weighted mean and M2 (West's weighted update, merged with Chan's).
+type TrainingStats struct {
+	WeightSum   float64
+	WeightSqSum float64
+	ClassWeight []float64
+	Mean, M2    []float64
+	Size        int
+	Rows        int64
+}
+
+type statsKernel struct {
+	FeaturesCol, LabelCol, WeightCol string
+}
+
+func (statsKernel) KernelName() string   { return "classification.TrainingStats" }
+func (statsKernel) Zero() *TrainingStats { return &TrainingStats{Size: -1} }
+func (k statsKernel) columns(b *table.Batch) (*table.VectorColumn, table.Column, table.Column, error) {
+	fc, err := b.ColumnByName(k.FeaturesCol)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	lc, err := b.ColumnByName(k.LabelCol)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	var wc table.Column
+	if k.WeightCol != "" {
+		if wc, err = b.ColumnByName(k.WeightCol); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	return fc.(*table.VectorColumn), lc, wc, nil
+}
+
+func numAt(c table.Column, i int) float64 {
+	switch c := c.(type) {
+	case *table.Float64Column:
+		return c.Values[i]
+	case *table.Int64Column:
+		return float64(c.Values[i])
+	}
+	return math.NaN()
+}
+
+// rowInputs reads row i's label and weight, checking them.
+func rowInputs(fc *table.VectorColumn, lc, wc table.Column, i int, info engine.PartitionInfo, labelCol string) (linalg.Vector, float64, float64, error) {
+	row := info.RowOffset + int64(i) + 1
+	if fc.IsNull(i) || lc.IsNull(i) {
+		return linalg.Vector{}, 0, 0, fmt.Errorf("row %d: null label or features (drop or impute them first)", row)
+	}
+	y := numAt(lc, i)
+	if y < 0 || y != math.Trunc(y) || y > 1e6 {
+		return linalg.Vector{}, 0, 0, fmt.Errorf("row %d: label %v in column %q is not a class index 0, 1, … (use StringIndexer)", row, y, labelCol)
+	}
+	w := 1.0
+	if wc != nil {
+		if wc.IsNull(i) {
+			return linalg.Vector{}, 0, 0, fmt.Errorf("row %d: null weight", row)
+		}
+		w = numAt(wc, i)
+		if w < 0 || !finite(w) {
+			return linalg.Vector{}, 0, 0, fmt.Errorf("row %d: weight %v must be finite and non-negative", row, w)
+		}
+	}
+	return fc.Values[i], y, w, nil
+}
+
+func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
+
+func (k statsKernel) Fold(_ context.Context, info engine.PartitionInfo, acc *TrainingStats, b *table.Batch) (*TrainingStats, error) {
+	fc, lc, wc, err := k.columns(b)
+	if err != nil {
+		return nil, err
+	}
+	for i := 0; i < b.NumRows(); i++ {
+		x, y, w, err := rowInputs(fc, lc, wc, i, info, k.LabelCol)
+		if err != nil {
+			return nil, err
+		}
+		if acc.Size < 0 {
+			acc.Size = x.Size
+			acc.Mean, acc.M2 = make([]float64, x.Size), make([]float64, x.Size)
+		}
+		if x.Size != acc.Size {
+			return nil, fmt.Errorf("row %d: features of size %d, earlier rows have %d (vectors of mismatched size)", info.RowOffset+int64(i)+1, x.Size, acc.Size)
+		}
+		for int(y) >= len(acc.ClassWeight) {
+			acc.ClassWeight = append(acc.ClassWeight, 0)
+		}
+		acc.ClassWeight[int(y)] += w
+		acc.Rows++
+		if w == 0 {
+			continue
+		}
+		// West's update, applied densely (implicit zeros included).
+		acc.WeightSum += w
+		acc.WeightSqSum += w * w
+		dx := x.ToDense().Values
+		for j, v := range dx {
+			if !finite(v) {
+				return nil, fmt.Errorf("row %d: feature %d is %v", info.RowOffset+int64(i)+1, j, v)
+			}
+			d := v - acc.Mean[j]
+			acc.Mean[j] += d * w / acc.WeightSum
+			acc.M2[j] += w * d * (v - acc.Mean[j])
+		}
+	}
+	return acc, nil
+}
+
+func (statsKernel) Merge(a, b *TrainingStats) (*TrainingStats, error) {
+	if b.Size < 0 {
+		return a, nil
+	}
+	if a.Size < 0 {
+		return b, nil
+	}
+	if a.Size != b.Size {
+		return nil, fmt.Errorf("features of sizes %d and %d (vectors of mismatched size)", a.Size, b.Size)
+	}
+	for len(a.ClassWeight) < len(b.ClassWeight) {
+		a.ClassWeight = append(a.ClassWeight, 0)
+	}
+	for c, w := range b.ClassWeight {
+		a.ClassWeight[c] += w
+	}
+	if b.WeightSum > 0 {
+		n := a.WeightSum + b.WeightSum
+		for j := range a.Mean {
+			d := b.Mean[j] - a.Mean[j]
+			a.Mean[j] += d * b.WeightSum / n
+			a.M2[j] += b.M2[j] + d*d*a.WeightSum*b.WeightSum/n
+		}
+		a.WeightSum = n
+		a.WeightSqSum += b.WeightSqSum
+	}
+	a.Rows += b.Rows
+	return a, nil
+}
+
+// std returns the unbiased weighted standard deviations, as Spark's
+// summarizer computes them: M2 / (Σw − Σw²/Σw), which is n − 1 for unit
+// weights.
+func (s *TrainingStats) std() []float64 {
+	out := make([]float64, s.Size)
+	den := s.WeightSum - s.WeightSqSum/s.WeightSum
+	if den > 0 {
+		for j, m2 := range s.M2 {
+			out[j] = math.Sqrt(math.Max(m2/den, 0))
+		}
+	}
+	return out
+}
+
+// logisticGradient is one data pass: the weighted loss and its gradient
+// at Coef, over features scaled by InvStd. Coef is K rows of (d + 1)
+// values (the last one the intercept, if FitIntercept); K = 1 for the
+// binomial model.
+type logisticGradient struct {
+	FeaturesCol, LabelCol, WeightCol string
+	InvStd                           []float64
+	Coef                             []float64
+	K                                int
+	Multinomial                      bool
+	FitIntercept                     bool
+}
+
+type lossGrad struct {
+	Loss, Weight float64
+	Grad         []float64
+}
+
+func (logisticGradient) KernelName() string { return "classification.LogisticGradient" }
+func (logisticGradient) Zero() *lossGrad    { return &lossGrad{} }
+
+func (k logisticGradient) Fold(_ context.Context, info engine.PartitionInfo, acc *lossGrad, b *table.Batch) (*lossGrad, error) {
+	fc, lc, wc, err := statsKernel{k.FeaturesCol, k.LabelCol, k.WeightCol}.columns(b)
+	if err != nil {
+		return nil, err
+	}
+	d := len(k.InvStd)
+	stride := d + 1
+	if acc.Grad == nil {
+		acc.Grad = make([]float64, len(k.Coef))
+	}
+	margins := make([]float64, k.K)
+	for i := 0; i < b.NumRows(); i++ {
+		x, y, w, err := rowInputs(fc, lc, wc, i, info, k.LabelCol)
+		if err != nil {
+			return nil, err
+		}
+		if w == 0 {
+			continue
+		}
+		acc.Weight += w
+		for c := 0; c < k.K; c++ {
+			row := k.Coef[c*stride : c*stride+stride]
+			m := row[d]
+			forEach(x, func(j int, v float64) { m += v * k.InvStd[j] * row[j] })
+			margins[c] = m
+		}
+		if !k.Multinomial {
+			// loss = log(1 + e^m) − y·m, computed stably.
+			m := margins[0]
+			var loss float64
+			if m > 0 {
+				loss = m + math.Log1p(math.Exp(-m))
+			} else {
+				loss = math.Log1p(math.Exp(m))
+			}
+			acc.Loss += w * (loss - y*m)
+			mult := w * (sigmoid(m) - y)
+			g := acc.Grad[:stride]
+			forEach(x, func(j int, v float64) { g[j] += mult * v * k.InvStd[j] })
+			g[d] += mult
+			continue
+		}
+		// Softmax loss: log Σ e^{m_c} − m_y, with the max subtracted.
+		mx := math.Inf(-1)
+		for _, m := range margins {
+			mx = math.Max(mx, m)
+		}
+		var sum float64
+		for c, m := range margins {
+			margins[c] = math.Exp(m - mx)
+			sum += margins[c]
+		}
+		yc := int(y)
+		if yc >= k.K {
+			return nil, fmt.Errorf("row %d: label %d but the model has %d classes", info.RowOffset+int64(i)+1, yc, k.K)
+		}
+		acc.Loss += w * (math.Log(sum) - math.Log(margins[yc]))
+		for c := 0; c < k.K; c++ {
+			mult := margins[c] / sum
+			if c == yc {
+				mult--
+			}
+			mult *= w
+			g := acc.Grad[c*stride : c*stride+stride]
+			forEach(x, func(j int, v float64) { g[j] += mult * v * k.InvStd[j] })
+			g[d] += mult
+		}
+	}
+	if !k.FitIntercept {
+		for c := 0; c < k.K; c++ {
+			acc.Grad[c*stride+d] = 0
+		}
+	}
+	return acc, nil
+}
+
+func (logisticGradient) Merge(a, b *lossGrad) (*lossGrad, error) {
+	if b.Grad == nil {
+		return a, nil
+	}
+	if a.Grad == nil {
+		return b, nil
+	}
+	a.Loss += b.Loss
+	a.Weight += b.Weight
+	for i, g := range b.Grad {
+		a.Grad[i] += g
+	}
+	return a, nil
+}
+
+func forEach(x linalg.Vector, fn func(j int, v float64)) {
+	if x.IsSparse() {
+		for k, j := range x.Indices {
+			fn(int(j), x.Values[k])
+		}
+		return
+	}
+	for j, v := range x.Values {
+		if v != 0 {
+			fn(j, v)
+		}
+	}
+}
+
+func sigmoid(m float64) float64 {
+	if m >= 0 {
+		return 1 / (1 + math.Exp(-m))
+	}
+	e := math.Exp(m)
+	return e / (1 + e)
+}
+
+// Fit implements ml.Estimator.
+func (lr *LogisticRegression) Fit(ctx context.Context, e engine.Engine, ds engine.Dataset) (ml.Model, error) {
+	featuresCol, labelCol := orDefault(lr.FeaturesCol, "features"), orDefault(lr.LabelCol, "label")
+	if _, err := ml.InputColumn("LogisticRegression", ds.Schema(), featuresCol, table.Vector); err != nil {
+		return nil, err
+	}
+	if _, err := ml.InputColumn("LogisticRegression", ds.Schema(), labelCol, table.Float64, table.Int64); err != nil {
+		return nil, err
+	}
+	if lr.WeightCol != "" {
+		if _, err := ml.InputColumn("LogisticRegression", ds.Schema(), lr.WeightCol, table.Float64, table.Int64); err != nil {
+			return nil, err
+		}
+	}
+	switch {
+	case lr.RegParam < 0 || !finite(lr.RegParam):
+		return nil, fmt.Errorf("LogisticRegression: regParam must be ≥ 0, got %v", lr.RegParam)
+	case lr.ElasticNetParam < 0 || lr.ElasticNetParam > 1:
+		return nil, fmt.Errorf("LogisticRegression: elasticNetParam must be in [0, 1], got %v", lr.ElasticNetParam)
+	case lr.Threshold < 0 || lr.Threshold > 1:
+		return nil, fmt.Errorf("LogisticRegression: threshold must be in [0, 1], got %v", lr.Threshold)
+	}
+	stats, err := engine.Aggregate(ctx, e, ds, statsKernel{featuresCol, labelCol, lr.WeightCol})
+	if err != nil {
+		return nil, fmt.Errorf("LogisticRegression: %w", err)
+	}
+	if stats.Rows == 0 || stats.WeightSum == 0 {
+		return nil, fmt.Errorf("LogisticRegression: no training rows (or every weight is 0)")
+	}
+	numClasses := max(len(stats.ClassWeight), 2)
+	multinomial := false
+	switch orDefault(lr.Family, "auto") {
+	case "auto":
+		multinomial = numClasses > 2
+	case "binomial":
+		if numClasses > 2 {
+			return nil, fmt.Errorf("LogisticRegression: family binomial needs labels 0 and 1, found %d classes", numClasses)
+		}
+	case "multinomial":
+		multinomial = true
+	default:
+		return nil, fmt.Errorf("LogisticRegression: family %q is not one of auto, binomial, multinomial", lr.Family)
+	}
+	present := 0
+	for _, w := range stats.ClassWeight {
+		if w > 0 {
+			present++
+		}
+	}
+	if present < 2 {
+		return nil, fmt.Errorf("LogisticRegression: the label column %q has a single class; a classifier needs at least two", labelCol)
+	}
+	fitIntercept := ml.BoolOr(lr.FitIntercept, true)
+	standardize := ml.BoolOr(lr.Standardization, true)
+	d := stats.Size
+	std := stats.std()
+	invStd := make([]float64, d)
+	for j, s := range std {
+		if s > 0 {
+			invStd[j] = 1 / s
+		}
+	}
+	k := 1
+	if multinomial {
+		k = numClasses
+	}
+	stride := d + 1
+	x0 := make([]float64, k*stride)
+	if fitIntercept {
+		if !multinomial {
+			// Start at the log-odds of the classes, as Spark does.
+			p := stats.ClassWeight[1] / stats.WeightSum
+			x0[d] = math.Log(p / (1 - p))
+		} else {
+			var mean float64
+			for c := 0; c < k; c++ {
+				x0[c*stride+d] = math.Log(math.Max(classWeight(stats, c), 1e-300))
+				mean += x0[c*stride+d] / float64(k)
+			}
+			for c := 0; c < k; c++ {
+				x0[c*stride+d] -= mean
+			}
+		}
+	}
+	reg, alpha := lr.RegParam, lr.ElasticNetParam
+	l2 := reg * (1 - alpha)
+	// penalty scale of coordinate j of the scaled problem: 1, or 1/σ_j
+	// when the penalty is on the original coefficients.
+	scale := func(j int) float64 {
+		if standardize {
+			return 1
+		}
+		return invStd[j]
+	}
+	// Without standardization the penalty's curvature per scaled
+	// coordinate, l2/σ_j², can differ from the loss's (at most 1/4) by
+	// many orders of magnitude, which stalls L-BFGS. Optimizing over
+	// u = β'/p with p_j = (1/4 + l2/σ_j²)^(−1/2) (a diagonal
+	// preconditioner) has the same minimizer and a well-conditioned
+	// Hessian.
+	pre := make([]float64, k*stride)
+	for i := range pre {
+		pre[i] = 1
+		if j := i % stride; !standardize && j < d {
+			pre[i] = 1 / math.Sqrt(0.25+l2*scale(j)*scale(j))
+		}
+	}
+	grad := logisticGradient{FeaturesCol: featuresCol, LabelCol: labelCol, WeightCol: lr.WeightCol, InvStd: invStd, K: k, Multinomial: multinomial, FitIntercept: fitIntercept}
+	coef := make([]float64, k*stride)
+	obj := optim.ObjectiveFunc(func(ctx context.Context, u, g []float64) (float64, error) {
+		for i := range u {
+			coef[i] = u[i] * pre[i]
+		}
+		grad.Coef = coef
+		lg, err := engine.Aggregate(ctx, e, ds, grad)
+		if err != nil {
+			return 0, err
+		}
+		f := lg.Loss / stats.WeightSum
+		for i := range g {
+			g[i] = lg.Grad[i] / stats.WeightSum
+		}
+		if l2 > 0 {
+			for c := 0; c < k; c++ {
+				for j := 0; j < d; j++ {
+					v := coef[c*stride+j] * scale(j)
+					f += l2 / 2 * v * v
+					g[c*stride+j] += l2 * v * scale(j)
+				}
+			}
+		}
+		for i := range g {
+			g[i] *= pre[i]
+		}
+		return f, nil
+	})
+	u0 := make([]float64, len(x0))
+	for i := range x0 {
+		u0[i] = x0[i] / pre[i]
+	}
+	opt := optim.LBFGS{MaxIter: lr.MaxIter, Tol: lr.Tol, Progress: lr.Progress}
+	var res *optim.Result
+	if reg*alpha > 0 {
+		l1 := func(i int) float64 {
+			j := i % stride
+			if j == d {
+				return 0 // intercepts are not penalized
+			}
+			return reg * alpha * scale(j) * pre[i]
+		}
+		res, err = (&optim.OWLQN{LBFGS: opt, L1: l1}).Minimize(ctx, obj, u0)
+	} else {
+		res, err = opt.Minimize(ctx, obj, u0)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("LogisticRegression: %w", err)
+	}
+	for i := range res.X {
+		res.X[i] *= pre[i]
+	}
+	m := &LogisticRegressionModel{
+		FeaturesCol: featuresCol, PredictionCol: orDefault(lr.PredictionCol, "prediction"),
+		RawPredictionCol: orDefault(lr.RawPredictionCol, "rawPrediction"), ProbabilityCol: orDefault(lr.ProbabilityCol, "probability"),
+		NumClasses: numClasses, NumFeatures: d, Multinomial: multinomial, Threshold: lr.Threshold,
+		Coefficients: make([]float64, k*d), Intercepts: make([]float64, k),
+		ObjectiveHistory: res.History, TotalIterations: res.Iterations,
+	}
+	for c := 0; c < k; c++ {
+		for j := 0; j < d; j++ {
+			m.Coefficients[c*d+j] = res.X[c*stride+j] * invStd[j]
+		}
+		m.Intercepts[c] = res.X[c*stride+d]
+	}
+	if multinomial && fitIntercept {
+		// Softmax intercepts are defined up to a constant: centre them,
+		// as Spark does.
+		var mean float64
+		for _, b := range m.Intercepts {
+			mean += b / float64(k)
+		}
+		for c := range m.Intercepts {
+			m.Intercepts[c] -= mean
+		}
+	}
+	return m, nil
+}
+
+func classWeight(s *TrainingStats, c int) float64 {
+	if c < len(s.ClassWeight) {
+		return s.ClassWeight[c]
+	}
+	return 0
+}
+
+// LogisticRegressionModel is a fitted logistic regression. Transform adds
+// rawPrediction (margins; binomial: [−m, m]), probability (binomial:
+// [1−p, p]; multinomial: softmax) and prediction (binomial: 1 when p >
+// Threshold; multinomial: the most probable class).
+type LogisticRegressionModel struct {
+	FeaturesCol, PredictionCol, RawPredictionCol, ProbabilityCol string
+	NumClasses, NumFeatures                                      int
+	Multinomial                                                  bool
+	Threshold                                                    float64
+	// Coefficients holds one row of NumFeatures per class (one row for a
+	// binomial model); Intercepts one value per row.
+	Coefficients, Intercepts []float64
+	// ObjectiveHistory and TotalIterations summarize training.
+	ObjectiveHistory []float64
+	TotalIterations  int
+}
+
+// KernelName implements engine.Kernel.
+func (*LogisticRegressionModel) KernelName() string { return "classification.LogisticRegressionModel" }
+
+// OutputSchema implements engine.Mapper.
+func (m *LogisticRegressionModel) OutputSchema(in *table.Schema) (*table.Schema, error) {
+	if _, err := ml.InputColumn("LogisticRegressionModel", in, m.FeaturesCol, table.Vector); err != nil {
+		return nil, err
+	}
+	s := in
+	var err error
+	for _, out := range []struct {
+		name string
+		t    table.Type
+	}{{m.RawPredictionCol, table.Vector}, {m.ProbabilityCol, table.Vector}, {m.PredictionCol, table.Float64}} {
+		if s, err = ml.WithOutput("LogisticRegressionModel", s, out.name, out.t); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// TransformSchema implements ml.Transformer.
+func (m *LogisticRegressionModel) TransformSchema(in *table.Schema) (*table.Schema, error) {
+	return m.OutputSchema(in)
+}
+
+// Transform implements ml.Transformer.
+func (m *LogisticRegressionModel) Transform(_ context.Context, e engine.Engine, ds engine.Dataset) (engine.Dataset, error) {
+	return ml.MapTransform(e, ds, m)
+}
+
+// Predict returns the margins, probabilities and predicted class of x.
+func (m *LogisticRegressionModel) Predict(x linalg.Vector) (raw, prob []float64, pred float64) {
+	rows := len(m.Intercepts)
+	margins := make([]float64, rows)
+	for c := 0; c < rows; c++ {
+		margins[c] = m.Intercepts[c] + linalg.Dot(x, m.Coefficients[c*m.NumFeatures:(c+1)*m.NumFeatures])
+	}
+	if !m.Multinomial {
+		p := sigmoid(margins[0])
+		th := m.Threshold
+		if th == 0 {
+			th = 0.5
+		}
+		if p > th {
+			pred = 1
+		}
+		return []float64{-margins[0], margins[0]}, []float64{1 - p, p}, pred
+	}
+	mx := math.Inf(-1)
+	for _, v := range margins {
+		mx = math.Max(mx, v)
+	}
+	prob = make([]float64, rows)
+	var sum float64
+	for c, v := range margins {
+		prob[c] = math.Exp(v - mx)
+		sum += prob[c]
+	}
+	best := 0
+	for c := range prob {
+		prob[c] /= sum
+		if prob[c] > prob[best] {
+			best = c
+		}
+	}
+	return margins, prob, float64(best)
+}
+
+// MapPartition implements engine.Mapper.
+func (m *LogisticRegressionModel) MapPartition(_ context.Context, info engine.PartitionInfo, b *table.Batch) (*table.Batch, error) {
+	out, err := m.OutputSchema(b.Schema())
+	if err != nil {
+		return nil, err
+	}
+	col, _ := b.ColumnByName(m.FeaturesCol)
+	fc := col.(*table.VectorColumn)
+	n := fc.Len()
+	raws, probs := make([]linalg.Vector, n), make([]linalg.Vector, n)
+	preds := make([]float64, n)
+	for i, x := range fc.Values {
+		if fc.IsNull(i) {
+			return nil, fmt.Errorf("LogisticRegressionModel: row %d: null features", info.RowOffset+int64(i)+1)
+		}
+		if x.Size != m.NumFeatures {
+			return nil, fmt.Errorf("LogisticRegressionModel: row %d: features of size %d, the model has %d", info.RowOffset+int64(i)+1, x.Size, m.NumFeatures)
+		}
+		r, p, y := m.Predict(x)
+		raws[i], probs[i], preds[i] = linalg.Dense(r), linalg.Dense(p), y
+	}
+	cols := append(append([]table.Column(nil), b.Columns()...),
+		table.NewVectorColumn(raws, nil), table.NewVectorColumn(probs, nil), table.NewFloat64Column(preds, nil))
+	return table.NewBatch(out, cols)
+}

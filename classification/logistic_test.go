@@ -1,0 +1,163 @@
+package classification
+
+import (
+	"context"
+	"encoding/json"
+	"math"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/spindle-ml/spindle/engine/local"
+	"github.com/spindle-ml/spindle/linalg"
+	"github.com/spindle-ml/spindle/ml"
+	"github.com/spindle-ml/spindle/table"
+)
+
+type goldenLR struct {
+	Datasets map[string]struct {
+		X [][]float64 `json:"X"`
+		Y []float64   `json:"y"`
+	} `json:"datasets"`
+	Cases []struct {
+		Dataset         string      `json:"dataset"`
+		RegParam        float64     `json:"regParam"`
+		ElasticNetParam float64     `json:"elasticNetParam"`
+		Standardization bool        `json:"standardization"`
+		Coef            [][]float64 `json:"coef"`
+		Intercept       []float64   `json:"intercept"`
+		TrainAccuracy   float64     `json:"train_accuracy"`
+		TrainLogLoss    float64     `json:"train_logloss"`
+	} `json:"cases"`
+}
+
+func dataset(t testing.TB, x [][]float64, y []float64, per int) *table.Table {
+	t.Helper()
+	vecs := make([]linalg.Vector, len(x))
+	for i, r := range x {
+		vecs[i] = linalg.Dense(r)
+	}
+	schema, _ := table.NewSchema(table.Field{Name: "features", Type: table.Vector}, table.Field{Name: "label", Type: table.Float64})
+	b, err := table.NewBatch(schema, []table.Column{table.NewVectorColumn(vecs, nil), table.NewFloat64Column(y, nil)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tb, _ := table.New(schema, b)
+	tb, _ = tb.Repartition(per)
+	return tb
+}
+
+// TestLogisticRegressionGolden compares with scikit-learn on three real
+// datasets: binomial and multinomial, L2, elastic net and L1, with and
+// without standardization (see testdata/golden/logistic.py for the
+// parameter mapping).
+func TestLogisticRegressionGolden(t *testing.T) {
+	data, err := os.ReadFile("testdata/golden/logistic.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var g goldenLR
+	if err := json.Unmarshal(data, &g); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for _, c := range g.Cases {
+		d := g.Datasets[c.Dataset]
+		tb := dataset(t, d.X, d.Y, 50)
+		e := &local.Engine{}
+		ds, _ := e.FromTable(ctx, tb)
+		lr := &LogisticRegression{RegParam: c.RegParam, ElasticNetParam: c.ElasticNetParam, Standardization: ml.Bool(c.Standardization), MaxIter: 20000, Tol: 1e-15}
+		m, err := lr.Fit(ctx, e, ds)
+		if err != nil {
+			t.Fatal(err)
+		}
+		model := m.(*LogisticRegressionModel)
+		name := c.Dataset
+		var maxRef, maxDiff float64
+		for k, row := range c.Coef {
+			for j, want := range row {
+				got := model.Coefficients[k*model.NumFeatures+j]
+				maxRef = math.Max(maxRef, math.Abs(want))
+				maxDiff = math.Max(maxDiff, math.Abs(got-want))
+				if want == 0 && c.ElasticNetParam > 0 && math.Abs(got) > 1e-6 {
+					t.Errorf("%s %+v: coefficient %d,%d = %v, scikit-learn has exactly 0", name, c.RegParam, k, j, got)
+				}
+			}
+			maxRef = math.Max(maxRef, math.Abs(c.Intercept[k]))
+			maxDiff = math.Max(maxDiff, math.Abs(model.Intercepts[k]-c.Intercept[k]))
+		}
+		if rel := maxDiff / maxRef; rel > 1e-4 {
+			t.Errorf("%s reg=%v α=%v std=%v: max coefficient difference %.3g relative to %.3g (%d iterations)", name, c.RegParam, c.ElasticNetParam, c.Standardization, rel, maxRef, model.TotalIterations)
+		} else {
+			t.Logf("%s reg=%v α=%v std=%v: coefficients within %.2g relative (%d iterations)", name, c.RegParam, c.ElasticNetParam, c.Standardization, rel, model.TotalIterations)
+		}
+		// Training metrics from the model's predictions.
+		var ll float64
+		correct := 0
+		for i, r := range d.X {
+			_, p, pred := model.Predict(linalg.Dense(r))
+			ll -= math.Log(p[int(d.Y[i])])
+			if pred == d.Y[i] {
+				correct++
+			}
+		}
+		ll /= float64(len(d.X))
+		acc := float64(correct) / float64(len(d.X))
+		if math.Abs(ll-c.TrainLogLoss) > 1e-6*math.Max(1, c.TrainLogLoss)*10 || acc != c.TrainAccuracy {
+			t.Errorf("%s: train logloss %.9f accuracy %.6f; scikit-learn %.9f %.6f", name, ll, acc, c.TrainLogLoss, c.TrainAccuracy)
+		}
+	}
+}
+
+func TestLogisticRegressionTransformAndErrors(t *testing.T) {
+	ctx := context.Background()
+	x := [][]float64{{0, 1}, {1, 0}, {2, 1}, {3, 0}, {0.5, 0.5}, {2.5, 1}}
+	y := []float64{0, 0, 1, 1, 0, 1}
+	tb := dataset(t, x, y, 4)
+	e := &local.Engine{}
+	ds, _ := e.FromTable(ctx, tb)
+	m, err := (&LogisticRegression{RegParam: 0.1}).Fit(ctx, e, ds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := m.Transform(ctx, e, ds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := e.Collect(ctx, out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := res.Schema().String(); got != "features:vector, label:float64, rawPrediction:vector, probability:vector, prediction:float64" {
+		t.Fatalf("schema %s", got)
+	}
+	for i, r := range res.Rows() {
+		prob := r[3].(linalg.Vector).Values
+		if math.Abs(prob[0]+prob[1]-1) > 1e-12 || r[4].(float64) != y[i] {
+			t.Errorf("row %d: probability %v prediction %v, label %v", i, prob, r[4], y[i])
+		}
+	}
+	if h := m.(*LogisticRegressionModel).ObjectiveHistory; len(h) < 2 || h[len(h)-1] >= h[0] {
+		t.Errorf("objective history %v", h)
+	}
+	bad := []struct {
+		name string
+		x    [][]float64
+		y    []float64
+		lr   *LogisticRegression
+		want string
+	}{
+		{"one class", x, []float64{1, 1, 1, 1, 1, 1}, &LogisticRegression{}, "has a single class"},
+		{"non-integer label", x, []float64{0, 0.5, 1, 1, 0, 1}, &LogisticRegression{}, "label 0.5 in column \"label\" is not a class index"},
+		{"negative label", x, []float64{0, -1, 1, 1, 0, 1}, &LogisticRegression{}, "is not a class index"},
+		{"bad elastic net", x, y, &LogisticRegression{ElasticNetParam: 2}, "elasticNetParam must be in [0, 1]"},
+		{"binomial with 3 classes", x, []float64{0, 1, 2, 1, 0, 2}, &LogisticRegression{Family: "binomial"}, "needs labels 0 and 1"},
+		{"missing column", x, y, &LogisticRegression{FeaturesCol: "feats"}, `input column "feats" does not exist`},
+	}
+	for _, b := range bad {
+		ds, _ := e.FromTable(ctx, dataset(t, b.x, b.y, 10))
+		if _, err := b.lr.Fit(ctx, e, ds); err == nil || !strings.Contains(err.Error(), b.want) {
+			t.Errorf("%s: error = %v, want %q", b.name, err, b.want)
+		}
+	}
+}
