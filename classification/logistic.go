@@ -666,3 +666,15 @@ func (m *LogisticRegressionModel) MapPartition(_ context.Context, info engine.Pa
 		table.NewVectorColumn(raws, nil), table.NewVectorColumn(probs, nil), table.NewFloat64Column(preds, nil))
 	return table.NewBatch(out, cols)
 }
+
+// Validate checks the model's arrays against its sizes.
+func (m *LogisticRegressionModel) Validate() error {
+	rows := 1
+	if m.Multinomial {
+		rows = m.NumClasses
+	}
+	if m.NumClasses < 2 || m.NumFeatures < 0 || len(m.Intercepts) != rows || len(m.Coefficients) != rows*m.NumFeatures {
+		return fmt.Errorf("LogisticRegressionModel: %d classes, %d features, %d coefficients, %d intercepts", m.NumClasses, m.NumFeatures, len(m.Coefficients), len(m.Intercepts))
+	}
+	return nil
+}

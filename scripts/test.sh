@@ -22,8 +22,9 @@ log "staticcheck"
 log "go test"
 go test -count=1 ./...
 fuzztime=${SPINDLE_FUZZTIME:-15s}
-for pkg in ./format/csv ./format/libsvm; do
-  log "fuzz $pkg for $fuzztime"
-  go test -run='^$' -fuzz=FuzzRead -fuzztime="$fuzztime" "$pkg"
+for target in ./format/csv:FuzzRead ./format/libsvm:FuzzRead ./pipeline:FuzzDecodeStage; do
+  pkg=${target%%:*} fn=${target##*:}
+  log "fuzz $fn in $pkg for $fuzztime"
+  go test -run='^$' -fuzz="^$fn\$" -fuzztime="$fuzztime" "$pkg"
 done
 log "all tests passed"

@@ -125,7 +125,12 @@ func (b *s3Backend) list(ctx context.Context, loc Location) ([]Object, error) {
 			k := aws.ToString(o.Key)
 			obj := Object{URI: "s3://" + loc.Bucket + "/" + k, Size: aws.ToInt64(o.Size)}
 			switch {
-			case strings.HasSuffix(k, "/") || hidden(k):
+			case strings.HasSuffix(k, "/"):
+			case k == key && !glob:
+				// A key named exactly is returned even when its name
+				// marks bookkeeping (_SUCCESS): it was asked for.
+				exact = append(exact, obj)
+			case hidden(k):
 			case glob:
 				ok, err := path.Match(key, k)
 				if err != nil {
@@ -134,8 +139,6 @@ func (b *s3Backend) list(ctx context.Context, loc Location) ([]Object, error) {
 				if ok {
 					below = append(below, obj)
 				}
-			case k == key:
-				exact = append(exact, obj)
 			case strings.HasPrefix(k, dir):
 				below = append(below, obj)
 			}

@@ -1,0 +1,142 @@
+// Package pipeline chains stages into a Pipeline (Spark ML's Pipeline):
+// fitting runs the stages in order, fitting each estimator on the output
+// of the stages before it, and yields a PipelineModel of transformers. A
+// PipelineModel saves to a directory, local or s3://, and loads back.
+//
+// # Saved format (version 1)
+//
+//	DIR/metadata.json            {"class":"PipelineModel","formatVersion":1,
+//	                              "spindleVersion":…, "uid":…, "stages":[…]}
+//	DIR/stages/NN_Kind/metadata.json   class, uid, params (for people)
+//	DIR/stages/NN_Kind/data.gob        the stage, as the engine encodes it
+//	DIR/_SUCCESS                 written last
+//
+// A model is written atomically: locally into a temporary directory renamed
+// into place; on S3, objects under DIR with _SUCCESS last. Load refuses a
+// directory without _SUCCESS, so a half-written model is never loaded, and
+// checks every file (sizes bounded, versions, classes, stage validity),
+// failing with the file's name and the problem.
+package pipeline
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/spindle-ml/spindle/engine"
+	"github.com/spindle-ml/spindle/ml"
+	"github.com/spindle-ml/spindle/table"
+)
+
+// Pipeline is an ordered list of stages, each an ml.Transformer or an
+// ml.Estimator.
+type Pipeline struct {
+	Stages []any
+	// Progress, if set, is called as each stage starts.
+	Progress func(stage int, name string)
+}
+
+// PipelineModel is a fitted pipeline: transformers applied in order.
+type PipelineModel struct {
+	Stages []ml.Transformer
+}
+
+// stageName is a stage's kind for messages and file names.
+func stageName(s any) string {
+	if k, ok := s.(engine.Kernel); ok {
+		return k.KernelName()
+	}
+	return fmt.Sprintf("%T", s)
+}
+
+// TransformSchema checks that the stages fit together on input schema in
+// (before any data moves) and returns the final schema. Estimators are
+// checked by their inputs only.
+func (p *Pipeline) TransformSchema(in *table.Schema) (*table.Schema, error) {
+	s := in
+	for i, st := range p.Stages {
+		t, ok := st.(ml.Transformer)
+		if !ok {
+			if _, ok := st.(ml.Estimator); !ok {
+				return nil, fmt.Errorf("pipeline stage %d (%T) is neither a Transformer nor an Estimator", i+1, st)
+			}
+			continue
+		}
+		next, err := t.TransformSchema(s)
+		if err != nil {
+			return nil, fmt.Errorf("pipeline stage %d (%s): %w", i+1, stageName(st), err)
+		}
+		s = next
+	}
+	return s, nil
+}
+
+// Fit fits the pipeline on ds.
+func (p *Pipeline) Fit(ctx context.Context, e engine.Engine, ds engine.Dataset) (*PipelineModel, error) {
+	m := &PipelineModel{}
+	cur := ds
+	for i, st := range p.Stages {
+		name := stageName(st)
+		if p.Progress != nil {
+			p.Progress(i, name)
+		}
+		var t ml.Transformer
+		switch s := st.(type) {
+		case ml.Estimator:
+			model, err := s.Fit(ctx, e, cur)
+			if err != nil {
+				return nil, fmt.Errorf("pipeline stage %d (%T): %w", i+1, st, err)
+			}
+			t = model
+		case ml.Transformer:
+			t = s
+		default:
+			return nil, fmt.Errorf("pipeline stage %d (%T) is neither a Transformer nor an Estimator", i+1, st)
+		}
+		m.Stages = append(m.Stages, t)
+		if i == len(p.Stages)-1 {
+			break // nothing after the last stage needs its output
+		}
+		next, err := t.Transform(ctx, e, cur)
+		if err != nil {
+			return nil, fmt.Errorf("pipeline stage %d (%s): %w", i+1, stageName(t), err)
+		}
+		if _, isEst := st.(ml.Estimator); isEst {
+			// An estimator's output feeds the next fits: keep it rather
+			// than recompute the chain before it each pass.
+			if next, err = e.Persist(ctx, next); err != nil {
+				return nil, fmt.Errorf("pipeline stage %d (%s): %w", i+1, stageName(t), err)
+			}
+		}
+		cur = next
+	}
+	return m, nil
+}
+
+// TransformSchema implements ml.Transformer.
+func (m *PipelineModel) TransformSchema(in *table.Schema) (*table.Schema, error) {
+	s := in
+	for i, t := range m.Stages {
+		next, err := t.TransformSchema(s)
+		if err != nil {
+			return nil, fmt.Errorf("pipeline stage %d (%s): %w", i+1, stageName(t), err)
+		}
+		s = next
+	}
+	return s, nil
+}
+
+// Transform implements ml.Transformer.
+func (m *PipelineModel) Transform(ctx context.Context, e engine.Engine, ds engine.Dataset) (engine.Dataset, error) {
+	if _, err := m.TransformSchema(ds.Schema()); err != nil {
+		return nil, err
+	}
+	cur := ds
+	for i, t := range m.Stages {
+		next, err := t.Transform(ctx, e, cur)
+		if err != nil {
+			return nil, fmt.Errorf("pipeline stage %d (%s): %w", i+1, stageName(t), err)
+		}
+		cur = next
+	}
+	return cur, nil
+}
