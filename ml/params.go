@@ -1,0 +1,256 @@
+package ml
+
+import (
+	"fmt"
+	"math"
+	"reflect"
+	"slices"
+	"sort"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// ParamMap sets parameters by their Spark names (camelCase, e.g. "maxIter",
+// "regParam"), as a grid point or a spec's stage options give them.
+type ParamMap map[string]any
+
+// String lists the map in name order, e.g. "{maxIter: 10, regParam: 0.1}".
+func (p ParamMap) String() string {
+	keys := make([]string, 0, len(p))
+	for k := range p {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s: %v", k, p[k])
+	}
+	return "{" + strings.Join(parts, ", ") + "}"
+}
+
+// ParamNames returns the Spark names of the parameters of stage (a pointer
+// to a stage struct): its exported fields of plain data types, with the
+// first letter lowered. Function fields (callbacks) are not parameters.
+func ParamNames(stage any) []string {
+	v := reflect.ValueOf(stage)
+	if v.Kind() != reflect.Pointer || v.Elem().Kind() != reflect.Struct {
+		return nil
+	}
+	t := v.Elem().Type()
+	var out []string
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		if !f.IsExported() || !settable(f.Type) {
+			continue
+		}
+		out = append(out, sparkName(f.Name))
+	}
+	return out
+}
+
+func sparkName(field string) string {
+	r, n := utf8.DecodeRuneInString(field)
+	// Keep acronyms readable: "IDF" stays "idf", "MaxIter" → "maxIter".
+	if n == len(field) || strings.ToUpper(field) == field {
+		return strings.ToLower(field)
+	}
+	return string(unicode.ToLower(r)) + field[n:]
+}
+
+func settable(t reflect.Type) bool {
+	switch t.Kind() {
+	case reflect.Bool, reflect.Int, reflect.Int64, reflect.Int32, reflect.Float64, reflect.String:
+		return true
+	case reflect.Pointer:
+		return t.Elem().Kind() == reflect.Bool
+	case reflect.Slice:
+		return settable(t.Elem()) && t.Elem().Kind() != reflect.Pointer
+	}
+	return false
+}
+
+// StageName is the short name of a stage's type, e.g. "LogisticRegression".
+func StageName(stage any) string {
+	t := reflect.TypeOf(stage)
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t == nil {
+		return "<nil>"
+	}
+	return t.Name()
+}
+
+// WithParams returns a shallow copy of stage (a pointer to a stage struct)
+// with the parameters in p set. Unknown names and values of the wrong type
+// are errors that name the stage, the parameter and what is allowed.
+func WithParams[S any](stage S, p ParamMap) (S, error) {
+	var zero S
+	v := reflect.ValueOf(stage)
+	if v.Kind() != reflect.Pointer || v.IsNil() || v.Elem().Kind() != reflect.Struct {
+		return zero, fmt.Errorf("cannot set parameters on %T", stage)
+	}
+	cp := reflect.New(v.Elem().Type())
+	cp.Elem().Set(v.Elem())
+	keys := make([]string, 0, len(p))
+	for k := range p {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if err := setParam(cp.Elem(), k, p[k]); err != nil {
+			return zero, fmt.Errorf("%s: %w", StageName(stage), err)
+		}
+	}
+	return cp.Interface().(S), nil
+}
+
+func setParam(s reflect.Value, name string, val any) error {
+	t := s.Type()
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		if !f.IsExported() || !settable(f.Type) || sparkName(f.Name) != name {
+			continue
+		}
+		x, err := convert(val, f.Type)
+		if err != nil {
+			return fmt.Errorf("parameter %s: %w", name, err)
+		}
+		s.Field(i).Set(x)
+		return nil
+	}
+	names := ParamNames(reflect.New(t).Interface())
+	slices.Sort(names)
+	return fmt.Errorf("unknown parameter %q (parameters: %s)", name, strings.Join(names, ", "))
+}
+
+func typeWord(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int64, reflect.Int32:
+		return "an integer"
+	case reflect.Float64:
+		return "a number"
+	case reflect.String:
+		return "a string"
+	case reflect.Pointer:
+		return typeWord(t.Elem())
+	case reflect.Slice:
+		return "a list of " + strings.TrimPrefix(strings.TrimPrefix(typeWord(t.Elem()), "an "), "a ") + "s"
+	}
+	return t.String()
+}
+
+// convert turns a decoded YAML/JSON value (bool, int, int64, uint64,
+// float64, string, []any) into a value of type t.
+func convert(val any, t reflect.Type) (reflect.Value, error) {
+	bad := func() (reflect.Value, error) {
+		return reflect.Value{}, fmt.Errorf("want %s, got %v (%T)", typeWord(t), val, val)
+	}
+	switch t.Kind() {
+	case reflect.Bool:
+		b, ok := val.(bool)
+		if !ok {
+			return bad()
+		}
+		return reflect.ValueOf(b).Convert(t), nil
+	case reflect.Pointer:
+		x, err := convert(val, t.Elem())
+		if err != nil {
+			return reflect.Value{}, err
+		}
+		p := reflect.New(t.Elem())
+		p.Elem().Set(x)
+		return p, nil
+	case reflect.String:
+		s, ok := val.(string)
+		if !ok {
+			return bad()
+		}
+		return reflect.ValueOf(s).Convert(t), nil
+	case reflect.Int, reflect.Int64, reflect.Int32:
+		var i int64
+		switch x := val.(type) {
+		case int:
+			i = int64(x)
+		case int64:
+			i = x
+		case uint64:
+			if x > math.MaxInt64 {
+				return bad()
+			}
+			i = int64(x)
+		case float64:
+			if x != math.Trunc(x) || math.Abs(x) > 1<<53 {
+				return bad()
+			}
+			i = int64(x)
+		default:
+			return bad()
+		}
+		v := reflect.New(t).Elem()
+		if v.OverflowInt(i) {
+			return bad()
+		}
+		v.SetInt(i)
+		return v, nil
+	case reflect.Float64:
+		var f float64
+		switch x := val.(type) {
+		case int:
+			f = float64(x)
+		case int64:
+			f = float64(x)
+		case uint64:
+			f = float64(x)
+		case float64:
+			f = x
+		default:
+			return bad()
+		}
+		return reflect.ValueOf(f).Convert(t), nil
+	case reflect.Slice:
+		items, ok := val.([]any)
+		if !ok {
+			return bad()
+		}
+		out := reflect.MakeSlice(t, len(items), len(items))
+		for i, it := range items {
+			x, err := convert(it, t.Elem())
+			if err != nil {
+				return reflect.Value{}, fmt.Errorf("item %d: %w", i+1, err)
+			}
+			out.Index(i).Set(x)
+		}
+		return out, nil
+	}
+	return bad()
+}
+
+// Params returns the parameters of stage that differ from their zero value,
+// by Spark name (for logs, metrics and `spindle inspect`).
+func Params(stage any) ParamMap {
+	v := reflect.ValueOf(stage)
+	for v.Kind() == reflect.Pointer && !v.IsNil() {
+		v = v.Elem()
+	}
+	if v.Kind() != reflect.Struct {
+		return nil
+	}
+	out := ParamMap{}
+	t := v.Type()
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		if !f.IsExported() || !settable(f.Type) || v.Field(i).IsZero() {
+			continue
+		}
+		x := v.Field(i)
+		if x.Kind() == reflect.Pointer {
+			x = x.Elem()
+		}
+		out[sparkName(f.Name)] = x.Interface()
+	}
+	return out
+}

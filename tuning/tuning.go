@@ -1,0 +1,400 @@
+// Package tuning selects an estimator's parameters by validation, as Spark
+// ML's tuning package does: a ParamGridBuilder makes the grid of parameter
+// maps; CrossValidator scores each map by k-fold cross-validation and
+// TrainValidationSplit by one train/validation split; both then refit the
+// best map on all the data they were given and keep every metric.
+package tuning
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"sort"
+	"sync"
+
+	"github.com/spindle-ml/spindle/engine"
+	"github.com/spindle-ml/spindle/evaluation"
+	"github.com/spindle-ml/spindle/ml"
+	"github.com/spindle-ml/spindle/table"
+)
+
+func init() { engine.Register(&FoldSplit{}) }
+
+// ParamGridBuilder builds the Cartesian product of parameter values, in
+// the order the parameters were added (the first varies slowest).
+type ParamGridBuilder struct {
+	names  []string
+	values [][]any
+}
+
+// AddGrid adds a parameter (by Spark name) and the values to try.
+func (b *ParamGridBuilder) AddGrid(name string, values ...any) *ParamGridBuilder {
+	b.names = append(b.names, name)
+	b.values = append(b.values, values)
+	return b
+}
+
+// Build returns the grid; with no parameters added, one empty map.
+func (b *ParamGridBuilder) Build() []ml.ParamMap {
+	grid := []ml.ParamMap{{}}
+	for i, name := range b.names {
+		var next []ml.ParamMap
+		for _, pm := range grid {
+			for _, v := range b.values[i] {
+				m := ml.ParamMap{}
+				for k, x := range pm {
+					m[k] = x
+				}
+				m[name] = v
+				next = append(next, m)
+			}
+		}
+		grid = next
+	}
+	return grid
+}
+
+// FoldSplit keeps the rows of one k-fold split: the validation rows of
+// fold Fold, or (Train) all the others. Without FoldCol, a row's fold is
+// drawn as table.Table.RandomSplit with NumFolds equal weights and Seed
+// draws it, so the folds are the same however the data is partitioned;
+// with FoldCol, the row's fold is that integer column's value (Spark's
+// foldCol), which must lie in [0, NumFolds).
+type FoldSplit struct {
+	NumFolds int
+	Fold     int
+	Seed     int64
+	Train    bool
+	FoldCol  string
+}
+
+// KernelName implements engine.Kernel.
+func (*FoldSplit) KernelName() string { return "tuning.FoldSplit" }
+
+// UsesRowOffset implements engine.Positional.
+func (f *FoldSplit) UsesRowOffset() bool { return f.FoldCol == "" }
+
+// OutputSchema implements engine.Mapper.
+func (f *FoldSplit) OutputSchema(in *table.Schema) (*table.Schema, error) {
+	if f.NumFolds < 2 || f.Fold < 0 || f.Fold >= f.NumFolds {
+		return nil, fmt.Errorf("fold split: fold %d of %d folds (numFolds must be at least 2)", f.Fold, f.NumFolds)
+	}
+	if f.FoldCol != "" {
+		if _, err := ml.InputColumn("CrossValidator", in, f.FoldCol, table.Int64); err != nil {
+			return nil, err
+		}
+	}
+	return in, nil
+}
+
+// MapPartition implements engine.Mapper.
+func (f *FoldSplit) MapPartition(_ context.Context, info engine.PartitionInfo, b *table.Batch) (*table.Batch, error) {
+	keep := make([]int, 0, b.NumRows())
+	if f.FoldCol == "" {
+		w := make([]float64, f.NumFolds)
+		for i := range w {
+			w[i] = 1
+		}
+		bounds, err := table.SplitBounds(w)
+		if err != nil {
+			return nil, err
+		}
+		parts := table.SplitRows(b.NumRows(), info.RowOffset, bounds, f.Seed)
+		for p, rows := range parts {
+			if (p == f.Fold) != f.Train {
+				keep = append(keep, rows...)
+			}
+		}
+		sort.Ints(keep)
+		return b.Take(keep), nil
+	}
+	c, err := b.ColumnByName(f.FoldCol)
+	if err != nil {
+		return nil, err
+	}
+	col := c.(*table.Int64Column)
+	for i, v := range col.Values {
+		if !col.Valid.Valid(i) || v < 0 || v >= int64(f.NumFolds) {
+			return nil, fmt.Errorf("CrossValidator: row %d: foldCol %q is %v, want an integer in [0, %d)", info.RowOffset+int64(i)+1, f.FoldCol, c.Value(i), f.NumFolds)
+		}
+		if (v == int64(f.Fold)) != f.Train {
+			keep = append(keep, i)
+		}
+	}
+	return b.Take(keep), nil
+}
+
+// Result is what a tuning run learnt.
+type Result struct {
+	// ParamMaps is the grid, in order.
+	ParamMaps []ml.ParamMap
+	// Metrics[i][k] is param map i's metric on fold k (one column for
+	// TrainValidationSplit).
+	Metrics [][]float64
+	// AvgMetrics[i] is the mean of Metrics[i].
+	AvgMetrics []float64
+	// BestIndex indexes the best param map; ties go to the first.
+	BestIndex int
+	// IsLargerBetter is the evaluator's direction.
+	IsLargerBetter bool
+}
+
+// Best returns the best param map.
+func (r *Result) Best() ml.ParamMap { return r.ParamMaps[r.BestIndex] }
+
+// TunedModel is a tuning run's refit best model and its Result. It
+// transforms as the best model does.
+type TunedModel struct {
+	BestModel ml.Model
+	Result
+}
+
+// TransformSchema implements ml.Transformer.
+func (m *TunedModel) TransformSchema(in *table.Schema) (*table.Schema, error) {
+	return m.BestModel.TransformSchema(in)
+}
+
+// Transform implements ml.Transformer.
+func (m *TunedModel) Transform(ctx context.Context, e engine.Engine, ds engine.Dataset) (engine.Dataset, error) {
+	return m.BestModel.Transform(ctx, e, ds)
+}
+
+// Progress reports tuning steps: fold k (from 0, -1 for the final refit)
+// of folds, param map i of n.
+type Progress func(fold, folds, paramMap, paramMaps int)
+
+// CrossValidator is Spark's k-fold cross-validation: for each fold, every
+// param map is fitted on the other folds and scored on this one; the map
+// with the best mean metric is refitted on the whole dataset.
+//
+// Defaults: NumFolds 3, Seed 0, Parallelism 1 (param maps fitted at once
+// within a fold), no FoldCol.
+type CrossValidator struct {
+	Estimator          ml.Estimator
+	EstimatorParamMaps []ml.ParamMap
+	Evaluator          evaluation.Evaluator
+	NumFolds           int
+	Seed               int64
+	Parallelism        int
+	FoldCol            string
+	Progress           Progress
+}
+
+// Fit implements ml.Estimator; the model is a *TunedModel.
+func (cv *CrossValidator) Fit(ctx context.Context, e engine.Engine, ds engine.Dataset) (ml.Model, error) {
+	return cv.FitTuned(ctx, e, ds)
+}
+
+// FitTuned runs the cross-validation and refits the best map.
+func (cv *CrossValidator) FitTuned(ctx context.Context, e engine.Engine, ds engine.Dataset) (*TunedModel, error) {
+	k := cv.NumFolds
+	if k == 0 {
+		k = 3
+	}
+	if k < 2 {
+		return nil, fmt.Errorf("CrossValidator: numFolds %d, want at least 2", k)
+	}
+	grid, err := checkTuner("CrossValidator", cv.Estimator, cv.EstimatorParamMaps, cv.Evaluator)
+	if err != nil {
+		return nil, err
+	}
+	ds, err = e.Persist(ctx, ds)
+	if err != nil {
+		return nil, err
+	}
+	res := Result{ParamMaps: grid, Metrics: make([][]float64, len(grid)), IsLargerBetter: cv.Evaluator.IsLargerBetter()}
+	for i := range res.Metrics {
+		res.Metrics[i] = make([]float64, k)
+	}
+	for fold := 0; fold < k; fold++ {
+		split := func(train bool) (engine.Dataset, error) {
+			d, err := e.MapPartitions(ds, &FoldSplit{NumFolds: k, Fold: fold, Seed: cv.Seed, Train: train, FoldCol: cv.FoldCol})
+			if err != nil {
+				return nil, err
+			}
+			return e.Persist(ctx, d)
+		}
+		train, err := split(true)
+		if err != nil {
+			return nil, fmt.Errorf("CrossValidator: fold %d: %w", fold+1, err)
+		}
+		valid, err := split(false)
+		if err != nil {
+			return nil, fmt.Errorf("CrossValidator: fold %d: %w", fold+1, err)
+		}
+		ms, err := fitAndScore(ctx, e, cv.Estimator, grid, cv.Evaluator, train, valid, cv.Parallelism, func(i int) {
+			if cv.Progress != nil {
+				cv.Progress(fold, k, i, len(grid))
+			}
+		})
+		if err != nil {
+			return nil, fmt.Errorf("CrossValidator: fold %d: %w", fold+1, err)
+		}
+		for i, m := range ms {
+			res.Metrics[i][fold] = m
+		}
+	}
+	return refit(ctx, e, "CrossValidator", cv.Estimator, ds, res, func() {
+		if cv.Progress != nil {
+			cv.Progress(-1, k, res.BestIndex, len(grid))
+		}
+	})
+}
+
+// TrainValidationSplit is Spark's single-split tuning: each param map is
+// fitted on a TrainRatio share of the rows (drawn with Seed) and scored on
+// the rest; the best is refitted on the whole dataset.
+//
+// Defaults: TrainRatio 0.75, Seed 0, Parallelism 1.
+type TrainValidationSplit struct {
+	Estimator          ml.Estimator
+	EstimatorParamMaps []ml.ParamMap
+	Evaluator          evaluation.Evaluator
+	TrainRatio         float64
+	Seed               int64
+	Parallelism        int
+	Progress           Progress
+}
+
+// Fit implements ml.Estimator; the model is a *TunedModel.
+func (tv *TrainValidationSplit) Fit(ctx context.Context, e engine.Engine, ds engine.Dataset) (ml.Model, error) {
+	return tv.FitTuned(ctx, e, ds)
+}
+
+// FitTuned runs the split and refits the best map.
+func (tv *TrainValidationSplit) FitTuned(ctx context.Context, e engine.Engine, ds engine.Dataset) (*TunedModel, error) {
+	r := tv.TrainRatio
+	if r == 0 {
+		r = 0.75
+	}
+	if !(r > 0 && r < 1) {
+		return nil, fmt.Errorf("TrainValidationSplit: trainRatio %v, want a number in (0, 1)", r)
+	}
+	grid, err := checkTuner("TrainValidationSplit", tv.Estimator, tv.EstimatorParamMaps, tv.Evaluator)
+	if err != nil {
+		return nil, err
+	}
+	ds, err = e.Persist(ctx, ds)
+	if err != nil {
+		return nil, err
+	}
+	parts := make([]engine.Dataset, 2)
+	for p := range parts {
+		d, err := e.MapPartitions(ds, engine.SplitPart{Weights: []float64{r, 1 - r}, Seed: tv.Seed, Part: p})
+		if err != nil {
+			return nil, err
+		}
+		if parts[p], err = e.Persist(ctx, d); err != nil {
+			return nil, err
+		}
+	}
+	ms, err := fitAndScore(ctx, e, tv.Estimator, grid, tv.Evaluator, parts[0], parts[1], tv.Parallelism, func(i int) {
+		if tv.Progress != nil {
+			tv.Progress(0, 1, i, len(grid))
+		}
+	})
+	if err != nil {
+		return nil, fmt.Errorf("TrainValidationSplit: %w", err)
+	}
+	res := Result{ParamMaps: grid, Metrics: make([][]float64, len(grid)), IsLargerBetter: tv.Evaluator.IsLargerBetter()}
+	for i, m := range ms {
+		res.Metrics[i] = []float64{m}
+	}
+	return refit(ctx, e, "TrainValidationSplit", tv.Estimator, ds, res, func() {
+		if tv.Progress != nil {
+			tv.Progress(-1, 1, res.BestIndex, len(grid))
+		}
+	})
+}
+
+func checkTuner(name string, est ml.Estimator, grid []ml.ParamMap, ev evaluation.Evaluator) ([]ml.ParamMap, error) {
+	if est == nil || ev == nil {
+		return nil, fmt.Errorf("%s: estimator and evaluator must be set", name)
+	}
+	if len(grid) == 0 {
+		grid = []ml.ParamMap{{}}
+	}
+	// Check every map before any fitting, so a typo fails at once.
+	for i, pm := range grid {
+		if _, err := ml.WithParams(est, pm); err != nil {
+			return nil, fmt.Errorf("%s: param map %d %v: %w", name, i+1, pm, err)
+		}
+	}
+	return grid, nil
+}
+
+// fitAndScore fits each param map on train and scores it on valid, at
+// most parallelism at a time.
+func fitAndScore(ctx context.Context, e engine.Engine, est ml.Estimator, grid []ml.ParamMap, ev evaluation.Evaluator, train, valid engine.Dataset, parallelism int, progress func(int)) ([]float64, error) {
+	if parallelism < 1 {
+		parallelism = 1
+	}
+	out := make([]float64, len(grid))
+	errs := make([]error, len(grid))
+	sem := make(chan struct{}, parallelism)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	for i, pm := range grid {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			mu.Lock()
+			progress(i)
+			mu.Unlock()
+			est, err := ml.WithParams(est, pm)
+			if err == nil {
+				var m ml.Model
+				if m, err = est.Fit(ctx, e, train); err == nil {
+					var pred engine.Dataset
+					if pred, err = m.Transform(ctx, e, valid); err == nil {
+						out[i], err = ev.Evaluate(ctx, e, pred)
+					}
+				}
+			}
+			if err != nil {
+				errs[i] = fmt.Errorf("param map %v: %w", pm, err)
+			}
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// refit averages the metrics, picks the best map and fits it on ds.
+func refit(ctx context.Context, e engine.Engine, name string, est ml.Estimator, ds engine.Dataset, res Result, progress func()) (*TunedModel, error) {
+	res.AvgMetrics = make([]float64, len(res.Metrics))
+	for i, ms := range res.Metrics {
+		var s float64
+		for _, m := range ms {
+			s += m
+		}
+		res.AvgMetrics[i] = s / float64(len(ms))
+	}
+	best := 0
+	for i, m := range res.AvgMetrics {
+		b := res.AvgMetrics[best]
+		if math.IsNaN(b) || (res.IsLargerBetter && m > b) || (!res.IsLargerBetter && m < b) {
+			best = i
+		}
+	}
+	res.BestIndex = best
+	progress()
+	est, err := ml.WithParams(est, res.ParamMaps[best])
+	if err != nil {
+		return nil, err
+	}
+	m, err := est.Fit(ctx, e, ds)
+	if err != nil {
+		return nil, fmt.Errorf("%s: refit with %v: %w", name, res.ParamMaps[best], err)
+	}
+	return &TunedModel{BestModel: m, Result: res}, nil
+}

@@ -1,0 +1,229 @@
+package tuning_test
+
+import (
+	"context"
+	"math"
+	"math/rand/v2"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/spindle-ml/spindle/classification"
+	"github.com/spindle-ml/spindle/engine"
+	"github.com/spindle-ml/spindle/engine/local"
+	"github.com/spindle-ml/spindle/evaluation"
+	"github.com/spindle-ml/spindle/linalg"
+	"github.com/spindle-ml/spindle/ml"
+	"github.com/spindle-ml/spindle/table"
+	"github.com/spindle-ml/spindle/tuning"
+)
+
+// noisy makes a two-class problem with label noise, so regularization and
+// iterations matter, in parts partitions.
+func noisy(t *testing.T, n, per int) *table.Table {
+	t.Helper()
+	r := rand.New(rand.NewPCG(1, 2))
+	vecs := make([]linalg.Vector, n)
+	y := make([]float64, n)
+	fold := make([]int64, n)
+	for i := range vecs {
+		x := []float64{r.NormFloat64(), r.NormFloat64(), r.NormFloat64()}
+		z := 2*x[0] - x[1] + 0.5*r.NormFloat64()
+		if z > 0 {
+			y[i] = 1
+		}
+		vecs[i] = linalg.Dense(x)
+		fold[i] = int64(i % 4)
+	}
+	schema, _ := table.NewSchema(table.Field{Name: "features", Type: table.Vector}, table.Field{Name: "label", Type: table.Float64}, table.Field{Name: "fold", Type: table.Int64})
+	b, err := table.NewBatch(schema, []table.Column{table.NewVectorColumn(vecs, nil), table.NewFloat64Column(y, nil), table.NewInt64Column(fold, nil)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tb, _ := table.New(schema, b)
+	tb, err = tb.Repartition(per)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tb
+}
+
+func TestParamGrid(t *testing.T) {
+	g := (&tuning.ParamGridBuilder{}).AddGrid("maxIter", 10, 20).AddGrid("regParam", 0.1, 0.01, 0.0).Build()
+	if len(g) != 6 {
+		t.Fatalf("%d maps, want 6", len(g))
+	}
+	if g[0]["maxIter"] != 10 || g[0]["regParam"] != 0.1 || g[5]["maxIter"] != 20 || g[5]["regParam"] != 0.0 {
+		t.Fatalf("order: %v", g)
+	}
+	if g := (&tuning.ParamGridBuilder{}).Build(); len(g) != 1 || len(g[0]) != 0 {
+		t.Fatalf("empty grid: %v", g)
+	}
+}
+
+// TestFoldSplit checks the validation folds partition the rows, the train
+// side is the complement, and the folds do not depend on partitioning.
+func TestFoldSplit(t *testing.T) {
+	ctx := context.Background()
+	e := &local.Engine{}
+	var ref [][]float64
+	for _, per := range []int{1000, 37} {
+		ds, _ := e.FromTable(ctx, noisy(t, 1000, per))
+		var folds [][]float64
+		seen := map[float64]int{}
+		for f := 0; f < 3; f++ {
+			for _, train := range []bool{false, true} {
+				d, err := e.MapPartitions(ds, &tuning.FoldSplit{NumFolds: 3, Fold: f, Seed: 5, Train: train})
+				if err != nil {
+					t.Fatal(err)
+				}
+				tb, err := e.Collect(ctx, d)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var firsts []float64
+				for _, r := range tb.Rows() {
+					firsts = append(firsts, r[0].(linalg.Vector).At(0))
+				}
+				if !train {
+					folds = append(folds, firsts)
+					for _, x := range firsts {
+						seen[x]++
+					}
+				} else if len(firsts)+len(folds[f]) != 1000 {
+					t.Fatalf("fold %d: %d train + %d validation rows", f, len(firsts), len(folds[f]))
+				}
+			}
+		}
+		if len(seen) != 1000 {
+			t.Fatalf("validation folds cover %d of 1000 rows", len(seen))
+		}
+		for x, c := range seen {
+			if c != 1 {
+				t.Fatalf("row %v in %d folds", x, c)
+			}
+		}
+		for _, f := range folds {
+			if len(f) < 250 || len(f) > 420 {
+				t.Fatalf("fold sizes %d, %d, %d are not near a third", len(folds[0]), len(folds[1]), len(folds[2]))
+			}
+		}
+		if ref == nil {
+			ref = folds
+		} else if !reflect.DeepEqual(ref, folds) {
+			t.Fatal("folds change with partitioning")
+		}
+	}
+}
+
+func TestCrossValidator(t *testing.T) {
+	ctx := context.Background()
+	e := &local.Engine{}
+	tb := noisy(t, 2000, 300)
+	ds, _ := e.FromTable(ctx, tb)
+	lr := &classification.LogisticRegression{}
+	grid := (&tuning.ParamGridBuilder{}).AddGrid("regParam", 5.0, 0.001).AddGrid("maxIter", 1, 50).Build()
+	// logLoss (smaller is better) separates the maps; AUC would not, as
+	// regularization barely changes the ranking here.
+	ev := &evaluation.MulticlassClassificationEvaluator{MetricName: "logLoss"}
+	for _, c := range []struct {
+		name  string
+		folds int
+		col   string
+	}{{"random folds", 3, ""}, {"foldCol", 4, "fold"}} {
+		t.Run(c.name, func(t *testing.T) {
+			var calls int
+			cv := &tuning.CrossValidator{Estimator: lr, EstimatorParamMaps: grid, Evaluator: ev, NumFolds: c.folds, Seed: 11, Parallelism: 2, FoldCol: c.col,
+				Progress: func(fold, folds, i, n int) { calls++ }}
+			m, err := cv.FitTuned(ctx, e, ds)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(m.Metrics) != 4 || len(m.Metrics[0]) != c.folds || calls != 4*c.folds+1 {
+				t.Fatalf("metrics %v, %d progress calls", m.Metrics, calls)
+			}
+			if best := m.Best(); best["regParam"] != 0.001 || best["maxIter"] != 50 {
+				t.Fatalf("best %v, metrics %v", best, m.AvgMetrics)
+			}
+			// Every fold metric is what fitting that map on that fold gives.
+			for f := 0; f < c.folds; f++ {
+				train, _ := e.MapPartitions(ds, &tuning.FoldSplit{NumFolds: c.folds, Fold: f, Seed: 11, Train: true, FoldCol: c.col})
+				valid, _ := e.MapPartitions(ds, &tuning.FoldSplit{NumFolds: c.folds, Fold: f, Seed: 11, FoldCol: c.col})
+				est, _ := ml.WithParams(lr, grid[1])
+				fm, err := est.Fit(ctx, e, train)
+				if err != nil {
+					t.Fatal(err)
+				}
+				pred, _ := fm.Transform(ctx, e, valid)
+				auc, err := ev.Evaluate(ctx, e, pred)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if math.Abs(auc-m.Metrics[1][f]) > 1e-12 {
+					t.Fatalf("fold %d: %v, refitting gives %v", f, m.Metrics[1][f], auc)
+				}
+			}
+			// The best model is the best map refit on all rows.
+			best, _ := ml.WithParams(lr, m.Best())
+			want, err := best.Fit(ctx, e, ds)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(want.(*classification.LogisticRegressionModel).Coefficients, m.BestModel.(*classification.LogisticRegressionModel).Coefficients) {
+				t.Fatal("best model is not the refit of the best map")
+			}
+		})
+	}
+}
+
+func TestTrainValidationSplit(t *testing.T) {
+	ctx := context.Background()
+	e := &local.Engine{}
+	ds, _ := e.FromTable(ctx, noisy(t, 2000, 500))
+	tv := &tuning.TrainValidationSplit{
+		Estimator:          &classification.LogisticRegression{},
+		EstimatorParamMaps: (&tuning.ParamGridBuilder{}).AddGrid("regParam", 10.0, 0.0).Build(),
+		Evaluator:          &evaluation.MulticlassClassificationEvaluator{MetricName: "accuracy"},
+		Seed:               3,
+	}
+	m, err := tv.FitTuned(ctx, e, ds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.BestIndex != 1 || len(m.Metrics[0]) != 1 || !(m.AvgMetrics[1] > 0.85) {
+		t.Fatalf("best %d, metrics %v", m.BestIndex, m.Metrics)
+	}
+	n, _ := engine.Aggregate(ctx, e, ds, engine.Count{})
+	if n != 2000 {
+		t.Fatal(n)
+	}
+}
+
+func TestTuningErrors(t *testing.T) {
+	ctx := context.Background()
+	e := &local.Engine{}
+	ds, _ := e.FromTable(ctx, noisy(t, 200, 50))
+	lr := &classification.LogisticRegression{}
+	ev := &evaluation.BinaryClassificationEvaluator{}
+	cases := []struct {
+		name string
+		est  ml.Estimator
+		want string
+	}{
+		{"unknown param", &tuning.CrossValidator{Estimator: lr, Evaluator: ev, EstimatorParamMaps: []ml.ParamMap{{"maxIterations": 3}}}, `unknown parameter "maxIterations"`},
+		{"wrong type", &tuning.CrossValidator{Estimator: lr, Evaluator: ev, EstimatorParamMaps: []ml.ParamMap{{"maxIter": "ten"}}}, "parameter maxIter: want an integer"},
+		{"one fold", &tuning.CrossValidator{Estimator: lr, Evaluator: ev, NumFolds: 1}, "numFolds 1"},
+		{"bad ratio", &tuning.TrainValidationSplit{Estimator: lr, Evaluator: ev, TrainRatio: 1.5}, "trainRatio 1.5"},
+		{"no evaluator", &tuning.TrainValidationSplit{Estimator: lr}, "must be set"},
+		{"foldCol out of range", &tuning.CrossValidator{Estimator: lr, Evaluator: ev, NumFolds: 2, FoldCol: "fold"}, `foldCol "fold" is 2`},
+		{"foldCol missing", &tuning.CrossValidator{Estimator: lr, Evaluator: ev, FoldCol: "nope"}, `"nope" does not exist`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := c.est.Fit(ctx, e, ds)
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("got %v, want %q", err, c.want)
+			}
+		})
+	}
+}
