@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -147,7 +148,7 @@ func typeWord(t reflect.Type) string {
 // float64, string, []any) into a value of type t.
 func convert(val any, t reflect.Type) (reflect.Value, error) {
 	bad := func() (reflect.Value, error) {
-		return reflect.Value{}, fmt.Errorf("want %s, got %v (%T)", typeWord(t), val, val)
+		return reflect.Value{}, fmt.Errorf("want %s, got %v", typeWord(t), describe(val))
 	}
 	switch t.Kind() {
 	case reflect.Bool:
@@ -253,4 +254,19 @@ func Params(stage any) ParamMap {
 		out[sparkName(f.Name)] = x.Interface()
 	}
 	return out
+}
+
+// describe renders a decoded value for an error message.
+func describe(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return "nothing"
+	case string:
+		return strconv.Quote(x)
+	case []any:
+		return "a list"
+	case map[string]any:
+		return "a mapping"
+	}
+	return fmt.Sprint(v)
 }

@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strings"
 
@@ -36,6 +37,9 @@ type SaveOptions struct {
 	Overwrite bool
 	// SpindleVersion is recorded in the metadata.
 	SpindleVersion string
+	// Extra files (name → content) written into the model directory before
+	// its _SUCCESS marker, e.g. the metrics the model was chosen by.
+	Extra map[string][]byte
 }
 
 type modelMeta struct {
@@ -84,7 +88,7 @@ func Save(ctx context.Context, st *storage.Store, dir string, m *PipelineModel, 
 		if err != nil {
 			return fmt.Errorf("save %s: stage %d: %w", dir, i+1, err)
 		}
-		params, err := json.Marshal(t)
+		params, err := json.Marshal(summarizeParams(ml.Params(t)))
 		if err != nil {
 			params = nil // not JSON-able: the data file still has it
 		}
@@ -100,6 +104,14 @@ func Save(ctx context.Context, st *storage.Store, dir string, m *PipelineModel, 
 		}
 		sm.Params = nil
 		meta.Stages = append(meta.Stages, sm)
+	}
+	for name, data := range o.Extra {
+		if name == "" || strings.ContainsAny(name, "/\\") || name == "metadata.json" || name == "_SUCCESS" {
+			return fmt.Errorf("save %s: bad extra file name %q", dir, name)
+		}
+		if err := st.WriteFile(ctx, storage.Join(target, name), data); err != nil {
+			return fmt.Errorf("save %s: %w", dir, err)
+		}
 	}
 	mjs, _ := json.MarshalIndent(meta, "", "  ")
 	if err := st.WriteFile(ctx, storage.Join(target, "metadata.json"), mjs); err != nil {
@@ -248,4 +260,77 @@ func DecodeStage(uri string, raw []byte) (ml.Transformer, error) {
 		}
 	}
 	return t, nil
+}
+
+// Info describes a saved model without decoding its stages.
+type Info struct {
+	Dir            string      `json:"dir"`
+	FormatVersion  int         `json:"formatVersion"`
+	SpindleVersion string      `json:"spindleVersion,omitempty"`
+	Stages         []StageInfo `json:"stages"`
+	// Metrics is the model directory's metrics.json, if it has one.
+	Metrics json.RawMessage `json:"metrics,omitempty"`
+}
+
+// StageInfo describes one saved stage.
+type StageInfo struct {
+	Class     string          `json:"class"`
+	Params    json.RawMessage `json:"params,omitempty"`
+	DataBytes int64           `json:"dataBytes"`
+}
+
+// Inspect reads a saved model's metadata: its stages, their parameters and
+// sizes, and its metrics when saved with them.
+func Inspect(ctx context.Context, st *storage.Store, dir string) (*Info, error) {
+	if _, err := st.List(ctx, storage.Join(dir, "_SUCCESS")); err != nil {
+		if errors.Is(err, storage.ErrNotFound) {
+			return nil, fmt.Errorf("inspect %s: no _SUCCESS marker: not a saved model, or its save did not finish", dir)
+		}
+		return nil, fmt.Errorf("inspect %s: %w", dir, err)
+	}
+	metaURI := storage.Join(dir, "metadata.json")
+	data, err := readBounded(ctx, st, metaURI, maxMetadataBytes)
+	if err != nil {
+		return nil, fmt.Errorf("inspect %s: %w", dir, err)
+	}
+	m, err := parseMeta(metaURI, data)
+	if err != nil {
+		return nil, err
+	}
+	info := &Info{Dir: dir, FormatVersion: m.FormatVersion, SpindleVersion: m.SpindleVersion}
+	for i, sm := range m.Stages {
+		sdir := storage.Join(dir, sm.Dir)
+		si := StageInfo{Class: sm.Class}
+		objs, err := st.List(ctx, storage.Join(sdir, "data.gob"))
+		if err != nil {
+			return nil, fmt.Errorf("inspect %s: stage %d: %w", dir, i+1, err)
+		}
+		si.DataBytes = objs[0].Size
+		smURI := storage.Join(sdir, "metadata.json")
+		raw, err := readBounded(ctx, st, smURI, maxMetadataBytes)
+		if err != nil {
+			return nil, fmt.Errorf("inspect %s: stage %d: %w", dir, i+1, err)
+		}
+		var full stageMeta
+		if err := json.Unmarshal(raw, &full); err != nil {
+			return nil, fmt.Errorf("%s: not valid stage metadata: %v", smURI, err)
+		}
+		si.Params = full.Params
+		info.Stages = append(info.Stages, si)
+	}
+	if raw, err := readBounded(ctx, st, storage.Join(dir, "metrics.json"), maxMetadataBytes); err == nil && json.Valid(raw) {
+		info.Metrics = raw
+	}
+	return info, nil
+}
+
+// summarizeParams shortens long lists (a model's weights) to their length,
+// so the metadata stays small and readable; the data file has them all.
+func summarizeParams(p ml.ParamMap) ml.ParamMap {
+	for k, v := range p {
+		if rv := reflect.ValueOf(v); rv.Kind() == reflect.Slice && rv.Len() > 32 {
+			p[k] = fmt.Sprintf("<%d values>", rv.Len())
+		}
+	}
+	return p
 }

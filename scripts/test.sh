@@ -22,7 +22,7 @@ log "staticcheck"
 log "go test"
 go test -count=1 ./...
 fuzztime=${SPINDLE_FUZZTIME:-15s}
-for target in ./format/csv:FuzzRead ./format/libsvm:FuzzRead ./pipeline:FuzzDecodeStage; do
+for target in ./format/csv:FuzzRead ./format/libsvm:FuzzRead ./pipeline:FuzzDecodeStage ./spec:FuzzParse; do
   pkg=${target%%:*} fn=${target##*:}
   log "fuzz $fn in $pkg for $fuzztime"
   go test -run='^$' -fuzz="^$fn\$" -fuzztime="$fuzztime" "$pkg"

@@ -103,7 +103,7 @@ AWS SDK's default chain; AWS_REGION and AWS_ENDPOINT_URL_S3 are honoured.`,
 	pf.StringVar(&e.s3Endpoint, "s3-endpoint", "", "S3 endpoint URL for S3-compatible servers (default: AWS_ENDPOINT_URL_S3, else AWS)")
 	pf.StringVar(&e.region, "region", "", "AWS region (default: the AWS SDK chain, e.g. AWS_REGION)")
 	pf.BoolVarP(&e.quiet, "quiet", "q", false, "log warnings and errors only")
-	root.AddCommand(profileCmd(e), versionCmd(e))
+	root.AddCommand(profileCmd(e), runCmd(e), predictCmd(e), inspectCmd(e), versionCmd(e))
 
 	err := root.ExecuteContext(ctx)
 	if err == nil {

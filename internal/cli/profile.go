@@ -33,6 +33,7 @@ type profileFlags struct {
 	onMalformed   string
 	rejects       string
 	distinctBound int
+	input         string // predict's --input
 }
 
 func profileCmd(e *env) *cobra.Command {

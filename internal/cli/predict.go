@@ -1,0 +1,180 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"slices"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/spindle-ml/spindle/engine"
+	"github.com/spindle-ml/spindle/engine/local"
+	"github.com/spindle-ml/spindle/format"
+	"github.com/spindle-ml/spindle/pipeline"
+)
+
+// modelOutputs are the columns a saved pipeline adds that predict keeps.
+var modelOutputs = []string{"rawPrediction", "probability", "prediction", "predictedLabel"}
+
+func predictCmd(e *env) *cobra.Command {
+	var f profileFlags
+	var model, out, outFormat string
+	var all bool
+	cmd := &cobra.Command{
+		Use:   "predict --model MODEL --input DATA --out OUT",
+		Short: "Score data with a saved model (batch prediction)",
+		Long: `Predict loads a model saved by 'spindle run' (a directory or s3:// prefix),
+reads DATA in any supported format, runs the fitted pipeline over it and
+writes the input columns plus rawPrediction, probability, prediction and,
+for string labels, predictedLabel to OUT (one file, written atomically;
+the format comes from OUT's extension or --out-format). --all-columns
+keeps the intermediate columns too.`,
+		Example: `  spindle predict --model out/spam/models/tfidf --input new.csv --out scored.parquet
+  spindle predict --model s3://b/runs/1/models/tf --input 's3://b/in/*.csv' --out s3://b/scored.jsonl`,
+		Args: exactArgs(0, "no arguments (use --model, --input, --out)"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if model == "" || f.input == "" || out == "" {
+				return usagef("--model, --input and --out are required")
+			}
+			return runPredict(cmd.Context(), e, model, out, outFormat, all, f)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&model, "model", "", "saved model directory or s3:// prefix")
+	fl.StringVar(&f.input, "input", "", "data to score: file, glob, directory or s3:// URI")
+	fl.StringVar(&out, "out", "", "output file or s3:// object")
+	fl.StringVar(&outFormat, "out-format", "", "output format: csv, jsonl, parquet, libsvm (default: from --out's extension)")
+	fl.BoolVar(&all, "all-columns", false, "keep every intermediate column")
+	fl.StringVar(&f.format, "format", "", "input format (default: from the extension)")
+	fl.BoolVar(&f.noHeader, "no-header", false, "CSV input: the first line is data")
+	fl.StringVar(&f.delimiter, "delimiter", "", "CSV input: field delimiter")
+	fl.StringArrayVar(&f.nullValues, "null-value", nil, "CSV input: a field text read as null (repeatable)")
+	fl.StringArrayVar(&f.schema, "schema", nil, "CSV/JSONL input: declare a column's type as NAME=TYPE (repeatable)")
+	fl.StringVar(&f.onMalformed, "on-malformed", "fail", "CSV input: fail or drop malformed rows")
+	f.distinctBound = 1
+	return cmd
+}
+
+func runPredict(ctx context.Context, e *env, modelDir, out, outFormat string, all bool, f profileFlags) error {
+	o, err := f.options()
+	if err != nil {
+		return err
+	}
+	wo := format.Options{}
+	if outFormat != "" {
+		if wo.Format, err = format.Parse(outFormat); err != nil {
+			return usageError{err}
+		}
+	} else if _, err := format.Detect(out); err != nil {
+		return usageError{err}
+	}
+	st := e.store()
+	start := time.Now()
+	m, err := pipeline.Load(ctx, st, modelDir)
+	if err != nil {
+		return err
+	}
+	t, rep, err := format.Read(ctx, st, f.input, o)
+	if err != nil {
+		return err
+	}
+	e.log.Info("read", "uri", f.input, "rows", rep.Rows, "stages", len(m.Stages))
+	eng := &local.Engine{}
+	ds, err := eng.FromTable(ctx, t)
+	if err != nil {
+		return err
+	}
+	if _, err := m.TransformSchema(ds.Schema()); err != nil {
+		return fmt.Errorf("model %s does not fit %s: %w", modelDir, f.input, err)
+	}
+	res, err := m.Transform(ctx, eng, ds)
+	if err != nil {
+		return err
+	}
+	if !all {
+		keep := append([]string(nil), t.Schema().Names()...)
+		for _, c := range modelOutputs {
+			if res.Schema().Index(c) >= 0 && t.Schema().Index(c) < 0 {
+				keep = append(keep, c)
+			}
+		}
+		if res, err = eng.MapPartitions(res, engine.Select{Columns: keep}); err != nil {
+			return err
+		}
+	}
+	tb, err := eng.Collect(ctx, res)
+	if err != nil {
+		return err
+	}
+	if err := format.Write(ctx, st, out, tb, wo); err != nil {
+		return err
+	}
+	e.log.Info("wrote", "uri", out, "rows", tb.Count(), "seconds", round(time.Since(start).Seconds()))
+	return nil
+}
+
+func inspectCmd(e *env) *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "inspect MODEL",
+		Short: "Describe a saved model: stages, parameters, sizes and metrics",
+		Example: `  spindle inspect out/spam/models/tfidf
+  spindle inspect s3://bucket/runs/1/models/tf --json`,
+		Args: exactArgs(1, "one MODEL directory or URI"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			info, err := pipeline.Inspect(cmd.Context(), e.store(), args[0])
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				enc := json.NewEncoder(e.stdout)
+				enc.SetIndent("", "  ")
+				return enc.Encode(info)
+			}
+			return printInspect(e, info)
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON document")
+	return cmd
+}
+
+func printInspect(e *env, info *pipeline.Info) error {
+	w := e.stdout
+	fmt.Fprintf(w, "model %s (format %d, spindle %s), %d stages\n", info.Dir, info.FormatVersion, info.SpindleVersion, len(info.Stages))
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "#\tstage\tbytes\tparams")
+	for i, s := range info.Stages {
+		var params bytes.Buffer
+		if json.Compact(&params, s.Params) != nil {
+			params.Reset()
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%d\t%s\n", i+1, s.Class, s.DataBytes, params.String())
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if len(info.Metrics) > 0 {
+		var m struct {
+			Variant string             `json:"variant"`
+			Test    map[string]float64 `json:"test"`
+			Params  map[string]any     `json:"params"`
+		}
+		if json.Unmarshal(info.Metrics, &m) == nil {
+			fmt.Fprintf(w, "variant %s; params %v\ntest metrics:", m.Variant, m.Params)
+			for _, k := range sortedKeys(m.Test) {
+				fmt.Fprintf(w, " %s=%.4f", k, m.Test[k])
+			}
+			fmt.Fprintln(w)
+		}
+	}
+	return nil
+}
+
+func sortedKeys(m map[string]float64) []string {
+	return slices.Sorted(maps.Keys(m))
+}

@@ -1,0 +1,687 @@
+// Package job runs a pipeline spec end to end: read the input, report and
+// drop nulls, report class balance, index the label, split into train and
+// test, fit the shared stages, then for every feature variant and model
+// fit (tuned by cross-validation or a validation split when asked), score
+// the test split, and write metrics.json, the fitted models, optionally the
+// processed data, and run.log under the output directory (local or s3://).
+//
+// Estimator state (IDF weights, scaler ranges, Word2Vec vectors) is fitted
+// on the training split only, so the test metrics are honest; the label
+// indexer is fitted on all rows, as Spark jobs usually do.
+package job
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"reflect"
+	"slices"
+	"syscall"
+	"time"
+
+	"github.com/spindle-ml/spindle/engine"
+	"github.com/spindle-ml/spindle/evaluation"
+	"github.com/spindle-ml/spindle/feature"
+	"github.com/spindle-ml/spindle/format"
+	"github.com/spindle-ml/spindle/ml"
+	"github.com/spindle-ml/spindle/pipeline"
+	"github.com/spindle-ml/spindle/profile"
+	"github.com/spindle-ml/spindle/spec"
+	"github.com/spindle-ml/spindle/storage"
+	"github.com/spindle-ml/spindle/table"
+	"github.com/spindle-ml/spindle/tuning"
+)
+
+// Options configure a run.
+type Options struct {
+	Store  *storage.Store
+	Engine engine.Engine
+	// Out overrides the spec's output.dir.
+	Out string
+	// Log receives the run's log records (they also go to run.log).
+	Log *slog.Logger
+	// Progress, if set, is told what the run is doing.
+	Progress func(Event)
+	// SpindleVersion is recorded in the outputs.
+	SpindleVersion string
+	// Wrap, if set, wraps input sources (for read progress).
+	Wrap func(storage.Source) storage.Source
+}
+
+// Event is a progress report: the step, and where tuning and the
+// optimizer are.
+type Event struct {
+	Step           string // e.g. "read", "featurize tfidf", "tune lr on tfidf"
+	Fold, Folds    int    // current fold (1-based; 0: the final refit)
+	ParamMap, Maps int    // current param map (1-based)
+	Iter           int    // optimizer iteration
+}
+
+// Report is metrics.json.
+type Report struct {
+	Name           string          `json:"name"`
+	Spec           string          `json:"spec"`
+	SpindleVersion string          `json:"spindleVersion,omitempty"`
+	Engine         string          `json:"engine"`
+	Started        time.Time       `json:"started"`
+	Seconds        float64         `json:"seconds"`
+	PeakRSSBytes   int64           `json:"peakRSSBytes"`
+	Input          InputReport     `json:"input"`
+	Split          SplitReport     `json:"split"`
+	Variants       []VariantReport `json:"variants"`
+}
+
+// InputReport describes the data read and cleaned.
+type InputReport struct {
+	URI             string                  `json:"uri"`
+	Format          string                  `json:"format"`
+	Rows            int64                   `json:"rows"`
+	Nulls           map[string]int64        `json:"nulls"`
+	DropNulls       string                  `json:"dropNulls"`
+	RowsAfterClean  int64                   `json:"rowsAfterClean"`
+	Label           string                  `json:"label"`
+	Classes         []profile.ClassCount    `json:"classes,omitempty"`
+	ReadSeconds     float64                 `json:"readSeconds"`
+	MalformedDopped int64                   `json:"malformedDropped,omitempty"`
+	Columns         []profile.ColumnProfile `json:"columns"`
+}
+
+// SplitReport describes the train/test split.
+type SplitReport struct {
+	TrainRatio float64 `json:"trainRatio"`
+	Seed       int64   `json:"seed"`
+	Train      int64   `json:"trainRows"`
+	Test       int64   `json:"testRows"`
+}
+
+// VariantReport is one feature variant's results.
+type VariantReport struct {
+	Name             string        `json:"name"`
+	FeaturizeSeconds float64       `json:"featurizeSeconds"`
+	Models           []ModelReport `json:"models"`
+}
+
+// ModelReport is one model trained on one variant.
+type ModelReport struct {
+	Name         string             `json:"name"`
+	Type         string             `json:"type"`
+	Params       ml.ParamMap        `json:"params"`
+	Tuning       *TuningReport      `json:"tuning,omitempty"`
+	Test         map[string]float64 `json:"test"`
+	Confusion    *ConfusionReport   `json:"confusion,omitempty"`
+	FitSeconds   float64            `json:"fitSeconds"`
+	ScoreSeconds float64            `json:"scoreSeconds"`
+	Model        string             `json:"model,omitempty"`
+	Processed    []string           `json:"processedData,omitempty"`
+}
+
+// TuningReport keeps every fold's metric.
+type TuningReport struct {
+	Method      string        `json:"method"`
+	Metric      string        `json:"metric"`
+	ParamMaps   []ml.ParamMap `json:"paramMaps"`
+	FoldMetrics [][]float64   `json:"foldMetrics"`
+	AvgMetrics  []float64     `json:"avgMetrics"`
+	Best        ml.ParamMap   `json:"best"`
+}
+
+// ConfusionReport is the test confusion matrix: rows are true labels,
+// columns predicted labels, in Labels order.
+type ConfusionReport struct {
+	Labels []string    `json:"labels"`
+	Matrix [][]float64 `json:"matrix"`
+}
+
+// schemaChecker is an estimator that can tell its output schema before
+// fitting.
+type schemaChecker interface {
+	TransformSchema(in *table.Schema) (*table.Schema, error)
+}
+
+// runner holds one run's state.
+type runner struct {
+	s    *spec.Spec
+	o    Options
+	e    engine.Engine
+	st   *storage.Store
+	log  *slog.Logger
+	out  string
+	rep  *Report
+	prog func(Event)
+}
+
+// Run runs s. On failure the error is returned and run.log is still
+// written under the output directory.
+func Run(ctx context.Context, s *spec.Spec, o Options) (*Report, error) {
+	out := o.Out
+	if out == "" {
+		out = s.Output.Dir
+	}
+	if out == "" {
+		return nil, &spec.Error{File: s.File, Msg: "no output directory: set output.dir in the spec or pass --out"}
+	}
+	var logBuf bytes.Buffer
+	handlers := []slog.Handler{slog.NewJSONHandler(&logBuf, nil)}
+	if o.Log != nil {
+		handlers = append(handlers, o.Log.Handler())
+	}
+	r := &runner{s: s, o: o, e: o.Engine, st: o.Store, out: out, log: slog.New(slog.NewMultiHandler(handlers...)),
+		rep:  &Report{Name: s.Name, Spec: s.File, SpindleVersion: o.SpindleVersion, Engine: o.Engine.Name(), Started: time.Now()},
+		prog: o.Progress}
+	if r.prog == nil {
+		r.prog = func(Event) {}
+	}
+	err := r.run(ctx)
+	if err != nil {
+		r.log.Error("run failed", "error", err.Error())
+	} else {
+		r.log.Info("run finished", "seconds", r.rep.Seconds, "out", out)
+	}
+	// run.log is written once, at the end, whether the run worked or not.
+	wctx := context.WithoutCancel(ctx)
+	if werr := r.st.WriteFile(wctx, storage.Join(out, "run.log"), logBuf.Bytes()); werr != nil {
+		err = errors.Join(err, fmt.Errorf("write run.log: %w", werr))
+	}
+	if err != nil {
+		return nil, err
+	}
+	return r.rep, nil
+}
+
+func peakRSS() int64 {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return ru.Maxrss * 1024 // kilobytes on Linux
+}
+
+func since(t time.Time) float64 { return float64(time.Since(t).Milliseconds()) / 1000 }
+
+func (r *runner) specErr(p spec.Pos, format string, args ...any) error {
+	return &spec.Error{File: r.s.File, Pos: p, Msg: fmt.Sprintf(format, args...)}
+}
+
+func (r *runner) run(ctx context.Context) error {
+	s := r.s
+	// Check every stage and model can be built before reading anything.
+	shared, err := buildStages(s.File, s.Stages)
+	if err != nil {
+		return err
+	}
+	variants := make([][]any, len(s.Variants))
+	for i, v := range s.Variants {
+		if variants[i], err = buildStages(s.File, v.Stages); err != nil {
+			return err
+		}
+	}
+
+	// Read.
+	r.prog(Event{Step: "read " + s.Input.URI})
+	start := time.Now()
+	opts := s.Input.Options
+	opts.Wrap = r.o.Wrap
+	tb, frep, err := format.Read(ctx, r.st, s.Input.URI, opts)
+	if err != nil {
+		return fmt.Errorf("read input: %w", err)
+	}
+	in := &r.rep.Input
+	in.URI, in.Format, in.Rows, in.ReadSeconds = s.Input.URI, string(frep.Format), frep.Rows, since(start)
+	if frep.CSV != nil {
+		in.MalformedDopped = frep.CSV.Dropped
+	}
+	r.log.Info("read", "uri", s.Input.URI, "format", frep.Format, "files", frep.Files, "rows", frep.Rows, "seconds", in.ReadSeconds)
+	if tb.Count() == 0 {
+		return fmt.Errorf("input %s has no rows", s.Input.URI)
+	}
+	schema := tb.Schema()
+	li := schema.Index(s.Label.Column)
+	if li < 0 {
+		return r.specErr(s.Label.Pos, "label column %q is not in the input (columns: %v)", s.Label.Column, schema.Names())
+	}
+	for _, c := range s.Clean.Columns {
+		if schema.Index(c) < 0 {
+			return r.specErr(s.Clean.Pos, "clean.dropNulls: column %q is not in the input (columns: %v)", c, schema.Names())
+		}
+	}
+	ds, err := r.e.FromTable(ctx, tb)
+	if err != nil {
+		return err
+	}
+
+	// Nulls and cleaning.
+	r.prog(Event{Step: "profile"})
+	prof, err := profile.Run(ctx, r.e, ds, profile.Profiler{})
+	if err != nil {
+		return fmt.Errorf("profile input: %w", err)
+	}
+	in.Columns, in.Nulls = prof.Columns, map[string]int64{}
+	for _, c := range prof.Columns {
+		in.Nulls[c.Name] = c.Nulls
+		if c.Nulls > 0 {
+			r.log.Info("nulls", "column", c.Name, "count", c.Nulls, "percent", c.NullPercent)
+		}
+	}
+	in.DropNulls = s.Clean.DropNulls
+	switch s.Clean.DropNulls {
+	case "any":
+		ds, err = r.e.MapPartitions(ds, &feature.DropNullRows{})
+	case "columns":
+		ds, err = r.e.MapPartitions(ds, &feature.DropNullRows{Columns: s.Clean.Columns})
+	}
+	if err != nil {
+		return err
+	}
+	if ds, err = r.e.Persist(ctx, ds); err != nil {
+		return err
+	}
+	if in.RowsAfterClean, err = engine.Aggregate(ctx, r.e, ds, engine.Count{}); err != nil {
+		return err
+	}
+	r.log.Info("cleaned", "dropNulls", s.Clean.DropNulls, "rows", in.RowsAfterClean, "dropped", in.Rows-in.RowsAfterClean)
+	if in.RowsAfterClean == 0 {
+		return r.specErr(s.Clean.Pos, "no rows are left after dropping nulls (%d rows read, every one has a null)", in.Rows)
+	}
+
+	// Label: class balance and index.
+	in.Label = s.Label.Column
+	lds, err := r.e.MapPartitions(ds, engine.Select{Columns: []string{s.Label.Column}})
+	if err != nil {
+		return err
+	}
+	lprof, err := profile.Run(ctx, r.e, lds, profile.Profiler{Label: s.Label.Column})
+	if err != nil {
+		return fmt.Errorf("label classes: %w", err)
+	}
+	in.Classes = lprof.Classes
+	for _, c := range lprof.Classes {
+		r.log.Info("class", "label", c.Class, "count", c.Count, "percent", c.Percent)
+	}
+	if ln := lprof.Columns[0].Nulls; ln > 0 {
+		return r.specErr(s.Label.Pos, "label column %q has %d nulls; drop them with clean.dropNulls", s.Label.Column, ln)
+	}
+	var labels []string
+	switch schema.Fields[li].Type {
+	case table.String:
+		if len(lprof.Classes) < 2 {
+			return r.specErr(s.Label.Pos, "label column %q has only one class (%q) after cleaning; a classifier needs at least two", s.Label.Column, lprof.Classes[0].Class)
+		}
+		idx, err := (&feature.StringIndexer{InputCol: s.Label.Column, OutputCol: s.Label.IndexedCol}).Fit(ctx, r.e, ds)
+		if err != nil {
+			return fmt.Errorf("index label: %w", err)
+		}
+		labels = idx.(*feature.StringIndexerModel).Labels[0]
+		if ds, err = idx.Transform(ctx, r.e, ds); err != nil {
+			return err
+		}
+	case table.Float64, table.Int64, table.Bool:
+		if ds, err = r.e.MapPartitions(ds, &feature.Cast{InputCol: s.Label.Column, OutputCol: s.Label.IndexedCol, To: table.Float64}); err != nil {
+			return err
+		}
+	default:
+		return r.specErr(s.Label.Pos, "label column %q is %v; want a string or number", s.Label.Column, schema.Fields[li].Type)
+	}
+
+	// Check that the stages fit the data before any fitting.
+	if err := r.checkSchemas(ds.Schema(), shared, variants); err != nil {
+		return err
+	}
+
+	// Split.
+	var parts [2]engine.Dataset
+	for p := range parts {
+		d, err := r.e.MapPartitions(ds, engine.SplitPart{Weights: []float64{s.Split.TrainRatio, 1 - s.Split.TrainRatio}, Seed: s.Split.Seed, Part: p})
+		if err != nil {
+			return err
+		}
+		if parts[p], err = r.e.Persist(ctx, d); err != nil {
+			return err
+		}
+	}
+	train, test := parts[0], parts[1]
+	sp := &r.rep.Split
+	sp.TrainRatio, sp.Seed = s.Split.TrainRatio, s.Split.Seed
+	if sp.Train, err = engine.Aggregate(ctx, r.e, train, engine.Count{}); err != nil {
+		return err
+	}
+	if sp.Test, err = engine.Aggregate(ctx, r.e, test, engine.Count{}); err != nil {
+		return err
+	}
+	r.log.Info("split", "train", sp.Train, "test", sp.Test, "trainRatio", sp.TrainRatio, "seed", sp.Seed)
+	if sp.Train == 0 || sp.Test == 0 {
+		return r.specErr(spec.Pos{}, "the %d rows split into %d train and %d test rows; both need rows", in.RowsAfterClean, sp.Train, sp.Test)
+	}
+
+	// Shared stages, fitted once on the training split.
+	r.prog(Event{Step: "shared stages"})
+	sharedModel, train, test, err := r.fitStages(ctx, "shared stages", shared, train, test)
+	if err != nil {
+		return err
+	}
+
+	for vi, v := range s.Variants {
+		vr := VariantReport{Name: v.Name}
+		start := time.Now()
+		r.prog(Event{Step: "featurize " + v.Name})
+		vModel, vtrain, vtest, err := r.fitStages(ctx, "variant "+v.Name, variants[vi], train, test)
+		if err != nil {
+			return err
+		}
+		vr.FeaturizeSeconds = since(start)
+		r.log.Info("featurized", "variant", v.Name, "seconds", vr.FeaturizeSeconds)
+		for _, m := range s.Models {
+			mr, err := r.fitModel(ctx, v.Name, m, labels, append(append([]ml.Transformer(nil), sharedModel...), vModel...), vtrain, vtest)
+			if err != nil {
+				return fmt.Errorf("variant %s, model %s: %w", v.Name, m.Name, err)
+			}
+			vr.Models = append(vr.Models, *mr)
+		}
+		r.rep.Variants = append(r.rep.Variants, vr)
+	}
+	r.rep.Seconds = since(r.rep.Started)
+	r.rep.PeakRSSBytes = peakRSS()
+	js, err := json.MarshalIndent(r.rep, "", "  ")
+	if err != nil {
+		return err
+	}
+	return r.st.WriteFile(ctx, storage.Join(r.out, "metrics.json"), append(js, '\n'))
+}
+
+// buildStages makes the stages of a list.
+func buildStages(file string, stages []spec.Stage) ([]any, error) {
+	out := make([]any, len(stages))
+	for i, st := range stages {
+		x, err := spec.NewStage(st)
+		if err != nil {
+			return nil, &spec.Error{File: file, Pos: st.Pos, Msg: err.Error()}
+		}
+		out[i] = x
+	}
+	return out, nil
+}
+
+// checkSchemas walks the shared and each variant's stages over schema,
+// as far as estimators let it, so a missing column or wrong type fails
+// with the stage's place in the spec before anything is fitted.
+func (r *runner) checkSchemas(schema *table.Schema, shared []any, variants [][]any) error {
+	walk := func(in *table.Schema, stages []any, specs []spec.Stage) (*table.Schema, bool, error) {
+		s := in
+		for i, st := range stages {
+			sc, ok := st.(schemaChecker)
+			if !ok {
+				return s, false, nil // an estimator whose output is known only once fitted
+			}
+			next, err := sc.TransformSchema(s)
+			if err != nil {
+				return nil, false, r.specErr(specs[i].Pos, "stage %s: %v", specs[i].Type, err)
+			}
+			s = next
+		}
+		return s, true, nil
+	}
+	s, ok, err := walk(schema, shared, r.s.Stages)
+	if err != nil || !ok {
+		return err
+	}
+	for i, v := range variants {
+		if _, _, err := walk(s, v, r.s.Variants[i].Stages); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// fitStages fits stages on train and returns them fitted with both splits
+// transformed and kept.
+func (r *runner) fitStages(ctx context.Context, what string, stages []any, train, test engine.Dataset) ([]ml.Transformer, engine.Dataset, engine.Dataset, error) {
+	if len(stages) == 0 {
+		return nil, train, test, nil
+	}
+	p := &pipeline.Pipeline{Stages: stages, Progress: func(i int, name string) {
+		r.prog(Event{Step: fmt.Sprintf("%s: %s", what, ml.StageName(stages[i]))})
+		r.log.Info("fit stage", "in", what, "stage", ml.StageName(stages[i]))
+	}}
+	pm, err := p.Fit(ctx, r.e, train)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("%s: %w", what, err)
+	}
+	out := [2]engine.Dataset{}
+	for i, d := range []engine.Dataset{train, test} {
+		t, err := pm.Transform(ctx, r.e, d)
+		if err != nil {
+			return nil, nil, nil, fmt.Errorf("%s: %w", what, err)
+		}
+		if out[i], err = r.e.Persist(ctx, t); err != nil {
+			return nil, nil, nil, fmt.Errorf("%s: %w", what, err)
+		}
+	}
+	return pm.Stages, out[0], out[1], nil
+}
+
+// setDefault sets a parameter when the spec did not.
+func setDefault(x any, p ml.ParamMap, name string, v any) (any, error) {
+	if _, set := p[name]; set {
+		return x, nil
+	}
+	for _, n := range ml.ParamNames(x) {
+		if n == name {
+			return ml.WithParams(x, ml.ParamMap{name: v})
+		}
+	}
+	return x, nil
+}
+
+// setProgress connects an estimator's optimizer callback, when it has one.
+func setProgress(x any, fn func(iter int, loss float64)) {
+	v := reflect.ValueOf(x)
+	if v.Kind() != reflect.Pointer || v.Elem().Kind() != reflect.Struct {
+		return
+	}
+	f := v.Elem().FieldByName("Progress")
+	if f.IsValid() && f.CanSet() && f.Type() == reflect.TypeOf(fn) {
+		f.Set(reflect.ValueOf(fn))
+	}
+}
+
+func (r *runner) fitModel(ctx context.Context, variant string, m spec.Model, labels []string, fitted []ml.Transformer, train, test engine.Dataset) (*ModelReport, error) {
+	mr := &ModelReport{Name: m.Name, Type: m.Stage.Type, Test: map[string]float64{}}
+	x, err := spec.NewStage(m.Stage)
+	if err != nil {
+		return nil, err
+	}
+	if x, err = setDefault(x, m.Stage.Params, "labelCol", r.s.Label.IndexedCol); err != nil {
+		return nil, err
+	}
+	est, ok := x.(ml.Estimator)
+	if !ok {
+		return nil, fmt.Errorf("%s is not an estimator", m.Stage.Type)
+	}
+	step := fmt.Sprintf("train %s on %s", m.Name, variant)
+	var cur Event
+	setProgress(est, func(iter int, _ float64) {
+		e := cur
+		e.Iter = iter
+		r.prog(e)
+	})
+	cur = Event{Step: step}
+	r.prog(cur)
+	start := time.Now()
+	var model ml.Model
+	if t := m.Tuning; t != nil {
+		grid := &tuning.ParamGridBuilder{}
+		for _, g := range t.Grid {
+			grid.AddGrid(g.Name, g.Values...)
+		}
+		ev, err := newEvaluator(t.Evaluator.Type, t.Evaluator.MetricName, r.s.Label.IndexedCol)
+		if err != nil {
+			return nil, err
+		}
+		progress := func(fold, folds, pm, n int) {
+			cur = Event{Step: step, Fold: fold + 1, Folds: folds, ParamMap: pm + 1, Maps: n}
+			r.prog(cur)
+			if fold < 0 {
+				r.log.Info("refit best", "variant", variant, "model", m.Name)
+			} else {
+				r.log.Info("tuning", "variant", variant, "model", m.Name, "fold", fold+1, "folds", folds, "paramMap", pm+1, "paramMaps", n)
+			}
+		}
+		var tm *tuning.TunedModel
+		switch t.Method {
+		case "trainValidationSplit":
+			tm, err = (&tuning.TrainValidationSplit{Estimator: est, EstimatorParamMaps: grid.Build(), Evaluator: ev, TrainRatio: t.TrainRatio, Seed: t.Seed, Parallelism: t.Parallelism, Progress: progress}).FitTuned(ctx, r.e, train)
+		default:
+			tm, err = (&tuning.CrossValidator{Estimator: est, EstimatorParamMaps: grid.Build(), Evaluator: ev, NumFolds: t.NumFolds, Seed: t.Seed, Parallelism: t.Parallelism, FoldCol: t.FoldCol, Progress: progress}).FitTuned(ctx, r.e, train)
+		}
+		if err != nil {
+			return nil, err
+		}
+		model = tm.BestModel
+		mr.Tuning = &TuningReport{Method: t.Method, Metric: t.Evaluator.MetricName, ParamMaps: tm.ParamMaps, FoldMetrics: tm.Metrics, AvgMetrics: tm.AvgMetrics, Best: tm.Best()}
+		r.log.Info("tuned", "variant", variant, "model", m.Name, "best", tm.Best().String(), "metric", t.Evaluator.MetricName, "avgMetrics", fmt.Sprint(tm.AvgMetrics))
+		best, err := ml.WithParams(est, tm.Best())
+		if err != nil {
+			return nil, err
+		}
+		mr.Params = ml.Params(best)
+	} else {
+		if model, err = est.Fit(ctx, r.e, train); err != nil {
+			return nil, err
+		}
+		mr.Params = ml.Params(est)
+	}
+	mr.FitSeconds = since(start)
+
+	// Score the test split.
+	start = time.Now()
+	r.prog(Event{Step: fmt.Sprintf("score %s on %s", m.Name, variant)})
+	pred, err := model.Transform(ctx, r.e, test)
+	if err != nil {
+		return nil, err
+	}
+	if pred, err = r.e.Persist(ctx, pred); err != nil {
+		return nil, err
+	}
+	if err := r.score(ctx, mr, pred, labels); err != nil {
+		return nil, err
+	}
+	mr.ScoreSeconds = since(start)
+	r.log.Info("test", append([]any{"variant", variant, "model", m.Name, "fitSeconds", mr.FitSeconds}, metricAttrs(mr.Test)...)...)
+
+	// Save the whole fitted pipeline: raw input to prediction and label.
+	if r.s.Output.SaveModels {
+		stages := append(fitted, model)
+		if labels != nil {
+			stages = append(stages, &feature.IndexToString{InputCol: "prediction", OutputCol: "predictedLabel", Labels: labels})
+		}
+		dir := "models/" + variant
+		if len(r.s.Models) > 1 {
+			dir += "." + m.Name
+		}
+		mjs, err := json.MarshalIndent(struct {
+			Variant string `json:"variant"`
+			*ModelReport
+		}{variant, mr}, "", "  ")
+		if err != nil {
+			return nil, err
+		}
+		err = pipeline.Save(ctx, r.st, storage.Join(r.out, dir), &pipeline.PipelineModel{Stages: stages}, pipeline.SaveOptions{
+			Overwrite: true, SpindleVersion: r.o.SpindleVersion, Extra: map[string][]byte{"metrics.json": mjs}})
+		if err != nil {
+			return nil, err
+		}
+		mr.Model = dir
+	}
+	if r.s.Output.ProcessedData {
+		for name, d := range map[string]engine.Dataset{"train": train, "test": pred} {
+			rel := fmt.Sprintf("processed/%s/%s.parquet", variant, name)
+			if len(r.s.Models) > 1 {
+				rel = fmt.Sprintf("processed/%s.%s/%s.parquet", variant, m.Name, name)
+			}
+			tb, err := r.e.Collect(ctx, d)
+			if err != nil {
+				return nil, err
+			}
+			if err := format.Write(ctx, r.st, storage.Join(r.out, rel), tb, format.Options{Format: format.Parquet}); err != nil {
+				return nil, err
+			}
+			mr.Processed = append(mr.Processed, rel)
+		}
+	}
+	return mr, nil
+}
+
+func metricAttrs(m map[string]float64) []any {
+	var out []any
+	for k, v := range m {
+		out = append(out, k, v)
+	}
+	return out
+}
+
+func newEvaluator(typ, metric, labelCol string) (evaluation.Evaluator, error) {
+	switch typ {
+	case "multiclass":
+		return &evaluation.MulticlassClassificationEvaluator{MetricName: metric, LabelCol: labelCol}, nil
+	case "binary":
+		return &evaluation.BinaryClassificationEvaluator{MetricName: metric, LabelCol: labelCol}, nil
+	case "regression":
+		return &evaluation.RegressionEvaluator{MetricName: metric, LabelCol: labelCol}, nil
+	}
+	return nil, fmt.Errorf("unknown evaluator type %q", typ)
+}
+
+// score computes the spec's metrics on the test predictions.
+func (r *runner) score(ctx context.Context, mr *ModelReport, pred engine.Dataset, labels []string) error {
+	label := r.s.Label.IndexedCol
+	var conf *evaluation.Confusion
+	confMetric := "f1"
+	if slices.Contains(r.s.Metrics, "logLoss") {
+		confMetric = "logLoss" // the confusion pass then sums the log loss too
+	}
+	for _, name := range r.s.Metrics {
+		switch spec.MetricType(name) {
+		case "multiclass":
+			if conf == nil {
+				var err error
+				if conf, err = (&evaluation.MulticlassClassificationEvaluator{LabelCol: label, MetricName: confMetric}).Confusion(ctx, r.e, pred); err != nil {
+					return err
+				}
+			}
+			mr.Test[name] = conf.Metric(name)
+		default:
+			ev, err := newEvaluator(spec.MetricType(name), name, label)
+			if err != nil {
+				return err
+			}
+			if mr.Test[name], err = ev.Evaluate(ctx, r.e, pred); err != nil {
+				return fmt.Errorf("metric %s: %w", name, err)
+			}
+		}
+	}
+	if conf != nil {
+		cr := &ConfusionReport{Matrix: conf.Matrix()}
+		if n := len(labels); len(cr.Matrix) < n {
+			// Classes absent from the test split still get a row.
+			full := make([][]float64, n)
+			for i := range full {
+				full[i] = make([]float64, n)
+				if i < len(cr.Matrix) {
+					copy(full[i], cr.Matrix[i])
+				}
+			}
+			cr.Matrix = full
+		}
+		for i := range cr.Matrix {
+			if i < len(labels) {
+				cr.Labels = append(cr.Labels, labels[i])
+			} else {
+				cr.Labels = append(cr.Labels, fmt.Sprint(i))
+			}
+		}
+		mr.Confusion = cr
+	}
+	return nil
+}

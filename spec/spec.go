@@ -1,0 +1,847 @@
+// Package spec reads a pipeline spec: a YAML file describing a whole
+// training run — input, cleaning, label, split, shared stages, named
+// feature variants, models with their tuning, metrics and outputs. Every
+// mistake is reported at its line:column with what is allowed there.
+//
+// A spec, with every key (see examples/spam/pipeline.yaml):
+//
+//	name: spam
+//	input:
+//	  uri: data/spam.csv            # local path, glob, directory or s3://
+//	  format: csv                   # default: from the extension
+//	  options: {header: true, delimiter: ",", nullValues: [""],
+//	            schema: {age: int64}, onMalformed: fail}
+//	clean:
+//	  dropNulls: any                # any (all columns) | none | [col, …]
+//	label:
+//	  column: label                 # string labels are indexed (StringIndexer)
+//	  indexedCol: labelIndex        # default: <column>Index
+//	split: {trainRatio: 0.7, seed: 11}
+//	stages:                         # shared by every variant
+//	  - {type: RegexTokenizer, inputCol: text, outputCol: words, pattern: '\W'}
+//	variants:
+//	  - name: tf
+//	    stages:
+//	      - {type: HashingTF, inputCol: words, outputCol: features, numFeatures: 250}
+//	models:
+//	  - name: lr
+//	    type: LogisticRegression
+//	    params: {regParam: 0.0}
+//	    tuning:
+//	      method: crossValidator     # crossValidator | trainValidationSplit
+//	      numFolds: 2
+//	      seed: 11
+//	      grid: {maxIter: [10, 15, 20]}
+//	      evaluator: {type: multiclass, metricName: f1}
+//	metrics: [accuracy, f1]
+//	output: {dir: out/spam, processedData: false, saveModels: true}
+package spec
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/spindle-ml/spindle/format"
+	"github.com/spindle-ml/spindle/format/csv"
+	"github.com/spindle-ml/spindle/ml"
+	"github.com/spindle-ml/spindle/table"
+)
+
+// Pos is a place in the spec file, 1-based.
+type Pos struct{ Line, Column int }
+
+// Error is a spec mistake at a place in the file.
+type Error struct {
+	File string
+	Pos  Pos
+	Msg  string
+}
+
+func (e *Error) Error() string {
+	if e.Pos.Line == 0 {
+		return fmt.Sprintf("%s: %s", e.File, e.Msg)
+	}
+	return fmt.Sprintf("%s:%d:%d: %s", e.File, e.Pos.Line, e.Pos.Column, e.Msg)
+}
+
+// Spec is a parsed, checked spec.
+type Spec struct {
+	// File is the spec's name, for messages.
+	File     string
+	Name     string
+	Input    Input
+	Clean    Clean
+	Label    Label
+	Split    Split
+	Stages   []Stage
+	Variants []Variant
+	Models   []Model
+	// Metrics are computed on the test split for every variant and model.
+	Metrics []string
+	Output  Output
+}
+
+// Input is what to read.
+type Input struct {
+	URI     string
+	Options format.Options
+	Pos     Pos
+}
+
+// Clean is the null policy applied after reading.
+type Clean struct {
+	// DropNulls is "none", "any" (a null in any column drops the row) or
+	// "columns" (a null in one of Columns drops it).
+	DropNulls string
+	Columns   []string
+	Pos       Pos
+}
+
+// Label names the label column.
+type Label struct {
+	Column string
+	// IndexedCol receives the label's index when Column holds strings
+	// (StringIndexer, frequencyDesc); default Column + "Index".
+	IndexedCol string
+	Pos        Pos
+}
+
+// Split is the train/test split.
+type Split struct {
+	TrainRatio float64
+	Seed       int64
+}
+
+// Stage is one pipeline stage: its type and parameters by Spark name.
+type Stage struct {
+	Type   string
+	Params ml.ParamMap
+	Pos    Pos
+	// ParamPos holds each parameter's place.
+	ParamPos map[string]Pos
+}
+
+// Variant is a named list of stages making the features after the shared
+// stages.
+type Variant struct {
+	Name   string
+	Stages []Stage
+	Pos    Pos
+}
+
+// Model is an estimator trained on every variant, optionally tuned.
+type Model struct {
+	Name   string
+	Stage  Stage
+	Tuning *Tuning
+}
+
+// Tuning configures parameter search for a model.
+type Tuning struct {
+	// Method is "crossValidator" or "trainValidationSplit".
+	Method      string
+	NumFolds    int
+	TrainRatio  float64
+	Seed        int64
+	Parallelism int
+	FoldCol     string
+	// Grid lists the parameters to search, in file order.
+	Grid      []GridParam
+	Evaluator Evaluator
+	Pos       Pos
+}
+
+// GridParam is one searched parameter.
+type GridParam struct {
+	Name   string
+	Values []any
+	Pos    Pos
+}
+
+// Evaluator names an evaluator and its metric.
+type Evaluator struct {
+	// Type is "multiclass", "binary" or "regression".
+	Type       string
+	MetricName string
+}
+
+// Output says what to write and where.
+type Output struct {
+	Dir           string
+	ProcessedData bool
+	SaveModels    bool
+}
+
+// Metric names allowed in metrics, by evaluator type.
+var metricNames = map[string][]string{
+	"multiclass": {"f1", "accuracy", "weightedPrecision", "weightedRecall", "logLoss"},
+	"binary":     {"areaUnderROC", "areaUnderPR"},
+	"regression": {"rmse", "mse", "mae", "r2", "var"},
+}
+
+// MetricType returns the evaluator type that computes metric, or "".
+func MetricType(metric string) string {
+	for t, ms := range metricNames {
+		if slices.Contains(ms, metric) {
+			return t
+		}
+	}
+	return ""
+}
+
+// Parse reads a spec from data (file names it in messages), applying
+// overrides ("key.path=value", as `spindle run --set` gives them) first.
+func Parse(file string, data []byte, overrides []string) (*Spec, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, &Error{File: file, Msg: "not valid YAML: " + strings.TrimPrefix(err.Error(), "yaml: ")}
+	}
+	if doc.Kind == 0 || len(doc.Content) == 0 {
+		return nil, &Error{File: file, Msg: "the spec is empty"}
+	}
+	root := doc.Content[0]
+	for _, o := range overrides {
+		if err := override(root, o); err != nil {
+			return nil, &Error{File: file, Msg: fmt.Sprintf("--set %s: %v", o, err)}
+		}
+	}
+	d := &decoder{file: file}
+	s := d.spec(root)
+	if d.err != nil {
+		return nil, d.err
+	}
+	return s, nil
+}
+
+// decoder walks the YAML tree, keeping the first error.
+type decoder struct {
+	file string
+	err  error
+}
+
+func pos(n *yaml.Node) Pos { return Pos{n.Line, n.Column} }
+
+func (d *decoder) failf(n *yaml.Node, format string, args ...any) {
+	if d.err == nil {
+		p := Pos{}
+		if n != nil {
+			p = pos(n)
+		}
+		d.err = &Error{File: d.file, Pos: p, Msg: fmt.Sprintf(format, args...)}
+	}
+}
+
+func kindName(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.ScalarNode:
+		if n.Tag == "!!null" {
+			return "nothing"
+		}
+		return fmt.Sprintf("%q", n.Value)
+	case yaml.AliasNode:
+		return "an alias"
+	}
+	return "something else"
+}
+
+// mapping checks n is a mapping with keys among allowed (and the required
+// ones present) and returns its values by key, and the key nodes.
+func (d *decoder) mapping(n *yaml.Node, what string, allowed []string, required ...string) (map[string]*yaml.Node, map[string]*yaml.Node) {
+	vals, keys := map[string]*yaml.Node{}, map[string]*yaml.Node{}
+	if d.err != nil {
+		return vals, keys
+	}
+	if n.Kind != yaml.MappingNode {
+		d.failf(n, "%s must be a mapping, got %s", what, kindName(n))
+		return vals, keys
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if allowed != nil && !slices.Contains(allowed, k.Value) {
+			d.failf(k, "unknown key %q in %s (allowed: %s)", k.Value, what, strings.Join(allowed, ", "))
+			return vals, keys
+		}
+		if _, dup := vals[k.Value]; dup {
+			d.failf(k, "key %q appears twice in %s", k.Value, what)
+			return vals, keys
+		}
+		vals[k.Value], keys[k.Value] = v, k
+	}
+	for _, r := range required {
+		if _, ok := vals[r]; !ok {
+			d.failf(n, "%s needs %q", what, r)
+			return vals, keys
+		}
+	}
+	return vals, keys
+}
+
+func (d *decoder) str(n *yaml.Node, what string) string {
+	if d.err != nil || n == nil {
+		return ""
+	}
+	if n.Kind != yaml.ScalarNode || n.Tag == "!!null" {
+		d.failf(n, "%s must be a string, got %s", what, kindName(n))
+		return ""
+	}
+	return n.Value
+}
+
+func (d *decoder) oneOf(n *yaml.Node, what string, allowed ...string) string {
+	s := d.str(n, what)
+	if d.err == nil && !slices.Contains(allowed, s) {
+		d.failf(n, "%s is %q; allowed: %s", what, s, strings.Join(allowed, ", "))
+	}
+	return s
+}
+
+func (d *decoder) integer(n *yaml.Node, what string) int64 {
+	if d.err != nil || n == nil {
+		return 0
+	}
+	i, err := strconv.ParseInt(n.Value, 0, 64)
+	if n.Kind != yaml.ScalarNode || n.Tag != "!!int" || err != nil {
+		d.failf(n, "%s must be an integer, got %s", what, kindName(n))
+	}
+	return i
+}
+
+func (d *decoder) number(n *yaml.Node, what string) float64 {
+	if d.err != nil || n == nil {
+		return 0
+	}
+	f, err := strconv.ParseFloat(n.Value, 64)
+	if n.Kind != yaml.ScalarNode || (n.Tag != "!!int" && n.Tag != "!!float") || err != nil {
+		d.failf(n, "%s must be a number, got %s", what, kindName(n))
+	}
+	return f
+}
+
+func (d *decoder) boolean(n *yaml.Node, what string) bool {
+	if d.err != nil || n == nil {
+		return false
+	}
+	if n.Kind != yaml.ScalarNode || n.Tag != "!!bool" {
+		d.failf(n, "%s must be true or false, got %s", what, kindName(n))
+		return false
+	}
+	return n.Value == "true"
+}
+
+func (d *decoder) strList(n *yaml.Node, what string) []string {
+	if d.err != nil || n == nil {
+		return nil
+	}
+	if n.Kind == yaml.ScalarNode && n.Tag == "!!str" {
+		return []string{n.Value}
+	}
+	if n.Kind != yaml.SequenceNode {
+		d.failf(n, "%s must be a list of strings, got %s", what, kindName(n))
+		return nil
+	}
+	out := make([]string, len(n.Content))
+	for i, c := range n.Content {
+		out[i] = d.str(c, what+" items")
+	}
+	return out
+}
+
+// value decodes any YAML value into plain Go values (bool, int, float64,
+// string, []any, map[string]any).
+func (d *decoder) value(n *yaml.Node) any {
+	if d.err != nil {
+		return nil
+	}
+	var v any
+	if err := n.Decode(&v); err != nil {
+		d.failf(n, "%v", err)
+	}
+	return v
+}
+
+var topKeys = []string{"name", "input", "clean", "label", "split", "stages", "variants", "models", "metrics", "output"}
+
+func (d *decoder) spec(root *yaml.Node) *Spec {
+	s := &Spec{File: d.file}
+	top, _ := d.mapping(root, "the spec", topKeys, "input", "label", "models")
+	if n := top["name"]; n != nil {
+		s.Name = d.str(n, "name")
+	}
+	s.Input = d.input(top["input"])
+	s.Clean = d.clean(top["clean"])
+	s.Label = d.label(top["label"])
+	s.Split = d.split(top["split"])
+	if n := top["stages"]; n != nil {
+		s.Stages = d.stages(n, "stages", featureStages)
+	}
+	s.Variants = d.variants(top["variants"])
+	s.Models = d.models(top["models"])
+	s.Metrics = d.metrics(top["metrics"])
+	s.Output = d.output(top["output"])
+	return s
+}
+
+var inputKeys = []string{"uri", "format", "options"}
+
+func (d *decoder) input(n *yaml.Node) Input {
+	in := Input{}
+	if n == nil {
+		return in
+	}
+	in.Pos = pos(n)
+	m, _ := d.mapping(n, "input", inputKeys, "uri")
+	in.URI = d.str(m["uri"], "input.uri")
+	if f := m["format"]; f != nil {
+		ff, err := format.Parse(d.str(f, "input.format"))
+		if err != nil && d.err == nil {
+			d.failf(f, "input.format: %v", err)
+		}
+		in.Options.Format = ff
+	}
+	if o := m["options"]; o != nil {
+		d.readOptions(o, &in.Options)
+	}
+	return in
+}
+
+var optionKeys = []string{"header", "delimiter", "quote", "escape", "nullValues", "schema", "onMalformed"}
+
+func (d *decoder) readOptions(n *yaml.Node, o *format.Options) {
+	m, _ := d.mapping(n, "input.options", optionKeys)
+	if v := m["header"]; v != nil {
+		o.CSV.NoHeader = !d.boolean(v, "input.options.header")
+	}
+	oneByte := func(key string) byte {
+		v := m[key]
+		if v == nil {
+			return 0
+		}
+		s := d.str(v, "input.options."+key)
+		if s == `\t` {
+			s = "\t"
+		}
+		if d.err == nil && len(s) != 1 {
+			d.failf(v, "input.options.%s must be one byte, got %q", key, s)
+			return 0
+		}
+		if d.err != nil {
+			return 0
+		}
+		return s[0]
+	}
+	o.CSV.Delimiter, o.CSV.Quote, o.CSV.Escape = oneByte("delimiter"), oneByte("quote"), oneByte("escape")
+	if v := m["nullValues"]; v != nil {
+		o.CSV.NullValues = d.strList(v, "input.options.nullValues")
+	}
+	if v := m["onMalformed"]; v != nil {
+		o.CSV.OnMalformed = csv.Policy(d.oneOf(v, "input.options.onMalformed", "fail", "drop"))
+	}
+	if v := m["schema"]; v != nil {
+		types, keys := d.mapping(v, "input.options.schema", nil)
+		sch := map[string]table.Type{}
+		for name, tn := range types {
+			t, err := table.ParseType(d.str(tn, "a column type"))
+			if err != nil && d.err == nil {
+				d.failf(tn, "input.options.schema.%s: %v", keys[name].Value, err)
+			}
+			sch[name] = t
+		}
+		o.CSV.Schema, o.JSONL.Schema = sch, sch
+	}
+}
+
+func (d *decoder) clean(n *yaml.Node) Clean {
+	c := Clean{DropNulls: "none"}
+	if n == nil {
+		return c
+	}
+	c.Pos = pos(n)
+	m, _ := d.mapping(n, "clean", []string{"dropNulls"})
+	v := m["dropNulls"]
+	switch {
+	case v == nil:
+	case v.Kind == yaml.SequenceNode:
+		c.DropNulls, c.Columns = "columns", d.strList(v, "clean.dropNulls")
+	default:
+		c.DropNulls = d.oneOf(v, "clean.dropNulls", "any", "none")
+	}
+	return c
+}
+
+func (d *decoder) label(n *yaml.Node) Label {
+	l := Label{}
+	if n == nil {
+		return l
+	}
+	l.Pos = pos(n)
+	if n.Kind == yaml.ScalarNode {
+		l.Column = d.str(n, "label")
+	} else {
+		m, _ := d.mapping(n, "label", []string{"column", "indexedCol"}, "column")
+		l.Column = d.str(m["column"], "label.column")
+		l.IndexedCol = d.str(m["indexedCol"], "label.indexedCol")
+	}
+	if l.IndexedCol == "" {
+		l.IndexedCol = l.Column + "Index"
+	}
+	return l
+}
+
+func (d *decoder) split(n *yaml.Node) Split {
+	s := Split{TrainRatio: 0.7, Seed: 11}
+	if n == nil {
+		return s
+	}
+	m, _ := d.mapping(n, "split", []string{"trainRatio", "seed"})
+	if v := m["trainRatio"]; v != nil {
+		s.TrainRatio = d.number(v, "split.trainRatio")
+		if d.err == nil && !(s.TrainRatio > 0 && s.TrainRatio < 1) {
+			d.failf(v, "split.trainRatio must lie strictly between 0 and 1, got %v", s.TrainRatio)
+		}
+	}
+	if v := m["seed"]; v != nil {
+		s.Seed = d.integer(v, "split.seed")
+	}
+	return s
+}
+
+// stages reads a list of stages whose types come from catalog.
+func (d *decoder) stages(n *yaml.Node, what string, catalog map[string]func() any) []Stage {
+	if d.err != nil {
+		return nil
+	}
+	if n.Kind != yaml.SequenceNode {
+		d.failf(n, "%s must be a list of stages, got %s", what, kindName(n))
+		return nil
+	}
+	var out []Stage
+	for i, sn := range n.Content {
+		out = append(out, d.stage(sn, fmt.Sprintf("%s[%d]", what, i), catalog, nil))
+	}
+	return out
+}
+
+// stage reads {type: T, param: value, …}; with paramsKey, the parameters
+// are under that key instead (models: {type, params: {…}}).
+func (d *decoder) stage(n *yaml.Node, what string, catalog map[string]func() any, m map[string]*yaml.Node) Stage {
+	st := Stage{Params: ml.ParamMap{}, ParamPos: map[string]Pos{}}
+	if d.err != nil {
+		return st
+	}
+	st.Pos = pos(n)
+	var keys map[string]*yaml.Node
+	if m == nil {
+		m, keys = d.mapping(n, what, nil, "type")
+	}
+	tn := m["type"]
+	if tn == nil {
+		d.failf(n, "%s needs \"type\"", what)
+		return st
+	}
+	st.Type = d.str(tn, what+".type")
+	mk, ok := catalog[st.Type]
+	if d.err == nil && !ok {
+		d.failf(tn, "%s: unknown stage type %q (allowed: %s)", what, st.Type, strings.Join(catalogNames(catalog), ", "))
+		return st
+	}
+	if d.err != nil {
+		return st
+	}
+	proto := mk()
+	// Parameters in file order, each checked on its own for its place.
+	var names []string
+	for k := range m {
+		if k != "type" {
+			names = append(names, k)
+		}
+	}
+	sort.Slice(names, func(i, j int) bool { return m[names[i]].Line < m[names[j]].Line })
+	for _, k := range names {
+		v := d.value(m[k])
+		if d.err != nil {
+			return st
+		}
+		if _, err := ml.WithParams(proto, ml.ParamMap{k: v}); err != nil {
+			at := m[k]
+			if keys != nil {
+				at = keys[k]
+			}
+			d.failf(at, "%s: %v", what, err)
+			return st
+		}
+		st.Params[k] = v
+		st.ParamPos[k] = pos(m[k])
+	}
+	return st
+}
+
+func catalogNames(c map[string]func() any) []string {
+	out := make([]string, 0, len(c))
+	for k := range c {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func (d *decoder) variants(n *yaml.Node) []Variant {
+	if n == nil || d.err != nil {
+		return []Variant{{Name: "default"}}
+	}
+	if n.Kind != yaml.SequenceNode || len(n.Content) == 0 {
+		d.failf(n, "variants must be a non-empty list, got %s", kindName(n))
+		return nil
+	}
+	var out []Variant
+	seen := map[string]bool{}
+	for i, vn := range n.Content {
+		what := fmt.Sprintf("variants[%d]", i)
+		m, _ := d.mapping(vn, what, []string{"name", "stages"}, "name")
+		v := Variant{Name: d.str(m["name"], what+".name"), Pos: pos(vn)}
+		if d.err == nil && (v.Name == "" || strings.ContainsAny(v.Name, "/\\ ") || seen[v.Name]) {
+			d.failf(m["name"], "%s.name %q must be unique, non-empty, without spaces or slashes (it names a directory)", what, v.Name)
+		}
+		seen[v.Name] = true
+		if s := m["stages"]; s != nil {
+			v.Stages = d.stages(s, what+".stages", featureStages)
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+func (d *decoder) models(n *yaml.Node) []Model {
+	if d.err != nil || n == nil {
+		return nil
+	}
+	if n.Kind != yaml.SequenceNode || len(n.Content) == 0 {
+		d.failf(n, "models must be a non-empty list, got %s", kindName(n))
+		return nil
+	}
+	var out []Model
+	seen := map[string]bool{}
+	for i, mn := range n.Content {
+		what := fmt.Sprintf("models[%d]", i)
+		m, _ := d.mapping(mn, what, []string{"name", "type", "params", "tuning"}, "type")
+		mod := Model{Name: d.str(m["name"], what+".name")}
+		params := map[string]*yaml.Node{"type": m["type"]}
+		if p := m["params"]; p != nil {
+			pm, _ := d.mapping(p, what+".params", nil)
+			for k, v := range pm {
+				params[k] = v
+			}
+		}
+		mod.Stage = d.stage(mn, what, modelStages, params)
+		if mod.Name == "" {
+			mod.Name = mod.Stage.Type
+		}
+		if d.err == nil && (strings.ContainsAny(mod.Name, "/\\ ") || seen[mod.Name]) {
+			d.failf(mn, "%s.name %q must be unique, without spaces or slashes", what, mod.Name)
+		}
+		seen[mod.Name] = true
+		if t := m["tuning"]; t != nil {
+			mod.Tuning = d.tuning(t, what+".tuning", mod.Stage.Type)
+		}
+		out = append(out, mod)
+	}
+	return out
+}
+
+var tuningKeys = []string{"method", "numFolds", "trainRatio", "seed", "parallelism", "foldCol", "grid", "evaluator"}
+
+func (d *decoder) tuning(n *yaml.Node, what, modelType string) *Tuning {
+	t := &Tuning{Method: "crossValidator", NumFolds: 3, TrainRatio: 0.75, Parallelism: 1, Pos: pos(n)}
+	m, _ := d.mapping(n, what, tuningKeys, "grid")
+	if v := m["method"]; v != nil {
+		t.Method = d.oneOf(v, what+".method", "crossValidator", "trainValidationSplit")
+	}
+	if v := m["numFolds"]; v != nil {
+		t.NumFolds = int(d.integer(v, what+".numFolds"))
+		if d.err == nil && t.NumFolds < 2 {
+			d.failf(v, "%s.numFolds must be at least 2, got %d", what, t.NumFolds)
+		}
+	}
+	if v := m["trainRatio"]; v != nil {
+		t.TrainRatio = d.number(v, what+".trainRatio")
+		if d.err == nil && !(t.TrainRatio > 0 && t.TrainRatio < 1) {
+			d.failf(v, "%s.trainRatio must lie strictly between 0 and 1, got %v", what, t.TrainRatio)
+		}
+	}
+	if v := m["seed"]; v != nil {
+		t.Seed = d.integer(v, what+".seed")
+	}
+	if v := m["parallelism"]; v != nil {
+		t.Parallelism = int(d.integer(v, what+".parallelism"))
+		if d.err == nil && t.Parallelism < 1 {
+			d.failf(v, "%s.parallelism must be at least 1", what)
+		}
+	}
+	if v := m["foldCol"]; v != nil {
+		t.FoldCol = d.str(v, what+".foldCol")
+	}
+	if g := m["grid"]; g != nil && d.err == nil {
+		d.mapping(g, what+".grid", nil) // shape and duplicate keys
+		proto := modelStages[modelType]
+		for i := 0; d.err == nil && i+1 < len(g.Content); i += 2 {
+			kn, vn := g.Content[i], g.Content[i+1]
+			gp := GridParam{Name: kn.Value, Pos: pos(kn)}
+			if vn.Kind != yaml.SequenceNode || len(vn.Content) == 0 {
+				d.failf(vn, "%s.grid.%s must be a non-empty list of values, got %s", what, kn.Value, kindName(vn))
+				break
+			}
+			for _, x := range vn.Content {
+				v := d.value(x)
+				if d.err != nil {
+					break
+				}
+				if proto != nil {
+					if _, err := ml.WithParams(proto(), ml.ParamMap{kn.Value: v}); err != nil {
+						d.failf(x, "%s.grid: %v", what, err)
+						break
+					}
+				}
+				gp.Values = append(gp.Values, v)
+			}
+			t.Grid = append(t.Grid, gp)
+		}
+	}
+	t.Evaluator = Evaluator{Type: modelEvaluator[modelType]}
+	if t.Evaluator.Type == "" {
+		t.Evaluator.Type = "multiclass"
+	}
+	t.Evaluator.MetricName = metricNames[t.Evaluator.Type][0]
+	if v := m["evaluator"]; v != nil {
+		em, _ := d.mapping(v, what+".evaluator", []string{"type", "metricName"})
+		if x := em["type"]; x != nil {
+			t.Evaluator.Type = d.oneOf(x, what+".evaluator.type", "multiclass", "binary", "regression")
+			t.Evaluator.MetricName = metricNames[t.Evaluator.Type][0]
+		}
+		if x := em["metricName"]; x != nil {
+			t.Evaluator.MetricName = d.oneOf(x, what+".evaluator.metricName", metricNames[t.Evaluator.Type]...)
+		}
+	}
+	return t
+}
+
+func (d *decoder) metrics(n *yaml.Node) []string {
+	if n == nil {
+		return []string{"accuracy", "f1", "weightedPrecision", "weightedRecall"}
+	}
+	ms := d.strList(n, "metrics")
+	var all []string
+	for _, t := range []string{"multiclass", "binary", "regression"} {
+		all = append(all, metricNames[t]...)
+	}
+	for i, m := range ms {
+		if d.err == nil && MetricType(m) == "" {
+			at := n
+			if n.Kind == yaml.SequenceNode {
+				at = n.Content[i]
+			}
+			d.failf(at, "unknown metric %q (allowed: %s)", m, strings.Join(all, ", "))
+		}
+	}
+	return ms
+}
+
+func (d *decoder) output(n *yaml.Node) Output {
+	o := Output{SaveModels: true}
+	if n == nil {
+		return o
+	}
+	m, _ := d.mapping(n, "output", []string{"dir", "processedData", "saveModels"})
+	o.Dir = d.str(m["dir"], "output.dir")
+	if v := m["processedData"]; v != nil {
+		o.ProcessedData = d.boolean(v, "output.processedData")
+	}
+	if v := m["saveModels"]; v != nil {
+		o.SaveModels = d.boolean(v, "output.saveModels")
+	}
+	return o
+}
+
+// override applies one "a.b.c=value" to the tree: path segments are
+// mapping keys, list indexes, or the name of a list item that has one.
+func override(root *yaml.Node, kv string) error {
+	key, val, ok := strings.Cut(kv, "=")
+	if !ok || key == "" {
+		return errors.New("want key.path=value")
+	}
+	var v yaml.Node
+	if err := yaml.Unmarshal([]byte(val), &v); err != nil {
+		return fmt.Errorf("value: %v", err)
+	}
+	newVal := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Value: ""}
+	if len(v.Content) > 0 {
+		newVal = v.Content[0]
+	}
+	n := root
+	segs := strings.Split(key, ".")
+	for i, s := range segs {
+		last := i == len(segs)-1
+		switch n.Kind {
+		case yaml.MappingNode:
+			found := false
+			for j := 0; j+1 < len(n.Content); j += 2 {
+				if n.Content[j].Value == s {
+					if last {
+						n.Content[j+1] = withPos(newVal, n.Content[j+1])
+					}
+					n, found = n.Content[j+1], true
+					break
+				}
+			}
+			if !found {
+				k := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: s}
+				child := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
+				if last {
+					child = newVal
+				}
+				n.Content = append(n.Content, k, child)
+				n = child
+			}
+		case yaml.SequenceNode:
+			idx, err := strconv.Atoi(s)
+			if err != nil {
+				idx = -1
+				for j, c := range n.Content {
+					if c.Kind == yaml.MappingNode {
+						for k := 0; k+1 < len(c.Content); k += 2 {
+							if c.Content[k].Value == "name" && c.Content[k+1].Value == s {
+								idx = j
+							}
+						}
+					}
+				}
+			}
+			if idx < 0 || idx >= len(n.Content) {
+				return fmt.Errorf("%q: no list item %q", strings.Join(segs[:i+1], "."), s)
+			}
+			if last {
+				n.Content[idx] = withPos(newVal, n.Content[idx])
+			}
+			n = n.Content[idx]
+		default:
+			return fmt.Errorf("%q is not a mapping or list", strings.Join(segs[:i], "."))
+		}
+	}
+	return nil
+}
+
+// withPos gives an override value the place of what it replaces, so
+// errors about it point somewhere useful.
+func withPos(v, old *yaml.Node) *yaml.Node {
+	c := *v
+	c.Line, c.Column = old.Line, old.Column
+	return &c
+}
