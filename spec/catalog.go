@@ -4,6 +4,7 @@ import (
 	"github.com/spindle-ml/spindle/classification"
 	"github.com/spindle-ml/spindle/feature"
 	"github.com/spindle-ml/spindle/ml"
+	"github.com/spindle-ml/spindle/regression"
 )
 
 // featureStages are the stage types allowed in stages and variants, by
@@ -39,11 +40,13 @@ var featureStages = map[string]func() any{
 // modelStages are the estimator types allowed in models.
 var modelStages = map[string]func() any{
 	"LogisticRegression": func() any { return &classification.LogisticRegression{} },
+	"LinearRegression":   func() any { return &regression.LinearRegression{} },
 }
 
 // modelEvaluator is each model type's default evaluator type.
 var modelEvaluator = map[string]string{
 	"LogisticRegression": "multiclass",
+	"LinearRegression":   "regression",
 }
 
 // NewStage makes a stage of a spec's type with its parameters set.

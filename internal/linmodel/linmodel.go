@@ -1,0 +1,216 @@
+// Package linmodel holds what the linear models (classification and
+// regression) share: reading a row's features, label and weight with
+// checks, iterating a vector's non-zeros, and weighted feature moments.
+package linmodel
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/spindle-ml/spindle/engine"
+	"github.com/spindle-ml/spindle/linalg"
+	"github.com/spindle-ml/spindle/table"
+)
+
+// Columns are a batch's feature, label and (optional) weight columns.
+type Columns struct {
+	Features *table.VectorColumn
+	Label    table.Column
+	Weight   table.Column
+	labelCol string
+}
+
+// Read finds the named columns in b.
+func Read(b *table.Batch, featuresCol, labelCol, weightCol string) (*Columns, error) {
+	fc, err := b.ColumnByName(featuresCol)
+	if err != nil {
+		return nil, err
+	}
+	vc, ok := fc.(*table.VectorColumn)
+	if !ok {
+		return nil, fmt.Errorf("column %q is %v, want vector", featuresCol, fc.Type())
+	}
+	c := &Columns{Features: vc, labelCol: labelCol}
+	if c.Label, err = b.ColumnByName(labelCol); err != nil {
+		return nil, err
+	}
+	if weightCol != "" {
+		if c.Weight, err = b.ColumnByName(weightCol); err != nil {
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+// NumAt returns a numeric column's value at i as a float64.
+func NumAt(c table.Column, i int) float64 {
+	switch c := c.(type) {
+	case *table.Float64Column:
+		return c.Values[i]
+	case *table.Int64Column:
+		return float64(c.Values[i])
+	}
+	return math.NaN()
+}
+
+// Finite reports whether x is neither NaN nor infinite.
+func Finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
+
+// Row returns row i's features, label and weight (1 without a weight
+// column), failing with the row's number on nulls, a label that is not
+// finite, or a negative or non-finite weight.
+func (c *Columns) Row(i int, info engine.PartitionInfo) (linalg.Vector, float64, float64, error) {
+	row := info.RowOffset + int64(i) + 1
+	if c.Features.IsNull(i) || c.Label.IsNull(i) {
+		return linalg.Vector{}, 0, 0, fmt.Errorf("row %d: null label or features (drop or impute them first)", row)
+	}
+	y := NumAt(c.Label, i)
+	if !Finite(y) {
+		return linalg.Vector{}, 0, 0, fmt.Errorf("row %d: label %v in column %q is not a finite number", row, y, c.labelCol)
+	}
+	w := 1.0
+	if c.Weight != nil {
+		if c.Weight.IsNull(i) {
+			return linalg.Vector{}, 0, 0, fmt.Errorf("row %d: null weight", row)
+		}
+		w = NumAt(c.Weight, i)
+		if w < 0 || !Finite(w) {
+			return linalg.Vector{}, 0, 0, fmt.Errorf("row %d: weight %v must be finite and non-negative", row, w)
+		}
+	}
+	return c.Features.Values[i], y, w, nil
+}
+
+// ForEach calls fn for every non-zero entry of x.
+func ForEach(x linalg.Vector, fn func(j int, v float64)) {
+	if x.IsSparse() {
+		for k, j := range x.Indices {
+			fn(int(j), x.Values[k])
+		}
+		return
+	}
+	for j, v := range x.Values {
+		if v != 0 {
+			fn(j, v)
+		}
+	}
+}
+
+// Moments are weighted means and co-moments of the features and the
+// label, accumulated by West's update (stable in one pass) and merged
+// pairwise (Chan et al.).
+type Moments struct {
+	WeightSum, WeightSqSum float64
+	Mean, M2               []float64
+	LabelMean, LabelM2     float64
+	// Size is the feature vector size (-1 before the first row).
+	Size int
+	Rows int64
+}
+
+// NewMoments returns empty moments.
+func NewMoments() *Moments { return &Moments{Size: -1} }
+
+// Add folds one row in; row is its 1-based number for errors.
+func (m *Moments) Add(x linalg.Vector, y, w float64, row int64) error {
+	if m.Size < 0 {
+		m.Size = x.Size
+		m.Mean, m.M2 = make([]float64, x.Size), make([]float64, x.Size)
+	}
+	if x.Size != m.Size {
+		return fmt.Errorf("row %d: features of size %d, earlier rows have %d (vectors of mismatched size)", row, x.Size, m.Size)
+	}
+	m.Rows++
+	if w == 0 {
+		return nil
+	}
+	m.WeightSum += w
+	m.WeightSqSum += w * w
+	r := w / m.WeightSum
+	dy := y - m.LabelMean
+	m.LabelMean += dy * r
+	m.LabelM2 += w * dy * (y - m.LabelMean)
+	// Dense update: implicit zeros move the moments too.
+	if x.IsSparse() {
+		k := 0
+		for j := range m.Mean {
+			v := 0.0
+			if k < len(x.Indices) && int(x.Indices[k]) == j {
+				v = x.Values[k]
+				k++
+			}
+			if err := m.addFeature(j, v, w, r, row); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	for j, v := range x.Values {
+		if err := m.addFeature(j, v, w, r, row); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (m *Moments) addFeature(j int, v, w, r float64, row int64) error {
+	if !Finite(v) {
+		return fmt.Errorf("row %d: feature %d is %v", row, j, v)
+	}
+	d := v - m.Mean[j]
+	m.Mean[j] += d * r
+	m.M2[j] += w * d * (v - m.Mean[j])
+	return nil
+}
+
+// Merge adds b into m and returns m.
+func (m *Moments) Merge(b *Moments) (*Moments, error) {
+	if b.Size < 0 {
+		return m, nil
+	}
+	if m.Size < 0 {
+		return b, nil
+	}
+	if m.Size != b.Size {
+		return nil, fmt.Errorf("features of sizes %d and %d (vectors of mismatched size)", m.Size, b.Size)
+	}
+	if b.WeightSum > 0 {
+		n := m.WeightSum + b.WeightSum
+		f := m.WeightSum * b.WeightSum / n
+		for j := range m.Mean {
+			d := b.Mean[j] - m.Mean[j]
+			m.Mean[j] += d * b.WeightSum / n
+			m.M2[j] += b.M2[j] + d*d*f
+		}
+		d := b.LabelMean - m.LabelMean
+		m.LabelMean += d * b.WeightSum / n
+		m.LabelM2 += b.LabelM2 + d*d*f
+		m.WeightSum = n
+		m.WeightSqSum += b.WeightSqSum
+	}
+	m.Rows += b.Rows
+	return m, nil
+}
+
+// unbiased is the variance denominator Spark's summarizer uses:
+// Σw − Σw²/Σw (n − 1 for unit weights).
+func (m *Moments) unbiased() float64 { return m.WeightSum - m.WeightSqSum/m.WeightSum }
+
+// Std returns the features' unbiased weighted standard deviations.
+func (m *Moments) Std() []float64 {
+	out := make([]float64, m.Size)
+	if den := m.unbiased(); den > 0 {
+		for j, v := range m.M2 {
+			out[j] = math.Sqrt(math.Max(v/den, 0))
+		}
+	}
+	return out
+}
+
+// LabelStd returns the label's unbiased weighted standard deviation.
+func (m *Moments) LabelStd() float64 {
+	if den := m.unbiased(); den > 0 {
+		return math.Sqrt(math.Max(m.LabelM2/den, 0))
+	}
+	return 0
+}
