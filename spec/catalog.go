@@ -41,12 +41,14 @@ var featureStages = map[string]func() any{
 var modelStages = map[string]func() any{
 	"LogisticRegression": func() any { return &classification.LogisticRegression{} },
 	"LinearRegression":   func() any { return &regression.LinearRegression{} },
+	"NaiveBayes":         func() any { return &classification.NaiveBayes{} },
 }
 
 // modelEvaluator is each model type's default evaluator type.
 var modelEvaluator = map[string]string{
 	"LogisticRegression": "multiclass",
 	"LinearRegression":   "regression",
+	"NaiveBayes":         "multiclass",
 }
 
 // NewStage makes a stage of a spec's type with its parameters set.
