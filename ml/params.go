@@ -64,7 +64,9 @@ func settable(t reflect.Type) bool {
 	case reflect.Bool, reflect.Int, reflect.Int64, reflect.Int32, reflect.Float64, reflect.String:
 		return true
 	case reflect.Pointer:
-		return t.Elem().Kind() == reflect.Bool
+		// Optional values whose Spark default is not the zero value.
+		k := t.Elem().Kind()
+		return k == reflect.Bool || k == reflect.Float64 || k == reflect.Int
 	case reflect.Slice:
 		return settable(t.Elem()) && t.Elem().Kind() != reflect.Pointer
 	}

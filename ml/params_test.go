@@ -68,3 +68,14 @@ func TestParams(t *testing.T) {
 		t.Fatalf("%v", got)
 	}
 }
+
+func TestPointerParams(t *testing.T) {
+	type nb struct{ Smoothing *float64 }
+	got, err := ml.WithParams(&nb{}, ml.ParamMap{"smoothing": 0.5})
+	if err != nil || got.Smoothing == nil || *got.Smoothing != 0.5 {
+		t.Fatalf("%v %+v", err, got)
+	}
+	if p := ml.Params(got); p["smoothing"] != 0.5 {
+		t.Fatalf("%v", p)
+	}
+}
