@@ -42,6 +42,7 @@ var modelStages = map[string]func() any{
 	"LogisticRegression": func() any { return &classification.LogisticRegression{} },
 	"LinearRegression":   func() any { return &regression.LinearRegression{} },
 	"NaiveBayes":         func() any { return &classification.NaiveBayes{} },
+	"LinearSVC":          func() any { return &classification.LinearSVC{} },
 }
 
 // modelEvaluator is each model type's default evaluator type.
@@ -49,6 +50,7 @@ var modelEvaluator = map[string]string{
 	"LogisticRegression": "multiclass",
 	"LinearRegression":   "regression",
 	"NaiveBayes":         "multiclass",
+	"LinearSVC":          "multiclass",
 }
 
 // NewStage makes a stage of a spec's type with its parameters set.
