@@ -170,13 +170,25 @@ func (k statsKernel) Fold(_ context.Context, info engine.PartitionInfo, acc *Tra
 		// West's update, applied densely (implicit zeros included).
 		acc.WeightSum += w
 		acc.WeightSqSum += w * w
-		dx := x.ToDense().Values
-		for j, v := range dx {
+		// Walk the dense coordinates without materializing a dense copy
+		// of a sparse row.
+		r := w / acc.WeightSum
+		k := 0
+		for j := range acc.Mean {
+			var v float64
+			if x.IsSparse() {
+				if k < len(x.Indices) && int(x.Indices[k]) == j {
+					v = x.Values[k]
+					k++
+				}
+			} else {
+				v = x.Values[j]
+			}
 			if !finite(v) {
 				return nil, fmt.Errorf("row %d: feature %d is %v", info.RowOffset+int64(i)+1, j, v)
 			}
 			d := v - acc.Mean[j]
-			acc.Mean[j] += d * w / acc.WeightSum
+			acc.Mean[j] += d * r
 			acc.M2[j] += w * d * (v - acc.Mean[j])
 		}
 	}

@@ -107,11 +107,22 @@ func (r *RegexReplace) MapPartition(_ context.Context, _ engine.PartitionInfo, b
 	c := col.(*table.StringColumn)
 	vals := make([]string, len(c.Values))
 	literal := !strings.Contains(r.Replacement, "$")
+	// Fast paths for the common cleanup patterns (see classrun.go).
+	var fast interface{ replace(s, repl string) string }
+	if literal {
+		if c := newClassRun(r.Pattern); c != nil {
+			fast = c
+		} else if p := newSpanRun(r.Pattern); p != nil {
+			fast = p
+		}
+	}
 	for i, s := range c.Values {
 		if !c.Valid.Valid(i) {
 			continue
 		}
-		if literal {
+		if fast != nil {
+			vals[i] = fast.replace(s, r.Replacement)
+		} else if literal {
 			vals[i] = re.ReplaceAllLiteralString(s, r.Replacement)
 		} else {
 			vals[i] = re.ReplaceAllString(s, r.Replacement)

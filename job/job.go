@@ -76,17 +76,16 @@ type Report struct {
 
 // InputReport describes the data read and cleaned.
 type InputReport struct {
-	URI             string                  `json:"uri"`
-	Format          string                  `json:"format"`
-	Rows            int64                   `json:"rows"`
-	Nulls           map[string]int64        `json:"nulls"`
-	DropNulls       string                  `json:"dropNulls"`
-	RowsAfterClean  int64                   `json:"rowsAfterClean"`
-	Label           string                  `json:"label"`
-	Classes         []profile.ClassCount    `json:"classes,omitempty"`
-	ReadSeconds     float64                 `json:"readSeconds"`
-	MalformedDopped int64                   `json:"malformedDropped,omitempty"`
-	Columns         []profile.ColumnProfile `json:"columns"`
+	URI             string               `json:"uri"`
+	Format          string               `json:"format"`
+	Rows            int64                `json:"rows"`
+	Nulls           map[string]int64     `json:"nulls"`
+	DropNulls       string               `json:"dropNulls"`
+	RowsAfterClean  int64                `json:"rowsAfterClean"`
+	Label           string               `json:"label"`
+	Classes         []profile.ClassCount `json:"classes,omitempty"`
+	ReadSeconds     float64              `json:"readSeconds"`
+	MalformedDopped int64                `json:"malformedDropped,omitempty"`
 }
 
 // SplitReport describes the train/test split.
@@ -253,16 +252,20 @@ func (r *runner) run(ctx context.Context) error {
 	}
 
 	// Nulls and cleaning.
-	r.prog(Event{Step: "profile"})
-	prof, err := profile.Run(ctx, r.e, ds, profile.Profiler{})
+	r.prog(Event{Step: "count nulls"})
+	nulls, err := engine.Aggregate(ctx, r.e, ds, nullCounter{})
 	if err != nil {
-		return fmt.Errorf("profile input: %w", err)
+		return fmt.Errorf("count nulls: %w", err)
 	}
-	in.Columns, in.Nulls = prof.Columns, map[string]int64{}
-	for _, c := range prof.Columns {
-		in.Nulls[c.Name] = c.Nulls
-		if c.Nulls > 0 {
-			r.log.Info("nulls", "column", c.Name, "count", c.Nulls, "percent", c.NullPercent)
+	in.Nulls = map[string]int64{}
+	for i, name := range schema.Names() {
+		var n int64
+		if i < len(nulls) {
+			n = nulls[i]
+		}
+		in.Nulls[name] = n
+		if n > 0 {
+			r.log.Info("nulls", "column", name, "count", n, "percent", 100*float64(n)/float64(in.Rows))
 		}
 	}
 	in.DropNulls = s.Clean.DropNulls

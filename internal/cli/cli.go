@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"runtime/debug"
+	"runtime/pprof"
 	"strings"
 
 	"github.com/mattn/go-isatty"
@@ -64,6 +65,8 @@ type env struct {
 	s3Endpoint     string
 	region         string
 	quiet          bool
+	cpuProfile     string
+	stopProfile    func()
 }
 
 func (e *env) store() *storage.Store {
@@ -87,7 +90,17 @@ work), in CSV, JSON Lines, Parquet or LibSVM. S3 credentials come from the
 AWS SDK's default chain; AWS_REGION and AWS_ENDPOINT_URL_S3 are honoured.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		PersistentPostRun: func(*cobra.Command, []string) {
+			if e.stopProfile != nil {
+				e.stopProfile()
+			}
+		},
 		PersistentPreRun: func(cmd *cobra.Command, _ []string) {
+			if e.cpuProfile != "" {
+				if f, err := os.Create(e.cpuProfile); err == nil && pprof.StartCPUProfile(f) == nil {
+					e.stopProfile = func() { pprof.StopCPUProfile(); f.Close() }
+				}
+			}
 			level := slog.LevelInfo
 			if e.quiet {
 				level = slog.LevelWarn
@@ -103,6 +116,8 @@ AWS SDK's default chain; AWS_REGION and AWS_ENDPOINT_URL_S3 are honoured.`,
 	pf.StringVar(&e.s3Endpoint, "s3-endpoint", "", "S3 endpoint URL for S3-compatible servers (default: AWS_ENDPOINT_URL_S3, else AWS)")
 	pf.StringVar(&e.region, "region", "", "AWS region (default: the AWS SDK chain, e.g. AWS_REGION)")
 	pf.BoolVarP(&e.quiet, "quiet", "q", false, "log warnings and errors only")
+	pf.StringVar(&e.cpuProfile, "cpuprofile", "", "write a CPU profile (go tool pprof) to this file")
+	_ = pf.MarkHidden("cpuprofile")
 	root.AddCommand(profileCmd(e), runCmd(e), predictCmd(e), inspectCmd(e), versionCmd(e))
 
 	err := root.ExecuteContext(ctx)

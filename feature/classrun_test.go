@@ -1,0 +1,85 @@
+package feature
+
+import (
+	"regexp"
+	"testing"
+)
+
+// TestClassRunMatchesRegexp checks the fast path gives exactly what the
+// regexp engine gives, and is not taken where it would not.
+func TestClassRunMatchesRegexp(t *testing.T) {
+	patterns := []string{`[^A-Za-z ]+`, ` +`, `\s+`, `[0-9]+`, `\W+`, `[^\p{L}]+`, `[é-ö]+`, `x+`}
+	inputs := []string{"", "plain", "Hello,  World!! 123 \t\n<b>x</b>", "  lead and trail  ", "naïve café — ünïcode ✓ 😀", "a\xffb\xfe\xfdc", "xxxyxx", "ÉéÖöx", "only!!!"}
+	for _, p := range patterns {
+		c := newClassRun(p)
+		if c == nil {
+			t.Fatalf("%s: no fast path", p)
+		}
+		re := regexp.MustCompile(p)
+		for _, in := range inputs {
+			for _, repl := range []string{"", " ", "<>"} {
+				if got, want := c.replace(in, repl), re.ReplaceAllLiteralString(in, repl); got != want {
+					t.Errorf("%s on %q → %q: got %q, want %q", p, in, repl, got, want)
+				}
+			}
+		}
+	}
+	for _, p := range []string{`<.*/>`, `a+?`, `[a-z]*`, `(ab)+`, `(?i)x+`, `ab+`} {
+		if newClassRun(p) != nil {
+			t.Errorf("%s: fast path taken", p)
+		}
+	}
+}
+
+func FuzzClassRun(f *testing.F) {
+	f.Add("Hello,  World!! 123", `[^A-Za-z ]+`)
+	f.Add("a\xffb", `\W+`)
+	f.Fuzz(func(t *testing.T, in, p string) {
+		c := newClassRun(p)
+		if c == nil {
+			return
+		}
+		re, err := regexp.Compile(p)
+		if err != nil {
+			return
+		}
+		if got, want := c.replace(in, " "), re.ReplaceAllLiteralString(in, " "); got != want {
+			t.Fatalf("%q on %q: got %q, want %q", p, in, got, want)
+		}
+	})
+}
+
+func TestSpanRunMatchesRegexp(t *testing.T) {
+	inputs := []string{"", "no tags", "a <b/> c", "<a/> x <b/> y\nz <c/>\n<d>", "x < y\n/> z", "<<//>>/>", "<a/>\xff<b/>", "< />\n</>\n<x/"}
+	for _, p := range []string{`<.*/>`, `ab.*cd`, `é.*ö`} {
+		sp := newSpanRun(p)
+		if sp == nil {
+			t.Fatalf("%s: no fast path", p)
+		}
+		re := regexp.MustCompile(p)
+		for _, in := range append(inputs, "ab cd ab\ncd abcdcd", "éxöyö\né") {
+			if got, want := sp.replace(in, "#"), re.ReplaceAllLiteralString(in, "#"); got != want {
+				t.Errorf("%s on %q: got %q, want %q", p, in, got, want)
+			}
+		}
+	}
+	for _, p := range []string{`<.*?/>`, `(?s)<.*/>`, `.*/>`, `<.+/>`, `(?i)<.*/>`} {
+		if newSpanRun(p) != nil {
+			t.Errorf("%s: fast path taken", p)
+		}
+	}
+}
+
+func FuzzSpanRun(f *testing.F) {
+	f.Add("a <b/> c <d/>\n<e/>", "<", "/>")
+	f.Fuzz(func(t *testing.T, in, open, close string) {
+		p := regexp.QuoteMeta(open) + ".*" + regexp.QuoteMeta(close)
+		sp := newSpanRun(p)
+		if sp == nil {
+			return
+		}
+		if got, want := sp.replace(in, "#"), regexp.MustCompile(p).ReplaceAllLiteralString(in, "#"); got != want {
+			t.Fatalf("%q on %q: got %q, want %q", p, in, got, want)
+		}
+	})
+}
