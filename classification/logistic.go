@@ -8,6 +8,7 @@ import (
 	"math"
 
 	"github.com/spindle-ml/spindle/engine"
+	"github.com/spindle-ml/spindle/internal/linmodel"
 	"github.com/spindle-ml/spindle/linalg"
 	"github.com/spindle-ml/spindle/ml"
 	"github.com/spindle-ml/spindle/optim"
@@ -73,14 +74,10 @@ func orDefault(s, def string) string {
 }
 
 // TrainingStats is the first pass: weighted class totals and per-feature
-// weighted mean and M2 (West's weighted update, merged with Chan's).
+// moments (sparse rows cost their non-zeros; see linmodel.Moments).
 type TrainingStats struct {
-	WeightSum   float64
-	WeightSqSum float64
+	linmodel.Moments
 	ClassWeight []float64
-	Mean, M2    []float64
-	Size        int
-	Rows        int64
 }
 
 type statsKernel struct {
@@ -88,7 +85,7 @@ type statsKernel struct {
 }
 
 func (statsKernel) KernelName() string   { return "classification.TrainingStats" }
-func (statsKernel) Zero() *TrainingStats { return &TrainingStats{Size: -1} }
+func (statsKernel) Zero() *TrainingStats { return &TrainingStats{Moments: *linmodel.NewMoments()} }
 func (k statsKernel) columns(b *table.Batch) (*table.VectorColumn, table.Column, table.Column, error) {
 	fc, err := b.ColumnByName(k.FeaturesCol)
 	if err != nil {
@@ -152,92 +149,36 @@ func (k statsKernel) Fold(_ context.Context, info engine.PartitionInfo, acc *Tra
 		if err != nil {
 			return nil, err
 		}
-		if acc.Size < 0 {
-			acc.Size = x.Size
-			acc.Mean, acc.M2 = make([]float64, x.Size), make([]float64, x.Size)
-		}
-		if x.Size != acc.Size {
-			return nil, fmt.Errorf("row %d: features of size %d, earlier rows have %d (vectors of mismatched size)", info.RowOffset+int64(i)+1, x.Size, acc.Size)
-		}
 		for int(y) >= len(acc.ClassWeight) {
 			acc.ClassWeight = append(acc.ClassWeight, 0)
 		}
 		acc.ClassWeight[int(y)] += w
-		acc.Rows++
-		if w == 0 {
-			continue
-		}
-		// West's update, applied densely (implicit zeros included).
-		acc.WeightSum += w
-		acc.WeightSqSum += w * w
-		// Walk the dense coordinates without materializing a dense copy
-		// of a sparse row.
-		r := w / acc.WeightSum
-		k := 0
-		for j := range acc.Mean {
-			var v float64
-			if x.IsSparse() {
-				if k < len(x.Indices) && int(x.Indices[k]) == j {
-					v = x.Values[k]
-					k++
-				}
-			} else {
-				v = x.Values[j]
-			}
-			if !finite(v) {
-				return nil, fmt.Errorf("row %d: feature %d is %v", info.RowOffset+int64(i)+1, j, v)
-			}
-			d := v - acc.Mean[j]
-			acc.Mean[j] += d * r
-			acc.M2[j] += w * d * (v - acc.Mean[j])
+		if err := acc.Moments.Add(x, y, w, info.RowOffset+int64(i)+1); err != nil {
+			return nil, err
 		}
 	}
 	return acc, nil
 }
 
 func (statsKernel) Merge(a, b *TrainingStats) (*TrainingStats, error) {
-	if b.Size < 0 {
-		return a, nil
+	m, err := a.Moments.Merge(&b.Moments)
+	if err != nil {
+		return nil, err
 	}
-	if a.Size < 0 {
-		return b, nil
-	}
-	if a.Size != b.Size {
-		return nil, fmt.Errorf("features of sizes %d and %d (vectors of mismatched size)", a.Size, b.Size)
-	}
+	a.Moments = *m
 	for len(a.ClassWeight) < len(b.ClassWeight) {
 		a.ClassWeight = append(a.ClassWeight, 0)
 	}
 	for c, w := range b.ClassWeight {
 		a.ClassWeight[c] += w
 	}
-	if b.WeightSum > 0 {
-		n := a.WeightSum + b.WeightSum
-		for j := range a.Mean {
-			d := b.Mean[j] - a.Mean[j]
-			a.Mean[j] += d * b.WeightSum / n
-			a.M2[j] += b.M2[j] + d*d*a.WeightSum*b.WeightSum/n
-		}
-		a.WeightSum = n
-		a.WeightSqSum += b.WeightSqSum
-	}
-	a.Rows += b.Rows
 	return a, nil
 }
 
 // std returns the unbiased weighted standard deviations, as Spark's
 // summarizer computes them: M2 / (Σw − Σw²/Σw), which is n − 1 for unit
 // weights.
-func (s *TrainingStats) std() []float64 {
-	out := make([]float64, s.Size)
-	den := s.WeightSum - s.WeightSqSum/s.WeightSum
-	if den > 0 {
-		for j, m2 := range s.M2 {
-			out[j] = math.Sqrt(math.Max(m2/den, 0))
-		}
-	}
-	return out
-}
+func (s *TrainingStats) std() []float64 { return s.Moments.Std() }
 
 // logisticGradient is one data pass: the weighted loss and its gradient
 // at Coef, over features scaled by InvStd. Coef is K rows of (d + 1)

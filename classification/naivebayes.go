@@ -212,15 +212,13 @@ func (nb *NaiveBayes) Fit(ctx context.Context, e engine.Engine, ds engine.Datase
 		all := linmodel.NewMoments()
 		for _, mo := range st.Moments {
 			if mo != nil {
-				cp := *mo
-				cp.Mean, cp.M2 = append([]float64(nil), mo.Mean...), append([]float64(nil), mo.M2...)
-				if all, err = all.Merge(&cp); err != nil {
+				if all, err = all.Merge(mo.Clone()); err != nil {
 					return nil, err
 				}
 			}
 		}
 		var eps float64
-		for _, v := range all.M2 {
+		for _, v := range all.M2() {
 			eps = math.Max(eps, v/all.WeightSum)
 		}
 		eps *= 1e-9
@@ -231,13 +229,17 @@ func (nb *NaiveBayes) Fit(ctx context.Context, e engine.Engine, ds engine.Datase
 			if c < len(st.Moments) {
 				mo = st.Moments[c]
 			}
+			var mean, m2 []float64
+			if mo != nil {
+				mean, m2 = mo.Mean(), mo.M2()
+			}
 			for j := 0; j < d; j++ {
 				if mo == nil || mo.WeightSum == 0 {
 					m.Sigma[c*d+j] = 1
 					continue
 				}
-				m.Theta[c*d+j] = mo.Mean[j]
-				m.Sigma[c*d+j] = mo.M2[j]/mo.WeightSum + eps
+				m.Theta[c*d+j] = mean[j]
+				m.Sigma[c*d+j] = m2[j]/mo.WeightSum + eps
 			}
 		}
 		return m, nil

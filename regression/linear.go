@@ -321,7 +321,7 @@ func (lr *LinearRegression) Fit(ctx context.Context, e engine.Engine, ds engine.
 	}
 	fitIntercept := ml.BoolOr(lr.FitIntercept, true)
 	standardize := ml.BoolOr(lr.Standardization, true)
-	std := mo.Std()
+	std, mean := mo.Std(), mo.Mean()
 	yMean, yStd := mo.LabelMean, mo.LabelStd()
 	if yStd == 0 {
 		// A constant label: with an intercept the model is exact; Spark
@@ -369,7 +369,7 @@ func (lr *LinearRegression) Fit(ctx context.Context, e engine.Engine, ds engine.
 	if fitIntercept {
 		intercept = yMean
 		for j, c := range coef {
-			intercept -= c * mo.Mean[j]
+			intercept -= c * mean[j]
 		}
 	}
 	var hist []float64
@@ -411,6 +411,7 @@ func minimize(ctx context.Context, obj optim.Objective, x0 []float64, l1 float64
 // evaluation.
 func solveLBFGS(ctx context.Context, e engine.Engine, ds engine.Dataset, lr *LinearRegression, featuresCol, labelCol string, mo *linmodel.Moments, scale []float64, yStd float64, fitIntercept bool, l1, l2 float64, pen, l1f func(int) float64, opt optim.LBFGS) ([]float64, *optim.Result, error) {
 	d := len(scale)
+	mean := mo.Mean()
 	k := squaredGradient{FeaturesCol: featuresCol, LabelCol: labelCol, WeightCol: lr.WeightCol, Scale: scale, InvYS: 1 / yStd}
 	obj := optim.ObjectiveFunc(func(ctx context.Context, b, g []float64) (float64, error) {
 		k.Coef = b
@@ -418,7 +419,7 @@ func solveLBFGS(ctx context.Context, e engine.Engine, ds engine.Dataset, lr *Lin
 		if fitIntercept {
 			k.Offset = mo.LabelMean / yStd
 			for j, c := range b {
-				k.Offset -= c * mo.Mean[j] * scale[j]
+				k.Offset -= c * mean[j] * scale[j]
 			}
 		}
 		sl, err := engine.Aggregate(ctx, e, ds, k)
@@ -430,7 +431,7 @@ func solveLBFGS(ctx context.Context, e engine.Engine, ds engine.Dataset, lr *Lin
 			// Centring: Σ w r (x_j − x̄_j)/σ_j = Σ w r x_j/σ_j − x̄_j/σ_j Σ w r.
 			g[j] = sl.Grad[j]
 			if fitIntercept {
-				g[j] -= mo.Mean[j] * scale[j] * sl.ResidualSum
+				g[j] -= mean[j] * scale[j] * sl.ResidualSum
 			}
 			g[j] /= mo.WeightSum
 		}
@@ -459,7 +460,8 @@ func addL2(b, g []float64, f *float64, l2 float64, pen func(int) float64) {
 // them on the driver.
 func solveNormal(ctx context.Context, e engine.Engine, ds engine.Dataset, lr *LinearRegression, featuresCol, labelCol string, mo *linmodel.Moments, scale []float64, yStd float64, fitIntercept bool, l1, l2 float64, pen func(int) float64, opt optim.LBFGS) ([]float64, *optim.Result, error) {
 	d := len(scale)
-	shift := append(append([]float64(nil), mo.Mean...), mo.LabelMean)
+	mean := mo.Mean()
+	shift := append(append([]float64(nil), mean...), mo.LabelMean)
 	g, err := engine.Aggregate(ctx, e, ds, gramKernel{FeaturesCol: featuresCol, LabelCol: labelCol, WeightCol: lr.WeightCol, Shift: shift})
 	if err != nil {
 		return nil, nil, err

@@ -96,12 +96,16 @@ func ForEach(x linalg.Vector, fn func(j int, v float64)) {
 	}
 }
 
-// Moments are weighted means and co-moments of the features and the
-// label, accumulated by West's update (stable in one pass) and merged
-// pairwise (Chan et al.).
+// Moments are weighted means and variances of the features and the
+// label. Features are updated on their non-zeros only, as Spark's
+// summarizer does (a sparse row costs its non-zeros, not its size): each
+// feature keeps the mean and M2 of its non-zero values and their weight,
+// and the implicit zeros are folded in when read. Updates are West's and
+// merges Chan's, so one pass is numerically stable.
 type Moments struct {
 	WeightSum, WeightSqSum float64
-	Mean, M2               []float64
+	// NZMean, NZM2 and NZWeight are per feature, over non-zero values.
+	NZMean, NZM2, NZWeight []float64
 	LabelMean, LabelM2     float64
 	// Size is the feature vector size (-1 before the first row).
 	Size int
@@ -115,7 +119,7 @@ func NewMoments() *Moments { return &Moments{Size: -1} }
 func (m *Moments) Add(x linalg.Vector, y, w float64, row int64) error {
 	if m.Size < 0 {
 		m.Size = x.Size
-		m.Mean, m.M2 = make([]float64, x.Size), make([]float64, x.Size)
+		m.NZMean, m.NZM2, m.NZWeight = make([]float64, x.Size), make([]float64, x.Size), make([]float64, x.Size)
 	}
 	if x.Size != m.Size {
 		return fmt.Errorf("row %d: features of size %d, earlier rows have %d (vectors of mismatched size)", row, x.Size, m.Size)
@@ -126,41 +130,23 @@ func (m *Moments) Add(x linalg.Vector, y, w float64, row int64) error {
 	}
 	m.WeightSum += w
 	m.WeightSqSum += w * w
-	r := w / m.WeightSum
 	dy := y - m.LabelMean
-	m.LabelMean += dy * r
+	m.LabelMean += dy * w / m.WeightSum
 	m.LabelM2 += w * dy * (y - m.LabelMean)
-	// Dense update: implicit zeros move the moments too.
-	if x.IsSparse() {
-		k := 0
-		for j := range m.Mean {
-			v := 0.0
-			if k < len(x.Indices) && int(x.Indices[k]) == j {
-				v = x.Values[k]
-				k++
+	var bad error
+	ForEach(x, func(j int, v float64) {
+		if !Finite(v) {
+			if bad == nil {
+				bad = fmt.Errorf("row %d: feature %d is %v", row, j, v)
 			}
-			if err := m.addFeature(j, v, w, r, row); err != nil {
-				return err
-			}
+			return
 		}
-		return nil
-	}
-	for j, v := range x.Values {
-		if err := m.addFeature(j, v, w, r, row); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func (m *Moments) addFeature(j int, v, w, r float64, row int64) error {
-	if !Finite(v) {
-		return fmt.Errorf("row %d: feature %d is %v", row, j, v)
-	}
-	d := v - m.Mean[j]
-	m.Mean[j] += d * r
-	m.M2[j] += w * d * (v - m.Mean[j])
-	return nil
+		m.NZWeight[j] += w
+		d := v - m.NZMean[j]
+		m.NZMean[j] += d * w / m.NZWeight[j]
+		m.NZM2[j] += w * d * (v - m.NZMean[j])
+	})
+	return bad
 }
 
 // Merge adds b into m and returns m.
@@ -174,22 +160,53 @@ func (m *Moments) Merge(b *Moments) (*Moments, error) {
 	if m.Size != b.Size {
 		return nil, fmt.Errorf("features of sizes %d and %d (vectors of mismatched size)", m.Size, b.Size)
 	}
+	for j := range m.NZMean {
+		wa, wb := m.NZWeight[j], b.NZWeight[j]
+		if wb == 0 {
+			continue
+		}
+		n := wa + wb
+		d := b.NZMean[j] - m.NZMean[j]
+		m.NZMean[j] += d * wb / n
+		m.NZM2[j] += b.NZM2[j] + d*d*wa*wb/n
+		m.NZWeight[j] = n
+	}
 	if b.WeightSum > 0 {
 		n := m.WeightSum + b.WeightSum
-		f := m.WeightSum * b.WeightSum / n
-		for j := range m.Mean {
-			d := b.Mean[j] - m.Mean[j]
-			m.Mean[j] += d * b.WeightSum / n
-			m.M2[j] += b.M2[j] + d*d*f
-		}
 		d := b.LabelMean - m.LabelMean
 		m.LabelMean += d * b.WeightSum / n
-		m.LabelM2 += b.LabelM2 + d*d*f
+		m.LabelM2 += b.LabelM2 + d*d*m.WeightSum*b.WeightSum/n
 		m.WeightSum = n
 		m.WeightSqSum += b.WeightSqSum
 	}
 	m.Rows += b.Rows
 	return m, nil
+}
+
+// Mean returns the features' weighted means, zeros included.
+func (m *Moments) Mean() []float64 {
+	out := make([]float64, m.Size)
+	if m.WeightSum > 0 {
+		for j, mu := range m.NZMean {
+			out[j] = mu * m.NZWeight[j] / m.WeightSum
+		}
+	}
+	return out
+}
+
+// M2 returns each feature's sum of weighted squared deviations from its
+// mean, zeros included: the non-zeros' M2 plus what the zeros add.
+func (m *Moments) M2() []float64 {
+	out := make([]float64, m.Size)
+	W := m.WeightSum
+	if W == 0 {
+		return out
+	}
+	for j, mu := range m.NZMean {
+		wn := m.NZWeight[j]
+		out[j] = math.Max(m.NZM2[j]+mu*mu*wn*(W-wn)/W, 0)
+	}
+	return out
 }
 
 // unbiased is the variance denominator Spark's summarizer uses:
@@ -198,10 +215,13 @@ func (m *Moments) unbiased() float64 { return m.WeightSum - m.WeightSqSum/m.Weig
 
 // Std returns the features' unbiased weighted standard deviations.
 func (m *Moments) Std() []float64 {
-	out := make([]float64, m.Size)
-	if den := m.unbiased(); den > 0 {
-		for j, v := range m.M2 {
-			out[j] = math.Sqrt(math.Max(v/den, 0))
+	out := m.M2()
+	den := m.unbiased()
+	for j, v := range out {
+		if den > 0 {
+			out[j] = math.Sqrt(v / den)
+		} else {
+			out[j] = 0
 		}
 	}
 	return out
@@ -213,4 +233,13 @@ func (m *Moments) LabelStd() float64 {
 		return math.Sqrt(math.Max(m.LabelM2/den, 0))
 	}
 	return 0
+}
+
+// Clone returns a deep copy of m.
+func (m *Moments) Clone() *Moments {
+	c := *m
+	c.NZMean = append([]float64(nil), m.NZMean...)
+	c.NZM2 = append([]float64(nil), m.NZM2...)
+	c.NZWeight = append([]float64(nil), m.NZWeight...)
+	return &c
 }
