@@ -4,6 +4,7 @@ import (
 	"regexp/syntax"
 	"strings"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // classRun is a fast path for RegexReplace patterns of the form C+ where C
@@ -114,7 +115,9 @@ func (c *classRun) replace(s, repl string) string {
 	if buf == nil {
 		return s // nothing matched
 	}
-	return string(buf)
+	// buf is never written again: hand it over as the string without a
+	// second copy of the text.
+	return unsafe.String(unsafe.SliceData(buf), len(buf))
 }
 
 // spanRun is a fast path for RegexReplace patterns L1.*L2 (two non-empty
