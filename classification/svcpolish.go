@@ -257,4 +257,3 @@ func solveKKT(s *svcSets, invStd []float64, reg float64, pen []float64, fitInter
 	}
 	return out, true
 }
-
