@@ -9,16 +9,15 @@ import (
 )
 
 type stage struct {
-	InputCol   string
-	MaxIter    int
-	RegParam   float64
-	Binary     bool
-	Gaps       *bool
-	StopWords  []string
-	Splits     []float64
-	Progress   func(int)
-	IDF        bool
-	unexported int
+	InputCol  string
+	MaxIter   int
+	RegParam  float64
+	Binary    bool
+	Gaps      *bool
+	StopWords []string
+	Splits    []float64
+	Progress  func(int)
+	IDF       bool
 }
 
 func TestWithParams(t *testing.T) {
