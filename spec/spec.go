@@ -724,6 +724,9 @@ func (d *decoder) tuning(n *yaml.Node, what, modelType string) *Tuning {
 		em, _ := d.mapping(v, what+".evaluator", []string{"type", "metricName"})
 		if x := em["type"]; x != nil {
 			t.Evaluator.Type = d.oneOf(x, what+".evaluator.type", "multiclass", "binary", "regression")
+			if d.err != nil {
+				return t
+			}
 			t.Evaluator.MetricName = metricNames[t.Evaluator.Type][0]
 		}
 		if x := em["metricName"]; x != nil {
