@@ -530,20 +530,7 @@ func (*LogisticRegressionModel) KernelName() string { return "classification.Log
 
 // OutputSchema implements engine.Mapper.
 func (m *LogisticRegressionModel) OutputSchema(in *table.Schema) (*table.Schema, error) {
-	if _, err := ml.InputColumn("LogisticRegressionModel", in, m.FeaturesCol, table.Vector); err != nil {
-		return nil, err
-	}
-	s := in
-	var err error
-	for _, out := range []struct {
-		name string
-		t    table.Type
-	}{{m.RawPredictionCol, table.Vector}, {m.ProbabilityCol, table.Vector}, {m.PredictionCol, table.Float64}} {
-		if s, err = ml.WithOutput("LogisticRegressionModel", s, out.name, out.t); err != nil {
-			return nil, err
-		}
-	}
-	return s, nil
+	return probabilisticSchema("LogisticRegressionModel", in, m.FeaturesCol, m.RawPredictionCol, m.ProbabilityCol, m.PredictionCol)
 }
 
 // TransformSchema implements ml.Transformer.
@@ -574,13 +561,20 @@ func (m *LogisticRegressionModel) Predict(x linalg.Vector) (raw, prob []float64,
 		}
 		return []float64{-margins[0], margins[0]}, []float64{1 - p, p}, pred
 	}
+	prob, best := softmax(margins)
+	return margins, prob, float64(best)
+}
+
+// softmax returns the softmax of scores (computed with the maximum
+// subtracted) and the index of the largest, the first on ties.
+func softmax(scores []float64) ([]float64, int) {
 	mx := math.Inf(-1)
-	for _, v := range margins {
+	for _, v := range scores {
 		mx = math.Max(mx, v)
 	}
-	prob = make([]float64, rows)
+	prob := make([]float64, len(scores))
 	var sum float64
-	for c, v := range margins {
+	for c, v := range scores {
 		prob[c] = math.Exp(v - mx)
 		sum += prob[c]
 	}
@@ -591,7 +585,7 @@ func (m *LogisticRegressionModel) Predict(x linalg.Vector) (raw, prob []float64,
 			best = c
 		}
 	}
-	return margins, prob, float64(best)
+	return prob, best
 }
 
 // MapPartition implements engine.Mapper.
@@ -605,15 +599,13 @@ func (m *LogisticRegressionModel) MapPartition(_ context.Context, info engine.Pa
 	n := fc.Len()
 	raws, probs := make([]linalg.Vector, n), make([]linalg.Vector, n)
 	preds := make([]float64, n)
-	for i, x := range fc.Values {
-		if fc.IsNull(i) {
-			return nil, fmt.Errorf("LogisticRegressionModel: row %d: null features", info.RowOffset+int64(i)+1)
-		}
-		if x.Size != m.NumFeatures {
-			return nil, fmt.Errorf("LogisticRegressionModel: row %d: features of size %d, the model has %d", info.RowOffset+int64(i)+1, x.Size, m.NumFeatures)
-		}
+	err = linmodel.EachRow("LogisticRegressionModel", fc, info, m.NumFeatures, func(i int, x linalg.Vector) error {
 		r, p, y := m.Predict(x)
 		raws[i], probs[i], preds[i] = linalg.Dense(r), linalg.Dense(p), y
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	cols := append(append([]table.Column(nil), b.Columns()...),
 		table.NewVectorColumn(raws, nil), table.NewVectorColumn(probs, nil), table.NewFloat64Column(preds, nil))

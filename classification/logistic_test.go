@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/spindle-ml/spindle/engine/local"
+	"github.com/spindle-ml/spindle/internal/tabletest"
 	"github.com/spindle-ml/spindle/linalg"
 	"github.com/spindle-ml/spindle/ml"
 	"github.com/spindle-ml/spindle/table"
@@ -32,19 +33,7 @@ type goldenLR struct {
 }
 
 func dataset(t testing.TB, x [][]float64, y []float64, per int) *table.Table {
-	t.Helper()
-	vecs := make([]linalg.Vector, len(x))
-	for i, r := range x {
-		vecs[i] = linalg.Dense(r)
-	}
-	schema, _ := table.NewSchema(table.Field{Name: "features", Type: table.Vector}, table.Field{Name: "label", Type: table.Float64})
-	b, err := table.NewBatch(schema, []table.Column{table.NewVectorColumn(vecs, nil), table.NewFloat64Column(y, nil)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tb, _ := table.New(schema, b)
-	tb, _ = tb.Repartition(per)
-	return tb
+	return tabletest.Labeled(t, x, y, per, false)
 }
 
 // TestLogisticRegressionGolden compares with scikit-learn on three real

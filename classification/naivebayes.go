@@ -363,23 +363,7 @@ func (m *NaiveBayesModel) Predict(x linalg.Vector) (raw, prob []float64, pred fl
 			raw[c] += linalg.Dot(x, th)
 		}
 	}
-	prob = make([]float64, k)
-	mx := math.Inf(-1)
-	for _, r := range raw {
-		mx = math.Max(mx, r)
-	}
-	var sum float64
-	for c, r := range raw {
-		prob[c] = math.Exp(r - mx)
-		sum += prob[c]
-	}
-	best := 0
-	for c := range prob {
-		prob[c] /= sum
-		if prob[c] > prob[best] {
-			best = c
-		}
-	}
+	prob, best := softmax(raw)
 	return raw, prob, float64(best), nil
 }
 
@@ -394,19 +378,13 @@ func (m *NaiveBayesModel) MapPartition(_ context.Context, info engine.PartitionI
 	n := fc.Len()
 	raws, probs := make([]linalg.Vector, n), make([]linalg.Vector, n)
 	preds := make([]float64, n)
-	for i, x := range fc.Values {
-		row := info.RowOffset + int64(i) + 1
-		if fc.IsNull(i) {
-			return nil, fmt.Errorf("NaiveBayesModel: row %d: null features", row)
-		}
-		if x.Size != m.NumFeatures {
-			return nil, fmt.Errorf("NaiveBayesModel: row %d: features of size %d, the model has %d", row, x.Size, m.NumFeatures)
-		}
+	err = linmodel.EachRow("NaiveBayesModel", fc, info, m.NumFeatures, func(i int, x linalg.Vector) error {
 		r, p, y, err := m.Predict(x)
-		if err != nil {
-			return nil, fmt.Errorf("NaiveBayesModel: row %d: %w", row, err)
-		}
 		raws[i], probs[i], preds[i] = linalg.Dense(r), linalg.Dense(p), y
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
 	cols := append(append([]table.Column(nil), b.Columns()...),
 		table.NewVectorColumn(raws, nil), table.NewVectorColumn(probs, nil), table.NewFloat64Column(preds, nil))

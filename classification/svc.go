@@ -249,19 +249,16 @@ func (m *LinearSVCModel) MapPartition(_ context.Context, info engine.PartitionIn
 	fc := col.(*table.VectorColumn)
 	raws := make([]linalg.Vector, fc.Len())
 	preds := make([]float64, fc.Len())
-	for i, x := range fc.Values {
-		row := info.RowOffset + int64(i) + 1
-		if fc.IsNull(i) {
-			return nil, fmt.Errorf("LinearSVCModel: row %d: null features", row)
-		}
-		if x.Size != m.NumFeatures {
-			return nil, fmt.Errorf("LinearSVCModel: row %d: features of size %d, the model has %d", row, x.Size, m.NumFeatures)
-		}
+	err = linmodel.EachRow("LinearSVCModel", fc, info, m.NumFeatures, func(i int, x linalg.Vector) error {
 		mg := m.Margin(x)
 		raws[i] = linalg.Dense([]float64{-mg, mg})
 		if mg > m.Threshold {
 			preds[i] = 1
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	cols := append(append([]table.Column(nil), b.Columns()...), table.NewVectorColumn(raws, nil), table.NewFloat64Column(preds, nil))
 	return table.NewBatch(out, cols)

@@ -569,14 +569,12 @@ func (m *LinearRegressionModel) MapPartition(_ context.Context, info engine.Part
 	col, _ := b.ColumnByName(m.FeaturesCol)
 	fc := col.(*table.VectorColumn)
 	preds := make([]float64, fc.Len())
-	for i, x := range fc.Values {
-		if fc.IsNull(i) {
-			return nil, fmt.Errorf("LinearRegressionModel: row %d: null features", info.RowOffset+int64(i)+1)
-		}
-		if x.Size != m.NumFeatures {
-			return nil, fmt.Errorf("LinearRegressionModel: row %d: features of size %d, the model has %d", info.RowOffset+int64(i)+1, x.Size, m.NumFeatures)
-		}
+	err = linmodel.EachRow("LinearRegressionModel", fc, info, m.NumFeatures, func(i int, x linalg.Vector) error {
 		preds[i] = m.Predict(x)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return ml.AppendColumn(out, b, table.NewFloat64Column(preds, nil))
 }

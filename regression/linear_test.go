@@ -10,7 +10,7 @@ import (
 
 	"github.com/spindle-ml/spindle/engine/local"
 	"github.com/spindle-ml/spindle/evaluation"
-	"github.com/spindle-ml/spindle/linalg"
+	"github.com/spindle-ml/spindle/internal/tabletest"
 	"github.com/spindle-ml/spindle/ml"
 	"github.com/spindle-ml/spindle/table"
 )
@@ -33,29 +33,7 @@ type goldenLinear struct {
 }
 
 func dataset(t testing.TB, x [][]float64, y []float64, per int, sparse bool) *table.Table {
-	t.Helper()
-	vecs := make([]linalg.Vector, len(x))
-	for i, r := range x {
-		vecs[i] = linalg.Dense(r)
-		if sparse {
-			var idx []int32
-			var vals []float64
-			for j, v := range r {
-				if v != 0 {
-					idx, vals = append(idx, int32(j)), append(vals, v)
-				}
-			}
-			vecs[i] = linalg.Vector{Size: len(r), Indices: idx, Values: vals}
-		}
-	}
-	schema, _ := table.NewSchema(table.Field{Name: "features", Type: table.Vector}, table.Field{Name: "label", Type: table.Float64})
-	b, err := table.NewBatch(schema, []table.Column{table.NewVectorColumn(vecs, nil), table.NewFloat64Column(y, nil)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tb, _ := table.New(schema, b)
-	tb, _ = tb.Repartition(per)
-	return tb
+	return tabletest.Labeled(t, x, y, per, sparse)
 }
 
 // TestLinearRegressionGolden compares both solvers with scikit-learn on

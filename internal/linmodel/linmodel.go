@@ -243,3 +243,22 @@ func (m *Moments) Clone() *Moments {
 	c.NZWeight = append([]float64(nil), m.NZWeight...)
 	return &c
 }
+
+// EachRow calls fn for each row of a model's feature column, after
+// checking the row is not null and has the model's size; errors name the
+// stage and the row.
+func EachRow(stage string, fc *table.VectorColumn, info engine.PartitionInfo, numFeatures int, fn func(i int, x linalg.Vector) error) error {
+	for i, x := range fc.Values {
+		row := info.RowOffset + int64(i) + 1
+		if fc.IsNull(i) {
+			return fmt.Errorf("%s: row %d: null features", stage, row)
+		}
+		if x.Size != numFeatures {
+			return fmt.Errorf("%s: row %d: features of size %d, the model has %d", stage, row, x.Size, numFeatures)
+		}
+		if err := fn(i, x); err != nil {
+			return fmt.Errorf("%s: row %d: %w", stage, row, err)
+		}
+	}
+	return nil
+}

@@ -89,3 +89,36 @@ func RowsEqual(a, b [][]any) bool {
 	}
 	return true
 }
+
+// Labeled returns a table of features (dense, or sparse with the zeros
+// left out) and label rows, in partitions of per rows.
+func Labeled(t testing.TB, x [][]float64, y []float64, per int, sparse bool) *table.Table {
+	t.Helper()
+	vecs := make([]linalg.Vector, len(x))
+	for i, r := range x {
+		vecs[i] = linalg.Dense(r)
+		if sparse {
+			var idx []int32
+			var vals []float64
+			for j, v := range r {
+				if v != 0 {
+					idx, vals = append(idx, int32(j)), append(vals, v)
+				}
+			}
+			vecs[i] = MustSparse(len(r), idx, vals)
+		}
+	}
+	schema, _ := table.NewSchema(table.Field{Name: "features", Type: table.Vector}, table.Field{Name: "label", Type: table.Float64})
+	b, err := table.NewBatch(schema, []table.Column{table.NewVectorColumn(vecs, nil), table.NewFloat64Column(y, nil)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tb, err := table.New(schema, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tb, err = tb.Repartition(per); err != nil {
+		t.Fatal(err)
+	}
+	return tb
+}
