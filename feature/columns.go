@@ -146,7 +146,7 @@ func (*StringFunction) KernelName() string { return "feature.StringFunction" }
 func (f *StringFunction) fn() (func(string) string, error) {
 	switch strings.ToLower(f.Function) {
 	case "lower":
-		return strings.ToLower, nil
+		return toLower, nil
 	case "upper":
 		return strings.ToUpper, nil
 	case "trim":
