@@ -536,7 +536,7 @@ func (r *runner) fitModel(ctx context.Context, variant string, m spec.Model, lab
 		case "trainValidationSplit":
 			tm, err = (&tuning.TrainValidationSplit{Estimator: est, EstimatorParamMaps: grid.Build(), Evaluator: ev, TrainRatio: t.TrainRatio, Seed: t.Seed, Parallelism: t.Parallelism, Progress: progress}).FitTuned(ctx, r.e, train)
 		default:
-			tm, err = (&tuning.CrossValidator{Estimator: est, EstimatorParamMaps: grid.Build(), Evaluator: ev, NumFolds: t.NumFolds, Seed: t.Seed, Parallelism: t.Parallelism, FoldCol: t.FoldCol, Progress: progress}).FitTuned(ctx, r.e, train)
+			tm, err = (&tuning.CrossValidator{Estimator: est, EstimatorParamMaps: grid.Build(), Evaluator: ev, NumFolds: t.NumFolds, Seed: t.Seed, Parallelism: t.Parallelism, FoldCol: t.FoldCol, Stratify: t.Stratify, LabelCol: r.s.Label.IndexedCol, Progress: progress}).FitTuned(ctx, r.e, train)
 		}
 		if err != nil {
 			return nil, err

@@ -31,6 +31,7 @@
 //	      method: crossValidator     # crossValidator | trainValidationSplit
 //	      numFolds: 2
 //	      seed: 11
+//	      stratify: false            # true: every fold keeps the class balance
 //	      grid: {maxIter: [10, 15, 20]}
 //	      evaluator: {type: multiclass, metricName: f1}
 //	metrics: [accuracy, f1]
@@ -151,6 +152,8 @@ type Tuning struct {
 	Seed        int64
 	Parallelism int
 	FoldCol     string
+	// Stratify deals each class evenly over the folds.
+	Stratify bool
 	// Grid lists the parameters to search, in file order.
 	Grid      []GridParam
 	Evaluator Evaluator
@@ -657,7 +660,7 @@ func (d *decoder) models(n *yaml.Node) []Model {
 	return out
 }
 
-var tuningKeys = []string{"method", "numFolds", "trainRatio", "seed", "parallelism", "foldCol", "grid", "evaluator"}
+var tuningKeys = []string{"method", "numFolds", "trainRatio", "seed", "parallelism", "foldCol", "stratify", "grid", "evaluator"}
 
 func (d *decoder) tuning(n *yaml.Node, what, modelType string) *Tuning {
 	t := &Tuning{Method: "crossValidator", NumFolds: 3, TrainRatio: 0.75, Parallelism: 1, Pos: pos(n)}
@@ -688,6 +691,12 @@ func (d *decoder) tuning(n *yaml.Node, what, modelType string) *Tuning {
 	}
 	if v := m["foldCol"]; v != nil {
 		t.FoldCol = d.str(v, what+".foldCol")
+	}
+	if v := m["stratify"]; v != nil {
+		t.Stratify = d.boolean(v, what+".stratify")
+		if d.err == nil && t.Stratify && t.FoldCol != "" {
+			d.failf(v, "%s: set foldCol or stratify, not both", what)
+		}
 	}
 	if g := m["grid"]; g != nil && d.err == nil {
 		d.mapping(g, what+".grid", nil) // shape and duplicate keys

@@ -167,8 +167,13 @@ type Progress func(fold, folds, paramMap, paramMaps int)
 // param map is fitted on the other folds and scored on this one; the map
 // with the best mean metric is refitted on the whole dataset.
 //
+// Folds are drawn at random per row (Spark's way), read from FoldCol, or,
+// with Stratify, dealt within each class of LabelCol so that every fold
+// keeps the class balance (scikit-learn's StratifiedKFold; Spark has no
+// such option).
+//
 // Defaults: NumFolds 3, Seed 0, Parallelism 1 (param maps fitted at once
-// within a fold), no FoldCol.
+// within a fold), no FoldCol, no stratification, LabelCol "label".
 type CrossValidator struct {
 	Estimator          ml.Estimator
 	EstimatorParamMaps []ml.ParamMap
@@ -177,6 +182,8 @@ type CrossValidator struct {
 	Seed               int64
 	Parallelism        int
 	FoldCol            string
+	Stratify           bool
+	LabelCol           string
 	Progress           Progress
 }
 
@@ -206,9 +213,31 @@ func (cv *CrossValidator) FitTuned(ctx context.Context, e engine.Engine, ds engi
 	for i := range res.Metrics {
 		res.Metrics[i] = make([]float64, k)
 	}
+	var offsets map[int]map[float64]int64
+	label := cv.LabelCol
+	if label == "" {
+		label = "label"
+	}
+	if cv.Stratify {
+		if cv.FoldCol != "" {
+			return nil, fmt.Errorf("CrossValidator: set foldCol or stratify, not both")
+		}
+		if ds.Schema().Index(label) < 0 {
+			return nil, fmt.Errorf("CrossValidator: label column %q does not exist (columns: %v)", label, ds.Schema().Names())
+		}
+		counts, err := engine.Aggregate(ctx, e, ds, classCounter{LabelCol: label})
+		if err != nil {
+			return nil, err
+		}
+		offsets = stratifiedOffsets(counts)
+	}
 	for fold := 0; fold < k; fold++ {
 		split := func(train bool) (engine.Dataset, error) {
-			d, err := e.MapPartitions(ds, &FoldSplit{NumFolds: k, Fold: fold, Seed: cv.Seed, Train: train, FoldCol: cv.FoldCol})
+			var m engine.Mapper = &FoldSplit{NumFolds: k, Fold: fold, Seed: cv.Seed, Train: train, FoldCol: cv.FoldCol}
+			if cv.Stratify {
+				m = &StratifiedFold{NumFolds: k, Fold: fold, Seed: cv.Seed, Train: train, LabelCol: label, Offsets: offsets}
+			}
+			d, err := e.MapPartitions(ds, m)
 			if err != nil {
 				return nil, err
 			}

@@ -227,3 +227,68 @@ func TestTuningErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestStratifiedFolds: each fold holds each class's share to within one
+// row, the folds partition the rows, and partitioning does not matter.
+func TestStratifiedFolds(t *testing.T) {
+	ctx := context.Background()
+	e := &local.Engine{}
+	var ref []int
+	for _, per := range []int{1000, 37, 101} {
+		tb := noisy(t, 1000, per)
+		ds, _ := e.FromTable(ctx, tb)
+		ds, _ = e.Persist(ctx, ds)
+		counts, err := engine.Aggregate(ctx, e, ds, tuning.ClassCounterForTest("label"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		offsets := tuning.StratifiedOffsetsForTest(counts)
+		total := map[float64]int{}
+		for _, r := range tb.Rows() {
+			total[r[1].(float64)]++
+		}
+		seen := 0
+		for f := 0; f < 3; f++ {
+			d, err := e.MapPartitions(ds, &tuning.StratifiedFold{NumFolds: 3, Fold: f, Seed: 9, LabelCol: "label", Offsets: offsets})
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, err := e.Collect(ctx, d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			byClass := map[float64]int{}
+			for _, r := range out.Rows() {
+				byClass[r[1].(float64)]++
+			}
+			for c, n := range byClass {
+				if want := float64(total[c]) / 3; math.Abs(float64(n)-want) > 1 {
+					t.Fatalf("fold %d class %v: %d rows, want %.1f±1", f, c, n, want)
+				}
+			}
+			seen += int(out.Count())
+		}
+		if seen != 1000 {
+			t.Fatalf("folds hold %d rows", seen)
+		}
+		var sig []int
+		for f := 0; f < 3; f++ {
+			d, _ := e.MapPartitions(ds, &tuning.StratifiedFold{NumFolds: 3, Fold: f, Seed: 9, LabelCol: "label", Offsets: offsets})
+			out, _ := e.Collect(ctx, d)
+			for _, r := range out.Rows() {
+				sig = append(sig, int(r[0].(linalg.Vector).At(0)*1e6))
+			}
+		}
+		if ref == nil {
+			ref = sig
+		} else if !reflect.DeepEqual(ref, sig) {
+			t.Fatalf("partitioning %d changes the folds", per)
+		}
+	}
+	// A stratified cross-validation runs end to end.
+	ds, _ := e.FromTable(ctx, noisy(t, 600, 77))
+	cv := &tuning.CrossValidator{Estimator: &classification.LogisticRegression{}, Evaluator: &evaluation.MulticlassClassificationEvaluator{}, NumFolds: 3, Stratify: true}
+	if _, err := cv.FitTuned(ctx, e, ds); err != nil {
+		t.Fatal(err)
+	}
+}
