@@ -430,8 +430,27 @@ func (r *runner) checkSchemas(schema *table.Schema, shared []any, variants [][]a
 		return err
 	}
 	for i, v := range variants {
-		if _, _, err := walk(s, v, r.s.Variants[i].Stages); err != nil {
+		vs, ok, err := walk(s, v, r.s.Variants[i].Stages)
+		if err != nil {
 			return err
+		}
+		if !ok {
+			continue
+		}
+		// The models take each variant's output.
+		for _, m := range r.s.Models {
+			x, err := spec.NewStage(m.Stage)
+			if err != nil {
+				return r.specErr(m.Stage.Pos, "%v", err)
+			}
+			if x, err = setDefault(x, m.Stage.Params, "labelCol", r.s.Label.IndexedCol); err != nil {
+				return r.specErr(m.Stage.Pos, "%v", err)
+			}
+			if sc, ok := x.(schemaChecker); ok {
+				if _, err := sc.TransformSchema(vs); err != nil {
+					return r.specErr(m.Stage.Pos, "model %s on variant %s: %v", m.Name, r.s.Variants[i].Name, err)
+				}
+			}
 		}
 	}
 	return nil

@@ -586,3 +586,21 @@ func (m *LinearRegressionModel) Validate() error {
 	}
 	return nil
 }
+
+// TransformSchema checks the training columns and returns the schema the
+// fitted model produces, before any data moves.
+func (lr *LinearRegression) TransformSchema(in *table.Schema) (*table.Schema, error) {
+	const name = "LinearRegression"
+	if _, err := ml.InputColumn(name, in, or(lr.LabelCol, "label"), table.Float64, table.Int64); err != nil {
+		return nil, err
+	}
+	if lr.WeightCol != "" {
+		if _, err := ml.InputColumn(name, in, lr.WeightCol, table.Float64, table.Int64); err != nil {
+			return nil, err
+		}
+	}
+	if _, err := ml.InputColumn(name, in, or(lr.FeaturesCol, "features"), table.Vector); err != nil {
+		return nil, err
+	}
+	return ml.WithOutput(name, in, or(lr.PredictionCol, "prediction"), table.Float64)
+}

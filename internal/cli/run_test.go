@@ -162,6 +162,10 @@ func TestRunErrors(t *testing.T) {
 		{"missing input", "", "", "/nonexistent/x.csv", ExitFailure, `/nonexistent/x.csv`},
 		{"label with nulls kept", "dropNulls: any", "dropNulls: [text]", data, ExitUsage, `label column "label" has 1 nulls; drop them with clean.dropNulls`},
 		{"bad dropNulls column", "dropNulls: any", "dropNulls: [txt]", data, ExitUsage, `clean.dropNulls: column "txt" is not in the input`},
+		{"model features column", "type: LogisticRegression, tuning", "type: LogisticRegression, params: {featuresCol: feats}, tuning", data, ExitUsage,
+			`spec.yaml:12:5: model lr on variant tf: LogisticRegression: input column "feats" does not exist`},
+		{"stage after an estimator", "outputCol: features, numFeatures: 64}", "outputCol: tf, numFeatures: 64}\n      - {type: IDF, inputCol: tf, outputCol: idf}\n      - {type: Normalizer, inputCol: tfidf, outputCol: features}", data, ExitUsage,
+			`spec.yaml:12:9: stage Normalizer: Normalizer: input column "tfidf" does not exist`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
