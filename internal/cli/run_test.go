@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/spindle-ml/spindle/format"
 	"github.com/spindle-ml/spindle/job"
 	"github.com/spindle-ml/spindle/storage"
 )
@@ -69,7 +70,7 @@ func TestRunSmall(t *testing.T) {
 	for _, out := range []string{filepath.Join(t.TempDir(), "out"), "s3://runs/small"} {
 		t.Run(out[:2], func(t *testing.T) {
 			specPath := writeFile(t, "spec.yaml", fmt.Sprintf(smallSpec, data, "unused"))
-			code, stdout, stderr := run("run", specPath, "--out", out)
+			code, stdout, stderr := run("run", specPath, "--out", out, "--set", "output.processedData=true")
 			if code != ExitOK {
 				t.Fatalf("exit %d: %s", code, stderr)
 			}
@@ -90,6 +91,21 @@ func TestRunSmall(t *testing.T) {
 				t.Fatalf("model report %+v", m)
 			}
 			st := storage.New(storage.Options{})
+			// Processed data: the training rows and the scored test rows.
+			var rows int64
+			for _, name := range []string{"train", "test"} {
+				tb, _, err := format.Read(ctx, st, storage.Join(out, "processed/tf/"+name+".parquet"), format.Options{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if tb.Schema().Index("features") < 0 || (name == "test" && tb.Schema().Index("prediction") < 0) {
+					t.Fatalf("processed %s: %v", name, tb.Schema())
+				}
+				rows += tb.Count()
+			}
+			if rows != 120 || len(m.Processed) != 2 {
+				t.Fatalf("processed data: %d rows, %v", rows, m.Processed)
+			}
 			r, err := st.Open(ctx, storage.Join(out, "run.log"))
 			if err != nil {
 				t.Fatal(err)
