@@ -20,8 +20,8 @@ func (s *StringIndexer) TransformSchema(in *table.Schema) (*table.Schema, error)
 }
 
 // TransformSchema checks the input and returns the fitted model's schema.
-func (c *CountVectorizer) TransformSchema(in *table.Schema) (*table.Schema, error) {
-	return (&CountVectorizerModel{InputCol: c.InputCol, OutputCol: c.OutputCol}).OutputSchema(in)
+func (cv *CountVectorizer) TransformSchema(in *table.Schema) (*table.Schema, error) {
+	return (&CountVectorizerModel{InputCol: cv.InputCol, OutputCol: cv.OutputCol}).OutputSchema(in)
 }
 
 // TransformSchema checks the input and returns the fitted model's schema.
