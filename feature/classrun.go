@@ -71,6 +71,11 @@ func (c *classRun) has(r rune) bool {
 // replace replaces every maximal run of class characters in s with repl.
 // An invalid UTF-8 byte reads as U+FFFD, as in the regexp package.
 func (c *classRun) replace(s, repl string) string {
+	if len(repl) <= 1 {
+		if out, ok := c.replaceASCII(s, repl); ok {
+			return out
+		}
+	}
 	var buf []byte
 	i := 0
 	for i < len(s) {
@@ -118,6 +123,39 @@ func (c *classRun) replace(s, repl string) string {
 	// buf is never written again: hand it over as the string without a
 	// second copy of the text.
 	return unsafe.String(unsafe.SliceData(buf), len(buf))
+}
+
+// replaceASCII is replace for ASCII text and a replacement of at most one
+// byte, so the output is never longer than s: one branch-light pass that
+// writes bytes straight into the result. ok is false (and nothing is
+// done) when s has a non-ASCII byte.
+func (c *classRun) replaceASCII(s, repl string) (string, bool) {
+	out := make([]byte, len(s))
+	w := 0
+	inRun, changed := false, false
+	for i := 0; i < len(s); i++ {
+		b := s[i]
+		if b >= utf8.RuneSelf {
+			return "", false
+		}
+		if !c.ascii[b] {
+			out[w] = b
+			w++
+			inRun = false
+			continue
+		}
+		changed = true
+		if !inRun && len(repl) == 1 {
+			out[w] = repl[0]
+			w++
+		}
+		inRun = true
+	}
+	if !changed {
+		return s, true
+	}
+	// out is never written again: hand it over without a copy.
+	return unsafe.String(unsafe.SliceData(out), w), true
 }
 
 // spanRun is a fast path for RegexReplace patterns L1.*L2 (two non-empty

@@ -360,7 +360,7 @@ func (r *runner) run(ctx context.Context) error {
 
 	// Shared stages, fitted once on the training split.
 	r.prog(Event{Step: "shared stages"})
-	sharedModel, train, test, err := r.fitStages(ctx, "shared stages", shared, train, test)
+	sharedModel, train, test, err := r.fitStages(ctx, "shared stages", shared, train, test, r.columnsNeeded(variants))
 	if err != nil {
 		return err
 	}
@@ -369,7 +369,7 @@ func (r *runner) run(ctx context.Context) error {
 		vr := VariantReport{Name: v.Name}
 		start := time.Now()
 		r.prog(Event{Step: "featurize " + v.Name})
-		vModel, vtrain, vtest, err := r.fitStages(ctx, "variant "+v.Name, variants[vi], train, test)
+		vModel, vtrain, vtest, err := r.fitStages(ctx, "variant "+v.Name, variants[vi], train, test, nil)
 		if err != nil {
 			return err
 		}
@@ -456,9 +456,46 @@ func (r *runner) checkSchemas(schema *table.Schema, shared []any, variants [][]a
 	return nil
 }
 
+// columnsNeeded returns the columns the variants and models read (any
+// parameter value naming a column) and the label's, or nil (keep every
+// column) when the processed data is to be written.
+func (r *runner) columnsNeeded(variants [][]any) map[string]bool {
+	if r.s.Output.ProcessedData {
+		return nil
+	}
+	keep := map[string]bool{r.s.Label.Column: true, r.s.Label.IndexedCol: true}
+	add := func(p ml.ParamMap) {
+		for _, v := range p {
+			switch v := v.(type) {
+			case string:
+				keep[v] = true
+			case []string:
+				for _, x := range v {
+					keep[x] = true
+				}
+			}
+		}
+	}
+	for _, stages := range variants {
+		for _, st := range stages {
+			add(ml.Params(st))
+		}
+	}
+	for _, m := range r.s.Models {
+		add(m.Stage.Params)
+		if x, err := spec.NewStage(m.Stage); err == nil {
+			add(ml.Params(x))
+		}
+	}
+	keep["features"] = true // the models' default featuresCol
+	return keep
+}
+
 // fitStages fits stages on train and returns them fitted with both splits
-// transformed and kept.
-func (r *runner) fitStages(ctx context.Context, what string, stages []any, train, test engine.Dataset) ([]ml.Transformer, engine.Dataset, engine.Dataset, error) {
+// transformed and kept. With keep, only those columns are kept (the
+// shared stages' intermediate text columns are otherwise most of the
+// memory of a text run).
+func (r *runner) fitStages(ctx context.Context, what string, stages []any, train, test engine.Dataset, keep map[string]bool) ([]ml.Transformer, engine.Dataset, engine.Dataset, error) {
 	if len(stages) == 0 {
 		return nil, train, test, nil
 	}
@@ -475,6 +512,17 @@ func (r *runner) fitStages(ctx context.Context, what string, stages []any, train
 		t, err := pm.Transform(ctx, r.e, d)
 		if err != nil {
 			return nil, nil, nil, fmt.Errorf("%s: %w", what, err)
+		}
+		if keep != nil {
+			var cols []string
+			for _, c := range t.Schema().Names() {
+				if keep[c] {
+					cols = append(cols, c)
+				}
+			}
+			if t, err = r.e.MapPartitions(t, engine.Select{Columns: cols}); err != nil {
+				return nil, nil, nil, err
+			}
 		}
 		if out[i], err = r.e.Persist(ctx, t); err != nil {
 			return nil, nil, nil, fmt.Errorf("%s: %w", what, err)
