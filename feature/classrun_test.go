@@ -83,3 +83,54 @@ func FuzzSpanRun(f *testing.F) {
 		}
 	})
 }
+
+// TestTokenizerFastPaths: the \W and \s fast paths give what the regex
+// split gives, for lower- and mixed-case, ASCII and not.
+func TestTokenizerFastPaths(t *testing.T) {
+	inputs := []string{"", "already lower case words", "Mixed CASE, words!!", "  lead\ttrail \n", "naïve Café ünï", "a_b c-d e1f", "x"}
+	for _, pat := range []string{`\W`, `\W+`, `\s`, `\s+`} {
+		fast := (&RegexTokenizer{Pattern: pat}).tokenizer()
+		re := regexp.MustCompile(pat)
+		for _, in := range inputs {
+			var want []string
+			for _, tk := range re.Split(toLower(in), -1) {
+				if tk != "" {
+					want = append(want, tk)
+				}
+			}
+			got := fast(in)
+			if len(got) != len(want) {
+				t.Errorf("%s on %q: %q, want %q", pat, in, got, want)
+				continue
+			}
+			for i := range got {
+				if got[i] != want[i] {
+					t.Errorf("%s on %q: %q, want %q", pat, in, got, want)
+					break
+				}
+			}
+		}
+	}
+}
+
+func FuzzTokenizerFastPath(f *testing.F) {
+	f.Add("Hello, World foo_bar")
+	f.Fuzz(func(t *testing.T, in string) {
+		fast := (&RegexTokenizer{Pattern: `\W`}).tokenizer()
+		var want []string
+		for _, tk := range regexp.MustCompile(`\W`).Split(toLower(in), -1) {
+			if tk != "" {
+				want = append(want, tk)
+			}
+		}
+		got := fast(in)
+		if len(got) != len(want) {
+			t.Fatalf("%q: %q, want %q", in, got, want)
+		}
+		for i := range got {
+			if got[i] != want[i] {
+				t.Fatalf("%q: %q, want %q", in, got, want)
+			}
+		}
+	})
+}

@@ -288,10 +288,11 @@ func makeLowerTables(sep *[256]bool) *lowerTables {
 func lowerTokensASCII(s string, tab *lowerTables) ([]string, bool) {
 	var or byte
 	var prev uint8
-	n, size := 0, 0
+	n, size, upper := 0, 0, false
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		or |= c
+		upper = upper || tab.lower[c] != c
 		t := tab.isTok[c]
 		n += int(t &^ prev)
 		size += int(t)
@@ -302,6 +303,23 @@ func lowerTokensASCII(s string, tab *lowerTables) ([]string, bool) {
 	}
 	toks := make([]string, n)
 	if n == 0 {
+		return toks, true
+	}
+	if !upper {
+		// Already lower case (e.g. after a lower() stage): the tokens are
+		// substrings of s, with no copy of the text.
+		k := 0
+		for i := 0; i < len(s) && k < n; {
+			for i < len(s) && tab.isTok[s[i]] == 0 {
+				i++
+			}
+			start := i
+			for i < len(s) && tab.isTok[s[i]] == 1 {
+				i++
+			}
+			toks[k] = s[start:i]
+			k++
+		}
 		return toks, true
 	}
 	buf := make([]byte, size+1)  // +1: the loop writes one byte past a trailing separator
