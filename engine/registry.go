@@ -167,3 +167,76 @@ func MergeTree(a AnyAggregator, partials []any) (any, error) {
 	}
 	return partials[0], nil
 }
+
+// TreeMerger merges partials as they arrive, in the same fixed tree as
+// MergeTree (so the result is identical whatever the arrival order), and
+// keeps only the nodes still waiting for a sibling: memory stays near
+// (parallel folds) × log(partitions) partials instead of one per
+// partition. It is safe for concurrent use.
+type TreeMerger struct {
+	a      AnyAggregator
+	counts []int // nodes per level: counts[0] = partials
+	mu     sync.Mutex
+	nodes  map[[2]int]any
+	result any
+	done   bool
+}
+
+// NewTreeMerger prepares to merge n partials of a.
+func NewTreeMerger(a AnyAggregator, n int) *TreeMerger {
+	t := &TreeMerger{a: a, nodes: map[[2]int]any{}}
+	for c := n; ; c = (c + 1) / 2 {
+		t.counts = append(t.counts, c)
+		if c <= 1 {
+			break
+		}
+	}
+	return t
+}
+
+// Add hands over partial i (0 ≤ i < n); each index once.
+func (t *TreeMerger) Add(i int, p any) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	level, j := 0, i
+	for {
+		if level == len(t.counts)-1 {
+			t.result, t.done = p, true
+			return nil
+		}
+		sib := j ^ 1
+		if sib >= t.counts[level] { // the odd one out is carried up as is
+			level, j = level+1, j/2
+			continue
+		}
+		other, ok := t.nodes[[2]int{level, sib}]
+		if !ok {
+			t.nodes[[2]int{level, j}] = p
+			return nil
+		}
+		delete(t.nodes, [2]int{level, sib})
+		left, right := other, p
+		if j < sib {
+			left, right = p, other
+		}
+		m, err := t.a.MergeAny(left, right)
+		if err != nil {
+			return fmt.Errorf("%s merge: %w", t.a.KernelName(), err)
+		}
+		p, level, j = m, level+1, j/2
+	}
+}
+
+// Result returns the total once every partial was added; with no
+// partials, a.ZeroAny().
+func (t *TreeMerger) Result() (any, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.counts[0] == 0 {
+		return t.a.ZeroAny(), nil
+	}
+	if !t.done {
+		return nil, fmt.Errorf("%s merge: %d partials still missing", t.a.KernelName(), len(t.nodes))
+	}
+	return t.result, nil
+}

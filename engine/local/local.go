@@ -160,19 +160,21 @@ func (e *Engine) AggregateAny(ctx context.Context, ds engine.Dataset, a engine.A
 		return nil, err
 	}
 	offs := offsets(parts)
-	partials := make([]any, len(parts))
+	// Partials are merged as they come, in MergeTree's fixed tree, so a
+	// large partial (a Word2Vec model copy, a gradient) is not kept once
+	// per partition.
+	tm := engine.NewTreeMerger(a, len(parts))
 	err = e.forEach(ctx, len(parts), func(ctx context.Context, i int) error {
 		p, err := a.FoldAny(ctx, engine.PartitionInfo{Index: i, RowOffset: offs[i]}, a.ZeroAny(), parts[i])
 		if err != nil {
 			return fmt.Errorf("%s on partition %d: %w", a.KernelName(), i, err)
 		}
-		partials[i] = p
-		return nil
+		return tm.Add(i, p)
 	})
 	if err != nil {
 		return nil, err
 	}
-	return engine.MergeTree(a, partials)
+	return tm.Result()
 }
 
 func (e *Engine) forEach(ctx context.Context, n int, fn func(ctx context.Context, i int) error) error {
