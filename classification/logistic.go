@@ -62,6 +62,10 @@ type LogisticRegression struct {
 	// Threshold is the binomial decision threshold on P(label = 1). If 0,
 	// it is 0.5.
 	Threshold float64
+	// Thresholds, one per class, overrides Threshold: the predicted class
+	// is the one with the largest p_k / t_k (Spark's thresholds; at most
+	// one may be 0).
+	Thresholds []float64
 	// Progress, if set, is called after each optimizer iteration.
 	Progress func(iter int, loss float64)
 }
@@ -336,6 +340,9 @@ func (lr *LogisticRegression) Fit(ctx context.Context, e engine.Engine, ds engin
 	case lr.Threshold < 0 || lr.Threshold > 1:
 		return nil, fmt.Errorf("LogisticRegression: threshold must be in [0, 1], got %v", lr.Threshold)
 	}
+	if err := checkThresholds(lr.Thresholds); err != nil {
+		return nil, err
+	}
 	stats, err := engine.Aggregate(ctx, e, ds, statsKernel{featuresCol, labelCol, lr.WeightCol})
 	if err != nil {
 		return nil, fmt.Errorf("LogisticRegression: %w", err)
@@ -344,6 +351,9 @@ func (lr *LogisticRegression) Fit(ctx context.Context, e engine.Engine, ds engin
 		return nil, fmt.Errorf("LogisticRegression: no training rows (or every weight is 0)")
 	}
 	numClasses := max(len(stats.ClassWeight), 2)
+	if len(lr.Thresholds) > 0 && len(lr.Thresholds) != numClasses {
+		return nil, fmt.Errorf("LogisticRegression: %d thresholds for %d classes", len(lr.Thresholds), numClasses)
+	}
 	multinomial := false
 	switch orDefault(lr.Family, "auto") {
 	case "auto":
@@ -477,7 +487,7 @@ func (lr *LogisticRegression) Fit(ctx context.Context, e engine.Engine, ds engin
 	m := &LogisticRegressionModel{
 		FeaturesCol: featuresCol, PredictionCol: orDefault(lr.PredictionCol, "prediction"),
 		RawPredictionCol: orDefault(lr.RawPredictionCol, "rawPrediction"), ProbabilityCol: orDefault(lr.ProbabilityCol, "probability"),
-		NumClasses: numClasses, NumFeatures: d, Multinomial: multinomial, Threshold: lr.Threshold,
+		NumClasses: numClasses, NumFeatures: d, Multinomial: multinomial, Threshold: lr.Threshold, Thresholds: lr.Thresholds,
 		Coefficients: make([]float64, k*d), Intercepts: make([]float64, k),
 		ObjectiveHistory: res.History, TotalIterations: res.Iterations,
 	}
@@ -517,6 +527,7 @@ type LogisticRegressionModel struct {
 	NumClasses, NumFeatures                                      int
 	Multinomial                                                  bool
 	Threshold                                                    float64
+	Thresholds                                                   []float64
 	// Coefficients holds one row of NumFeatures per class (one row for a
 	// binomial model); Intercepts one value per row.
 	Coefficients, Intercepts []float64
@@ -559,10 +570,52 @@ func (m *LogisticRegressionModel) Predict(x linalg.Vector) (raw, prob []float64,
 		if p > th {
 			pred = 1
 		}
-		return []float64{-margins[0], margins[0]}, []float64{1 - p, p}, pred
+		prob = []float64{1 - p, p}
+		if len(m.Thresholds) > 0 {
+			pred = float64(byThresholds(prob, m.Thresholds))
+		}
+		return []float64{-margins[0], margins[0]}, prob, pred
 	}
 	prob, best := softmax(margins)
+	if len(m.Thresholds) > 0 {
+		best = byThresholds(prob, m.Thresholds)
+	}
 	return margins, prob, float64(best)
+}
+
+// checkThresholds validates Spark's thresholds: non-negative, at most one 0.
+func checkThresholds(t []float64) error {
+	zeros := 0
+	for _, v := range t {
+		if v < 0 || !finite(v) {
+			return fmt.Errorf("LogisticRegression: thresholds must be ≥ 0, got %v", t)
+		}
+		if v == 0 {
+			zeros++
+		}
+	}
+	if zeros > 1 {
+		return fmt.Errorf("LogisticRegression: at most one of thresholds %v may be 0", t)
+	}
+	return nil
+}
+
+// byThresholds returns the class with the largest p_k / t_k (a zero
+// threshold wins when its probability is positive), the first on ties.
+func byThresholds(prob, t []float64) int {
+	best, bestV := 0, math.Inf(-1)
+	for k, p := range prob {
+		v := math.Inf(1)
+		if t[k] > 0 {
+			v = p / t[k]
+		} else if p == 0 {
+			v = 0
+		}
+		if v > bestV {
+			best, bestV = k, v
+		}
+	}
+	return best
 }
 
 // softmax returns the softmax of scores (computed with the maximum
@@ -618,7 +671,8 @@ func (m *LogisticRegressionModel) Validate() error {
 	if m.Multinomial {
 		rows = m.NumClasses
 	}
-	if m.NumClasses < 2 || m.NumFeatures < 0 || len(m.Intercepts) != rows || len(m.Coefficients) != rows*m.NumFeatures {
+	if m.NumClasses < 2 || m.NumFeatures < 0 || len(m.Intercepts) != rows || len(m.Coefficients) != rows*m.NumFeatures ||
+		(len(m.Thresholds) > 0 && (len(m.Thresholds) != m.NumClasses || checkThresholds(m.Thresholds) != nil)) {
 		return fmt.Errorf("LogisticRegressionModel: %d classes, %d features, %d coefficients, %d intercepts", m.NumClasses, m.NumFeatures, len(m.Coefficients), len(m.Intercepts))
 	}
 	return nil

@@ -150,3 +150,40 @@ func TestLogisticRegressionTransformAndErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestThresholds: Spark's thresholds pick the largest p_k / t_k.
+func TestThresholds(t *testing.T) {
+	cases := []struct {
+		prob, t []float64
+		want    int
+	}{
+		{[]float64{0.6, 0.4}, []float64{0.5, 0.5}, 0},
+		{[]float64{0.6, 0.4}, []float64{0.9, 0.1}, 1},
+		{[]float64{0.2, 0.3, 0.5}, []float64{1, 0, 1}, 1},
+		{[]float64{0.5, 0, 0.5}, []float64{1, 0, 2}, 0},
+	}
+	for _, c := range cases {
+		if got := byThresholds(c.prob, c.t); got != c.want {
+			t.Errorf("%v / %v: %d, want %d", c.prob, c.t, got, c.want)
+		}
+	}
+	ctx := context.Background()
+	e := &local.Engine{}
+	x := [][]float64{{0, 1}, {1, 0}, {2, 1}, {3, 0}, {0.5, 0.5}, {2.5, 1}}
+	ds, _ := e.FromTable(ctx, dataset(t, x, []float64{0, 0, 1, 1, 0, 1}, 3))
+	// A threshold of 0 on class 1 predicts class 1 everywhere.
+	m, err := (&LogisticRegression{Thresholds: []float64{1, 0}}).Fit(ctx, e, ds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range x {
+		if _, _, p := m.(*LogisticRegressionModel).Predict(linalg.Dense(r)); p != 1 {
+			t.Fatalf("prediction %v with thresholds [1 0]", p)
+		}
+	}
+	for _, bad := range [][]float64{{0.5}, {0, 0}, {-1, 1}} {
+		if _, err := (&LogisticRegression{Thresholds: bad}).Fit(ctx, e, ds); err == nil {
+			t.Errorf("thresholds %v accepted", bad)
+		}
+	}
+}
