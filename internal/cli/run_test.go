@@ -237,3 +237,36 @@ func TestRunExample(t *testing.T) {
 		t.Fatalf("test accuracies %v", acc)
 	}
 }
+
+// TestStage uploads the artifacts of a cluster run to S3 and prints the
+// Terraform variables naming them.
+func TestStage(t *testing.T) {
+	ctx := context.Background()
+	if err := server.CreateBucket(ctx, "artifacts"); err != nil {
+		t.Fatal(err)
+	}
+	boot := writeFile(t, "boot", "#!/bin/sh\necho boot\n")
+	bin := writeFile(t, "spindle", "binary")
+	specPath := writeFile(t, "spec.yaml", fmt.Sprintf(smallSpec, "s3://data/in.csv", "s3://data/out"))
+	code, stdout, stderr := run("stage", "--to", "s3://artifacts/team", "--boot", boot, "--binary", bin, specPath)
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{`spindle_binary_key = "team/spindle/bin/spindle"`, `boot_binary_key = "team/spindle/bin/boot"`, `spec_key = "team/spindle/specs/small.yaml"`} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("output lacks %s:\n%s", want, stdout)
+		}
+	}
+	got, err := readAll(ctx, storage.New(storage.Options{}), "s3://artifacts/team/spindle/bin/boot")
+	if err != nil || string(got) != "#!/bin/sh\necho boot\n" {
+		t.Fatalf("staged boot program: %q %v", got, err)
+	}
+	// A bad spec is refused before anything is uploaded.
+	bad := writeFile(t, "bad.yaml", "models: []\n")
+	if code, _, stderr := run("stage", "--to", "s3://artifacts/x", "--boot", boot, "--binary", bin, bad); code != ExitUsage {
+		t.Fatalf("bad spec: exit %d: %s", code, stderr)
+	}
+	if code, _, _ := run("stage", "--to", "/tmp/x", "--boot", boot, specPath); code != ExitUsage {
+		t.Fatalf("local --to accepted")
+	}
+}
