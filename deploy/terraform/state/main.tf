@@ -14,23 +14,6 @@ terraform {
   }
 }
 
-variable "region" {
-  description = "Region of the state bucket."
-  type        = string
-  default     = "eu-west-1"
-}
-
-variable "prefix" {
-  description = "Prefix of the state bucket's name."
-  type        = string
-  default     = "spindle-tfstate"
-
-  validation {
-    condition     = can(regex("^[a-z][a-z0-9-]{2,30}$", var.prefix))
-    error_message = "prefix must be lower-case letters, digits and hyphens."
-  }
-}
-
 provider "aws" {
   region = var.region
 }
@@ -101,9 +84,4 @@ resource "aws_s3_bucket_policy" "state" {
   bucket     = aws_s3_bucket.state.id
   policy     = data.aws_iam_policy_document.state_tls_only.json
   depends_on = [aws_s3_bucket_public_access_block.state]
-}
-
-output "state_bucket" {
-  description = "Put this in each root's backend.hcl."
-  value       = aws_s3_bucket.state.id
 }
