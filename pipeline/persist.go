@@ -72,6 +72,13 @@ func Save(ctx context.Context, st *storage.Store, dir string, m *PipelineModel, 
 	}
 	target := dir
 	var tmp string
+	if loc.IsS3() && o.Overwrite {
+		// S3 has no rename: retract the old marker first, so that while
+		// the new files replace the old ones no mix of the two loads.
+		if err := st.Delete(ctx, storage.Join(dir, "_SUCCESS")); err != nil {
+			return fmt.Errorf("save %s: %w", dir, err)
+		}
+	}
 	if !loc.IsS3() {
 		// Build the whole model beside the target, then rename it in.
 		tmp = strings.TrimSuffix(loc.Path, "/") + ".tmp-" + randomSuffix()

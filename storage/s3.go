@@ -276,3 +276,11 @@ func (w *s3Writer) Abort() error {
 	<-w.done
 	return nil
 }
+
+func (b *s3Backend) delete(ctx context.Context, loc Location) error {
+	_, err := b.client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: &loc.Bucket, Key: &loc.Path})
+	if err != nil {
+		return b.s3Error(loc.String(), loc, err)
+	}
+	return nil
+}

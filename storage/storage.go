@@ -382,3 +382,22 @@ func (w *localWriter) Abort() error {
 	w.f.Close()
 	return os.Remove(w.f.Name())
 }
+
+// Delete removes one object or file; a missing one is not an error.
+func (s *Store) Delete(ctx context.Context, uri string) error {
+	loc, err := Parse(uri)
+	if err != nil {
+		return err
+	}
+	if loc.IsS3() {
+		b, err := s.s3Client(ctx)
+		if err != nil {
+			return err
+		}
+		return b.delete(ctx, loc)
+	}
+	if err := os.Remove(loc.Path); err != nil && !os.IsNotExist(err) {
+		return localErr(loc.Path, err)
+	}
+	return nil
+}

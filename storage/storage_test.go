@@ -122,6 +122,24 @@ func roundTrip(t *testing.T, st *storage.Store, base string) {
 	if _, err := st.List(ctx, storage.Join(base, "aborted.txt")); !errors.Is(err, storage.ErrNotFound) {
 		t.Errorf("aborted write is visible: %v", err)
 	}
+
+	// Delete removes an object, even a bookkeeping one; a missing one is fine.
+	marker := storage.Join(base, "_SUCCESS")
+	if err := st.WriteFile(ctx, marker, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.List(ctx, marker); err != nil {
+		t.Fatalf("marker not listed by name: %v", err)
+	}
+	if err := st.Delete(ctx, marker); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.List(ctx, marker); !errors.Is(err, storage.ErrNotFound) {
+		t.Errorf("deleted marker still listed: %v", err)
+	}
+	if err := st.Delete(ctx, marker); err != nil {
+		t.Errorf("deleting a missing object: %v", err)
+	}
 }
 
 func TestLocal(t *testing.T) {
