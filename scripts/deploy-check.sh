@@ -10,6 +10,12 @@ tofu=$SPINDLE_TOOLS/tofu-$OPENTOFU_VERSION/tofu
 tflint=$SPINDLE_TOOLS/tflint-$TFLINT_VERSION/tflint
 trivy=$SPINDLE_TOOLS/trivy-$TRIVY_VERSION/trivy
 
+# An empty CLI configuration: the checks need no provider, registry or
+# credentials, and a stale TF_CLI_CONFIG_FILE only makes tofu complain.
+mkdir -p "$SPINDLE_CACHE"
+: > "$SPINDLE_CACHE/tofurc"
+export TF_CLI_CONFIG_FILE=$SPINDLE_CACHE/tofurc
+
 log "tofu fmt -check"
 "$tofu" fmt -check -recursive -diff deploy/terraform
 

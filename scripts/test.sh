@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The README's test command, and what CI runs: installs what is missing,
 # checks formatting and vet, runs every test (the storage and CLI tests start
-# a real S3-compatible server), then fuzzes each parser briefly.
+# a real S3-compatible server), checks deploy/ offline (tofu fmt, tflint,
+# trivy, the Go security rules), then fuzzes each parser briefly.
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
@@ -21,6 +22,7 @@ log "staticcheck"
 "$SPINDLE_TOOLS/staticcheck-$STATICCHECK_VERSION/staticcheck" -checks all,-ST1003,-ST1000 ./...
 log "go test"
 go test -count=1 ./...
+"$ROOT/scripts/deploy-check.sh"
 fuzztime=${SPINDLE_FUZZTIME:-15s}
 for target in ./format/csv:FuzzRead ./format/libsvm:FuzzRead ./pipeline:FuzzDecodeStage ./spec:FuzzParse; do
   pkg=${target%%:*} fn=${target##*:}
