@@ -45,7 +45,7 @@ func stageName(s any) string {
 	if k, ok := s.(engine.Kernel); ok {
 		return k.KernelName()
 	}
-	return fmt.Sprintf("%T", s)
+	return ml.StageName(s)
 }
 
 // TransformSchema checks that the stages fit together on input schema in
@@ -84,7 +84,7 @@ func (p *Pipeline) Fit(ctx context.Context, e engine.Engine, ds engine.Dataset) 
 		case ml.Estimator:
 			model, err := s.Fit(ctx, e, cur)
 			if err != nil {
-				return nil, fmt.Errorf("pipeline stage %d (%T): %w", i+1, st, err)
+				return nil, fmt.Errorf("pipeline stage %d (%s): %w", i+1, name, err)
 			}
 			t = model
 		case ml.Transformer:
