@@ -1,0 +1,320 @@
+// Package beam is the engine contract on Apache Beam (Go SDK). A dataset
+// is a directory of partition files (table.EncodeBatch) plus the mappers
+// still to apply; every action — Persist, Collect, Aggregate — is one Beam
+// job whose elements are partition indices and whose DoFn carries the
+// encoded kernels as fields (no closure crosses the boundary). An
+// aggregation's partials are written next to the data and merged on the
+// driver with engine.MergeTree, the local engine's tree, so both engines
+// give identical results.
+//
+// This first version runs jobs on prism in process and stages data on the
+// local file system; job servers, external workers and S3 staging are to
+// follow (the Beam issue). Partition indices reach prism as ordinary
+// elements, so a job runs its partitions one after another.
+package beam
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+
+	beamsdk "github.com/apache/beam/sdks/v2/go/pkg/beam"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/runners/prism"
+
+	"github.com/spindle-ml/spindle/engine"
+	"github.com/spindle-ml/spindle/table"
+)
+
+func init() {
+	register.DoFn2x0[[]byte, func(int)](&emitPartitions{})
+	register.Emitter1[int]()
+	register.DoFn2x1[context.Context, int, error](&partitionFn{})
+}
+
+var initOnce sync.Once
+
+// Engine runs kernels as Beam jobs on prism, in process.
+type Engine struct {
+	// Staging is the directory datasets and partials are written under;
+	// if empty, a temporary directory is made on first use.
+	Staging string
+}
+
+type dataset struct {
+	schema  *table.Schema
+	dir     string
+	rows    []int64
+	mappers []engine.Mapper
+}
+
+func (d *dataset) Schema() *table.Schema { return d.schema }
+
+// Name implements engine.Engine.
+func (e *Engine) Name() string { return "beam-prism" }
+
+func (e *Engine) staging() (string, error) {
+	if e.Staging == "" {
+		dir, err := os.MkdirTemp("", "spindle-beam-")
+		if err != nil {
+			return "", fmt.Errorf("beam staging: %w", err)
+		}
+		e.Staging = dir
+	}
+	return os.MkdirTemp(e.Staging, "ds-")
+}
+
+func partFile(dir string, i int) string { return filepath.Join(dir, fmt.Sprintf("part-%05d.batch", i)) }
+
+// FromTable implements engine.Engine: the table's partitions are written
+// as files.
+func (e *Engine) FromTable(_ context.Context, t *table.Table) (engine.Dataset, error) {
+	dir, err := e.staging()
+	if err != nil {
+		return nil, err
+	}
+	d := &dataset{schema: t.Schema(), dir: dir}
+	for i, b := range t.Partitions() {
+		var buf bytes.Buffer
+		if err := table.EncodeBatch(&buf, b); err != nil {
+			return nil, err
+		}
+		if err := os.WriteFile(partFile(dir, i), buf.Bytes(), 0o644); err != nil {
+			return nil, fmt.Errorf("beam staging: %w", err)
+		}
+		d.rows = append(d.rows, int64(b.NumRows()))
+	}
+	return d, nil
+}
+
+func (e *Engine) own(ds engine.Dataset) (*dataset, error) {
+	d, ok := ds.(*dataset)
+	if !ok {
+		return nil, fmt.Errorf("beam engine: dataset %T belongs to another engine", ds)
+	}
+	return d, nil
+}
+
+// MapPartitions implements engine.Engine (lazily).
+func (e *Engine) MapPartitions(ds engine.Dataset, m engine.Mapper) (engine.Dataset, error) {
+	d, err := e.own(ds)
+	if err != nil {
+		return nil, err
+	}
+	out, err := m.OutputSchema(d.schema)
+	if err != nil {
+		return nil, err
+	}
+	return &dataset{schema: out, dir: d.dir, rows: d.rows, mappers: append(append([]engine.Mapper(nil), d.mappers...), m)}, nil
+}
+
+// settle materializes d until no positional mapper follows another mapper
+// (a positional mapper needs the exact row offsets of its input).
+func (e *Engine) settle(ctx context.Context, d *dataset) (*dataset, error) {
+	for i := 1; i < len(d.mappers); i++ {
+		if engine.IsPositional(d.mappers[i]) {
+			head := &dataset{schema: d.schema, dir: d.dir, rows: d.rows, mappers: d.mappers[:i]}
+			p, err := e.persist(ctx, head)
+			if err != nil {
+				return nil, err
+			}
+			return e.settle(ctx, &dataset{schema: d.schema, dir: p.dir, rows: p.rows, mappers: d.mappers[i:]})
+		}
+	}
+	return d, nil
+}
+
+// Persist implements engine.Engine: one job writes the mapped partitions.
+func (e *Engine) Persist(ctx context.Context, ds engine.Dataset) (engine.Dataset, error) {
+	d, err := e.own(ds)
+	if err != nil {
+		return nil, err
+	}
+	if d, err = e.settle(ctx, d); err != nil {
+		return nil, err
+	}
+	if len(d.mappers) == 0 {
+		return d, nil
+	}
+	return e.persist(ctx, d)
+}
+
+func (e *Engine) persist(ctx context.Context, d *dataset) (*dataset, error) {
+	out, err := e.staging()
+	if err != nil {
+		return nil, err
+	}
+	if err := e.run(ctx, d, out, nil); err != nil {
+		return nil, err
+	}
+	p := &dataset{schema: d.schema, dir: out}
+	for i := range d.rows {
+		n, err := os.ReadFile(partFile(out, i) + ".rows")
+		if err != nil {
+			return nil, fmt.Errorf("beam persist: %w", err)
+		}
+		var rows int64
+		if _, err := fmt.Sscan(string(n), &rows); err != nil {
+			return nil, fmt.Errorf("beam persist: %w", err)
+		}
+		p.rows = append(p.rows, rows)
+	}
+	return p, nil
+}
+
+// Collect implements engine.Engine.
+func (e *Engine) Collect(ctx context.Context, ds engine.Dataset) (*table.Table, error) {
+	p, err := e.Persist(ctx, ds)
+	if err != nil {
+		return nil, err
+	}
+	d := p.(*dataset)
+	var parts []*table.Batch
+	for i := range d.rows {
+		data, err := os.ReadFile(partFile(d.dir, i))
+		if err != nil {
+			return nil, fmt.Errorf("beam collect: %w", err)
+		}
+		b, err := table.DecodeBatch(bytes.NewReader(data))
+		if err != nil {
+			return nil, fmt.Errorf("beam collect %s: %w", partFile(d.dir, i), err)
+		}
+		parts = append(parts, b)
+	}
+	return table.New(d.schema, parts...)
+}
+
+// AggregateAny implements engine.Engine: one job folds every partition;
+// the driver merges the partials in MergeTree's order.
+func (e *Engine) AggregateAny(ctx context.Context, ds engine.Dataset, a engine.AnyAggregator) (any, error) {
+	d, err := e.own(ds)
+	if err != nil {
+		return nil, err
+	}
+	if d, err = e.settle(ctx, d); err != nil {
+		return nil, err
+	}
+	out, err := e.staging()
+	if err != nil {
+		return nil, err
+	}
+	agg, err := engine.Encode(a)
+	if err != nil {
+		return nil, err
+	}
+	if err := e.run(ctx, d, out, agg); err != nil {
+		return nil, err
+	}
+	partials := make([]any, len(d.rows))
+	for i := range partials {
+		data, err := os.ReadFile(partFile(out, i) + ".partial")
+		if err != nil {
+			return nil, fmt.Errorf("beam aggregate: %w", err)
+		}
+		if partials[i], err = a.DecodePartial(data); err != nil {
+			return nil, fmt.Errorf("beam aggregate %s: %w", a.KernelName(), err)
+		}
+	}
+	return engine.MergeTree(a, partials)
+}
+
+// run executes one job over d's partitions: apply the mappers, then fold
+// with agg (writing partials) or, without agg, write the mapped batches.
+func (e *Engine) run(ctx context.Context, d *dataset, out string, agg []byte) error {
+	fn := &partitionFn{In: d.dir, Out: out, Agg: agg}
+	var off int64
+	for _, n := range d.rows {
+		fn.Offsets = append(fn.Offsets, off)
+		off += n
+	}
+	for _, m := range d.mappers {
+		k, err := engine.Encode(m)
+		if err != nil {
+			return err
+		}
+		fn.Mappers = append(fn.Mappers, k)
+	}
+	// The SDK's process-wide set-up; in a worker binary, main must call
+	// beam.Init itself, first thing (it then runs as the worker).
+	initOnce.Do(beamsdk.Init)
+	p, s := beamsdk.NewPipelineWithRoot()
+	idx := beamsdk.ParDo(s, &emitPartitions{N: len(d.rows)}, beamsdk.Impulse(s))
+	beamsdk.ParDo0(s, fn, idx)
+	if _, err := prism.Execute(ctx, p); err != nil {
+		return fmt.Errorf("beam job: %w", err)
+	}
+	return nil
+}
+
+// emitPartitions emits the partition indices 0 … N−1.
+type emitPartitions struct{ N int }
+
+func (e *emitPartitions) ProcessElement(_ []byte, emit func(int)) {
+	for i := 0; i < e.N; i++ {
+		emit(i)
+	}
+}
+
+// partitionFn is the DoFn of every job: its fields are the encoded
+// kernels and the directories, so it runs the same in any worker.
+type partitionFn struct {
+	In, Out string
+	Offsets []int64
+	Mappers [][]byte
+	Agg     []byte
+}
+
+func (f *partitionFn) ProcessElement(ctx context.Context, part int) error {
+	data, err := os.ReadFile(partFile(f.In, part))
+	if err != nil {
+		return err
+	}
+	b, err := table.DecodeBatch(bytes.NewReader(data))
+	if err != nil {
+		return fmt.Errorf("%s: %w", partFile(f.In, part), err)
+	}
+	info := engine.PartitionInfo{Index: part, RowOffset: f.Offsets[part]}
+	for _, enc := range f.Mappers {
+		k, err := engine.Decode(enc)
+		if err != nil {
+			return err
+		}
+		m, ok := k.(engine.Mapper)
+		if !ok {
+			return fmt.Errorf("%s is not a mapper", k.KernelName())
+		}
+		if b, err = m.MapPartition(ctx, info, b); err != nil {
+			return fmt.Errorf("%s on partition %d: %w", k.KernelName(), part, err)
+		}
+	}
+	if f.Agg == nil {
+		var buf bytes.Buffer
+		if err := table.EncodeBatch(&buf, b); err != nil {
+			return err
+		}
+		if err := os.WriteFile(partFile(f.Out, part), buf.Bytes(), 0o644); err != nil {
+			return err
+		}
+		return os.WriteFile(partFile(f.Out, part)+".rows", []byte(fmt.Sprint(b.NumRows())), 0o644)
+	}
+	k, err := engine.Decode(f.Agg)
+	if err != nil {
+		return err
+	}
+	a, ok := k.(engine.AnyAggregator)
+	if !ok {
+		return fmt.Errorf("%s is not an aggregator", k.KernelName())
+	}
+	p, err := a.FoldAny(ctx, info, a.ZeroAny(), b)
+	if err != nil {
+		return fmt.Errorf("%s on partition %d: %w", a.KernelName(), part, err)
+	}
+	enc, err := a.EncodePartial(p)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(partFile(f.Out, part)+".partial", enc, 0o644)
+}
