@@ -7,18 +7,21 @@
 // driver with engine.MergeTree, the local engine's tree, so both engines
 // give identical results.
 //
-// This first version runs jobs on prism in process and stages data on the
-// local file system; job servers, external workers and S3 staging are to
-// follow (the Beam issue). Partition indices reach prism as ordinary
+// This first version runs jobs on prism in process; data is staged on a
+// local directory or an s3:// prefix (the workers read and write it through
+// package storage). Job servers and external workers are to follow (the
+// Beam issue). Partition indices reach prism as ordinary
 // elements, so a job runs its partitions one after another.
 package beam
 
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
+	"io"
 	"os"
-	"path/filepath"
 	"sync"
 
 	beamsdk "github.com/apache/beam/sdks/v2/go/pkg/beam"
@@ -26,6 +29,7 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/runners/prism"
 
 	"github.com/spindle-ml/spindle/engine"
+	"github.com/spindle-ml/spindle/storage"
 	"github.com/spindle-ml/spindle/table"
 )
 
@@ -39,9 +43,13 @@ var initOnce sync.Once
 
 // Engine runs kernels as Beam jobs on prism, in process.
 type Engine struct {
-	// Staging is the directory datasets and partials are written under;
-	// if empty, a temporary directory is made on first use.
+	// Staging is the directory or s3:// prefix datasets and partials are
+	// written under; if empty, a local temporary directory is made on
+	// first use.
 	Staging string
+	// Storage configures S3 access (endpoint, region) for the driver and
+	// the workers alike; credentials come from the AWS SDK's chain.
+	Storage storage.Options
 }
 
 type dataset struct {
@@ -56,6 +64,7 @@ func (d *dataset) Schema() *table.Schema { return d.schema }
 // Name implements engine.Engine.
 func (e *Engine) Name() string { return "beam-prism" }
 
+// staging returns a new, unique directory under Staging.
 func (e *Engine) staging() (string, error) {
 	if e.Staging == "" {
 		dir, err := os.MkdirTemp("", "spindle-beam-")
@@ -64,30 +73,49 @@ func (e *Engine) staging() (string, error) {
 		}
 		e.Staging = dir
 	}
-	return os.MkdirTemp(e.Staging, "ds-")
+	b := make([]byte, 8)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return storage.Join(e.Staging, "ds-"+hex.EncodeToString(b)), nil
 }
 
-func partFile(dir string, i int) string { return filepath.Join(dir, fmt.Sprintf("part-%05d.batch", i)) }
+func partFile(dir string, i int) string { return storage.Join(dir, fmt.Sprintf("part-%05d.batch", i)) }
 
 // FromTable implements engine.Engine: the table's partitions are written
 // as files.
-func (e *Engine) FromTable(_ context.Context, t *table.Table) (engine.Dataset, error) {
+func (e *Engine) FromTable(ctx context.Context, t *table.Table) (engine.Dataset, error) {
 	dir, err := e.staging()
 	if err != nil {
 		return nil, err
 	}
+	st := storage.New(e.Storage)
 	d := &dataset{schema: t.Schema(), dir: dir}
 	for i, b := range t.Partitions() {
 		var buf bytes.Buffer
 		if err := table.EncodeBatch(&buf, b); err != nil {
 			return nil, err
 		}
-		if err := os.WriteFile(partFile(dir, i), buf.Bytes(), 0o644); err != nil {
+		if err := st.WriteFile(ctx, partFile(dir, i), buf.Bytes()); err != nil {
 			return nil, fmt.Errorf("beam staging: %w", err)
 		}
 		d.rows = append(d.rows, int64(b.NumRows()))
 	}
 	return d, nil
+}
+
+// readFile reads a whole staged file.
+func readFile(ctx context.Context, st *storage.Store, uri string) ([]byte, error) {
+	r, err := st.Open(ctx, uri)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", uri, err)
+	}
+	return data, nil
 }
 
 func (e *Engine) own(ds engine.Dataset) (*dataset, error) {
@@ -151,8 +179,9 @@ func (e *Engine) persist(ctx context.Context, d *dataset) (*dataset, error) {
 		return nil, err
 	}
 	p := &dataset{schema: d.schema, dir: out}
+	st := storage.New(e.Storage)
 	for i := range d.rows {
-		n, err := os.ReadFile(partFile(out, i) + ".rows")
+		n, err := readFile(ctx, st, partFile(out, i)+".rows")
 		if err != nil {
 			return nil, fmt.Errorf("beam persist: %w", err)
 		}
@@ -172,9 +201,10 @@ func (e *Engine) Collect(ctx context.Context, ds engine.Dataset) (*table.Table, 
 		return nil, err
 	}
 	d := p.(*dataset)
+	st := storage.New(e.Storage)
 	var parts []*table.Batch
 	for i := range d.rows {
-		data, err := os.ReadFile(partFile(d.dir, i))
+		data, err := readFile(ctx, st, partFile(d.dir, i))
 		if err != nil {
 			return nil, fmt.Errorf("beam collect: %w", err)
 		}
@@ -209,8 +239,9 @@ func (e *Engine) AggregateAny(ctx context.Context, ds engine.Dataset, a engine.A
 		return nil, err
 	}
 	partials := make([]any, len(d.rows))
+	st := storage.New(e.Storage)
 	for i := range partials {
-		data, err := os.ReadFile(partFile(out, i) + ".partial")
+		data, err := readFile(ctx, st, partFile(out, i)+".partial")
 		if err != nil {
 			return nil, fmt.Errorf("beam aggregate: %w", err)
 		}
@@ -224,7 +255,7 @@ func (e *Engine) AggregateAny(ctx context.Context, ds engine.Dataset, a engine.A
 // run executes one job over d's partitions: apply the mappers, then fold
 // with agg (writing partials) or, without agg, write the mapped batches.
 func (e *Engine) run(ctx context.Context, d *dataset, out string, agg []byte) error {
-	fn := &partitionFn{In: d.dir, Out: out, Agg: agg}
+	fn := &partitionFn{In: d.dir, Out: out, Agg: agg, Storage: e.Storage}
 	var off int64
 	for _, n := range d.rows {
 		fn.Offsets = append(fn.Offsets, off)
@@ -265,10 +296,12 @@ type partitionFn struct {
 	Offsets []int64
 	Mappers [][]byte
 	Agg     []byte
+	Storage storage.Options
 }
 
 func (f *partitionFn) ProcessElement(ctx context.Context, part int) error {
-	data, err := os.ReadFile(partFile(f.In, part))
+	st := storage.New(f.Storage)
+	data, err := readFile(ctx, st, partFile(f.In, part))
 	if err != nil {
 		return err
 	}
@@ -295,10 +328,10 @@ func (f *partitionFn) ProcessElement(ctx context.Context, part int) error {
 		if err := table.EncodeBatch(&buf, b); err != nil {
 			return err
 		}
-		if err := os.WriteFile(partFile(f.Out, part), buf.Bytes(), 0o644); err != nil {
+		if err := st.WriteFile(ctx, partFile(f.Out, part), buf.Bytes()); err != nil {
 			return err
 		}
-		return os.WriteFile(partFile(f.Out, part)+".rows", []byte(fmt.Sprint(b.NumRows())), 0o644)
+		return st.WriteFile(ctx, partFile(f.Out, part)+".rows", []byte(fmt.Sprint(b.NumRows())))
 	}
 	k, err := engine.Decode(f.Agg)
 	if err != nil {
@@ -316,5 +349,5 @@ func (f *partitionFn) ProcessElement(ctx context.Context, part int) error {
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(partFile(f.Out, part)+".partial", enc, 0o644)
+	return st.WriteFile(ctx, partFile(f.Out, part)+".partial", enc)
 }

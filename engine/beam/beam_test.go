@@ -2,7 +2,9 @@ package beam_test
 
 import (
 	"context"
+	"fmt"
 	"math/rand/v2"
+	"os"
 	"reflect"
 	"strings"
 	"testing"
@@ -12,8 +14,23 @@ import (
 	"github.com/spindle-ml/spindle/engine/beam"
 	"github.com/spindle-ml/spindle/engine/local"
 	"github.com/spindle-ml/spindle/feature"
+	"github.com/spindle-ml/spindle/internal/s3test"
 	"github.com/spindle-ml/spindle/internal/tabletest"
 )
+
+var server *s3test.Server
+
+func TestMain(m *testing.M) {
+	var err error
+	if server, err = s3test.Start(); err != nil {
+		fmt.Fprintln(os.Stderr, "s3 server:", err)
+		os.Exit(1)
+	}
+	server.Setenv()
+	code := m.Run()
+	server.Stop()
+	os.Exit(code)
+}
 
 func data(t *testing.T) ([][]float64, []float64) {
 	r := rand.New(rand.NewPCG(3, 4))
@@ -29,12 +46,16 @@ func data(t *testing.T) ([][]float64, []float64) {
 }
 
 // TestSameResultsAsLocal: the same kernels give the same results on the
-// Beam engine (prism, in process) as on the embedded engine, bit for bit.
+// Beam engine (prism, in process; staging on a local directory and on
+// s3://) as on the embedded engine, bit for bit.
 func TestSameResultsAsLocal(t *testing.T) {
 	ctx := context.Background()
+	if err := server.CreateBucket(ctx, "staging"); err != nil {
+		t.Fatal(err)
+	}
 	x, y := data(t)
 	tb := tabletest.Labeled(t, x, y, 64, false)
-	engines := []engine.Engine{&local.Engine{}, &beam.Engine{Staging: t.TempDir()}}
+	engines := []engine.Engine{&local.Engine{}, &beam.Engine{Staging: t.TempDir()}, &beam.Engine{Staging: "s3://staging/test"}}
 	var counts []int64
 	var splits [][][]any
 	var coefs [][]float64
@@ -66,14 +87,16 @@ func TestSameResultsAsLocal(t *testing.T) {
 		lr := m.(*classification.LogisticRegressionModel)
 		coefs = append(coefs, append(append([]float64(nil), lr.Coefficients...), lr.Intercepts...))
 	}
-	if counts[0] != 500 || counts[1] != 500 {
-		t.Fatalf("counts %v", counts)
-	}
-	if len(splits[0]) == 0 || !tabletest.RowsEqual(splits[0], splits[1]) {
-		t.Fatalf("splits differ: %d vs %d rows", len(splits[0]), len(splits[1]))
-	}
-	if !reflect.DeepEqual(coefs[0], coefs[1]) {
-		t.Fatalf("coefficients differ:\nlocal %v\nbeam  %v", coefs[0], coefs[1])
+	for i := 1; i < len(engines); i++ {
+		if counts[i] != 500 || counts[0] != 500 {
+			t.Fatalf("counts %v", counts)
+		}
+		if len(splits[0]) == 0 || !tabletest.RowsEqual(splits[0], splits[i]) {
+			t.Fatalf("engine %d: splits differ: %d vs %d rows", i, len(splits[0]), len(splits[i]))
+		}
+		if !reflect.DeepEqual(coefs[0], coefs[i]) {
+			t.Fatalf("engine %d: coefficients differ:\nlocal %v\nbeam  %v", i, coefs[0], coefs[i])
+		}
 	}
 }
 
