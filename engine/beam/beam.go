@@ -1,7 +1,8 @@
 // Package beam is the engine contract on Apache Beam (Go SDK). A dataset
 // is a directory of partition files (table.EncodeBatch) plus the mappers
 // still to apply; every action — Persist, Collect, Aggregate — is one Beam
-// job whose elements are partition indices and whose DoFn carries the
+// job whose elements are groups of partitions (reshuffled, so a runner can
+// spread them; each runs its partitions on all cores) and whose DoFn carries the
 // encoded kernels as fields (no closure crosses the boundary). An
 // aggregation's partials are written next to the data and merged on the
 // driver with engine.MergeTree, the local engine's tree, so both engines
@@ -10,8 +11,7 @@
 // This first version runs jobs on prism in process; data is staged on a
 // local directory or an s3:// prefix (the workers read and write it through
 // package storage). Job servers and external workers are to follow (the
-// Beam issue). Partition indices reach prism as ordinary
-// elements, so a job runs its partitions one after another.
+// Beam issue).
 package beam
 
 import (
@@ -22,11 +22,13 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"sync"
 
 	beamsdk "github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/runners/prism"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/spindle-ml/spindle/engine"
 	"github.com/spindle-ml/spindle/storage"
@@ -271,16 +273,25 @@ func (e *Engine) run(ctx context.Context, d *dataset, out string, agg []byte) er
 	// The SDK's process-wide set-up; in a worker binary, main must call
 	// beam.Init itself, first thing (it then runs as the worker).
 	initOnce.Do(beamsdk.Init)
+	// Partitions go out in groups, one element each, reshuffled so that a
+	// runner can spread them over its workers; a DoFn runs its group's
+	// partitions on all the cores it has (prism gives one bundle to a
+	// stage, so the cores are where its parallelism comes from).
+	groups := (len(d.rows) + groupSize - 1) / groupSize
+	fn.Group = groupSize
 	p, s := beamsdk.NewPipelineWithRoot()
-	idx := beamsdk.ParDo(s, &emitPartitions{N: len(d.rows)}, beamsdk.Impulse(s))
-	beamsdk.ParDo0(s, fn, idx)
+	idx := beamsdk.ParDo(s, &emitPartitions{N: groups}, beamsdk.Impulse(s))
+	beamsdk.ParDo0(s, fn, beamsdk.Reshuffle(s, idx))
 	if _, err := prism.Execute(ctx, p); err != nil {
 		return fmt.Errorf("beam job: %w", err)
 	}
 	return nil
 }
 
-// emitPartitions emits the partition indices 0 … N−1.
+// groupSize is how many partitions one element of a job covers.
+const groupSize = 16
+
+// emitPartitions emits the group indices 0 … N−1.
 type emitPartitions struct{ N int }
 
 func (e *emitPartitions) ProcessElement(_ []byte, emit func(int)) {
@@ -297,10 +308,21 @@ type partitionFn struct {
 	Mappers [][]byte
 	Agg     []byte
 	Storage storage.Options
+	Group   int
 }
 
-func (f *partitionFn) ProcessElement(ctx context.Context, part int) error {
+// ProcessElement runs the partitions of group g, in parallel.
+func (f *partitionFn) ProcessElement(ctx context.Context, g int) error {
 	st := storage.New(f.Storage)
+	eg, ctx := errgroup.WithContext(ctx)
+	eg.SetLimit(runtime.GOMAXPROCS(0))
+	for part := g * f.Group; part < min((g+1)*f.Group, len(f.Offsets)); part++ {
+		eg.Go(func() error { return f.partition(ctx, st, part) })
+	}
+	return eg.Wait()
+}
+
+func (f *partitionFn) partition(ctx context.Context, st *storage.Store, part int) error {
 	data, err := readFile(ctx, st, partFile(f.In, part))
 	if err != nil {
 		return err
