@@ -15,15 +15,18 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
+	"github.com/spindle-ml/spindle/engine"
+	"github.com/spindle-ml/spindle/engine/beam"
 	"github.com/spindle-ml/spindle/engine/local"
 	"github.com/spindle-ml/spindle/job"
 	"github.com/spindle-ml/spindle/spec"
+	"github.com/spindle-ml/spindle/storage"
 )
 
 const maxSpecBytes = 4 << 20
 
 func runCmd(e *env) *cobra.Command {
-	var out string
+	var out, runner, staging string
 	var sets []string
 	cmd := &cobra.Command{
 		Use:   "run SPEC",
@@ -47,10 +50,16 @@ Spec mistakes are reported at their line:column and exit with code 2.`,
   spindle run spec.yaml --set variants.tfidf.stages.0.numFeatures=262144`,
 		Args: exactArgs(1, "one SPEC path or URI"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runSpec(cmd.Context(), e, args[0], out, sets)
+			eng, err := newEngine(e, runner, staging)
+			if err != nil {
+				return err
+			}
+			return runSpec(cmd.Context(), e, args[0], out, sets, eng)
 		},
 	}
 	fl := cmd.Flags()
+	fl.StringVar(&runner, "runner", "local", "where the passes run: local (this process, all cores) or prism (Apache Beam, prism in process)")
+	fl.StringVar(&staging, "staging", "", "with a Beam runner: directory or s3:// prefix for staged data (default: a temporary directory)")
 	fl.StringVar(&out, "out", "", "output directory or s3:// prefix (default: the spec's output.dir)")
 	fl.StringArrayVar(&sets, "set", nil, "override a spec value, as key.path=value (list items by index or name; repeatable)")
 	return cmd
@@ -77,7 +86,18 @@ func loadSpec(ctx context.Context, e *env, uri string, sets []string) (*spec.Spe
 	return s, nil
 }
 
-func runSpec(ctx context.Context, e *env, uri, out string, sets []string) error {
+// newEngine makes the engine --runner names.
+func newEngine(e *env, runner, staging string) (engine.Engine, error) {
+	switch runner {
+	case "local", "":
+		return &local.Engine{}, nil
+	case "prism":
+		return &beam.Engine{Staging: staging, Storage: storage.Options{S3Endpoint: e.s3Endpoint, Region: e.region}}, nil
+	}
+	return nil, usagef("--runner %q: allowed: local, prism (job servers, Flink, Spark and Dataflow are not built yet)", runner)
+}
+
+func runSpec(ctx context.Context, e *env, uri, out string, sets []string, eng engine.Engine) error {
 	s, err := loadSpec(ctx, e, uri, sets)
 	if err != nil {
 		return err
@@ -85,7 +105,7 @@ func runSpec(ctx context.Context, e *env, uri, out string, sets []string) error 
 	show := newStatus(e)
 	defer show.finish()
 	rep, err := job.Run(ctx, s, job.Options{
-		Store: e.store(), Engine: &local.Engine{}, Out: out, Log: e.log,
+		Store: e.store(), Engine: eng, Out: out, Log: e.log,
 		Progress: show.event, SpindleVersion: version(),
 	})
 	show.finish()

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -268,5 +269,28 @@ func TestStage(t *testing.T) {
 	}
 	if code, _, _ := run("stage", "--to", "/tmp/x", "--boot", boot, specPath); code != ExitUsage {
 		t.Fatalf("local --to accepted")
+	}
+}
+
+// TestRunPrism runs a spec on Apache Beam (prism, in process) and checks
+// it gives exactly the metrics the embedded engine gives.
+func TestRunPrism(t *testing.T) {
+	data := smallCSV(t)
+	var reps []*job.Report
+	for _, runner := range []string{"local", "prism"} {
+		out := filepath.Join(t.TempDir(), runner)
+		specPath := writeFile(t, "spec.yaml", fmt.Sprintf(smallSpec, data, out))
+		code, _, stderr := run("run", specPath, "--runner", runner, "--staging", t.TempDir())
+		if code != ExitOK {
+			t.Fatalf("%s: exit %d: %s", runner, code, stderr)
+		}
+		reps = append(reps, readMetrics(t, filepath.Join(out, "metrics.json")))
+	}
+	a, b := reps[0].Variants[0].Models[0], reps[1].Variants[0].Models[0]
+	if !reflect.DeepEqual(a.Test, b.Test) || !reflect.DeepEqual(a.Tuning.FoldMetrics, b.Tuning.FoldMetrics) || reps[1].Engine != "beam-prism" {
+		t.Fatalf("local %v %v\nprism %v %v (%s)", a.Test, a.Tuning.FoldMetrics, b.Test, b.Tuning.FoldMetrics, reps[1].Engine)
+	}
+	if code, _, stderr := run("run", "x.yaml", "--runner", "flink"); code != ExitUsage || !strings.Contains(stderr, "allowed: local, prism") {
+		t.Fatalf("unknown runner: exit %d: %s", code, stderr)
 	}
 }
