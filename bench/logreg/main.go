@@ -22,6 +22,7 @@ import (
 
 	"github.com/spindle-ml/spindle/classification"
 	"github.com/spindle-ml/spindle/engine"
+	"github.com/spindle-ml/spindle/engine/beam"
 	"github.com/spindle-ml/spindle/engine/local"
 	"github.com/spindle-ml/spindle/evaluation"
 	"github.com/spindle-ml/spindle/linalg"
@@ -33,7 +34,7 @@ const cols = 28
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: logreg gen|fit [flags]")
+		fmt.Fprintln(os.Stderr, "usage: logreg gen|fit|engines [flags]")
 		os.Exit(2)
 	}
 	var err error
@@ -42,6 +43,8 @@ func main() {
 		err = gen(os.Args[2:])
 	case "fit":
 		err = fit(os.Args[2:])
+	case "engines":
+		err = engines(os.Args[2:])
 	default:
 		err = fmt.Errorf("unknown command %q", os.Args[1])
 	}
@@ -198,5 +201,46 @@ func fit(args []string) error {
 	}
 	fmt.Printf("fit_s=%.3f passes=%d pass_s=%.3f optimizer_s=%.3f iterations=%d test_auc=%.6f\n",
 		fitTime.Seconds(), passes, passTime.Seconds(), (fitTime - passTime).Seconds(), m.(*classification.LogisticRegressionModel).TotalIterations, auc)
+	return nil
+}
+
+// engines fits the same model on the embedded engine and on Beam (prism in
+// process, files staged in a temporary directory) and prints both times
+// and the largest relative coefficient difference.
+func engines(args []string) error {
+	fs := flag.NewFlagSet("engines", flag.ExitOnError)
+	in := fs.String("i", "logreg.bin", "input file")
+	fs.Parse(args)
+	ctx := context.Background()
+	x, y, err := load(*in)
+	if err != nil {
+		return err
+	}
+	nTrain := len(x) * 8 / 10
+	train, err := tableOf(x[:nTrain], y[:nTrain])
+	if err != nil {
+		return err
+	}
+	var coefs [][]float64
+	for _, e := range []engine.Engine{&local.Engine{}, &beam.Engine{}} {
+		ds, err := e.FromTable(ctx, train)
+		if err != nil {
+			return err
+		}
+		start := time.Now()
+		m, err := (&classification.LogisticRegression{RegParam: 1 / float64(nTrain), Standardization: ml.Bool(false)}).Fit(ctx, e, ds)
+		if err != nil {
+			return err
+		}
+		lr := m.(*classification.LogisticRegressionModel)
+		fmt.Printf("engine=%s fit_s=%.3f iterations=%d\n", e.Name(), time.Since(start).Seconds(), lr.TotalIterations)
+		coefs = append(coefs, append(append([]float64(nil), lr.Coefficients...), lr.Intercepts...))
+	}
+	var worst float64
+	for i, a := range coefs[0] {
+		b := coefs[1][i]
+		worst = math.Max(worst, math.Abs(a-b)/math.Max(math.Abs(a), 1e-300))
+	}
+	fmt.Printf("max_relative_coefficient_difference=%g\n", worst)
 	return nil
 }
