@@ -26,6 +26,7 @@ import (
 	"sync"
 
 	beamsdk "github.com/apache/beam/sdks/v2/go/pkg/beam"
+	beamlog "github.com/apache/beam/sdks/v2/go/pkg/beam/log"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/runners/prism"
 	"golang.org/x/sync/errgroup"
@@ -272,7 +273,12 @@ func (e *Engine) run(ctx context.Context, d *dataset, out string, agg []byte) er
 	}
 	// The SDK's process-wide set-up; in a worker binary, main must call
 	// beam.Init itself, first thing (it then runs as the worker).
-	initOnce.Do(beamsdk.Init)
+	initOnce.Do(func() {
+		// The SDK and prism log each job's every step at INFO through the
+		// default logger; keep only warnings and errors.
+		beamlog.LogLevel = "warn"
+		beamsdk.Init()
+	})
 	// Partitions go out in groups, one element each, reshuffled so that a
 	// runner can spread them over its workers; a DoFn runs its group's
 	// partitions on all the cores it has (prism gives one bundle to a
