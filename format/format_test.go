@@ -16,18 +16,7 @@ import (
 
 var server *s3test.Server
 
-func TestMain(m *testing.M) {
-	var err error
-	server, err = s3test.Start()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "format tests need the S3 server:", err)
-		os.Exit(1)
-	}
-	server.Setenv()
-	code := m.Run()
-	server.Stop()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(s3test.Main(m, &server)) }
 
 // TestRoundTripEverywhere writes and reads every format on local disk and
 // on the S3 server, through the same entry points the CLI uses.

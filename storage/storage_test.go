@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -17,18 +16,7 @@ import (
 
 var server *s3test.Server
 
-func TestMain(m *testing.M) {
-	var err error
-	server, err = s3test.Start()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "storage tests need the S3 server:", err)
-		os.Exit(1)
-	}
-	server.Setenv()
-	code := m.Run()
-	server.Stop()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(s3test.Main(m, &server)) }
 
 func TestParse(t *testing.T) {
 	tests := []struct {

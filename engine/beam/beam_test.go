@@ -2,7 +2,6 @@ package beam_test
 
 import (
 	"context"
-	"fmt"
 	"math/rand/v2"
 	"os"
 	"reflect"
@@ -20,17 +19,7 @@ import (
 
 var server *s3test.Server
 
-func TestMain(m *testing.M) {
-	var err error
-	if server, err = s3test.Start(); err != nil {
-		fmt.Fprintln(os.Stderr, "s3 server:", err)
-		os.Exit(1)
-	}
-	server.Setenv()
-	code := m.Run()
-	server.Stop()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(s3test.Main(m, &server)) }
 
 func data(t *testing.T) ([][]float64, []float64) {
 	r := rand.New(rand.NewPCG(3, 4))

@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -167,4 +168,21 @@ func (s *Server) CreateBucket(ctx context.Context, name string) error {
 		return fmt.Errorf("create bucket %s: %w", name, err)
 	}
 	return nil
+}
+
+// Main is a TestMain body for packages whose tests need S3: it starts a
+// server, stores it in *srv with its environment set (AWS_ENDPOINT_URL_S3,
+// credentials of its own), runs the tests, stops the server, and returns
+// the exit code for os.Exit.
+func Main(m *testing.M, srv **Server) int {
+	s, err := Start()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "these tests need the S3-compatible server:", err)
+		return 1
+	}
+	s.Setenv()
+	*srv = s
+	code := m.Run()
+	s.Stop()
+	return code
 }
