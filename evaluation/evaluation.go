@@ -46,6 +46,21 @@ func column(b *table.Batch, name string) (table.Column, error) {
 
 // scalar reads a numeric value: a float64 or int64 column, or element
 // `elem` of a vector column.
+// valueLabelWeight finds a kernel's value (score or prediction), label and
+// optional weight columns (wc is nil without a weight column).
+func valueLabelWeight(b *table.Batch, valueCol, labelCol, weightCol string) (vc, lc, wc table.Column, err error) {
+	if vc, err = column(b, valueCol); err != nil {
+		return
+	}
+	if lc, err = column(b, labelCol); err != nil {
+		return
+	}
+	if weightCol != "" {
+		wc, err = column(b, weightCol)
+	}
+	return
+}
+
 func scalar(c table.Column, i, elem int) float64 {
 	switch c := c.(type) {
 	case *table.Float64Column:
@@ -97,19 +112,9 @@ func (binaryKernel) Zero() *ScoreCounts {
 }
 
 func (k binaryKernel) Fold(_ context.Context, info engine.PartitionInfo, acc *ScoreCounts, b *table.Batch) (*ScoreCounts, error) {
-	sc, err := column(b, k.ScoreCol)
+	sc, lc, wc, err := valueLabelWeight(b, k.ScoreCol, k.LabelCol, k.WeightCol)
 	if err != nil {
 		return nil, err
-	}
-	lc, err := column(b, k.LabelCol)
-	if err != nil {
-		return nil, err
-	}
-	var wc table.Column
-	if k.WeightCol != "" {
-		if wc, err = column(b, k.WeightCol); err != nil {
-			return nil, err
-		}
 	}
 	for i := 0; i < b.NumRows(); i++ {
 		if sc.IsNull(i) || lc.IsNull(i) {
@@ -405,19 +410,9 @@ func (regressionKernel) KernelName() string    { return "evaluation.RegressionSu
 func (regressionKernel) Zero() *RegressionSums { return &RegressionSums{} }
 
 func (k regressionKernel) Fold(_ context.Context, info engine.PartitionInfo, acc *RegressionSums, b *table.Batch) (*RegressionSums, error) {
-	pc, err := column(b, k.PredictionCol)
+	pc, lc, wc, err := valueLabelWeight(b, k.PredictionCol, k.LabelCol, k.WeightCol)
 	if err != nil {
 		return nil, err
-	}
-	lc, err := column(b, k.LabelCol)
-	if err != nil {
-		return nil, err
-	}
-	var wc table.Column
-	if k.WeightCol != "" {
-		if wc, err = column(b, k.WeightCol); err != nil {
-			return nil, err
-		}
 	}
 	for i := 0; i < b.NumRows(); i++ {
 		if pc.IsNull(i) || lc.IsNull(i) {

@@ -439,11 +439,8 @@ func (r *runner) checkSchemas(schema *table.Schema, shared []any, variants [][]a
 		}
 		// The models take each variant's output.
 		for _, m := range r.s.Models {
-			x, err := spec.NewStage(m.Stage)
+			x, err := r.modelStage(m)
 			if err != nil {
-				return r.specErr(m.Stage.Pos, "%v", err)
-			}
-			if x, err = setDefault(x, m.Stage.Params, "labelCol", r.s.Label.IndexedCol); err != nil {
 				return r.specErr(m.Stage.Pos, "%v", err)
 			}
 			if sc, ok := x.(schemaChecker); ok {
@@ -482,8 +479,7 @@ func (r *runner) columnsNeeded(variants [][]any) map[string]bool {
 		}
 	}
 	for _, m := range r.s.Models {
-		add(m.Stage.Params)
-		if x, err := spec.NewStage(m.Stage); err == nil {
+		if x, err := r.modelStage(m); err == nil {
 			add(ml.Params(x))
 		}
 	}
@@ -531,6 +527,16 @@ func (r *runner) fitStages(ctx context.Context, what string, stages []any, train
 	return pm.Stages, out[0], out[1], nil
 }
 
+// modelStage builds a model's estimator from the spec, reading the
+// indexed label unless the spec names another label column.
+func (r *runner) modelStage(m spec.Model) (any, error) {
+	x, err := spec.NewStage(m.Stage)
+	if err != nil {
+		return nil, err
+	}
+	return setDefault(x, m.Stage.Params, "labelCol", r.s.Label.IndexedCol)
+}
+
 // setDefault sets a parameter when the spec did not.
 func setDefault(x any, p ml.ParamMap, name string, v any) (any, error) {
 	if _, set := p[name]; set {
@@ -558,11 +564,8 @@ func setProgress(x any, fn func(iter int, loss float64)) {
 
 func (r *runner) fitModel(ctx context.Context, variant string, m spec.Model, labels []string, fitted []ml.Transformer, train, test engine.Dataset) (*ModelReport, error) {
 	mr := &ModelReport{Name: m.Name, Type: m.Stage.Type, Test: map[string]float64{}}
-	x, err := spec.NewStage(m.Stage)
+	x, err := r.modelStage(m)
 	if err != nil {
-		return nil, err
-	}
-	if x, err = setDefault(x, m.Stage.Params, "labelCol", r.s.Label.IndexedCol); err != nil {
 		return nil, err
 	}
 	est, ok := x.(ml.Estimator)

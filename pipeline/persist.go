@@ -180,18 +180,7 @@ func readBounded(ctx context.Context, st *storage.Store, uri string, limit int64
 
 // Load reads a model saved by Save.
 func Load(ctx context.Context, st *storage.Store, dir string) (*PipelineModel, error) {
-	if _, err := st.List(ctx, storage.Join(dir, "_SUCCESS")); err != nil {
-		if errors.Is(err, storage.ErrNotFound) {
-			return nil, fmt.Errorf("load %s: no _SUCCESS marker: not a saved model, or its save did not finish", dir)
-		}
-		return nil, fmt.Errorf("load %s: %w", dir, err)
-	}
-	metaURI := storage.Join(dir, "metadata.json")
-	data, err := readBounded(ctx, st, metaURI, maxMetadataBytes)
-	if err != nil {
-		return nil, fmt.Errorf("load %s: %w", dir, err)
-	}
-	m, err := parseMeta(metaURI, data)
+	m, err := readMeta(ctx, st, dir, "load")
 	if err != nil {
 		return nil, err
 	}
@@ -209,6 +198,23 @@ func Load(ctx context.Context, st *storage.Store, dir string) (*PipelineModel, e
 		out.Stages = append(out.Stages, t)
 	}
 	return out, nil
+}
+
+// readMeta checks a saved model's _SUCCESS marker and reads and validates
+// its metadata.json; verb ("load", "inspect") starts the error messages.
+func readMeta(ctx context.Context, st *storage.Store, dir, verb string) (*modelMeta, error) {
+	if _, err := st.List(ctx, storage.Join(dir, "_SUCCESS")); err != nil {
+		if errors.Is(err, storage.ErrNotFound) {
+			return nil, fmt.Errorf("%s %s: no _SUCCESS marker: not a saved model, or its save did not finish", verb, dir)
+		}
+		return nil, fmt.Errorf("%s %s: %w", verb, dir, err)
+	}
+	metaURI := storage.Join(dir, "metadata.json")
+	data, err := readBounded(ctx, st, metaURI, maxMetadataBytes)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", verb, dir, err)
+	}
+	return parseMeta(metaURI, data)
 }
 
 // parseMeta validates a model's metadata.json.
@@ -289,18 +295,7 @@ type StageInfo struct {
 // Inspect reads a saved model's metadata: its stages, their parameters and
 // sizes, and its metrics when saved with them.
 func Inspect(ctx context.Context, st *storage.Store, dir string) (*Info, error) {
-	if _, err := st.List(ctx, storage.Join(dir, "_SUCCESS")); err != nil {
-		if errors.Is(err, storage.ErrNotFound) {
-			return nil, fmt.Errorf("inspect %s: no _SUCCESS marker: not a saved model, or its save did not finish", dir)
-		}
-		return nil, fmt.Errorf("inspect %s: %w", dir, err)
-	}
-	metaURI := storage.Join(dir, "metadata.json")
-	data, err := readBounded(ctx, st, metaURI, maxMetadataBytes)
-	if err != nil {
-		return nil, fmt.Errorf("inspect %s: %w", dir, err)
-	}
-	m, err := parseMeta(metaURI, data)
+	m, err := readMeta(ctx, st, dir, "inspect")
 	if err != nil {
 		return nil, err
 	}

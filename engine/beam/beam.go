@@ -319,25 +319,8 @@ type partitionFn struct {
 
 // ProcessElement runs the partitions of group g, in parallel.
 func (f *partitionFn) ProcessElement(ctx context.Context, g int) error {
-	st := storage.New(f.Storage)
-	eg, ctx := errgroup.WithContext(ctx)
-	eg.SetLimit(runtime.GOMAXPROCS(0))
-	for part := g * f.Group; part < min((g+1)*f.Group, len(f.Offsets)); part++ {
-		eg.Go(func() error { return f.partition(ctx, st, part) })
-	}
-	return eg.Wait()
-}
-
-func (f *partitionFn) partition(ctx context.Context, st *storage.Store, part int) error {
-	data, err := readFile(ctx, st, partFile(f.In, part))
-	if err != nil {
-		return err
-	}
-	b, err := table.DecodeBatch(bytes.NewReader(data))
-	if err != nil {
-		return fmt.Errorf("%s: %w", partFile(f.In, part), err)
-	}
-	info := engine.PartitionInfo{Index: part, RowOffset: f.Offsets[part]}
+	// The kernels are decoded once per element, not once per partition.
+	var mappers []engine.Mapper
 	for _, enc := range f.Mappers {
 		k, err := engine.Decode(enc)
 		if err != nil {
@@ -347,11 +330,44 @@ func (f *partitionFn) partition(ctx context.Context, st *storage.Store, part int
 		if !ok {
 			return fmt.Errorf("%s is not a mapper", k.KernelName())
 		}
-		if b, err = m.MapPartition(ctx, info, b); err != nil {
-			return fmt.Errorf("%s on partition %d: %w", k.KernelName(), part, err)
+		mappers = append(mappers, m)
+	}
+	var agg engine.AnyAggregator
+	if f.Agg != nil {
+		k, err := engine.Decode(f.Agg)
+		if err != nil {
+			return err
+		}
+		var ok bool
+		if agg, ok = k.(engine.AnyAggregator); !ok {
+			return fmt.Errorf("%s is not an aggregator", k.KernelName())
 		}
 	}
-	if f.Agg == nil {
+	st := storage.New(f.Storage)
+	eg, ctx := errgroup.WithContext(ctx)
+	eg.SetLimit(runtime.GOMAXPROCS(0))
+	for part := g * f.Group; part < min((g+1)*f.Group, len(f.Offsets)); part++ {
+		eg.Go(func() error { return f.partition(ctx, st, part, mappers, agg) })
+	}
+	return eg.Wait()
+}
+
+func (f *partitionFn) partition(ctx context.Context, st *storage.Store, part int, mappers []engine.Mapper, agg engine.AnyAggregator) error {
+	data, err := readFile(ctx, st, partFile(f.In, part))
+	if err != nil {
+		return err
+	}
+	b, err := table.DecodeBatch(bytes.NewReader(data))
+	if err != nil {
+		return fmt.Errorf("%s: %w", partFile(f.In, part), err)
+	}
+	info := engine.PartitionInfo{Index: part, RowOffset: f.Offsets[part]}
+	for _, m := range mappers {
+		if b, err = m.MapPartition(ctx, info, b); err != nil {
+			return fmt.Errorf("%s on partition %d: %w", m.KernelName(), part, err)
+		}
+	}
+	if agg == nil {
 		var buf bytes.Buffer
 		if err := table.EncodeBatch(&buf, b); err != nil {
 			return err
@@ -361,19 +377,11 @@ func (f *partitionFn) partition(ctx context.Context, st *storage.Store, part int
 		}
 		return st.WriteFile(ctx, partFile(f.Out, part)+".rows", []byte(fmt.Sprint(b.NumRows())))
 	}
-	k, err := engine.Decode(f.Agg)
+	p, err := agg.FoldAny(ctx, info, agg.ZeroAny(), b)
 	if err != nil {
-		return err
+		return fmt.Errorf("%s on partition %d: %w", agg.KernelName(), part, err)
 	}
-	a, ok := k.(engine.AnyAggregator)
-	if !ok {
-		return fmt.Errorf("%s is not an aggregator", k.KernelName())
-	}
-	p, err := a.FoldAny(ctx, info, a.ZeroAny(), b)
-	if err != nil {
-		return fmt.Errorf("%s on partition %d: %w", a.KernelName(), part, err)
-	}
-	enc, err := a.EncodePartial(p)
+	enc, err := agg.EncodePartial(p)
 	if err != nil {
 		return err
 	}

@@ -109,7 +109,7 @@ func runPredict(ctx context.Context, e *env, modelDir, out, outFormat string, al
 	}
 	tb, err := eng.Collect(ctx, res)
 	if err != nil {
-		return err
+		return fmt.Errorf("score %s: %w", f.input, err) // the rows are scored here
 	}
 	if err := format.Write(ctx, st, out, tb, wo); err != nil {
 		return err

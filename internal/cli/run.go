@@ -65,25 +65,26 @@ Spec mistakes are reported at their line:column and exit with code 2.`,
 	return cmd
 }
 
-// loadSpec reads and parses a spec; its mistakes are usage errors.
-func loadSpec(ctx context.Context, e *env, uri string, sets []string) (*spec.Spec, error) {
+// loadSpec reads and parses a spec, returning its text too; its mistakes
+// are usage errors.
+func loadSpec(ctx context.Context, e *env, uri string, sets []string) (*spec.Spec, []byte, error) {
 	r, err := e.store().Open(ctx, uri)
 	if err != nil {
-		return nil, usageError{fmt.Errorf("read spec: %w", err)}
+		return nil, nil, usageError{fmt.Errorf("read spec: %w", err)}
 	}
 	defer r.Close()
 	data, err := io.ReadAll(io.LimitReader(r, maxSpecBytes+1))
 	if err != nil {
-		return nil, fmt.Errorf("read spec %s: %w", uri, err)
+		return nil, nil, fmt.Errorf("read spec %s: %w", uri, err)
 	}
 	if len(data) > maxSpecBytes {
-		return nil, usagef("%s: larger than %d bytes; not a spec", uri, maxSpecBytes)
+		return nil, nil, usagef("%s: larger than %d bytes; not a spec", uri, maxSpecBytes)
 	}
 	s, err := spec.Parse(uri, data, sets)
 	if err != nil {
-		return nil, usageError{err}
+		return nil, nil, usageError{err}
 	}
-	return s, nil
+	return s, data, nil
 }
 
 // newEngine makes the engine --runner names.
@@ -98,7 +99,7 @@ func newEngine(e *env, runner, staging string) (engine.Engine, error) {
 }
 
 func runSpec(ctx context.Context, e *env, uri, out string, sets []string, eng engine.Engine) error {
-	s, err := loadSpec(ctx, e, uri, sets)
+	s, _, err := loadSpec(ctx, e, uri, sets)
 	if err != nil {
 		return err
 	}

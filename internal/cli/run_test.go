@@ -258,7 +258,12 @@ func TestStage(t *testing.T) {
 			t.Errorf("output lacks %s:\n%s", want, stdout)
 		}
 	}
-	got, err := readAll(ctx, storage.New(storage.Options{}), "s3://artifacts/team/spindle/bin/boot")
+	r, err := storage.New(storage.Options{}).Open(ctx, "s3://artifacts/team/spindle/bin/boot")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := io.ReadAll(r)
+	r.Close()
 	if err != nil || string(got) != "#!/bin/sh\necho boot\n" {
 		t.Fatalf("staged boot program: %q %v", got, err)
 	}

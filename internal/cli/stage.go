@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"path"
 	"runtime"
@@ -68,11 +67,7 @@ func runStage(ctx context.Context, e *env, specURI string, f stageFlags) error {
 		}
 		bin = exe
 	}
-	s, err := loadSpec(ctx, e, specURI, nil)
-	if err != nil {
-		return err
-	}
-	raw, err := readAll(ctx, e.store(), specURI)
+	s, raw, err := loadSpec(ctx, e, specURI, nil)
 	if err != nil {
 		return err
 	}
@@ -123,20 +118,4 @@ func runStage(ctx context.Context, e *env, specURI string, f stageFlags) error {
 		fmt.Fprintf(e.stdout, "%s = %q\n", u.variable, k)
 	}
 	return nil
-}
-
-func readAll(ctx context.Context, st *storage.Store, uri string) ([]byte, error) {
-	r, err := st.Open(ctx, uri)
-	if err != nil {
-		return nil, err
-	}
-	defer r.Close()
-	data, err := io.ReadAll(io.LimitReader(r, maxSpecBytes+1))
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", uri, err)
-	}
-	if len(data) > maxSpecBytes {
-		return nil, fmt.Errorf("%s: larger than %d bytes; not a spec", uri, maxSpecBytes)
-	}
-	return data, nil
 }
