@@ -7,10 +7,15 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/spindle-ml/spindle/engine/beam"
 	"github.com/spindle-ml/spindle/internal/cli"
 )
 
 func main() {
+	// A Beam runner starts this same binary as its worker.
+	if beam.IsWorker(os.Args[1:]) {
+		os.Exit(beam.RunWorker())
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := cli.Main(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()

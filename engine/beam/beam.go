@@ -2,33 +2,49 @@
 // is a directory of partition files (table.EncodeBatch) plus the mappers
 // still to apply; every action — Persist, Collect, Aggregate — is one Beam
 // job whose elements are groups of partitions (reshuffled, so a runner can
-// spread them; each runs its partitions on all cores) and whose DoFn carries the
-// encoded kernels as fields (no closure crosses the boundary). An
-// aggregation's partials are written next to the data and merged on the
-// driver with engine.MergeTree, the local engine's tree, so both engines
-// give identical results.
+// spread them; each runs its partitions on all cores) and whose DoFn carries
+// the encoded kernels as fields (no closure crosses the boundary). An
+// aggregation's partials are written next to the data, one file per
+// partition, and merged on the driver with engine.MergeTree, the local
+// engine's tree, so both engines give identical results.
 //
-// This first version runs jobs on prism in process; data is staged on a
-// local directory or an s3:// prefix (the workers read and write it through
-// package storage). Job servers and external workers are to follow (the
-// Beam issue).
+// Jobs run where Engine.Runner says: prism in this process (the default),
+// a standalone prism, Flink or Spark job server, or Dataflow. Data is
+// staged on a local directory (for workers on this machine) or an s3://
+// prefix; the workers read and write it through package storage.
+//
+// Fault behaviour. Every output a worker writes has a name fixed by the
+// partition it comes from, and is written whole (renamed in, or one S3
+// PUT), so a bundle the runner retries overwrites its own earlier output
+// and nothing is counted twice. Every pass's output directory is named by
+// a digest of what it computes — the input data's digest, the mappers' and
+// the aggregator's engine.Fingerprint — and is marked complete with a
+// _SUCCESS object once the job has succeeded. A rerun with the same
+// staging location therefore finds each pass an interrupted run had
+// finished and reads its result instead of running it again: the optimizer
+// replays those iterations from the recorded gradients, bit for bit, and
+// goes on from the first pass that had not completed. The staged passes
+// are this engine's checkpoint.
 package beam
 
 import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"runtime"
 	"sync"
+	"sync/atomic"
 
 	beamsdk "github.com/apache/beam/sdks/v2/go/pkg/beam"
-	beamlog "github.com/apache/beam/sdks/v2/go/pkg/beam/log"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
-	"github.com/apache/beam/sdks/v2/go/pkg/beam/runners/prism"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/spindle-ml/spindle/engine"
@@ -42,69 +58,192 @@ func init() {
 	register.DoFn2x1[context.Context, int, error](&partitionFn{})
 }
 
-var initOnce sync.Once
-
-// Engine runs kernels as Beam jobs on prism, in process.
+// Engine runs kernels as Beam jobs. Use it through a pointer; it is safe
+// for concurrent use.
 type Engine struct {
+	// Runner says where the jobs run; the zero value is prism in process.
+	Runner Runner
 	// Staging is the directory or s3:// prefix datasets and partials are
-	// written under; if empty, a local temporary directory is made on
-	// first use.
+	// written under (the workers must reach it). If empty, a local
+	// temporary directory is made on first use and removed by Close. A
+	// rerun with the same Staging reuses every pass already completed
+	// there.
 	Staging string
 	// Storage configures S3 access (endpoint, region) for the driver and
 	// the workers alike; credentials come from the AWS SDK's chain.
 	Storage storage.Options
+	// NoReuse runs every pass even when its output is already staged
+	// (for benchmarks; results are the same either way).
+	NoReuse bool
+	// Log, if set, gets a debug line per job and per reused pass.
+	Log *slog.Logger
+
+	once   sync.Once
+	ready  error
+	root   string
+	temp   bool
+	jobs   atomic.Int64
+	reused atomic.Int64
 }
 
 type dataset struct {
 	schema  *table.Schema
 	dir     string
+	id      string // digest of the data in dir
 	rows    []int64
 	mappers []engine.Mapper
 }
 
 func (d *dataset) Schema() *table.Schema { return d.schema }
 
-// Name implements engine.Engine.
-func (e *Engine) Name() string { return "beam-prism" }
+// Name implements engine.Engine: "beam-" and the runner's name.
+func (e *Engine) Name() string { return "beam-" + e.Runner.name() }
 
-// staging returns a new, unique directory under Staging.
-func (e *Engine) staging() (string, error) {
-	if e.Staging == "" {
-		dir, err := os.MkdirTemp("", "spindle-beam-")
-		if err != nil {
-			return "", fmt.Errorf("beam staging: %w", err)
+// Stats reports how many jobs this engine ran and how many passes it
+// found already done in its staging location.
+func (e *Engine) Stats() (jobs, reused int64) { return e.jobs.Load(), e.reused.Load() }
+
+// Close removes the staging directory if the engine made it.
+func (e *Engine) Close() error {
+	if e.temp {
+		return os.RemoveAll(e.root)
+	}
+	return nil
+}
+
+// prepare checks the runner and the staging location once.
+func (e *Engine) prepare(ctx context.Context) error {
+	e.once.Do(func() {
+		if e.ready = e.Runner.Validate(); e.ready != nil {
+			e.ready = fmt.Errorf("beam: %w", e.ready)
+			return
 		}
-		e.Staging = dir
-	}
+		if e.ready = checkEndpoint(ctx, e.Runner); e.ready != nil {
+			return
+		}
+		e.root = e.Staging
+		if e.root == "" {
+			dir, err := os.MkdirTemp("", "spindle-beam-")
+			if err != nil {
+				e.ready = fmt.Errorf("beam staging: %w", err)
+				return
+			}
+			e.root, e.temp = dir, true
+		}
+		// Fail now, with the location's name, rather than inside a job.
+		st := storage.New(e.Storage)
+		probe := storage.Join(e.root, "_spindle_probe_"+randomID())
+		if err := st.WriteFile(ctx, probe, []byte("ok")); err != nil {
+			e.ready = fmt.Errorf("beam staging location %s is not writable: %w", e.root, err)
+			return
+		}
+		_ = st.Delete(ctx, probe)
+	})
+	return e.ready
+}
+
+func randomID() string {
 	b := make([]byte, 8)
-	if _, err := rand.Read(b); err != nil {
-		return "", err
-	}
-	return storage.Join(e.Staging, "ds-"+hex.EncodeToString(b)), nil
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
 }
 
 func partFile(dir string, i int) string { return storage.Join(dir, fmt.Sprintf("part-%05d.batch", i)) }
 
-// FromTable implements engine.Engine: the table's partitions are written
-// as files.
-func (e *Engine) FromTable(ctx context.Context, t *table.Table) (engine.Dataset, error) {
-	dir, err := e.staging()
+// manifest is the _SUCCESS object of a completed dataset or aggregation.
+type manifest struct {
+	Rows []int64 `json:"rows,omitempty"`
+}
+
+// done reads dir's _SUCCESS; ok is false when the pass has not completed.
+func (e *Engine) done(ctx context.Context, st *storage.Store, dir string) (m manifest, ok bool, err error) {
+	if e.NoReuse {
+		return m, false, nil
+	}
+	data, err := readFile(ctx, st, storage.Join(dir, "_SUCCESS"))
+	if errors.Is(err, storage.ErrNotFound) {
+		return m, false, nil
+	}
 	if err != nil {
+		return m, false, err
+	}
+	if err := json.Unmarshal(data, &m); err != nil {
+		return m, false, fmt.Errorf("%s: %w", storage.Join(dir, "_SUCCESS"), err)
+	}
+	e.reused.Add(1)
+	if e.Log != nil {
+		e.Log.Debug("beam pass reused", "dir", dir)
+	}
+	return m, true, nil
+}
+
+func (e *Engine) finish(ctx context.Context, st *storage.Store, dir string, m manifest) error {
+	data, err := json.Marshal(m)
+	if err != nil {
+		return err
+	}
+	if err := st.WriteFile(ctx, storage.Join(dir, "_SUCCESS"), data); err != nil {
+		return fmt.Errorf("beam staging: %w", err)
+	}
+	return nil
+}
+
+// digest names a pass: its input's digest and its kernels' fingerprints. A
+// kernel that cannot be fingerprinted gives a random name (the pass is then
+// never reused).
+func digest(prefix, input string, kernels ...engine.Kernel) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\x00%s", prefix, input)
+	for _, k := range kernels {
+		fp, err := engine.Fingerprint(k)
+		if err != nil {
+			return prefix + "-r" + randomID()
+		}
+		fmt.Fprintf(h, "\x00%s", fp)
+	}
+	return prefix + "-" + hex.EncodeToString(h.Sum(nil))[:32]
+}
+
+// FromTable implements engine.Engine: the table's partitions are written
+// as files, under a name that is the digest of their bytes.
+func (e *Engine) FromTable(ctx context.Context, t *table.Table) (engine.Dataset, error) {
+	if err := e.prepare(ctx); err != nil {
 		return nil, err
 	}
-	st := storage.New(e.Storage)
-	d := &dataset{schema: t.Schema(), dir: dir}
-	for i, b := range t.Partitions() {
+	h := sha256.New()
+	var blobs [][]byte
+	rows := make([]int64, 0, len(t.Partitions()))
+	for _, b := range t.Partitions() {
 		var buf bytes.Buffer
 		if err := table.EncodeBatch(&buf, b); err != nil {
 			return nil, err
 		}
-		if err := st.WriteFile(ctx, partFile(dir, i), buf.Bytes()); err != nil {
-			return nil, fmt.Errorf("beam staging: %w", err)
-		}
-		d.rows = append(d.rows, int64(b.NumRows()))
+		fmt.Fprintf(h, "%d\x00", buf.Len())
+		h.Write(buf.Bytes())
+		blobs = append(blobs, buf.Bytes())
+		rows = append(rows, int64(b.NumRows()))
 	}
-	return d, nil
+	id := "src-" + hex.EncodeToString(h.Sum(nil))[:32]
+	dir := storage.Join(e.root, id)
+	d := &dataset{schema: t.Schema(), dir: dir, id: id, rows: rows}
+	st := storage.New(e.Storage)
+	if _, ok, err := e.done(ctx, st, dir); err != nil || ok {
+		return d, err
+	}
+	eg, ectx := errgroup.WithContext(ctx)
+	eg.SetLimit(runtime.GOMAXPROCS(0))
+	for i, blob := range blobs {
+		eg.Go(func() error {
+			if err := st.WriteFile(ectx, partFile(dir, i), blob); err != nil {
+				return fmt.Errorf("beam staging: %w", err)
+			}
+			return nil
+		})
+	}
+	if err := eg.Wait(); err != nil {
+		return nil, err
+	}
+	return d, e.finish(ctx, st, dir, manifest{Rows: rows})
 }
 
 // readFile reads a whole staged file.
@@ -139,7 +278,15 @@ func (e *Engine) MapPartitions(ds engine.Dataset, m engine.Mapper) (engine.Datas
 	if err != nil {
 		return nil, err
 	}
-	return &dataset{schema: out, dir: d.dir, rows: d.rows, mappers: append(append([]engine.Mapper(nil), d.mappers...), m)}, nil
+	return &dataset{schema: out, dir: d.dir, id: d.id, rows: d.rows, mappers: append(append([]engine.Mapper(nil), d.mappers...), m)}, nil
+}
+
+func (d *dataset) kernels() []engine.Kernel {
+	ks := make([]engine.Kernel, len(d.mappers))
+	for i, m := range d.mappers {
+		ks[i] = m
+	}
+	return ks
 }
 
 // settle materializes d until no positional mapper follows another mapper
@@ -147,12 +294,12 @@ func (e *Engine) MapPartitions(ds engine.Dataset, m engine.Mapper) (engine.Datas
 func (e *Engine) settle(ctx context.Context, d *dataset) (*dataset, error) {
 	for i := 1; i < len(d.mappers); i++ {
 		if engine.IsPositional(d.mappers[i]) {
-			head := &dataset{schema: d.schema, dir: d.dir, rows: d.rows, mappers: d.mappers[:i]}
+			head := &dataset{schema: d.schema, dir: d.dir, id: d.id, rows: d.rows, mappers: d.mappers[:i]}
 			p, err := e.persist(ctx, head)
 			if err != nil {
 				return nil, err
 			}
-			return e.settle(ctx, &dataset{schema: d.schema, dir: p.dir, rows: p.rows, mappers: d.mappers[i:]})
+			return e.settle(ctx, &dataset{schema: d.schema, dir: p.dir, id: p.id, rows: p.rows, mappers: d.mappers[i:]})
 		}
 	}
 	return d, nil
@@ -174,15 +321,19 @@ func (e *Engine) Persist(ctx context.Context, ds engine.Dataset) (engine.Dataset
 }
 
 func (e *Engine) persist(ctx context.Context, d *dataset) (*dataset, error) {
-	out, err := e.staging()
-	if err != nil {
+	id := digest("ds", d.id, d.kernels()...)
+	out := storage.Join(e.root, id)
+	st := storage.New(e.Storage)
+	p := &dataset{schema: d.schema, dir: out, id: id}
+	if m, ok, err := e.done(ctx, st, out); err != nil {
 		return nil, err
+	} else if ok {
+		p.rows = m.Rows
+		return p, nil
 	}
 	if err := e.run(ctx, d, out, nil); err != nil {
 		return nil, err
 	}
-	p := &dataset{schema: d.schema, dir: out}
-	st := storage.New(e.Storage)
 	for i := range d.rows {
 		n, err := readFile(ctx, st, partFile(out, i)+".rows")
 		if err != nil {
@@ -194,7 +345,7 @@ func (e *Engine) persist(ctx context.Context, d *dataset) (*dataset, error) {
 		}
 		p.rows = append(p.rows, rows)
 	}
-	return p, nil
+	return p, e.finish(ctx, st, out, manifest{Rows: p.rows})
 }
 
 // Collect implements engine.Engine.
@@ -205,17 +356,23 @@ func (e *Engine) Collect(ctx context.Context, ds engine.Dataset) (*table.Table, 
 	}
 	d := p.(*dataset)
 	st := storage.New(e.Storage)
-	var parts []*table.Batch
+	parts := make([]*table.Batch, len(d.rows))
+	eg, ectx := errgroup.WithContext(ctx)
+	eg.SetLimit(runtime.GOMAXPROCS(0))
 	for i := range d.rows {
-		data, err := readFile(ctx, st, partFile(d.dir, i))
-		if err != nil {
-			return nil, fmt.Errorf("beam collect: %w", err)
-		}
-		b, err := table.DecodeBatch(bytes.NewReader(data))
-		if err != nil {
-			return nil, fmt.Errorf("beam collect %s: %w", partFile(d.dir, i), err)
-		}
-		parts = append(parts, b)
+		eg.Go(func() error {
+			data, err := readFile(ectx, st, partFile(d.dir, i))
+			if err != nil {
+				return fmt.Errorf("beam collect: %w", err)
+			}
+			if parts[i], err = table.DecodeBatch(bytes.NewReader(data)); err != nil {
+				return fmt.Errorf("beam collect %s: %w", partFile(d.dir, i), err)
+			}
+			return nil
+		})
+	}
+	if err := eg.Wait(); err != nil {
+		return nil, err
 	}
 	return table.New(d.schema, parts...)
 }
@@ -230,35 +387,74 @@ func (e *Engine) AggregateAny(ctx context.Context, ds engine.Dataset, a engine.A
 	if d, err = e.settle(ctx, d); err != nil {
 		return nil, err
 	}
-	out, err := e.staging()
+	out := storage.Join(e.root, digest("agg", d.id, append(d.kernels(), a)...))
+	st := storage.New(e.Storage)
+	_, ok, err := e.done(ctx, st, out)
 	if err != nil {
 		return nil, err
 	}
-	agg, err := engine.Encode(a)
-	if err != nil {
-		return nil, err
-	}
-	if err := e.run(ctx, d, out, agg); err != nil {
-		return nil, err
+	if !ok {
+		agg, err := engine.Encode(a)
+		if err != nil {
+			return nil, err
+		}
+		if err := e.run(ctx, d, out, agg); err != nil {
+			return nil, err
+		}
 	}
 	partials := make([]any, len(d.rows))
-	st := storage.New(e.Storage)
+	eg, ectx := errgroup.WithContext(ctx)
+	eg.SetLimit(runtime.GOMAXPROCS(0))
 	for i := range partials {
-		data, err := readFile(ctx, st, partFile(out, i)+".partial")
-		if err != nil {
-			return nil, fmt.Errorf("beam aggregate: %w", err)
-		}
-		if partials[i], err = a.DecodePartial(data); err != nil {
-			return nil, fmt.Errorf("beam aggregate %s: %w", a.KernelName(), err)
-		}
+		eg.Go(func() error {
+			data, err := readFile(ectx, st, partFile(out, i)+".partial")
+			if err != nil {
+				return fmt.Errorf("beam aggregate: %w", err)
+			}
+			if partials[i], err = a.DecodePartial(data); err != nil {
+				return fmt.Errorf("beam aggregate %s: %w", a.KernelName(), err)
+			}
+			return nil
+		})
 	}
-	return engine.MergeTree(a, partials)
+	if err := eg.Wait(); err != nil {
+		return nil, err
+	}
+	res, err := engine.MergeTree(a, partials)
+	if err != nil || ok {
+		return res, err
+	}
+	return res, e.finish(ctx, st, out, manifest{})
 }
 
 // run executes one job over d's partitions: apply the mappers, then fold
 // with agg (writing partials) or, without agg, write the mapped batches.
 func (e *Engine) run(ctx context.Context, d *dataset, out string, agg []byte) error {
-	fn := &partitionFn{In: d.dir, Out: out, Agg: agg, Storage: e.Storage}
+	fn, err := e.newFn(d, out, agg)
+	if err != nil {
+		return err
+	}
+	// Partitions go out in groups, one element each, reshuffled so that a
+	// runner can spread them over its workers; a DoFn runs its group's
+	// partitions on all the cores it has (prism gives one bundle to a
+	// stage, so the cores are where its parallelism comes from).
+	groups := (len(d.rows) + groupSize - 1) / groupSize
+	p, s := beamsdk.NewPipelineWithRoot()
+	idx := beamsdk.ParDo(s, &emitPartitions{N: groups}, beamsdk.Impulse(s))
+	beamsdk.ParDo0(s, fn, beamsdk.Reshuffle(s, idx))
+	e.jobs.Add(1)
+	if e.Log != nil {
+		e.Log.Debug("beam job", "runner", e.Runner.name(), "out", out, "partitions", len(d.rows))
+	}
+	if err := execute(ctx, e.Runner, p); err != nil {
+		return fmt.Errorf("beam job on %s: %w", e.Runner.name(), err)
+	}
+	return nil
+}
+
+// newFn makes the DoFn of a job over d.
+func (e *Engine) newFn(d *dataset, out string, agg []byte) (*partitionFn, error) {
+	fn := &partitionFn{In: d.dir, Out: out, Agg: agg, Storage: e.Storage, Group: groupSize}
 	var off int64
 	for _, n := range d.rows {
 		fn.Offsets = append(fn.Offsets, off)
@@ -267,31 +463,11 @@ func (e *Engine) run(ctx context.Context, d *dataset, out string, agg []byte) er
 	for _, m := range d.mappers {
 		k, err := engine.Encode(m)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		fn.Mappers = append(fn.Mappers, k)
 	}
-	// The SDK's process-wide set-up; in a worker binary, main must call
-	// beam.Init itself, first thing (it then runs as the worker).
-	initOnce.Do(func() {
-		// The SDK and prism log each job's every step at INFO through the
-		// default logger; keep only warnings and errors.
-		beamlog.LogLevel = "warn"
-		beamsdk.Init()
-	})
-	// Partitions go out in groups, one element each, reshuffled so that a
-	// runner can spread them over its workers; a DoFn runs its group's
-	// partitions on all the cores it has (prism gives one bundle to a
-	// stage, so the cores are where its parallelism comes from).
-	groups := (len(d.rows) + groupSize - 1) / groupSize
-	fn.Group = groupSize
-	p, s := beamsdk.NewPipelineWithRoot()
-	idx := beamsdk.ParDo(s, &emitPartitions{N: groups}, beamsdk.Impulse(s))
-	beamsdk.ParDo0(s, fn, beamsdk.Reshuffle(s, idx))
-	if _, err := prism.Execute(ctx, p); err != nil {
-		return fmt.Errorf("beam job: %w", err)
-	}
-	return nil
+	return fn, nil
 }
 
 // groupSize is how many partitions one element of a job covers.

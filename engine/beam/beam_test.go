@@ -2,24 +2,57 @@ package beam_test
 
 import (
 	"context"
+	"fmt"
 	"math/rand/v2"
+	"net"
 	"os"
+	"path/filepath"
 	"reflect"
+	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/spindle-ml/spindle/classification"
 	"github.com/spindle-ml/spindle/engine"
 	"github.com/spindle-ml/spindle/engine/beam"
 	"github.com/spindle-ml/spindle/engine/local"
 	"github.com/spindle-ml/spindle/feature"
+	"github.com/spindle-ml/spindle/internal/beamtest"
 	"github.com/spindle-ml/spindle/internal/s3test"
 	"github.com/spindle-ml/spindle/internal/tabletest"
 )
 
-var server *s3test.Server
+var (
+	server     *s3test.Server
+	standalone *beamtest.Servers
+)
 
-func TestMain(m *testing.M) { os.Exit(s3test.Main(m, &server)) }
+// TestMain runs the test binary as a Beam worker when a runner starts it
+// so; otherwise it starts an S3-compatible server, a standalone prism job
+// server and a worker pool (the Go SDK's boot program) for the tests.
+func TestMain(m *testing.M) {
+	if beam.IsWorker(os.Args[1:]) {
+		os.Exit(beam.RunWorker())
+	}
+	var err error
+	if standalone, err = beamtest.Start(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	code := s3test.Main(m, &server)
+	standalone.Stop()
+	os.Exit(code)
+}
+
+// external is an engine whose jobs go to the standalone prism job server,
+// run by workers the boot program's pool starts (EXTERNAL environment).
+func external(t testing.TB) *beam.Engine {
+	return &beam.Engine{
+		Runner:  beam.Runner{Name: "prism", Endpoint: standalone.Endpoint, EnvironmentType: "EXTERNAL", EnvironmentConfig: standalone.Pool},
+		Staging: t.TempDir(),
+	}
+}
 
 func data(t *testing.T) ([][]float64, []float64) {
 	r := rand.New(rand.NewPCG(3, 4))
@@ -35,8 +68,9 @@ func data(t *testing.T) ([][]float64, []float64) {
 }
 
 // TestSameResultsAsLocal: the same kernels give the same results on the
-// Beam engine (prism, in process; staging on a local directory and on
-// s3://) as on the embedded engine, bit for bit.
+// Beam engine (prism in process, staging on a local directory and on
+// s3://; a standalone prism with workers in other processes) as on the
+// embedded engine, bit for bit.
 func TestSameResultsAsLocal(t *testing.T) {
 	ctx := context.Background()
 	if err := server.CreateBucket(ctx, "staging"); err != nil {
@@ -44,7 +78,7 @@ func TestSameResultsAsLocal(t *testing.T) {
 	}
 	x, y := data(t)
 	tb := tabletest.Labeled(t, x, y, 64, false)
-	engines := []engine.Engine{&local.Engine{}, &beam.Engine{Staging: t.TempDir()}, &beam.Engine{Staging: "s3://staging/test"}}
+	engines := []engine.Engine{&local.Engine{}, &beam.Engine{Staging: t.TempDir()}, &beam.Engine{Staging: "s3://staging/test"}, external(t)}
 	var counts []int64
 	var splits [][][]any
 	var coefs [][]float64
@@ -87,21 +121,137 @@ func TestSameResultsAsLocal(t *testing.T) {
 			t.Fatalf("engine %d: coefficients differ:\nlocal %v\nbeam  %v", i, coefs[0], coefs[i])
 		}
 	}
+	if jobs, _ := engines[3].(*beam.Engine).Stats(); jobs < 5 {
+		t.Fatalf("the standalone engine ran %d jobs", jobs)
+	}
 }
 
 // TestWorkerErrorSurfaces: a kernel failing inside the job reports its own
-// error text.
+// error text, in process and from a worker process.
 func TestWorkerErrorSurfaces(t *testing.T) {
 	ctx := context.Background()
 	x, y := data(t)
 	y[100] = 0.5 // not a class index
-	e := &beam.Engine{Staging: t.TempDir()}
-	ds, err := e.FromTable(ctx, tabletest.Labeled(t, x, y, 64, false))
+	for _, e := range []*beam.Engine{{Staging: t.TempDir()}, external(t)} {
+		ds, err := e.FromTable(ctx, tabletest.Labeled(t, x, y, 64, false))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = (&classification.LogisticRegression{}).Fit(ctx, e, ds)
+		if err == nil || !strings.Contains(err.Error(), "row 101: label 0.5") {
+			t.Fatalf("%s: got %v", e.Runner.Endpoint, err)
+		}
+	}
+}
+
+// TestSetupErrors: a job server nobody serves, a staging location that
+// cannot be written and bad runner settings fail at once, naming what is
+// wrong.
+func TestSetupErrors(t *testing.T) {
+	ctx := context.Background()
+	x, y := data(t)
+	tb := tabletest.Labeled(t, x, y, 64, false)
+	l, err := net.Listen("tcp", "localhost:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = (&classification.LogisticRegression{}).Fit(ctx, e, ds)
-	if err == nil || !strings.Contains(err.Error(), "row 101: label 0.5") {
-		t.Fatalf("got %v", err)
+	closed := l.Addr().String()
+	l.Close()
+	file := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
 	}
+	tests := []struct {
+		name string
+		e    *beam.Engine
+		want []string
+	}{
+		{"unreachable job server", &beam.Engine{Runner: beam.Runner{Name: "flink", Endpoint: closed}, Staging: t.TempDir()}, []string{"job server " + closed, "unreachable"}},
+		{"staging under a file", &beam.Engine{Staging: filepath.Join(file, "stage")}, []string{"staging location " + filepath.Join(file, "stage"), "not writable"}},
+		{"missing bucket", &beam.Engine{Staging: "s3://no-such-bucket/x"}, []string{"staging location s3://no-such-bucket/x", "not writable"}},
+		{"unknown runner", &beam.Engine{Runner: beam.Runner{Name: "storm"}}, []string{`runner "storm"`, "allowed: prism"}},
+		{"flink without endpoint", &beam.Engine{Runner: beam.Runner{Name: "flink"}}, []string{"needs the job server's endpoint"}},
+		{"bad environment", &beam.Engine{Runner: beam.Runner{Name: "prism", EnvironmentType: "VM"}}, []string{`environment type "VM"`}},
+		{"unknown Beam flag", &beam.Engine{Runner: beam.Runner{Flags: map[string]string{"no_such_flag": "1"}}}, []string{`"no_such_flag"`}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			start := time.Now()
+			_, err := tc.e.FromTable(ctx, tb)
+			if err == nil {
+				t.Fatal("no error")
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q lacks %q", err, w)
+				}
+			}
+			if d := time.Since(start); d > 20*time.Second {
+				t.Errorf("took %v", d)
+			}
+		})
+	}
+}
+
+// TestRerunReusesPasses: a second engine on the same staging location
+// finds every pass the first one completed and runs none of them again;
+// passes whose _SUCCESS is missing (a run killed before it finished them)
+// run again, and the model is the same bit for bit.
+func TestRerunReusesPasses(t *testing.T) {
+	ctx := context.Background()
+	x, y := data(t)
+	tb := tabletest.Labeled(t, x, y, 64, false)
+	staging := t.TempDir()
+	fit := func() (*beam.Engine, []float64) {
+		e := &beam.Engine{Staging: staging}
+		ds, err := e.FromTable(ctx, tb)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := (&classification.LogisticRegression{RegParam: 0.01, MaxIter: 30}).Fit(ctx, e, ds)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lr := m.(*classification.LogisticRegressionModel)
+		return e, append(append([]float64(nil), lr.Coefficients...), lr.Intercepts...)
+	}
+	first, want := fit()
+	jobs, _ := first.Stats()
+	if jobs < 5 {
+		t.Fatalf("first fit ran %d jobs", jobs)
+	}
+	second, got := fit()
+	if j, reused := second.Stats(); j != 0 || reused < jobs {
+		t.Fatalf("rerun: %d jobs, %d passes reused (first run: %d jobs)", j, reused, jobs)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("rerun: %v, want %v", got, want)
+	}
+	// Forget the last three passes, as if the run had been killed before
+	// them.
+	marks, err := filepath.Glob(filepath.Join(staging, "agg-*", "_SUCCESS"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sort.Slice(marks, func(i, j int) bool { return mtime(t, marks[i]).Before(mtime(t, marks[j])) })
+	for _, m := range marks[len(marks)-3:] {
+		if err := os.Remove(m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	third, got := fit()
+	if j, _ := third.Stats(); j != 3 {
+		t.Fatalf("after losing 3 passes, the rerun ran %d jobs", j)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("resumed: %v, want %v", got, want)
+	}
+}
+
+func mtime(t *testing.T, path string) time.Time {
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fi.ModTime()
 }

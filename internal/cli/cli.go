@@ -61,6 +61,7 @@ func usagef(format string, args ...any) error { return usageError{fmt.Errorf(for
 type env struct {
 	stdout, stderr io.Writer
 	log            *slog.Logger
+	verbose        bool
 	tty            bool // stderr is a terminal: show progress bars
 	s3Endpoint     string
 	region         string
@@ -102,8 +103,11 @@ AWS SDK's default chain; AWS_REGION and AWS_ENDPOINT_URL_S3 are honoured.`,
 				}
 			}
 			level := slog.LevelInfo
-			if e.quiet {
+			switch {
+			case e.quiet:
 				level = slog.LevelWarn
+			case e.verbose:
+				level = slog.LevelDebug
 			}
 			e.log = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 		},
@@ -116,6 +120,7 @@ AWS SDK's default chain; AWS_REGION and AWS_ENDPOINT_URL_S3 are honoured.`,
 	pf.StringVar(&e.s3Endpoint, "s3-endpoint", "", "S3 endpoint URL for S3-compatible servers (default: AWS_ENDPOINT_URL_S3, else AWS)")
 	pf.StringVar(&e.region, "region", "", "AWS region (default: the AWS SDK chain, e.g. AWS_REGION)")
 	pf.BoolVarP(&e.quiet, "quiet", "q", false, "log warnings and errors only")
+	pf.BoolVarP(&e.verbose, "verbose", "v", false, "log debug lines too (each Beam job and reused pass)")
 	pf.StringVar(&e.cpuProfile, "cpuprofile", "", "write a CPU profile (go tool pprof) to this file")
 	_ = pf.MarkHidden("cpuprofile")
 	root.AddCommand(profileCmd(e), runCmd(e), predictCmd(e), inspectCmd(e), stageCmd(e), versionCmd(e))

@@ -14,6 +14,7 @@ import (
 
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/spindle-ml/spindle/engine"
 	"github.com/spindle-ml/spindle/engine/beam"
@@ -26,8 +27,9 @@ import (
 const maxSpecBytes = 4 << 20
 
 func runCmd(e *env) *cobra.Command {
-	var out, runner, staging string
+	var out string
 	var sets []string
+	var bf beamFlags
 	cmd := &cobra.Command{
 		Use:   "run SPEC",
 		Short: "Run a pipeline spec: read, clean, featurize, train, tune, evaluate, save",
@@ -44,22 +46,35 @@ metric, test metrics, confusion matrix, timings, rows), models/<variant>/
 output.processedData is true, and run.log (JSON lines, written once at the
 end, also when the run fails).
 
+With --runner other than local, every pass over the data is an Apache
+Beam job: prism (in this process, or a standalone prism job server with
+--endpoint), universal/flink/spark (a portable job server at --endpoint),
+or dataflow. The data is staged under --staging, which the workers must
+reach; a rerun with the same --staging reuses every pass an interrupted
+run had completed there. See docs/distributed.md.
+
 Spec mistakes are reported at their line:column and exit with code 2.`,
 		Example: `  spindle run examples/spam/pipeline.yaml --out out/spam
   spindle run s3://bucket/specs/spam.yaml --out s3://bucket/runs/1 --set split.seed=7
-  spindle run spec.yaml --set variants.tfidf.stages.0.numFeatures=262144`,
+  spindle run spec.yaml --set variants.tfidf.stages.0.numFeatures=262144
+  spindle run spec.yaml --runner prism --staging /tmp/stage
+  spindle run s3://bucket/spec.yaml --runner flink --endpoint localhost:8099 \
+      --environment-type PROCESS --environment-config '{"command": "/usr/local/bin/beam-boot"}' \
+      --staging s3://bucket/staging/run1 --out s3://bucket/runs/1`,
 		Args: exactArgs(1, "one SPEC path or URI"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			eng, err := newEngine(e, runner, staging)
+			eng, err := newEngine(e, bf)
 			if err != nil {
 				return err
+			}
+			if c, ok := eng.(io.Closer); ok {
+				defer c.Close()
 			}
 			return runSpec(cmd.Context(), e, args[0], out, sets, eng)
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&runner, "runner", "local", "where the passes run: local (this process, all cores) or prism (Apache Beam, prism in process)")
-	fl.StringVar(&staging, "staging", "", "with a Beam runner: directory or s3:// prefix for staged data (default: a temporary directory)")
+	bf.register(fl)
 	fl.StringVar(&out, "out", "", "output directory or s3:// prefix (default: the spec's output.dir)")
 	fl.StringArrayVar(&sets, "set", nil, "override a spec value, as key.path=value (list items by index or name; repeatable)")
 	return cmd
@@ -87,15 +102,52 @@ func loadSpec(ctx context.Context, e *env, uri string, sets []string) (*spec.Spe
 	return s, data, nil
 }
 
-// newEngine makes the engine --runner names.
-func newEngine(e *env, runner, staging string) (engine.Engine, error) {
-	switch runner {
-	case "local", "":
+// beamFlags are the flags choosing and configuring the engine.
+type beamFlags struct {
+	runner, staging, endpoint, envType, envConfig string
+	extra                                         []string
+}
+
+func (b *beamFlags) register(fl *pflag.FlagSet) {
+	fl.StringVar(&b.runner, "runner", "local", "where the passes run: local (this process, all cores), or as Apache Beam jobs on "+strings.Join(beam.Runners, ", "))
+	fl.StringVar(&b.endpoint, "endpoint", "", "with a Beam runner: the job server, HOST:PORT (prism without it runs in this process)")
+	fl.StringVar(&b.envType, "environment-type", "", "with a Beam runner: how workers start: "+strings.Join(beam.EnvironmentTypes, ", ")+" (default: LOOPBACK in process, DOCKER on a job server)")
+	fl.StringVar(&b.envConfig, "environment-config", "", `with a Beam runner: the worker pool's HOST:PORT for EXTERNAL, {"command": "/path/to/beam-boot"} for PROCESS, the image for DOCKER`)
+	fl.StringVar(&b.staging, "staging", "", "with a Beam runner: directory or s3:// prefix for staged data, reachable by the workers (default: a temporary directory)")
+	fl.StringArrayVar(&b.extra, "beam", nil, "with a Beam runner: another Beam pipeline option, as name=value with the Go SDK's name (job_name, parallelism, project, region, …; repeatable)")
+}
+
+// newEngine makes the engine the flags name.
+func newEngine(e *env, b beamFlags) (engine.Engine, error) {
+	if b.runner == "local" || b.runner == "" {
+		for name, v := range map[string]string{"endpoint": b.endpoint, "environment-type": b.envType, "environment-config": b.envConfig, "staging": b.staging} {
+			if v != "" {
+				return nil, usagef("--%s needs a Beam runner (--runner %s)", name, strings.Join(beam.Runners, "|"))
+			}
+		}
+		if len(b.extra) > 0 {
+			return nil, usagef("--beam needs a Beam runner (--runner %s)", strings.Join(beam.Runners, "|"))
+		}
 		return &local.Engine{}, nil
-	case "prism":
-		return &beam.Engine{Staging: staging, Storage: storage.Options{S3Endpoint: e.s3Endpoint, Region: e.region}}, nil
 	}
-	return nil, usagef("--runner %q: allowed: local, prism (job servers, Flink, Spark and Dataflow are not built yet)", runner)
+	r := beam.Runner{Name: b.runner, Endpoint: b.endpoint, EnvironmentType: b.envType, EnvironmentConfig: b.envConfig}
+	for _, kv := range b.extra {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return nil, usagef("--beam %q: want name=value", kv)
+		}
+		if r.Flags == nil {
+			r.Flags = map[string]string{}
+		}
+		r.Flags[strings.TrimLeft(k, "-")] = v
+	}
+	if !slices.Contains(beam.Runners, b.runner) {
+		return nil, usagef("--runner %q: allowed: local, %s", b.runner, strings.Join(beam.Runners, ", "))
+	}
+	if err := r.Validate(); err != nil {
+		return nil, usageError{err}
+	}
+	return &beam.Engine{Runner: r, Staging: b.staging, Storage: storage.Options{S3Endpoint: e.s3Endpoint, Region: e.region}, Log: e.log}, nil
 }
 
 func runSpec(ctx context.Context, e *env, uri, out string, sets []string, eng engine.Engine) error {

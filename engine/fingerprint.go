@@ -1,0 +1,210 @@
+package engine
+
+import (
+	"crypto/sha256"
+	"encoding"
+	"encoding/binary"
+	"encoding/gob"
+	"encoding/hex"
+	"fmt"
+	"hash"
+	"math"
+	"reflect"
+	"slices"
+)
+
+// Fingerprint returns a SHA-256 digest (hex) of what a kernel is: its
+// registered name and every exported field, the parts Encode sends to a
+// worker. Equal kernels give equal fingerprints in any process, unlike
+// Encode's bytes, whose maps come out in random order: maps are hashed in
+// key order, floats by their bits (so NaN parameters hash too).
+// Distributed engines use it to name a pass's output so that a rerun can
+// find what an earlier, interrupted run already computed.
+func Fingerprint(k Kernel) (string, error) {
+	if a, ok := k.(AnyAggregator); ok {
+		k = a.Unwrap()
+	}
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\x00", k.KernelName())
+	if err := hashValue(h, reflect.ValueOf(k), 0); err != nil {
+		return "", fmt.Errorf("fingerprint kernel %s: %w", k.KernelName(), err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+var (
+	binaryMarshaler = reflect.TypeFor[encoding.BinaryMarshaler]()
+	gobEncoder      = reflect.TypeFor[gob.GobEncoder]()
+)
+
+// hashValue writes v to h unambiguously: a tag per kind, lengths before
+// contents.
+func hashValue(h hash.Hash, v reflect.Value, depth int) error {
+	if depth > 64 {
+		return fmt.Errorf("value nested deeper than 64 levels")
+	}
+	var num [8]byte
+	putU := func(x uint64) {
+		binary.LittleEndian.PutUint64(num[:], x)
+		h.Write(num[:])
+	}
+	if !v.IsValid() {
+		h.Write([]byte{0})
+		return nil
+	}
+	t := v.Type()
+	if t.Kind() != reflect.Pointer && t.Kind() != reflect.Interface && (t.Implements(gobEncoder) || t.Implements(binaryMarshaler)) {
+		var b []byte
+		var err error
+		if m, ok := v.Interface().(gob.GobEncoder); ok {
+			b, err = m.GobEncode()
+		} else {
+			b, err = v.Interface().(encoding.BinaryMarshaler).MarshalBinary()
+		}
+		if err != nil {
+			return err
+		}
+		h.Write([]byte{1})
+		putU(uint64(len(b)))
+		h.Write(b)
+		return nil
+	}
+	h.Write([]byte{byte(t.Kind()) + 2})
+	switch t.Kind() {
+	case reflect.Bool:
+		if v.Bool() {
+			putU(1)
+		} else {
+			putU(0)
+		}
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		putU(uint64(v.Int()))
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		putU(v.Uint())
+	case reflect.Float32, reflect.Float64:
+		putU(math.Float64bits(v.Float()))
+	case reflect.Complex64, reflect.Complex128:
+		c := v.Complex()
+		putU(math.Float64bits(real(c)))
+		putU(math.Float64bits(imag(c)))
+	case reflect.String:
+		putU(uint64(v.Len()))
+		h.Write([]byte(v.String()))
+	case reflect.Slice, reflect.Array:
+		if t.Elem().Kind() == reflect.Uint8 && t.Kind() == reflect.Slice {
+			putU(uint64(v.Len()))
+			h.Write(v.Bytes())
+			return nil
+		}
+		if t.Kind() == reflect.Slice && v.CanInterface() && hashNumbers(h, v.Interface()) {
+			return nil
+		}
+		putU(uint64(v.Len()))
+		for i := range v.Len() {
+			if err := hashValue(h, v.Index(i), depth+1); err != nil {
+				return err
+			}
+		}
+	case reflect.Map:
+		// Each entry is hashed on its own; the entries go in the order
+		// of their digests.
+		entries := make([][]byte, 0, v.Len())
+		for it := v.MapRange(); it.Next(); {
+			eh := sha256.New()
+			if err := hashValue(eh, it.Key(), depth+1); err != nil {
+				return err
+			}
+			if err := hashValue(eh, it.Value(), depth+1); err != nil {
+				return err
+			}
+			entries = append(entries, eh.Sum(nil))
+		}
+		slices.SortFunc(entries, func(a, b []byte) int { return slices.Compare(a, b) })
+		putU(uint64(len(entries)))
+		for _, e := range entries {
+			h.Write(e)
+		}
+	case reflect.Pointer, reflect.Interface:
+		if v.IsNil() {
+			putU(0)
+			return nil
+		}
+		putU(1)
+		if t.Kind() == reflect.Interface {
+			s := v.Elem().Type().String()
+			putU(uint64(len(s)))
+			h.Write([]byte(s))
+		}
+		return hashValue(h, v.Elem(), depth+1)
+	case reflect.Struct:
+		for i := range t.NumField() {
+			f := t.Field(i)
+			if !f.IsExported() {
+				continue
+			}
+			putU(uint64(len(f.Name)))
+			h.Write([]byte(f.Name))
+			if err := hashValue(h, v.Field(i), depth+1); err != nil {
+				return err
+			}
+		}
+	case reflect.Func, reflect.Chan, reflect.UnsafePointer:
+		return fmt.Errorf("%s cannot be fingerprinted", t)
+	}
+	return nil
+}
+
+// hashNumbers hashes the common numeric slices (model weights, vectors)
+// without reflection per element; it reports false for other types. The
+// bytes written are those the reflective path would write.
+func hashNumbers(h hash.Hash, x any) bool {
+	var buf []byte
+	put := func(u uint64) { buf = binary.LittleEndian.AppendUint64(buf, u) }
+	var kind reflect.Kind
+	switch s := x.(type) {
+	case []float64:
+		kind = reflect.Float64
+		buf = make([]byte, 0, 8+9*len(s))
+		put(uint64(len(s)))
+		for _, f := range s {
+			buf = append(buf, byte(kind)+2)
+			put(math.Float64bits(f))
+		}
+	case []float32:
+		kind = reflect.Float32
+		buf = make([]byte, 0, 8+9*len(s))
+		put(uint64(len(s)))
+		for _, f := range s {
+			buf = append(buf, byte(kind)+2)
+			put(math.Float64bits(float64(f)))
+		}
+	case []int:
+		kind = reflect.Int
+		buf = make([]byte, 0, 8+9*len(s))
+		put(uint64(len(s)))
+		for _, i := range s {
+			buf = append(buf, byte(kind)+2)
+			put(uint64(i))
+		}
+	case []int64:
+		kind = reflect.Int64
+		buf = make([]byte, 0, 8+9*len(s))
+		put(uint64(len(s)))
+		for _, i := range s {
+			buf = append(buf, byte(kind)+2)
+			put(uint64(i))
+		}
+	case []int32:
+		kind = reflect.Int32
+		buf = make([]byte, 0, 8+9*len(s))
+		put(uint64(len(s)))
+		for _, i := range s {
+			buf = append(buf, byte(kind)+2)
+			put(uint64(i))
+		}
+	default:
+		return false
+	}
+	h.Write(buf)
+	return true
+}
