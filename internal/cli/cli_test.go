@@ -16,7 +16,17 @@ import (
 
 var server *s3test.Server
 
-func TestMain(m *testing.M) { os.Exit(s3test.Main(m, &server)) }
+// childArgs, set in the environment, makes the test binary run the
+// command line it holds (arguments separated by U+001F) instead of the tests:
+// a spindle process a test can kill.
+const childArgs = "SPINDLE_TEST_CLI_ARGS"
+
+func TestMain(m *testing.M) {
+	if args := os.Getenv(childArgs); args != "" {
+		os.Exit(Main(context.Background(), strings.Split(args, "\x1f"), os.Stdout, os.Stderr))
+	}
+	os.Exit(s3test.Main(m, &server))
+}
 
 func run(args ...string) (code int, stdout, stderr string) {
 	var o, e bytes.Buffer

@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/spindle-ml/spindle/format"
 	"github.com/spindle-ml/spindle/job"
@@ -285,7 +287,11 @@ func TestRunPrism(t *testing.T) {
 	for _, runner := range []string{"local", "prism"} {
 		out := filepath.Join(t.TempDir(), runner)
 		specPath := writeFile(t, "spec.yaml", fmt.Sprintf(smallSpec, data, out))
-		code, _, stderr := run("run", specPath, "--runner", runner, "--staging", t.TempDir())
+		args := []string{"run", specPath, "--runner", runner}
+		if runner != "local" {
+			args = append(args, "--staging", t.TempDir())
+		}
+		code, _, stderr := run(args...)
 		if code != ExitOK {
 			t.Fatalf("%s: exit %d: %s", runner, code, stderr)
 		}
@@ -295,7 +301,98 @@ func TestRunPrism(t *testing.T) {
 	if !reflect.DeepEqual(a.Test, b.Test) || !reflect.DeepEqual(a.Tuning.FoldMetrics, b.Tuning.FoldMetrics) || reps[1].Engine != "beam-prism" {
 		t.Fatalf("local %v %v\nprism %v %v (%s)", a.Test, a.Tuning.FoldMetrics, b.Test, b.Tuning.FoldMetrics, reps[1].Engine)
 	}
-	if code, _, stderr := run("run", "x.yaml", "--runner", "flink"); code != ExitUsage || !strings.Contains(stderr, "allowed: local, prism") {
-		t.Fatalf("unknown runner: exit %d: %s", code, stderr)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--runner", "storm"}, "allowed: local, prism, universal, flink, spark, dataflow"},
+		{[]string{"--runner", "flink"}, "needs the job server's endpoint"},
+		{[]string{"--staging", "/tmp/x"}, "--staging needs a Beam runner"},
+		{[]string{"--runner", "prism", "--beam", "nope"}, "want name=value"},
+		{[]string{"--runner", "prism", "--beam", "no_such=1"}, "not an option of the Beam Go SDK"},
+		{[]string{"--runner", "prism", "--environment-type", "VM"}, "allowed: LOOPBACK, EXTERNAL, PROCESS, DOCKER"},
+	} {
+		if code, _, stderr := run(append([]string{"run", "x.yaml"}, tc.args...)...); code != ExitUsage || !strings.Contains(stderr, tc.want) {
+			t.Errorf("%v: exit %d: %s", tc.args, code, stderr)
+		}
 	}
+}
+
+// TestKillAndRerun kills a Beam run (SIGKILL) part-way through and reruns
+// it with the same --staging: the rerun picks up the passes the killed run
+// had completed and ends with the model an uninterrupted run makes.
+func TestKillAndRerun(t *testing.T) {
+	csvPath := os.Getenv("SPINDLE_EXAMPLE_CSV")
+	if csvPath == "" {
+		if os.Getenv("CI") != "" {
+			t.Fatal("SPINDLE_EXAMPLE_CSV is not set; scripts/test.sh prepares it")
+		}
+		t.Skip("SPINDLE_EXAMPLE_CSV not set (run scripts/example-data.sh)")
+	}
+	dir := t.TempDir()
+	staging := filepath.Join(dir, "staging")
+	// The reference pipeline without its Word2Vec variant, to keep it short.
+	ref, err := os.ReadFile("../../examples/spam/pipeline.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	specText := string(ref[:strings.Index(string(ref), "  - name: word2vec")]) + string(ref[strings.Index(string(ref), "\nmodels:"):])
+	specPath := writeFile(t, "spam.yaml", specText)
+	args := func(out string, beam bool) []string {
+		a := []string{"run", specPath, "--out", out, "--set", "input.uri=" + csvPath}
+		if beam {
+			a = append(a, "--runner", "prism", "--staging", staging, "-v")
+		}
+		return a
+	}
+	// The uninterrupted run, on the embedded engine (TestRunPrism shows
+	// both engines agree).
+	refOut := filepath.Join(dir, "ref")
+	if code, _, stderr := run(args(refOut, false)...); code != ExitOK {
+		t.Fatalf("reference run: exit %d: %s", code, stderr)
+	}
+	// The run to kill, in a child process.
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = append(os.Environ(), childArgs+"="+strings.Join(args(filepath.Join(dir, "killed"), true), "\x1f"))
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Minute)
+	for {
+		done, _ := filepath.Glob(filepath.Join(staging, "agg-*", "_SUCCESS"))
+		if len(done) >= 30 {
+			break
+		}
+		if time.Now().After(deadline) {
+			_ = cmd.Process.Kill()
+			t.Fatalf("only %d passes after 5 minutes", len(done))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err := cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Wait(); err == nil {
+		t.Fatal("the run finished before it was killed")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "killed", "metrics.json")); err == nil {
+		t.Fatal("the killed run wrote metrics.json")
+	}
+	out := filepath.Join(dir, "rerun")
+	code, _, stderr := run(args(out, true)...)
+	if code != ExitOK {
+		t.Fatalf("rerun: exit %d: %s", code, stderr)
+	}
+	reused, ran := strings.Count(stderr, "beam pass reused"), strings.Count(stderr, "msg=\"beam job\"")
+	if reused < 30 || ran == 0 {
+		t.Fatalf("rerun reused %d passes and ran %d jobs", reused, ran)
+	}
+	a, b := readMetrics(t, filepath.Join(refOut, "metrics.json")), readMetrics(t, filepath.Join(out, "metrics.json"))
+	for i := range a.Variants {
+		ma, mb := a.Variants[i].Models[0], b.Variants[i].Models[0]
+		if !reflect.DeepEqual(ma.Test, mb.Test) || !reflect.DeepEqual(ma.Tuning.FoldMetrics, mb.Tuning.FoldMetrics) {
+			t.Fatalf("%s: uninterrupted %v %v\nkilled and rerun %v %v", a.Variants[i].Name, ma.Test, ma.Tuning.FoldMetrics, mb.Test, mb.Tuning.FoldMetrics)
+		}
+	}
+	t.Logf("rerun: %d passes reused, %d jobs run", reused, ran)
 }
