@@ -2,6 +2,7 @@ package beam
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"net"
@@ -14,7 +15,10 @@ import (
 	"time"
 
 	beamsdk "github.com/apache/beam/sdks/v2/go/pkg/beam"
+	beamruntime "github.com/apache/beam/sdks/v2/go/pkg/beam/core/runtime"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/runtime/harness"
 	beamlog "github.com/apache/beam/sdks/v2/go/pkg/beam/log"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/util/grpcx"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/options/jobopts"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/runners/dataflow"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/runners/prism"
@@ -287,16 +291,60 @@ func IsWorker(args []string) bool {
 	return false
 }
 
-// RunWorker runs this process as a Beam SDK worker: it parses the SDK's
-// flags from the command line and serves the runner until it is stopped.
-// It returns only if the worker could not start.
+// RunWorker runs this process as a Beam SDK worker: it reads the SDK's
+// flags (--id, --logging_endpoint, --control_endpoint, …) and pipeline
+// options from the command line and environment the boot program sets, and
+// serves the runner until it closes the control stream. It returns the
+// process's exit code.
+//
+// It runs the SDK harness itself instead of through beam.Init: the SDK's
+// own worker hook never exits after a successful run (it waits to be
+// killed), and the boot program's pool kills only the boot process, so
+// every finished worker would stay behind.
 func RunWorker() int {
 	removeBootCopy()
 	beamlog.LogLevel = "warn"
 	flag.Parse()
-	beamsdk.Init() // runs the worker harness; exits the process when done
-	fmt.Fprintln(os.Stderr, "spindle: started as a Beam worker without --worker=true")
-	return 2
+	get := func(name string) string {
+		if f := flag.Lookup(name); f != nil {
+			return f.Value.String()
+		}
+		return ""
+	}
+	id, logging, control, options := get("id"), get("logging_endpoint"), get("control_endpoint"), get("options")
+	if id == "" || control == "" {
+		fmt.Fprintln(os.Stderr, "spindle worker: --id and --control_endpoint are required")
+		return 2
+	}
+	if file := os.Getenv("PIPELINE_OPTIONS_FILE"); file != "" {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "spindle worker: pipeline options: %v\n", err)
+			return 1
+		}
+		options = string(data)
+	}
+	if options != "" {
+		var w beamruntime.RawOptionsWrapper
+		if err := json.Unmarshal([]byte(options), &w); err != nil {
+			fmt.Fprintf(os.Stderr, "spindle worker: pipeline options: %v\n", err)
+			return 1
+		}
+		beamruntime.GlobalOptions.Import(w.Options)
+	}
+	// The SDK's other init hooks run; its worker hook stays idle.
+	_ = flag.Set("worker", "false")
+	beamsdk.Init()
+	ctx := grpcx.WriteWorkerID(context.Background(), id)
+	opts := harness.Options{StatusEndpoint: os.Getenv("STATUS_ENDPOINT")}
+	if c := os.Getenv("RUNNER_CAPABILITIES"); c != "" {
+		opts.RunnerCapabilities = strings.Fields(c)
+	}
+	if err := harness.MainWithOptions(ctx, logging, control, opts); err != nil {
+		fmt.Fprintf(os.Stderr, "spindle worker %s: %v\n", id, err)
+		return 1
+	}
+	return 0
 }
 
 // removeBootCopy deletes the copy of the worker binary the Go SDK's boot
