@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # The README's test command, and what CI runs: installs what is missing,
 # checks formatting and vet, runs every test (the storage and CLI tests start
-# a real S3-compatible server), checks deploy/ offline (tofu fmt, tflint,
+# a real S3-compatible server; the Beam tests a standalone prism job server
+# and the Go SDK's worker pool), runs the reference pipeline on the embedded
+# engine, on prism in process and on the standalone job server with
+# external workers (scripts/beam-check.sh), checks deploy/ offline (tofu fmt, tflint,
 # trivy, the Go security rules), then fuzzes each parser briefly.
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
@@ -22,6 +25,7 @@ log "staticcheck"
 "$SPINDLE_TOOLS/staticcheck-$STATICCHECK_VERSION/staticcheck" -checks all,-ST1003,-ST1000 ./...
 log "go test"
 go test -count=1 ./...
+"$ROOT/scripts/beam-check.sh"
 "$ROOT/scripts/deploy-check.sh"
 fuzztime=${SPINDLE_FUZZTIME:-15s}
 for target in ./format/csv:FuzzRead ./format/libsvm:FuzzRead ./pipeline:FuzzDecodeStage ./spec:FuzzParse; do

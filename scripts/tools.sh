@@ -21,3 +21,20 @@ if [ ! -x "$sc_dir/staticcheck" ]; then
   GOBIN=$sc_dir.tmp go install "honnef.co/go/tools/cmd/staticcheck@$STATICCHECK_VERSION"
   rm -rf "$sc_dir" && mv "$sc_dir.tmp" "$sc_dir"
 fi
+
+# prism (Beam's Go runner, as a standalone job server) and the Go SDK's boot
+# program (the EXTERNAL worker pool), built from the Beam module go.mod
+# requires, into $SPINDLE_TOOLS/beam-<version>/ (internal/beamtest uses the
+# same place).
+beam_version=$(cd "$ROOT" && go list -m -f '{{.Version}}' github.com/apache/beam/sdks/v2)
+beam_dir=$SPINDLE_TOOLS/beam-$beam_version
+for prog in prism:go/cmd/prism beam-boot:go/container; do
+  name=${prog%%:*} pkg=github.com/apache/beam/sdks/v2/${prog#*:}
+  if [ ! -x "$beam_dir/$name" ]; then
+    log "building $name (Beam $beam_version, once)"
+    mkdir -p "$beam_dir"
+    (cd "$ROOT" && go build -o "$beam_dir/$name.tmp" "$pkg")
+    mv "$beam_dir/$name.tmp" "$beam_dir/$name"
+  fi
+done
+log "Beam programs: $beam_dir"

@@ -1,10 +1,13 @@
 // Command logreg is the logistic-regression benchmark: "gen" writes a
 // 1,000,000 × 28 dataset drawn with a fixed seed (raw little-endian
-// float64, 29 values a row, the label last); "fit" trains Spindle's
+// float64, 29 values a row, the label last); "csv" writes the same rows as
+// CSV (f0…f27,label) for `spindle run`; "fit" trains Spindle's
 // LogisticRegression on the first 80% of the rows and prints the fit time,
 // how it splits between gradient passes and the optimizer, and the test
 // AUC on the rest. bench/logreg/run.sh runs it beside scikit-learn's lbfgs
-// on the same file.
+// on the same file. "engines" fits the same model on the embedded engine, on
+// Beam with prism in process and, given -endpoint, on a standalone job
+// server with external workers, and compares the coefficients.
 package main
 
 import (
@@ -17,6 +20,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -33,14 +37,18 @@ import (
 const cols = 28
 
 func main() {
+	// The standalone job server's workers run this binary.
+	if beam.IsWorker(os.Args[1:]) {
+		os.Exit(beam.RunWorker())
+	}
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: logreg gen|fit|engines [flags]")
+		fmt.Fprintln(os.Stderr, "usage: logreg gen|csv|fit|engines [flags]")
 		os.Exit(2)
 	}
 	var err error
 	switch os.Args[1] {
-	case "gen":
-		err = gen(os.Args[2:])
+	case "gen", "csv":
+		err = gen(os.Args[1], os.Args[2:])
 	case "fit":
 		err = fit(os.Args[2:])
 	case "engines":
@@ -56,11 +64,11 @@ func main() {
 
 // gen draws features with unequal scales and some correlation, and a
 // label from a logistic model with noise.
-func gen(args []string) error {
-	fs := flag.NewFlagSet("gen", flag.ExitOnError)
+func gen(kind string, args []string) error {
+	fs := flag.NewFlagSet(kind, flag.ExitOnError)
 	rows := fs.Int("rows", 1_000_000, "rows")
 	seed := fs.Uint64("seed", 42, "random seed")
-	out := fs.String("o", "logreg.bin", "output file")
+	out := fs.String("o", "logreg."+map[string]string{"gen": "bin", "csv": "csv"}[kind], "output file")
 	fs.Parse(args)
 	r := rand.New(rand.NewPCG(*seed, *seed^0x10915))
 	beta := make([]float64, cols)
@@ -75,6 +83,13 @@ func gen(args []string) error {
 	}
 	w := bufio.NewWriterSize(f, 1<<20)
 	row := make([]float64, cols+1)
+	var line []byte
+	if kind == "csv" {
+		for j := 0; j < cols; j++ {
+			fmt.Fprintf(w, "f%d,", j)
+		}
+		fmt.Fprintln(w, "label")
+	}
 	for i := 0; i < *rows; i++ {
 		common := r.NormFloat64()
 		m := 0.0
@@ -88,7 +103,21 @@ func gen(args []string) error {
 		} else {
 			row[cols] = 0
 		}
-		if err := binary.Write(w, binary.LittleEndian, row); err != nil {
+		if kind == "csv" {
+			line = line[:0]
+			for j, v := range row {
+				if j == cols {
+					line = strconv.AppendFloat(line, v, 'g', 1, 64)
+				} else {
+					line = strconv.AppendFloat(line, v, 'g', 7, 64)
+				}
+				line = append(line, ',')
+			}
+			line[len(line)-1] = '\n'
+			if _, err := w.Write(line); err != nil {
+				return err
+			}
+		} else if err := binary.Write(w, binary.LittleEndian, row); err != nil {
 			return err
 		}
 	}
@@ -210,6 +239,8 @@ func fit(args []string) error {
 func engines(args []string) error {
 	fs := flag.NewFlagSet("engines", flag.ExitOnError)
 	in := fs.String("i", "logreg.bin", "input file")
+	endpoint := fs.String("endpoint", "", "a standalone prism job server, HOST:PORT (adds a third fit there)")
+	pool := fs.String("pool", "localhost:50000", "with -endpoint: the EXTERNAL worker pool")
 	fs.Parse(args)
 	ctx := context.Background()
 	x, y, err := load(*in)
@@ -222,7 +253,14 @@ func engines(args []string) error {
 		return err
 	}
 	var coefs [][]float64
-	for _, e := range []engine.Engine{&local.Engine{}, &beam.Engine{}} {
+	engs := []engine.Engine{&local.Engine{}, &beam.Engine{}}
+	if *endpoint != "" {
+		engs = append(engs, &beam.Engine{Runner: beam.Runner{Name: "prism", Endpoint: *endpoint, EnvironmentType: "EXTERNAL", EnvironmentConfig: *pool}})
+	}
+	for _, e := range engs {
+		if c, ok := e.(io.Closer); ok {
+			defer c.Close()
+		}
 		ds, err := e.FromTable(ctx, train)
 		if err != nil {
 			return err
@@ -233,14 +271,20 @@ func engines(args []string) error {
 			return err
 		}
 		lr := m.(*classification.LogisticRegressionModel)
-		fmt.Printf("engine=%s fit_s=%.3f iterations=%d\n", e.Name(), time.Since(start).Seconds(), lr.TotalIterations)
+		name := e.Name()
+		if b, ok := e.(*beam.Engine); ok && b.Runner.Endpoint != "" {
+			name += "@" + b.Runner.Endpoint
+		}
+		fmt.Printf("engine=%s fit_s=%.3f iterations=%d\n", name, time.Since(start).Seconds(), lr.TotalIterations)
 		coefs = append(coefs, append(append([]float64(nil), lr.Coefficients...), lr.Intercepts...))
 	}
-	var worst float64
-	for i, a := range coefs[0] {
-		b := coefs[1][i]
-		worst = math.Max(worst, math.Abs(a-b)/math.Max(math.Abs(a), 1e-300))
+	for k := 1; k < len(coefs); k++ {
+		var worst float64
+		for i, a := range coefs[0] {
+			b := coefs[k][i]
+			worst = math.Max(worst, math.Abs(a-b)/math.Max(math.Abs(a), 1e-300))
+		}
+		fmt.Printf("%s vs %s: max_relative_coefficient_difference=%g\n", engs[0].Name(), engs[k].Name(), worst)
 	}
-	fmt.Printf("max_relative_coefficient_difference=%g\n", worst)
 	return nil
 }
