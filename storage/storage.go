@@ -329,10 +329,35 @@ func (s *Store) WriteFile(ctx context.Context, uri string, data []byte) error {
 	return w.Close()
 }
 
+// WriteScratch writes data like WriteFile — whole or not at all, under its
+// final name — but does not wait for a local file to reach the disk: for
+// intermediate data a rerun can make again (a crash of the machine may
+// lose it; a crashed process cannot). On S3 it is WriteFile.
+func (s *Store) WriteScratch(ctx context.Context, uri string, data []byte) error {
+	loc, err := Parse(uri)
+	if err != nil {
+		return err
+	}
+	if loc.IsS3() {
+		return s.WriteFile(ctx, uri, data)
+	}
+	w, err := createLocal(loc.Path)
+	if err != nil {
+		return err
+	}
+	w.noSync = true
+	if _, err := w.Write(data); err != nil {
+		w.Abort()
+		return fmt.Errorf("write %s: %w", uri, err)
+	}
+	return w.Close()
+}
+
 type localWriter struct {
 	f      *os.File
 	final  string
 	closed bool
+	noSync bool
 }
 
 func createLocal(p string) (*localWriter, error) {
@@ -354,10 +379,12 @@ func (w *localWriter) Close() error {
 		return nil
 	}
 	w.closed = true
-	if err := w.f.Sync(); err != nil {
-		w.f.Close()
-		os.Remove(w.f.Name())
-		return fmt.Errorf("write %s: %w", w.final, err)
+	if !w.noSync {
+		if err := w.f.Sync(); err != nil {
+			w.f.Close()
+			os.Remove(w.f.Name())
+			return fmt.Errorf("write %s: %w", w.final, err)
+		}
 	}
 	if err := w.f.Close(); err != nil {
 		os.Remove(w.f.Name())

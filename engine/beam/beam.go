@@ -55,7 +55,8 @@ import (
 func init() {
 	register.DoFn2x0[[]byte, func(int)](&emitPartitions{})
 	register.Emitter1[int]()
-	register.DoFn2x1[context.Context, int, error](&partitionFn{})
+	register.Function1x0(discard)
+	register.DoFn3x1[context.Context, int, func(int), error](&partitionFn{})
 }
 
 // Engine runs kernels as Beam jobs. Use it through a pointer; it is safe
@@ -155,8 +156,10 @@ type manifest struct {
 	Rows []int64 `json:"rows,omitempty"`
 }
 
-// done reads dir's _SUCCESS; ok is false when the pass has not completed.
-func (e *Engine) done(ctx context.Context, st *storage.Store, dir string) (m manifest, ok bool, err error) {
+// done reads dir's _SUCCESS; ok is false when the pass has not completed,
+// or when a file it wrote is missing (workers write without waiting for
+// the disk, so a machine crash can lose some): the pass then runs again.
+func (e *Engine) done(ctx context.Context, st *storage.Store, dir string, parts int, suffix string) (m manifest, ok bool, err error) {
 	if e.NoReuse {
 		return m, false, nil
 	}
@@ -169,6 +172,25 @@ func (e *Engine) done(ctx context.Context, st *storage.Store, dir string) (m man
 	}
 	if err := json.Unmarshal(data, &m); err != nil {
 		return m, false, fmt.Errorf("%s: %w", storage.Join(dir, "_SUCCESS"), err)
+	}
+	if len(m.Rows) > 0 {
+		parts = len(m.Rows)
+	}
+	objs, err := st.List(ctx, dir)
+	if err != nil {
+		return m, false, err
+	}
+	have := make(map[string]bool, len(objs))
+	for _, o := range objs {
+		have[o.URI] = o.Size > 0
+	}
+	for i := range parts {
+		if !have[partFile(dir, i)+suffix] {
+			if e.Log != nil {
+				e.Log.Warn("beam pass output incomplete; running it again", "dir", dir, "missing", partFile(dir, i)+suffix)
+			}
+			return manifest{}, false, nil
+		}
 	}
 	e.reused.Add(1)
 	if e.Log != nil {
@@ -205,36 +227,52 @@ func digest(prefix, input string, kernels ...engine.Kernel) string {
 }
 
 // FromTable implements engine.Engine: the table's partitions are written
-// as files, under a name that is the digest of their bytes.
+// as files, under a name that is the digest of their bytes. The partitions
+// are encoded twice — once to name the dataset, once to write it — so
+// that no more than a few encoded partitions are in memory at a time.
 func (e *Engine) FromTable(ctx context.Context, t *table.Table) (engine.Dataset, error) {
 	if err := e.prepare(ctx); err != nil {
 		return nil, err
 	}
+	parts := t.Partitions()
+	sums := make([][]byte, len(parts))
+	rows := make([]int64, len(parts))
+	eg, ectx := errgroup.WithContext(ctx)
+	eg.SetLimit(runtime.GOMAXPROCS(0))
+	for i, b := range parts {
+		rows[i] = int64(b.NumRows())
+		eg.Go(func() error {
+			h := sha256.New()
+			if err := table.EncodeBatch(h, b); err != nil {
+				return err
+			}
+			sums[i] = h.Sum(nil)
+			return nil
+		})
+	}
+	if err := eg.Wait(); err != nil {
+		return nil, err
+	}
 	h := sha256.New()
-	var blobs [][]byte
-	rows := make([]int64, 0, len(t.Partitions()))
-	for _, b := range t.Partitions() {
-		var buf bytes.Buffer
-		if err := table.EncodeBatch(&buf, b); err != nil {
-			return nil, err
-		}
-		fmt.Fprintf(h, "%d\x00", buf.Len())
-		h.Write(buf.Bytes())
-		blobs = append(blobs, buf.Bytes())
-		rows = append(rows, int64(b.NumRows()))
+	for _, s := range sums {
+		h.Write(s)
 	}
 	id := "src-" + hex.EncodeToString(h.Sum(nil))[:32]
 	dir := storage.Join(e.root, id)
 	d := &dataset{schema: t.Schema(), dir: dir, id: id, rows: rows}
 	st := storage.New(e.Storage)
-	if _, ok, err := e.done(ctx, st, dir); err != nil || ok {
+	if _, ok, err := e.done(ctx, st, dir, len(parts), ""); err != nil || ok {
 		return d, err
 	}
-	eg, ectx := errgroup.WithContext(ctx)
+	eg, ectx = errgroup.WithContext(ctx)
 	eg.SetLimit(runtime.GOMAXPROCS(0))
-	for i, blob := range blobs {
+	for i, b := range parts {
 		eg.Go(func() error {
-			if err := st.WriteFile(ectx, partFile(dir, i), blob); err != nil {
+			var buf bytes.Buffer
+			if err := table.EncodeBatch(&buf, b); err != nil {
+				return err
+			}
+			if err := st.WriteScratch(ectx, partFile(dir, i), buf.Bytes()); err != nil {
 				return fmt.Errorf("beam staging: %w", err)
 			}
 			return nil
@@ -244,6 +282,20 @@ func (e *Engine) FromTable(ctx context.Context, t *table.Table) (engine.Dataset,
 		return nil, err
 	}
 	return d, e.finish(ctx, st, dir, manifest{Rows: rows})
+}
+
+// readData reads a staged partition: a local file in one read of its
+// exact size (io.ReadAll would grow and copy its buffer a dozen times per
+// partition), an S3 object through the store.
+func readData(ctx context.Context, st *storage.Store, uri string) ([]byte, error) {
+	if loc, err := storage.Parse(uri); err == nil && !loc.IsS3() {
+		data, err := os.ReadFile(loc.Path)
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", uri, err)
+		}
+		return data, nil
+	}
+	return readFile(ctx, st, uri)
 }
 
 // readFile reads a whole staged file.
@@ -325,7 +377,7 @@ func (e *Engine) persist(ctx context.Context, d *dataset) (*dataset, error) {
 	out := storage.Join(e.root, id)
 	st := storage.New(e.Storage)
 	p := &dataset{schema: d.schema, dir: out, id: id}
-	if m, ok, err := e.done(ctx, st, out); err != nil {
+	if m, ok, err := e.done(ctx, st, out, 0, ""); err != nil {
 		return nil, err
 	} else if ok {
 		p.rows = m.Rows
@@ -361,7 +413,7 @@ func (e *Engine) Collect(ctx context.Context, ds engine.Dataset) (*table.Table, 
 	eg.SetLimit(runtime.GOMAXPROCS(0))
 	for i := range d.rows {
 		eg.Go(func() error {
-			data, err := readFile(ectx, st, partFile(d.dir, i))
+			data, err := readData(ectx, st, partFile(d.dir, i))
 			if err != nil {
 				return fmt.Errorf("beam collect: %w", err)
 			}
@@ -389,7 +441,7 @@ func (e *Engine) AggregateAny(ctx context.Context, ds engine.Dataset, a engine.A
 	}
 	out := storage.Join(e.root, digest("agg", d.id, append(d.kernels(), a)...))
 	st := storage.New(e.Storage)
-	_, ok, err := e.done(ctx, st, out)
+	_, ok, err := e.done(ctx, st, out, len(d.rows), ".partial")
 	if err != nil {
 		return nil, err
 	}
@@ -441,7 +493,11 @@ func (e *Engine) run(ctx context.Context, d *dataset, out string, agg []byte) er
 	groups := (len(d.rows) + groupSize - 1) / groupSize
 	p, s := beamsdk.NewPipelineWithRoot()
 	idx := beamsdk.ParDo(s, &emitPartitions{N: groups}, beamsdk.Impulse(s))
-	beamsdk.ParDo0(s, fn, beamsdk.Reshuffle(s, idx))
+	// The DoFn emits its group's index when done, into a stage boundary:
+	// a stage without outputs makes prism spin on a closed channel for as
+	// long as the bundle runs, taking a core from the DoFn.
+	done := beamsdk.ParDo(s, fn, beamsdk.Reshuffle(s, idx))
+	beamsdk.ParDo0(s, discard, beamsdk.Reshuffle(s, done))
 	e.jobs.Add(1)
 	if e.Log != nil {
 		e.Log.Debug("beam job", "runner", e.Runner.name(), "out", out, "partitions", len(d.rows))
@@ -470,6 +526,9 @@ func (e *Engine) newFn(d *dataset, out string, agg []byte) (*partitionFn, error)
 	return fn, nil
 }
 
+// discard drops the group indices the jobs' DoFn emits.
+func discard(int) {}
+
 // groupSize is how many partitions one element of a job covers.
 const groupSize = 16
 
@@ -494,7 +553,7 @@ type partitionFn struct {
 }
 
 // ProcessElement runs the partitions of group g, in parallel.
-func (f *partitionFn) ProcessElement(ctx context.Context, g int) error {
+func (f *partitionFn) ProcessElement(ctx context.Context, g int, done func(int)) error {
 	// The kernels are decoded once per element, not once per partition.
 	var mappers []engine.Mapper
 	for _, enc := range f.Mappers {
@@ -525,11 +584,15 @@ func (f *partitionFn) ProcessElement(ctx context.Context, g int) error {
 	for part := g * f.Group; part < min((g+1)*f.Group, len(f.Offsets)); part++ {
 		eg.Go(func() error { return f.partition(ctx, st, part, mappers, agg) })
 	}
-	return eg.Wait()
+	if err := eg.Wait(); err != nil {
+		return err
+	}
+	done(g)
+	return nil
 }
 
 func (f *partitionFn) partition(ctx context.Context, st *storage.Store, part int, mappers []engine.Mapper, agg engine.AnyAggregator) error {
-	data, err := readFile(ctx, st, partFile(f.In, part))
+	data, err := readData(ctx, st, partFile(f.In, part))
 	if err != nil {
 		return err
 	}
@@ -548,10 +611,10 @@ func (f *partitionFn) partition(ctx context.Context, st *storage.Store, part int
 		if err := table.EncodeBatch(&buf, b); err != nil {
 			return err
 		}
-		if err := st.WriteFile(ctx, partFile(f.Out, part), buf.Bytes()); err != nil {
+		if err := st.WriteScratch(ctx, partFile(f.Out, part), buf.Bytes()); err != nil {
 			return err
 		}
-		return st.WriteFile(ctx, partFile(f.Out, part)+".rows", []byte(fmt.Sprint(b.NumRows())))
+		return st.WriteScratch(ctx, partFile(f.Out, part)+".rows", []byte(fmt.Sprint(b.NumRows())))
 	}
 	p, err := agg.FoldAny(ctx, info, agg.ZeroAny(), b)
 	if err != nil {
@@ -561,5 +624,5 @@ func (f *partitionFn) partition(ctx context.Context, st *storage.Store, part int
 	if err != nil {
 		return err
 	}
-	return st.WriteFile(ctx, partFile(f.Out, part)+".partial", enc)
+	return st.WriteScratch(ctx, partFile(f.Out, part)+".partial", enc)
 }

@@ -54,7 +54,7 @@ func TestRetriedBundleCountsOnce(t *testing.T) {
 	}
 	// Group 1 runs twice, group 0 three times; group 2 once.
 	for _, g := range []int{0, 1, 0, 2, 1, 0} {
-		if err := fn.ProcessElement(ctx, g); err != nil {
+		if err := fn.ProcessElement(ctx, g, func(int) {}); err != nil {
 			t.Fatal(err)
 		}
 	}
