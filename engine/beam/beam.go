@@ -32,6 +32,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/gob"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -151,6 +152,17 @@ func randomID() string {
 
 func partFile(dir string, i int) string { return storage.Join(dir, fmt.Sprintf("part-%05d.batch", i)) }
 
+// partFiles lists a dataset's partition files, by its manifest.
+func partFiles(dir string) func(manifest) []string {
+	return func(m manifest) []string {
+		fs := make([]string, len(m.Rows))
+		for i := range fs {
+			fs[i] = partFile(dir, i)
+		}
+		return fs
+	}
+}
+
 // manifest is the _SUCCESS object of a completed dataset or aggregation.
 type manifest struct {
 	Rows []int64 `json:"rows,omitempty"`
@@ -159,7 +171,7 @@ type manifest struct {
 // done reads dir's _SUCCESS; ok is false when the pass has not completed,
 // or when a file it wrote is missing (workers write without waiting for
 // the disk, so a machine crash can lose some): the pass then runs again.
-func (e *Engine) done(ctx context.Context, st *storage.Store, dir string, parts int, suffix string) (m manifest, ok bool, err error) {
+func (e *Engine) done(ctx context.Context, st *storage.Store, dir string, files func(manifest) []string) (m manifest, ok bool, err error) {
 	if e.NoReuse {
 		return m, false, nil
 	}
@@ -173,21 +185,18 @@ func (e *Engine) done(ctx context.Context, st *storage.Store, dir string, parts 
 	if err := json.Unmarshal(data, &m); err != nil {
 		return m, false, fmt.Errorf("%s: %w", storage.Join(dir, "_SUCCESS"), err)
 	}
-	if len(m.Rows) > 0 {
-		parts = len(m.Rows)
-	}
 	objs, err := st.List(ctx, dir)
-	if err != nil {
+	if err != nil && !errors.Is(err, storage.ErrNotFound) {
 		return m, false, err
 	}
 	have := make(map[string]bool, len(objs))
 	for _, o := range objs {
 		have[o.URI] = o.Size > 0
 	}
-	for i := range parts {
-		if !have[partFile(dir, i)+suffix] {
+	for _, f := range files(m) {
+		if !have[f] {
 			if e.Log != nil {
-				e.Log.Warn("beam pass output incomplete; running it again", "dir", dir, "missing", partFile(dir, i)+suffix)
+				e.Log.Warn("beam pass output incomplete; running it again", "dir", dir, "missing", f)
 			}
 			return manifest{}, false, nil
 		}
@@ -261,7 +270,7 @@ func (e *Engine) FromTable(ctx context.Context, t *table.Table) (engine.Dataset,
 	dir := storage.Join(e.root, id)
 	d := &dataset{schema: t.Schema(), dir: dir, id: id, rows: rows}
 	st := storage.New(e.Storage)
-	if _, ok, err := e.done(ctx, st, dir, len(parts), ""); err != nil || ok {
+	if _, ok, err := e.done(ctx, st, dir, partFiles(dir)); err != nil || ok {
 		return d, err
 	}
 	eg, ectx = errgroup.WithContext(ctx)
@@ -377,7 +386,7 @@ func (e *Engine) persist(ctx context.Context, d *dataset) (*dataset, error) {
 	out := storage.Join(e.root, id)
 	st := storage.New(e.Storage)
 	p := &dataset{schema: d.schema, dir: out, id: id}
-	if m, ok, err := e.done(ctx, st, out, 0, ""); err != nil {
+	if m, ok, err := e.done(ctx, st, out, partFiles(out)); err != nil {
 		return nil, err
 	} else if ok {
 		p.rows = m.Rows
@@ -386,16 +395,12 @@ func (e *Engine) persist(ctx context.Context, d *dataset) (*dataset, error) {
 	if err := e.run(ctx, d, out, nil); err != nil {
 		return nil, err
 	}
-	for i := range d.rows {
-		n, err := readFile(ctx, st, partFile(out, i)+".rows")
-		if err != nil {
-			return nil, fmt.Errorf("beam persist: %w", err)
-		}
-		var rows int64
-		if _, err := fmt.Sscan(string(n), &rows); err != nil {
-			return nil, fmt.Errorf("beam persist: %w", err)
-		}
-		p.rows = append(p.rows, rows)
+	entries, err := readGroups(ctx, st, out, len(d.rows))
+	if err != nil {
+		return nil, fmt.Errorf("beam persist: %w", err)
+	}
+	for _, en := range entries {
+		p.rows = append(p.rows, en.Rows)
 	}
 	return p, e.finish(ctx, st, out, manifest{Rows: p.rows})
 }
@@ -441,7 +446,13 @@ func (e *Engine) AggregateAny(ctx context.Context, ds engine.Dataset, a engine.A
 	}
 	out := storage.Join(e.root, digest("agg", d.id, append(d.kernels(), a)...))
 	st := storage.New(e.Storage)
-	_, ok, err := e.done(ctx, st, out, len(d.rows), ".partial")
+	_, ok, err := e.done(ctx, st, out, func(manifest) []string {
+		var fs []string
+		for g := range (len(d.rows) + groupSize - 1) / groupSize {
+			fs = append(fs, groupFile(out, g))
+		}
+		return fs
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -454,23 +465,15 @@ func (e *Engine) AggregateAny(ctx context.Context, ds engine.Dataset, a engine.A
 			return nil, err
 		}
 	}
-	partials := make([]any, len(d.rows))
-	eg, ectx := errgroup.WithContext(ctx)
-	eg.SetLimit(runtime.GOMAXPROCS(0))
-	for i := range partials {
-		eg.Go(func() error {
-			data, err := readFile(ectx, st, partFile(out, i)+".partial")
-			if err != nil {
-				return fmt.Errorf("beam aggregate: %w", err)
-			}
-			if partials[i], err = a.DecodePartial(data); err != nil {
-				return fmt.Errorf("beam aggregate %s: %w", a.KernelName(), err)
-			}
-			return nil
-		})
+	entries, err := readGroups(ctx, st, out, len(d.rows))
+	if err != nil {
+		return nil, fmt.Errorf("beam aggregate: %w", err)
 	}
-	if err := eg.Wait(); err != nil {
-		return nil, err
+	partials := make([]any, len(entries))
+	for i, en := range entries {
+		if partials[i], err = a.DecodePartial(en.Partial); err != nil {
+			return nil, fmt.Errorf("beam aggregate %s: %w", a.KernelName(), err)
+		}
 	}
 	res, err := engine.MergeTree(a, partials)
 	if err != nil || ok {
@@ -579,50 +582,104 @@ func (f *partitionFn) ProcessElement(ctx context.Context, g int, done func(int))
 		}
 	}
 	st := storage.New(f.Storage)
-	eg, ctx := errgroup.WithContext(ctx)
+	first, last := g*f.Group, min((g+1)*f.Group, len(f.Offsets))
+	// One small result per partition (its encoded partial, or its row
+	// count after mapping), written together as the group's one file.
+	out := make([]groupEntry, last-first)
+	eg, ectx := errgroup.WithContext(ctx)
 	eg.SetLimit(runtime.GOMAXPROCS(0))
-	for part := g * f.Group; part < min((g+1)*f.Group, len(f.Offsets)); part++ {
-		eg.Go(func() error { return f.partition(ctx, st, part, mappers, agg) })
+	for part := first; part < last; part++ {
+		eg.Go(func() (err error) {
+			out[part-first], err = f.partition(ectx, st, part, mappers, agg)
+			return err
+		})
 	}
 	if err := eg.Wait(); err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	if err := gob.NewEncoder(&buf).Encode(out); err != nil {
+		return err
+	}
+	if err := st.WriteScratch(ctx, groupFile(f.Out, g), buf.Bytes()); err != nil {
 		return err
 	}
 	done(g)
 	return nil
 }
 
-func (f *partitionFn) partition(ctx context.Context, st *storage.Store, part int, mappers []engine.Mapper, agg engine.AnyAggregator) error {
+// groupEntry is what a job records of one partition.
+type groupEntry struct {
+	Rows    int64  // rows after the mappers
+	Partial []byte // the encoded partial, for an aggregation
+}
+
+// groupFile is the file a job's element writes for its group of
+// partitions. One file per group, not per partition: creating files is
+// what costs on many file systems.
+func groupFile(dir string, g int) string {
+	return storage.Join(dir, fmt.Sprintf("group-%05d.gob", g))
+}
+
+// readGroups reads the group files of a job over n partitions.
+func readGroups(ctx context.Context, st *storage.Store, dir string, n int) ([]groupEntry, error) {
+	groups := (n + groupSize - 1) / groupSize
+	all := make([][]groupEntry, groups)
+	eg, ectx := errgroup.WithContext(ctx)
+	eg.SetLimit(runtime.GOMAXPROCS(0))
+	for g := range groups {
+		eg.Go(func() error {
+			data, err := readFile(ectx, st, groupFile(dir, g))
+			if err != nil {
+				return err
+			}
+			if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&all[g]); err != nil {
+				return fmt.Errorf("%s: %w", groupFile(dir, g), err)
+			}
+			if want := min(groupSize, n-g*groupSize); len(all[g]) != want {
+				return fmt.Errorf("%s: %d partitions, want %d", groupFile(dir, g), len(all[g]), want)
+			}
+			return nil
+		})
+	}
+	if err := eg.Wait(); err != nil {
+		return nil, err
+	}
+	var out []groupEntry
+	for _, es := range all {
+		out = append(out, es...)
+	}
+	return out, nil
+}
+
+func (f *partitionFn) partition(ctx context.Context, st *storage.Store, part int, mappers []engine.Mapper, agg engine.AnyAggregator) (groupEntry, error) {
+	var e groupEntry
 	data, err := readData(ctx, st, partFile(f.In, part))
 	if err != nil {
-		return err
+		return e, err
 	}
 	b, err := table.DecodeBatch(bytes.NewReader(data))
 	if err != nil {
-		return fmt.Errorf("%s: %w", partFile(f.In, part), err)
+		return e, fmt.Errorf("%s: %w", partFile(f.In, part), err)
 	}
 	info := engine.PartitionInfo{Index: part, RowOffset: f.Offsets[part]}
 	for _, m := range mappers {
 		if b, err = m.MapPartition(ctx, info, b); err != nil {
-			return fmt.Errorf("%s on partition %d: %w", m.KernelName(), part, err)
+			return e, fmt.Errorf("%s on partition %d: %w", m.KernelName(), part, err)
 		}
 	}
+	e.Rows = int64(b.NumRows())
 	if agg == nil {
 		var buf bytes.Buffer
 		if err := table.EncodeBatch(&buf, b); err != nil {
-			return err
+			return e, err
 		}
-		if err := st.WriteScratch(ctx, partFile(f.Out, part), buf.Bytes()); err != nil {
-			return err
-		}
-		return st.WriteScratch(ctx, partFile(f.Out, part)+".rows", []byte(fmt.Sprint(b.NumRows())))
+		return e, st.WriteScratch(ctx, partFile(f.Out, part), buf.Bytes())
 	}
 	p, err := agg.FoldAny(ctx, info, agg.ZeroAny(), b)
 	if err != nil {
-		return fmt.Errorf("%s on partition %d: %w", agg.KernelName(), part, err)
+		return e, fmt.Errorf("%s on partition %d: %w", agg.KernelName(), part, err)
 	}
-	enc, err := agg.EncodePartial(p)
-	if err != nil {
-		return err
-	}
-	return st.WriteScratch(ctx, partFile(f.Out, part)+".partial", enc)
+	e.Partial, err = agg.EncodePartial(p)
+	return e, err
 }

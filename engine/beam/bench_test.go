@@ -3,6 +3,7 @@ package beam_test
 import (
 	"bytes"
 	"context"
+	"flag"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -98,8 +99,10 @@ func (f *filesEngine) AggregateAny(ctx context.Context, ds engine.Dataset, a eng
 	return f.Engine.AggregateAny(ctx, d, a)
 }
 
-// BenchmarkPass compares, in one run, passes over 200,000 × 28 rows in 32
-// partitions (~47 MB staged):
+var benchRows = flag.Int("rows", 200_000, "BenchmarkPass: rows of the dataset (28 features, 32 partitions)")
+
+// BenchmarkPass compares, in one run, passes over 200,000 (-rows) × 28
+// rows in 32 partitions (~47 MB staged):
 //
 //   - gradient/…: a logistic-regression fit of 5 L-BFGS iterations (one
 //     statistics pass and 6 gradient passes, the same on every engine) on
@@ -111,11 +114,11 @@ func (f *filesEngine) AggregateAny(ctx context.Context, ds engine.Dataset, a eng
 //     of a pass, on prism in process and on the standalone prism job
 //     server with external workers.
 //
-//	go test -run '^$' -bench Pass -benchtime 5x ./engine/beam
+//	go test -run '^$' -bench Pass -benchtime 5x ./engine/beam [-args -rows 1000000]
 func BenchmarkPass(b *testing.B) {
 	ctx := context.Background()
 	r := rand.New(rand.NewPCG(1, 1))
-	x := make([][]float64, 200_000)
+	x := make([][]float64, *benchRows)
 	y := make([]float64, len(x))
 	for i := range x {
 		x[i] = make([]float64, 28)

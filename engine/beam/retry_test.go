@@ -58,14 +58,13 @@ func TestRetriedBundleCountsOnce(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	st := storage.New(e.Storage)
+	entries, err := readGroups(ctx, storage.New(e.Storage), out, len(d.rows))
+	if err != nil {
+		t.Fatal(err)
+	}
 	var total int64
-	for i := range d.rows {
-		data, err := readFile(ctx, st, partFile(out, i)+".partial")
-		if err != nil {
-			t.Fatal(err)
-		}
-		p, err := engine.Erase[int64](engine.Count{}).DecodePartial(data)
+	for _, en := range entries {
+		p, err := engine.Erase[int64](engine.Count{}).DecodePartial(en.Partial)
 		if err != nil {
 			t.Fatal(err)
 		}
