@@ -114,6 +114,8 @@ var benchRows = flag.Int("rows", 200_000, "BenchmarkPass: rows of the dataset (2
 //     of a pass, on prism in process and on the standalone prism job
 //     server with external workers.
 //
+// Run it with
+//
 //	go test -run '^$' -bench Pass -benchtime 5x ./engine/beam [-args -rows 1000000]
 func BenchmarkPass(b *testing.B) {
 	ctx := context.Background()
