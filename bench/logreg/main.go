@@ -253,6 +253,7 @@ func engines(args []string) error {
 		return err
 	}
 	var coefs [][]float64
+	var names []string
 	engs := []engine.Engine{&local.Engine{}, &beam.Engine{}}
 	if *endpoint != "" {
 		engs = append(engs, &beam.Engine{Runner: beam.Runner{Name: "prism", Endpoint: *endpoint, EnvironmentType: "EXTERNAL", EnvironmentConfig: *pool}})
@@ -276,6 +277,7 @@ func engines(args []string) error {
 			name += "@" + b.Runner.Endpoint
 		}
 		fmt.Printf("engine=%s fit_s=%.3f iterations=%d\n", name, time.Since(start).Seconds(), lr.TotalIterations)
+		names = append(names, name)
 		coefs = append(coefs, append(append([]float64(nil), lr.Coefficients...), lr.Intercepts...))
 	}
 	for k := 1; k < len(coefs); k++ {
@@ -284,7 +286,7 @@ func engines(args []string) error {
 			b := coefs[k][i]
 			worst = math.Max(worst, math.Abs(a-b)/math.Max(math.Abs(a), 1e-300))
 		}
-		fmt.Printf("%s vs %s: max_relative_coefficient_difference=%g\n", engs[0].Name(), engs[k].Name(), worst)
+		fmt.Printf("%s vs %s: max_relative_coefficient_difference=%g\n", names[0], names[k], worst)
 	}
 	return nil
 }
