@@ -79,10 +79,10 @@ func (r Runner) Validate() error {
 	for k := range r.Flags {
 		switch k {
 		case "runner", "endpoint", "environment_type", "environment_config":
-			return fmt.Errorf("Beam flag %q: give it as its own option", k)
+			return fmt.Errorf("beam flag %q: give it as its own option", k)
 		}
 		if flag.Lookup(k) == nil {
-			return fmt.Errorf("Beam flag %q: not an option of the Beam Go SDK", k)
+			return fmt.Errorf("beam flag %q: not an option of the Beam Go SDK", k)
 		}
 	}
 	return nil
@@ -209,7 +209,7 @@ func (g *gate) apply(ctx context.Context, r Runner) error {
 	}
 	for k, v := range r.Flags {
 		if err := flag.Set(k, v); err != nil {
-			return fmt.Errorf("Beam flag %s=%q: %w", k, v, err)
+			return fmt.Errorf("beam flag %s=%q: %w", k, v, err)
 		}
 		g.set = append(g.set, k)
 	}
