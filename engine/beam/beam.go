@@ -485,7 +485,7 @@ func (e *Engine) AggregateAny(ctx context.Context, ds engine.Dataset, a engine.A
 // run executes one job over d's partitions: apply the mappers, then fold
 // with agg (writing partials) or, without agg, write the mapped batches.
 func (e *Engine) run(ctx context.Context, d *dataset, out string, agg []byte) error {
-	fn, err := e.newFn(d, out, agg)
+	fn, err := e.newFn(ctx, d, out, agg)
 	if err != nil {
 		return err
 	}
@@ -512,8 +512,8 @@ func (e *Engine) run(ctx context.Context, d *dataset, out string, agg []byte) er
 }
 
 // newFn makes the DoFn of a job over d.
-func (e *Engine) newFn(d *dataset, out string, agg []byte) (*partitionFn, error) {
-	fn := &partitionFn{In: d.dir, Out: out, Agg: agg, Storage: e.Storage, Group: groupSize}
+func (e *Engine) newFn(ctx context.Context, d *dataset, out string, agg []byte) (*partitionFn, error) {
+	fn := &partitionFn{In: d.dir, Out: out, Storage: e.Storage, Group: groupSize}
 	var off int64
 	for _, n := range d.rows {
 		fn.Offsets = append(fn.Offsets, off)
@@ -524,9 +524,61 @@ func (e *Engine) newFn(d *dataset, out string, agg []byte) (*partitionFn, error)
 		if err != nil {
 			return nil, err
 		}
-		fn.Mappers = append(fn.Mappers, k)
+		b, err := e.blob(ctx, k)
+		if err != nil {
+			return nil, err
+		}
+		fn.Mappers = append(fn.Mappers, b)
+	}
+	if agg != nil {
+		b, err := e.blob(ctx, agg)
+		if err != nil {
+			return nil, err
+		}
+		fn.Agg = &b
 	}
 	return fn, nil
+}
+
+// inlineKernel is the largest encoded kernel a DoFn carries itself;
+// larger ones (a Word2Vec model of 50 MB) are staged as files and the DoFn
+// carries their name: a runner keeps every job's pipeline — prism in
+// memory, for as long as it runs — and sends it to every worker.
+const inlineKernel = 256 << 10
+
+// kernelBlob is an encoded kernel, or the staged file holding it.
+type kernelBlob struct {
+	Data []byte
+	URI  string
+}
+
+func (e *Engine) blob(ctx context.Context, enc []byte) (kernelBlob, error) {
+	if len(enc) <= inlineKernel {
+		return kernelBlob{Data: enc}, nil
+	}
+	sum := sha256.Sum256(enc)
+	uri := storage.Join(storage.Join(e.root, "kernels"), hex.EncodeToString(sum[:])+".gob")
+	st := storage.New(e.Storage)
+	if r, err := st.Open(ctx, uri); err == nil {
+		r.Close()
+		return kernelBlob{URI: uri}, nil
+	}
+	if err := st.WriteScratch(ctx, uri, enc); err != nil {
+		return kernelBlob{}, fmt.Errorf("beam staging: %w", err)
+	}
+	return kernelBlob{URI: uri}, nil
+}
+
+// decode returns the kernel a blob holds.
+func (b kernelBlob) decode(ctx context.Context, st *storage.Store) (engine.Kernel, error) {
+	data := b.Data
+	if b.URI != "" {
+		var err error
+		if data, err = readData(ctx, st, b.URI); err != nil {
+			return nil, err
+		}
+	}
+	return engine.Decode(data)
 }
 
 // discard drops the group indices the jobs' DoFn emits.
@@ -549,8 +601,8 @@ func (e *emitPartitions) ProcessElement(_ []byte, emit func(int)) {
 type partitionFn struct {
 	In, Out string
 	Offsets []int64
-	Mappers [][]byte
-	Agg     []byte
+	Mappers []kernelBlob
+	Agg     *kernelBlob
 	Storage storage.Options
 	Group   int
 }
@@ -558,9 +610,10 @@ type partitionFn struct {
 // ProcessElement runs the partitions of group g, in parallel.
 func (f *partitionFn) ProcessElement(ctx context.Context, g int, done func(int)) error {
 	// The kernels are decoded once per element, not once per partition.
+	st := storage.New(f.Storage)
 	var mappers []engine.Mapper
-	for _, enc := range f.Mappers {
-		k, err := engine.Decode(enc)
+	for _, blob := range f.Mappers {
+		k, err := blob.decode(ctx, st)
 		if err != nil {
 			return err
 		}
@@ -572,7 +625,7 @@ func (f *partitionFn) ProcessElement(ctx context.Context, g int, done func(int))
 	}
 	var agg engine.AnyAggregator
 	if f.Agg != nil {
-		k, err := engine.Decode(f.Agg)
+		k, err := f.Agg.decode(ctx, st)
 		if err != nil {
 			return err
 		}
@@ -581,7 +634,6 @@ func (f *partitionFn) ProcessElement(ctx context.Context, g int, done func(int))
 			return fmt.Errorf("%s is not an aggregator", k.KernelName())
 		}
 	}
-	st := storage.New(f.Storage)
 	first, last := g*f.Group, min((g+1)*f.Group, len(f.Offsets))
 	// One small result per partition (its encoded partial, or its row
 	// count after mapping), written together as the group's one file.

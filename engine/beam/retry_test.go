@@ -48,7 +48,7 @@ func TestRetriedBundleCountsOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := storage.Join(e.root, "agg-retried")
-	fn, err := e.newFn(d, out, agg)
+	fn, err := e.newFn(ctx, d, out, agg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,5 +72,60 @@ func TestRetriedBundleCountsOnce(t *testing.T) {
 	}
 	if total != rows {
 		t.Fatalf("counted %d rows, the data has %d", total, rows)
+	}
+}
+
+// bigCount counts rows and carries a large field, like a model.
+type bigCount struct {
+	engine.Count
+	Weights []float64
+}
+
+func (bigCount) KernelName() string { return "beam_test.bigCount" }
+
+func init() { engine.RegisterAggregator[int64](bigCount{}) }
+
+// TestLargeKernelStaged: a kernel larger than inlineKernel travels as a
+// staged file the DoFn names, not in the pipeline; the result is the same.
+func TestLargeKernelStaged(t *testing.T) {
+	ctx := context.Background()
+	schema, err := table.NewSchema(table.Field{Name: "x", Type: table.Float64})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := table.NewBatch(schema, []table.Column{table.NewFloat64Column(make([]float64, 123), nil)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tb, err := table.New(schema, b, b, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &Engine{Staging: t.TempDir()}
+	ds, err := e.FromTable(ctx, tb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := bigCount{Weights: make([]float64, 100_000)}
+	for i := range k.Weights {
+		k.Weights[i] = float64(i) + 0.123
+	}
+	enc, err := engine.Encode(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fn, err := e.newFn(ctx, ds.(*dataset), "unused", enc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fn.Agg.URI == "" || fn.Agg.Data != nil {
+		t.Fatalf("a %d-byte kernel was not staged", len(enc))
+	}
+	n, err := engine.Aggregate(ctx, e, ds, engine.Aggregator[int64](k))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 369 {
+		t.Fatalf("count %d, want 369", n)
 	}
 }
