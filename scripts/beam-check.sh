@@ -26,10 +26,11 @@ go build -ldflags="-s -w" -o "$work/spindle" ./cmd/spindle
 spindle=$work/spindle
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-"$beam_dir/prism" --job_port "$port" --serve_http=false --log_level warn >"$work/prism.log" 2>&1 &
+(cd "$work" && exec "$beam_dir/prism" --job_port "$port" --serve_http=false --log_level warn >"$work/prism.log" 2>&1) &
 pids+=($!)
 if ! (exec 3<>/dev/tcp/127.0.0.1/50000) 2>/dev/null; then
-  "$beam_dir/beam-boot" --worker_pool >"$work/pool.log" 2>&1 &
+  # (in $work: the boot program writes pipeline_options.json where it runs)
+  (cd "$work" && exec "$beam_dir/beam-boot" --worker_pool >"$work/pool.log" 2>&1) &
   pids+=($!)
 fi
 for addr in "$port" 50000; do

@@ -137,6 +137,9 @@ func (s *Servers) start(prog, log string, args ...string) error {
 		return err
 	}
 	cmd := exec.Command(prog, args...)
+	// The boot program writes pipeline_options.json into its working
+	// directory.
+	cmd.Dir = s.Logs
 	cmd.Stdout, cmd.Stderr = f, f
 	if err := cmd.Start(); err != nil {
 		f.Close()
