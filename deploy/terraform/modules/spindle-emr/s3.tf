@@ -129,5 +129,19 @@ resource "aws_s3_bucket_lifecycle_configuration" "this" {
     }
   }
 
+  dynamic "rule" {
+    for_each = each.key == "data" ? [1] : []
+    content {
+      id     = "expire-staging"
+      status = "Enabled"
+      filter {
+        prefix = "staging/"
+      }
+      expiration {
+        days = var.staging_retention_days
+      }
+    }
+  }
+
   depends_on = [aws_s3_bucket_versioning.this]
 }

@@ -36,6 +36,17 @@ variable "log_retention_days" {
   }
 }
 
+variable "staging_retention_days" {
+  description = "Days after which Beam staging data (data bucket, staging/) expires. A failed run can be resumed with the same staging prefix until then."
+  type        = number
+  default     = 14
+
+  validation {
+    condition     = var.staging_retention_days >= 1 && var.staging_retention_days <= 3650
+    error_message = "staging_retention_days must be between 1 and 3650."
+  }
+}
+
 variable "noncurrent_version_days" {
   description = "Days after which non-current object versions expire in every bucket."
   type        = number
