@@ -28,14 +28,22 @@ spindle=$work/spindle
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 (cd "$work" && exec "$beam_dir/prism" --job_port "$port" --serve_http=false --log_level warn >"$work/prism.log" 2>&1) &
 pids+=($!)
-if ! (exec 3<>/dev/tcp/127.0.0.1/50000) 2>/dev/null; then
+listening() { (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null; }
+# A worker pool on port 50000 (the boot program's fixed port): one already
+# there is used; ours is started again if it exits at once (a pool stopped
+# just before can hold the port for a moment).
+for try in $(seq 10); do
+  listening 50000 && break
   # (in $work: the boot program writes pipeline_options.json where it runs)
-  (cd "$work" && exec "$beam_dir/beam-boot" --worker_pool >"$work/pool.log" 2>&1) &
-  pids+=($!)
-fi
-for addr in "$port" 50000; do
-  for _ in $(seq 300); do (exec 3<>/dev/tcp/127.0.0.1/$addr) 2>/dev/null && break; sleep 0.1; done
+  (cd "$work" && exec "$beam_dir/beam-boot" --worker_pool >>"$work/pool.log" 2>&1) &
+  pool=$!
+  for _ in $(seq 100); do listening 50000 && break; kill -0 "$pool" 2>/dev/null || break; sleep 0.1; done
+  if kill -0 "$pool" 2>/dev/null && listening 50000; then pids+=("$pool"); break; fi
+  sleep 1
 done
+listening 50000 || { echo "no worker pool listens on :50000" >&2; cat "$work/pool.log" >&2; exit 1; }
+for _ in $(seq 300); do listening "$port" && break; sleep 0.1; done
+listening "$port" || { echo "prism does not listen on :$port" >&2; cat "$work/prism.log" >&2; exit 1; }
 
 spec=examples/spam/pipeline.yaml
 set_input=(--set "input.uri=$EXAMPLE_CSV" "$@")

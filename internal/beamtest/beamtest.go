@@ -92,6 +92,7 @@ type Servers struct {
 	// Logs holds the processes' output files.
 	Logs  string
 	procs []*exec.Cmd
+	pools []chan struct{} // closed when a started pool has exited
 }
 
 // Start starts prism on a free port and, unless one already listens on
@@ -116,25 +117,68 @@ func Start() (*Servers, error) {
 	if err := s.start(prism, "prism.log", "--job_port", fmt.Sprint(port), "--serve_http=false", "--log_level", "warn"); err != nil {
 		return nil, err
 	}
-	if !listening(PoolAddr) {
-		if err := s.start(boot, "pool.log", "--worker_pool"); err != nil {
-			s.Stop()
-			return nil, err
-		}
+	if err := s.startPool(boot); err != nil {
+		s.Stop()
+		return nil, err
 	}
-	for _, addr := range []string{s.Endpoint, s.Pool} {
-		if err := waitFor(addr, 30*time.Second); err != nil {
-			s.Stop()
-			return nil, err
-		}
+	if err := waitFor(s.Endpoint, 30*time.Second); err != nil {
+		s.Stop()
+		return nil, err
 	}
 	return s, nil
 }
 
+// startPool makes sure a worker pool listens on PoolAddr: one already
+// there is used; otherwise one is started, and started again if it exits
+// at once (the port can still be held for a moment by a pool that was just
+// stopped).
+func (s *Servers) startPool(boot string) error {
+	for try := 0; try < 10; try++ {
+		if listening(PoolAddr) {
+			return nil
+		}
+		cmd, err := s.startCmd(boot, "pool.log", "--worker_pool")
+		if err != nil {
+			return err
+		}
+		exited := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(exited) }()
+		deadline := time.After(30 * time.Second)
+		for up := false; !up; {
+			select {
+			case <-exited:
+				up = true
+				cmd = nil
+			case <-deadline:
+				_ = cmd.Process.Kill()
+				return fmt.Errorf("beamtest: the worker pool does not listen on %s after 30 s", PoolAddr)
+			case <-time.After(50 * time.Millisecond):
+				up = listening(PoolAddr)
+			}
+		}
+		if cmd != nil {
+			s.pools = append(s.pools, exited)
+			s.procs = append(s.procs, cmd)
+			return nil
+		}
+		time.Sleep(time.Second)
+	}
+	return fmt.Errorf("beamtest: no worker pool could listen on %s; see %s", PoolAddr, filepath.Join(s.Logs, "pool.log"))
+}
+
 func (s *Servers) start(prog, log string, args ...string) error {
-	f, err := os.Create(filepath.Join(s.Logs, log))
+	cmd, err := s.startCmd(prog, log, args...)
 	if err != nil {
 		return err
+	}
+	s.procs = append(s.procs, cmd)
+	return nil
+}
+
+func (s *Servers) startCmd(prog, log string, args ...string) (*exec.Cmd, error) {
+	f, err := os.OpenFile(filepath.Join(s.Logs, log), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, err
 	}
 	cmd := exec.Command(prog, args...)
 	// The boot program writes pipeline_options.json into its working
@@ -143,19 +187,23 @@ func (s *Servers) start(prog, log string, args ...string) error {
 	cmd.Stdout, cmd.Stderr = f, f
 	if err := cmd.Start(); err != nil {
 		f.Close()
-		return fmt.Errorf("beamtest: start %s: %w", prog, err)
+		return nil, fmt.Errorf("beamtest: start %s: %w", prog, err)
 	}
-	s.procs = append(s.procs, cmd)
-	return nil
+	return cmd, nil
 }
 
-// Stop kills the processes Start started.
+// Stop kills the processes Start started and waits for them to exit.
 func (s *Servers) Stop() {
 	for _, p := range s.procs {
 		_ = p.Process.Kill()
+	}
+	for _, p := range s.procs[:len(s.procs)-len(s.pools)] {
 		_ = p.Wait()
 	}
-	s.procs = nil
+	for _, done := range s.pools {
+		<-done
+	}
+	s.procs, s.pools = nil, nil
 }
 
 // Output returns the processes' logs, for a failing test's message.
