@@ -158,53 +158,31 @@ func hashValue(h hash.Hash, v reflect.Value, depth int) error {
 // without reflection per element; it reports false for other types. The
 // bytes written are those the reflective path would write.
 func hashNumbers(h hash.Hash, x any) bool {
-	var buf []byte
-	put := func(u uint64) { buf = binary.LittleEndian.AppendUint64(buf, u) }
-	var kind reflect.Kind
 	switch s := x.(type) {
 	case []float64:
-		kind = reflect.Float64
-		buf = make([]byte, 0, 8+9*len(s))
-		put(uint64(len(s)))
-		for _, f := range s {
-			buf = append(buf, byte(kind)+2)
-			put(math.Float64bits(f))
-		}
+		hashSlice(h, s, reflect.Float64, math.Float64bits)
 	case []float32:
-		kind = reflect.Float32
-		buf = make([]byte, 0, 8+9*len(s))
-		put(uint64(len(s)))
-		for _, f := range s {
-			buf = append(buf, byte(kind)+2)
-			put(math.Float64bits(float64(f)))
-		}
+		hashSlice(h, s, reflect.Float32, func(f float32) uint64 { return math.Float64bits(float64(f)) })
 	case []int:
-		kind = reflect.Int
-		buf = make([]byte, 0, 8+9*len(s))
-		put(uint64(len(s)))
-		for _, i := range s {
-			buf = append(buf, byte(kind)+2)
-			put(uint64(i))
-		}
+		hashSlice(h, s, reflect.Int, func(i int) uint64 { return uint64(i) })
 	case []int64:
-		kind = reflect.Int64
-		buf = make([]byte, 0, 8+9*len(s))
-		put(uint64(len(s)))
-		for _, i := range s {
-			buf = append(buf, byte(kind)+2)
-			put(uint64(i))
-		}
+		hashSlice(h, s, reflect.Int64, func(i int64) uint64 { return uint64(i) })
 	case []int32:
-		kind = reflect.Int32
-		buf = make([]byte, 0, 8+9*len(s))
-		put(uint64(len(s)))
-		for _, i := range s {
-			buf = append(buf, byte(kind)+2)
-			put(uint64(i))
-		}
+		hashSlice(h, s, reflect.Int32, func(i int32) uint64 { return uint64(i) })
 	default:
 		return false
 	}
-	h.Write(buf)
 	return true
+}
+
+// hashSlice writes s as hashValue would: its length, then per element the
+// kind's tag and the element's 64 bits.
+func hashSlice[T any](h hash.Hash, s []T, kind reflect.Kind, bits func(T) uint64) {
+	buf := make([]byte, 0, 8+9*len(s))
+	buf = binary.LittleEndian.AppendUint64(buf, uint64(len(s)))
+	for _, v := range s {
+		buf = append(buf, byte(kind)+2)
+		buf = binary.LittleEndian.AppendUint64(buf, bits(v))
+	}
+	h.Write(buf)
 }

@@ -3,13 +3,13 @@ package feature
 import (
 	"context"
 	"math"
-	"os"
 	"testing"
 	"time"
 
 	"github.com/spindle-ml/spindle/engine"
 	"github.com/spindle-ml/spindle/engine/local"
 	"github.com/spindle-ml/spindle/format"
+	"github.com/spindle-ml/spindle/internal/tabletest"
 	"github.com/spindle-ml/spindle/ml"
 	"github.com/spindle-ml/spindle/storage"
 	"github.com/spindle-ml/spindle/table"
@@ -21,13 +21,7 @@ import (
 // separate spam from ham: a nearest-centroid classifier on a 70/30 split
 // (seed 11) must beat the majority baseline by at least 15 points.
 func TestWord2VecOnCorpus(t *testing.T) {
-	path := os.Getenv("SPINDLE_EXAMPLE_CSV")
-	if path == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("SPINDLE_EXAMPLE_CSV is not set; scripts/test.sh prepares it")
-		}
-		t.Skip("SPINDLE_EXAMPLE_CSV not set (run scripts/example-data.sh)")
-	}
+	path := tabletest.ExampleCSV(t)
 	ctx := context.Background()
 	tb, _, err := format.Read(ctx, storage.New(storage.Options{}), path, format.Options{})
 	if err != nil {

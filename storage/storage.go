@@ -266,6 +266,32 @@ func (s *Store) Open(ctx context.Context, uri string) (io.ReadCloser, error) {
 	return f, nil
 }
 
+// ReadFile reads a whole object or file: a local file in one read of its
+// exact size, an S3 object with one GET.
+func (s *Store) ReadFile(ctx context.Context, uri string) ([]byte, error) {
+	loc, err := Parse(uri)
+	if err != nil {
+		return nil, err
+	}
+	if !loc.IsS3() {
+		data, err := os.ReadFile(loc.Path)
+		if err != nil {
+			return nil, localErr(loc.Path, err)
+		}
+		return data, nil
+	}
+	r, err := s.Open(ctx, uri)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", uri, err)
+	}
+	return data, nil
+}
+
 // OpenReaderAt returns a random-access reader of one object; for S3 each
 // read is a ranged GET.
 func (s *Store) OpenReaderAt(ctx context.Context, uri string) (ReaderAt, error) {

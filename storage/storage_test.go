@@ -87,6 +87,22 @@ func roundTrip(t *testing.T, st *storage.Store, base string) {
 	if string(got) != files["data/part-1.csv"] {
 		t.Errorf("read %q", got)
 	}
+	if got, err := st.ReadFile(ctx, glob[1].URI); err != nil || string(got) != files["data/part-1.csv"] {
+		t.Errorf("ReadFile = %q, %v", got, err)
+	}
+	if _, err := st.ReadFile(ctx, storage.Join(base, "missing.csv")); !errors.Is(err, storage.ErrNotFound) {
+		t.Errorf("ReadFile of a missing file: %v", err)
+	}
+	// WriteScratch replaces a file whole, like WriteFile.
+	if err := st.WriteScratch(ctx, glob[1].URI, []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := st.ReadFile(ctx, glob[1].URI); err != nil || string(got) != "x" {
+		t.Errorf("after WriteScratch: %q, %v", got, err)
+	}
+	if err := st.WriteFile(ctx, glob[1].URI, []byte(files["data/part-1.csv"])); err != nil {
+		t.Fatal(err)
+	}
 	ra, err := st.OpenReaderAt(ctx, glob[1].URI)
 	if err != nil {
 		t.Fatal(err)

@@ -195,12 +195,7 @@ func fit(args []string) error {
 	c := fs.Float64("C", 1.0, "inverse regularization, as scikit-learn's C: regParam = 1/(n·C), no standardization")
 	fs.Parse(args)
 	ctx := context.Background()
-	x, y, err := load(*in)
-	if err != nil {
-		return err
-	}
-	nTrain := len(x) * 8 / 10
-	train, err := tableOf(x[:nTrain], y[:nTrain])
+	x, y, nTrain, train, err := loadTrain(*in)
 	if err != nil {
 		return err
 	}
@@ -233,9 +228,22 @@ func fit(args []string) error {
 	return nil
 }
 
-// engines fits the same model on the embedded engine and on Beam (prism in
-// process, files staged in a temporary directory) and prints both times
-// and the largest relative coefficient difference.
+// loadTrain loads the dataset and makes a table of its first 80% of rows,
+// the training rows.
+func loadTrain(path string) (x [][]float64, y []float64, nTrain int, train *table.Table, err error) {
+	if x, y, err = load(path); err != nil {
+		return nil, nil, 0, nil, err
+	}
+	nTrain = len(x) * 8 / 10
+	train, err = tableOf(x[:nTrain], y[:nTrain])
+	return x, y, nTrain, train, err
+}
+
+// engines fits the same model on the embedded engine, on Beam with prism
+// in process (files staged in a temporary directory) and, with -endpoint,
+// on a standalone job server with external workers; it prints each fit's
+// time and the largest relative coefficient difference from the embedded
+// engine's.
 func engines(args []string) error {
 	fs := flag.NewFlagSet("engines", flag.ExitOnError)
 	in := fs.String("i", "logreg.bin", "input file")
@@ -243,12 +251,7 @@ func engines(args []string) error {
 	pool := fs.String("pool", "localhost:50000", "with -endpoint: the EXTERNAL worker pool")
 	fs.Parse(args)
 	ctx := context.Background()
-	x, y, err := load(*in)
-	if err != nil {
-		return err
-	}
-	nTrain := len(x) * 8 / 10
-	train, err := tableOf(x[:nTrain], y[:nTrain])
+	_, _, nTrain, train, err := loadTrain(*in)
 	if err != nil {
 		return err
 	}

@@ -37,7 +37,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"runtime"
@@ -84,6 +83,7 @@ type Engine struct {
 	ready  error
 	root   string
 	temp   bool
+	st     *storage.Store
 	jobs   atomic.Int64
 	reused atomic.Int64
 }
@@ -104,6 +104,13 @@ func (e *Engine) Name() string { return "beam-" + e.Runner.name() }
 // Stats reports how many jobs this engine ran and how many passes it
 // found already done in its staging location.
 func (e *Engine) Stats() (jobs, reused int64) { return e.jobs.Load(), e.reused.Load() }
+
+func (e *Engine) log() *slog.Logger {
+	if e.Log == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return e.Log
+}
 
 // Close removes the staging directory if the engine made it.
 func (e *Engine) Close() error {
@@ -133,13 +140,13 @@ func (e *Engine) prepare(ctx context.Context) error {
 			e.root, e.temp = dir, true
 		}
 		// Fail now, with the location's name, rather than inside a job.
-		st := storage.New(e.Storage)
+		e.st = storage.New(e.Storage)
 		probe := storage.Join(e.root, "_spindle_probe_"+randomID())
-		if err := st.WriteFile(ctx, probe, []byte("ok")); err != nil {
+		if err := e.st.WriteFile(ctx, probe, []byte("ok")); err != nil {
 			e.ready = fmt.Errorf("beam staging location %s is not writable: %w", e.root, err)
 			return
 		}
-		_ = st.Delete(ctx, probe)
+		_ = e.st.Delete(ctx, probe)
 	})
 	return e.ready
 }
@@ -150,32 +157,44 @@ func randomID() string {
 	return hex.EncodeToString(b)
 }
 
-func partFile(dir string, i int) string { return storage.Join(dir, fmt.Sprintf("part-%05d.batch", i)) }
-
-// partFiles lists a dataset's partition files, by its manifest.
-func partFiles(dir string) func(manifest) []string {
-	return func(m manifest) []string {
-		fs := make([]string, len(m.Rows))
-		for i := range fs {
-			fs[i] = partFile(dir, i)
-		}
-		return fs
-	}
-}
+func partFile(dir string, i int) string { return storage.Join(dir, partName(i)) }
 
 // manifest is the _SUCCESS object of a completed dataset or aggregation.
 type manifest struct {
-	Rows []int64 `json:"rows,omitempty"`
+	Rows  []int64  `json:"rows,omitempty"` // rows per partition, for a dataset
+	Files []string `json:"files"`          // what the pass wrote, under its directory
 }
+
+// partNames names a dataset's n partition files.
+func partNames(n int) []string {
+	fs := make([]string, n)
+	for i := range fs {
+		fs[i] = partName(i)
+	}
+	return fs
+}
+
+func partName(i int) string { return fmt.Sprintf("part-%05d.batch", i) }
+
+// groupNames names the group files of a job over n partitions.
+func groupNames(n int) []string {
+	fs := make([]string, (n+groupSize-1)/groupSize)
+	for g := range fs {
+		fs[g] = groupName(g)
+	}
+	return fs
+}
+
+func groupName(g int) string { return fmt.Sprintf("group-%05d.gob", g) }
 
 // done reads dir's _SUCCESS; ok is false when the pass has not completed,
 // or when a file it wrote is missing (workers write without waiting for
 // the disk, so a machine crash can lose some): the pass then runs again.
-func (e *Engine) done(ctx context.Context, st *storage.Store, dir string, files func(manifest) []string) (m manifest, ok bool, err error) {
+func (e *Engine) done(ctx context.Context, dir string) (m manifest, ok bool, err error) {
 	if e.NoReuse {
 		return m, false, nil
 	}
-	data, err := readFile(ctx, st, storage.Join(dir, "_SUCCESS"))
+	data, err := e.st.ReadFile(ctx, storage.Join(dir, "_SUCCESS"))
 	if errors.Is(err, storage.ErrNotFound) {
 		return m, false, nil
 	}
@@ -185,7 +204,7 @@ func (e *Engine) done(ctx context.Context, st *storage.Store, dir string, files 
 	if err := json.Unmarshal(data, &m); err != nil {
 		return m, false, fmt.Errorf("%s: %w", storage.Join(dir, "_SUCCESS"), err)
 	}
-	objs, err := st.List(ctx, dir)
+	objs, err := e.st.List(ctx, dir)
 	if err != nil && !errors.Is(err, storage.ErrNotFound) {
 		return m, false, err
 	}
@@ -193,30 +212,38 @@ func (e *Engine) done(ctx context.Context, st *storage.Store, dir string, files 
 	for _, o := range objs {
 		have[o.URI] = o.Size > 0
 	}
-	for _, f := range files(m) {
-		if !have[f] {
-			if e.Log != nil {
-				e.Log.Warn("beam pass output incomplete; running it again", "dir", dir, "missing", f)
-			}
+	for _, f := range m.Files {
+		if !have[storage.Join(dir, f)] {
+			e.log().Warn("beam pass output incomplete; running it again", "dir", dir, "missing", f)
 			return manifest{}, false, nil
 		}
 	}
 	e.reused.Add(1)
-	if e.Log != nil {
-		e.Log.Debug("beam pass reused", "dir", dir)
-	}
+	e.log().Debug("beam pass reused", "dir", dir)
 	return m, true, nil
 }
 
-func (e *Engine) finish(ctx context.Context, st *storage.Store, dir string, m manifest) error {
+// finish marks dir's pass complete.
+func (e *Engine) finish(ctx context.Context, dir string, m manifest) error {
 	data, err := json.Marshal(m)
 	if err != nil {
 		return err
 	}
-	if err := st.WriteFile(ctx, storage.Join(dir, "_SUCCESS"), data); err != nil {
+	if err := e.st.WriteFile(ctx, storage.Join(dir, "_SUCCESS"), data); err != nil {
 		return fmt.Errorf("beam staging: %w", err)
 	}
 	return nil
+}
+
+// forEach runs fn(ctx, i) for i in [0, n) on all cores and returns the
+// first error.
+func forEach(ctx context.Context, n int, fn func(ctx context.Context, i int) error) error {
+	eg, ectx := errgroup.WithContext(ctx)
+	eg.SetLimit(runtime.GOMAXPROCS(0))
+	for i := range n {
+		eg.Go(func() error { return fn(ectx, i) })
+	}
+	return eg.Wait()
 }
 
 // digest names a pass: its input's digest and its kernels' fingerprints. A
@@ -246,20 +273,18 @@ func (e *Engine) FromTable(ctx context.Context, t *table.Table) (engine.Dataset,
 	parts := t.Partitions()
 	sums := make([][]byte, len(parts))
 	rows := make([]int64, len(parts))
-	eg, ectx := errgroup.WithContext(ctx)
-	eg.SetLimit(runtime.GOMAXPROCS(0))
 	for i, b := range parts {
 		rows[i] = int64(b.NumRows())
-		eg.Go(func() error {
-			h := sha256.New()
-			if err := table.EncodeBatch(h, b); err != nil {
-				return err
-			}
-			sums[i] = h.Sum(nil)
-			return nil
-		})
 	}
-	if err := eg.Wait(); err != nil {
+	err := forEach(ctx, len(parts), func(_ context.Context, i int) error {
+		h := sha256.New()
+		if err := table.EncodeBatch(h, parts[i]); err != nil {
+			return err
+		}
+		sums[i] = h.Sum(nil)
+		return nil
+	})
+	if err != nil {
 		return nil, err
 	}
 	h := sha256.New()
@@ -269,56 +294,23 @@ func (e *Engine) FromTable(ctx context.Context, t *table.Table) (engine.Dataset,
 	id := "src-" + hex.EncodeToString(h.Sum(nil))[:32]
 	dir := storage.Join(e.root, id)
 	d := &dataset{schema: t.Schema(), dir: dir, id: id, rows: rows}
-	st := storage.New(e.Storage)
-	if _, ok, err := e.done(ctx, st, dir, partFiles(dir)); err != nil || ok {
+	if _, ok, err := e.done(ctx, dir); err != nil || ok {
 		return d, err
 	}
-	eg, ectx = errgroup.WithContext(ctx)
-	eg.SetLimit(runtime.GOMAXPROCS(0))
-	for i, b := range parts {
-		eg.Go(func() error {
-			var buf bytes.Buffer
-			if err := table.EncodeBatch(&buf, b); err != nil {
-				return err
-			}
-			if err := st.WriteScratch(ectx, partFile(dir, i), buf.Bytes()); err != nil {
-				return fmt.Errorf("beam staging: %w", err)
-			}
-			return nil
-		})
-	}
-	if err := eg.Wait(); err != nil {
-		return nil, err
-	}
-	return d, e.finish(ctx, st, dir, manifest{Rows: rows})
-}
-
-// readData reads a staged partition: a local file in one read of its
-// exact size (io.ReadAll would grow and copy its buffer a dozen times per
-// partition), an S3 object through the store.
-func readData(ctx context.Context, st *storage.Store, uri string) ([]byte, error) {
-	if loc, err := storage.Parse(uri); err == nil && !loc.IsS3() {
-		data, err := os.ReadFile(loc.Path)
-		if err != nil {
-			return nil, fmt.Errorf("read %s: %w", uri, err)
+	err = forEach(ctx, len(parts), func(ctx context.Context, i int) error {
+		var buf bytes.Buffer
+		if err := table.EncodeBatch(&buf, parts[i]); err != nil {
+			return err
 		}
-		return data, nil
-	}
-	return readFile(ctx, st, uri)
-}
-
-// readFile reads a whole staged file.
-func readFile(ctx context.Context, st *storage.Store, uri string) ([]byte, error) {
-	r, err := st.Open(ctx, uri)
+		if err := e.st.WriteScratch(ctx, partFile(dir, i), buf.Bytes()); err != nil {
+			return fmt.Errorf("beam staging: %w", err)
+		}
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	defer r.Close()
-	data, err := io.ReadAll(r)
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", uri, err)
-	}
-	return data, nil
+	return d, e.finish(ctx, dir, manifest{Rows: rows, Files: partNames(len(rows))})
 }
 
 func (e *Engine) own(ds engine.Dataset) (*dataset, error) {
@@ -384,9 +376,8 @@ func (e *Engine) Persist(ctx context.Context, ds engine.Dataset) (engine.Dataset
 func (e *Engine) persist(ctx context.Context, d *dataset) (*dataset, error) {
 	id := digest("ds", d.id, d.kernels()...)
 	out := storage.Join(e.root, id)
-	st := storage.New(e.Storage)
 	p := &dataset{schema: d.schema, dir: out, id: id}
-	if m, ok, err := e.done(ctx, st, out, partFiles(out)); err != nil {
+	if m, ok, err := e.done(ctx, out); err != nil {
 		return nil, err
 	} else if ok {
 		p.rows = m.Rows
@@ -395,14 +386,16 @@ func (e *Engine) persist(ctx context.Context, d *dataset) (*dataset, error) {
 	if err := e.run(ctx, d, out, nil); err != nil {
 		return nil, err
 	}
-	entries, err := readGroups(ctx, st, out, len(d.rows))
+	entries, err := readGroups(ctx, e.st, out, len(d.rows))
 	if err != nil {
 		return nil, fmt.Errorf("beam persist: %w", err)
 	}
 	for _, en := range entries {
 		p.rows = append(p.rows, en.Rows)
 	}
-	return p, e.finish(ctx, st, out, manifest{Rows: p.rows})
+	// The group files only carried the row counts: the dataset is its
+	// partition files.
+	return p, e.finish(ctx, out, manifest{Rows: p.rows, Files: partNames(len(p.rows))})
 }
 
 // Collect implements engine.Engine.
@@ -412,26 +405,28 @@ func (e *Engine) Collect(ctx context.Context, ds engine.Dataset) (*table.Table, 
 		return nil, err
 	}
 	d := p.(*dataset)
-	st := storage.New(e.Storage)
 	parts := make([]*table.Batch, len(d.rows))
-	eg, ectx := errgroup.WithContext(ctx)
-	eg.SetLimit(runtime.GOMAXPROCS(0))
-	for i := range d.rows {
-		eg.Go(func() error {
-			data, err := readData(ectx, st, partFile(d.dir, i))
-			if err != nil {
-				return fmt.Errorf("beam collect: %w", err)
-			}
-			if parts[i], err = table.DecodeBatch(bytes.NewReader(data)); err != nil {
-				return fmt.Errorf("beam collect %s: %w", partFile(d.dir, i), err)
-			}
-			return nil
-		})
-	}
-	if err := eg.Wait(); err != nil {
-		return nil, err
+	err = forEach(ctx, len(parts), func(ctx context.Context, i int) (err error) {
+		parts[i], err = readBatch(ctx, e.st, partFile(d.dir, i))
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("beam collect: %w", err)
 	}
 	return table.New(d.schema, parts...)
+}
+
+// readBatch reads and decodes one staged partition.
+func readBatch(ctx context.Context, st *storage.Store, uri string) (*table.Batch, error) {
+	data, err := st.ReadFile(ctx, uri)
+	if err != nil {
+		return nil, err
+	}
+	b, err := table.DecodeBatch(bytes.NewReader(data))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", uri, err)
+	}
+	return b, nil
 }
 
 // AggregateAny implements engine.Engine: one job folds every partition;
@@ -445,14 +440,7 @@ func (e *Engine) AggregateAny(ctx context.Context, ds engine.Dataset, a engine.A
 		return nil, err
 	}
 	out := storage.Join(e.root, digest("agg", d.id, append(d.kernels(), a)...))
-	st := storage.New(e.Storage)
-	_, ok, err := e.done(ctx, st, out, func(manifest) []string {
-		var fs []string
-		for g := range (len(d.rows) + groupSize - 1) / groupSize {
-			fs = append(fs, groupFile(out, g))
-		}
-		return fs
-	})
+	_, ok, err := e.done(ctx, out)
 	if err != nil {
 		return nil, err
 	}
@@ -465,7 +453,7 @@ func (e *Engine) AggregateAny(ctx context.Context, ds engine.Dataset, a engine.A
 			return nil, err
 		}
 	}
-	entries, err := readGroups(ctx, st, out, len(d.rows))
+	entries, err := readGroups(ctx, e.st, out, len(d.rows))
 	if err != nil {
 		return nil, fmt.Errorf("beam aggregate: %w", err)
 	}
@@ -479,7 +467,7 @@ func (e *Engine) AggregateAny(ctx context.Context, ds engine.Dataset, a engine.A
 	if err != nil || ok {
 		return res, err
 	}
-	return res, e.finish(ctx, st, out, manifest{})
+	return res, e.finish(ctx, out, manifest{Files: groupNames(len(d.rows))})
 }
 
 // run executes one job over d's partitions: apply the mappers, then fold
@@ -502,9 +490,7 @@ func (e *Engine) run(ctx context.Context, d *dataset, out string, agg []byte) er
 	done := beamsdk.ParDo(s, fn, beamsdk.Reshuffle(s, idx))
 	beamsdk.ParDo0(s, discard, beamsdk.Reshuffle(s, done))
 	e.jobs.Add(1)
-	if e.Log != nil {
-		e.Log.Debug("beam job", "runner", e.Runner.name(), "out", out, "partitions", len(d.rows))
-	}
+	e.log().Debug("beam job", "runner", e.Runner.name(), "out", out, "partitions", len(d.rows))
 	if err := execute(ctx, e.Runner, p); err != nil {
 		return fmt.Errorf("beam job on %s: %w", e.Runner.name(), err)
 	}
@@ -558,12 +544,10 @@ func (e *Engine) blob(ctx context.Context, enc []byte) (kernelBlob, error) {
 	}
 	sum := sha256.Sum256(enc)
 	uri := storage.Join(storage.Join(e.root, "kernels"), hex.EncodeToString(sum[:])+".gob")
-	st := storage.New(e.Storage)
-	if r, err := st.Open(ctx, uri); err == nil {
-		r.Close()
+	if _, err := e.st.List(ctx, uri); err == nil {
 		return kernelBlob{URI: uri}, nil
 	}
-	if err := st.WriteScratch(ctx, uri, enc); err != nil {
+	if err := e.st.WriteScratch(ctx, uri, enc); err != nil {
 		return kernelBlob{}, fmt.Errorf("beam staging: %w", err)
 	}
 	return kernelBlob{URI: uri}, nil
@@ -574,7 +558,7 @@ func (b kernelBlob) decode(ctx context.Context, st *storage.Store) (engine.Kerne
 	data := b.Data
 	if b.URI != "" {
 		var err error
-		if data, err = readData(ctx, st, b.URI); err != nil {
+		if data, err = st.ReadFile(ctx, b.URI); err != nil {
 			return nil, err
 		}
 	}
@@ -605,12 +589,18 @@ type partitionFn struct {
 	Agg     *kernelBlob
 	Storage storage.Options
 	Group   int
+
+	st *storage.Store
 }
+
+// Setup implements the DoFn lifecycle: one store (and S3 client) per DoFn
+// instance, not per element.
+func (f *partitionFn) Setup() { f.st = storage.New(f.Storage) }
 
 // ProcessElement runs the partitions of group g, in parallel.
 func (f *partitionFn) ProcessElement(ctx context.Context, g int, done func(int)) error {
 	// The kernels are decoded once per element, not once per partition.
-	st := storage.New(f.Storage)
+	st := f.st
 	var mappers []engine.Mapper
 	for _, blob := range f.Mappers {
 		k, err := blob.decode(ctx, st)
@@ -638,22 +628,18 @@ func (f *partitionFn) ProcessElement(ctx context.Context, g int, done func(int))
 	// One small result per partition (its encoded partial, or its row
 	// count after mapping), written together as the group's one file.
 	out := make([]groupEntry, last-first)
-	eg, ectx := errgroup.WithContext(ctx)
-	eg.SetLimit(runtime.GOMAXPROCS(0))
-	for part := first; part < last; part++ {
-		eg.Go(func() (err error) {
-			out[part-first], err = f.partition(ectx, st, part, mappers, agg)
-			return err
-		})
-	}
-	if err := eg.Wait(); err != nil {
+	err := forEach(ctx, len(out), func(ctx context.Context, i int) (err error) {
+		out[i], err = f.partition(ctx, st, first+i, mappers, agg)
+		return err
+	})
+	if err != nil {
 		return err
 	}
 	var buf bytes.Buffer
 	if err := gob.NewEncoder(&buf).Encode(out); err != nil {
 		return err
 	}
-	if err := st.WriteScratch(ctx, groupFile(f.Out, g), buf.Bytes()); err != nil {
+	if err := st.WriteScratch(ctx, storage.Join(f.Out, groupName(g)), buf.Bytes()); err != nil {
 		return err
 	}
 	done(g)
@@ -666,35 +652,27 @@ type groupEntry struct {
 	Partial []byte // the encoded partial, for an aggregation
 }
 
-// groupFile is the file a job's element writes for its group of
-// partitions. One file per group, not per partition: creating files is
-// what costs on many file systems.
-func groupFile(dir string, g int) string {
-	return storage.Join(dir, fmt.Sprintf("group-%05d.gob", g))
-}
-
-// readGroups reads the group files of a job over n partitions.
+// readGroups reads the group files of a job over n partitions. One file
+// per group, not per partition: creating files is what costs on many file
+// systems.
 func readGroups(ctx context.Context, st *storage.Store, dir string, n int) ([]groupEntry, error) {
-	groups := (n + groupSize - 1) / groupSize
-	all := make([][]groupEntry, groups)
-	eg, ectx := errgroup.WithContext(ctx)
-	eg.SetLimit(runtime.GOMAXPROCS(0))
-	for g := range groups {
-		eg.Go(func() error {
-			data, err := readFile(ectx, st, groupFile(dir, g))
-			if err != nil {
-				return err
-			}
-			if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&all[g]); err != nil {
-				return fmt.Errorf("%s: %w", groupFile(dir, g), err)
-			}
-			if want := min(groupSize, n-g*groupSize); len(all[g]) != want {
-				return fmt.Errorf("%s: %d partitions, want %d", groupFile(dir, g), len(all[g]), want)
-			}
-			return nil
-		})
-	}
-	if err := eg.Wait(); err != nil {
+	names := groupNames(n)
+	all := make([][]groupEntry, len(names))
+	err := forEach(ctx, len(names), func(ctx context.Context, g int) error {
+		uri := storage.Join(dir, names[g])
+		data, err := st.ReadFile(ctx, uri)
+		if err != nil {
+			return err
+		}
+		if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&all[g]); err != nil {
+			return fmt.Errorf("%s: %w", uri, err)
+		}
+		if want := min(groupSize, n-g*groupSize); len(all[g]) != want {
+			return fmt.Errorf("%s: %d partitions, want %d", uri, len(all[g]), want)
+		}
+		return nil
+	})
+	if err != nil {
 		return nil, err
 	}
 	var out []groupEntry
@@ -706,13 +684,9 @@ func readGroups(ctx context.Context, st *storage.Store, dir string, n int) ([]gr
 
 func (f *partitionFn) partition(ctx context.Context, st *storage.Store, part int, mappers []engine.Mapper, agg engine.AnyAggregator) (groupEntry, error) {
 	var e groupEntry
-	data, err := readData(ctx, st, partFile(f.In, part))
+	b, err := readBatch(ctx, st, partFile(f.In, part))
 	if err != nil {
 		return e, err
-	}
-	b, err := table.DecodeBatch(bytes.NewReader(data))
-	if err != nil {
-		return e, fmt.Errorf("%s: %w", partFile(f.In, part), err)
 	}
 	info := engine.PartitionInfo{Index: part, RowOffset: f.Offsets[part]}
 	for _, m := range mappers {

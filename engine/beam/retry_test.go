@@ -17,28 +17,14 @@ import (
 func TestRetriedBundleCountsOnce(t *testing.T) {
 	ctx := context.Background()
 	r := rand.New(rand.NewPCG(1, 2))
-	var parts []*table.Batch
-	schema, err := table.NewSchema(table.Field{Name: "x", Type: table.Float64})
-	if err != nil {
-		t.Fatal(err)
-	}
+	var sizes []int
 	var rows int64
 	for range 40 { // 40 partitions: three groups of 16
-		n := 1 + r.IntN(30)
-		vals := make([]float64, n)
-		b, err := table.NewBatch(schema, []table.Column{table.NewFloat64Column(vals, nil)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		parts = append(parts, b)
-		rows += int64(n)
-	}
-	tb, err := table.New(schema, parts...)
-	if err != nil {
-		t.Fatal(err)
+		sizes = append(sizes, 1+r.IntN(30))
+		rows += int64(sizes[len(sizes)-1])
 	}
 	e := &Engine{Staging: t.TempDir()}
-	ds, err := e.FromTable(ctx, tb)
+	ds, err := e.FromTable(ctx, zeros(t, sizes...))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,6 +38,7 @@ func TestRetriedBundleCountsOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	fn.Setup()
 	// Group 1 runs twice, group 0 three times; group 2 once.
 	for _, g := range []int{0, 1, 0, 2, 1, 0} {
 		if err := fn.ProcessElement(ctx, g, func(int) {}); err != nil {
@@ -89,20 +76,8 @@ func init() { engine.RegisterAggregator[int64](bigCount{}) }
 // staged file the DoFn names, not in the pipeline; the result is the same.
 func TestLargeKernelStaged(t *testing.T) {
 	ctx := context.Background()
-	schema, err := table.NewSchema(table.Field{Name: "x", Type: table.Float64})
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := table.NewBatch(schema, []table.Column{table.NewFloat64Column(make([]float64, 123), nil)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tb, err := table.New(schema, b, b, b)
-	if err != nil {
-		t.Fatal(err)
-	}
 	e := &Engine{Staging: t.TempDir()}
-	ds, err := e.FromTable(ctx, tb)
+	ds, err := e.FromTable(ctx, zeros(t, 123, 123, 123))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,4 +103,25 @@ func TestLargeKernelStaged(t *testing.T) {
 	if n != 369 {
 		t.Fatalf("count %d, want 369", n)
 	}
+}
+
+// zeros is a table of one float column x, all zero, in partitions of the
+// given sizes.
+func zeros(t *testing.T, sizes ...int) *table.Table {
+	t.Helper()
+	schema, err := table.NewSchema(table.Field{Name: "x", Type: table.Float64})
+	if err != nil {
+		t.Fatal(err)
+	}
+	parts := make([]*table.Batch, len(sizes))
+	for i, n := range sizes {
+		if parts[i], err = table.NewBatch(schema, []table.Column{table.NewFloat64Column(make([]float64, n), nil)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tb, err := table.New(schema, parts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tb
 }

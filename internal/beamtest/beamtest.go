@@ -16,6 +16,8 @@ import (
 	"runtime/debug"
 	"strings"
 	"time"
+
+	"github.com/spindle-ml/spindle/internal/toolcache"
 )
 
 // Module is the Beam Go SDK module the programs come from.
@@ -57,12 +59,7 @@ func Programs() (prism, boot string, err error) {
 	if err != nil {
 		return "", "", err
 	}
-	cache := os.Getenv("SPINDLE_TOOLS")
-	if cache == "" {
-		home, _ := os.UserHomeDir()
-		cache = filepath.Join(home, ".cache", "spindle-tools")
-	}
-	dir := filepath.Join(cache, "beam-"+v)
+	dir := filepath.Join(toolcache.Dir(), "beam-"+v)
 	prism, boot = filepath.Join(dir, "prism"), filepath.Join(dir, "beam-boot")
 	for _, p := range []struct{ out, pkg string }{{prism, Module + "/go/cmd/prism"}, {boot, Module + "/go/container"}} {
 		if _, err := os.Stat(p.out); err == nil {

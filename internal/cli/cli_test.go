@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/spindle-ml/spindle/internal/s3test"
+	"github.com/spindle-ml/spindle/internal/tabletest"
 	"github.com/spindle-ml/spindle/profile"
 	"github.com/spindle-ml/spindle/storage"
 )
@@ -60,13 +61,7 @@ func writeFile(t *testing.T, name, data string) string {
 // SpamAssassin CSV has 6,046 rows, 4,150 ham and 1,896 spam, read from a
 // local path and from s3:// on the local server.
 func TestProfileExampleCorpus(t *testing.T) {
-	csvPath := os.Getenv("SPINDLE_EXAMPLE_CSV")
-	if csvPath == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("SPINDLE_EXAMPLE_CSV is not set; scripts/test.sh prepares it")
-		}
-		t.Skip("SPINDLE_EXAMPLE_CSV not set (run scripts/example-data.sh)")
-	}
+	csvPath := tabletest.ExampleCSV(t)
 	ctx := context.Background()
 	if err := server.CreateBucket(ctx, "corpus"); err != nil {
 		t.Fatal(err)

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/spindle-ml/spindle/format"
+	"github.com/spindle-ml/spindle/internal/tabletest"
 	"github.com/spindle-ml/spindle/job"
 	"github.com/spindle-ml/spindle/storage"
 )
@@ -211,13 +212,7 @@ func TestRunErrors(t *testing.T) {
 // (Word2Vec at 100 dimensions to keep the suite quick; the README's run
 // uses 250): TF-IDF must reach 0.92 test accuracy with 250 features.
 func TestRunExample(t *testing.T) {
-	csvPath := os.Getenv("SPINDLE_EXAMPLE_CSV")
-	if csvPath == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("SPINDLE_EXAMPLE_CSV is not set; scripts/test.sh prepares it")
-		}
-		t.Skip("SPINDLE_EXAMPLE_CSV not set (run scripts/example-data.sh)")
-	}
+	csvPath := tabletest.ExampleCSV(t)
 	out := filepath.Join(t.TempDir(), "spam")
 	code, stdout, stderr := run("run", "../../examples/spam/pipeline.yaml", "--out", out,
 		"--set", "input.uri="+csvPath, "--set", "variants.word2vec.stages.0.vectorSize=100")
@@ -322,13 +317,7 @@ func TestRunPrism(t *testing.T) {
 // it with the same --staging: the rerun picks up the passes the killed run
 // had completed and ends with the model an uninterrupted run makes.
 func TestKillAndRerun(t *testing.T) {
-	csvPath := os.Getenv("SPINDLE_EXAMPLE_CSV")
-	if csvPath == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("SPINDLE_EXAMPLE_CSV is not set; scripts/test.sh prepares it")
-		}
-		t.Skip("SPINDLE_EXAMPLE_CSV not set (run scripts/example-data.sh)")
-	}
+	csvPath := tabletest.ExampleCSV(t)
 	dir := t.TempDir()
 	staging := filepath.Join(dir, "staging")
 	// The reference pipeline without its Word2Vec variant, to keep it short.

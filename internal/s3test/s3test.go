@@ -23,6 +23,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/spindle-ml/spindle/internal/toolcache"
 )
 
 // Version is the versitygw release the project tests against.
@@ -49,12 +51,7 @@ func Binary() (string, error) {
 	if p, err := exec.LookPath("versitygw"); err == nil {
 		return p, nil
 	}
-	cache := os.Getenv("SPINDLE_TOOLS")
-	if cache == "" {
-		home, _ := os.UserHomeDir()
-		cache = filepath.Join(home, ".cache", "spindle-tools")
-	}
-	p := filepath.Join(cache, "versitygw-"+Version, "versitygw")
+	p := filepath.Join(toolcache.Dir(), "versitygw-"+Version, "versitygw")
 	if _, err := os.Stat(p); err == nil {
 		return p, nil
 	}

@@ -3,6 +3,7 @@ package tabletest
 
 import (
 	"math"
+	"os"
 	"reflect"
 	"testing"
 
@@ -121,4 +122,19 @@ func Labeled(t testing.TB, x [][]float64, y []float64, per int, sparse bool) *ta
 		t.Fatal(err)
 	}
 	return tb
+}
+
+// ExampleCSV returns the path of the SpamAssassin example CSV
+// (SPINDLE_EXAMPLE_CSV, which scripts/test.sh sets): a test without it
+// fails under CI and is skipped elsewhere.
+func ExampleCSV(t testing.TB) string {
+	t.Helper()
+	p := os.Getenv("SPINDLE_EXAMPLE_CSV")
+	if p == "" {
+		if os.Getenv("CI") != "" {
+			t.Fatal("SPINDLE_EXAMPLE_CSV is not set; scripts/test.sh prepares it")
+		}
+		t.Skip("SPINDLE_EXAMPLE_CSV not set (run scripts/example-data.sh)")
+	}
+	return p
 }
