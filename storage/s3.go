@@ -284,3 +284,20 @@ func (b *s3Backend) delete(ctx context.Context, loc Location) error {
 	}
 	return nil
 }
+
+// listAll returns every object whose key starts with prefix.Path, hidden
+// names included.
+func (b *s3Backend) listAll(ctx context.Context, prefix Location) ([]Object, error) {
+	var out []Object
+	p := s3.NewListObjectsV2Paginator(b.client, &s3.ListObjectsV2Input{Bucket: &prefix.Bucket, Prefix: &prefix.Path})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, b.s3Error(prefix.String(), prefix, err)
+		}
+		for _, o := range page.Contents {
+			out = append(out, Object{URI: "s3://" + prefix.Bucket + "/" + aws.ToString(o.Key), Size: aws.ToInt64(o.Size)})
+		}
+	}
+	return out, nil
+}

@@ -16,6 +16,8 @@ package storage
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -25,6 +27,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 )
 
 // Options configure a Store. The zero value uses the AWS defaults.
@@ -90,7 +93,9 @@ func notFoundf(format string, args ...any) error {
 	return notFoundError{fmt.Sprintf(format, args...)}
 }
 
-// Location is a parsed URI.
+// Location is a parsed URI. Code that combines or compares URIs works on
+// Locations (Join, Same), never on the URI text, so that s3://, s3a://,
+// file:// and plain paths all behave the same way.
 type Location struct {
 	// Scheme is "s3" or "file".
 	Scheme string
@@ -103,7 +108,8 @@ type Location struct {
 // IsS3 reports whether l names an S3 object.
 func (l Location) IsS3() bool { return l.Scheme == "s3" }
 
-// String returns l as a URI.
+// String returns l as a URI: s3://bucket/key, or the local path (a
+// file:// URI comes back as its plain path).
 func (l Location) String() string {
 	if l.IsS3() {
 		return "s3://" + l.Bucket + "/" + l.Path
@@ -111,7 +117,28 @@ func (l Location) String() string {
 	return l.Path
 }
 
-// Parse parses "s3://bucket/key", "file:///path" or a plain local path.
+// Join returns the location of name (which may hold "/"-separated
+// segments) inside l taken as a directory or prefix.
+func (l Location) Join(name string) Location {
+	if l.IsS3() {
+		key := strings.TrimSuffix(l.Path, "/")
+		name = strings.TrimPrefix(name, "/")
+		switch {
+		case key == "":
+			l.Path = name
+		case name == "":
+			l.Path = key
+		default:
+			l.Path = key + "/" + name
+		}
+		return l
+	}
+	l.Path = filepath.Join(l.Path, filepath.FromSlash(name))
+	return l
+}
+
+// Parse parses "s3://bucket/key" (also s3a:// and s3n://, as Hadoop names
+// them), "file:///path" (or file://localhost/path) or a plain local path.
 func Parse(uri string) (Location, error) {
 	switch {
 	case strings.HasPrefix(uri, "s3://"), strings.HasPrefix(uri, "s3a://"), strings.HasPrefix(uri, "s3n://"):
@@ -122,22 +149,54 @@ func Parse(uri string) (Location, error) {
 		}
 		return Location{Scheme: "s3", Bucket: bucket, Path: key}, nil
 	case strings.HasPrefix(uri, "file://"):
-		return Location{Scheme: "file", Path: strings.TrimPrefix(uri, "file://")}, nil
+		rest := strings.TrimPrefix(uri, "file://")
+		if strings.HasPrefix(rest, "localhost/") {
+			rest = strings.TrimPrefix(rest, "localhost")
+		}
+		if !strings.HasPrefix(rest, "/") {
+			return Location{}, fmt.Errorf("parse %q: a file:// URI needs an absolute path (file:///path), got host %q", uri, strings.SplitN(rest, "/", 2)[0])
+		}
+		return Location{Scheme: "file", Path: filepath.Clean(rest)}, nil
 	case strings.Contains(uri, "://"):
 		scheme, _, _ := strings.Cut(uri, "://")
-		return Location{}, fmt.Errorf("parse %q: unsupported scheme %q (use a local path or s3://)", uri, scheme)
+		return Location{}, fmt.Errorf("parse %q: unsupported scheme %q (use a local path, file:// or s3://)", uri, scheme)
 	case uri == "":
 		return Location{}, errors.New("empty path")
 	}
 	return Location{Scheme: "file", Path: uri}, nil
 }
 
-// Join appends name to a directory or prefix URI.
+// Join appends name to a directory or prefix URI. A URI that does not
+// parse is returned joined with "/", so that the operation that uses it
+// reports the parse error.
 func Join(dir, name string) string {
-	if strings.HasPrefix(dir, "s3://") {
+	loc, err := Parse(dir)
+	if err != nil {
 		return strings.TrimSuffix(dir, "/") + "/" + name
 	}
-	return filepath.Join(dir, name)
+	return loc.Join(name).String()
+}
+
+// Same reports whether URIs a and b name the same file or object: equal
+// buckets and keys on S3; the same file on disk (after symbolic links,
+// relative paths and hard links) locally.
+func Same(a, b string) bool {
+	la, err1 := Parse(a)
+	lb, err2 := Parse(b)
+	if err1 != nil || err2 != nil || la.Scheme != lb.Scheme {
+		return false
+	}
+	if la.IsS3() {
+		return la.Bucket == lb.Bucket && strings.TrimSuffix(la.Path, "/") == strings.TrimSuffix(lb.Path, "/")
+	}
+	if fa, err := os.Stat(la.Path); err == nil {
+		if fb, err := os.Stat(lb.Path); err == nil {
+			return os.SameFile(fa, fb)
+		}
+	}
+	pa, err1 := filepath.Abs(la.Path)
+	pb, err2 := filepath.Abs(lb.Path)
+	return err1 == nil && err2 == nil && pa == pb
 }
 
 func hasMeta(s string) bool { return strings.ContainsAny(s, "*?[") }
@@ -453,4 +512,143 @@ func (s *Store) Delete(ctx context.Context, uri string) error {
 		return localErr(loc.Path, err)
 	}
 	return nil
+}
+
+// CheckWritable makes sure files can be written under dir (a directory or
+// S3 prefix) before any long work starts: a local directory is created if
+// missing and must not be a file; on S3 a small probe object is written
+// and deleted. The error names dir and the cause.
+func (s *Store) CheckWritable(ctx context.Context, dir string) error {
+	loc, err := Parse(dir)
+	if err != nil {
+		return err
+	}
+	if !loc.IsS3() {
+		if fi, err := os.Stat(loc.Path); err == nil && !fi.IsDir() {
+			return fmt.Errorf("%s is a file, not a directory", loc.Path)
+		}
+		// A parent that is a file makes MkdirAll fail with ENOTDIR.
+		if err := os.MkdirAll(loc.Path, 0o755); err != nil {
+			if errors.Is(err, syscall.ENOTDIR) {
+				return fmt.Errorf("%s: a parent of it is a file, not a directory", loc.Path)
+			}
+			return fmt.Errorf("%s: cannot create the directory: %w", loc.Path, unwrapPath(err))
+		}
+	}
+	probe := loc.Join("._spindle_probe_" + randomSuffix()).String()
+	if err := s.WriteScratch(ctx, probe, []byte("ok")); err != nil {
+		if !loc.IsS3() {
+			return fmt.Errorf("%s: cannot write there: %w", loc.Path, unwrapPath(err))
+		}
+		return fmt.Errorf("%s: cannot write there: %w", dir, err)
+	}
+	return s.Delete(ctx, probe)
+}
+
+// unwrapPath drops the *PathError wrapping (its text repeats the path,
+// which the caller names already).
+func unwrapPath(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// RemoveAll deletes dir (a local directory or an S3 prefix) and everything
+// under it; a missing one is not an error.
+func (s *Store) RemoveAll(ctx context.Context, dir string) error {
+	loc, err := Parse(dir)
+	if err != nil {
+		return err
+	}
+	if !loc.IsS3() {
+		if err := os.RemoveAll(loc.Path); err != nil {
+			return fmt.Errorf("remove %s: %w", loc.Path, unwrapPath(err))
+		}
+		return nil
+	}
+	b, err := s.s3Client(ctx)
+	if err != nil {
+		return err
+	}
+	prefix := loc
+	prefix.Path = strings.TrimSuffix(loc.Path, "/") + "/"
+	if loc.Path == "" {
+		prefix.Path = ""
+	}
+	objs, err := b.listAll(ctx, prefix)
+	if err != nil {
+		return err
+	}
+	for _, o := range objs {
+		ol, err := Parse(o.URI)
+		if err != nil {
+			return err
+		}
+		if err := b.delete(ctx, ol); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func randomSuffix() string {
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// ListAll returns every file or object under dir (a directory or S3
+// prefix), hidden names (_SUCCESS, .tmp files) included, sorted by URI;
+// nothing there is an empty list, not an error. A local dir that is a file
+// is an error.
+func (s *Store) ListAll(ctx context.Context, dir string) ([]Object, error) {
+	loc, err := Parse(dir)
+	if err != nil {
+		return nil, err
+	}
+	var out []Object
+	if loc.IsS3() {
+		b, err := s.s3Client(ctx)
+		if err != nil {
+			return nil, err
+		}
+		prefix := loc
+		if prefix.Path != "" {
+			prefix.Path = strings.TrimSuffix(prefix.Path, "/") + "/"
+		}
+		if out, err = b.listAll(ctx, prefix); err != nil {
+			return nil, err
+		}
+	} else {
+		fi, err := os.Stat(loc.Path)
+		switch {
+		case errors.Is(err, os.ErrNotExist):
+			return nil, nil
+		case err != nil:
+			return nil, localErr(loc.Path, err)
+		case !fi.IsDir():
+			return nil, fmt.Errorf("%s is a file, not a directory", loc.Path)
+		}
+		err = filepath.WalkDir(loc.Path, func(f string, d os.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if d.IsDir() {
+				return nil
+			}
+			info, err := d.Info()
+			if err != nil {
+				return err
+			}
+			out = append(out, Object{URI: f, Size: info.Size()})
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("list %s: %w", loc.Path, err)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].URI < out[j].URI })
+	return out, nil
 }

@@ -28,6 +28,8 @@ func TestParse(t *testing.T) {
 		{in: "s3a://b/", want: storage.Location{Scheme: "s3", Bucket: "b", Path: ""}},
 		{in: "/tmp/a.csv", want: storage.Location{Scheme: "file", Path: "/tmp/a.csv"}},
 		{in: "file:///tmp/a.csv", want: storage.Location{Scheme: "file", Path: "/tmp/a.csv"}},
+		{in: "file://localhost/tmp/./a.csv", want: storage.Location{Scheme: "file", Path: "/tmp/a.csv"}},
+		{in: "file://host/tmp/a.csv", wantErr: "needs an absolute path"},
 		{in: "s3:///k", wantErr: "no bucket"},
 		{in: "gs://b/k", wantErr: "unsupported scheme"},
 		{in: "", wantErr: "empty path"},
@@ -43,6 +45,139 @@ func TestParse(t *testing.T) {
 		if err != nil || got != tt.want {
 			t.Errorf("Parse(%q) = %+v, %v; want %+v", tt.in, got, err, tt.want)
 		}
+	}
+}
+
+func TestJoin(t *testing.T) {
+	tests := []struct{ dir, name, want string }{
+		{"out", "run.log", "out/run.log"},
+		{"out/", "models/tf", "out/models/tf"},
+		{"file:///data/out", "models/tf", "/data/out/models/tf"},
+		{"file:///data/out/", "_SUCCESS", "/data/out/_SUCCESS"},
+		{"s3://b/runs/1", "metrics.json", "s3://b/runs/1/metrics.json"},
+		{"s3://b/runs/1/", "models/tf", "s3://b/runs/1/models/tf"},
+		{"s3a://b/runs", "x", "s3://b/runs/x"},
+		{"s3://b", "x", "s3://b/x"},
+		{"s3://b/", "x", "s3://b/x"},
+		{"gs://b/k", "x", "gs://b/k/x"}, // unparsable: the later use reports it
+	}
+	for _, tt := range tests {
+		if got := storage.Join(tt.dir, tt.name); got != tt.want {
+			t.Errorf("Join(%q, %q) = %q, want %q", tt.dir, tt.name, got, tt.want)
+		}
+	}
+}
+
+func TestSame(t *testing.T) {
+	dir := t.TempDir()
+	f := filepath.Join(dir, "a.csv")
+	if err := os.WriteFile(f, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(f, filepath.Join(dir, "link.csv")); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		a, b string
+		want bool
+	}{
+		{f, "file://" + f, true},
+		{f, filepath.Join(dir, "link.csv"), true},
+		{f, filepath.Join(dir, ".", "a.csv"), true},
+		{f, filepath.Join(dir, "b.csv"), false},
+		{filepath.Join(dir, "new.csv"), "file://" + filepath.Join(dir, "new.csv"), true},
+		{"s3://b/k", "s3a://b/k", true},
+		{"s3://b/k", "s3://b/k2", false},
+		{"s3://b/k", "/b/k", false},
+	}
+	for _, tt := range tests {
+		if got := storage.Same(tt.a, tt.b); got != tt.want {
+			t.Errorf("Same(%q, %q) = %v, want %v", tt.a, tt.b, got, tt.want)
+		}
+	}
+}
+
+// TestCheckWritable probes output locations: created when missing,
+// refused when a file is in the way, when a parent is a file, or when the
+// bucket does not exist.
+func TestCheckWritable(t *testing.T) {
+	ctx := context.Background()
+	st := storage.New(storage.Options{})
+	dir := t.TempDir()
+	file := filepath.Join(dir, "file.txt")
+	if err := os.WriteFile(file, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ro := filepath.Join(dir, "ro")
+	if err := os.Mkdir(ro, 0o555); err != nil {
+		t.Fatal(err)
+	}
+	if err := server.CreateBucket(ctx, "probe"); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct{ uri, wantErr string }{
+		{filepath.Join(dir, "new", "out"), ""},
+		{"file://" + filepath.Join(dir, "viafile"), ""},
+		{file, "is a file, not a directory"},
+		{filepath.Join(file, "out"), "a parent of it is a file"},
+		{"s3://probe/runs/1", ""},
+		{"s3://no-such-bucket-probe/x", "does not exist"},
+	}
+	if os.Geteuid() != 0 { // root writes anywhere
+		tests = append(tests, struct{ uri, wantErr string }{filepath.Join(ro, "out"), "permission denied"})
+	}
+	for _, tt := range tests {
+		err := st.CheckWritable(ctx, tt.uri)
+		if tt.wantErr == "" {
+			if err != nil {
+				t.Errorf("CheckWritable(%s) = %v", tt.uri, err)
+				continue
+			}
+			left, err := st.ListAll(ctx, tt.uri)
+			if err != nil || len(left) != 0 {
+				t.Errorf("CheckWritable(%s) left %v (%v)", tt.uri, left, err)
+			}
+			continue
+		}
+		if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+			t.Errorf("CheckWritable(%s) = %v, want %q", tt.uri, err, tt.wantErr)
+		}
+	}
+}
+
+// TestListAllRemoveAll lists hidden files too and removes a whole tree,
+// locally and on S3.
+func TestListAllRemoveAll(t *testing.T) {
+	ctx := context.Background()
+	if err := server.CreateBucket(ctx, "tree"); err != nil {
+		t.Fatal(err)
+	}
+	st := storage.New(storage.Options{})
+	for _, base := range []string{filepath.Join(t.TempDir(), "run"), "s3://tree/run"} {
+		t.Run(base[:2], func(t *testing.T) {
+			for _, name := range []string{"metrics.json", "_SUCCESS", "models/tf/.x.tmp-1", "models/tf/data.gob"} {
+				if err := st.WriteFile(ctx, storage.Join(base, name), []byte("x")); err != nil {
+					t.Fatal(err)
+				}
+			}
+			// A sibling sharing the prefix must survive.
+			if err := st.WriteFile(ctx, base+"2/keep", []byte("x")); err != nil {
+				t.Fatal(err)
+			}
+			all, err := st.ListAll(ctx, base)
+			if err != nil || len(all) != 4 {
+				t.Fatalf("ListAll = %v, %v; want 4 objects", all, err)
+			}
+			if err := st.RemoveAll(ctx, base); err != nil {
+				t.Fatal(err)
+			}
+			if all, err := st.ListAll(ctx, base); err != nil || len(all) != 0 {
+				t.Fatalf("after RemoveAll: %v, %v", all, err)
+			}
+			if _, err := st.ReadFile(ctx, base+"2/keep"); err != nil {
+				t.Fatalf("RemoveAll took a sibling: %v", err)
+			}
+		})
 	}
 }
 

@@ -141,12 +141,10 @@ func (e *Engine) prepare(ctx context.Context) error {
 		}
 		// Fail now, with the location's name, rather than inside a job.
 		e.st = storage.New(e.Storage)
-		probe := storage.Join(e.root, "_spindle_probe_"+randomID())
-		if err := e.st.WriteFile(ctx, probe, []byte("ok")); err != nil {
+		if err := e.st.CheckWritable(ctx, e.root); err != nil {
 			e.ready = fmt.Errorf("beam staging location %s is not writable: %w", e.root, err)
 			return
 		}
-		_ = e.st.Delete(ctx, probe)
 	})
 	return e.ready
 }
