@@ -12,6 +12,8 @@ import (
 	"math"
 	"strconv"
 	"strings"
+
+	"github.com/spindle-ml/spindle/internal/numtext"
 )
 
 // Vector is a dense or sparse vector of float64.
@@ -315,9 +317,9 @@ func parseFloatList(s string) ([]float64, error) {
 	parts := strings.Split(body, ",")
 	out := make([]float64, len(parts))
 	for i, p := range parts {
-		f, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
+		f, err := numtext.ParseFloat(strings.TrimSpace(p))
 		if err != nil {
-			return nil, fmt.Errorf("bad number %q", strings.TrimSpace(p))
+			return nil, err
 		}
 		out[i] = f
 	}

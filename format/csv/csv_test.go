@@ -156,11 +156,16 @@ func TestMalformed(t *testing.T) {
 		column int
 		msg    string
 	}{
-		{name: "unterminated quote at EOF", in: "a,b\n1,2\n3,\"open\nstill open\n", is: ErrUnterminatedQuote, line: 3, msg: "in.csv:3: quoted field is not terminated"},
+		{name: "unterminated quote at EOF", in: "a,b\n1,2\n3,\"open\nstill open\n", is: ErrUnterminatedQuote, line: 3, column: 2, msg: `in.csv:3: column 2 ("b"): quoted field is not terminated`},
 		{name: "ragged row", in: "a,b\n1,2\n3,4,5\n", is: ErrFieldCount, line: 3, msg: "in.csv:3: wrong number of fields: 3 fields, the header has 2"},
 		{name: "short row", in: "a,b\n1\n", is: ErrFieldCount, line: 2},
 		{name: "invalid UTF-8", in: "a,b\n1,ok\n2,caf\xe9\n", is: ErrInvalidUTF8, line: 3, column: 2, msg: `in.csv:3: column 2 ("b"): invalid UTF-8`},
-		{name: "text after closing quote", in: "a,b\n1,\"x\"y\n", is: ErrAfterQuote, line: 2},
+		{name: "text after closing quote", in: "a,b\n1,\"x\"y\n", is: ErrAfterQuote, line: 2, column: 2, msg: `in.csv:2: column 2 ("b"): unexpected text after a closing quote`},
+		{name: "bare quote in an unquoted field", in: "a,b,c\n1,2,3\n4,5 \"inch,6\n", is: ErrAfterQuote, line: 3, column: 2, msg: `in.csv:3: column 2 ("b"): unexpected text after a closing quote (a quote inside a quoted field must be doubled): a quote inside an unquoted field`},
+		{name: "bare quote in the header", in: "a,b\"c\n1,2\n", is: ErrAfterQuote, line: 1, column: 2},
+		{name: "number beyond float64 in a declared column", in: "a,b\n1,2\n1e400,3\n", opts: Options{Schema: map[string]table.Type{"a": table.Float64}}, is: ErrType, line: 3, column: 1, msg: `in.csv:3: column 1 ("a"): value does not parse as the column's type: "1e400" is beyond float64's range`},
+		{name: "number beyond float64 in an inferred column", in: "a,b\n1.5,2\n-1e400,3\n", is: ErrType, line: 3, column: 1, msg: `in.csv:3: column 1 ("a"): value does not parse as the column's type: "-1e400" is beyond float64's range`},
+		{name: "gzip file", in: "\x1f\x8b\x08\x00\x00", msg: "in.csv: the file is gzip-compressed, not CSV text; decompress it first"},
 		{name: "non-numeric value in a numeric column", in: "a,b\n1,2\nx,3\n", opts: Options{Schema: map[string]table.Type{"a": table.Int64}}, is: ErrType, line: 3, column: 1, msg: `in.csv:3: column 1 ("a"): value does not parse as the column's type: "x" is not a valid int64`},
 		{name: "empty file", in: "", is: ErrEmpty, msg: "in.csv: empty file"},
 		{name: "header only", in: "a,b\n", is: ErrNoRows, msg: "in.csv: no data rows (header only)"},
@@ -174,7 +179,7 @@ func TestMalformed(t *testing.T) {
 					o.ChunkSize = size
 				}
 				_, _, err := read(t, tt.in, o)
-				if !errors.Is(err, tt.is) {
+				if err == nil || tt.is != nil && !errors.Is(err, tt.is) {
 					t.Fatalf("chunk %d: error = %v, want %v", size, err, tt.is)
 				}
 				var pe *ParseError
@@ -188,6 +193,44 @@ func TestMalformed(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestTextStart reads files as Excel and old Macs write them: a UTF-8
+// byte order mark, lines ending in a lone CR.
+func TestTextStart(t *testing.T) {
+	for _, in := range []string{
+		"\xEF\xBB\xBFtext,n\nhello,1\n\"a\nb\",2\n",
+		"text,n\rhello,1\r\"a\rb\",2\r",
+		"\xEF\xBB\xBFtext,n\r\nhello,1\r\n\"a\nb\",2\r\n",
+	} {
+		for _, size := range []int{0, 7} {
+			tb, _, err := read(t, in, Options{ChunkSize: size})
+			if err != nil {
+				t.Fatalf("%q: %v", in, err)
+			}
+			if got := tb.Schema().Names(); !reflect.DeepEqual(got, []string{"text", "n"}) {
+				t.Errorf("%q: columns %q", in, got)
+			}
+			if got := tb.Rows(); !reflect.DeepEqual(got, [][]any{{"hello", int64(1)}, {"a\nb", int64(2)}}) {
+				t.Errorf("%q: rows %q", in, got)
+			}
+		}
+	}
+}
+
+// TestInferredOutOfRangeDropped: under Drop, a number beyond float64 in an
+// inferred column drops its row and the column stays float64.
+func TestInferredOutOfRangeDropped(t *testing.T) {
+	tb, rep, err := read(t, "a,b\n1.5,x\n1e999,y\n2,z\n", Options{OnMalformed: Drop})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := tb.Schema().String(); got != "a:float64, b:string" {
+		t.Errorf("schema %s", got)
+	}
+	if tb.Count() != 2 || rep.Dropped != 1 || rep.DropReasons[0].Line != 3 {
+		t.Errorf("rows %d, dropped %d (%v)", tb.Count(), rep.Dropped, rep.DropReasons)
 	}
 }
 

@@ -3,13 +3,14 @@ package csv
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"math"
+	"slices"
 	"strconv"
-	"strings"
 	"unicode/utf8"
 	"unsafe"
 
+	"github.com/spindle-ml/spindle/internal/numtext"
 	"github.com/spindle-ml/spindle/linalg"
 	"github.com/spindle-ml/spindle/table"
 )
@@ -129,6 +130,20 @@ func (p *parser) parseRecord(b []byte, pos int, out []span) ([]span, int, int, e
 		}
 		i++ // delimiter
 	}
+}
+
+// errColumn is the 1-based field a structural error of parseRecord
+// concerns, given the n spans it appended: the last one for text after a
+// quote (or a quote in an unquoted field), the next one for an
+// unterminated quote; 0 for errors about the whole record.
+func errColumn(err error, n int) int {
+	switch {
+	case errors.Is(err, ErrAfterQuote):
+		return n
+	case errors.Is(err, ErrUnterminatedQuote):
+		return n + 1
+	}
+	return 0
 }
 
 // skipRecord finds the end of the record that starts (or continues) at
@@ -261,7 +276,10 @@ func (p *parser) parseChunk(c chunk, declared []table.Type) chunkResult {
 		if err != nil {
 			p.spans = p.spans[:before]
 			if err != errDropped {
-				pe := &ParseError{File: c.name, Line: recLine, Err: err}
+				pe := &ParseError{File: c.name, Line: recLine, Column: errColumn(err, n), Err: err}
+				if pe.Column > 0 && pe.Column <= len(p.names) {
+					pe.Field = p.names[pe.Column-1]
+				}
 				if e := drop(pe, pos, end); e != nil {
 					res.err = e
 					return res
@@ -297,7 +315,21 @@ func (p *parser) parseChunk(c chunk, declared []table.Type) chunkResult {
 			cols[j], res.types[j] = col, t
 			continue
 		}
-		cols[j], res.types[j] = p.infer(data, j, rows)
+		var errs []convErr
+		cols[j], res.types[j], errs = p.infer(data, j, rows)
+		for _, e := range errs {
+			// Only numbers beyond float64's range in a float column.
+			pe := &ParseError{File: c.name, Line: p.lines[e.row], Column: j + 1, Field: p.names[j], Err: ErrType, Detail: e.msg}
+			r := p.raws[e.row]
+			if err := drop(pe, r[0], r[1]); err != nil {
+				res.err = err
+				return res
+			}
+			if bad == nil {
+				bad = make([]bool, rows)
+			}
+			bad[e.row] = true
+		}
 	}
 	if bad != nil {
 		keep := make([]int, 0, rows)
@@ -330,17 +362,20 @@ func (p *parser) parseChunk(c chunk, declared []table.Type) chunkResult {
 var errDropped = fmt.Errorf("dropped")
 
 type convErr struct {
-	row int
-	msg string
+	row      int
+	msg      string
+	outRange bool // a number beyond the type's range, not a syntax error
 }
 
 // infer converts column j trying int64, float64, bool, then string, and
 // returns the narrowest type that holds every non-null value (0 when all
-// are null: the column is then a null string column).
-func (p *parser) infer(data []byte, j, rows int) (table.Column, table.Type) {
+// are null: the column is then a null string column). A column of numbers
+// some of which lie beyond float64's range is float64, and those values
+// come back as errors (numtext's contract: never a silent ±Inf).
+func (p *parser) infer(data []byte, j, rows int) (table.Column, table.Type, []convErr) {
 	if p.o.NoInferSchema {
 		col, _ := p.convert(data, j, rows, table.String, false)
-		return col, table.String
+		return col, table.String, nil
 	}
 	allNull := true
 	for i := 0; i < rows; i++ {
@@ -351,15 +386,22 @@ func (p *parser) infer(data []byte, j, rows int) (table.Column, table.Type) {
 	}
 	if allNull {
 		col, _ := p.convert(data, j, rows, table.String, false)
-		return col, 0
+		return col, 0, nil
 	}
 	for _, t := range []table.Type{table.Int64, table.Float64, table.Bool} {
-		if col, errs := p.convert(data, j, rows, t, false); len(errs) == 0 {
-			return col, t
+		col, errs := p.convert(data, j, rows, t, false)
+		if len(errs) == 0 {
+			return col, t, nil
+		}
+		if t == table.Float64 && errs[0].outRange {
+			col, errs = p.convert(data, j, rows, t, true)
+			if !slices.ContainsFunc(errs, func(e convErr) bool { return !e.outRange }) {
+				return col, t, errs
+			}
 		}
 	}
 	col, _ := p.convert(data, j, rows, table.String, false)
-	return col, table.String
+	return col, table.String, nil
 }
 
 // convert parses column j of the chunk as type t. With all, it reports
@@ -375,6 +417,11 @@ func (p *parser) convert(data []byte, j, rows int, t table.Type, all bool) (tabl
 	}
 	fail := func(i int, f []byte) bool {
 		errs = append(errs, convErr{row: i, msg: fmt.Sprintf("%q is not a valid %v", truncate(f), t)})
+		setNull(i)
+		return !all
+	}
+	failErr := func(i int, err error) bool {
+		errs = append(errs, convErr{row: i, msg: err.Error(), outRange: errors.Is(err, numtext.ErrRange)})
 		setNull(i)
 		return !all
 	}
@@ -406,7 +453,7 @@ func (p *parser) convert(data []byte, j, rows int, t table.Type, all bool) (tabl
 			}
 			f := p.fieldBytes(data, s)
 			v, err := parseFloat(f)
-			if err != nil && fail(i, f) {
+			if err != nil && failErr(i, err) {
 				return nil, errs
 			}
 			vals[i] = v
@@ -489,27 +536,13 @@ func (p *parser) convert(data []byte, j, rows int, t table.Type, all bool) (tabl
 	panic("csv: unreachable column type") // types come from a validated schema
 }
 
-// parseFloat parses a decimal float. It accepts what pandas does for
-// special values: NaN, inf, -inf, Infinity (any case).
+// parseFloat parses a float under numtext's contract (the one every
+// reader shares), trying the exact fast path first.
 func parseFloat(f []byte) (float64, error) {
 	if v, ok := fastFloat(f); ok {
 		return v, nil
 	}
-	v, err := strconv.ParseFloat(unsafeString(f), 64)
-	if err == nil {
-		return v, nil
-	}
-	if ne, ok := err.(*strconv.NumError); ok && ne.Err == strconv.ErrRange {
-		return v, nil // ±Inf or 0 on overflow/underflow, like pandas
-	}
-	if len(f) > 1 && (f[0] == '0') && (f[1] == 'x' || f[1] == 'X') {
-		return 0, err
-	}
-	switch strings.ToLower(unsafeString(f)) {
-	case "nan":
-		return math.NaN(), nil
-	}
-	return 0, err
+	return numtext.ParseFloat(unsafeString(f))
 }
 
 func truncate(f []byte) string {

@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/spindle-ml/spindle/internal/lines"
 	"github.com/spindle-ml/spindle/storage"
 	"github.com/spindle-ml/spindle/table"
 )
@@ -298,12 +299,16 @@ func setNull(c table.Column, i int) {
 // The first record is the header unless o.NoHeader; onHeader receives the
 // column names before any chunk of the source is sent.
 func cutSource(ctx context.Context, src storage.Source, fi int, o *Options, work chan<- chunk, pool chan []byte, onHeader func([]string) error) ([]string, error) {
-	r, err := src.Open(ctx)
+	rc, err := src.Open(ctx)
 	if err != nil {
 		return nil, err
 	}
-	defer r.Close()
+	defer rc.Close()
 	name := src.Name()
+	r, err := lines.Text(rc, name, "CSV")
+	if err != nil {
+		return nil, err
+	}
 	var (
 		buf     = make([]byte, 0, o.ChunkSize)
 		line    = int64(1)
@@ -425,7 +430,7 @@ func splitHeader(data []byte, name string, o *Options) ([]string, []byte, int, e
 	}
 	spans, end, nl, err := p.parseRecord(data, 0, nil)
 	if err != nil {
-		return nil, nil, 0, &ParseError{File: name, Line: int64(1 + skipped), Err: err}
+		return nil, nil, 0, &ParseError{File: name, Line: int64(1 + skipped), Column: errColumn(err, len(spans)), Err: err, Detail: "in the header"}
 	}
 	names := make([]string, len(spans))
 	seen := map[string]int{}

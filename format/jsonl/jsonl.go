@@ -29,6 +29,7 @@ import (
 	"strconv"
 
 	"github.com/spindle-ml/spindle/internal/lines"
+	"github.com/spindle-ml/spindle/internal/numtext"
 	"github.com/spindle-ml/spindle/linalg"
 	"github.com/spindle-ml/spindle/storage"
 	"github.com/spindle-ml/spindle/table"
@@ -89,14 +90,19 @@ type rawChunk struct {
 func Read(ctx context.Context, srcs []storage.Source, opts Options) (*table.Table, error) {
 	var chunks []*rawChunk
 	for _, src := range srcs {
-		r, err := src.Open(ctx)
+		rc, err := src.Open(ctx)
 		if err != nil {
+			return nil, err
+		}
+		r, err := lines.Text(rc, src.Name(), "JSON Lines")
+		if err != nil {
+			rc.Close()
 			return nil, err
 		}
 		cs, err := lines.Parse(ctx, r, src.Name(), lines.Options{ChunkSize: opts.ChunkSize}, func(c lines.Chunk) (*rawChunk, error) {
 			return parseChunk(c, src.Name())
 		})
-		r.Close()
+		rc.Close()
 		if err != nil {
 			return nil, err
 		}
@@ -363,7 +369,7 @@ func set(c table.Column, i int, raw json.RawMessage) error {
 			}
 			return nil
 		}
-		v, err := strconv.ParseFloat(string(raw), 64)
+		v, err := numtext.ParseFloat(string(raw))
 		c.Values[i] = v
 		return err
 	case *table.BoolColumn:

@@ -49,6 +49,8 @@ func TestErrors(t *testing.T) {
 		{"trailing text", "{\"a\":1} 2\n", "in.jsonl:1: text after the JSON object"},
 		{"duplicate key", "{\"a\":1,\"a\":2}\n", `in.jsonl:1: field "a": duplicate key`},
 		{"empty", "", "in.jsonl: no data rows"},
+		{"number beyond float64", "{\"a\":1.5}\n{\"a\":1e400}\n", `in.jsonl:2: field "a": 1e400 is not a valid float64: "1e400" is beyond float64's range`},
+		{"gzip", "\x1f\x8b\x08", "in.jsonl: the file is gzip-compressed, not JSON Lines text"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -62,6 +64,16 @@ func TestErrors(t *testing.T) {
 	var pe *ParseError
 	if !errors.As(err, &pe) || pe.Line != 1 || pe.Field != "a" {
 		t.Fatalf("declared-type error = %v", err)
+	}
+}
+
+func TestByteOrderMark(t *testing.T) {
+	tb, err := read(t, "\xEF\xBB\xBF{\"text\":\"hi\"}\r{\"text\":\"yo\"}\r", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := tb.Schema().Names(); len(got) != 1 || got[0] != "text" || tb.Count() != 2 {
+		t.Fatalf("columns %q, %d rows", got, tb.Count())
 	}
 }
 

@@ -21,6 +21,7 @@ import (
 	"strconv"
 
 	"github.com/spindle-ml/spindle/internal/lines"
+	"github.com/spindle-ml/spindle/internal/numtext"
 	"github.com/spindle-ml/spindle/linalg"
 	"github.com/spindle-ml/spindle/storage"
 	"github.com/spindle-ml/spindle/table"
@@ -76,14 +77,19 @@ func Read(ctx context.Context, srcs []storage.Source, opts Options) (*table.Tabl
 	}
 	var parts []*part
 	for _, src := range srcs {
-		r, err := src.Open(ctx)
+		rc, err := src.Open(ctx)
 		if err != nil {
+			return nil, err
+		}
+		r, err := lines.Text(rc, src.Name(), "LibSVM")
+		if err != nil {
+			rc.Close()
 			return nil, err
 		}
 		ps, err := lines.Parse(ctx, r, src.Name(), lines.Options{ChunkSize: opts.ChunkSize}, func(c lines.Chunk) (*part, error) {
 			return parseChunk(c, src.Name(), opts.NumFeatures)
 		})
-		r.Close()
+		rc.Close()
 		if err != nil {
 			return nil, err
 		}
@@ -126,9 +132,9 @@ func parseChunk(c lines.Chunk, name string, numFeatures int) (*part, error) {
 		if len(fields) == 0 {
 			return nil
 		}
-		label, err := strconv.ParseFloat(string(fields[0]), 64)
+		label, err := numtext.ParseFloat(string(fields[0]))
 		if err != nil {
-			return &ParseError{File: name, Line: n, Token: 1, Err: fmt.Errorf("label %q is not a number", fields[0])}
+			return &ParseError{File: name, Line: n, Token: 1, Err: fmt.Errorf("label %w", err)}
 		}
 		idx := make([]int32, 0, len(fields)-1)
 		vals := make([]float64, 0, len(fields)-1)
@@ -138,21 +144,21 @@ func parseChunk(c lines.Chunk, name string, numFeatures int) (*part, error) {
 			if colon < 0 {
 				return &ParseError{File: name, Line: n, Token: k + 2, Err: fmt.Errorf("%q is not index:value", f)}
 			}
-			ix, err := strconv.Atoi(string(f[:colon]))
+			ix, err := numtext.ParseInt(string(f[:colon]))
 			if err != nil || ix < 1 || ix > maxIndex {
 				return &ParseError{File: name, Line: n, Token: k + 2, Err: fmt.Errorf("index %q is not an integer in [1, %d] (LibSVM indices are 1-based)", f[:colon], maxIndex)}
 			}
-			if ix <= prev {
+			if int(ix) <= prev {
 				return &ParseError{File: name, Line: n, Token: k + 2, Err: fmt.Errorf("index %d after %d: indices must be strictly increasing", ix, prev)}
 			}
-			if numFeatures > 0 && ix > numFeatures {
+			if numFeatures > 0 && int(ix) > numFeatures {
 				return &ParseError{File: name, Line: n, Token: k + 2, Err: fmt.Errorf("index %d exceeds numFeatures %d", ix, numFeatures)}
 			}
-			v, err := strconv.ParseFloat(string(f[colon+1:]), 64)
+			v, err := numtext.ParseFloat(string(f[colon+1:]))
 			if err != nil {
-				return &ParseError{File: name, Line: n, Token: k + 2, Err: fmt.Errorf("value %q is not a number", f[colon+1:])}
+				return &ParseError{File: name, Line: n, Token: k + 2, Err: fmt.Errorf("value %w", err)}
 			}
-			prev = ix
+			prev = int(ix)
 			idx = append(idx, int32(ix-1))
 			vals = append(vals, v)
 		}

@@ -35,6 +35,13 @@ func TestRead(t *testing.T) {
 	}
 }
 
+func TestByteOrderMark(t *testing.T) {
+	tb, err := read("\xEF\xBB\xBF1 1:2\n0 2:1\n", Options{})
+	if err != nil || tb.Count() != 2 {
+		t.Fatalf("read = %v, %v", tb, err)
+	}
+}
+
 func TestErrors(t *testing.T) {
 	tests := []struct {
 		in   string
@@ -48,6 +55,11 @@ func TestErrors(t *testing.T) {
 		{"1 2:abc\n", Options{}, "in.svm:1: token 2: value \"abc\" is not a number"},
 		{"1 20:1\n", Options{NumFeatures: 10}, "in.svm:1: token 2: index 20 exceeds numFeatures 10"},
 		{"", Options{}, "in.svm: no data rows"},
+		{"1 1:1e400\n", Options{}, "in.svm:1: token 2: value \"1e400\" is beyond float64's range (±1.8e308)"},
+		{"1e400 1:1\n", Options{}, "in.svm:1: token 1: label \"1e400\" is beyond float64's range (±1.8e308)"},
+		{"1 0x10:1\n", Options{}, "in.svm:1: token 2: index \"0x10\" is not an integer in [1, 2147483647] (LibSVM indices are 1-based)"},
+		{"1 1:1_0\n", Options{}, "in.svm:1: token 2: value \"1_0\" is not a number"},
+		{"\x1f\x8b\x08", Options{}, "in.svm: the file is gzip-compressed, not LibSVM text; decompress it first"},
 	}
 	for _, tt := range tests {
 		_, err := read(tt.in, tt.o)
