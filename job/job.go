@@ -26,6 +26,7 @@ import (
 	"github.com/spindle-ml/spindle/evaluation"
 	"github.com/spindle-ml/spindle/feature"
 	"github.com/spindle-ml/spindle/format"
+	"github.com/spindle-ml/spindle/jsonnum"
 	"github.com/spindle-ml/spindle/ml"
 	"github.com/spindle-ml/spindle/pipeline"
 	"github.com/spindle-ml/spindle/profile"
@@ -109,7 +110,7 @@ type ModelReport struct {
 	Type         string             `json:"type"`
 	Params       ml.ParamMap        `json:"params"`
 	Tuning       *TuningReport      `json:"tuning,omitempty"`
-	Test         map[string]float64 `json:"test"`
+	Test         map[string]jsonnum.Float `json:"test"`
 	Confusion    *ConfusionReport   `json:"confusion,omitempty"`
 	FitSeconds   float64            `json:"fitSeconds"`
 	ScoreSeconds float64            `json:"scoreSeconds"`
@@ -122,8 +123,8 @@ type TuningReport struct {
 	Method      string        `json:"method"`
 	Metric      string        `json:"metric"`
 	ParamMaps   []ml.ParamMap `json:"paramMaps"`
-	FoldMetrics [][]float64   `json:"foldMetrics"`
-	AvgMetrics  []float64     `json:"avgMetrics"`
+	FoldMetrics [][]jsonnum.Float `json:"foldMetrics"`
+	AvgMetrics  []jsonnum.Float   `json:"avgMetrics"`
 	Best        ml.ParamMap   `json:"best"`
 }
 
@@ -163,7 +164,7 @@ func Run(ctx context.Context, s *spec.Spec, o Options) (*Report, error) {
 		return nil, &spec.Error{File: s.File, Msg: "no output directory: set output.dir in the spec or pass --out"}
 	}
 	var logBuf bytes.Buffer
-	handlers := []slog.Handler{slog.NewJSONHandler(&logBuf, nil)}
+	handlers := []slog.Handler{slog.NewJSONHandler(&logBuf, &slog.HandlerOptions{ReplaceAttr: jsonnum.ReplaceAttr})}
 	if o.Log != nil {
 		handlers = append(handlers, o.Log.Handler())
 	}
@@ -563,7 +564,7 @@ func setProgress(x any, fn func(iter int, loss float64)) {
 }
 
 func (r *runner) fitModel(ctx context.Context, variant string, m spec.Model, labels []string, fitted []ml.Transformer, train, test engine.Dataset) (*ModelReport, error) {
-	mr := &ModelReport{Name: m.Name, Type: m.Stage.Type, Test: map[string]float64{}}
+	mr := &ModelReport{Name: m.Name, Type: m.Stage.Type, Test: map[string]jsonnum.Float{}}
 	x, err := r.modelStage(m)
 	if err != nil {
 		return nil, err
@@ -612,7 +613,7 @@ func (r *runner) fitModel(ctx context.Context, variant string, m spec.Model, lab
 			return nil, err
 		}
 		model = tm.BestModel
-		mr.Tuning = &TuningReport{Method: t.Method, Metric: t.Evaluator.MetricName, ParamMaps: tm.ParamMaps, FoldMetrics: tm.Metrics, AvgMetrics: tm.AvgMetrics, Best: tm.Best()}
+		mr.Tuning = &TuningReport{Method: t.Method, Metric: t.Evaluator.MetricName, ParamMaps: tm.ParamMaps, FoldMetrics: floats2(tm.Metrics), AvgMetrics: jsonnum.Floats(tm.AvgMetrics), Best: tm.Best()}
 		r.log.Info("tuned", "variant", variant, "model", m.Name, "best", tm.Best().String(), "metric", t.Evaluator.MetricName, "avgMetrics", fmt.Sprint(tm.AvgMetrics))
 		best, err := ml.WithParams(est, tm.Best())
 		if err != nil {
@@ -686,10 +687,18 @@ func (r *runner) fitModel(ctx context.Context, variant string, m spec.Model, lab
 	return mr, nil
 }
 
-func metricAttrs(m map[string]float64) []any {
+func floats2(x [][]float64) [][]jsonnum.Float {
+	out := make([][]jsonnum.Float, len(x))
+	for i, row := range x {
+		out[i] = jsonnum.Floats(row)
+	}
+	return out
+}
+
+func metricAttrs(m map[string]jsonnum.Float) []any {
 	var out []any
 	for k, v := range m {
-		out = append(out, k, v)
+		out = append(out, k, float64(v))
 	}
 	return out
 }
@@ -723,15 +732,17 @@ func (r *runner) score(ctx context.Context, mr *ModelReport, pred engine.Dataset
 					return err
 				}
 			}
-			mr.Test[name] = conf.Metric(name)
+			mr.Test[name] = jsonnum.Float(conf.Metric(name))
 		default:
 			ev, err := newEvaluator(spec.MetricType(name), name, label)
 			if err != nil {
 				return err
 			}
-			if mr.Test[name], err = ev.Evaluate(ctx, r.e, pred); err != nil {
+			v, err := ev.Evaluate(ctx, r.e, pred)
+			if err != nil {
 				return fmt.Errorf("metric %s: %w", name, err)
 			}
+			mr.Test[name] = jsonnum.Float(v)
 		}
 	}
 	if conf != nil {

@@ -1,6 +1,7 @@
 package ml
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"reflect"
@@ -10,11 +11,20 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/spindle-ml/spindle/jsonnum"
 )
 
 // ParamMap sets parameters by their Spark names (camelCase, e.g. "maxIter",
 // "regParam"), as a grid point or a spec's stage options give them.
 type ParamMap map[string]any
+
+// MarshalJSON writes the map as a JSON object whose non-finite floats
+// (Bucketizer's ±Inf splits, Imputer's NaN) are "NaN", "Infinity" and
+// "-Infinity" (package jsonnum), so a parameter map always encodes.
+func (p ParamMap) MarshalJSON() ([]byte, error) {
+	return json.Marshal(jsonnum.Value(map[string]any(p)))
+}
 
 // String lists the map in name order, e.g. "{maxIter: 10, regParam: 0.1}".
 func (p ParamMap) String() string {

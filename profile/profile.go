@@ -22,6 +22,7 @@ import (
 	"strings"
 
 	"github.com/spindle-ml/spindle/engine"
+	"github.com/spindle-ml/spindle/jsonnum"
 	"github.com/spindle-ml/spindle/table"
 )
 
@@ -57,9 +58,9 @@ type ColumnPartial struct {
 	Overflow bool
 	Sketch   Sketch
 	// Numeric columns: count, mean and sum of squared deviations of the
-	// non-NaN values (Welford), min and max, and the NaN count.
+	// finite values (Welford), min and max, and the NaN and ±Inf counts.
 	N, Mean, M2, Min, Max float64
-	NaNs                  int64
+	NaNs, PosInf, NegInf  int64
 }
 
 // KernelName implements engine.Kernel.
@@ -187,6 +188,18 @@ func (cp *ColumnPartial) addNumber(v float64) {
 		cp.NaNs++
 		return
 	}
+	if math.IsInf(v, 0) {
+		// Kept out of the moments (Welford's update turns ∞ − ∞ into
+		// NaN); Finish makes the mean ±Inf and the deviation NaN.
+		if v > 0 {
+			cp.PosInf++
+		} else {
+			cp.NegInf++
+		}
+		cp.Min = math.Min(cp.Min, v)
+		cp.Max = math.Max(cp.Max, v)
+		return
+	}
 	cp.N++
 	d := v - cp.Mean
 	cp.Mean += d / cp.N
@@ -221,6 +234,8 @@ func (p Profiler) Merge(a, b *Partial) (*Partial, error) {
 func (p Profiler) mergeColumn(x, y *ColumnPartial) {
 	x.Nulls += y.Nulls
 	x.NaNs += y.NaNs
+	x.PosInf += y.PosInf
+	x.NegInf += y.NegInf
 	x.Sketch.Merge(y.Sketch)
 	if y.Overflow {
 		x.Exact, x.Overflow = nil, true
@@ -242,6 +257,8 @@ func (p Profiler) mergeColumn(x, y *ColumnPartial) {
 		x.Mean += d * y.N / n
 		x.M2 += y.M2 + d*d*x.N*y.N/n
 		x.N = n
+	}
+	if y.N > 0 || y.PosInf > 0 || y.NegInf > 0 {
 		x.Min = math.Min(x.Min, y.Min)
 		x.Max = math.Max(x.Max, y.Max)
 	}
@@ -265,10 +282,13 @@ type ColumnProfile struct {
 	NullPercent float64  `json:"null_percent"`
 	Distinct    int64    `json:"distinct"`
 	Approximate bool     `json:"distinct_approximate"`
-	Min         *float64 `json:"min,omitempty"`
-	Max         *float64 `json:"max,omitempty"`
-	Mean        *float64 `json:"mean,omitempty"`
-	StdDev      *float64 `json:"stddev,omitempty"`
+	// Min, Max, Mean and StdDev are set for numeric columns; in JSON a
+	// non-finite value is "NaN", "Infinity" or "-Infinity" (package
+	// jsonnum).
+	Min    *jsonnum.Float `json:"min,omitempty"`
+	Max    *jsonnum.Float `json:"max,omitempty"`
+	Mean   *jsonnum.Float `json:"mean,omitempty"`
+	StdDev *jsonnum.Float `json:"stddev,omitempty"`
 	NaNs        int64    `json:"nans,omitempty"`
 }
 
@@ -308,11 +328,22 @@ func Finish(schema *table.Schema, p *Partial, label string) *Profile {
 		} else {
 			c.Distinct = int64(len(cp.Exact))
 		}
-		if f.Type.IsNumeric() && cp.N > 0 {
-			mn, mx, mean := cp.Min, cp.Max, cp.Mean
+		if inf := cp.PosInf + cp.NegInf; f.Type.IsNumeric() && (cp.N > 0 || inf > 0) {
+			mn, mx, mean := jsonnum.Float(cp.Min), jsonnum.Float(cp.Max), jsonnum.Float(cp.Mean)
+			switch {
+			case cp.PosInf > 0 && cp.NegInf > 0:
+				mean = jsonnum.Float(math.NaN())
+			case cp.PosInf > 0:
+				mean = jsonnum.Float(math.Inf(1))
+			case cp.NegInf > 0:
+				mean = jsonnum.Float(math.Inf(-1))
+			}
 			c.Min, c.Max, c.Mean = &mn, &mx, &mean
-			if cp.N > 1 {
-				sd := math.Sqrt(cp.M2 / (cp.N - 1))
+			if n := cp.N + float64(inf); n > 1 {
+				sd := jsonnum.Float(math.Sqrt(cp.M2 / (cp.N - 1)))
+				if inf > 0 {
+					sd = jsonnum.Float(math.NaN())
+				}
 				c.StdDev = &sd
 			}
 		}

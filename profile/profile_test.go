@@ -3,6 +3,7 @@ package profile_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"math"
 	"os"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/spindle-ml/spindle/engine"
 	"github.com/spindle-ml/spindle/engine/local"
+	"github.com/spindle-ml/spindle/jsonnum"
 	"github.com/spindle-ml/spindle/profile"
 	"github.com/spindle-ml/spindle/table"
 )
@@ -90,8 +92,8 @@ func TestProfileValues(t *testing.T) {
 	}
 	sd := math.Sqrt(sq / (cnt - 1))
 	x := p.Columns[0]
-	if p.Rows != 1000 || x.Nulls != 1 || x.NullPercent != 0.1 || *x.Min != mn || *x.Max != mx ||
-		math.Abs(*x.Mean-mean) > 1e-12 || math.Abs(*x.StdDev-sd) > 1e-12 || x.Distinct != 999 || x.Approximate {
+	if p.Rows != 1000 || x.Nulls != 1 || x.NullPercent != 0.1 || float64(*x.Min) != mn || float64(*x.Max) != mx ||
+		math.Abs(float64(*x.Mean)-mean) > 1e-12 || math.Abs(float64(*x.StdDev)-sd) > 1e-12 || x.Distinct != 999 || x.Approximate {
 		t.Fatalf("x profile = %+v (mean %v sd %v)", x, mean, sd)
 	}
 	if n := p.Columns[1]; n.Distinct != 7 || *n.Min != 0 || *n.Max != 6 {
@@ -217,5 +219,46 @@ func TestKernelsRunInAnotherProcess(t *testing.T) {
 	bad, _ := engine.NewTask(engine.TaskMap, engine.Select{Columns: []string{"missing"}}, engine.PartitionInfo{}, tb.Partitions()[0])
 	if _, err := engine.CallWorker(stdin, stdout, bad); err == nil || !bytes.Contains([]byte(err.Error()), []byte(`no column "missing"`)) {
 		t.Fatalf("worker error = %v", err)
+	}
+}
+
+// TestInfinities: a column holding ±Inf has a defined mean (±Inf, or NaN
+// when both signs occur), a NaN deviation, and a JSON encoding.
+func TestInfinities(t *testing.T) {
+	tests := []struct {
+		vals           []float64
+		min, max, mean float64
+	}{
+		{[]float64{1, math.Inf(1), 3}, 1, math.Inf(1), math.Inf(1)},
+		{[]float64{math.Inf(-1), 2}, math.Inf(-1), 2, math.Inf(-1)},
+		{[]float64{math.Inf(-1), math.Inf(1)}, math.Inf(-1), math.Inf(1), math.NaN()},
+	}
+	for _, tt := range tests {
+		schema, _ := table.NewSchema(table.Field{Name: "x", Type: table.Float64})
+		var parts []*table.Batch
+		for _, v := range tt.vals { // one row a partition: the merge path too
+			b, _ := table.NewBatch(schema, []table.Column{table.NewFloat64Column([]float64{v}, nil)})
+			parts = append(parts, b)
+		}
+		tb, _ := table.New(schema, parts...)
+		e := &local.Engine{}
+		ds, err := e.FromTable(context.Background(), tb)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := profile.Run(context.Background(), e, ds, profile.Profiler{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := p.Columns[0]
+		same := func(a jsonnum.Float, b float64) bool {
+			return float64(a) == b || math.IsNaN(float64(a)) && math.IsNaN(b)
+		}
+		if !same(*c.Min, tt.min) || !same(*c.Max, tt.max) || !same(*c.Mean, tt.mean) || !math.IsNaN(float64(*c.StdDev)) {
+			t.Errorf("%v: min %v max %v mean %v sd %v", tt.vals, *c.Min, *c.Max, *c.Mean, *c.StdDev)
+		}
+		if _, err := json.Marshal(p); err != nil {
+			t.Errorf("%v: JSON: %v", tt.vals, err)
+		}
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/spindle-ml/spindle/engine/local"
+	"github.com/spindle-ml/spindle/jsonnum"
 	"github.com/spindle-ml/spindle/format"
 	"github.com/spindle-ml/spindle/format/csv"
 	"github.com/spindle-ml/spindle/profile"
@@ -194,11 +195,11 @@ func printProfile(w io.Writer, p *profile.Profile) error {
 	fmt.Fprintf(w, "rows: %d\ncolumns: %d\n\n", p.Rows, len(p.Columns))
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "column\ttype\tnulls\tnull %\tdistinct\tmin\tmax\tmean\tstddev\t")
-	num := func(v *float64) string {
+	num := func(v *jsonnum.Float) string {
 		if v == nil {
 			return ""
 		}
-		return strconv.FormatFloat(*v, 'g', 6, 64)
+		return strconv.FormatFloat(float64(*v), 'g', 6, 64)
 	}
 	for _, c := range p.Columns {
 		d := strconv.FormatInt(c.Distinct, 10)

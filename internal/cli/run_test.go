@@ -226,7 +226,7 @@ func TestRunExample(t *testing.T) {
 	}
 	acc := map[string]float64{}
 	for _, v := range rep.Variants {
-		acc[v.Name] = v.Models[0].Test["accuracy"]
+		acc[v.Name] = float64(v.Models[0].Test["accuracy"])
 		if len(v.Models[0].Tuning.AvgMetrics) != 3 {
 			t.Fatalf("%s: %d grid points", v.Name, len(v.Models[0].Tuning.AvgMetrics))
 		}
