@@ -106,26 +106,26 @@ type VariantReport struct {
 
 // ModelReport is one model trained on one variant.
 type ModelReport struct {
-	Name         string             `json:"name"`
-	Type         string             `json:"type"`
-	Params       ml.ParamMap        `json:"params"`
-	Tuning       *TuningReport      `json:"tuning,omitempty"`
+	Name         string                   `json:"name"`
+	Type         string                   `json:"type"`
+	Params       ml.ParamMap              `json:"params"`
+	Tuning       *TuningReport            `json:"tuning,omitempty"`
 	Test         map[string]jsonnum.Float `json:"test"`
-	Confusion    *ConfusionReport   `json:"confusion,omitempty"`
-	FitSeconds   float64            `json:"fitSeconds"`
-	ScoreSeconds float64            `json:"scoreSeconds"`
-	Model        string             `json:"model,omitempty"`
-	Processed    []string           `json:"processedData,omitempty"`
+	Confusion    *ConfusionReport         `json:"confusion,omitempty"`
+	FitSeconds   float64                  `json:"fitSeconds"`
+	ScoreSeconds float64                  `json:"scoreSeconds"`
+	Model        string                   `json:"model,omitempty"`
+	Processed    []string                 `json:"processedData,omitempty"`
 }
 
 // TuningReport keeps every fold's metric.
 type TuningReport struct {
-	Method      string        `json:"method"`
-	Metric      string        `json:"metric"`
-	ParamMaps   []ml.ParamMap `json:"paramMaps"`
+	Method      string            `json:"method"`
+	Metric      string            `json:"metric"`
+	ParamMaps   []ml.ParamMap     `json:"paramMaps"`
 	FoldMetrics [][]jsonnum.Float `json:"foldMetrics"`
 	AvgMetrics  []jsonnum.Float   `json:"avgMetrics"`
-	Best        ml.ParamMap   `json:"best"`
+	Best        ml.ParamMap       `json:"best"`
 }
 
 // ConfusionReport is the test confusion matrix: rows are true labels,

@@ -112,7 +112,6 @@ func Value(v any) any {
 	return convert(reflect.ValueOf(v))
 }
 
-
 func convert(rv reflect.Value) any {
 	if rv.Kind() == reflect.Interface {
 		if rv.IsNil() {
@@ -184,4 +183,3 @@ func ReplaceAttr(_ []string, a slog.Attr) slog.Attr {
 	}
 	return a
 }
-

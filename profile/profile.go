@@ -276,12 +276,12 @@ type Profile struct {
 
 // ColumnProfile is one column's line of the report.
 type ColumnProfile struct {
-	Name        string   `json:"name"`
-	Type        string   `json:"type"`
-	Nulls       int64    `json:"nulls"`
-	NullPercent float64  `json:"null_percent"`
-	Distinct    int64    `json:"distinct"`
-	Approximate bool     `json:"distinct_approximate"`
+	Name        string  `json:"name"`
+	Type        string  `json:"type"`
+	Nulls       int64   `json:"nulls"`
+	NullPercent float64 `json:"null_percent"`
+	Distinct    int64   `json:"distinct"`
+	Approximate bool    `json:"distinct_approximate"`
 	// Min, Max, Mean and StdDev are set for numeric columns; in JSON a
 	// non-finite value is "NaN", "Infinity" or "-Infinity" (package
 	// jsonnum).
@@ -289,7 +289,7 @@ type ColumnProfile struct {
 	Max    *jsonnum.Float `json:"max,omitempty"`
 	Mean   *jsonnum.Float `json:"mean,omitempty"`
 	StdDev *jsonnum.Float `json:"stddev,omitempty"`
-	NaNs        int64    `json:"nans,omitempty"`
+	NaNs   int64          `json:"nans,omitempty"`
 }
 
 // ClassCount is one label value and its row count.

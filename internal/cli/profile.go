@@ -15,9 +15,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/spindle-ml/spindle/engine/local"
-	"github.com/spindle-ml/spindle/jsonnum"
 	"github.com/spindle-ml/spindle/format"
 	"github.com/spindle-ml/spindle/format/csv"
+	"github.com/spindle-ml/spindle/jsonnum"
 	"github.com/spindle-ml/spindle/profile"
 	"github.com/spindle-ml/spindle/storage"
 	"github.com/spindle-ml/spindle/table"
