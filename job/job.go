@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"log/slog"
 	"reflect"
+	"os"
 	"slices"
 	"syscall"
 	"time"
@@ -42,6 +43,9 @@ type Options struct {
 	Engine engine.Engine
 	// Out overrides the spec's output.dir.
 	Out string
+	// OutName is how messages name Out (say "--out"); default "output
+	// directory".
+	OutName string
 	// Log receives the run's log records (they also go to run.log).
 	Log *slog.Logger
 	// Progress, if set, is told what the run is doing.
@@ -61,10 +65,17 @@ type Event struct {
 	Iter           int    // optimizer iteration
 }
 
-// Report is metrics.json.
+// Report is metrics.json. It is written when the run has checked its
+// input and starts work (Status "running"), again after every model, and
+// at the end ("succeeded", or "failed" with Error), so that a failure
+// late in a run keeps what was finished.
 type Report struct {
 	Name           string          `json:"name"`
 	Spec           string          `json:"spec"`
+	SpecDigest     string          `json:"specDigest,omitempty"`
+	RunID          string          `json:"runId,omitempty"`
+	Status         string          `json:"status,omitempty"`
+	Error          string          `json:"error,omitempty"`
 	SpindleVersion string          `json:"spindleVersion,omitempty"`
 	Engine         string          `json:"engine"`
 	Started        time.Time       `json:"started"`
@@ -74,6 +85,13 @@ type Report struct {
 	Split          SplitReport     `json:"split"`
 	Variants       []VariantReport `json:"variants"`
 }
+
+// Run statuses in metrics.json.
+const (
+	StatusRunning   = "running"
+	StatusSucceeded = "succeeded"
+	StatusFailed    = "failed"
+)
 
 // InputReport describes the data read and cleaned.
 type InputReport struct {
@@ -151,10 +169,19 @@ type runner struct {
 	out  string
 	rep  *Report
 	prog func(Event)
+	info RunInfo
+	// dir is the output directory; started once the run has replaced
+	// what a previous run left there and begun writing its own.
+	dir     *output
+	started bool
 }
 
-// Run runs s. On failure the error is returned and run.log is still
-// written under the output directory.
+// Run runs s. Nothing is written before the run has checked the spec,
+// the output location and its input (a mistake found by then leaves the
+// output directory as it was); from then on the directory is this run's
+// (see RunningFile, SuccessFile), and on failure metrics.json (status
+// "failed", with every model finished so far) and run.log are still
+// written.
 func Run(ctx context.Context, s *spec.Spec, o Options) (*Report, error) {
 	out := o.Out
 	if out == "" {
@@ -163,32 +190,111 @@ func Run(ctx context.Context, s *spec.Spec, o Options) (*Report, error) {
 	if out == "" {
 		return nil, &spec.Error{File: s.File, Msg: "no output directory: set output.dir in the spec or pass --out"}
 	}
+	started := time.Now()
+	host, _ := os.Hostname()
+	info := RunInfo{RunID: newRunID(started), SpecDigest: s.Digest, Spec: s.File, Seed: s.Split.Seed, Started: started, Host: host, PID: os.Getpid()}
 	var logBuf bytes.Buffer
-	handlers := []slog.Handler{slog.NewJSONHandler(&logBuf, &slog.HandlerOptions{ReplaceAttr: jsonnum.ReplaceAttr})}
+	runLog := slog.NewJSONHandler(&logBuf, &slog.HandlerOptions{ReplaceAttr: jsonnum.ReplaceAttr}).WithAttrs([]slog.Attr{slog.String("runId", info.RunID)})
+	handlers := []slog.Handler{runLog}
 	if o.Log != nil {
 		handlers = append(handlers, o.Log.Handler())
 	}
-	r := &runner{s: s, o: o, e: o.Engine, st: o.Store, out: out, log: slog.New(slog.NewMultiHandler(handlers...)),
-		rep:  &Report{Name: s.Name, Spec: s.File, SpindleVersion: o.SpindleVersion, Engine: o.Engine.Name(), Started: time.Now()},
+	r := &runner{s: s, o: o, e: o.Engine, st: o.Store, out: out, log: slog.New(slog.NewMultiHandler(handlers...)), info: info,
+		rep: &Report{Name: s.Name, Spec: s.File, SpecDigest: s.Digest, RunID: info.RunID, SpindleVersion: o.SpindleVersion,
+			Engine: o.Engine.Name(), Started: started},
 		prog: o.Progress}
 	if r.prog == nil {
 		r.prog = func(Event) {}
 	}
 	err := r.run(ctx)
+	if !r.started {
+		// Nothing was written: the spec, the output location or the
+		// input failed their checks.
+		if err == nil {
+			err = errors.New("run ended before it started") // unreachable
+		}
+		return nil, err
+	}
+	// From here on, whatever happened, the directory says so.
+	wctx := context.WithoutCancel(ctx)
+	r.rep.Seconds = since(r.rep.Started)
+	r.rep.PeakRSSBytes = peakRSS()
 	if err != nil {
 		r.log.Error("run failed", "error", err.Error())
+		r.rep.Status, r.rep.Error = StatusFailed, err.Error()
 	} else {
 		r.log.Info("run finished", "seconds", r.rep.Seconds, "out", out)
+		r.rep.Status = StatusSucceeded
 	}
-	// run.log is written once, at the end, whether the run worked or not.
-	wctx := context.WithoutCancel(ctx)
+	if werr := r.writeMetrics(wctx); werr != nil {
+		err = errors.Join(err, werr)
+	}
 	if werr := r.st.WriteFile(wctx, storage.Join(out, "run.log"), logBuf.Bytes()); werr != nil {
 		err = errors.Join(err, fmt.Errorf("write run.log: %w", werr))
+	}
+	if err == nil {
+		if werr := r.dir.finish(wctx, r.info); werr != nil {
+			err = fmt.Errorf("write %s: %w", storage.Join(out, SuccessFile), werr)
+		}
+	} else if werr := r.st.Delete(wctx, storage.Join(out, RunningFile)); werr != nil {
+		// metrics.json says "failed"; _RUNNING would say it still runs.
+		err = errors.Join(err, werr)
 	}
 	if err != nil {
 		return nil, err
 	}
 	return r.rep, nil
+}
+
+// writeMetrics writes metrics.json as the report stands.
+func (r *runner) writeMetrics(ctx context.Context) error {
+	js, err := json.MarshalIndent(r.rep, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode metrics.json: %w", err)
+	}
+	if err := r.st.WriteFile(ctx, storage.Join(r.out, "metrics.json"), append(js, '\n')); err != nil {
+		return fmt.Errorf("write metrics.json: %w", err)
+	}
+	return nil
+}
+
+// outputName is how messages name the output directory.
+func (r *runner) outputName() string {
+	switch {
+	case r.o.Out != "" && r.o.OutName != "":
+		return r.o.OutName + " " + r.o.Out
+	case r.o.Out != "":
+		return "output directory " + r.o.Out
+	}
+	return "output.dir " + r.out
+}
+
+// checkOutput checks the output location before any work; a spec's
+// output.dir that will not do is a spec error at its line.
+func (r *runner) checkOutput(ctx context.Context) error {
+	d, err := checkOutput(ctx, r.st, r.out, r.outputName())
+	if err != nil {
+		if r.o.Out == "" {
+			return &spec.Error{File: r.s.File, Pos: r.s.Output.DirPos, Msg: err.Error(), Err: err}
+		}
+		return err
+	}
+	r.dir = d
+	return nil
+}
+
+// startOutput makes the output directory this run's: what a previous run
+// left is replaced, and metrics.json says the run is under way.
+func (r *runner) startOutput(ctx context.Context) error {
+	if r.dir.previous != "" {
+		r.log.Warn("replacing the previous run's output", "out", r.out, "previous", r.dir.previous)
+	}
+	if err := r.dir.start(ctx, r.info); err != nil {
+		return err
+	}
+	r.started = true
+	r.rep.Status = StatusRunning
+	return r.writeMetrics(ctx)
 }
 
 func peakRSS() int64 {
@@ -217,6 +323,9 @@ func (r *runner) run(ctx context.Context) error {
 		if variants[i], err = buildStages(s.File, v.Stages); err != nil {
 			return err
 		}
+	}
+	if err := r.checkOutput(ctx); err != nil {
+		return err
 	}
 
 	// Read.
@@ -359,6 +468,12 @@ func (r *runner) run(ctx context.Context) error {
 		return r.specErr(spec.Pos{}, "the %d rows split into %d train and %d test rows; both need rows", in.RowsAfterClean, sp.Train, sp.Test)
 	}
 
+	// The input and the spec check out: the output directory is now this
+	// run's.
+	if err := r.startOutput(ctx); err != nil {
+		return err
+	}
+
 	// Shared stages, fitted once on the training split.
 	r.prog(Event{Step: "shared stages"})
 	sharedModel, train, test, err := r.fitStages(ctx, "shared stages", shared, train, test, r.columnsNeeded(variants))
@@ -382,16 +497,16 @@ func (r *runner) run(ctx context.Context) error {
 				return fmt.Errorf("variant %s, model %s: %w", v.Name, m.Name, err)
 			}
 			vr.Models = append(vr.Models, *mr)
+			// Keep what is finished, whatever happens next.
+			r.rep.Variants = append(r.rep.Variants[:vi], vr)
+			r.rep.Seconds = since(r.rep.Started)
+			if err := r.writeMetrics(ctx); err != nil {
+				return err
+			}
 		}
-		r.rep.Variants = append(r.rep.Variants, vr)
+		r.rep.Variants = append(r.rep.Variants[:vi], vr)
 	}
-	r.rep.Seconds = since(r.rep.Started)
-	r.rep.PeakRSSBytes = peakRSS()
-	js, err := json.MarshalIndent(r.rep, "", "  ")
-	if err != nil {
-		return err
-	}
-	return r.st.WriteFile(ctx, storage.Join(r.out, "metrics.json"), append(js, '\n'))
+	return nil
 }
 
 // buildStages makes the stages of a list.
@@ -655,14 +770,15 @@ func (r *runner) fitModel(ctx context.Context, variant string, m spec.Model, lab
 			dir += "." + m.Name
 		}
 		mjs, err := json.MarshalIndent(struct {
+			RunID   string `json:"runId"`
 			Variant string `json:"variant"`
 			*ModelReport
-		}{variant, mr}, "", "  ")
+		}{r.info.RunID, variant, mr}, "", "  ")
 		if err != nil {
 			return nil, err
 		}
 		err = pipeline.Save(ctx, r.st, storage.Join(r.out, dir), &pipeline.PipelineModel{Stages: stages}, pipeline.SaveOptions{
-			Overwrite: true, SpindleVersion: r.o.SpindleVersion, Extra: map[string][]byte{"metrics.json": mjs}})
+			Overwrite: true, SpindleVersion: r.o.SpindleVersion, RunID: r.info.RunID, Extra: map[string][]byte{"metrics.json": mjs}})
 		if err != nil {
 			return nil, err
 		}

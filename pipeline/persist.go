@@ -37,6 +37,8 @@ type SaveOptions struct {
 	Overwrite bool
 	// SpindleVersion is recorded in the metadata.
 	SpindleVersion string
+	// RunID, if set, names the run that made the model (job.RunInfo).
+	RunID string
 	// Extra files (name → content) written into the model directory before
 	// its _SUCCESS marker, e.g. the metrics the model was chosen by.
 	Extra map[string][]byte
@@ -46,6 +48,7 @@ type modelMeta struct {
 	Class          string      `json:"class"`
 	FormatVersion  int         `json:"formatVersion"`
 	SpindleVersion string      `json:"spindleVersion,omitempty"`
+	RunID          string      `json:"runId,omitempty"`
 	Stages         []stageMeta `json:"stages"`
 }
 
@@ -85,7 +88,7 @@ func Save(ctx context.Context, st *storage.Store, dir string, m *PipelineModel, 
 		target = tmp
 		defer os.RemoveAll(tmp)
 	}
-	meta := modelMeta{Class: "PipelineModel", FormatVersion: FormatVersion, SpindleVersion: o.SpindleVersion}
+	meta := modelMeta{Class: "PipelineModel", FormatVersion: FormatVersion, SpindleVersion: o.SpindleVersion, RunID: o.RunID}
 	for i, t := range m.Stages {
 		k, ok := t.(engine.Kernel)
 		if !ok {

@@ -39,6 +39,8 @@
 package spec
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"slices"
@@ -62,7 +64,11 @@ type Error struct {
 	File string
 	Pos  Pos
 	Msg  string
+	// Err is the cause, when Msg describes another error.
+	Err error
 }
+
+func (e *Error) Unwrap() error { return e.Err }
 
 func (e *Error) Error() string {
 	if e.Pos.Line == 0 {
@@ -86,6 +92,9 @@ type Spec struct {
 	// Metrics are computed on the test split for every variant and model.
 	Metrics []string
 	Output  Output
+	// Digest is the SHA-256 (hex) of the spec's text and overrides: two
+	// runs with the same digest ran the same spec.
+	Digest string
 }
 
 // Input is what to read.
@@ -176,6 +185,8 @@ type Evaluator struct {
 
 // Output says what to write and where.
 type Output struct {
+	// DirPos is where output.dir is set in the spec (zero if it is not).
+	DirPos Pos
 	Dir           string
 	ProcessedData bool
 	SaveModels    bool
@@ -219,6 +230,12 @@ func Parse(file string, data []byte, overrides []string) (*Spec, error) {
 	if d.err != nil {
 		return nil, d.err
 	}
+	h := sha256.New()
+	h.Write(data)
+	for _, o := range overrides {
+		fmt.Fprintf(h, "\x00--set %s", o)
+	}
+	s.Digest = hex.EncodeToString(h.Sum(nil))
 	return s, nil
 }
 
@@ -773,6 +790,9 @@ func (d *decoder) output(n *yaml.Node) Output {
 	}
 	m, _ := d.mapping(n, "output", []string{"dir", "processedData", "saveModels"})
 	o.Dir = d.str(m["dir"], "output.dir")
+	if n := m["dir"]; n != nil {
+		o.DirPos = pos(n)
+	}
 	if v := m["processedData"]; v != nil {
 		o.ProcessedData = d.boolean(v, "output.processedData")
 	}

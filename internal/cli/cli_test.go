@@ -57,6 +57,17 @@ func writeFile(t *testing.T, name, data string) string {
 	return p
 }
 
+// writeFileAt writes data at path p, making its directory.
+func writeFileAt(t *testing.T, p, data string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestProfileExampleCorpus is the acceptance check: the
 // SpamAssassin CSV has 6,046 rows, 4,150 ham and 1,896 spam, read from a
 // local path and from s3:// on the local server.

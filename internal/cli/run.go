@@ -67,6 +67,12 @@ Spec mistakes are reported at their line:column and exit with code 2.`,
 			if err != nil {
 				return err
 			}
+			if bf.staging != "" {
+				// Before any work, not at the first pass.
+				if err := e.store().CheckWritable(cmd.Context(), bf.staging); err != nil {
+					return usagef("--staging %s: %v", bf.staging, err)
+				}
+			}
 			if c, ok := eng.(io.Closer); ok {
 				defer c.Close()
 			}
@@ -158,13 +164,14 @@ func runSpec(ctx context.Context, e *env, uri, out string, sets []string, eng en
 	show := newStatus(e)
 	defer show.finish()
 	rep, err := job.Run(ctx, s, job.Options{
-		Store: e.store(), Engine: eng, Out: out, Log: e.log,
+		Store: e.store(), Engine: eng, Out: out, OutName: "--out", Log: e.log,
 		Progress: show.event, SpindleVersion: version(),
 	})
 	show.finish()
 	if err != nil {
 		var se *spec.Error
-		if errors.As(err, &se) {
+		var oe *job.OutputError
+		if errors.As(err, &se) || errors.As(err, &oe) {
 			return usageError{err}
 		}
 		return err

@@ -162,7 +162,8 @@ func TestRunSmall(t *testing.T) {
 }
 
 // TestRunErrors: spec and data mistakes each give one clear error; spec
-// mistakes exit 2; run.log is written even when the run fails.
+// mistakes exit 2; a mistake the checks find before any work leaves the
+// output directory as it was (a previous run there is not replaced).
 func TestRunErrors(t *testing.T) {
 	data := smallCSV(t)
 	oneClass := writeFile(t, "one.csv", "text,label,n\nwin money,spam,1\nfree offer,spam,2\n")
@@ -190,6 +191,8 @@ func TestRunErrors(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "out")
+			previous := filepath.Join(out, "metrics.json")
+			writeFileAt(t, previous, `{"name": "the previous run"}`)
 			src := fmt.Sprintf(smallSpec, c.input, out)
 			if c.old != "" {
 				src = strings.Replace(src, c.old, c.new, 1)
@@ -199,10 +202,9 @@ func TestRunErrors(t *testing.T) {
 			if code != c.code || !strings.Contains(stderr, c.want) || strings.Count(stderr, "spindle: ") != 1 || strings.Contains(stderr, "panic") {
 				t.Fatalf("exit %d, want %d; stderr:\n%s\nwant %q", code, c.code, stderr, c.want)
 			}
-			if !strings.Contains(c.name, "unknown stage") {
-				if _, err := os.Stat(filepath.Join(out, "run.log")); err != nil {
-					t.Fatalf("no run.log after failure: %v", err)
-				}
+			entries, _ := os.ReadDir(out)
+			if got, _ := os.ReadFile(previous); string(got) != `{"name": "the previous run"}` || len(entries) != 1 {
+				t.Fatalf("the output directory changed: %v, metrics.json %q", entries, got)
 			}
 		})
 	}
@@ -364,10 +366,19 @@ func TestKillAndRerun(t *testing.T) {
 	if err := cmd.Wait(); err == nil {
 		t.Fatal("the run finished before it was killed")
 	}
-	if _, err := os.Stat(filepath.Join(dir, "killed", "metrics.json")); err == nil {
-		t.Fatal("the killed run wrote metrics.json")
+	// The killed run's directory says it did not finish.
+	killed := readMetrics(t, filepath.Join(dir, "killed", "metrics.json"))
+	if killed.Status != job.StatusRunning {
+		t.Fatalf("killed run's metrics.json status %q", killed.Status)
 	}
-	out := filepath.Join(dir, "rerun")
+	if _, err := os.Stat(filepath.Join(dir, "killed", job.RunningFile)); err != nil {
+		t.Fatalf("killed run left no %s: %v", job.RunningFile, err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "killed", job.SuccessFile)); err == nil {
+		t.Fatalf("killed run has %s", job.SuccessFile)
+	}
+	// The rerun goes into the same directory and replaces it whole.
+	out := filepath.Join(dir, "killed")
 	code, _, stderr := run(args(out, true)...)
 	if code != ExitOK {
 		t.Fatalf("rerun: exit %d: %s", code, stderr)
@@ -377,6 +388,13 @@ func TestKillAndRerun(t *testing.T) {
 		t.Fatalf("rerun reused %d passes and ran %d jobs", reused, ran)
 	}
 	a, b := readMetrics(t, filepath.Join(refOut, "metrics.json")), readMetrics(t, filepath.Join(out, "metrics.json"))
+	m, err := job.ReadManifest(context.Background(), storage.New(storage.Options{}), out)
+	if err != nil || b.Status != job.StatusSucceeded || b.RunID == killed.RunID || m.RunID != b.RunID {
+		t.Fatalf("rerun: status %q, run %s (killed %s), manifest %+v, %v", b.Status, b.RunID, killed.RunID, m, err)
+	}
+	if _, err := os.Stat(filepath.Join(out, job.RunningFile)); err == nil {
+		t.Fatalf("rerun left %s", job.RunningFile)
+	}
 	for i := range a.Variants {
 		ma, mb := a.Variants[i].Models[0], b.Variants[i].Models[0]
 		if !reflect.DeepEqual(ma.Test, mb.Test) || !reflect.DeepEqual(ma.Tuning.FoldMetrics, mb.Tuning.FoldMetrics) {
