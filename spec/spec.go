@@ -186,7 +186,7 @@ type Evaluator struct {
 // Output says what to write and where.
 type Output struct {
 	// DirPos is where output.dir is set in the spec (zero if it is not).
-	DirPos Pos
+	DirPos        Pos
 	Dir           string
 	ProcessedData bool
 	SaveModels    bool
