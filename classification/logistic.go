@@ -44,28 +44,30 @@ type LogisticRegression struct {
 	// PredictionCol, RawPredictionCol, ProbabilityCol name the outputs.
 	// Defaults: "prediction", "rawPrediction", "probability".
 	PredictionCol, RawPredictionCol, ProbabilityCol string
-	// MaxIter bounds optimizer iterations. If 0, it is 100.
-	MaxIter int
-	// RegParam is the regularization strength. Default 0.
-	RegParam float64
+	// MaxIter bounds optimizer iterations. If nil, it is 100; 0 runs
+	// none (the model is the starting point, as in Spark).
+	MaxIter *int `param:"min=0"`
+	// RegParam is the regularization strength, ≥ 0. Default 0.
+	RegParam float64 `param:"min=0"`
 	// ElasticNetParam mixes L1 (1) and L2 (0). Default 0.
-	ElasticNetParam float64
-	// Tol is the optimizer's convergence tolerance. If 0, it is 1e-6.
-	Tol float64
+	ElasticNetParam float64 `param:"min=0,max=1"`
+	// Tol is the optimizer's convergence tolerance, ≥ 0. If nil, it is
+	// 1e-6.
+	Tol *float64 `param:"min=0"`
 	// FitIntercept fits intercepts. If nil, it is true.
 	FitIntercept *bool
 	// Standardization penalizes scaled coefficients. If nil, it is true.
 	Standardization *bool
 	// Family is "auto" (default: binomial for ≤ 2 classes),
 	// "binomial" or "multinomial".
-	Family string
-	// Threshold is the binomial decision threshold on P(label = 1). If 0,
-	// it is 0.5.
-	Threshold float64
+	Family string `param:"oneOf=auto|binomial|multinomial"`
+	// Threshold is the binomial decision threshold on P(label = 1), in
+	// [0, 1]. If nil, it is 0.5.
+	Threshold *float64 `param:"min=0,max=1"`
 	// Thresholds, one per class, overrides Threshold: the predicted class
 	// is the one with the largest p_k / t_k (Spark's thresholds; at most
 	// one may be 0).
-	Thresholds []float64
+	Thresholds []float64 `param:"min=0"`
 	// Progress, if set, is called after each optimizer iteration.
 	Progress func(iter int, loss float64)
 }
@@ -320,6 +322,9 @@ func sigmoid(m float64) float64 {
 
 // Fit implements ml.Estimator.
 func (lr *LogisticRegression) Fit(ctx context.Context, e engine.Engine, ds engine.Dataset) (ml.Model, error) {
+	if err := ml.Validate(lr); err != nil {
+		return nil, err
+	}
 	featuresCol, labelCol := orDefault(lr.FeaturesCol, "features"), orDefault(lr.LabelCol, "label")
 	if _, err := ml.InputColumn("LogisticRegression", ds.Schema(), featuresCol, table.Vector); err != nil {
 		return nil, err
@@ -331,17 +336,6 @@ func (lr *LogisticRegression) Fit(ctx context.Context, e engine.Engine, ds engin
 		if _, err := ml.InputColumn("LogisticRegression", ds.Schema(), lr.WeightCol, table.Float64, table.Int64); err != nil {
 			return nil, err
 		}
-	}
-	switch {
-	case lr.RegParam < 0 || !finite(lr.RegParam):
-		return nil, fmt.Errorf("LogisticRegression: regParam must be ≥ 0, got %v", lr.RegParam)
-	case lr.ElasticNetParam < 0 || lr.ElasticNetParam > 1:
-		return nil, fmt.Errorf("LogisticRegression: elasticNetParam must be in [0, 1], got %v", lr.ElasticNetParam)
-	case lr.Threshold < 0 || lr.Threshold > 1:
-		return nil, fmt.Errorf("LogisticRegression: threshold must be in [0, 1], got %v", lr.Threshold)
-	}
-	if err := checkThresholds(lr.Thresholds); err != nil {
-		return nil, err
 	}
 	stats, err := engine.Aggregate(ctx, e, ds, statsKernel{featuresCol, labelCol, lr.WeightCol})
 	if err != nil {
@@ -364,8 +358,6 @@ func (lr *LogisticRegression) Fit(ctx context.Context, e engine.Engine, ds engin
 		}
 	case "multinomial":
 		multinomial = true
-	default:
-		return nil, fmt.Errorf("LogisticRegression: family %q is not one of auto, binomial, multinomial", lr.Family)
 	}
 	present := 0
 	for _, w := range stats.ClassWeight {
@@ -464,7 +456,7 @@ func (lr *LogisticRegression) Fit(ctx context.Context, e engine.Engine, ds engin
 	for i := range x0 {
 		u0[i] = x0[i] / pre[i]
 	}
-	opt := optim.LBFGS{MaxIter: lr.MaxIter, Tol: lr.Tol, Progress: lr.Progress}
+	opt := optim.LBFGS{MaxIter: optim.MaxIterOf(lr.MaxIter), Tol: optim.TolOf(lr.Tol), Progress: lr.Progress}
 	var res *optim.Result
 	if reg*alpha > 0 {
 		l1 := func(i int) float64 {
@@ -487,7 +479,7 @@ func (lr *LogisticRegression) Fit(ctx context.Context, e engine.Engine, ds engin
 	m := &LogisticRegressionModel{
 		FeaturesCol: featuresCol, PredictionCol: orDefault(lr.PredictionCol, "prediction"),
 		RawPredictionCol: orDefault(lr.RawPredictionCol, "rawPrediction"), ProbabilityCol: orDefault(lr.ProbabilityCol, "probability"),
-		NumClasses: numClasses, NumFeatures: d, Multinomial: multinomial, Threshold: lr.Threshold, Thresholds: lr.Thresholds,
+		NumClasses: numClasses, NumFeatures: d, Multinomial: multinomial, Threshold: ml.FloatOr(lr.Threshold, 0.5), ThresholdSet: true, Thresholds: lr.Thresholds,
 		Coefficients: make([]float64, k*d), Intercepts: make([]float64, k),
 		ObjectiveHistory: res.History, TotalIterations: res.Iterations,
 	}
@@ -526,8 +518,12 @@ type LogisticRegressionModel struct {
 	FeaturesCol, PredictionCol, RawPredictionCol, ProbabilityCol string
 	NumClasses, NumFeatures                                      int
 	Multinomial                                                  bool
-	Threshold                                                    float64
-	Thresholds                                                   []float64
+	// Threshold is the binomial decision threshold. ThresholdSet says it
+	// is stored as is: models saved before it was added stored 0 for
+	// Spark's default 0.5.
+	Threshold    float64
+	ThresholdSet bool
+	Thresholds   []float64
 	// Coefficients holds one row of NumFeatures per class (one row for a
 	// binomial model); Intercepts one value per row.
 	Coefficients, Intercepts []float64
@@ -564,8 +560,8 @@ func (m *LogisticRegressionModel) Predict(x linalg.Vector) (raw, prob []float64,
 	if !m.Multinomial {
 		p := sigmoid(margins[0])
 		th := m.Threshold
-		if th == 0 {
-			th = 0.5
+		if !m.ThresholdSet && th == 0 {
+			th = 0.5 // saved before models stored their threshold
 		}
 		if p > th {
 			pred = 1
@@ -583,19 +579,23 @@ func (m *LogisticRegressionModel) Predict(x linalg.Vector) (raw, prob []float64,
 	return margins, prob, float64(best)
 }
 
+// CheckParams implements ml.ParamChecker: at most one of Spark's
+// thresholds may be 0.
+func (lr *LogisticRegression) CheckParams() error { return checkThresholds(lr.Thresholds) }
+
 // checkThresholds validates Spark's thresholds: non-negative, at most one 0.
 func checkThresholds(t []float64) error {
 	zeros := 0
 	for _, v := range t {
 		if v < 0 || !finite(v) {
-			return fmt.Errorf("LogisticRegression: thresholds must be ≥ 0, got %v", t)
+			return ml.ParamErrorf("thresholds", "must be ≥ 0, got %v", t)
 		}
 		if v == 0 {
 			zeros++
 		}
 	}
 	if zeros > 1 {
-		return fmt.Errorf("LogisticRegression: at most one of thresholds %v may be 0", t)
+		return ml.ParamErrorf("thresholds", "at most one of %v may be 0", t)
 	}
 	return nil
 }

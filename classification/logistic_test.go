@@ -55,7 +55,7 @@ func TestLogisticRegressionGolden(t *testing.T) {
 		tb := dataset(t, d.X, d.Y, 50)
 		e := &local.Engine{}
 		ds, _ := e.FromTable(ctx, tb)
-		lr := &LogisticRegression{RegParam: c.RegParam, ElasticNetParam: c.ElasticNetParam, Standardization: ml.Bool(c.Standardization), MaxIter: 20000, Tol: 1e-15}
+		lr := &LogisticRegression{RegParam: c.RegParam, ElasticNetParam: c.ElasticNetParam, Standardization: ml.Bool(c.Standardization), MaxIter: ml.Int(20000), Tol: ml.Float(1e-15)}
 		m, err := lr.Fit(ctx, e, ds)
 		if err != nil {
 			t.Fatal(err)
@@ -139,7 +139,7 @@ func TestLogisticRegressionTransformAndErrors(t *testing.T) {
 		{"one class", x, []float64{1, 1, 1, 1, 1, 1}, &LogisticRegression{}, "has a single class"},
 		{"non-integer label", x, []float64{0, 0.5, 1, 1, 0, 1}, &LogisticRegression{}, "label 0.5 in column \"label\" is not a class index"},
 		{"negative label", x, []float64{0, -1, 1, 1, 0, 1}, &LogisticRegression{}, "is not a class index"},
-		{"bad elastic net", x, y, &LogisticRegression{ElasticNetParam: 2}, "elasticNetParam must be in [0, 1]"},
+		{"bad elastic net", x, y, &LogisticRegression{ElasticNetParam: 2}, "parameter elasticNetParam: must be in [0, 1], got 2"},
 		{"binomial with 3 classes", x, []float64{0, 1, 2, 1, 0, 2}, &LogisticRegression{Family: "binomial"}, "needs labels 0 and 1"},
 		{"missing column", x, y, &LogisticRegression{FeaturesCol: "feats"}, `input column "feats" does not exist`},
 	}

@@ -38,10 +38,10 @@ func init() {
 type NaiveBayes struct {
 	FeaturesCol, LabelCol, WeightCol                string
 	PredictionCol, RawPredictionCol, ProbabilityCol string
-	// Smoothing is λ; nil means Spark's default 1.0.
-	Smoothing *float64
+	// Smoothing is λ, ≥ 0; nil means Spark's default 1.0.
+	Smoothing *float64 `param:"min=0"`
 	// ModelType is "multinomial" (default), "bernoulli" or "gaussian".
-	ModelType string
+	ModelType string `param:"oneOf=multinomial|bernoulli|gaussian"`
 }
 
 // NaiveBayesStats are per-class sums (multinomial, bernoulli) or moments
@@ -169,17 +169,11 @@ func (nb *NaiveBayes) Fit(ctx context.Context, e engine.Engine, ds engine.Datase
 	if _, err := ml.InputColumn(name, ds.Schema(), labelCol, table.Float64, table.Int64); err != nil {
 		return nil, err
 	}
+	if err := ml.Validate(nb); err != nil {
+		return nil, err
+	}
 	mt := orDefault(nb.ModelType, "multinomial")
-	if mt != "multinomial" && mt != "bernoulli" && mt != "gaussian" {
-		return nil, fmt.Errorf("%s: modelType %q is not one of multinomial, bernoulli, gaussian", name, nb.ModelType)
-	}
-	lambda := 1.0
-	if nb.Smoothing != nil {
-		lambda = *nb.Smoothing
-	}
-	if lambda < 0 || !linmodel.Finite(lambda) {
-		return nil, fmt.Errorf("%s: smoothing must be ≥ 0, got %v", name, lambda)
-	}
+	lambda := ml.FloatOr(nb.Smoothing, 1)
 	st, err := engine.Aggregate(ctx, e, ds, nbKernel{featuresCol, labelCol, nb.WeightCol, mt})
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)

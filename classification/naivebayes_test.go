@@ -115,8 +115,8 @@ func TestNaiveBayesErrors(t *testing.T) {
 	}{
 		{"negative feature", [][]float64{{1, 0}, {0, -2}, {3, 1}, {1, 1}}, y, &NaiveBayes{}, "row 2: feature 1 is -2; multinomial naive Bayes needs non-negative values"},
 		{"bernoulli needs 0/1", [][]float64{{1, 0}, {0, 2}, {1, 1}, {1, 1}}, y, &NaiveBayes{ModelType: "bernoulli"}, "row 2: feature 1 is 2; bernoulli naive Bayes needs 0 or 1"},
-		{"bad type", x, y, &NaiveBayes{ModelType: "complement"}, `modelType "complement" is not one of`},
-		{"bad smoothing", x, y, &NaiveBayes{Smoothing: &neg}, "smoothing must be ≥ 0"},
+		{"bad type", x, y, &NaiveBayes{ModelType: "complement"}, `parameter modelType: must be one of multinomial, bernoulli, gaussian, got "complement"`},
+		{"bad smoothing", x, y, &NaiveBayes{Smoothing: &neg}, "parameter smoothing: must be ≥ 0, got -1"},
 		{"one class", x, []float64{1, 1, 1, 1}, &NaiveBayes{}, "single class"},
 		{"fractional label", x, []float64{0, 1.5, 0, 1}, &NaiveBayes{}, "label 1.5"},
 	}

@@ -40,9 +40,15 @@ func init() {
 // prediction (1 when m > threshold).
 type LinearSVC struct {
 	FeaturesCol, LabelCol, WeightCol, PredictionCol, RawPredictionCol string
-	MaxIter                                                           int
-	RegParam, Tol, Threshold                                          float64
-	FitIntercept, Standardization                                     *bool
+	// MaxIter bounds each optimizer run. If nil, it is 100; 0 runs none
+	// (the model is all zeros, as in Spark).
+	MaxIter *int `param:"min=0"`
+	// RegParam (λ, ≥ 0) and Tol (≥ 0; nil means 1e-6).
+	RegParam float64  `param:"min=0"`
+	Tol      *float64 `param:"min=0"`
+	// Threshold on the margin. Default 0.
+	Threshold                     float64 `param:""`
+	FitIntercept, Standardization *bool
 	// Progress, if set, is called after each optimizer iteration.
 	Progress func(iter int, loss float64)
 }
@@ -120,8 +126,8 @@ func (s *LinearSVC) Fit(ctx context.Context, e engine.Engine, ds engine.Dataset)
 	if _, err := ml.InputColumn(name, ds.Schema(), labelCol, table.Float64, table.Int64); err != nil {
 		return nil, err
 	}
-	if s.RegParam < 0 || !finite(s.RegParam) {
-		return nil, fmt.Errorf("%s: regParam must be ≥ 0, got %v", name, s.RegParam)
+	if err := ml.Validate(s); err != nil {
+		return nil, err
 	}
 	stats, err := engine.Aggregate(ctx, e, ds, statsKernel{featuresCol, labelCol, s.WeightCol})
 	if err != nil {
@@ -173,9 +179,10 @@ func (s *LinearSVC) Fit(ctx context.Context, e engine.Engine, ds engine.Dataset)
 		return f, nil
 	})
 	x := make([]float64, d+1)
-	for delta := 1.0; delta > 5e-8; delta /= 10 {
+	maxIter := optim.MaxIterOf(s.MaxIter)
+	for delta := 1.0; delta > 5e-8 && maxIter >= 0; delta /= 10 {
 		k.Delta = delta
-		res, err := (&optim.LBFGS{MaxIter: s.MaxIter, Tol: s.Tol, Progress: s.Progress}).Minimize(ctx, obj, x)
+		res, err := (&optim.LBFGS{MaxIter: maxIter, Tol: optim.TolOf(s.Tol), Progress: s.Progress}).Minimize(ctx, obj, x)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
@@ -190,8 +197,10 @@ func (s *LinearSVC) Fit(ctx context.Context, e engine.Engine, ds engine.Dataset)
 			pen[j] = invStd[j] * invStd[j]
 		}
 	}
-	if x, err = polishSVC(ctx, e, ds, k, x, reg, pen, fitIntercept); err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
+	if maxIter >= 0 { // maxIter 0 keeps the starting point
+		if x, err = polishSVC(ctx, e, ds, k, x, reg, pen, fitIntercept); err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
 	}
 	m := &LinearSVCModel{FeaturesCol: featuresCol, PredictionCol: orDefault(s.PredictionCol, "prediction"),
 		RawPredictionCol: orDefault(s.RawPredictionCol, "rawPrediction"), NumFeatures: d, Threshold: s.Threshold,

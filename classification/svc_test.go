@@ -43,7 +43,7 @@ func TestLinearSVCGolden(t *testing.T) {
 	for _, c := range g.Cases {
 		d := g.Datasets[c.Dataset]
 		ds, _ := e.FromTable(ctx, dataset(t, d.X, d.Y, 50))
-		m, err := (&LinearSVC{RegParam: c.RegParam, Standardization: ml.Bool(c.Standardization), MaxIter: 2000, Tol: 1e-12}).Fit(ctx, e, ds)
+		m, err := (&LinearSVC{RegParam: c.RegParam, Standardization: ml.Bool(c.Standardization), MaxIter: ml.Int(2000), Tol: ml.Float(1e-12)}).Fit(ctx, e, ds)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -81,7 +81,7 @@ func TestLinearSVCErrors(t *testing.T) {
 	}{
 		{"three classes", []float64{0, 1, 2, 1}, &LinearSVC{}, "labels must be 0 and 1"},
 		{"one class", []float64{1, 1, 1, 1}, &LinearSVC{}, "single class"},
-		{"negative reg", []float64{0, 1, 0, 1}, &LinearSVC{RegParam: -1}, "regParam must be ≥ 0"},
+		{"negative reg", []float64{0, 1, 0, 1}, &LinearSVC{RegParam: -1}, "parameter regParam: must be ≥ 0, got -1"},
 	}
 	for _, c := range cases {
 		ds, _ := e.FromTable(ctx, dataset(t, x, c.y, 2))

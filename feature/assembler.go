@@ -25,9 +25,9 @@ func init() {
 // from its first non-null row in the partition — as Spark, which needs the
 // size from metadata).
 type VectorAssembler struct {
-	InputCols     []string
+	InputCols     []string `param:"nonempty"`
 	OutputCol     string
-	HandleInvalid string
+	HandleInvalid string `param:"oneOf=error|skip|keep"`
 }
 
 // KernelName implements engine.Kernel.

@@ -64,9 +64,12 @@ func outName(in, out string) string {
 type RegexReplace struct {
 	InputCol    string
 	OutputCol   string
-	Pattern     string
+	Pattern     string `param:"nonempty"`
 	Replacement string
 }
+
+// CheckParams implements ml.ParamChecker: the pattern must compile.
+func (r *RegexReplace) CheckParams() error { return checkPattern(r.Pattern) }
 
 // KernelName implements engine.Kernel.
 func (*RegexReplace) KernelName() string { return "feature.RegexReplace" }
@@ -138,6 +141,14 @@ type StringFunction struct {
 	InputCol  string
 	OutputCol string
 	Function  string
+}
+
+// CheckParams implements ml.ParamChecker: Function must be known.
+func (f *StringFunction) CheckParams() error {
+	if _, err := f.fn(); err != nil {
+		return ml.ParamErrorf("function", "%q is not one of lower, upper, trim, ltrim, rtrim", f.Function)
+	}
+	return nil
 }
 
 // KernelName implements engine.Kernel.
@@ -453,7 +464,7 @@ func (d *DropNullRows) MapPartition(ctx context.Context, info engine.PartitionIn
 // column is null fail every comparison, as in SQL.
 type Filter struct {
 	Column string
-	Op     string
+	Op     string `param:"oneOf===|!=|<|<=|>|>=|is null|is not null"`
 	Value  string
 }
 

@@ -26,15 +26,18 @@ func init() {
 type CountVectorizer struct {
 	InputCol  string
 	OutputCol string
-	// VocabSize caps the vocabulary. If 0, it is 2^18.
-	VocabSize int
-	// MinDF is the minimum document frequency. If 0, it is 1.
-	MinDF float64
-	// MaxDF is the maximum document frequency. If 0, there is none.
-	MaxDF float64
+	// VocabSize caps the vocabulary, ≥ 1. If 0, it is 2^18.
+	VocabSize int `param:"gt=0"`
+	// MinDF is the minimum document frequency, ≥ 0. Default 1 (0 keeps
+	// the same terms: every term is in at least one document).
+	MinDF float64 `param:"min=0"`
+	// MaxDF is the maximum document frequency, ≥ 0. If nil, there is
+	// none.
+	MaxDF *float64 `param:"min=0"`
 	// MinTF drops, per document, terms counted fewer times (≥ 1: a count;
-	// below 1: a fraction of the document's tokens). If 0, it is 1.
-	MinTF float64
+	// below 1: a fraction of the document's tokens), ≥ 0. Default 1 (0
+	// keeps the same terms).
+	MinTF float64 `param:"min=0"`
 	// Binary sets non-zero counts to 1.
 	Binary bool
 }
@@ -104,12 +107,12 @@ func docThreshold(v float64, docs int64, def float64) float64 {
 
 // Fit implements ml.Estimator.
 func (cv *CountVectorizer) Fit(ctx context.Context, e engine.Engine, ds engine.Dataset) (ml.Model, error) {
+	if err := ml.Validate(cv); err != nil {
+		return nil, err
+	}
 	vocab := cv.VocabSize
 	if vocab == 0 {
 		vocab = 1 << 18
-	}
-	if vocab < 1 || cv.MinDF < 0 || cv.MaxDF < 0 || cv.MinTF < 0 {
-		return nil, fmt.Errorf("CountVectorizer: vocabSize must be ≥ 1 and minDF, maxDF, minTF ≥ 0")
 	}
 	m := &CountVectorizerModel{InputCol: cv.InputCol, OutputCol: cv.OutputCol, MinTF: cv.MinTF, Binary: cv.Binary}
 	if _, err := m.OutputSchema(ds.Schema()); err != nil {
@@ -121,11 +124,14 @@ func (cv *CountVectorizer) Fit(ctx context.Context, e engine.Engine, ds engine.D
 	}
 	minDF := docThreshold(cv.MinDF, tc.Docs, 1)
 	maxDF := math.Inf(1)
-	if cv.MaxDF != 0 {
-		maxDF = docThreshold(cv.MaxDF, tc.Docs, 0)
+	if cv.MaxDF != nil {
+		maxDF = *cv.MaxDF
+		if maxDF < 1 {
+			maxDF *= float64(tc.Docs)
+		}
 	}
 	if minDF > maxDF {
-		return nil, fmt.Errorf("CountVectorizer: minDF (%v) is above maxDF (%v)", cv.MinDF, cv.MaxDF)
+		return nil, fmt.Errorf("CountVectorizer: minDF (%v documents of %d) is above maxDF (%v documents): no term can pass", minDF, tc.Docs, maxDF)
 	}
 	terms := make([]string, 0, len(tc.Count))
 	for t := range tc.Count {

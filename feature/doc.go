@@ -5,14 +5,20 @@
 //   - column functions: RegexReplace, StringFunction (lower, upper, trim),
 //     Cast, FillNull, DropNullRows, Filter;
 //   - text: Tokenizer, RegexTokenizer, StopWordsRemover, NGram, HashingTF,
-//     IDF;
-//   - categorical: StringIndexer, IndexToString;
+//     CountVectorizer, IDF, Word2Vec;
+//   - categorical: StringIndexer, IndexToString, OneHotEncoder;
+//   - numeric: Imputer, Bucketizer, QuantileDiscretizer;
 //   - vectors: VectorAssembler, StandardScaler, MinMaxScaler, MaxAbsScaler,
 //     Normalizer.
 //
 // Every stage is a value whose exported fields are its parameters; the
-// zero value of each field is Spark's default (boolean parameters whose
-// Spark default is true are *bool: nil means true). Row-wise stages are
+// zero value of each field is Spark's default. Where Spark gives a zero of
+// its own meaning different from the default (maxIter 0, minCount 0, a max
+// of 0), the field is a pointer and nil means the default; boolean
+// parameters whose Spark default is true are *bool. Each parameter's
+// allowed values are declared in its `param` tag (see ml.Validate) and
+// checked wherever a value is set, so a written 0 that Spark refuses
+// (numFeatures: 0) is an error, never the default. Row-wise stages are
 // engine kernels themselves; estimators (IDF, StringIndexer, the scalers)
 // compute their statistics with engine aggregators and return a model that
 // is again a kernel. All are registered with the engine, so they run on

@@ -253,7 +253,7 @@ func TestScalersGolden(t *testing.T) {
 		{"StandardScaler", &StandardScaler{InputCol: "v", OutputCol: "o"}, g.StandardWithStd},
 		{"StandardScaler withMean", &StandardScaler{InputCol: "v", OutputCol: "o", WithMean: true}, g.StandardWithMeanWithStd},
 		{"MinMaxScaler", &MinMaxScaler{InputCol: "v", OutputCol: "o"}, g.MinMax01},
-		{"MinMaxScaler [-1,1]", &MinMaxScaler{InputCol: "v", OutputCol: "o", Min: -1, Max: 1}, g.MinMaxM11},
+		{"MinMaxScaler [-1,1]", &MinMaxScaler{InputCol: "v", OutputCol: "o", Min: -1, Max: ml.Float(1)}, g.MinMaxM11},
 		{"MaxAbsScaler", &MaxAbsScaler{InputCol: "v", OutputCol: "o"}, g.MaxAbs},
 		{"Normalizer", &Normalizer{InputCol: "v", OutputCol: "o"}, g.NormalizeL2},
 		{"Normalizer p=1", &Normalizer{InputCol: "v", OutputCol: "o", P: 1}, g.NormalizeL1},
@@ -294,8 +294,12 @@ func TestRegexTokenizer(t *testing.T) {
 			[][]string{{"hello", "world", "it", "s", "a", "test"}, {}, {"leading", "and", "trailing"}, {"na", "ve", "caf", "ok"}, {"tab", "here", "new"}, {"one"}}},
 		{&RegexTokenizer{InputCol: "t", OutputCol: "o", Pattern: `\w+`, Gaps: ml.Bool(false), ToLowercase: ml.Bool(false)},
 			[][]string{{"Hello", "World", "It", "s", "a", "TEST"}, {}, {"leading", "and", "trailing"}, {"na", "ve", "caf", "ok"}, {"tab", "here", "new"}, {"one"}}},
-		{&RegexTokenizer{InputCol: "t", OutputCol: "o", Pattern: `\W`, MinTokenLength: 3},
+		{&RegexTokenizer{InputCol: "t", OutputCol: "o", Pattern: `\W`, MinTokenLength: ml.Int(3)},
 			[][]string{{"hello", "world", "test"}, {}, {"leading", "and", "trailing"}, {"caf"}, {"tab", "here", "new"}, {"one"}}},
+		// minTokenLength 0 (written, not the default 1) keeps the empty
+		// tokens between adjacent separators, as Spark does.
+		{&RegexTokenizer{InputCol: "t", OutputCol: "o", Pattern: `\W`, MinTokenLength: ml.Int(0)},
+			[][]string{{"hello", "", "world", "", "it", "s", "", "a", "test"}, {""}, {"", "", "leading", "and", "trailing"}, {"na", "ve", "caf", "", "ok"}, {"tab", "here", "new"}, {"one"}}},
 	}
 	for i, tt := range tests {
 		out, err := run(t, tb, tt.stage)

@@ -79,8 +79,9 @@ func TermIndex(term string, numFeatures int) int {
 type HashingTF struct {
 	InputCol  string
 	OutputCol string
-	// NumFeatures is the vector size. If 0, it is 2^18 = 262,144.
-	NumFeatures int
+	// NumFeatures is the vector size, in [1, 2^31−1]. If 0, it is
+	// 2^18 = 262,144.
+	NumFeatures int `param:"gt=0,max=2147483647"`
 	// Binary sets non-zero counts to 1 (for binary models). Default false.
 	Binary bool
 }

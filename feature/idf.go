@@ -27,7 +27,7 @@ type IDF struct {
 	InputCol  string
 	OutputCol string
 	// MinDocFreq zeroes the idf of terms in fewer documents. Default 0.
-	MinDocFreq int
+	MinDocFreq int `param:"min=0"`
 }
 
 // DocFreq is the document-frequency partial: documents seen and, per
@@ -91,6 +91,9 @@ func (docFreqKernel) Merge(a, b *DocFreq) (*DocFreq, error) {
 
 // Fit implements ml.Estimator.
 func (f *IDF) Fit(ctx context.Context, e engine.Engine, ds engine.Dataset) (ml.Model, error) {
+	if err := ml.Validate(f); err != nil {
+		return nil, err
+	}
 	if f.MinDocFreq < 0 {
 		return nil, fmt.Errorf("IDF: minDocFreq must be ≥ 0, got %d", f.MinDocFreq)
 	}

@@ -59,9 +59,9 @@ type StringIndexer struct {
 	InputCol, OutputCol   string
 	InputCols, OutputCols []string
 	// StringOrderType orders the labels. If empty, it is frequencyDesc.
-	StringOrderType string
+	StringOrderType string `param:"oneOf=frequencyDesc|frequencyAsc|alphabetDesc|alphabetAsc"`
 	// HandleInvalid is error (default), skip or keep.
-	HandleInvalid string
+	HandleInvalid string `param:"oneOf=error|skip|keep"`
 }
 
 func (s *StringIndexer) cols() ([]string, []string, error) {
@@ -154,6 +154,9 @@ func valueText(c table.Column, i int) string {
 
 // Fit implements ml.Estimator.
 func (s *StringIndexer) Fit(ctx context.Context, e engine.Engine, ds engine.Dataset) (ml.Model, error) {
+	if err := ml.Validate(s); err != nil {
+		return nil, err
+	}
 	in, out, err := s.cols()
 	if err != nil {
 		return nil, err

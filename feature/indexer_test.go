@@ -9,6 +9,7 @@ import (
 
 	"github.com/spindle-ml/spindle/engine/local"
 	"github.com/spindle-ml/spindle/linalg"
+	"github.com/spindle-ml/spindle/ml"
 	"github.com/spindle-ml/spindle/table"
 )
 
@@ -215,18 +216,18 @@ func TestStageErrors(t *testing.T) {
 		{"missing column", tb, &RegexTokenizer{InputCol: "body", OutputCol: "w"}, `RegexTokenizer: input column "body" does not exist (columns: text, x)`},
 		{"wrong type", tb, &HashingTF{InputCol: "text", OutputCol: "tf"}, `HashingTF: input column "text" is string, want list<string>`},
 		{"output exists", tb, &Tokenizer{InputCol: "text", OutputCol: "x"}, `Tokenizer: output column "x" already exists`},
-		{"bad pattern", tb, &RegexReplace{InputCol: "text", Pattern: "("}, "RegexReplace: pattern \"(\""},
+		{"bad pattern", tb, &RegexReplace{InputCol: "text", Pattern: "("}, "RegexReplace: parameter pattern: \"(\" is not a valid regular expression"},
 		{"NaN in assembler", tb, &VectorAssembler{InputCols: []string{"x"}, OutputCol: "v"}, `column "x" row 2: NaN value`},
 		{"mismatched sizes", vecs, &StandardScaler{InputCol: "v", OutputCol: "o"}, "vector of size 3, earlier rows have 2 (vectors of mismatched size)"},
 		{"mismatched sizes IDF", vecs, &IDF{InputCol: "v", OutputCol: "o"}, "vectors of mismatched size"},
 		{"unknown language", tb, &StopWordsRemover{InputCol: "text", OutputCol: "o", Language: "klingon"}, `no stop words for language "klingon"`},
-		{"bad handleInvalid", tb, &StringIndexer{InputCol: "text", OutputCol: "o", HandleInvalid: "ignore"}, `handleInvalid "ignore" is not one of error, skip, keep`},
-		{"bad order", tb, &StringIndexer{InputCol: "text", OutputCol: "o", StringOrderType: "random"}, `stringOrderType "random"`},
+		{"bad handleInvalid", tb, &StringIndexer{InputCol: "text", OutputCol: "o", HandleInvalid: "ignore"}, `parameter handleInvalid: must be one of error, skip, keep, got "ignore"`},
+		{"bad order", tb, &StringIndexer{InputCol: "text", OutputCol: "o", StringOrderType: "random"}, `parameter stringOrderType: must be one of frequencyDesc, frequencyAsc, alphabetDesc, alphabetAsc, got "random"`},
 		{"bad cast", tb, &Cast{InputCol: "text", To: table.Vector}, "cast: cannot cast to vector"},
 		{"bad fill", tb, &FillNull{Values: map[string]string{"x": "abc"}}, `fillna: column "x": value "abc" is not a valid float64`},
-		{"bad filter op", tb, &Filter{Column: "x", Op: "~"}, `filter: unknown operator "~"`},
-		{"bad function", tb, &StringFunction{InputCol: "text", Function: "reverse"}, `unknown function "reverse"`},
-		{"minmax bounds", vecs, &MinMaxScaler{InputCol: "v", OutputCol: "o", Min: 2, Max: 1}, "MinMaxScaler: min (2) must be below max (1)"},
+		{"bad filter op", tb, &Filter{Column: "x", Op: "~"}, `Filter: parameter op: must be one of ==, !=, <, <=, >, >=, is null, is not null, got "~"`},
+		{"bad function", tb, &StringFunction{InputCol: "text", Function: "reverse"}, `StringFunction: parameter function: "reverse" is not one of lower, upper, trim, ltrim, rtrim`},
+		{"minmax bounds", vecs, &MinMaxScaler{InputCol: "v", OutputCol: "o", Min: 2, Max: ml.Float(1)}, "MinMaxScaler: parameter min: must be below max (1), got 2"},
 	}
 	for _, tt := range tests {
 		_, err := run(t, tt.in, tt.stage)

@@ -62,11 +62,12 @@ type Imputer struct {
 	InputCol, OutputCol   string
 	InputCols, OutputCols []string
 	// Strategy is mean (default), median or mode.
-	Strategy string
+	Strategy string `param:"oneOf=mean|median|mode"`
 	// MissingValue marks missing entries besides null. If nil, it is NaN.
-	MissingValue *float64
-	// RelativeError is accepted for Spark compatibility; medians are exact.
-	RelativeError float64
+	MissingValue *float64 `param:"nan,inf"`
+	// RelativeError, in [0, 1], is accepted for Spark compatibility;
+	// medians are exact.
+	RelativeError float64 `param:"min=0,max=1"`
 }
 
 // ColumnMoments is the partial for mean and mode: per column, count, sum
@@ -137,6 +138,9 @@ func (momentsKernel) Merge(a, b *ColumnMoments) (*ColumnMoments, error) {
 
 // Fit implements ml.Estimator.
 func (im *Imputer) Fit(ctx context.Context, e engine.Engine, ds engine.Dataset) (ml.Model, error) {
+	if err := ml.Validate(im); err != nil {
+		return nil, err
+	}
 	in, out := singleOrMany(im.InputCol, im.OutputCol, im.InputCols, im.OutputCols)
 	if err := numericInputs("Imputer", ds.Schema(), in, out); err != nil {
 		return nil, err
@@ -272,8 +276,22 @@ func (m *ImputerModel) MapPartition(_ context.Context, _ engine.PartitionInfo, b
 type Bucketizer struct {
 	InputCol      string
 	OutputCol     string
-	Splits        []float64
-	HandleInvalid string
+	Splits        []float64 `param:"inf"`
+	HandleInvalid string    `param:"oneOf=error|skip|keep"`
+}
+
+// CheckParams implements ml.ParamChecker: at least 3 strictly increasing
+// splits.
+func (bz *Bucketizer) CheckParams() error {
+	if len(bz.Splits) < 3 {
+		return ml.ParamErrorf("splits", "need at least 3 values, got %d", len(bz.Splits))
+	}
+	for i := 1; i < len(bz.Splits); i++ {
+		if !(bz.Splits[i] > bz.Splits[i-1]) {
+			return ml.ParamErrorf("splits", "must be strictly increasing, got %v", bz.Splits)
+		}
+	}
+	return nil
 }
 
 // KernelName implements engine.Kernel.
@@ -369,17 +387,20 @@ func (bz *Bucketizer) MapPartition(_ context.Context, info engine.PartitionInfo,
 type QuantileDiscretizer struct {
 	InputCol  string
 	OutputCol string
-	// NumBuckets is the number of buckets. If 0, it is 2.
-	NumBuckets int
-	// RelativeError is accepted for Spark compatibility; the quantiles are
-	// exact (error 0), which satisfies any requested error.
-	RelativeError float64
+	// NumBuckets is the number of buckets, ≥ 2. If 0, it is 2.
+	NumBuckets int `param:"min=2"`
+	// RelativeError, in [0, 1], is accepted for Spark compatibility; the
+	// quantiles are exact (error 0), which satisfies any requested error.
+	RelativeError float64 `param:"min=0,max=1"`
 	// HandleInvalid is passed to the Bucketizer (error, skip or keep).
-	HandleInvalid string
+	HandleInvalid string `param:"oneOf=error|skip|keep"`
 }
 
 // Fit implements ml.Estimator.
 func (q *QuantileDiscretizer) Fit(ctx context.Context, e engine.Engine, ds engine.Dataset) (ml.Model, error) {
+	if err := ml.Validate(q); err != nil {
+		return nil, err
+	}
 	nb := q.NumBuckets
 	if nb == 0 {
 		nb = 2
@@ -426,12 +447,16 @@ type OneHotEncoder struct {
 	InputCol, OutputCol   string
 	InputCols, OutputCols []string
 	// DropLast drops the last category. If nil, it is true.
-	DropLast      *bool
-	HandleInvalid string
+	DropLast *bool
+	// HandleInvalid is error (default) or keep.
+	HandleInvalid string `param:"oneOf=error|keep"`
 }
 
 // Fit implements ml.Estimator.
 func (o *OneHotEncoder) Fit(ctx context.Context, e engine.Engine, ds engine.Dataset) (ml.Model, error) {
+	if err := ml.Validate(o); err != nil {
+		return nil, err
+	}
 	in, out := singleOrMany(o.InputCol, o.OutputCol, o.InputCols, o.OutputCols)
 	h, err := checkHandleInvalid("OneHotEncoder", o.HandleInvalid)
 	if err != nil {

@@ -62,6 +62,9 @@ type StandardScaler struct {
 
 // Fit implements ml.Estimator.
 func (s *StandardScaler) Fit(ctx context.Context, e engine.Engine, ds engine.Dataset) (ml.Model, error) {
+	if err := ml.Validate(s); err != nil {
+		return nil, err
+	}
 	if _, err := vectorOutputSchema("StandardScaler", ds.Schema(), s.InputCol, s.OutputCol); err != nil {
 		return nil, err
 	}
@@ -144,20 +147,26 @@ type MinMaxScaler struct {
 	InputCol  string
 	OutputCol string
 	// Min is the lower bound of the output. Default 0.
-	Min float64
-	// Max is the upper bound. If Max == Min == 0, it is 1.
-	Max float64
+	Min float64 `param:""`
+	// Max is the upper bound, above Min. If nil, it is 1.
+	Max *float64 `param:""`
 }
 
-func (s *MinMaxScaler) bounds() (float64, float64) {
-	if s.Min == 0 && s.Max == 0 {
-		return 0, 1
+func (s *MinMaxScaler) bounds() (float64, float64) { return s.Min, ml.FloatOr(s.Max, 1) }
+
+// CheckParams implements ml.ParamChecker: Min must be below Max.
+func (s *MinMaxScaler) CheckParams() error {
+	if lo, hi := s.bounds(); !(lo < hi) {
+		return ml.ParamErrorf("min", "must be below max (%v), got %v", hi, lo)
 	}
-	return s.Min, s.Max
+	return nil
 }
 
 // Fit implements ml.Estimator.
 func (s *MinMaxScaler) Fit(ctx context.Context, e engine.Engine, ds engine.Dataset) (ml.Model, error) {
+	if err := ml.Validate(s); err != nil {
+		return nil, err
+	}
 	lo, hi := s.bounds()
 	if lo >= hi {
 		return nil, fmt.Errorf("MinMaxScaler: min (%v) must be below max (%v)", lo, hi)
@@ -224,6 +233,9 @@ type MaxAbsScaler struct {
 
 // Fit implements ml.Estimator.
 func (s *MaxAbsScaler) Fit(ctx context.Context, e engine.Engine, ds engine.Dataset) (ml.Model, error) {
+	if err := ml.Validate(s); err != nil {
+		return nil, err
+	}
 	if _, err := vectorOutputSchema("MaxAbsScaler", ds.Schema(), s.InputCol, s.OutputCol); err != nil {
 		return nil, err
 	}
@@ -282,7 +294,7 @@ type Normalizer struct {
 	InputCol  string
 	OutputCol string
 	// P is the norm's order, ≥ 1 or +Inf. If 0, it is 2.
-	P float64
+	P float64 `param:"min=1,inf"`
 }
 
 // KernelName implements engine.Kernel.

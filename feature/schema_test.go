@@ -43,7 +43,7 @@ func TestEstimatorSchemas(t *testing.T) {
 		&StringIndexer{InputCol: "s", OutputCol: "si"},
 		&CountVectorizer{InputCol: "words", OutputCol: "cv", MinDF: 1},
 		&IDF{InputCol: "v", OutputCol: "idf"},
-		&Word2Vec{InputCol: "words", OutputCol: "w2v", VectorSize: 4, MinCount: 1},
+		&Word2Vec{InputCol: "words", OutputCol: "w2v", VectorSize: 4, MinCount: ml.Int(1)},
 		&StandardScaler{InputCol: "v", OutputCol: "std"},
 		&MinMaxScaler{InputCol: "v", OutputCol: "mm"},
 		&MaxAbsScaler{InputCol: "v", OutputCol: "ma"},

@@ -92,12 +92,12 @@ type RegexTokenizer struct {
 	InputCol  string
 	OutputCol string
 	// Pattern is the regular expression. If empty, it is `\s+`.
-	Pattern string
+	Pattern string `param:"nonempty"`
 	// Gaps says Pattern matches separators. If nil, it is true.
 	Gaps *bool
 	// MinTokenLength drops shorter tokens (length in UTF-16 code units, as
-	// Java counts). If 0, it is 1; set it to -1 to keep empty tokens.
-	MinTokenLength int
+	// Java counts), ≥ 0. If nil, it is 1; 0 keeps empty tokens.
+	MinTokenLength *int `param:"min=0"`
 	// ToLowercase lowercases the input first. If nil, it is true.
 	ToLowercase *bool
 }
@@ -114,12 +114,22 @@ func (t *RegexTokenizer) pattern() string {
 
 func (t *RegexTokenizer) minLen() int {
 	switch {
-	case t.MinTokenLength == 0:
+	case t.MinTokenLength == nil:
 		return 1
-	case t.MinTokenLength < 0:
-		return 0
+	case *t.MinTokenLength < 0:
+		return 0 // how models saved before MinTokenLength was a pointer said 0
 	}
-	return t.MinTokenLength
+	return *t.MinTokenLength
+}
+
+// CheckParams implements ml.ParamChecker: the pattern must compile.
+func (t *RegexTokenizer) CheckParams() error { return checkPattern(t.pattern()) }
+
+func checkPattern(p string) error {
+	if _, err := regexp.Compile(p); err != nil {
+		return ml.ParamErrorf("pattern", "%q is not a valid regular expression: %v", p, strings.TrimPrefix(err.Error(), "error parsing regexp: "))
+	}
+	return nil
 }
 
 // OutputSchema implements engine.Mapper: the output is list<string>.
@@ -458,7 +468,8 @@ type StopWordsRemover struct {
 	// StopWords is the list to remove. If nil, it is the default list of
 	// Language.
 	StopWords []string
-	// Language picks the default list. If empty, it is "english".
+	// Language picks the default list (see stopwords.Languages). If
+	// empty, it is "english".
 	Language string
 	// CaseSensitive compares words exactly. Default false.
 	CaseSensitive bool
@@ -592,8 +603,8 @@ func lowerFold(s string) string {
 type NGram struct {
 	InputCol  string
 	OutputCol string
-	// N is the gram length. If 0, it is 2.
-	N int
+	// N is the gram length, ≥ 1. If 0, it is 2.
+	N int `param:"min=1"`
 }
 
 // KernelName implements engine.Kernel.

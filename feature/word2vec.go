@@ -40,23 +40,24 @@ func init() {
 type Word2Vec struct {
 	InputCol  string
 	OutputCol string
-	// VectorSize is the dimension of word vectors. If 0, it is 100.
-	VectorSize int
-	// WindowSize is the context window (words each side, at most). If 0,
-	// it is 5.
-	WindowSize int
-	// MinCount drops rarer words. If 0, it is 5.
-	MinCount int
-	// MaxIter is the number of passes over the data. If 0, it is 1.
-	MaxIter int
-	// StepSize is the initial learning rate. If 0, it is 0.025.
-	StepSize float64
+	// VectorSize is the dimension of word vectors, ≥ 1. If 0, it is 100.
+	VectorSize int `param:"gt=0"`
+	// WindowSize is the context window (words each side, at most), ≥ 1.
+	// If 0, it is 5.
+	WindowSize int `param:"gt=0"`
+	// MinCount drops rarer words, ≥ 0. If nil, it is 5; 0 keeps every
+	// word.
+	MinCount *int `param:"min=0"`
+	// MaxIter is the number of passes over the data, ≥ 1. If 0, it is 1.
+	MaxIter int `param:"gt=0"`
+	// StepSize is the initial learning rate, > 0. If 0, it is 0.025.
+	StepSize float64 `param:"gt=0"`
 	// MaxSentenceLength cuts longer documents into sentences of this many
-	// words. If 0, it is 1000.
-	MaxSentenceLength int
+	// words, ≥ 1. If 0, it is 1000.
+	MaxSentenceLength int `param:"gt=0"`
 	// RoundWords is how many words a partition trains on between two
-	// merges. If 0, it is 50,000.
-	RoundWords int
+	// merges, ≥ 1. If 0, it is 50,000.
+	RoundWords int `param:"gt=0"`
 	// Seed seeds initialization and window sampling.
 	Seed int64
 }
@@ -68,15 +69,12 @@ const (
 )
 
 func (w *Word2Vec) params() (dim, window, minCount, iters, maxLen, roundWords int, step float64) {
-	dim, window, minCount, iters, maxLen, roundWords, step = w.VectorSize, w.WindowSize, w.MinCount, w.MaxIter, w.MaxSentenceLength, w.RoundWords, w.StepSize
+	dim, window, minCount, iters, maxLen, roundWords, step = w.VectorSize, w.WindowSize, ml.IntOr(w.MinCount, 5), w.MaxIter, w.MaxSentenceLength, w.RoundWords, w.StepSize
 	if dim == 0 {
 		dim = 100
 	}
 	if window == 0 {
 		window = 5
-	}
-	if minCount == 0 {
-		minCount = 5
 	}
 	if iters == 0 {
 		iters = 1
@@ -158,10 +156,10 @@ func buildHuffman(counts []int64) (codes [][]uint8, points [][]int32) {
 
 // Fit implements ml.Estimator.
 func (w *Word2Vec) Fit(ctx context.Context, e engine.Engine, ds engine.Dataset) (ml.Model, error) {
-	dim, window, minCount, iters, maxLen, roundWords, step := w.params()
-	if dim < 1 || window < 1 || minCount < 1 || iters < 1 || maxLen < 1 || roundWords < 1 || step <= 0 {
-		return nil, fmt.Errorf("Word2Vec: vectorSize, windowSize, minCount, maxIter, maxSentenceLength must be ≥ 1 and stepSize > 0")
+	if err := ml.Validate(w); err != nil {
+		return nil, err
 	}
+	dim, window, minCount, iters, maxLen, roundWords, step := w.params()
 	if _, err := ml.InputColumn("Word2Vec", ds.Schema(), w.InputCol, table.StringList); err != nil {
 		return nil, err
 	}

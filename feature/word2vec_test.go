@@ -10,6 +10,7 @@ import (
 
 	"github.com/spindle-ml/spindle/engine/local"
 	"github.com/spindle-ml/spindle/linalg"
+	"github.com/spindle-ml/spindle/ml"
 	"github.com/spindle-ml/spindle/table"
 )
 
@@ -63,7 +64,7 @@ func TestHuffmanCodes(t *testing.T) {
 func TestWord2VecLearnsTopics(t *testing.T) {
 	corpus := topicCorpus(600, 5)
 	tb := build(t, 100, []table.Field{{Name: "w", Type: table.StringList}}, table.NewStringListColumn(corpus, nil))
-	w2v := &Word2Vec{InputCol: "w", OutputCol: "v", VectorSize: 20, MinCount: 1, MaxIter: 3, Seed: 42, RoundWords: 2000}
+	w2v := &Word2Vec{InputCol: "w", OutputCol: "v", VectorSize: 20, MinCount: ml.Int(1), MaxIter: 3, Seed: 42, RoundWords: 2000}
 	m, err := w2v.Fit(context.Background(), &local.Engine{}, mustDS(t, tb))
 	if err != nil {
 		t.Fatal(err)
@@ -108,7 +109,7 @@ func TestWord2VecLearnsTopics(t *testing.T) {
 	if _, err := model.FindSynonyms("zebra", 3); err == nil || !strings.Contains(err.Error(), `"zebra" is not in the vocabulary`) {
 		t.Fatalf("unknown word: %v", err)
 	}
-	if _, err := (&Word2Vec{InputCol: "w", OutputCol: "v", MinCount: 1000}).Fit(context.Background(), &local.Engine{}, mustDS(t, tb)); err == nil {
+	if _, err := (&Word2Vec{InputCol: "w", OutputCol: "v", MinCount: ml.Int(1000)}).Fit(context.Background(), &local.Engine{}, mustDS(t, tb)); err == nil {
 		t.Fatal("empty vocabulary accepted")
 	}
 }

@@ -41,8 +41,12 @@ type Model interface {
 }
 
 // MapTransform is the Transform of a row-wise transformer that is its own
-// engine.Mapper: the schema is checked, then the mapper is applied.
+// engine.Mapper: its parameters (Validate) and the schema are checked,
+// then the mapper is applied.
 func MapTransform(e engine.Engine, ds engine.Dataset, m engine.Mapper) (engine.Dataset, error) {
+	if err := Validate(m); err != nil {
+		return nil, err
+	}
 	if _, err := m.OutputSchema(ds.Schema()); err != nil {
 		return nil, err
 	}

@@ -96,8 +96,9 @@ func StageName(stage any) string {
 }
 
 // WithParams returns a shallow copy of stage (a pointer to a stage struct)
-// with the parameters in p set. Unknown names and values of the wrong type
-// are errors that name the stage, the parameter and what is allowed.
+// with the parameters in p set. Unknown names, values of the wrong type and
+// values outside a parameter's rule (see Validate) are errors that name the
+// stage, the parameter and what is allowed.
 func WithParams[S any](stage S, p ParamMap) (S, error) {
 	var zero S
 	v := reflect.ValueOf(stage)
@@ -129,6 +130,11 @@ func setParam(s reflect.Value, name string, val any) error {
 		x, err := convert(val, f.Type)
 		if err != nil {
 			return fmt.Errorf("parameter %s: %w", name, err)
+		}
+		// A written value is checked even when it is the zero value: zero
+		// means the default only for a parameter left unset.
+		if err := checkRule(f, x); err != nil {
+			return err
 		}
 		s.Field(i).Set(x)
 		return nil

@@ -60,11 +60,14 @@ type Result struct {
 // Its zero value is ready to use. Each iteration costs one or a few
 // objective evaluations and O(M·n) work.
 type LBFGS struct {
-	// MaxIter bounds the iterations. If 0, it is 100.
+	// MaxIter bounds the iterations. If 0, it is 100; a negative value
+	// runs none (the result is the starting point, evaluated once), which
+	// is how a model's maxIter = 0 reaches the optimizer (see MaxIterOf).
 	MaxIter int
 	// M is the number of correction pairs kept. If 0, it is 10.
 	M int
-	// Tol is the convergence tolerance. If 0, it is 1e-6.
+	// Tol is the convergence tolerance. If 0, it is 1e-6; a negative
+	// value means a tolerance of 0 (see TolOf).
 	Tol float64
 	// Progress, if set, is called after each iteration.
 	Progress func(iter int, f float64)
@@ -72,16 +75,46 @@ type LBFGS struct {
 
 func (o *LBFGS) defaults() (maxIter, m int, tol float64) {
 	maxIter, m, tol = o.MaxIter, o.M, o.Tol
-	if maxIter == 0 {
+	switch {
+	case maxIter == 0:
 		maxIter = 100
+	case maxIter < 0:
+		maxIter = 0
 	}
 	if m == 0 {
 		m = 10
 	}
-	if tol == 0 {
+	switch {
+	case tol == 0:
 		tol = 1e-6
+	case tol < 0:
+		tol = 0
 	}
 	return
+}
+
+// MaxIterOf converts a model's maxIter parameter (nil: Spark's default,
+// 100) to LBFGS.MaxIter, keeping an explicit 0 as no iterations.
+func MaxIterOf(p *int) int {
+	switch {
+	case p == nil:
+		return 0
+	case *p == 0:
+		return -1
+	}
+	return *p
+}
+
+// TolOf converts a model's tol parameter (nil: Spark's default, 1e-6) to
+// LBFGS.Tol, keeping an explicit 0.
+func TolOf(p *float64) float64 {
+	switch {
+	case p == nil:
+		return 0
+	case *p == 0:
+		return -1
+	}
+	return *p
 }
 
 // OWLQN is the orthant-wise limited-memory quasi-Newton method of Andrew
@@ -224,8 +257,8 @@ func pseudoGradient(x, g []float64, l1 func(int) float64) []float64 {
 
 func minimize(ctx context.Context, obj Objective, x0 []float64, o *LBFGS, l1 func(int) float64) (*Result, error) {
 	maxIter, m, tol := o.defaults()
-	if maxIter < 0 || m < 1 || tol < 0 {
-		return nil, fmt.Errorf("optim: maxIter must be ≥ 0, m ≥ 1 and tol ≥ 0")
+	if m < 1 || math.IsNaN(tol) {
+		return nil, fmt.Errorf("optim: m must be ≥ 1 and tol a number")
 	}
 	ev := &evaluator{ctx: ctx, obj: obj, l1: l1}
 	n := len(x0)

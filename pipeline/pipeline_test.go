@@ -16,6 +16,7 @@ import (
 	"github.com/spindle-ml/spindle/engine/local"
 	"github.com/spindle-ml/spindle/feature"
 	"github.com/spindle-ml/spindle/internal/s3test"
+	"github.com/spindle-ml/spindle/ml"
 	"github.com/spindle-ml/spindle/pipeline"
 	"github.com/spindle-ml/spindle/storage"
 	"github.com/spindle-ml/spindle/table"
@@ -80,7 +81,7 @@ func textPipeline() *pipeline.Pipeline {
 		&feature.StopWordsRemover{InputCol: "words", OutputCol: "filtered"},
 		&feature.HashingTF{InputCol: "filtered", OutputCol: "tf", NumFeatures: 64},
 		&feature.IDF{InputCol: "tf", OutputCol: "features"},
-		&classification.LogisticRegression{LabelCol: "y", MaxIter: 50, RegParam: 0.01},
+		&classification.LogisticRegression{LabelCol: "y", MaxIter: ml.Int(50), RegParam: 0.01},
 	}}
 }
 

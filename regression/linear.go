@@ -50,10 +50,17 @@ const MaxNormalFeatures = 4096
 // fitIntercept true, standardization true, solver auto.
 type LinearRegression struct {
 	FeaturesCol, LabelCol, WeightCol, PredictionCol string
-	MaxIter                                         int
-	RegParam, ElasticNetParam, Tol                  float64
-	FitIntercept, Standardization                   *bool
-	Solver                                          string
+	// MaxIter bounds the optimizer's iterations. If nil, it is 100; 0
+	// runs none. (The normal solver's L2 answer is direct and ignores it,
+	// as Spark's does.)
+	MaxIter *int `param:"min=0"`
+	// RegParam is λ (≥ 0); ElasticNetParam α (in [0, 1]); Tol the
+	// optimizer's tolerance (≥ 0; nil means 1e-6).
+	RegParam                      float64  `param:"min=0"`
+	ElasticNetParam               float64  `param:"min=0,max=1"`
+	Tol                           *float64 `param:"min=0"`
+	FitIntercept, Standardization *bool
+	Solver                        string `param:"oneOf=auto|normal|l-bfgs"`
 	// Progress, if set, is called after each optimizer iteration.
 	Progress func(iter int, loss float64)
 }
@@ -292,16 +299,10 @@ func (lr *LinearRegression) Fit(ctx context.Context, e engine.Engine, ds engine.
 			return nil, err
 		}
 	}
-	switch {
-	case lr.RegParam < 0 || !linmodel.Finite(lr.RegParam):
-		return nil, fmt.Errorf("%s: regParam must be ≥ 0, got %v", name, lr.RegParam)
-	case lr.ElasticNetParam < 0 || lr.ElasticNetParam > 1:
-		return nil, fmt.Errorf("%s: elasticNetParam must be in [0, 1], got %v", name, lr.ElasticNetParam)
+	if err := ml.Validate(lr); err != nil {
+		return nil, err
 	}
 	solver := or(lr.Solver, "auto")
-	if solver != "auto" && solver != "normal" && solver != "l-bfgs" {
-		return nil, fmt.Errorf("%s: solver %q is not one of auto, normal, l-bfgs", name, lr.Solver)
-	}
 	mo, err := engine.Aggregate(ctx, e, ds, momentsKernel{featuresCol, labelCol, lr.WeightCol})
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
@@ -351,7 +352,7 @@ func (lr *LinearRegression) Fit(ctx context.Context, e engine.Engine, ds engine.
 	}
 	var xs []float64
 	var res *optim.Result
-	opt := optim.LBFGS{MaxIter: lr.MaxIter, Tol: lr.Tol, Progress: lr.Progress}
+	opt := optim.LBFGS{MaxIter: optim.MaxIterOf(lr.MaxIter), Tol: optim.TolOf(lr.Tol), Progress: lr.Progress}
 	l1f := func(j int) float64 { return l1 * pen(j) }
 	if solver == "normal" {
 		xs, res, err = solveNormal(ctx, e, ds, lr, featuresCol, labelCol, mo, scale, yStd, fitIntercept, l1, l2, pen, opt)

@@ -56,7 +56,7 @@ func TestLinearRegressionGolden(t *testing.T) {
 			for _, sparse := range []bool{false, true} {
 				ds, _ := e.FromTable(ctx, dataset(t, d.X, d.Y, 40, sparse))
 				lr := &LinearRegression{RegParam: c.RegParam, ElasticNetParam: c.ElasticNetParam, Standardization: ml.Bool(c.Standardization),
-					Solver: solver, MaxIter: 100000, Tol: 1e-15}
+					Solver: solver, MaxIter: ml.Int(100000), Tol: ml.Float(1e-15)}
 				m, err := lr.Fit(ctx, e, ds)
 				if err != nil {
 					t.Fatal(err)
@@ -101,8 +101,8 @@ func TestLinearRegressionErrors(t *testing.T) {
 		lr   *LinearRegression
 		want string
 	}{
-		{"bad solver", []float64{1, 2, 3, 4}, &LinearRegression{Solver: "qr"}, `solver "qr" is not one of`},
-		{"negative reg", []float64{1, 2, 3, 4}, &LinearRegression{RegParam: -1}, "regParam must be ≥ 0"},
+		{"bad solver", []float64{1, 2, 3, 4}, &LinearRegression{Solver: "qr"}, `parameter solver: must be one of auto, normal, l-bfgs, got "qr"`},
+		{"negative reg", []float64{1, 2, 3, 4}, &LinearRegression{RegParam: -1}, "parameter regParam: must be ≥ 0, got -1"},
 		{"nan label", []float64{1, math.NaN(), 3, 4}, &LinearRegression{}, "row 2: label NaN"},
 		{"constant label without intercept", []float64{2, 2, 2, 2}, &LinearRegression{FitIntercept: ml.Bool(false), RegParam: 0.1}, "cannot be regularized"},
 		{"missing column", []float64{1, 2, 3, 4}, &LinearRegression{LabelCol: "y"}, `input column "y" does not exist`},

@@ -21,6 +21,7 @@ import (
 	"github.com/spindle-ml/spindle/internal/beamtest"
 	"github.com/spindle-ml/spindle/internal/s3test"
 	"github.com/spindle-ml/spindle/internal/tabletest"
+	"github.com/spindle-ml/spindle/ml"
 )
 
 var (
@@ -208,7 +209,7 @@ func TestRerunReusesPasses(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		m, err := (&classification.LogisticRegression{RegParam: 0.01, MaxIter: 30}).Fit(ctx, e, ds)
+		m, err := (&classification.LogisticRegression{RegParam: 0.01, MaxIter: ml.Int(30)}).Fit(ctx, e, ds)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -19,6 +19,7 @@ import (
 	"github.com/spindle-ml/spindle/engine/local"
 	"github.com/spindle-ml/spindle/feature"
 	"github.com/spindle-ml/spindle/internal/tabletest"
+	"github.com/spindle-ml/spindle/ml"
 	"github.com/spindle-ml/spindle/table"
 )
 
@@ -148,7 +149,7 @@ func BenchmarkPass(b *testing.B) {
 		}
 		fd.files = append(fd.files, f)
 	}
-	lr := &classification.LogisticRegression{MaxIter: 5, Tol: 1e-300, RegParam: 0.01}
+	lr := &classification.LogisticRegression{MaxIter: ml.Int(5), Tol: ml.Float(1e-300), RegParam: 0.01}
 	cases := []struct {
 		name string
 		e    engine.Engine

@@ -1,0 +1,91 @@
+package classification
+
+import (
+	"context"
+	"math"
+	"testing"
+
+	"github.com/spindle-ml/spindle/engine/local"
+	"github.com/spindle-ml/spindle/linalg"
+	"github.com/spindle-ml/spindle/ml"
+)
+
+// TestWrittenZeroIsNotDefault: maxIter 0, tol 0 and threshold 0 are
+// values, as in Spark, not the defaults (100, 1e-6, 0.5).
+func TestWrittenZeroIsNotDefault(t *testing.T) {
+	ctx := context.Background()
+	e := &local.Engine{}
+	x := [][]float64{{0, 1}, {1, 0}, {2, 1}, {3, 0}, {0.5, 0.5}, {2.5, 1}, {1.5, 0.2}}
+	y := []float64{0, 0, 1, 1, 0, 1, 1}
+	ds, _ := e.FromTable(ctx, dataset(t, x, y, 3))
+
+	// maxIter 0: the starting point (zero coefficients, the log-odds
+	// intercept), no iteration.
+	m, err := (&LogisticRegression{MaxIter: ml.Int(0)}).Fit(ctx, e, ds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lm := m.(*LogisticRegressionModel)
+	if lm.TotalIterations != 0 || lm.Coefficients[0] != 0 || lm.Coefficients[1] != 0 || math.Abs(lm.Intercepts[0]-math.Log(4.0/3)) > 1e-12 {
+		t.Errorf("maxIter 0: iterations %d, coefficients %v, intercept %v", lm.TotalIterations, lm.Coefficients, lm.Intercepts)
+	}
+	def, err := (&LogisticRegression{}).Fit(ctx, e, ds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if it := def.(*LogisticRegressionModel).TotalIterations; it == 0 {
+		t.Errorf("default maxIter ran %d iterations", it)
+	}
+
+	// tol 0 runs to maxIter unless the gradient vanishes; 1e-6 stops
+	// earlier.
+	tight, err := (&LogisticRegression{RegParam: 0.1, Tol: ml.Float(0), MaxIter: ml.Int(60)}).Fit(ctx, e, ds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	loose, err := (&LogisticRegression{RegParam: 0.1, MaxIter: ml.Int(60)}).Fit(ctx, e, ds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, b := tight.(*LogisticRegressionModel).TotalIterations, loose.(*LogisticRegressionModel).TotalIterations; a <= b {
+		t.Errorf("tol 0 ran %d iterations, default tol %d", a, b)
+	}
+
+	// threshold 0: every row is predicted 1 (P > 0).
+	zero, err := (&LogisticRegression{Threshold: ml.Float(0)}).Fit(ctx, e, ds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, _ := zero.Transform(ctx, e, ds)
+	res, err := e.Collect(ctx, out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range res.Rows() {
+		if r[4].(float64) != 1 {
+			t.Errorf("threshold 0: row %d predicted %v", i, r[4])
+		}
+	}
+
+	// LinearSVC: maxIter 0 keeps the all-zero start.
+	svc, err := (&LinearSVC{MaxIter: ml.Int(0)}).Fit(ctx, e, ds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sm := svc.(*LinearSVCModel); sm.Coefficients[0] != 0 || sm.Intercept != 0 {
+		t.Errorf("LinearSVC maxIter 0: %v %v", sm.Coefficients, sm.Intercept)
+	}
+}
+
+// TestOldThresholdZero: a model saved before ThresholdSet existed stored
+// 0 for the default; it still predicts at 0.5.
+func TestOldThresholdZero(t *testing.T) {
+	m := &LogisticRegressionModel{NumClasses: 2, NumFeatures: 1, Coefficients: []float64{1}, Intercepts: []float64{-0.2}}
+	if _, _, pred := m.Predict(linalg.Dense([]float64{0})); pred != 0 { // p = σ(-0.2) < 0.5
+		t.Errorf("old model: prediction %v, want 0", pred)
+	}
+	m.ThresholdSet = true
+	if _, _, pred := m.Predict(linalg.Dense([]float64{0})); pred != 1 { // threshold 0
+		t.Errorf("explicit 0: prediction %v, want 1", pred)
+	}
+}
