@@ -202,18 +202,26 @@ func (r rule) check(x reflect.Value) string {
 	if !bad {
 		return ""
 	}
-	got := strconv.FormatFloat(f, 'g', -1, 64)
+	got, mn, mx := num(f), num(r.min), num(r.max)
 	switch {
 	case r.hasMin && r.hasMax:
-		return fmt.Sprintf("must be in %s%v, %v%s, got %s", lo, r.min, r.max, hi, got)
+		return fmt.Sprintf("must be in %s%s, %s%s, got %s", lo, mn, mx, hi, got)
 	case r.hasMin && r.minOpen:
-		return fmt.Sprintf("must be > %v, got %s", r.min, got)
+		return fmt.Sprintf("must be > %s, got %s", mn, got)
 	case r.hasMin:
-		return fmt.Sprintf("must be ≥ %v, got %s", r.min, got)
+		return fmt.Sprintf("must be ≥ %s, got %s", mn, got)
 	case r.maxOp:
-		return fmt.Sprintf("must be < %v, got %s", r.max, got)
+		return fmt.Sprintf("must be < %s, got %s", mx, got)
 	}
-	return fmt.Sprintf("must be ≤ %v, got %s", r.max, got)
+	return fmt.Sprintf("must be ≤ %s, got %s", mx, got)
+}
+
+// num writes whole numbers in full (2147483647, not 2.147483647e+09).
+func num(x float64) string {
+	if x == math.Trunc(x) && math.Abs(x) < 1e15 {
+		return strconv.FormatInt(int64(x), 10)
+	}
+	return strconv.FormatFloat(x, 'g', -1, 64)
 }
 
 // AsParamError returns the *ParamError inside err, if any.

@@ -43,6 +43,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strconv"
@@ -53,11 +54,16 @@ import (
 	"github.com/spindle-ml/spindle/format"
 	"github.com/spindle-ml/spindle/format/csv"
 	"github.com/spindle-ml/spindle/ml"
+	"github.com/spindle-ml/spindle/storage"
 	"github.com/spindle-ml/spindle/table"
 )
 
-// Pos is a place in the spec file, 1-based.
-type Pos struct{ Line, Column int }
+// Pos is a place in the spec file, 1-based; for a value that a --set
+// override gave, Set holds that override ("split.seed=7") instead.
+type Pos struct {
+	Line, Column int
+	Set          string
+}
 
 // Error is a spec mistake at a place in the file.
 type Error struct {
@@ -71,7 +77,10 @@ type Error struct {
 func (e *Error) Unwrap() error { return e.Err }
 
 func (e *Error) Error() string {
-	if e.Pos.Line == 0 {
+	switch {
+	case e.Pos.Set != "":
+		return fmt.Sprintf("--set %s: %s", e.Pos.Set, e.Msg)
+	case e.Pos.Line == 0:
 		return fmt.Sprintf("%s: %s", e.File, e.Msg)
 	}
 	return fmt.Sprintf("%s:%d:%d: %s", e.File, e.Pos.Line, e.Pos.Column, e.Msg)
@@ -209,8 +218,18 @@ func MetricType(metric string) string {
 	return ""
 }
 
-// Parse reads a spec from data (file names it in messages), applying
-// overrides ("key.path=value", as `spindle run --set` gives them) first.
+// Parse reads a spec from data (file names it in messages, and relative
+// paths in it resolve against file's directory), applying overrides
+// ("key.path=value", as `spindle run --set` gives them) first.
+//
+// YAML anchors, aliases and merge keys (<<: *base) work as YAML defines
+// them. Relative input.uri and output.dir values written in the spec are
+// relative to the spec's own directory (local or s3://), as in
+// docker-compose files; values given by --set are used as given (relative
+// to the working directory), since they were typed there.
+//
+// Parameter values out of their range are all reported, one line each;
+// other mistakes stop at the first.
 func Parse(file string, data []byte, overrides []string) (*Spec, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
@@ -219,16 +238,22 @@ func Parse(file string, data []byte, overrides []string) (*Spec, error) {
 	if doc.Kind == 0 || len(doc.Content) == 0 {
 		return nil, &Error{File: file, Msg: "the spec is empty"}
 	}
-	root := doc.Content[0]
+	d := &decoder{file: file, set: map[*yaml.Node]string{}}
+	root, err := d.expand(doc.Content[0])
+	if err != nil {
+		return nil, err
+	}
 	for _, o := range overrides {
-		if err := override(root, o); err != nil {
-			return nil, &Error{File: file, Msg: fmt.Sprintf("--set %s: %v", o, err)}
+		if err := override(root, o, d.set); err != nil {
+			return nil, &Error{File: file, Pos: Pos{Set: o}, Msg: err.Error()}
 		}
 	}
-	d := &decoder{file: file}
 	s := d.spec(root)
 	if d.err != nil {
 		return nil, d.err
+	}
+	if len(d.soft) > 0 {
+		return nil, errors.Join(d.soft...)
 	}
 	h := sha256.New()
 	h.Write(data)
@@ -239,22 +264,135 @@ func Parse(file string, data []byte, overrides []string) (*Spec, error) {
 	return s, nil
 }
 
-// decoder walks the YAML tree, keeping the first error.
+// decoder walks the YAML tree, keeping the first structural error and
+// every parameter-value error.
 type decoder struct {
 	file string
 	err  error
+	// soft are parameter values out of range: reported together.
+	soft []error
+	// set maps the nodes --set overrides made to the override's text.
+	set map[*yaml.Node]string
+	// nodes counts nodes made by alias expansion (see expand).
+	nodes int
 }
 
-func pos(n *yaml.Node) Pos { return Pos{n.Line, n.Column} }
+// pos is where n is: its line and column, or the --set that made it.
+func (d *decoder) pos(n *yaml.Node) Pos {
+	if s, ok := d.set[n]; ok {
+		return Pos{Set: s}
+	}
+	return Pos{Line: n.Line, Column: n.Column}
+}
 
 func (d *decoder) failf(n *yaml.Node, format string, args ...any) {
 	if d.err == nil {
 		p := Pos{}
 		if n != nil {
-			p = pos(n)
+			p = d.pos(n)
 		}
 		d.err = &Error{File: d.file, Pos: p, Msg: fmt.Sprintf(format, args...)}
 	}
+}
+
+// softf records a parameter-value error and lets decoding go on.
+func (d *decoder) softf(n *yaml.Node, format string, args ...any) {
+	d.soft = append(d.soft, &Error{File: d.file, Pos: d.pos(n), Msg: fmt.Sprintf(format, args...)})
+}
+
+// maxExpandedNodes bounds what aliases may expand to: a spec is small,
+// and a "billion laughs" document (aliases of aliases) would otherwise
+// grow without bound.
+const maxExpandedNodes = 200_000
+
+// expand returns n with every alias replaced by a copy of its anchor's
+// node and every merge key (<<: *base, <<: [*a, *b]) merged into its
+// mapping: explicit keys win over merged ones, and earlier merged mappings
+// over later ones, as YAML's merge key type says. Copies keep the anchor's
+// line and column.
+func (d *decoder) expand(n *yaml.Node) (*yaml.Node, error) {
+	d.nodes++
+	if d.nodes > maxExpandedNodes {
+		return nil, &Error{File: d.file, Pos: Pos{Line: n.Line, Column: n.Column}, Msg: fmt.Sprintf("aliases expand to more than %d nodes; is an alias nested in itself?", maxExpandedNodes)}
+	}
+	switch n.Kind {
+	case yaml.AliasNode:
+		if n.Alias == nil {
+			return nil, &Error{File: d.file, Pos: Pos{Line: n.Line, Column: n.Column}, Msg: "alias without an anchor"}
+		}
+		return d.expand(n.Alias)
+	case yaml.MappingNode, yaml.SequenceNode, yaml.DocumentNode:
+	default:
+		c := *n
+		c.Anchor = ""
+		return &c, nil
+	}
+	c := *n
+	c.Anchor = ""
+	c.Content = make([]*yaml.Node, 0, len(n.Content))
+	var merged [][]*yaml.Node
+	for i, child := range n.Content {
+		if n.Kind == yaml.MappingNode && i%2 == 0 && child.Tag == "!!merge" && i+1 < len(n.Content) {
+			v, err := d.expand(n.Content[i+1])
+			if err != nil {
+				return nil, err
+			}
+			srcs := []*yaml.Node{v}
+			if v.Kind == yaml.SequenceNode {
+				srcs = v.Content
+			}
+			for _, src := range srcs {
+				if src.Kind != yaml.MappingNode {
+					return nil, &Error{File: d.file, Pos: Pos{Line: child.Line, Column: child.Column}, Msg: fmt.Sprintf("a merge key (<<) takes a mapping or a list of mappings, got %s", kindName(src))}
+				}
+				merged = append(merged, src.Content)
+			}
+			continue
+		}
+		if n.Kind == yaml.MappingNode && i%2 == 1 && n.Content[i-1].Tag == "!!merge" {
+			continue
+		}
+		e, err := d.expand(child)
+		if err != nil {
+			return nil, err
+		}
+		c.Content = append(c.Content, e)
+	}
+	for _, pairs := range merged {
+		for i := 0; i+1 < len(pairs); i += 2 {
+			if !hasKey(&c, pairs[i].Value) {
+				c.Content = append(c.Content, pairs[i], pairs[i+1])
+			}
+		}
+	}
+	return &c, nil
+}
+
+func hasKey(m *yaml.Node, key string) bool {
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			return true
+		}
+	}
+	return false
+}
+
+// path resolves a relative local path written in the spec against the
+// spec's directory; absolute paths, URIs and --set values stay as given.
+func (d *decoder) path(n *yaml.Node, p string) string {
+	if p == "" || strings.Contains(p, "://") || filepath.IsAbs(p) {
+		return p
+	}
+	if _, fromSet := d.set[n]; fromSet {
+		return p
+	}
+	base := d.file
+	if loc, err := storage.Parse(base); err == nil && loc.IsS3() {
+		i := strings.LastIndex(loc.Path, "/")
+		loc.Path = loc.Path[:i+1]
+		return loc.Join(p).String()
+	}
+	return filepath.Join(filepath.Dir(base), p)
 }
 
 func kindName(n *yaml.Node) string {
@@ -418,9 +556,9 @@ func (d *decoder) input(n *yaml.Node) Input {
 	if n == nil {
 		return in
 	}
-	in.Pos = pos(n)
+	in.Pos = d.pos(n)
 	m, _ := d.mapping(n, "input", inputKeys, "uri")
-	in.URI = d.str(m["uri"], "input.uri")
+	in.URI = d.path(m["uri"], d.str(m["uri"], "input.uri"))
 	if f := m["format"]; f != nil {
 		ff, err := format.Parse(d.str(f, "input.format"))
 		if err != nil && d.err == nil {
@@ -485,7 +623,7 @@ func (d *decoder) clean(n *yaml.Node) Clean {
 	if n == nil {
 		return c
 	}
-	c.Pos = pos(n)
+	c.Pos = d.pos(n)
 	m, _ := d.mapping(n, "clean", []string{"dropNulls"})
 	v := m["dropNulls"]
 	switch {
@@ -503,7 +641,7 @@ func (d *decoder) label(n *yaml.Node) Label {
 	if n == nil {
 		return l
 	}
-	l.Pos = pos(n)
+	l.Pos = d.pos(n)
 	if n.Kind == yaml.ScalarNode {
 		l.Column = d.str(n, "label")
 	} else {
@@ -558,7 +696,7 @@ func (d *decoder) stage(n *yaml.Node, what string, catalog map[string]func() any
 	if d.err != nil {
 		return st
 	}
-	st.Pos = pos(n)
+	st.Pos = d.pos(n)
 	var keys map[string]*yaml.Node
 	if m == nil {
 		m, keys = d.mapping(n, what, nil, "type")
@@ -578,29 +716,52 @@ func (d *decoder) stage(n *yaml.Node, what string, catalog map[string]func() any
 		return st
 	}
 	proto := mk()
-	// Parameters in file order, each checked on its own for its place.
+	// Parameters in file order, each checked on its own for its place;
+	// every value out of range is reported.
 	var names []string
 	for k := range m {
 		if k != "type" {
 			names = append(names, k)
 		}
 	}
-	sort.Slice(names, func(i, j int) bool { return m[names[i]].Line < m[names[j]].Line })
+	sort.Slice(names, func(i, j int) bool {
+		a, b := m[names[i]], m[names[j]]
+		return a.Line < b.Line || a.Line == b.Line && a.Column < b.Column
+	})
+	allSet := true
 	for _, k := range names {
 		v := d.value(m[k])
 		if d.err != nil {
 			return st
 		}
-		if _, err := ml.WithParams(proto, ml.ParamMap{k: v}); err != nil {
-			at := m[k]
-			if keys != nil {
-				at = keys[k]
-			}
+		at := m[k]
+		if keys != nil {
+			at = keys[k]
+		}
+		next, err := ml.WithParams(proto, ml.ParamMap{k: v})
+		switch {
+		case err != nil && strings.Contains(err.Error(), "unknown parameter"):
 			d.failf(at, "%s: %v", what, err)
 			return st
+		case err != nil: // a value of the wrong type or out of range
+			d.softf(m[k], "%s: %v", what, err)
+			allSet = false
+			continue
 		}
+		proto = next
 		st.Params[k] = v
-		st.ParamPos[k] = pos(m[k])
+		st.ParamPos[k] = d.pos(m[k])
+	}
+	// Constraints between parameters (min below max …), at the place of
+	// the parameter at fault.
+	if allSet {
+		if err := ml.Validate(proto); err != nil {
+			at := n
+			if pe, isParam := ml.AsParamError(err); isParam && m[pe.Param] != nil {
+				at = m[pe.Param]
+			}
+			d.softf(at, "%s: %v", what, err)
+		}
 	}
 	return st
 }
@@ -627,7 +788,7 @@ func (d *decoder) variants(n *yaml.Node) []Variant {
 	for i, vn := range n.Content {
 		what := fmt.Sprintf("variants[%d]", i)
 		m, _ := d.mapping(vn, what, []string{"name", "stages"}, "name")
-		v := Variant{Name: d.str(m["name"], what+".name"), Pos: pos(vn)}
+		v := Variant{Name: d.str(m["name"], what+".name"), Pos: d.pos(vn)}
 		if d.err == nil && (v.Name == "" || strings.ContainsAny(v.Name, "/\\ ") || seen[v.Name]) {
 			d.failf(m["name"], "%s.name %q must be unique, non-empty, without spaces or slashes (it names a directory)", what, v.Name)
 		}
@@ -680,7 +841,7 @@ func (d *decoder) models(n *yaml.Node) []Model {
 var tuningKeys = []string{"method", "numFolds", "trainRatio", "seed", "parallelism", "foldCol", "stratify", "grid", "evaluator"}
 
 func (d *decoder) tuning(n *yaml.Node, what, modelType string) *Tuning {
-	t := &Tuning{Method: "crossValidator", NumFolds: 3, TrainRatio: 0.75, Parallelism: 1, Pos: pos(n)}
+	t := &Tuning{Method: "crossValidator", NumFolds: 3, TrainRatio: 0.75, Parallelism: 1, Pos: d.pos(n)}
 	m, _ := d.mapping(n, what, tuningKeys, "grid")
 	if v := m["method"]; v != nil {
 		t.Method = d.oneOf(v, what+".method", "crossValidator", "trainValidationSplit")
@@ -720,7 +881,7 @@ func (d *decoder) tuning(n *yaml.Node, what, modelType string) *Tuning {
 		proto := modelStages[modelType]
 		for i := 0; d.err == nil && i+1 < len(g.Content); i += 2 {
 			kn, vn := g.Content[i], g.Content[i+1]
-			gp := GridParam{Name: kn.Value, Pos: pos(kn)}
+			gp := GridParam{Name: kn.Value, Pos: d.pos(kn)}
 			if vn.Kind != yaml.SequenceNode || len(vn.Content) == 0 {
 				d.failf(vn, "%s.grid.%s must be a non-empty list of values, got %s", what, kn.Value, kindName(vn))
 				break
@@ -732,8 +893,11 @@ func (d *decoder) tuning(n *yaml.Node, what, modelType string) *Tuning {
 				}
 				if proto != nil {
 					if _, err := ml.WithParams(proto(), ml.ParamMap{kn.Value: v}); err != nil {
-						d.failf(x, "%s.grid: %v", what, err)
-						break
+						if strings.Contains(err.Error(), "unknown parameter") {
+							d.failf(kn, "%s.grid: %v", what, err)
+							break
+						}
+						d.softf(x, "%s.grid.%s: %v", what, kn.Value, err)
 					}
 				}
 				gp.Values = append(gp.Values, v)
@@ -789,9 +953,9 @@ func (d *decoder) output(n *yaml.Node) Output {
 		return o
 	}
 	m, _ := d.mapping(n, "output", []string{"dir", "processedData", "saveModels"})
-	o.Dir = d.str(m["dir"], "output.dir")
+	o.Dir = d.path(m["dir"], d.str(m["dir"], "output.dir"))
 	if n := m["dir"]; n != nil {
-		o.DirPos = pos(n)
+		o.DirPos = d.pos(n)
 	}
 	if v := m["processedData"]; v != nil {
 		o.ProcessedData = d.boolean(v, "output.processedData")
@@ -804,7 +968,9 @@ func (d *decoder) output(n *yaml.Node) Output {
 
 // override applies one "a.b.c=value" to the tree: path segments are
 // mapping keys, list indexes, or the name of a list item that has one.
-func override(root *yaml.Node, kv string) error {
+// Every node it makes (keys and values, at any depth) is recorded in set,
+// so that messages about them name the override, not a place in the file.
+func override(root *yaml.Node, kv string, set map[*yaml.Node]string) error {
 	key, val, ok := strings.Cut(kv, "=")
 	if !ok || key == "" {
 		return errors.New("want key.path=value")
@@ -817,6 +983,10 @@ func override(root *yaml.Node, kv string) error {
 	if len(v.Content) > 0 {
 		newVal = v.Content[0]
 	}
+	if hasAlias(newVal) {
+		return errors.New("value: aliases are not allowed in --set")
+	}
+	mark(newVal, kv, set)
 	n := root
 	segs := strings.Split(key, ".")
 	for i, s := range segs {
@@ -827,7 +997,7 @@ func override(root *yaml.Node, kv string) error {
 			for j := 0; j+1 < len(n.Content); j += 2 {
 				if n.Content[j].Value == s {
 					if last {
-						n.Content[j+1] = withPos(newVal, n.Content[j+1])
+						n.Content[j+1] = newVal
 					}
 					n, found = n.Content[j+1], true
 					break
@@ -839,6 +1009,7 @@ func override(root *yaml.Node, kv string) error {
 				if last {
 					child = newVal
 				}
+				set[k], set[child] = kv, kv
 				n.Content = append(n.Content, k, child)
 				n = child
 			}
@@ -860,7 +1031,7 @@ func override(root *yaml.Node, kv string) error {
 				return fmt.Errorf("%q: no list item %q", strings.Join(segs[:i+1], "."), s)
 			}
 			if last {
-				n.Content[idx] = withPos(newVal, n.Content[idx])
+				n.Content[idx] = newVal
 			}
 			n = n.Content[idx]
 		default:
@@ -870,10 +1041,22 @@ func override(root *yaml.Node, kv string) error {
 	return nil
 }
 
-// withPos gives an override value the place of what it replaces, so
-// errors about it point somewhere useful.
-func withPos(v, old *yaml.Node) *yaml.Node {
-	c := *v
-	c.Line, c.Column = old.Line, old.Column
-	return &c
+// mark records n and everything under it as made by override kv.
+func mark(n *yaml.Node, kv string, set map[*yaml.Node]string) {
+	set[n] = kv
+	for _, c := range n.Content {
+		mark(c, kv, set)
+	}
+}
+
+func hasAlias(n *yaml.Node) bool {
+	if n.Kind == yaml.AliasNode {
+		return true
+	}
+	for _, c := range n.Content {
+		if hasAlias(c) {
+			return true
+		}
+	}
+	return false
 }

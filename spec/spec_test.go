@@ -89,12 +89,12 @@ func TestSpecErrors(t *testing.T) {
 		{"unknown top key", "name: t", "nme: t", `t.yaml:1:1: unknown key "nme" in the spec (allowed: name, input,`},
 		{"unknown stage", "type: RegexTokenizer", "type: RegexTokeniser", `t.yaml:8:12: stages[0]: unknown stage type "RegexTokeniser" (allowed: Bucketizer, Cast,`},
 		{"unknown param", "pattern: '\\W'", "patern: '\\W'", `t.yaml:8:62: stages[0]: RegexTokenizer: unknown parameter "patern" (parameters: gaps, inputCol, minTokenLength, outputCol, pattern, toLowercase)`},
-		{"wrong param type", "numFeatures: 250", "numFeatures: many", `t.yaml:12:65: variants[0].stages[0]: HashingTF: parameter numFeatures: want an integer, got "many"`},
+		{"wrong param type", "numFeatures: 250", "numFeatures: many", `t.yaml:12:78: variants[0].stages[0]: HashingTF: parameter numFeatures: want an integer, got "many"`},
 		{"missing models", "models:", "modelz:", `unknown key "modelz"`},
 		{"bad metric", "metrics: [accuracy, f1]", "metrics: [accuracy, f2]", `t.yaml:20:21: unknown metric "f2" (allowed: f1, accuracy,`},
 		{"bad tuning key", "numFolds: 2", "folds: 2", `t.yaml:18:7: unknown key "folds" in models[0].tuning (allowed: method, numFolds,`},
 		{"one fold", "numFolds: 2", "numFolds: 1", `t.yaml:18:17: models[0].tuning.numFolds must be at least 2, got 1`},
-		{"bad grid value", "maxIter: [10, 15]", "maxIter: [10, 1.5]", `t.yaml:19:28: models[0].tuning.grid: LogisticRegression: parameter maxIter: want an integer, got 1.5`},
+		{"bad grid value", "maxIter: [10, 15]", "maxIter: [10, 1.5]", `t.yaml:19:28: models[0].tuning.grid.maxIter: LogisticRegression: parameter maxIter: want an integer, got 1.5`},
 		{"bad model type", "type: LogisticRegression", "type: RandomForest", `t.yaml:15:11: models[0]: unknown stage type "RandomForest" (allowed: `},
 		{"bad dropNulls", "dropNulls: any", "dropNulls: some", `t.yaml:5:20: clean.dropNulls is "some"; allowed: any, none`},
 		{"bad yaml", "label: label", "label: [label", `t.yaml: not valid YAML`},
@@ -129,4 +129,138 @@ func FuzzParse(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		_, _ = spec.Parse("fuzz.yaml", data, nil)
 	})
+}
+
+// TestAliasesAndMergeKeys: anchors, aliases and merge keys reuse blocks
+// as YAML defines them; an override changes one use only.
+func TestAliasesAndMergeKeys(t *testing.T) {
+	src := `name: t
+input: {uri: data.csv}
+label: label
+stages:
+  - &tok {type: RegexTokenizer, inputCol: text, outputCol: words, pattern: '\W'}
+variants:
+  - name: a
+    stages:
+      - &hash {type: HashingTF, inputCol: words, outputCol: features, numFeatures: 64}
+  - name: b
+    stages:
+      - *hash
+models:
+  - name: lr1
+    type: LogisticRegression
+    params: &common {regParam: 0.1, maxIter: 20}
+  - name: lr2
+    type: LogisticRegression
+    params:
+      <<: *common
+      regParam: 0.5
+  - name: lr3
+    type: LogisticRegression
+    params:
+      <<: [{elasticNetParam: 1.0}, *common]
+output: {dir: out}
+`
+	s, err := spec.Parse("t.yaml", []byte(src), []string{"variants.b.stages.0.numFeatures=128"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, b := s.Variants[0].Stages[0].Params["numFeatures"], s.Variants[1].Stages[0].Params["numFeatures"]; a != 64 || b != 128 {
+		t.Errorf("numFeatures a=%v b=%v, want 64 and 128", a, b)
+	}
+	p1, p2, p3 := s.Models[0].Stage.Params, s.Models[1].Stage.Params, s.Models[2].Stage.Params
+	if p1["regParam"] != 0.1 || p2["regParam"] != 0.5 || p2["maxIter"] != 20 || p3["elasticNetParam"] != 1.0 || p3["regParam"] != 0.1 {
+		t.Errorf("params %v / %v / %v", p1, p2, p3)
+	}
+
+	bomb := "a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\n" +
+		"d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]\ne: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e]\n"
+	if _, err := spec.Parse("bomb.yaml", []byte(bomb), nil); err == nil || !strings.Contains(err.Error(), "aliases expand to more than") {
+		t.Errorf("alias bomb: %v", err)
+	}
+	if _, err := spec.Parse("t.yaml", []byte("name: t\ninput: {uri: x.csv}\nlabel: y\nmodels:\n  - {<<: 3, type: LogisticRegression}\n"), nil); err == nil || !strings.Contains(err.Error(), "t.yaml:5:6: a merge key (<<) takes a mapping") {
+		t.Errorf("bad merge: %v", err)
+	}
+}
+
+// TestSetErrorsNameTheOverride: a mistake in a --set value is reported
+// against that --set, not a line of the file.
+func TestSetErrorsNameTheOverride(t *testing.T) {
+	cases := []struct{ set, want string }{
+		{"split.sed=3", `--set split.sed=3: unknown key "sed" in split (allowed: trainRatio, seed)`},
+		{"split.seed=abc", `--set split.seed=abc: split.seed must be an integer, got "abc"`},
+		{"split={trainRatio: 2}", `--set split={trainRatio: 2}: split.trainRatio must lie strictly between 0 and 1, got 2`},
+		{"variants.tf.stages.0.numFeatures=-5", `--set variants.tf.stages.0.numFeatures=-5: variants[0].stages[0]: HashingTF: parameter numFeatures: must be in (0, 2147483647], got -5`},
+		{"models.0.params.regParam=-1", `--set models.0.params.regParam=-1: models[0]: LogisticRegression: parameter regParam: must be ≥ 0, got -1`},
+		{"models.0.tuning.grid.maxIter=[5, -1]", `--set models.0.tuning.grid.maxIter=[5, -1]: models[0].tuning.grid.maxIter: LogisticRegression: parameter maxIter: must be ≥ 0, got -1`},
+		{"metrics=[accurcy]", `--set metrics=[accurcy]: unknown metric "accurcy"`},
+		{"nokey", `--set nokey: want key.path=value`},
+	}
+	for _, c := range cases {
+		_, err := spec.Parse("t.yaml", []byte(base), []string{c.set})
+		if err == nil || !strings.HasPrefix(err.Error(), c.want) {
+			t.Errorf("--set %s: %v\nwant %s", c.set, err, c.want)
+		}
+	}
+}
+
+// TestParamRangesAtSpecTime: every value out of its range is reported at
+// its line:column, all of them at once, before anything is read.
+func TestParamRangesAtSpecTime(t *testing.T) {
+	src := strings.Replace(base, "params: {regParam: 0.1}", "params: {regParam: -1, elasticNetParam: 2, tol: -1, threshold: 5, maxIter: -3}", 1)
+	src = strings.Replace(src, "numFeatures: 250}", "numFeatures: 0}\n      - {type: Word2Vec, inputCol: words, outputCol: w2v, vectorSize: -3}\n      - {type: MinMaxScaler, inputCol: w2v, outputCol: mm, min: 2, max: 1}", 1)
+	_, err := spec.Parse("t.yaml", []byte(src), nil)
+	if err == nil {
+		t.Fatal("accepted")
+	}
+	for _, want := range []string{
+		"t.yaml:12:78: variants[0].stages[0]: HashingTF: parameter numFeatures: must be in (0, 2147483647], got 0",
+		"t.yaml:13:71: variants[0].stages[1]: Word2Vec: parameter vectorSize: must be > 0, got -3",
+		"t.yaml:14:65: variants[0].stages[2]: MinMaxScaler: parameter min: must be below max (1), got 2",
+		"t.yaml:18:24: models[0]: LogisticRegression: parameter regParam: must be ≥ 0, got -1",
+		"t.yaml:18:45: models[0]: LogisticRegression: parameter elasticNetParam: must be in [0, 1], got 2",
+		"t.yaml:18:53: models[0]: LogisticRegression: parameter tol: must be ≥ 0, got -1",
+		"t.yaml:18:68: models[0]: LogisticRegression: parameter threshold: must be in [0, 1], got 5",
+		"t.yaml:18:80: models[0]: LogisticRegression: parameter maxIter: must be ≥ 0, got -3",
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("missing %q in\n%v", want, err)
+		}
+	}
+	if n := strings.Count(err.Error(), "\n") + 1; n != 8 {
+		t.Errorf("%d messages, want 8:\n%v", n, err)
+	}
+	for _, bad := range []string{"regParam: .nan", "regParam: .inf", "regParam: 1e400"} {
+		src := strings.Replace(base, "regParam: 0.1", bad, 1)
+		if _, err := spec.Parse("t.yaml", []byte(src), nil); err == nil || !strings.Contains(err.Error(), "parameter regParam:") {
+			t.Errorf("%s: %v", bad, err)
+		}
+	}
+}
+
+// TestRelativePaths: relative paths written in a spec are relative to the
+// spec's directory (local or S3); --set values and absolute paths are
+// used as given.
+func TestRelativePaths(t *testing.T) {
+	cases := []struct {
+		file     string
+		sets     []string
+		uri, out string
+	}{
+		{"jobs/spam.yaml", nil, "jobs/data.csv", "jobs/out"},
+		{"spam.yaml", nil, "data.csv", "out"},
+		{"/etc/jobs/spam.yaml", nil, "/etc/jobs/data.csv", "/etc/jobs/out"},
+		{"s3://b/specs/spam.yaml", nil, "s3://b/specs/data.csv", "s3://b/specs/out"},
+		{"jobs/spam.yaml", []string{"input.uri=data/x.csv", "output.dir=o"}, "data/x.csv", "o"},
+		{"jobs/spam.yaml", []string{"input.uri=/abs/x.csv", "output.dir=s3://b/o"}, "/abs/x.csv", "s3://b/o"},
+	}
+	for _, c := range cases {
+		s, err := spec.Parse(c.file, []byte(base), c.sets)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.Input.URI != c.uri || s.Output.Dir != c.out {
+			t.Errorf("%s %v: uri %q out %q, want %q %q", c.file, c.sets, s.Input.URI, s.Output.Dir, c.uri, c.out)
+		}
+	}
 }
