@@ -382,6 +382,9 @@ func (lr *LogisticRegression) Fit(ctx context.Context, e engine.Engine, ds engin
 	if multinomial {
 		k = numClasses
 	}
+	if err := linmodel.CheckModel(fmt.Sprintf("LogisticRegression: %d features × %d coefficient sets", d, k), int64(k)*int64(d+1)); err != nil {
+		return nil, err
+	}
 	stride := d + 1
 	x0 := make([]float64, k*stride)
 	if fitIntercept {

@@ -97,6 +97,9 @@ func (k nbKernel) Fold(_ context.Context, info engine.PartitionInfo, acc *NaiveB
 			continue
 		}
 		if acc.Sums[cl] == nil {
+			if err := linmodel.CheckFeatures(fmt.Sprintf("NaiveBayes sums of class %d", cl), x.Size, len(acc.Sums)+1); err != nil {
+				return nil, err
+			}
 			acc.Sums[cl] = make([]float64, x.Size)
 		}
 		s := acc.Sums[cl]

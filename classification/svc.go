@@ -145,6 +145,9 @@ func (s *LinearSVC) Fit(ctx context.Context, e engine.Engine, ds engine.Dataset)
 	fitIntercept := ml.BoolOr(s.FitIntercept, true)
 	standardize := ml.BoolOr(s.Standardization, true)
 	d := stats.Size
+	if err := linmodel.CheckModel(fmt.Sprintf("%s: %d features", name, d), int64(d+1)); err != nil {
+		return nil, err
+	}
 	invStd := make([]float64, d)
 	for j, sd := range stats.std() {
 		if sd > 0 {

@@ -3,11 +3,13 @@ package classification
 import (
 	"context"
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/spindle-ml/spindle/engine/local"
 	"github.com/spindle-ml/spindle/linalg"
 	"github.com/spindle-ml/spindle/ml"
+	"github.com/spindle-ml/spindle/table"
 )
 
 // TestWrittenZeroIsNotDefault: maxIter 0, tol 0 and threshold 0 are
@@ -88,4 +90,38 @@ func TestOldThresholdZero(t *testing.T) {
 	if _, _, pred := m.Predict(linalg.Dense([]float64{0})); pred != 1 { // threshold 0
 		t.Errorf("explicit 0: prediction %v, want 1", pred)
 	}
+}
+
+// TestTooManyFeaturesRefused: a feature space the machine cannot hold is
+// refused, with the estimate, before anything is allocated for it.
+func TestTooManyFeaturesRefused(t *testing.T) {
+	ctx := context.Background()
+	e := &local.Engine{}
+	const d = 1<<31 - 1
+	vecs := []linalg.Vector{{Size: d, Indices: []int32{0, d - 1}, Values: []float64{1, 2}}, {Size: d, Indices: []int32{5}, Values: []float64{1}}}
+	tb := sparseDataset(t, vecs, []float64{0, 1})
+	ds, _ := e.FromTable(ctx, tb)
+	for _, est := range []ml.Estimator{&LogisticRegression{}, &LinearSVC{}, &NaiveBayes{}} {
+		_, err := est.Fit(ctx, e, ds)
+		if err == nil || !strings.Contains(err.Error(), "2147483647 features would need about") || !strings.Contains(err.Error(), "use fewer features") {
+			t.Errorf("%T: %v", est, err)
+		}
+	}
+}
+
+func sparseDataset(t *testing.T, vecs []linalg.Vector, y []float64) *table.Table {
+	t.Helper()
+	schema, err := table.NewSchema(table.Field{Name: "features", Type: table.Vector}, table.Field{Name: "label", Type: table.Float64})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := table.NewBatch(schema, []table.Column{table.NewVectorColumn(vecs, nil), table.NewFloat64Column(y, nil)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tb, err := table.New(schema, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tb
 }

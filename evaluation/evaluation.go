@@ -373,12 +373,21 @@ func (c *Confusion) Metric(metric string) float64 {
 	return out
 }
 
+// MaxMatrixClasses bounds the classes Matrix lays out: beyond it a dense
+// matrix says little and could not be held (a label of 10^6 asks for 10^12
+// cells); the metrics come from the sparse counts all the same.
+const MaxMatrixClasses = 1000
+
 // Matrix returns the confusion matrix as rows of labels 0…n−1 by
-// predictions 0…n−1, n covering every label and prediction seen.
+// predictions 0…n−1, n covering every label and prediction seen; nil when
+// n is above MaxMatrixClasses.
 func (c *Confusion) Matrix() [][]float64 {
 	n := 0
 	for key := range c.Counts {
 		n = max(n, key[0]+1, key[1]+1)
+	}
+	if n > MaxMatrixClasses {
+		return nil
 	}
 	m := make([][]float64, n)
 	for i := range m {

@@ -128,8 +128,19 @@ func (h *HashingTF) MapPartition(_ context.Context, _ engine.PartitionInfo, b *t
 	c := col.(*table.StringListColumn)
 	vecs := make([]linalg.Vector, len(c.Values))
 	var cnt counter
+	var idx []int32
 	for i, terms := range c.Values {
 		if !c.Valid.Valid(i) {
+			continue
+		}
+		if n > maxDenseCounter {
+			// No scratch array the size of the feature space (2^31
+			// features would be 16 GiB a worker): sort the indices.
+			idx = idx[:0]
+			for _, t := range terms {
+				idx = append(idx, int32(TermIndex(t, n)))
+			}
+			vecs[i] = countIndices(n, idx, h.Binary)
 			continue
 		}
 		cnt.reset(n)
@@ -140,6 +151,10 @@ func (h *HashingTF) MapPartition(_ context.Context, _ engine.PartitionInfo, b *t
 	}
 	return ml.AppendColumn(out, b, table.NewVectorColumn(vecs, c.Valid))
 }
+
+// maxDenseCounter is the largest feature space counted in a scratch
+// array (32 MiB a worker); larger ones sort each document's indices.
+const maxDenseCounter = 1 << 22
 
 // counter counts feature indices of one document: counts in a scratch
 // array sized to the feature space (reused across documents), plus the

@@ -6,6 +6,7 @@ import (
 	"math"
 
 	"github.com/spindle-ml/spindle/engine"
+	"github.com/spindle-ml/spindle/internal/linmodel"
 	"github.com/spindle-ml/spindle/linalg"
 	"github.com/spindle-ml/spindle/ml"
 	"github.com/spindle-ml/spindle/table"
@@ -53,6 +54,9 @@ func (k docFreqKernel) Fold(_ context.Context, info engine.PartitionInfo, acc *D
 			continue
 		}
 		if acc.DF == nil {
+			if err := linmodel.CheckFeatures("IDF document frequencies", v.Size, 1); err != nil {
+				return nil, err
+			}
 			acc.DF = make([]int64, v.Size)
 		}
 		if v.Size != len(acc.DF) {

@@ -6,6 +6,7 @@ import (
 	"math"
 
 	"github.com/spindle-ml/spindle/engine"
+	"github.com/spindle-ml/spindle/internal/linmodel"
 	"github.com/spindle-ml/spindle/table"
 )
 
@@ -76,6 +77,9 @@ func (sm Summarizer) Fold(_ context.Context, info engine.PartitionInfo, acc *Vec
 			continue
 		}
 		if part.Mean == nil {
+			if err := linmodel.CheckFeatures("vector statistics", v.Size, 7); err != nil {
+				return nil, err
+			}
 			part.init(v.Size)
 			sums = make([]float64, v.Size)
 		}

@@ -7,6 +7,7 @@ import (
 	"sort"
 
 	"github.com/spindle-ml/spindle/engine"
+	"github.com/spindle-ml/spindle/internal/memlimit"
 	"github.com/spindle-ml/spindle/linalg"
 	"github.com/spindle-ml/spindle/ml"
 	"github.com/spindle-ml/spindle/table"
@@ -196,6 +197,10 @@ func (w *Word2Vec) Fit(ctx context.Context, e engine.Engine, ds engine.Dataset) 
 
 	// Initial model: syn0 uniform in (−0.5, 0.5)/dim from the seed, syn1 zero.
 	n := len(words)
+	// Two n×dim float32 tables, here and in every partition's copy.
+	if err := memlimit.Check(fmt.Sprintf("Word2Vec: %d words × vectorSize %d", n, dim), memlimit.Floats(int64(n), int64(dim), memlimit.Workers()+1), "lower vectorSize, or raise minCount for a smaller vocabulary"); err != nil {
+		return nil, err
+	}
 	syn0 := make([]float32, n*dim)
 	r := newW2VRand(uint64(w.Seed))
 	for i := range syn0 {

@@ -2,6 +2,7 @@ package feature
 
 import (
 	"context"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -54,5 +55,37 @@ func TestWrittenZeros(t *testing.T) {
 	}
 	if _, err := run(t, wt, &CountVectorizer{InputCol: "w", OutputCol: "o"}); err != nil {
 		t.Errorf("CountVectorizer default: %v", err)
+	}
+}
+
+// TestHashingTFLargeSpace: a feature space of 2^31−1 is hashed without a
+// scratch array of its size, to the same vectors the counting path gives.
+func TestHashingTFLargeSpace(t *testing.T) {
+	docs := [][]string{{"a", "b", "a", "spam"}, {}, {"z"}}
+	tb := build(t, 3, []table.Field{{Name: "w", Type: table.StringList}}, table.NewStringListColumn(docs, nil))
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	out, err := run(t, tb, &HashingTF{InputCol: "w", OutputCol: "o", NumFeatures: 1<<31 - 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runtime.ReadMemStats(&after)
+	if grew := after.TotalAlloc - before.TotalAlloc; grew > 64<<20 {
+		t.Errorf("allocated %d bytes", grew)
+	}
+	for r, doc := range docs {
+		v := column(t, out, "o")[r].(linalg.Vector)
+		want := map[int32]float64{}
+		for _, w := range doc {
+			want[int32(TermIndex(w, 1<<31-1))]++
+		}
+		if v.Size != 1<<31-1 || len(v.Indices) != len(want) {
+			t.Fatalf("row %d: %v", r, v)
+		}
+		for k, ix := range v.Indices {
+			if want[ix] != v.Values[k] || k > 0 && ix <= v.Indices[k-1] {
+				t.Errorf("row %d: %v, want counts %v", r, v, want)
+			}
+		}
 	}
 }

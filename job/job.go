@@ -20,6 +20,7 @@ import (
 	"os"
 	"reflect"
 	"slices"
+	"strings"
 	"syscall"
 	"time"
 
@@ -356,6 +357,9 @@ func (r *runner) run(ctx context.Context) error {
 			return r.specErr(s.Clean.Pos, "clean.dropNulls: column %q is not in the input (columns: %v)", c, schema.Names())
 		}
 	}
+	if err := r.checkInputSchema(schema); err != nil {
+		return err
+	}
 	ds, err := r.e.FromTable(ctx, tb)
 	if err != nil {
 		return err
@@ -467,6 +471,11 @@ func (r *runner) run(ctx context.Context) error {
 	if sp.Train == 0 || sp.Test == 0 {
 		return r.specErr(spec.Pos{}, "the %d rows split into %d train and %d test rows; both need rows", in.RowsAfterClean, sp.Train, sp.Test)
 	}
+	for i, m := range s.Models {
+		if t := m.Tuning; t != nil && t.Method == "crossValidator" && t.FoldCol == "" && sp.Train < int64(t.NumFolds) {
+			return r.specErr(t.NumFoldsPos, "models[%d].tuning.numFolds is %d, but the training split has only %d rows; each fold needs rows", i, t.NumFolds, sp.Train)
+		}
+	}
 
 	// The input and the spec check out: the output directory is now this
 	// run's.
@@ -505,6 +514,36 @@ func (r *runner) run(ctx context.Context) error {
 			}
 		}
 		r.rep.Variants = append(r.rep.Variants[:vi], vr)
+	}
+	return nil
+}
+
+// checkInputSchema checks what the spec says about the input's columns,
+// at the spec's line:column, before any work: every input.options.schema
+// entry names a column; label.indexedCol is a new column; a foldCol is an
+// integer column.
+func (r *runner) checkInputSchema(schema *table.Schema) error {
+	s := r.s
+	for name, p := range s.Input.SchemaPos {
+		if schema.Index(name) < 0 {
+			return r.specErr(p, "input.options.schema names column %q, which the input does not have (columns: %s)", name, strings.Join(schema.Names(), ", "))
+		}
+	}
+	if ic := s.Label.IndexedCol; ic == s.Label.Column || schema.Index(ic) >= 0 {
+		return r.specErr(s.Label.Pos, "label.indexedCol %q is already a column of the input; name a new column for the indexed label", ic)
+	}
+	for i, m := range s.Models {
+		t := m.Tuning
+		if t == nil || t.FoldCol == "" {
+			continue
+		}
+		j := schema.Index(t.FoldCol)
+		if j < 0 {
+			return r.specErr(t.FoldColPos, "models[%d].tuning.foldCol %q is not a column of the input (columns: %s)", i, t.FoldCol, strings.Join(schema.Names(), ", "))
+		}
+		if typ := schema.Fields[j].Type; typ != table.Int64 {
+			return r.specErr(t.FoldColPos, "models[%d].tuning.foldCol %q is %v; want an integer column of fold numbers 0 … numFolds−1", i, t.FoldCol, typ)
+		}
 	}
 	return nil
 }
@@ -597,6 +636,11 @@ func (r *runner) columnsNeeded(variants [][]any) map[string]bool {
 	for _, m := range r.s.Models {
 		if x, err := r.modelStage(m); err == nil {
 			add(ml.Params(x))
+		}
+	}
+	for _, m := range r.s.Models {
+		if m.Tuning != nil && m.Tuning.FoldCol != "" {
+			keep[m.Tuning.FoldCol] = true
 		}
 	}
 	keep["features"] = true // the models' default featuresCol
@@ -861,7 +905,7 @@ func (r *runner) score(ctx context.Context, mr *ModelReport, pred engine.Dataset
 			mr.Test[name] = jsonnum.Float(v)
 		}
 	}
-	if conf != nil {
+	if conf != nil && len(labels) <= evaluation.MaxMatrixClasses {
 		cr := &ConfusionReport{Matrix: conf.Matrix()}
 		if n := len(labels); len(cr.Matrix) < n {
 			// Classes absent from the test split still get a row.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/spindle-ml/spindle/engine"
 	"github.com/spindle-ml/spindle/internal/linmodel"
+	"github.com/spindle-ml/spindle/internal/memlimit"
 	"github.com/spindle-ml/spindle/linalg"
 	"github.com/spindle-ml/spindle/ml"
 	"github.com/spindle-ml/spindle/optim"
@@ -319,6 +320,13 @@ func (lr *LinearRegression) Fit(ctx context.Context, e engine.Engine, ds engine.
 	}
 	if solver == "normal" && d > MaxNormalFeatures {
 		return nil, fmt.Errorf("%s: the normal solver takes at most %d features, got %d; use solver l-bfgs", name, MaxNormalFeatures, d)
+	}
+	need := memlimit.Floats(int64(d+1), 28+memlimit.Workers()) // as linmodel.CheckModel
+	if solver == "normal" {
+		need += memlimit.Floats(int64(d+1), int64(d+1), memlimit.Workers()+1) // a Gram matrix per worker
+	}
+	if err := memlimit.Check(fmt.Sprintf("%s: %d features (solver %s)", name, d, solver), need, linmodel.FeatureHint); err != nil {
+		return nil, err
 	}
 	fitIntercept := ml.BoolOr(lr.FitIntercept, true)
 	standardize := ml.BoolOr(lr.Standardization, true)

@@ -111,6 +111,8 @@ type Input struct {
 	URI     string
 	Options format.Options
 	Pos     Pos
+	// SchemaPos holds the place of each input.options.schema entry.
+	SchemaPos map[string]Pos
 }
 
 // Clean is the null policy applied after reading.
@@ -170,6 +172,8 @@ type Tuning struct {
 	Seed        int64
 	Parallelism int
 	FoldCol     string
+	// NumFoldsPos and FoldColPos are where those are set (zero if not).
+	NumFoldsPos, FoldColPos Pos
 	// Stratify deals each class evenly over the folds.
 	Stratify bool
 	// Grid lists the parameters to search, in file order.
@@ -567,14 +571,17 @@ func (d *decoder) input(n *yaml.Node) Input {
 		in.Options.Format = ff
 	}
 	if o := m["options"]; o != nil {
-		d.readOptions(o, &in.Options)
+		in.SchemaPos = d.readOptions(o, &in.Options)
 	}
 	return in
 }
 
 var optionKeys = []string{"header", "delimiter", "quote", "escape", "nullValues", "schema", "onMalformed"}
 
-func (d *decoder) readOptions(n *yaml.Node, o *format.Options) {
+// readOptions reads input.options into o and returns where each schema
+// entry is.
+func (d *decoder) readOptions(n *yaml.Node, o *format.Options) map[string]Pos {
+	var where map[string]Pos
 	m, _ := d.mapping(n, "input.options", optionKeys)
 	if v := m["header"]; v != nil {
 		o.CSV.NoHeader = !d.boolean(v, "input.options.header")
@@ -607,7 +614,9 @@ func (d *decoder) readOptions(n *yaml.Node, o *format.Options) {
 	if v := m["schema"]; v != nil {
 		types, keys := d.mapping(v, "input.options.schema", nil)
 		sch := map[string]table.Type{}
+		where = map[string]Pos{}
 		for name, tn := range types {
+			where[name] = d.pos(keys[name])
 			t, err := table.ParseType(d.str(tn, "a column type"))
 			if err != nil && d.err == nil {
 				d.failf(tn, "input.options.schema.%s: %v", keys[name].Value, err)
@@ -616,6 +625,7 @@ func (d *decoder) readOptions(n *yaml.Node, o *format.Options) {
 		}
 		o.CSV.Schema, o.JSONL.Schema = sch, sch
 	}
+	return where
 }
 
 func (d *decoder) clean(n *yaml.Node) Clean {
@@ -847,7 +857,7 @@ func (d *decoder) tuning(n *yaml.Node, what, modelType string) *Tuning {
 		t.Method = d.oneOf(v, what+".method", "crossValidator", "trainValidationSplit")
 	}
 	if v := m["numFolds"]; v != nil {
-		t.NumFolds = int(d.integer(v, what+".numFolds"))
+		t.NumFolds, t.NumFoldsPos = int(d.integer(v, what+".numFolds")), d.pos(v)
 		if d.err == nil && t.NumFolds < 2 {
 			d.failf(v, "%s.numFolds must be at least 2, got %d", what, t.NumFolds)
 		}
@@ -868,7 +878,7 @@ func (d *decoder) tuning(n *yaml.Node, what, modelType string) *Tuning {
 		}
 	}
 	if v := m["foldCol"]; v != nil {
-		t.FoldCol = d.str(v, what+".foldCol")
+		t.FoldCol, t.FoldColPos = d.str(v, what+".foldCol"), d.pos(v)
 	}
 	if v := m["stratify"]; v != nil {
 		t.Stratify = d.boolean(v, what+".stratify")

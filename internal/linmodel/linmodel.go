@@ -8,6 +8,7 @@ import (
 	"math"
 
 	"github.com/spindle-ml/spindle/engine"
+	"github.com/spindle-ml/spindle/internal/memlimit"
 	"github.com/spindle-ml/spindle/linalg"
 	"github.com/spindle-ml/spindle/table"
 )
@@ -81,6 +82,24 @@ func (c *Columns) Row(i int, info engine.PartitionInfo) (linalg.Vector, float64,
 	return c.Features.Values[i], y, w, nil
 }
 
+// FeatureHint is what to do when a model over d features does not fit.
+const FeatureHint = "use fewer features (a smaller HashingTF numFeatures or CountVectorizer vocabSize)"
+
+// CheckFeatures checks that perRow arrays of d float64s, one set per
+// worker, fit in memory (memlimit.Check), before a kernel allocates them
+// for vectors of size d.
+func CheckFeatures(what string, d, perRow int) error {
+	return memlimit.Check(fmt.Sprintf("%s of %d features", what, d), memlimit.Floats(int64(d), int64(perRow), memlimit.Workers()), FeatureHint)
+}
+
+// CheckModel checks, before an optimizer starts, that a linear model of
+// n coefficients fits in memory with what fitting it keeps: the
+// coefficients and their scratch copies, L-BFGS's history (2·10
+// vectors) and one gradient per worker.
+func CheckModel(what string, n int64) error {
+	return memlimit.Check(what, memlimit.Floats(n, 28+memlimit.Workers()), FeatureHint)
+}
+
 // ForEach calls fn for every non-zero entry of x.
 func ForEach(x linalg.Vector, fn func(j int, v float64)) {
 	if x.IsSparse() {
@@ -118,6 +137,9 @@ func NewMoments() *Moments { return &Moments{Size: -1} }
 // Add folds one row in; row is its 1-based number for errors.
 func (m *Moments) Add(x linalg.Vector, y, w float64, row int64) error {
 	if m.Size < 0 {
+		if err := CheckFeatures("feature statistics", x.Size, 3); err != nil {
+			return err
+		}
 		m.Size = x.Size
 		m.NZMean, m.NZM2, m.NZWeight = make([]float64, x.Size), make([]float64, x.Size), make([]float64, x.Size)
 	}
