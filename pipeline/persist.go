@@ -4,15 +4,18 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/spindle-ml/spindle/engine"
@@ -20,13 +23,18 @@ import (
 	"github.com/spindle-ml/spindle/storage"
 )
 
-// FormatVersion is the saved-model format this build writes and reads.
-const FormatVersion = 1
+// FormatVersion is the saved-model format this build writes. Version 2
+// adds the _SUCCESS manifest (every file's size and SHA-256); version 1
+// models, without it, still load.
+const FormatVersion = 2
+
+// stageFormatVersion is the layout of one stage's directory.
+const stageFormatVersion = 1
 
 // Limits on what Load reads, so a corrupt or hostile directory cannot
 // make it allocate without bound.
 const (
-	maxMetadataBytes = 1 << 20 // a metadata.json
+	maxMetadataBytes = 1 << 20 // a metadata.json or the _SUCCESS manifest
 	maxStageBytes    = 4 << 30 // a stage's data.gob
 	maxStages        = 10_000
 )
@@ -60,7 +68,24 @@ type stageMeta struct {
 	Params        json.RawMessage `json:"params,omitempty"`
 }
 
-// Save writes m to dir (a local path or s3:// prefix) atomically.
+// manifest is a saved model's _SUCCESS file: every other file, by path
+// relative to the model directory, with its size and SHA-256.
+type manifest struct {
+	Files map[string]fileSum `json:"files"`
+}
+
+type fileSum struct {
+	Size   int64  `json:"size"`
+	SHA256 string `json:"sha256"`
+}
+
+func sum(data []byte) fileSum {
+	h := sha256.Sum256(data)
+	return fileSum{Size: int64(len(data)), SHA256: hex.EncodeToString(h[:])}
+}
+
+// Save writes m to dir (a local path or s3:// prefix) atomically, with a
+// manifest of checksums that Load verifies.
 func Save(ctx context.Context, st *storage.Store, dir string, m *PipelineModel, o SaveOptions) error {
 	loc, err := storage.Parse(dir)
 	if err != nil {
@@ -88,6 +113,14 @@ func Save(ctx context.Context, st *storage.Store, dir string, m *PipelineModel, 
 		target = tmp
 		defer os.RemoveAll(tmp)
 	}
+	man := manifest{Files: map[string]fileSum{}}
+	write := func(name string, data []byte) error {
+		man.Files[name] = sum(data)
+		if err := st.WriteFile(ctx, storage.Join(target, name), data); err != nil {
+			return fmt.Errorf("save %s: %w", dir, err)
+		}
+		return nil
+	}
 	meta := modelMeta{Class: "PipelineModel", FormatVersion: FormatVersion, SpindleVersion: o.SpindleVersion, RunID: o.RunID}
 	for i, t := range m.Stages {
 		k, ok := t.(engine.Kernel)
@@ -98,19 +131,19 @@ func Save(ctx context.Context, st *storage.Store, dir string, m *PipelineModel, 
 		if err != nil {
 			return fmt.Errorf("save %s: stage %d: %w", dir, i+1, err)
 		}
-		params, err := json.Marshal(summarizeParams(ml.Params(t)))
+		params, err := stageParams(t)
 		if err != nil {
-			params = nil // not JSON-able: the data file still has it
+			return fmt.Errorf("save %s: stage %d: %w", dir, i+1, err)
 		}
 		kind := k.KernelName()
 		sd := fmt.Sprintf("stages/%02d_%s", i, sanitize(kind))
-		sm := stageMeta{Class: kind, UID: fmt.Sprintf("%s_%02d", sanitize(kind), i), Dir: sd, FormatVersion: FormatVersion, Params: params}
+		sm := stageMeta{Class: kind, UID: fmt.Sprintf("%s_%02d", sanitize(kind), i), Dir: sd, FormatVersion: stageFormatVersion, Params: params}
 		sjs, _ := json.MarshalIndent(sm, "", "  ")
-		if err := st.WriteFile(ctx, storage.Join(storage.Join(target, sd), "metadata.json"), sjs); err != nil {
-			return fmt.Errorf("save %s: %w", dir, err)
+		if err := write(sd+"/metadata.json", sjs); err != nil {
+			return err
 		}
-		if err := st.WriteFile(ctx, storage.Join(storage.Join(target, sd), "data.gob"), data); err != nil {
-			return fmt.Errorf("save %s: %w", dir, err)
+		if err := write(sd+"/data.gob", data); err != nil {
+			return err
 		}
 		sm.Params = nil
 		meta.Stages = append(meta.Stages, sm)
@@ -119,15 +152,16 @@ func Save(ctx context.Context, st *storage.Store, dir string, m *PipelineModel, 
 		if name == "" || strings.ContainsAny(name, "/\\") || name == "metadata.json" || name == "_SUCCESS" {
 			return fmt.Errorf("save %s: bad extra file name %q", dir, name)
 		}
-		if err := st.WriteFile(ctx, storage.Join(target, name), data); err != nil {
-			return fmt.Errorf("save %s: %w", dir, err)
+		if err := write(name, data); err != nil {
+			return err
 		}
 	}
 	mjs, _ := json.MarshalIndent(meta, "", "  ")
-	if err := st.WriteFile(ctx, storage.Join(target, "metadata.json"), mjs); err != nil {
-		return fmt.Errorf("save %s: %w", dir, err)
+	if err := write("metadata.json", mjs); err != nil {
+		return err
 	}
-	if err := st.WriteFile(ctx, storage.Join(target, "_SUCCESS"), nil); err != nil {
+	manJS, _ := json.MarshalIndent(man, "", "  ")
+	if err := st.WriteFile(ctx, storage.Join(target, "_SUCCESS"), manJS); err != nil {
 		return fmt.Errorf("save %s: %w", dir, err)
 	}
 	if tmp == "" {
@@ -149,6 +183,11 @@ func Save(ctx context.Context, st *storage.Store, dir string, m *PipelineModel, 
 	return nil
 }
 
+// stageParams is a stage's parameters as its metadata.json shows them.
+func stageParams(t any) (json.RawMessage, error) {
+	return json.Marshal(summarizeParams(ml.Params(t)))
+}
+
 var unsafeChars = regexp.MustCompile(`[^A-Za-z0-9_.-]+`)
 
 func sanitize(s string) string { return unsafeChars.ReplaceAllString(s, "_") }
@@ -162,6 +201,34 @@ func randomSuffix() string {
 // validator is implemented by stages that can check their own state.
 type validator interface {
 	Validate() error
+}
+
+// reader reads a saved model's files, each bounded in size and checked
+// against the manifest when the model has one.
+type reader struct {
+	st  *storage.Store
+	dir string
+	man *manifest // nil for a version 1 model
+}
+
+func (r *reader) read(ctx context.Context, name string, limit int64) ([]byte, error) {
+	uri := storage.Join(r.dir, name)
+	data, err := readBounded(ctx, r.st, uri, limit)
+	if err != nil {
+		return nil, err
+	}
+	if r.man != nil {
+		want, ok := r.man.Files[name]
+		switch {
+		case !ok:
+			return nil, fmt.Errorf("%s: not in the model's _SUCCESS manifest", uri)
+		case want.Size != int64(len(data)):
+			return nil, fmt.Errorf("%s: %d bytes, the manifest says %d: the file was truncated or changed after the model was saved", uri, len(data), want.Size)
+		case sum(data).SHA256 != want.SHA256:
+			return nil, fmt.Errorf("%s: checksum differs from the manifest's: the file changed after the model was saved", uri)
+		}
+	}
+	return data, nil
 }
 
 // readBounded reads a whole object, failing if it is larger than limit.
@@ -181,44 +248,145 @@ func readBounded(ctx context.Context, st *storage.Store, uri string, limit int64
 	return data, nil
 }
 
-// Load reads a model saved by Save.
+// Load reads a model saved by Save, verifying every file against the
+// manifest, each stage's metadata against its data, and each stage's
+// state.
 func Load(ctx context.Context, st *storage.Store, dir string) (*PipelineModel, error) {
-	m, err := readMeta(ctx, st, dir, "load")
-	if err != nil {
-		return nil, err
-	}
-	out := &PipelineModel{}
-	for i, sm := range m.Stages {
-		dataURI := storage.Join(storage.Join(dir, sm.Dir), "data.gob")
-		raw, err := readBounded(ctx, st, dataURI, maxStageBytes)
-		if err != nil {
-			return nil, fmt.Errorf("load %s: stage %d: %w", dir, i+1, err)
-		}
-		t, err := decodeStage(dataURI, sm, raw)
-		if err != nil {
-			return nil, fmt.Errorf("load %s: %w", dir, err)
-		}
-		out.Stages = append(out.Stages, t)
-	}
-	return out, nil
+	m, _, err := load(ctx, st, dir, "load")
+	return m, err
 }
 
-// readMeta checks a saved model's _SUCCESS marker and reads and validates
-// its metadata.json; verb ("load", "inspect") starts the error messages.
-func readMeta(ctx context.Context, st *storage.Store, dir, verb string) (*modelMeta, error) {
-	if _, err := st.List(ctx, storage.Join(dir, "_SUCCESS")); err != nil {
-		if errors.Is(err, storage.ErrNotFound) {
-			return nil, fmt.Errorf("%s %s: no _SUCCESS marker: not a saved model, or its save did not finish", verb, dir)
-		}
-		return nil, fmt.Errorf("%s %s: %w", verb, dir, err)
+// load reads and checks a whole model; verb ("load", "inspect") starts
+// the error messages. It returns the model and its description.
+func load(ctx context.Context, st *storage.Store, dir, verb string) (*PipelineModel, *Info, error) {
+	r, m, err := openModel(ctx, st, dir, verb)
+	if err != nil {
+		return nil, nil, err
 	}
+	out := &PipelineModel{}
+	info := &Info{Dir: dir, FormatVersion: m.FormatVersion, SpindleVersion: m.SpindleVersion, RunID: m.RunID}
+	for i, sm := range m.Stages {
+		smName := sm.Dir + "/metadata.json"
+		raw, err := r.read(ctx, smName, maxMetadataBytes)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s %s: stage %d: %w", verb, dir, i+1, err)
+		}
+		smURI := storage.Join(dir, smName)
+		var full stageMeta
+		if err := json.Unmarshal(raw, &full); err != nil {
+			return nil, nil, fmt.Errorf("%s: not valid stage metadata: %v", smURI, err)
+		}
+		switch {
+		case full.Class != sm.Class:
+			return nil, nil, fmt.Errorf("%s: class %s, the model's metadata.json says %s", smURI, full.Class, sm.Class)
+		case full.FormatVersion != stageFormatVersion:
+			return nil, nil, fmt.Errorf("%s: stage format version %d; this build reads version %d", smURI, full.FormatVersion, stageFormatVersion)
+		}
+		dataURI := storage.Join(dir, sm.Dir+"/data.gob")
+		data, err := r.read(ctx, sm.Dir+"/data.gob", maxStageBytes)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s %s: stage %d: %w", verb, dir, i+1, err)
+		}
+		t, err := decodeStage(dataURI, sm, data)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s %s: %w", verb, dir, err)
+		}
+		params, err := stageParams(t)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", dataURI, err)
+		}
+		// (Version 1 saves left params out when they did not encode.)
+		if len(full.Params) == 0 && r.man == nil {
+			full.Params = params
+		}
+		if err := sameParams(full.Params, params); err != nil {
+			return nil, nil, fmt.Errorf("%s: %v (the data file has the stage as it was fitted)", smURI, err)
+		}
+		out.Stages = append(out.Stages, t)
+		info.Stages = append(info.Stages, StageInfo{Class: sm.Class, Params: params, DataBytes: int64(len(data))})
+	}
+	if raw, err := r.read(ctx, "metrics.json", maxMetadataBytes); err == nil && json.Valid(raw) {
+		info.Metrics = raw
+	} else if err != nil && !errors.Is(err, storage.ErrNotFound) {
+		return nil, nil, fmt.Errorf("%s %s: %w", verb, dir, err)
+	}
+	return out, info, nil
+}
+
+// sameParams compares the parameters a stage's metadata.json shows with
+// those of the decoded stage, naming the first that differs.
+func sameParams(meta, data json.RawMessage) error {
+	var a, b map[string]any
+	if len(meta) > 0 {
+		if err := json.Unmarshal(meta, &a); err != nil {
+			return fmt.Errorf("params are not a JSON object: %v", err)
+		}
+	}
+	if err := json.Unmarshal(data, &b); err != nil {
+		return err
+	}
+	keys := slices.Sorted(maps.Keys(a))
+	for k := range b {
+		if _, ok := a[k]; !ok {
+			keys = append(keys, k)
+		}
+	}
+	for _, k := range keys {
+		if !reflect.DeepEqual(a[k], b[k]) {
+			return fmt.Errorf("params say %s is %s, the data file says %s", k, showJSON(a[k]), showJSON(b[k]))
+		}
+	}
+	return nil
+}
+
+func showJSON(v any) string {
+	if v == nil {
+		return "unset"
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+// openModel checks a saved model's _SUCCESS marker and reads its
+// manifest and metadata.json.
+func openModel(ctx context.Context, st *storage.Store, dir, verb string) (*reader, *modelMeta, error) {
+	marker, err := readBounded(ctx, st, storage.Join(dir, "_SUCCESS"), maxMetadataBytes)
+	if err != nil {
+		if !errors.Is(err, storage.ErrNotFound) {
+			return nil, nil, fmt.Errorf("%s %s: %w", verb, dir, err)
+		}
+		if all, lerr := st.ListAll(ctx, dir); lerr == nil && len(all) == 0 {
+			return nil, nil, notFound{fmt.Sprintf("%s %s: no such model (nothing is there)", verb, dir)}
+		}
+		return nil, nil, fmt.Errorf("%s %s: no _SUCCESS marker: not a saved model, or its save did not finish", verb, dir)
+	}
+	r := &reader{st: st, dir: dir}
 	metaURI := storage.Join(dir, "metadata.json")
 	data, err := readBounded(ctx, st, metaURI, maxMetadataBytes)
 	if err != nil {
-		return nil, fmt.Errorf("%s %s: %w", verb, dir, err)
+		return nil, nil, fmt.Errorf("%s %s: %w", verb, dir, err)
 	}
-	return parseMeta(metaURI, data)
+	m, err := parseMeta(metaURI, data)
+	if err != nil {
+		return nil, nil, err
+	}
+	if m.FormatVersion >= 2 {
+		r.man = &manifest{}
+		if err := json.Unmarshal(marker, r.man); err != nil || r.man.Files == nil {
+			return nil, nil, fmt.Errorf("%s: not a valid manifest (format version %d models list their files there): %v", storage.Join(dir, "_SUCCESS"), m.FormatVersion, err)
+		}
+		if _, err := r.read(ctx, "metadata.json", maxMetadataBytes); err != nil {
+			return nil, nil, fmt.Errorf("%s %s: %w", verb, dir, err)
+		}
+	}
+	return r, m, nil
 }
+
+// notFound is a missing model: errors.Is(err, storage.ErrNotFound).
+type notFound struct{ msg string }
+
+func (e notFound) Error() string        { return e.msg }
+func (e notFound) Is(target error) bool { return target == storage.ErrNotFound }
 
 // parseMeta validates a model's metadata.json.
 func parseMeta(uri string, data []byte) (*modelMeta, error) {
@@ -230,8 +398,8 @@ func parseMeta(uri string, data []byte) (*modelMeta, error) {
 	switch {
 	case m.Class != "PipelineModel":
 		return nil, fmt.Errorf("%s: class %q, want PipelineModel", uri, m.Class)
-	case m.FormatVersion != FormatVersion:
-		return nil, fmt.Errorf("%s: format version %d; this build reads version %d", uri, m.FormatVersion, FormatVersion)
+	case m.FormatVersion < 1 || m.FormatVersion > FormatVersion:
+		return nil, fmt.Errorf("%s: format version %d; this build reads versions 1 to %d", uri, m.FormatVersion, FormatVersion)
 	case len(m.Stages) == 0:
 		return nil, fmt.Errorf("%s: the model has no stages", uri)
 	case len(m.Stages) > maxStages:
@@ -240,6 +408,9 @@ func parseMeta(uri string, data []byte) (*modelMeta, error) {
 	for i, s := range m.Stages {
 		if s.Class == "" || s.Dir == "" || strings.Contains(s.Dir, "..") || strings.HasPrefix(s.Dir, "/") {
 			return nil, fmt.Errorf("%s: stage %d: missing class or bad directory %q", uri, i+1, s.Dir)
+		}
+		if s.FormatVersion != stageFormatVersion {
+			return nil, fmt.Errorf("%s: stage %d: format version %d; this build reads stage version %d", uri, i+1, s.FormatVersion, stageFormatVersion)
 		}
 	}
 	return &m, nil
@@ -278,11 +449,12 @@ func DecodeStage(uri string, raw []byte) (ml.Transformer, error) {
 	return t, nil
 }
 
-// Info describes a saved model without decoding its stages.
+// Info describes a saved model.
 type Info struct {
 	Dir            string      `json:"dir"`
 	FormatVersion  int         `json:"formatVersion"`
 	SpindleVersion string      `json:"spindleVersion,omitempty"`
+	RunID          string      `json:"runId,omitempty"`
 	Stages         []StageInfo `json:"stages"`
 	// Metrics is the model directory's metrics.json, if it has one.
 	Metrics json.RawMessage `json:"metrics,omitempty"`
@@ -295,38 +467,12 @@ type StageInfo struct {
 	DataBytes int64           `json:"dataBytes"`
 }
 
-// Inspect reads a saved model's metadata: its stages, their parameters and
-// sizes, and its metrics when saved with them.
+// Inspect describes a saved model — its stages, their parameters and
+// sizes, its metrics when saved with them — after loading and checking it
+// exactly as Load does: what it shows is what a prediction would use.
 func Inspect(ctx context.Context, st *storage.Store, dir string) (*Info, error) {
-	m, err := readMeta(ctx, st, dir, "inspect")
-	if err != nil {
-		return nil, err
-	}
-	info := &Info{Dir: dir, FormatVersion: m.FormatVersion, SpindleVersion: m.SpindleVersion}
-	for i, sm := range m.Stages {
-		sdir := storage.Join(dir, sm.Dir)
-		si := StageInfo{Class: sm.Class}
-		objs, err := st.List(ctx, storage.Join(sdir, "data.gob"))
-		if err != nil {
-			return nil, fmt.Errorf("inspect %s: stage %d: %w", dir, i+1, err)
-		}
-		si.DataBytes = objs[0].Size
-		smURI := storage.Join(sdir, "metadata.json")
-		raw, err := readBounded(ctx, st, smURI, maxMetadataBytes)
-		if err != nil {
-			return nil, fmt.Errorf("inspect %s: stage %d: %w", dir, i+1, err)
-		}
-		var full stageMeta
-		if err := json.Unmarshal(raw, &full); err != nil {
-			return nil, fmt.Errorf("%s: not valid stage metadata: %v", smURI, err)
-		}
-		si.Params = full.Params
-		info.Stages = append(info.Stages, si)
-	}
-	if raw, err := readBounded(ctx, st, storage.Join(dir, "metrics.json"), maxMetadataBytes); err == nil && json.Valid(raw) {
-		info.Metrics = raw
-	}
-	return info, nil
+	_, info, err := load(ctx, st, dir, "inspect")
+	return info, err
 }
 
 // summarizeParams shortens long lists (a model's weights) to their length,

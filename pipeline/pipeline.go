@@ -3,24 +3,31 @@
 // of the stages before it, and yields a PipelineModel of transformers. A
 // PipelineModel saves to a directory, local or s3://, and loads back.
 //
-// # Saved format (version 1)
+// # Saved format (version 2)
 //
-//	DIR/metadata.json            {"class":"PipelineModel","formatVersion":1,
-//	                              "spindleVersion":…, "uid":…, "stages":[…]}
-//	DIR/stages/NN_Kind/metadata.json   class, uid, params (for people)
+//	DIR/metadata.json            {"class":"PipelineModel","formatVersion":2,
+//	                              "spindleVersion":…, "runId":…, "stages":[…]}
+//	DIR/stages/NN_Kind/metadata.json   class, uid, stage format version,
+//	                                   params (for people; checked on load)
 //	DIR/stages/NN_Kind/data.gob        the stage, as the engine encodes it
-//	DIR/_SUCCESS                 written last
+//	DIR/metrics.json …           extra files (SaveOptions.Extra)
+//	DIR/_SUCCESS                 written last: the manifest, every other
+//	                             file's size and SHA-256
 //
 // A model is written atomically: locally into a temporary directory renamed
 // into place; on S3, objects under DIR with _SUCCESS last. Load refuses a
 // directory without _SUCCESS, so a half-written model is never loaded, and
-// checks every file (sizes bounded, versions, classes, stage validity),
-// failing with the file's name and the problem.
+// checks every file: sizes bounded, each file against the manifest (a
+// truncated, edited or swapped file is named), format versions, classes,
+// each stage's metadata params against the decoded stage, and each stage's
+// state. Version 1 models (an empty _SUCCESS) load with every check but
+// the checksums.
 package pipeline
 
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/spindle-ml/spindle/engine"
 	"github.com/spindle-ml/spindle/ml"
@@ -112,17 +119,44 @@ func (p *Pipeline) Fit(ctx context.Context, e engine.Engine, ds engine.Dataset) 
 	return m, nil
 }
 
-// TransformSchema implements ml.Transformer.
+// TransformSchema implements ml.Transformer. A stage that reads a column
+// only a later stage makes is reported as stages out of order (a damaged
+// model), not as input the data lacks.
 func (m *PipelineModel) TransformSchema(in *table.Schema) (*table.Schema, error) {
 	s := in
 	for i, t := range m.Stages {
 		next, err := t.TransformSchema(s)
 		if err != nil {
+			for _, col := range columnParams(t, "inputCol", "inputCols", "featuresCol") {
+				if s.Index(col) >= 0 {
+					continue
+				}
+				for j := i + 1; j < len(m.Stages); j++ {
+					if slices.Contains(columnParams(m.Stages[j], "outputCol", "outputCols"), col) {
+						return nil, fmt.Errorf("pipeline stage %d (%s) reads column %q, which stage %d (%s) makes after it: the model's stages are out of order (is the model damaged?)", i+1, stageName(t), col, j+1, stageName(m.Stages[j]))
+					}
+				}
+			}
 			return nil, fmt.Errorf("pipeline stage %d (%s): %w", i+1, stageName(t), err)
 		}
 		s = next
 	}
 	return s, nil
+}
+
+// columnParams returns the values of a stage's column-naming parameters.
+func columnParams(stage any, names ...string) []string {
+	var out []string
+	p := ml.Params(stage)
+	for _, n := range names {
+		switch v := p[n].(type) {
+		case string:
+			out = append(out, v)
+		case []string:
+			out = append(out, v...)
+		}
+	}
+	return out
 }
 
 // Transform implements ml.Transformer.

@@ -203,26 +203,47 @@ func TestSaveLoadFreshProcess(t *testing.T) {
 	}
 }
 
-// TestLoadErrors damages a saved model in each way a disk or an
-// interrupted copy can, and checks each gives an error naming the file.
+// TestLoadErrors damages a saved model in each way a disk, an interrupted
+// copy or a hand edit can, and checks each gives an error naming the file
+// — from Load and from Inspect, which loads what it shows. Version 1
+// models (no manifest) still load, with their metadata checked against
+// their data.
 func TestLoadErrors(t *testing.T) {
 	ctx := context.Background()
 	m := fit(t)
 	st := storage.New(storage.Options{})
 	base := t.TempDir()
 	stageFile := "stages/05_classification.LogisticRegressionModel/data.gob"
+	hashMeta := "stages/03_feature.HashingTF/metadata.json"
+	// v1 turns a saved model into a version 1 one: no manifest.
+	v1 := func(d string) error {
+		if err := os.WriteFile(filepath.Join(d, "_SUCCESS"), nil, 0o644); err != nil {
+			return err
+		}
+		return rewrite(filepath.Join(d, "metadata.json"), `"formatVersion": 2`, `"formatVersion": 1`)
+	}
+	both := func(fs ...func(string) error) func(string) error {
+		return func(d string) error {
+			for _, f := range fs {
+				if err := f(d); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}
 	cases := []struct {
 		name   string
 		damage func(dir string) error
 		want   string
 	}{
 		{"no marker", func(d string) error { return os.Remove(filepath.Join(d, "_SUCCESS")) }, "no _SUCCESS marker"},
-		{"missing dir", func(d string) error { return os.RemoveAll(d) }, "no _SUCCESS marker"},
+		{"missing dir", func(d string) error { return os.RemoveAll(d) }, "no such model (nothing is there)"},
 		{"metadata not json", func(d string) error {
 			return os.WriteFile(filepath.Join(d, "metadata.json"), []byte("{\"class\": "), 0o644)
 		}, "metadata.json: not valid model metadata"},
 		{"wrong version", func(d string) error {
-			return rewrite(filepath.Join(d, "metadata.json"), `"formatVersion": 1`, `"formatVersion": 99`)
+			return rewrite(filepath.Join(d, "metadata.json"), `"formatVersion": 2`, `"formatVersion": 99`)
 		}, "format version 99"},
 		{"path escape", func(d string) error {
 			return rewrite(filepath.Join(d, "metadata.json"), `"dir": "stages/00_`, `"dir": "../00_`)
@@ -234,16 +255,44 @@ func TestLoadErrors(t *testing.T) {
 				return err
 			}
 			return os.WriteFile(p, b[:len(b)/2], 0o644)
-		}, stageFile},
+		}, stageFile + ": "},
+		{"flipped byte", func(d string) error {
+			p := filepath.Join(d, stageFile)
+			b, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			b[len(b)-3] ^= 1
+			return os.WriteFile(p, b, 0o644)
+		}, stageFile + ": checksum differs from the manifest's"},
 		{"missing stage", func(d string) error { return os.Remove(filepath.Join(d, stageFile)) }, "data.gob"},
-		{"class mismatch", func(d string) error {
+		{"edited metadata", func(d string) error {
 			return rewrite(filepath.Join(d, "metadata.json"), `"class": "feature.IDFModel"`, `"class": "feature.HashingTF"`)
-		}, "the metadata says feature.HashingTF"},
+		}, "metadata.json: 1124 bytes, the manifest says 1123: the file was truncated or changed after the model was saved"},
+		{"swapped stages", func(d string) error {
+			return rewrite(filepath.Join(d, "metadata.json"), `"dir": "stages/01_feature.RegexTokenizer"`, `"dir": "stages/02_feature.StopWordsRemover"`)
+		}, "the file was truncated or changed after the model was saved"},
+		{"edited metrics", func(d string) error {
+			return os.WriteFile(filepath.Join(d, "metrics.json"), []byte(`{"accuracy": 1}`), 0o644)
+		}, "metrics.json: "},
+		{"bad manifest", func(d string) error { return os.WriteFile(filepath.Join(d, "_SUCCESS"), []byte("{"), 0o644) }, "_SUCCESS: not a valid manifest"},
+		{"v1 class mismatch", both(v1, func(d string) error {
+			return rewrite(filepath.Join(d, "metadata.json"), `"class": "feature.IDFModel"`, `"class": "feature.HashingTF"`)
+		}), "the model's metadata.json says feature.HashingTF"},
+		{"v1 stage format version", both(v1, func(d string) error {
+			return rewrite(filepath.Join(d, "metadata.json"), "\"formatVersion\": 1\n", "\"formatVersion\": 7\n")
+		}), "stage 1: format version 7"},
+		{"v1 stage metadata format version", both(v1, func(d string) error {
+			return rewrite(filepath.Join(d, hashMeta), `"formatVersion": 1`, `"formatVersion": 7`)
+		}), hashMeta + ": stage format version 7"},
+		{"v1 params disagree with data", both(v1, func(d string) error {
+			return rewrite(filepath.Join(d, hashMeta), `"numFeatures": 64`, `"numFeatures": 128`)
+		}), hashMeta + ": params say numFeatures is 128, the data file says 64"},
 	}
 	for i, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			dir := filepath.Join(base, fmt.Sprint(i))
-			if err := pipeline.Save(ctx, st, dir, m, pipeline.SaveOptions{}); err != nil {
+			if err := pipeline.Save(ctx, st, dir, m, pipeline.SaveOptions{Extra: map[string][]byte{"metrics.json": []byte(`{"accuracy": 0.9}`)}}); err != nil {
 				t.Fatal(err)
 			}
 			if err := c.damage(dir); err != nil {
@@ -253,7 +302,26 @@ func TestLoadErrors(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("Load: %v, want an error containing %q", err, c.want)
 			}
+			if _, err := pipeline.Inspect(ctx, st, dir); err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("Inspect: %v, want an error containing %q", err, c.want)
+			}
 		})
+	}
+	// An undamaged version 1 model loads, and Inspect shows the decoded
+	// stages' parameters.
+	dir := filepath.Join(base, "v1")
+	if err := pipeline.Save(ctx, st, dir, m, pipeline.SaveOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := v1(dir); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pipeline.Load(ctx, st, dir); err != nil {
+		t.Fatalf("version 1 model: %v", err)
+	}
+	info, err := pipeline.Inspect(ctx, st, dir)
+	if err != nil || info.FormatVersion != 1 || !strings.Contains(string(info.Stages[3].Params), `"numFeatures":64`) {
+		t.Fatalf("inspect: %+v, %v", info, err)
 	}
 }
 
@@ -298,4 +366,16 @@ func FuzzDecodeStage(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		_, _ = pipeline.DecodeStage("fuzz", data)
 	})
+}
+
+// TestStagesOutOfOrder: a model whose stages were reordered names the
+// stage that makes the missing column instead of blaming the input.
+func TestStagesOutOfOrder(t *testing.T) {
+	m := fit(t)
+	m.Stages[1], m.Stages[2] = m.Stages[2], m.Stages[1] // StopWordsRemover before RegexTokenizer
+	_, err := m.TransformSchema(corpus(t).Schema())
+	want := `pipeline stage 2 (feature.StopWordsRemover) reads column "words", which stage 3 (feature.RegexTokenizer) makes after it: the model's stages are out of order`
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("got %v\nwant %s", err, want)
+	}
 }

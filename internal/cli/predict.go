@@ -15,6 +15,7 @@ import (
 	"github.com/spindle-ml/spindle/engine"
 	"github.com/spindle-ml/spindle/engine/local"
 	"github.com/spindle-ml/spindle/format"
+	"github.com/spindle-ml/spindle/jsonnum"
 	"github.com/spindle-ml/spindle/pipeline"
 )
 
@@ -160,9 +161,9 @@ func printInspect(e *env, info *pipeline.Info) error {
 	}
 	if len(info.Metrics) > 0 {
 		var m struct {
-			Variant string             `json:"variant"`
-			Test    map[string]float64 `json:"test"`
-			Params  map[string]any     `json:"params"`
+			Variant string                   `json:"variant"`
+			Test    map[string]jsonnum.Float `json:"test"`
+			Params  map[string]any           `json:"params"`
 		}
 		if json.Unmarshal(info.Metrics, &m) == nil {
 			fmt.Fprintf(w, "variant %s; params %v\ntest metrics:", m.Variant, m.Params)
@@ -175,6 +176,6 @@ func printInspect(e *env, info *pipeline.Info) error {
 	return nil
 }
 
-func sortedKeys(m map[string]float64) []string {
+func sortedKeys[V any](m map[string]V) []string {
 	return slices.Sorted(maps.Keys(m))
 }
