@@ -84,7 +84,10 @@ type Report struct {
 	PeakRSSBytes   int64           `json:"peakRSSBytes"`
 	Input          InputReport     `json:"input"`
 	Split          SplitReport     `json:"split"`
-	Variants       []VariantReport `json:"variants"`
+	// SharedSeconds is the time the shared stages took (fit and
+	// transform of both splits), before any variant.
+	SharedSeconds float64         `json:"sharedStagesSeconds"`
+	Variants      []VariantReport `json:"variants"`
 }
 
 // Run statuses in metrics.json.
@@ -485,9 +488,14 @@ func (r *runner) run(ctx context.Context) error {
 
 	// Shared stages, fitted once on the training split.
 	r.prog(Event{Step: "shared stages"})
+	start = time.Now()
 	sharedModel, train, test, err := r.fitStages(ctx, "shared stages", shared, train, test, r.columnsNeeded(variants))
 	if err != nil {
 		return err
+	}
+	r.rep.SharedSeconds = since(start)
+	if len(shared) > 0 {
+		r.log.Info("shared stages", "seconds", r.rep.SharedSeconds)
 	}
 
 	for vi, v := range s.Variants {

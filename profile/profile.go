@@ -17,6 +17,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -52,9 +53,12 @@ type Partial struct {
 // ColumnPartial holds one column's running statistics.
 type ColumnPartial struct {
 	Nulls int64
-	// Exact holds the distinct values seen while there are at most
-	// DistinctBound of them; nil once Overflow.
-	Exact    map[string]bool
+	// Exact holds the 64-bit hashes of the distinct values seen, sorted
+	// and without repeats, while there are at most DistinctBound of them
+	// (8 bytes a value: a wide table's profile stays small; two of 10,000
+	// values collide with probability about 3e-12); nil once Overflow.
+	// Sketch holds them from then on.
+	Exact    []uint64
 	Overflow bool
 	Sketch   Sketch
 	// Numeric columns: count, mean and sum of squared deviations of the
@@ -105,6 +109,7 @@ func (p Profiler) Fold(_ context.Context, _ engine.PartitionInfo, acc *Partial, 
 				cp.addNumber(float64(c.Values[i]))
 			}
 		}
+		p.compact(cp)
 	}
 	if p.Label != "" {
 		lc, err := b.ColumnByName(p.Label)
@@ -167,19 +172,34 @@ func appendKey(b []byte, c table.Column, i int) []byte {
 	return b
 }
 
+// addDistinct records a value. The sketch (16 KiB) exists only once a
+// column has overflowed its exact set: a wide table of low-cardinality
+// columns costs its distinct values, not 16 KiB a column a partition.
 func (p Profiler) addDistinct(cp *ColumnPartial, key []byte) {
-	cp.Sketch.Add(hash64(key))
+	h := hash64(key)
+	if cp.Overflow {
+		cp.Sketch.Add(h)
+		return
+	}
+	cp.Exact = append(cp.Exact, h)
+	if len(cp.Exact) > 2*p.bound() {
+		p.compact(cp)
+	}
+}
+
+// compact sorts and dedupes the exact set, moving it into the sketch when
+// it holds more than the bound.
+func (p Profiler) compact(cp *ColumnPartial) {
 	if cp.Overflow {
 		return
 	}
-	if cp.Exact == nil {
-		cp.Exact = map[string]bool{}
-	}
-	if !cp.Exact[string(key)] {
-		cp.Exact[string(key)] = true
-		if len(cp.Exact) > p.bound() {
-			cp.Exact, cp.Overflow = nil, true
+	slices.Sort(cp.Exact)
+	cp.Exact = slices.Compact(cp.Exact)
+	if len(cp.Exact) > p.bound() {
+		for _, h := range cp.Exact {
+			cp.Sketch.Add(h)
 		}
+		cp.Exact, cp.Overflow = nil, true
 	}
 }
 
@@ -236,20 +256,22 @@ func (p Profiler) mergeColumn(x, y *ColumnPartial) {
 	x.NaNs += y.NaNs
 	x.PosInf += y.PosInf
 	x.NegInf += y.NegInf
-	x.Sketch.Merge(y.Sketch)
-	if y.Overflow {
-		x.Exact, x.Overflow = nil, true
+	x.Exact = append(x.Exact, y.Exact...)
+	if y.Overflow && !x.Overflow {
+		x.Overflow = true
+		for _, h := range x.Exact {
+			x.Sketch.Add(h)
+		}
+		x.Exact = nil
 	}
-	if !x.Overflow {
-		if x.Exact == nil { // gob sends an empty map as nil
-			x.Exact = map[string]bool{}
+	if x.Overflow {
+		x.Sketch.Merge(y.Sketch)
+		for _, h := range x.Exact {
+			x.Sketch.Add(h)
 		}
-		for k := range y.Exact {
-			x.Exact[k] = true
-		}
-		if len(x.Exact) > p.bound() {
-			x.Exact, x.Overflow = nil, true
-		}
+		x.Exact = nil
+	} else {
+		p.compact(x)
 	}
 	if y.N > 0 {
 		n := x.N + y.N

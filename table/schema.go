@@ -13,6 +13,7 @@ package table
 
 import (
 	"fmt"
+	"sync/atomic"
 	"strings"
 )
 
@@ -76,10 +77,18 @@ type Field struct {
 	Type Type
 }
 
-// Schema is the ordered list of a table's fields.
+// Schema is the ordered list of a table's fields. Treat it as immutable
+// once made: Index caches a name lookup for wide schemas.
 type Schema struct {
 	Fields []Field
+	// byName maps names to positions, built on the first Index of a wide
+	// schema, so that looking up every column of a 20,000-column table
+	// is linear, not quadratic.
+	byName atomic.Pointer[map[string]int]
 }
+
+// indexAbove is the field count above which Index uses a map.
+const indexAbove = 16
 
 // NewSchema returns a schema of the given fields; names must be unique and
 // non-empty.
@@ -105,6 +114,23 @@ func (s *Schema) Len() int { return len(s.Fields) }
 
 // Index returns the position of the named field, or -1.
 func (s *Schema) Index(name string) int {
+	if len(s.Fields) > indexAbove {
+		m := s.byName.Load()
+		if m == nil {
+			built := make(map[string]int, len(s.Fields))
+			for i, f := range s.Fields {
+				if _, dup := built[f.Name]; !dup {
+					built[f.Name] = i
+				}
+			}
+			m = &built
+			s.byName.Store(m)
+		}
+		if i, ok := (*m)[name]; ok {
+			return i
+		}
+		return -1
+	}
 	for i, f := range s.Fields {
 		if f.Name == name {
 			return i

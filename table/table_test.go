@@ -166,3 +166,4 @@ func TestNewBatchValidates(t *testing.T) {
 		t.Fatal("duplicate names accepted")
 	}
 }
+

@@ -184,8 +184,9 @@ func runSpec(ctx context.Context, e *env, uri, out string, sets []string, eng en
 
 // printRun prints the comparison table of variants and models.
 func printRun(w io.Writer, rep *job.Report, out string) error {
-	fmt.Fprintf(w, "%s: %d rows read, %d after cleaning; train %d, test %d (ratio %v, seed %d)\n",
-		rep.Name, rep.Input.Rows, rep.Input.RowsAfterClean, rep.Split.Train, rep.Split.Test, rep.Split.TrainRatio, rep.Split.Seed)
+	fmt.Fprintf(w, "%s: %d rows read, %d after cleaning; train %d, test %d (ratio %v, seed %d); read %.2f s, shared stages %.2f s\n",
+		rep.Name, rep.Input.Rows, rep.Input.RowsAfterClean, rep.Split.Train, rep.Split.Test, rep.Split.TrainRatio, rep.Split.Seed,
+		rep.Input.ReadSeconds, rep.SharedSeconds)
 	var metrics []string
 	for _, v := range rep.Variants {
 		for _, m := range v.Models {
