@@ -71,19 +71,19 @@ type Event struct {
 // at the end ("succeeded", or "failed" with Error), so that a failure
 // late in a run keeps what was finished.
 type Report struct {
-	Name           string          `json:"name"`
-	Spec           string          `json:"spec"`
-	SpecDigest     string          `json:"specDigest,omitempty"`
-	RunID          string          `json:"runId,omitempty"`
-	Status         string          `json:"status,omitempty"`
-	Error          string          `json:"error,omitempty"`
-	SpindleVersion string          `json:"spindleVersion,omitempty"`
-	Engine         string          `json:"engine"`
-	Started        time.Time       `json:"started"`
-	Seconds        float64         `json:"seconds"`
-	PeakRSSBytes   int64           `json:"peakRSSBytes"`
-	Input          InputReport     `json:"input"`
-	Split          SplitReport     `json:"split"`
+	Name           string      `json:"name"`
+	Spec           string      `json:"spec"`
+	SpecDigest     string      `json:"specDigest,omitempty"`
+	RunID          string      `json:"runId,omitempty"`
+	Status         string      `json:"status,omitempty"`
+	Error          string      `json:"error,omitempty"`
+	SpindleVersion string      `json:"spindleVersion,omitempty"`
+	Engine         string      `json:"engine"`
+	Started        time.Time   `json:"started"`
+	Seconds        float64     `json:"seconds"`
+	PeakRSSBytes   int64       `json:"peakRSSBytes"`
+	Input          InputReport `json:"input"`
+	Split          SplitReport `json:"split"`
 	// SharedSeconds is the time the shared stages took (fit and
 	// transform of both splits), before any variant.
 	SharedSeconds float64         `json:"sharedStagesSeconds"`

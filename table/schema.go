@@ -13,8 +13,8 @@ package table
 
 import (
 	"fmt"
-	"sync/atomic"
 	"strings"
+	"sync/atomic"
 )
 
 // Type is the type of a column.

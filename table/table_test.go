@@ -166,4 +166,3 @@ func TestNewBatchValidates(t *testing.T) {
 		t.Fatal("duplicate names accepted")
 	}
 }
-
