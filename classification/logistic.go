@@ -121,23 +121,23 @@ func numAt(c table.Column, i int) float64 {
 }
 
 // rowInputs reads row i's label and weight, checking them.
-func rowInputs(fc *table.VectorColumn, lc, wc table.Column, i int, info engine.PartitionInfo, labelCol string) (linalg.Vector, float64, float64, error) {
-	row := info.RowOffset + int64(i) + 1
+func rowInputs(b *table.Batch, fc *table.VectorColumn, lc, wc table.Column, i int, info engine.PartitionInfo, labelCol string) (linalg.Vector, float64, float64, error) {
+	row := engine.RowName(info, b, i)
 	if fc.IsNull(i) || lc.IsNull(i) {
-		return linalg.Vector{}, 0, 0, fmt.Errorf("row %d: null label or features (drop or impute them first)", row)
+		return linalg.Vector{}, 0, 0, fmt.Errorf("%s: null label or features (drop or impute them first)", row)
 	}
 	y := numAt(lc, i)
 	if y < 0 || y != math.Trunc(y) || y > 1e6 {
-		return linalg.Vector{}, 0, 0, fmt.Errorf("row %d: label %v in column %q is not a class index 0, 1, … (use StringIndexer)", row, y, labelCol)
+		return linalg.Vector{}, 0, 0, fmt.Errorf("%s: label %v in column %q is not a class index 0, 1, … (use StringIndexer)", row, y, labelCol)
 	}
 	w := 1.0
 	if wc != nil {
 		if wc.IsNull(i) {
-			return linalg.Vector{}, 0, 0, fmt.Errorf("row %d: null weight", row)
+			return linalg.Vector{}, 0, 0, fmt.Errorf("%s: null weight", row)
 		}
 		w = numAt(wc, i)
 		if w < 0 || !finite(w) {
-			return linalg.Vector{}, 0, 0, fmt.Errorf("row %d: weight %v must be finite and non-negative", row, w)
+			return linalg.Vector{}, 0, 0, fmt.Errorf("%s: weight %v must be finite and non-negative", row, w)
 		}
 	}
 	return fc.Values[i], y, w, nil
@@ -151,7 +151,7 @@ func (k statsKernel) Fold(_ context.Context, info engine.PartitionInfo, acc *Tra
 		return nil, err
 	}
 	for i := 0; i < b.NumRows(); i++ {
-		x, y, w, err := rowInputs(fc, lc, wc, i, info, k.LabelCol)
+		x, y, w, err := rowInputs(b, fc, lc, wc, i, info, k.LabelCol)
 		if err != nil {
 			return nil, err
 		}
@@ -159,7 +159,7 @@ func (k statsKernel) Fold(_ context.Context, info engine.PartitionInfo, acc *Tra
 			acc.ClassWeight = append(acc.ClassWeight, 0)
 		}
 		acc.ClassWeight[int(y)] += w
-		if err := acc.Moments.Add(x, y, w, info.RowOffset+int64(i)+1); err != nil {
+		if err := acc.Moments.Add(x, y, w, engine.RowName(info, b, i)); err != nil {
 			return nil, err
 		}
 	}
@@ -219,7 +219,7 @@ func (k logisticGradient) Fold(_ context.Context, info engine.PartitionInfo, acc
 	}
 	margins := make([]float64, k.K)
 	for i := 0; i < b.NumRows(); i++ {
-		x, y, w, err := rowInputs(fc, lc, wc, i, info, k.LabelCol)
+		x, y, w, err := rowInputs(b, fc, lc, wc, i, info, k.LabelCol)
 		if err != nil {
 			return nil, err
 		}
@@ -261,7 +261,7 @@ func (k logisticGradient) Fold(_ context.Context, info engine.PartitionInfo, acc
 		}
 		yc := int(y)
 		if yc >= k.K {
-			return nil, fmt.Errorf("row %d: label %d but the model has %d classes", info.RowOffset+int64(i)+1, yc, k.K)
+			return nil, fmt.Errorf("%s: label %d but the model has %d classes", engine.RowName(info, b, i), yc, k.K)
 		}
 		acc.Loss += w * (math.Log(sum) - math.Log(margins[yc]))
 		for c := 0; c < k.K; c++ {
@@ -655,7 +655,7 @@ func (m *LogisticRegressionModel) MapPartition(_ context.Context, info engine.Pa
 	n := fc.Len()
 	raws, probs := make([]linalg.Vector, n), make([]linalg.Vector, n)
 	preds := make([]float64, n)
-	err = linmodel.EachRow("LogisticRegressionModel", fc, info, m.NumFeatures, func(i int, x linalg.Vector) error {
+	err = linmodel.EachRow("LogisticRegressionModel", b, fc, info, m.NumFeatures, func(i int, x linalg.Vector) error {
 		r, p, y := m.Predict(x)
 		raws[i], probs[i], preds[i] = linalg.Dense(r), linalg.Dense(p), y
 		return nil
@@ -665,7 +665,7 @@ func (m *LogisticRegressionModel) MapPartition(_ context.Context, info engine.Pa
 	}
 	cols := append(append([]table.Column(nil), b.Columns()...),
 		table.NewVectorColumn(raws, nil), table.NewVectorColumn(probs, nil), table.NewFloat64Column(preds, nil))
-	return table.NewBatch(out, cols)
+	return b.Derive(out, cols)
 }
 
 // Validate checks the model's arrays against its sizes.

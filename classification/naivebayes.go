@@ -70,15 +70,15 @@ func (k nbKernel) Fold(_ context.Context, info engine.PartitionInfo, acc *NaiveB
 		if err != nil {
 			return nil, err
 		}
-		row := info.RowOffset + int64(i) + 1
+		row := engine.RowName(info, b, i)
 		if y < 0 || y != math.Trunc(y) || y > 1e6 {
-			return nil, fmt.Errorf("row %d: label %v in column %q is not a class index 0, 1, … (use StringIndexer)", row, y, k.LabelCol)
+			return nil, fmt.Errorf("%s: label %v in column %q is not a class index 0, 1, … (use StringIndexer)", row, y, k.LabelCol)
 		}
 		if acc.Size < 0 {
 			acc.Size = x.Size
 		}
 		if x.Size != acc.Size {
-			return nil, fmt.Errorf("row %d: features of size %d, earlier rows have %d (vectors of mismatched size)", row, x.Size, acc.Size)
+			return nil, fmt.Errorf("%s: features of size %d, earlier rows have %d (vectors of mismatched size)", row, x.Size, acc.Size)
 		}
 		cl := int(y)
 		for cl >= len(acc.Weight) {
@@ -108,9 +108,9 @@ func (k nbKernel) Fold(_ context.Context, info engine.PartitionInfo, acc *NaiveB
 			switch {
 			case bad != nil:
 			case k.ModelType == "bernoulli" && v != 1:
-				bad = fmt.Errorf("row %d: feature %d is %v; bernoulli naive Bayes needs 0 or 1", row, j, v)
+				bad = fmt.Errorf("%s: feature %d is %v; bernoulli naive Bayes needs 0 or 1", row, j, v)
 			case v < 0 || !linmodel.Finite(v):
-				bad = fmt.Errorf("row %d: feature %d is %v; multinomial naive Bayes needs non-negative values", row, j, v)
+				bad = fmt.Errorf("%s: feature %d is %v; multinomial naive Bayes needs non-negative values", row, j, v)
 			}
 			s[j] += w * v
 		})
@@ -375,7 +375,7 @@ func (m *NaiveBayesModel) MapPartition(_ context.Context, info engine.PartitionI
 	n := fc.Len()
 	raws, probs := make([]linalg.Vector, n), make([]linalg.Vector, n)
 	preds := make([]float64, n)
-	err = linmodel.EachRow("NaiveBayesModel", fc, info, m.NumFeatures, func(i int, x linalg.Vector) error {
+	err = linmodel.EachRow("NaiveBayesModel", b, fc, info, m.NumFeatures, func(i int, x linalg.Vector) error {
 		r, p, y, err := m.Predict(x)
 		raws[i], probs[i], preds[i] = linalg.Dense(r), linalg.Dense(p), y
 		return err
@@ -385,7 +385,7 @@ func (m *NaiveBayesModel) MapPartition(_ context.Context, info engine.PartitionI
 	}
 	cols := append(append([]table.Column(nil), b.Columns()...),
 		table.NewVectorColumn(raws, nil), table.NewVectorColumn(probs, nil), table.NewFloat64Column(preds, nil))
-	return table.NewBatch(out, cols)
+	return b.Derive(out, cols)
 }
 
 // Validate checks the model's arrays against its sizes.

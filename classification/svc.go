@@ -93,7 +93,7 @@ func (k hingeGradient) Fold(_ context.Context, info engine.PartitionInfo, acc *l
 			return nil, err
 		}
 		if y != 0 && y != 1 {
-			return nil, fmt.Errorf("row %d: label %v; LinearSVC needs labels 0 and 1", info.RowOffset+int64(i)+1, y)
+			return nil, fmt.Errorf("%s: label %v; LinearSVC needs labels 0 and 1", engine.RowName(info, b, i), y)
 		}
 		if w == 0 {
 			continue
@@ -261,7 +261,7 @@ func (m *LinearSVCModel) MapPartition(_ context.Context, info engine.PartitionIn
 	fc := col.(*table.VectorColumn)
 	raws := make([]linalg.Vector, fc.Len())
 	preds := make([]float64, fc.Len())
-	err = linmodel.EachRow("LinearSVCModel", fc, info, m.NumFeatures, func(i int, x linalg.Vector) error {
+	err = linmodel.EachRow("LinearSVCModel", b, fc, info, m.NumFeatures, func(i int, x linalg.Vector) error {
 		mg := m.Margin(x)
 		raws[i] = linalg.Dense([]float64{-mg, mg})
 		if mg > m.Threshold {
@@ -273,7 +273,7 @@ func (m *LinearSVCModel) MapPartition(_ context.Context, info engine.PartitionIn
 		return nil, err
 	}
 	cols := append(append([]table.Column(nil), b.Columns()...), table.NewVectorColumn(raws, nil), table.NewFloat64Column(preds, nil))
-	return table.NewBatch(out, cols)
+	return b.Derive(out, cols)
 }
 
 // Validate checks the model's arrays against its sizes.

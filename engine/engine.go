@@ -115,3 +115,10 @@ func Aggregate[P any](ctx context.Context, e Engine, ds Dataset, a Aggregator[P]
 	}
 	return out.(P), nil
 }
+
+// RowName names row i of partition b for an error message: the file and
+// line it was read from when the batch knows (table.Origin), else its
+// 1-based position in the dataset the kernel runs over.
+func RowName(info PartitionInfo, b *table.Batch, i int) string {
+	return b.RowName(i, info.RowOffset+int64(i)+1)
+}

@@ -64,7 +64,7 @@ func (s Select) MapPartition(_ context.Context, _ PartitionInfo, b *table.Batch)
 	for i, n := range s.Columns {
 		cols[i] = b.Column(b.Schema().Index(n))
 	}
-	return table.NewBatch(schema, cols)
+	return b.Derive(schema, cols)
 }
 
 // DropNulls removes rows with a null in any of Columns (any column when

@@ -118,11 +118,11 @@ func (k binaryKernel) Fold(_ context.Context, info engine.PartitionInfo, acc *Sc
 	}
 	for i := 0; i < b.NumRows(); i++ {
 		if sc.IsNull(i) || lc.IsNull(i) {
-			return nil, fmt.Errorf("row %d: null score or label", info.RowOffset+int64(i)+1)
+			return nil, fmt.Errorf("%s: null score or label", engine.RowName(info, b, i))
 		}
 		s, y, w := scalar(sc, i, 1), scalar(lc, i, 0), weightAt(wc, i)
 		if math.IsNaN(s) {
-			return nil, fmt.Errorf("row %d: score is NaN (a vector score needs 2 elements)", info.RowOffset+int64(i)+1)
+			return nil, fmt.Errorf("%s: score is NaN (a vector score needs 2 elements)", engine.RowName(info, b, i))
 		}
 		switch y {
 		case 1:
@@ -130,7 +130,7 @@ func (k binaryKernel) Fold(_ context.Context, info engine.PartitionInfo, acc *Sc
 		case 0:
 			acc.Neg[s] += w
 		default:
-			return nil, fmt.Errorf("row %d: label %v is not 0 or 1", info.RowOffset+int64(i)+1, y)
+			return nil, fmt.Errorf("%s: label %v is not 0 or 1", engine.RowName(info, b, i), y)
 		}
 	}
 	return acc, nil
@@ -257,13 +257,13 @@ func (k multiclassKernel) Fold(_ context.Context, info engine.PartitionInfo, acc
 		}
 	}
 	for i := 0; i < b.NumRows(); i++ {
-		row := info.RowOffset + int64(i) + 1
+		row := engine.RowName(info, b, i)
 		if pc.IsNull(i) || lc.IsNull(i) {
-			return nil, fmt.Errorf("row %d: null prediction or label", row)
+			return nil, fmt.Errorf("%s: null prediction or label", row)
 		}
 		p, y, w := scalar(pc, i, 0), scalar(lc, i, 0), weightAt(wc, i)
 		if p != math.Trunc(p) || y != math.Trunc(y) || p < 0 || y < 0 {
-			return nil, fmt.Errorf("row %d: prediction %v and label %v must be class indices", row, p, y)
+			return nil, fmt.Errorf("%s: prediction %v and label %v must be class indices", row, p, y)
 		}
 		acc.Counts[[2]int{int(y), int(p)}] += w
 		acc.Weight += w
@@ -425,7 +425,7 @@ func (k regressionKernel) Fold(_ context.Context, info engine.PartitionInfo, acc
 	}
 	for i := 0; i < b.NumRows(); i++ {
 		if pc.IsNull(i) || lc.IsNull(i) {
-			return nil, fmt.Errorf("row %d: null prediction or label", info.RowOffset+int64(i)+1)
+			return nil, fmt.Errorf("%s: null prediction or label", engine.RowName(info, b, i))
 		}
 		p, y, w := scalar(pc, i, 0), scalar(lc, i, 0), weightAt(wc, i)
 		acc.W += w

@@ -76,7 +76,7 @@ func (a *VectorAssembler) MapPartition(_ context.Context, info engine.PartitionI
 			for i, v := range vc.Values {
 				if vc.Valid.Valid(i) {
 					if sizes[k] >= 0 && v.Size != sizes[k] {
-						return nil, fmt.Errorf("VectorAssembler: column %q row %d: vector of size %d, earlier rows have %d (vectors of mismatched size)", name, info.RowOffset+int64(i)+1, v.Size, sizes[k])
+						return nil, fmt.Errorf("VectorAssembler: column %q, %s: vector of size %d, earlier rows have %d (vectors of mismatched size)", name, engine.RowName(info, b, i), v.Size, sizes[k])
 					}
 					sizes[k] = v.Size
 				}
@@ -137,7 +137,7 @@ rows:
 			if bad != "" {
 				switch h {
 				case HandleError:
-					return nil, fmt.Errorf("VectorAssembler: column %q row %d: %s value (set handleInvalid to skip or keep)", a.InputCols[k], info.RowOffset+int64(r)+1, bad)
+					return nil, fmt.Errorf("VectorAssembler: column %q, %s: %s value (set handleInvalid to skip or keep)", a.InputCols[k], engine.RowName(info, b, r), bad)
 				case HandleSkip:
 					continue rows
 				case HandleKeep:

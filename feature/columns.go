@@ -48,7 +48,7 @@ func setColumn(out *table.Schema, b *table.Batch, at int, c table.Column) (*tabl
 	} else {
 		cols[at] = c
 	}
-	return table.NewBatch(out, cols)
+	return b.Derive(out, cols)
 }
 
 func outName(in, out string) string {
@@ -402,7 +402,7 @@ func (f *FillNull) MapPartition(_ context.Context, _ engine.PartitionInfo, b *ta
 		fill, _ := f.fillColumn(cols[j].Type(), v)
 		cols[j] = fillNulls(cols[j], fill)
 	}
-	return table.NewBatch(b.Schema(), cols)
+	return b.Derive(b.Schema(), cols)
 }
 
 func fillNulls(c table.Column, fill table.Column) table.Column {

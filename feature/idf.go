@@ -60,7 +60,7 @@ func (k docFreqKernel) Fold(_ context.Context, info engine.PartitionInfo, acc *D
 			acc.DF = make([]int64, v.Size)
 		}
 		if v.Size != len(acc.DF) {
-			return nil, fmt.Errorf("column %q row %d: vector of size %d, earlier rows have %d (vectors of mismatched size)", k.InputCol, info.RowOffset+int64(i)+1, v.Size, len(acc.DF))
+			return nil, fmt.Errorf("column %q, %s: vector of size %d, earlier rows have %d (vectors of mismatched size)", k.InputCol, engine.RowName(info, b, i), v.Size, len(acc.DF))
 		}
 		acc.M++
 		for p, x := range v.Values {
@@ -147,8 +147,8 @@ func (m *IDFModel) Transform(_ context.Context, e engine.Engine, ds engine.Datas
 }
 
 // MapPartition implements engine.Mapper.
-func (m *IDFModel) MapPartition(_ context.Context, _ engine.PartitionInfo, b *table.Batch) (*table.Batch, error) {
-	return mapVectors("IDFModel", m.InputCol, m.OutputCol, len(m.IDF), b, func(v linalg.Vector) linalg.Vector {
+func (m *IDFModel) MapPartition(_ context.Context, info engine.PartitionInfo, b *table.Batch) (*table.Batch, error) {
+	return mapVectors("IDFModel", m.InputCol, m.OutputCol, len(m.IDF), info, b, func(v linalg.Vector) linalg.Vector {
 		out := v
 		out.Values = make([]float64, len(v.Values))
 		for k, x := range v.Values {

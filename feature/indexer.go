@@ -291,7 +291,7 @@ func (m *StringIndexerModel) MapPartition(_ context.Context, info engine.Partiti
 					if col.IsNull(r) {
 						what = "null value"
 					}
-					return nil, fmt.Errorf("StringIndexer: column %q row %d: %s (set handleInvalid to skip or keep)", name, info.RowOffset+int64(r)+1, what)
+					return nil, fmt.Errorf("StringIndexer: column %q, %s: %s (set handleInvalid to skip or keep)", name, engine.RowName(info, b, r), what)
 				case HandleSkip:
 					skip[r] = true
 				case HandleKeep:
@@ -302,7 +302,7 @@ func (m *StringIndexerModel) MapPartition(_ context.Context, info engine.Partiti
 		}
 		cols = append(cols, table.NewFloat64Column(vals, nil))
 	}
-	nb, err := table.NewBatch(out, cols)
+	nb, err := b.Derive(out, cols)
 	if err != nil || h != HandleSkip {
 		return nb, err
 	}
@@ -373,7 +373,7 @@ func (t *IndexToString) MapPartition(_ context.Context, info engine.PartitionInf
 		}
 		i := int(f)
 		if float64(i) != f || i < 0 || i >= len(t.Labels) {
-			return nil, fmt.Errorf("IndexToString: column %q row %d: index %v is not one of 0…%d", t.InputCol, info.RowOffset+int64(r)+1, f, len(t.Labels)-1)
+			return nil, fmt.Errorf("IndexToString: column %q, %s: index %v is not one of 0…%d", t.InputCol, engine.RowName(info, b, r), f, len(t.Labels)-1)
 		}
 		vals[r] = t.Labels[i]
 	}

@@ -65,7 +65,7 @@ func TestStringIndexerHandleInvalid(t *testing.T) {
 		ds, _ := mm.Transform(ctx, e, mustDS(t, test))
 		return e.Collect(ctx, ds)
 	}
-	if _, err := apply(HandleError); err == nil || !strings.Contains(err.Error(), `StringIndexer: column "s" row 2: unseen label "zzz" (set handleInvalid to skip or keep)`) {
+	if _, err := apply(HandleError); err == nil || !strings.Contains(err.Error(), `StringIndexer: column "s", row 2: unseen label "zzz" (set handleInvalid to skip or keep)`) {
 		t.Fatalf("error mode: %v", err)
 	}
 	out, err := apply(HandleSkip)
@@ -102,7 +102,7 @@ func TestVectorAssembler(t *testing.T) {
 	}, nil)
 	tb := build(t, 0, []table.Field{{Name: "f", Type: table.Float64}, {Name: "i", Type: table.Int64}, {Name: "b", Type: table.Bool}, {Name: "v", Type: table.Vector}}, f, i, b, v)
 	_, err := run(t, tb, &VectorAssembler{InputCols: []string{"f", "i", "b", "v"}, OutputCol: "o"})
-	if err == nil || !strings.Contains(err.Error(), `VectorAssembler: column "f" row 3: NaN value`) {
+	if err == nil || !strings.Contains(err.Error(), `VectorAssembler: column "f", row 3: NaN value`) {
 		t.Fatalf("error mode: %v", err)
 	}
 	out, err := run(t, tb, &VectorAssembler{InputCols: []string{"f", "i", "b", "v"}, OutputCol: "o", HandleInvalid: HandleSkip})
@@ -217,7 +217,7 @@ func TestStageErrors(t *testing.T) {
 		{"wrong type", tb, &HashingTF{InputCol: "text", OutputCol: "tf"}, `HashingTF: input column "text" is string, want list<string>`},
 		{"output exists", tb, &Tokenizer{InputCol: "text", OutputCol: "x"}, `Tokenizer: output column "x" already exists`},
 		{"bad pattern", tb, &RegexReplace{InputCol: "text", Pattern: "("}, "RegexReplace: parameter pattern: \"(\" is not a valid regular expression"},
-		{"NaN in assembler", tb, &VectorAssembler{InputCols: []string{"x"}, OutputCol: "v"}, `column "x" row 2: NaN value`},
+		{"NaN in assembler", tb, &VectorAssembler{InputCols: []string{"x"}, OutputCol: "v"}, `column "x", row 2: NaN value`},
 		{"mismatched sizes", vecs, &StandardScaler{InputCol: "v", OutputCol: "o"}, "vector of size 3, earlier rows have 2 (vectors of mismatched size)"},
 		{"mismatched sizes IDF", vecs, &IDF{InputCol: "v", OutputCol: "o"}, "vectors of mismatched size"},
 		{"unknown language", tb, &StopWordsRemover{InputCol: "text", OutputCol: "o", Language: "klingon"}, `no stop words for language "klingon"`},

@@ -359,12 +359,12 @@ func (bz *Bucketizer) MapPartition(_ context.Context, info engine.PartitionInfo,
 				keep = append(keep, i)
 				continue
 			}
-			return nil, fmt.Errorf("Bucketizer: column %q row %d: NaN (set handleInvalid to skip or keep)", bz.InputCol, info.RowOffset+int64(i)+1)
+			return nil, fmt.Errorf("Bucketizer: column %q, %s: NaN (set handleInvalid to skip or keep)", bz.InputCol, engine.RowName(info, b, i))
 		case x < s[0] || x > s[len(s)-1]:
 			if h == HandleSkip {
 				continue
 			}
-			return nil, fmt.Errorf("Bucketizer: column %q row %d: %v is outside the splits [%v, %v]", bz.InputCol, info.RowOffset+int64(i)+1, x, s[0], s[len(s)-1])
+			return nil, fmt.Errorf("Bucketizer: column %q, %s: %v is outside the splits [%v, %v]", bz.InputCol, engine.RowName(info, b, i), x, s[0], s[len(s)-1])
 		}
 		k := sort.SearchFloat64s(s, x) // first split ≥ x
 		if k == len(s) || s[k] != x {
@@ -510,7 +510,7 @@ func (k maxKernel) Fold(_ context.Context, info engine.PartitionInfo, acc *MaxIn
 			x := numAt(c, i)
 			if x < 0 || x != math.Trunc(x) || math.IsInf(x, 0) || math.IsNaN(x) {
 				if acc.Bad[j] == "" {
-					acc.Bad[j] = fmt.Sprintf("row %d: %v is not a category index (a non-negative integer)", info.RowOffset+int64(i)+1, x)
+					acc.Bad[j] = fmt.Sprintf("%s: %v is not a category index (a non-negative integer)", engine.RowName(info, b, i), x)
 				}
 				continue
 			}
@@ -597,7 +597,7 @@ func (m *OneHotEncoderModel) MapPartition(_ context.Context, info engine.Partiti
 			idx := int(x)
 			if x < 0 || x != math.Trunc(x) || idx >= cats {
 				if !keep {
-					return nil, fmt.Errorf("OneHotEncoder: column %q row %d: %v is not a category index in [0, %d) (set handleInvalid to keep)", name, info.RowOffset+int64(i)+1, x, cats)
+					return nil, fmt.Errorf("OneHotEncoder: column %q, %s: %v is not a category index in [0, %d) (set handleInvalid to keep)", name, engine.RowName(info, b, i), x, cats)
 				}
 				idx = cats
 			}
@@ -609,5 +609,5 @@ func (m *OneHotEncoderModel) MapPartition(_ context.Context, info engine.Partiti
 		}
 		cols = append(cols, table.NewVectorColumn(vecs, valid))
 	}
-	return table.NewBatch(out, cols)
+	return b.Derive(out, cols)
 }

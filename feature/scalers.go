@@ -20,7 +20,7 @@ func init() {
 
 // mapVectors is the common body of the vector → vector transformers:
 // check the input, apply fn to every non-null vector, append the output.
-func mapVectors(stage, inCol, outCol string, size int, b *table.Batch, fn func(linalg.Vector) linalg.Vector) (*table.Batch, error) {
+func mapVectors(stage, inCol, outCol string, size int, info engine.PartitionInfo, b *table.Batch, fn func(linalg.Vector) linalg.Vector) (*table.Batch, error) {
 	out, err := vectorOutputSchema(stage, b.Schema(), inCol, outCol)
 	if err != nil {
 		return nil, err
@@ -33,7 +33,7 @@ func mapVectors(stage, inCol, outCol string, size int, b *table.Batch, fn func(l
 			continue
 		}
 		if size >= 0 && v.Size != size {
-			return nil, fmt.Errorf("%s: column %q row %d: vector of size %d, the model was fitted on size %d", stage, inCol, i+1, v.Size, size)
+			return nil, fmt.Errorf("%s: column %q, %s: vector of size %d, the model was fitted on size %d", stage, inCol, engine.RowName(info, b, i), v.Size, size)
 		}
 		res[i] = fn(v)
 	}
@@ -107,7 +107,7 @@ func (m *StandardScalerModel) Transform(_ context.Context, e engine.Engine, ds e
 }
 
 // MapPartition implements engine.Mapper.
-func (m *StandardScalerModel) MapPartition(_ context.Context, _ engine.PartitionInfo, b *table.Batch) (*table.Batch, error) {
+func (m *StandardScalerModel) MapPartition(_ context.Context, info engine.PartitionInfo, b *table.Batch) (*table.Batch, error) {
 	scale := make([]float64, len(m.Std))
 	for j, s := range m.Std {
 		if m.WithStd {
@@ -118,7 +118,7 @@ func (m *StandardScalerModel) MapPartition(_ context.Context, _ engine.Partition
 			scale[j] = 1
 		}
 	}
-	return mapVectors("StandardScalerModel", m.InputCol, m.OutputCol, len(m.Std), b, func(v linalg.Vector) linalg.Vector {
+	return mapVectors("StandardScalerModel", m.InputCol, m.OutputCol, len(m.Std), info, b, func(v linalg.Vector) linalg.Vector {
 		if m.WithMean {
 			d := v.ToDense()
 			out := make([]float64, len(d.Values))
@@ -207,9 +207,9 @@ func (m *MinMaxScalerModel) Transform(_ context.Context, e engine.Engine, ds eng
 }
 
 // MapPartition implements engine.Mapper.
-func (m *MinMaxScalerModel) MapPartition(_ context.Context, _ engine.PartitionInfo, b *table.Batch) (*table.Batch, error) {
+func (m *MinMaxScalerModel) MapPartition(_ context.Context, info engine.PartitionInfo, b *table.Batch) (*table.Batch, error) {
 	scale := m.Max - m.Min
-	return mapVectors("MinMaxScalerModel", m.InputCol, m.OutputCol, len(m.OriginalMin), b, func(v linalg.Vector) linalg.Vector {
+	return mapVectors("MinMaxScalerModel", m.InputCol, m.OutputCol, len(m.OriginalMin), info, b, func(v linalg.Vector) linalg.Vector {
 		d := v.ToDense()
 		out := make([]float64, len(d.Values))
 		for j, x := range d.Values {
@@ -271,8 +271,8 @@ func (m *MaxAbsScalerModel) Transform(_ context.Context, e engine.Engine, ds eng
 }
 
 // MapPartition implements engine.Mapper.
-func (m *MaxAbsScalerModel) MapPartition(_ context.Context, _ engine.PartitionInfo, b *table.Batch) (*table.Batch, error) {
-	return mapVectors("MaxAbsScalerModel", m.InputCol, m.OutputCol, len(m.MaxAbs), b, func(v linalg.Vector) linalg.Vector {
+func (m *MaxAbsScalerModel) MapPartition(_ context.Context, info engine.PartitionInfo, b *table.Batch) (*table.Batch, error) {
+	return mapVectors("MaxAbsScalerModel", m.InputCol, m.OutputCol, len(m.MaxAbs), info, b, func(v linalg.Vector) linalg.Vector {
 		out := v
 		out.Values = make([]float64, len(v.Values))
 		for k, x := range v.Values {
@@ -326,12 +326,12 @@ func (n *Normalizer) Transform(_ context.Context, e engine.Engine, ds engine.Dat
 }
 
 // MapPartition implements engine.Mapper.
-func (n *Normalizer) MapPartition(_ context.Context, _ engine.PartitionInfo, b *table.Batch) (*table.Batch, error) {
+func (n *Normalizer) MapPartition(_ context.Context, info engine.PartitionInfo, b *table.Batch) (*table.Batch, error) {
 	if _, err := n.OutputSchema(b.Schema()); err != nil {
 		return nil, err
 	}
 	p := n.p()
-	return mapVectors("Normalizer", n.InputCol, n.OutputCol, -1, b, func(v linalg.Vector) linalg.Vector {
+	return mapVectors("Normalizer", n.InputCol, n.OutputCol, -1, info, b, func(v linalg.Vector) linalg.Vector {
 		out := v
 		out.Values = append([]float64(nil), v.Values...)
 		if norm := linalg.Norm(v, p); norm != 0 {

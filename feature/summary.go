@@ -84,7 +84,7 @@ func (sm Summarizer) Fold(_ context.Context, info engine.PartitionInfo, acc *Vec
 			sums = make([]float64, v.Size)
 		}
 		if v.Size != part.Size() {
-			return nil, fmt.Errorf("column %q row %d: vector of size %d, earlier rows have %d (vectors of mismatched size)", sm.InputCol, info.RowOffset+int64(i)+1, v.Size, part.Size())
+			return nil, fmt.Errorf("column %q, %s: vector of size %d, earlier rows have %d (vectors of mismatched size)", sm.InputCol, engine.RowName(info, b, i), v.Size, part.Size())
 		}
 		part.N++
 		for k, x := range v.Values {
@@ -93,7 +93,7 @@ func (sm Summarizer) Fold(_ context.Context, info engine.PartitionInfo, acc *Vec
 				j = int(v.Indices[k])
 			}
 			if math.IsNaN(x) {
-				return nil, fmt.Errorf("column %q row %d: NaN at index %d", sm.InputCol, info.RowOffset+int64(i)+1, j)
+				return nil, fmt.Errorf("column %q, %s: NaN at index %d", sm.InputCol, engine.RowName(info, b, i), j)
 			}
 			sums[j] += x
 			if x != 0 {

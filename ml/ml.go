@@ -89,7 +89,7 @@ func WithOutput(stage string, s *table.Schema, name string, t table.Type) (*tabl
 // AppendColumn returns b with column c appended under schema out.
 func AppendColumn(out *table.Schema, b *table.Batch, c table.Column) (*table.Batch, error) {
 	cols := append(append([]table.Column(nil), b.Columns()...), c)
-	return table.NewBatch(out, cols)
+	return b.Derive(out, cols)
 }
 
 // BoolOr returns *p, or def when p is nil. Boolean parameters whose Spark

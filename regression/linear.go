@@ -81,7 +81,7 @@ func (k momentsKernel) Fold(_ context.Context, info engine.PartitionInfo, acc *l
 		if err != nil {
 			return nil, err
 		}
-		if err := acc.Add(x, y, w, info.RowOffset+int64(i)+1); err != nil {
+		if err := acc.Add(x, y, w, engine.RowName(info, b, i)); err != nil {
 			return nil, err
 		}
 	}
@@ -125,7 +125,7 @@ func (k squaredGradient) Fold(_ context.Context, info engine.PartitionInfo, acc 
 			continue
 		}
 		if x.Size != len(k.Coef) {
-			return nil, fmt.Errorf("row %d: features of size %d, want %d", info.RowOffset+int64(i)+1, x.Size, len(k.Coef))
+			return nil, fmt.Errorf("%s: features of size %d, want %d", engine.RowName(info, b, i), x.Size, len(k.Coef))
 		}
 		r := k.Offset - y*k.InvYS
 		linmodel.ForEach(x, func(j int, v float64) { r += k.Coef[j] * v * k.Scale[j] })
@@ -202,7 +202,7 @@ func (k gramKernel) Fold(_ context.Context, info engine.PartitionInfo, acc *Gram
 			continue
 		}
 		if x.Size != n-1 {
-			return nil, fmt.Errorf("row %d: features of size %d, want %d", info.RowOffset+int64(i)+1, x.Size, n-1)
+			return nil, fmt.Errorf("%s: features of size %d, want %d", engine.RowName(info, b, i), x.Size, n-1)
 		}
 		if !x.IsSparse() {
 			for j, v := range x.Values {
@@ -578,7 +578,7 @@ func (m *LinearRegressionModel) MapPartition(_ context.Context, info engine.Part
 	col, _ := b.ColumnByName(m.FeaturesCol)
 	fc := col.(*table.VectorColumn)
 	preds := make([]float64, fc.Len())
-	err = linmodel.EachRow("LinearRegressionModel", fc, info, m.NumFeatures, func(i int, x linalg.Vector) error {
+	err = linmodel.EachRow("LinearRegressionModel", b, fc, info, m.NumFeatures, func(i int, x linalg.Vector) error {
 		preds[i] = m.Predict(x)
 		return nil
 	})

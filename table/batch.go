@@ -1,13 +1,83 @@
 package table
 
-import "fmt"
+import (
+	"fmt"
+	"strconv"
+)
 
 // Batch is one partition of a table: a column per schema field, all of the
-// same length.
+// same length, and optionally where its rows came from.
 type Batch struct {
 	schema *Schema
 	cols   []Column
 	rows   int
+	origin *Origin
+}
+
+// Origin places a batch's rows in the file they were read from, so that
+// an error about a row, however many stages later, names the file and
+// line a user can open. Readers attach it (WithOrigin); batches derived
+// from a batch keep it (Take, Slice, Derive).
+type Origin struct {
+	// File is the source's name (path or URI).
+	File string
+	// Lines holds each row's 1-based line (text formats) or row number
+	// (Parquet) in File.
+	Lines []int64
+	// Unit names what Lines count: "" for lines (file:line), "row" for
+	// rows (file: row N).
+	Unit string
+}
+
+func (o *Origin) take(idx []int) *Origin {
+	if o == nil {
+		return nil
+	}
+	lines := make([]int64, len(idx))
+	for k, i := range idx {
+		lines[k] = o.Lines[i]
+	}
+	return &Origin{File: o.File, Lines: lines, Unit: o.Unit}
+}
+
+// WithOrigin returns b with its rows' origin set; an origin that does not
+// have one line per row is ignored.
+func (b *Batch) WithOrigin(o *Origin) *Batch {
+	nb := *b
+	nb.origin = nil
+	if o != nil && len(o.Lines) == b.rows {
+		nb.origin = o
+	}
+	return &nb
+}
+
+// Origin returns where the batch's rows came from, or nil.
+func (b *Batch) Origin() *Origin { return b.origin }
+
+// Derive returns a batch of the same rows with other columns (a stage's
+// output), keeping b's origin; like NewBatch it checks the columns.
+func (b *Batch) Derive(schema *Schema, cols []Column) (*Batch, error) {
+	nb, err := NewBatch(schema, cols)
+	if err != nil {
+		return nil, err
+	}
+	if nb.rows == b.rows {
+		nb.origin = b.origin
+	}
+	return nb, nil
+}
+
+// RowName names row i for messages: "data.csv:123" (or "data.parquet: row
+// 7") when the batch knows its origin, else "row N" with N = fallback (the
+// row's 1-based position in its dataset).
+func (b *Batch) RowName(i int, fallback int64) string {
+	if o := b.origin; o != nil && i >= 0 && i < len(o.Lines) {
+		if o.Unit == "row" {
+			return o.File + ": row " + strconv.FormatInt(o.Lines[i], 10)
+		}
+		return o.File + ":" + strconv.FormatInt(o.Lines[i], 10)
+	}
+	return "row " + strconv.FormatInt(fallback, 10)
 }
 
 // NewBatch checks that cols match schema (count, types, equal lengths) and
@@ -61,7 +131,7 @@ func (b *Batch) Take(idx []int) *Batch {
 	for i, c := range b.cols {
 		cols[i] = c.Take(idx)
 	}
-	return &Batch{schema: b.schema, cols: cols, rows: len(idx)}
+	return &Batch{schema: b.schema, cols: cols, rows: len(idx), origin: b.origin.take(idx)}
 }
 
 // Slice returns rows [lo, hi) as a new batch (copied).

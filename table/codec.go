@@ -16,6 +16,11 @@ type wireBatch struct {
 	Fields  []Field
 	Rows    int
 	Columns []wireColumn
+	// Origin, when the batch has one (a worker's row errors name the
+	// file and line too).
+	OriginFile  string
+	OriginLines []int64
+	OriginUnit  string
 }
 
 type wireColumn struct {
@@ -33,6 +38,9 @@ const wireVersion = 1
 // EncodeBatch writes b to w in Spindle's batch wire format.
 func EncodeBatch(w io.Writer, b *Batch) error {
 	wb := wireBatch{Version: wireVersion, Fields: b.schema.Fields, Rows: b.rows, Columns: make([]wireColumn, len(b.cols))}
+	if o := b.origin; o != nil {
+		wb.OriginFile, wb.OriginLines, wb.OriginUnit = o.File, o.Lines, o.Unit
+	}
 	for i, c := range b.cols {
 		wc := &wb.Columns[i]
 		switch c := c.(type) {
@@ -114,7 +122,11 @@ func DecodeBatch(r io.Reader) (*Batch, error) {
 			return nil, fmt.Errorf("decode batch: column %q has %d rows, want %d", f.Name, n, wb.Rows)
 		}
 	}
-	return NewBatch(schema, cols)
+	b, err := NewBatch(schema, cols)
+	if err != nil || wb.OriginLines == nil {
+		return b, err
+	}
+	return b.WithOrigin(&Origin{File: wb.OriginFile, Lines: wb.OriginLines, Unit: wb.OriginUnit}), nil
 }
 
 func nonNil[T any](s []T) []T {

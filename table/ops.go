@@ -26,7 +26,7 @@ func (t *Table) Select(names ...string) (*Table, error) {
 		for i, j := range idx {
 			cols[i] = b.cols[j]
 		}
-		parts[p] = &Batch{schema: schema, cols: cols, rows: b.rows}
+		parts[p] = &Batch{schema: schema, cols: cols, rows: b.rows, origin: b.origin}
 	}
 	return &Table{schema: schema, parts: parts}, nil
 }
@@ -59,7 +59,7 @@ func (t *Table) WithColumn(name string, typ Type, fn func(b *Batch) (Column, err
 		} else {
 			cols[at] = c
 		}
-		nb, err := NewBatch(schema, cols)
+		nb, err := b.Derive(schema, cols)
 		if err != nil {
 			return nil, fmt.Errorf("with column %q: partition %d: %w", name, p, err)
 		}

@@ -76,7 +76,22 @@ func (t *Table) Concat() *Batch {
 	for j := range cols {
 		cols[j] = concatColumn(cols[j], t.parts, j, total)
 	}
-	return &Batch{schema: t.schema, cols: cols, rows: total}
+	return &Batch{schema: t.schema, cols: cols, rows: total, origin: concatOrigin(t.parts, total)}
+}
+
+// concatOrigin joins the parts' origins when they all come from one file.
+func concatOrigin(parts []*Batch, total int) *Origin {
+	if len(parts) == 0 || parts[0].origin == nil {
+		return nil
+	}
+	o := &Origin{File: parts[0].origin.File, Unit: parts[0].origin.Unit, Lines: make([]int64, 0, total)}
+	for _, p := range parts {
+		if p.origin == nil || p.origin.File != o.File || p.origin.Unit != o.Unit {
+			return nil
+		}
+		o.Lines = append(o.Lines, p.origin.Lines...)
+	}
+	return o
 }
 
 func concatColumn(empty Column, parts []*Batch, j, total int) Column {

@@ -62,7 +62,7 @@ func labelValues(b *table.Batch, col string, info engine.PartitionInfo) ([]float
 	out := make([]float64, b.NumRows())
 	for i := range out {
 		if c.IsNull(i) {
-			return nil, fmt.Errorf("CrossValidator: row %d: null label in %q", info.RowOffset+int64(i)+1, col)
+			return nil, fmt.Errorf("CrossValidator: %s: null label in %q", engine.RowName(info, b, i), col)
 		}
 		switch c := c.(type) {
 		case *table.Float64Column:

@@ -115,7 +115,7 @@ func (f *FoldSplit) MapPartition(_ context.Context, info engine.PartitionInfo, b
 	col := c.(*table.Int64Column)
 	for i, v := range col.Values {
 		if !col.Valid.Valid(i) || v < 0 || v >= int64(f.NumFolds) {
-			return nil, fmt.Errorf("CrossValidator: row %d: foldCol %q is %v, want an integer in [0, %d)", info.RowOffset+int64(i)+1, f.FoldCol, c.Value(i), f.NumFolds)
+			return nil, fmt.Errorf("CrossValidator: %s: foldCol %q is %v, want an integer in [0, %d)", engine.RowName(info, b, i), f.FoldCol, c.Value(i), f.NumFolds)
 		}
 		if (v == int64(f.Fold)) != f.Train {
 			keep = append(keep, i)

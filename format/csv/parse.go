@@ -355,7 +355,16 @@ func (p *parser) parseChunk(c chunk, declared []table.Type) chunkResult {
 		res.err = err
 		return res
 	}
+	lines := make([]int64, 0, len(p.lines))
+	for i, l := range p.lines {
+		if bad == nil || !bad[i] {
+			lines = append(lines, l)
+		}
+	}
 	res.batch, res.err = table.NewBatch(schema, cols)
+	if res.err == nil {
+		res.batch = res.batch.WithOrigin(&table.Origin{File: c.name, Lines: lines})
+	}
 	return res
 }
 

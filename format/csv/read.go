@@ -281,7 +281,7 @@ func unify(names []string, results []chunkResult) (*table.Table, []string, error
 				cols[j] = nc
 			}
 		}
-		b, err := table.NewBatch(schema, cols)
+		b, err := r.batch.Derive(schema, cols)
 		if err != nil {
 			return nil, nil, err
 		}

@@ -339,7 +339,11 @@ func (rc *rawChunk) build(schema *table.Schema) (*table.Batch, error) {
 		}
 		cols[j] = c
 	}
-	return table.NewBatch(schema, cols)
+	b, err := table.NewBatch(schema, cols)
+	if err != nil {
+		return nil, err
+	}
+	return b.WithOrigin(&table.Origin{File: rc.file, Lines: rc.lines}), nil
 }
 
 func set(c table.Column, i int, raw json.RawMessage) error {

@@ -67,7 +67,9 @@ const maxIndex = math.MaxInt32
 type part struct {
 	labels []float64
 	vecs   []linalg.Vector
+	lines  []int64
 	maxIdx int
+	file   string
 }
 
 // Read parses srcs into one table.
@@ -114,7 +116,7 @@ func Read(ctx context.Context, srcs []storage.Source, opts Options) (*table.Tabl
 		if err != nil {
 			return nil, err
 		}
-		batches = append(batches, b)
+		batches = append(batches, b.WithOrigin(&table.Origin{File: p.file, Lines: p.lines}))
 	}
 	if len(batches) == 0 {
 		return nil, fmt.Errorf("%s: no data rows", srcs[0].Name())
@@ -123,7 +125,7 @@ func Read(ctx context.Context, srcs []storage.Source, opts Options) (*table.Tabl
 }
 
 func parseChunk(c lines.Chunk, name string, numFeatures int) (*part, error) {
-	p := &part{}
+	p := &part{file: name}
 	err := lines.Each(c, func(l []byte, n int64) error {
 		if i := bytes.IndexByte(l, '#'); i >= 0 {
 			l = l[:i]
@@ -164,6 +166,7 @@ func parseChunk(c lines.Chunk, name string, numFeatures int) (*part, error) {
 		}
 		p.maxIdx = max(p.maxIdx, prev)
 		p.labels = append(p.labels, label)
+		p.lines = append(p.lines, n)
 		p.vecs = append(p.vecs, linalg.Vector{Indices: idx, Values: vals})
 		return nil
 	})

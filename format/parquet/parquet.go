@@ -291,6 +291,7 @@ func readFile(ctx context.Context, src storage.Source) (*table.Schema, []*table.
 		return nil, nil, fmt.Errorf("%s: %w", name, err)
 	}
 	var parts []*table.Batch
+	var row int64 // rows before this batch, for error messages
 	for rg := 0; rg < pf.NumRowGroups(); rg++ {
 		rr, err := fr.GetRecordReader(ctx, nil, []int{rg})
 		if err != nil {
@@ -302,7 +303,12 @@ func readFile(ctx context.Context, src storage.Source) (*table.Schema, []*table.
 				rr.Release()
 				return nil, nil, fmt.Errorf("%s: row group %d: %w", name, rg, err)
 			}
-			parts = append(parts, b)
+			rows := make([]int64, b.NumRows())
+			for i := range rows {
+				row++
+				rows[i] = row
+			}
+			parts = append(parts, b.WithOrigin(&table.Origin{File: name, Lines: rows, Unit: "row"}))
 		}
 		err = rr.Err()
 		rr.Release()

@@ -123,7 +123,7 @@ func TestRunSmall(t *testing.T) {
 			// Batch scoring with the saved model, back to the same store. A
 			// null text cannot be scored: the error names the row.
 			code, _, stderr = run("predict", "--model", storage.Join(out, "models/tf"), "--input", data, "--out", storage.Join(out, "bad.csv"))
-			if code != ExitFailure || !strings.Contains(stderr, "row 121: null features") {
+			if code != ExitFailure || !strings.Contains(stderr, "small.csv:122: null features") {
 				t.Fatalf("predict with a null text: exit %d: %s", code, stderr)
 			}
 			raw, _ := os.ReadFile(data)

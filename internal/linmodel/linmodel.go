@@ -19,6 +19,7 @@ type Columns struct {
 	Label    table.Column
 	Weight   table.Column
 	labelCol string
+	batch    *table.Batch
 }
 
 // Read finds the named columns in b.
@@ -31,7 +32,7 @@ func Read(b *table.Batch, featuresCol, labelCol, weightCol string) (*Columns, er
 	if !ok {
 		return nil, fmt.Errorf("column %q is %v, want vector", featuresCol, fc.Type())
 	}
-	c := &Columns{Features: vc, labelCol: labelCol}
+	c := &Columns{Features: vc, labelCol: labelCol, batch: b}
 	if c.Label, err = b.ColumnByName(labelCol); err != nil {
 		return nil, err
 	}
@@ -61,22 +62,22 @@ func Finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
 // column), failing with the row's number on nulls, a label that is not
 // finite, or a negative or non-finite weight.
 func (c *Columns) Row(i int, info engine.PartitionInfo) (linalg.Vector, float64, float64, error) {
-	row := info.RowOffset + int64(i) + 1
+	row := engine.RowName(info, c.batch, i)
 	if c.Features.IsNull(i) || c.Label.IsNull(i) {
-		return linalg.Vector{}, 0, 0, fmt.Errorf("row %d: null label or features (drop or impute them first)", row)
+		return linalg.Vector{}, 0, 0, fmt.Errorf("%s: null label or features (drop or impute them first)", row)
 	}
 	y := NumAt(c.Label, i)
 	if !Finite(y) {
-		return linalg.Vector{}, 0, 0, fmt.Errorf("row %d: label %v in column %q is not a finite number", row, y, c.labelCol)
+		return linalg.Vector{}, 0, 0, fmt.Errorf("%s: label %v in column %q is not a finite number", row, y, c.labelCol)
 	}
 	w := 1.0
 	if c.Weight != nil {
 		if c.Weight.IsNull(i) {
-			return linalg.Vector{}, 0, 0, fmt.Errorf("row %d: null weight", row)
+			return linalg.Vector{}, 0, 0, fmt.Errorf("%s: null weight", row)
 		}
 		w = NumAt(c.Weight, i)
 		if w < 0 || !Finite(w) {
-			return linalg.Vector{}, 0, 0, fmt.Errorf("row %d: weight %v must be finite and non-negative", row, w)
+			return linalg.Vector{}, 0, 0, fmt.Errorf("%s: weight %v must be finite and non-negative", row, w)
 		}
 	}
 	return c.Features.Values[i], y, w, nil
@@ -135,7 +136,7 @@ type Moments struct {
 func NewMoments() *Moments { return &Moments{Size: -1} }
 
 // Add folds one row in; row is its 1-based number for errors.
-func (m *Moments) Add(x linalg.Vector, y, w float64, row int64) error {
+func (m *Moments) Add(x linalg.Vector, y, w float64, row string) error {
 	if m.Size < 0 {
 		if err := CheckFeatures("feature statistics", x.Size, 3); err != nil {
 			return err
@@ -144,7 +145,7 @@ func (m *Moments) Add(x linalg.Vector, y, w float64, row int64) error {
 		m.NZMean, m.NZM2, m.NZWeight = make([]float64, x.Size), make([]float64, x.Size), make([]float64, x.Size)
 	}
 	if x.Size != m.Size {
-		return fmt.Errorf("row %d: features of size %d, earlier rows have %d (vectors of mismatched size)", row, x.Size, m.Size)
+		return fmt.Errorf("%s: features of size %d, earlier rows have %d (vectors of mismatched size)", row, x.Size, m.Size)
 	}
 	m.Rows++
 	if w == 0 {
@@ -159,7 +160,7 @@ func (m *Moments) Add(x linalg.Vector, y, w float64, row int64) error {
 	ForEach(x, func(j int, v float64) {
 		if !Finite(v) {
 			if bad == nil {
-				bad = fmt.Errorf("row %d: feature %d is %v", row, j, v)
+				bad = fmt.Errorf("%s: feature %d is %v", row, j, v)
 			}
 			return
 		}
@@ -269,17 +270,17 @@ func (m *Moments) Clone() *Moments {
 // EachRow calls fn for each row of a model's feature column, after
 // checking the row is not null and has the model's size; errors name the
 // stage and the row.
-func EachRow(stage string, fc *table.VectorColumn, info engine.PartitionInfo, numFeatures int, fn func(i int, x linalg.Vector) error) error {
+func EachRow(stage string, b *table.Batch, fc *table.VectorColumn, info engine.PartitionInfo, numFeatures int, fn func(i int, x linalg.Vector) error) error {
 	for i, x := range fc.Values {
-		row := info.RowOffset + int64(i) + 1
+		row := engine.RowName(info, b, i)
 		if fc.IsNull(i) {
-			return fmt.Errorf("%s: row %d: null features", stage, row)
+			return fmt.Errorf("%s: %s: null features", stage, row)
 		}
 		if x.Size != numFeatures {
-			return fmt.Errorf("%s: row %d: features of size %d, the model has %d", stage, row, x.Size, numFeatures)
+			return fmt.Errorf("%s: %s: features of size %d, the model has %d", stage, row, x.Size, numFeatures)
 		}
 		if err := fn(i, x); err != nil {
-			return fmt.Errorf("%s: row %d: %w", stage, row, err)
+			return fmt.Errorf("%s: %s: %w", stage, row, err)
 		}
 	}
 	return nil
