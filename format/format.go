@@ -8,6 +8,7 @@ package format
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"path"
@@ -51,6 +52,10 @@ func Parse(s string) (Format, error) {
 	return "", fmt.Errorf("unknown format %q (allowed: csv, jsonl, parquet, libsvm)", s)
 }
 
+// ErrUnknownFormat is matched (errors.Is) when a format cannot be told
+// from names; callers add how to give it (a flag, a spec key).
+var ErrUnknownFormat = errors.New("cannot tell the format")
+
 // Detect tells the format of uri from its extension (of the last path
 // segment, so "data/*.csv" is CSV).
 func Detect(uri string) (Format, error) {
@@ -58,7 +63,24 @@ func Detect(uri string) (Format, error) {
 	if f, err := Parse(ext); err == nil {
 		return f, nil
 	}
-	return "", fmt.Errorf("%s: cannot tell the format from the extension %q; pass --format (csv, jsonl, parquet, libsvm)", uri, ext)
+	return "", fmt.Errorf("%s: %w from the extension %q (known: csv, tsv, jsonl, json, ndjson, parquet, pq, libsvm, svm)", uri, ErrUnknownFormat, ext)
+}
+
+// detectSources tells the format of a directory or glob from the files
+// it holds: they must all have one known extension.
+func detectSources(uri string, srcs []storage.Source) (Format, error) {
+	var f Format
+	for _, s := range srcs {
+		g, err := Detect(s.Name())
+		if err != nil {
+			return "", fmt.Errorf("%s: %w: %s has no known extension", uri, ErrUnknownFormat, path.Base(s.Name()))
+		}
+		if f != "" && g != f {
+			return "", fmt.Errorf("%s: %w: it holds both %s and %s files", uri, ErrUnknownFormat, f, g)
+		}
+		f = g
+	}
+	return f, nil
 }
 
 // Options configure a read or write; each format uses its own part.
@@ -88,16 +110,23 @@ type Report struct {
 // Read reads every file uri names (a file, a glob or a directory) into one
 // table.
 func Read(ctx context.Context, st *storage.Store, uri string, o Options) (*table.Table, *Report, error) {
-	f := o.Format
-	if f == "" {
-		var err error
-		if f, err = Detect(uri); err != nil {
-			return nil, nil, err
-		}
-	}
 	srcs, err := st.Sources(ctx, uri)
 	if err != nil {
 		return nil, nil, err
+	}
+	f := o.Format
+	if f == "" {
+		var derr error
+		if f, derr = Detect(uri); derr != nil {
+			if len(srcs) == 1 && srcs[0].Name() == uri {
+				return nil, nil, derr
+			}
+			// A directory (or a glob without an extension): its files
+			// say.
+			if f, err = detectSources(uri, srcs); err != nil {
+				return nil, nil, err
+			}
+		}
 	}
 	if o.Wrap != nil {
 		for i, s := range srcs {

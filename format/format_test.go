@@ -2,8 +2,10 @@ package format_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -92,7 +94,27 @@ func TestDetect(t *testing.T) {
 			t.Errorf("Detect(%s) = %v, %v", uri, got, err)
 		}
 	}
-	if _, err := format.Detect("data.bin"); err == nil || !strings.Contains(err.Error(), "pass --format") {
+	if _, err := format.Detect("data.bin"); !errors.Is(err, format.ErrUnknownFormat) || !strings.Contains(err.Error(), `from the extension "bin" (known: csv,`) {
 		t.Errorf("Detect(data.bin) error = %v", err)
+	}
+}
+
+// TestReadDirectoryDetects: a directory (or glob) of files of one format
+// needs no format; a mix is an error naming both.
+func TestReadDirectoryDetects(t *testing.T) {
+	ctx := context.Background()
+	st := storage.New(storage.Options{})
+	dir := t.TempDir()
+	for name, body := range map[string]string{"a/part-0.csv": "x,y\n1,2\n", "a/part-1.csv": "x,y\n3,4\n", "b/p.csv": "x\n1\n", "b/q.jsonl": "{\"x\": 1}\n"} {
+		if err := st.WriteFile(ctx, filepath.Join(dir, name), []byte(body)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tb, rep, err := format.Read(ctx, st, filepath.Join(dir, "a")+"/", format.Options{})
+	if err != nil || rep.Format != format.CSV || tb.Count() != 2 {
+		t.Fatalf("directory of CSV: %v, %+v", err, rep)
+	}
+	if _, _, err := format.Read(ctx, st, filepath.Join(dir, "b")+"/", format.Options{}); !errors.Is(err, format.ErrUnknownFormat) || !strings.Contains(err.Error(), "both csv and jsonl files") {
+		t.Fatalf("mixed directory: %v", err)
 	}
 }

@@ -224,7 +224,9 @@ func Run(ctx context.Context, s *spec.Spec, o Options) (*Report, error) {
 	r.rep.Seconds = since(r.rep.Started)
 	r.rep.PeakRSSBytes = peakRSS()
 	if err != nil {
-		r.log.Error("run failed", "error", err.Error())
+		// Into run.log only: the caller shows the error itself (on a
+		// terminal it would otherwise appear twice).
+		slog.New(runLog).Error("run failed", "error", err.Error())
 		r.rep.Status, r.rep.Error = StatusFailed, err.Error()
 	} else {
 		r.log.Info("run finished", "seconds", r.rep.Seconds, "out", out)
@@ -339,6 +341,9 @@ func (r *runner) run(ctx context.Context) error {
 	opts.Wrap = r.o.Wrap
 	tb, frep, err := format.Read(ctx, r.st, s.Input.URI, opts)
 	if err != nil {
+		if errors.Is(err, format.ErrUnknownFormat) {
+			return r.specErr(s.Input.Pos, "%v; set input.format", err)
+		}
 		return fmt.Errorf("read input: %w", err)
 	}
 	in := &r.rep.Input

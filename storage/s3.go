@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/s3/transfermanager"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/smithy-go"
+	"github.com/aws/smithy-go/logging"
 )
 
 type s3Backend struct {
@@ -30,7 +31,11 @@ func (s *Store) s3Client(ctx context.Context) (*s3Backend, error) {
 }
 
 func newS3(ctx context.Context, opts Options) (*s3Backend, error) {
-	var loadOpts []func(*config.LoadOptions) error
+	// The SDK's own log lines (an IMDS fallback warning when no
+	// credentials are configured, for one) would reach the terminal
+	// beside Spindle's one-sentence errors, which already say what went
+	// wrong.
+	loadOpts := []func(*config.LoadOptions) error{config.WithLogger(logging.Nop{})}
 	if opts.Region != "" {
 		loadOpts = append(loadOpts, config.WithRegion(opts.Region))
 	}

@@ -12,6 +12,7 @@ import (
 	"runtime/debug"
 	"runtime/pprof"
 	"strings"
+	"sync"
 
 	"github.com/mattn/go-isatty"
 	"github.com/spf13/cobra"
@@ -57,8 +58,48 @@ func (u usageError) Unwrap() error { return u.err }
 
 func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
 
+// terminal owns stderr on a terminal, where log lines and a progress bar
+// or spinner share the screen: a log line first erases the bar's line (so
+// the two never run together; the bar redraws on its next update), and
+// both write under one lock.
+type terminal struct {
+	mu        sync.Mutex
+	w         io.Writer
+	barActive bool
+}
+
+// Write writes a log line.
+func (t *terminal) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.barActive {
+		if _, err := io.WriteString(t.w, "\r\033[K"); err != nil {
+			return 0, err
+		}
+	}
+	return t.w.Write(p)
+}
+
+// barWriter is where a progress bar draws.
+type barWriter struct{ t *terminal }
+
+func (b barWriter) Write(p []byte) (int, error) {
+	b.t.mu.Lock()
+	defer b.t.mu.Unlock()
+	b.t.barActive = true
+	return b.t.w.Write(p)
+}
+
+// barDone says the bar is gone (finished and cleared).
+func (t *terminal) barDone() {
+	t.mu.Lock()
+	t.barActive = false
+	t.mu.Unlock()
+}
+
 // env is what every command shares.
 type env struct {
+	term           *terminal
 	stdout, stderr io.Writer
 	log            *slog.Logger
 	verbose        bool
@@ -76,7 +117,7 @@ func (e *env) store() *storage.Store {
 
 // Main runs spindle with args and returns the exit code.
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	e := &env{stdout: stdout, stderr: stderr}
+	e := &env{stdout: stdout, stderr: stderr, term: &terminal{w: stderr}}
 	if f, ok := stderr.(*os.File); ok {
 		e.tty = isatty.IsTerminal(f.Fd()) && os.Getenv("CI") == ""
 	}
@@ -109,7 +150,7 @@ AWS SDK's default chain; AWS_REGION and AWS_ENDPOINT_URL_S3 are honoured.`,
 			case e.verbose:
 				level = slog.LevelDebug
 			}
-			e.log = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+			e.log = slog.New(slog.NewTextHandler(e.term, &slog.HandlerOptions{Level: level}))
 		},
 	}
 	root.SetOut(stdout)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -152,7 +153,7 @@ func TestExitCodesAndErrors(t *testing.T) {
 		{[]string{"profile", "/does/not/exist.csv"}, ExitFailure, "spindle: /does/not/exist.csv: no such file or directory\n"},
 		{[]string{"profile", ragged}, ExitFailure, "ragged.csv:3: wrong number of fields: 3 fields, the header has 2\n"},
 		{[]string{"profile", "s3://no-such-bucket/x.csv"}, ExitFailure, `spindle: s3://no-such-bucket/x.csv: bucket "no-such-bucket" does not exist` + "\n"},
-		{[]string{"profile", bin}, ExitFailure, "cannot tell the format from the extension \"bin\"; pass --format"},
+		{[]string{"profile", bin}, ExitUsage, "cannot tell the format from the extension \"bin\" (known: csv, tsv, jsonl, json, ndjson, parquet, pq, libsvm, svm); pass --format"},
 	}
 	for _, tt := range tests {
 		code, _, errOut := run(tt.args...)
@@ -171,5 +172,20 @@ func TestVersion(t *testing.T) {
 	code, out, _ := run("version")
 	if code != ExitOK || !strings.HasPrefix(out, "spindle ") {
 		t.Fatalf("version: %d %q", code, out)
+	}
+}
+
+// TestTerminalLogClearsBar: on a terminal, a log line first erases the
+// progress bar's line, so the two never share a line.
+func TestTerminalLogClearsBar(t *testing.T) {
+	var buf strings.Builder
+	term := &terminal{w: &buf}
+	fmt.Fprint(barWriter{term}, "\r⠋ read data.csv")
+	fmt.Fprint(term, "level=INFO msg=read\n")
+	term.barDone()
+	fmt.Fprint(term, "level=INFO msg=done\n")
+	want := "\r⠋ read data.csv\r\033[Klevel=INFO msg=read\nlevel=INFO msg=done\n"
+	if buf.String() != want {
+		t.Fatalf("got %q\nwant %q", buf.String(), want)
 	}
 }

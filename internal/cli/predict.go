@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"path/filepath"
 	"slices"
 	"text/tabwriter"
 	"time"
@@ -17,6 +18,7 @@ import (
 	"github.com/spindle-ml/spindle/format"
 	"github.com/spindle-ml/spindle/jsonnum"
 	"github.com/spindle-ml/spindle/pipeline"
+	"github.com/spindle-ml/spindle/storage"
 )
 
 // modelOutputs are the columns a saved pipeline adds that predict keeps.
@@ -69,18 +71,27 @@ func runPredict(ctx context.Context, e *env, modelDir, out, outFormat string, al
 	wo := format.Options{}
 	if outFormat != "" {
 		if wo.Format, err = format.Parse(outFormat); err != nil {
-			return usageError{err}
+			return usagef("--out-format: %v", err)
 		}
 	} else if _, err := format.Detect(out); err != nil {
-		return usageError{err}
+		return usagef("--out %v; pass --out-format", err)
 	}
 	st := e.store()
+	if err := notInput(ctx, st, "--out", out, f.input); err != nil {
+		return err
+	}
+	if loc, err := storage.Parse(out); err == nil && !loc.IsS3() {
+		// Before any work, the output's directory must take a file.
+		if err := st.CheckWritable(ctx, filepath.Dir(loc.Path)); err != nil {
+			return usagef("--out %s: %v", out, err)
+		}
+	}
 	start := time.Now()
 	m, err := pipeline.Load(ctx, st, modelDir)
 	if err != nil {
 		return err
 	}
-	t, rep, err := format.Read(ctx, st, f.input, o)
+	t, rep, err := readInput(ctx, st, f.input, o, f)
 	if err != nil {
 		return err
 	}

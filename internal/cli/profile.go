@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -124,6 +125,41 @@ func (f profileFlags) options() (format.Options, error) {
 	return o, nil
 }
 
+// readInput reads a command's input, turning what the user can fix on the
+// command line into usage errors that name the flag: a format that cannot
+// be told (--format), a --schema entry for a column the input lacks.
+func readInput(ctx context.Context, st *storage.Store, uri string, o format.Options, f profileFlags) (*table.Table, *format.Report, error) {
+	t, rep, err := format.Read(ctx, st, uri, o)
+	if err != nil {
+		if errors.Is(err, format.ErrUnknownFormat) {
+			return nil, nil, usagef("%v; pass --format", err)
+		}
+		return nil, nil, err
+	}
+	for _, s := range f.schema {
+		name, _, _ := strings.Cut(s, "=")
+		if t.Schema().Index(name) < 0 {
+			return nil, nil, usagef("--schema %s: %s has no column %q (columns: %s)", s, uri, name, strings.Join(t.Schema().Names(), ", "))
+		}
+	}
+	return t, rep, nil
+}
+
+// notInput refuses an output location that is one of the input's files:
+// writing it would replace the data being read.
+func notInput(ctx context.Context, st *storage.Store, flag, out, input string) error {
+	objs, err := st.List(ctx, input)
+	if err != nil {
+		return nil // the read reports it
+	}
+	for _, o := range objs {
+		if storage.Same(out, o.URI) {
+			return usagef("%s %s is the input file %s; writing it would replace the data being read", flag, out, o.URI)
+		}
+	}
+	return nil
+}
+
 func runProfile(ctx context.Context, e *env, uri string, f profileFlags) error {
 	o, err := f.options()
 	if err != nil {
@@ -132,8 +168,11 @@ func runProfile(ctx context.Context, e *env, uri string, f profileFlags) error {
 	st := e.store()
 	var rejects storage.Writer
 	if f.rejects != "" {
-		if rejects, err = st.Create(ctx, f.rejects); err != nil {
+		if err := notInput(ctx, st, "--rejects", f.rejects, uri); err != nil {
 			return err
+		}
+		if rejects, err = st.Create(ctx, f.rejects); err != nil {
+			return usagef("--rejects %s: %v", f.rejects, err)
 		}
 		defer rejects.Abort()
 		o.CSV.Rejects = rejects
@@ -149,7 +188,7 @@ func runProfile(ctx context.Context, e *env, uri string, f profileFlags) error {
 	prog := newProgress(e, total, "reading "+uri)
 	o.Wrap = prog.wrap
 	start := time.Now()
-	t, rep, err := format.Read(ctx, st, uri, o)
+	t, rep, err := readInput(ctx, st, uri, o, f)
 	prog.finish()
 	if err != nil {
 		return err
@@ -248,7 +287,7 @@ func newProgress(e *env, total int64, what string) *progress {
 	p := &progress{e: e, total: total, stop: make(chan struct{}), done: make(chan struct{})}
 	if e.tty && !e.quiet {
 		p.bar = progressbar.NewOptions64(total,
-			progressbar.OptionSetWriter(e.stderr),
+			progressbar.OptionSetWriter(barWriter{e.term}),
 			progressbar.OptionSetDescription(what),
 			progressbar.OptionShowBytes(true),
 			progressbar.OptionThrottle(100*time.Millisecond),
@@ -284,6 +323,7 @@ func (p *progress) add(n int) {
 func (p *progress) finish() {
 	if p.bar != nil {
 		p.bar.Finish()
+		p.e.term.barDone()
 		return
 	}
 	close(p.stop)

@@ -230,14 +230,15 @@ func printRun(w io.Writer, rep *job.Report, out string) error {
 type status struct {
 	mu   sync.Mutex
 	bar  *progressbar.ProgressBar
+	term *terminal
 	done bool
 }
 
 func newStatus(e *env) *status {
-	s := &status{}
+	s := &status{term: e.term}
 	if e.tty && !e.quiet {
 		s.bar = progressbar.NewOptions(-1,
-			progressbar.OptionSetWriter(e.stderr),
+			progressbar.OptionSetWriter(barWriter{e.term}),
 			progressbar.OptionSpinnerType(14),
 			progressbar.OptionThrottle(100*time.Millisecond),
 			progressbar.OptionClearOnFinish(),
@@ -275,6 +276,7 @@ func (s *status) finish() {
 	defer s.mu.Unlock()
 	if s.bar != nil && !s.done {
 		_ = s.bar.Finish()
+		s.term.barDone()
 	}
 	s.done = true
 }
