@@ -477,6 +477,10 @@ func (o *OneHotEncoder) Fit(ctx context.Context, e engine.Engine, ds engine.Data
 		if mom.Bad[j] != "" {
 			return nil, fmt.Errorf("OneHotEncoder: column %q: %s", in[j], mom.Bad[j])
 		}
+		// Vector indices are int32, as in Spark.
+		if mx >= math.MaxInt32 {
+			return nil, fmt.Errorf("OneHotEncoder: column %q: largest category index %v is more than a vector can hold (%d); is it a category column?", in[j], mx, math.MaxInt32-1)
+		}
 		m.CategorySizes = append(m.CategorySizes, int(mx)+1)
 	}
 	return m, nil

@@ -17,6 +17,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"syscall"
 
 	"github.com/spindle-ml/spindle/engine"
 	"github.com/spindle-ml/spindle/ml"
@@ -352,6 +353,9 @@ func showJSON(v any) string {
 func openModel(ctx context.Context, st *storage.Store, dir, verb string) (*reader, *modelMeta, error) {
 	marker, err := readBounded(ctx, st, storage.Join(dir, "_SUCCESS"), maxMetadataBytes)
 	if err != nil {
+		if errors.Is(err, syscall.ENOTDIR) {
+			return nil, nil, fmt.Errorf("%s %s: is a file, not a model directory", verb, dir)
+		}
 		if !errors.Is(err, storage.ErrNotFound) {
 			return nil, nil, fmt.Errorf("%s %s: %w", verb, dir, err)
 		}
