@@ -28,7 +28,8 @@ go test -count=1 ./...
 "$ROOT/scripts/beam-check.sh"
 "$ROOT/scripts/deploy-check.sh"
 fuzztime=${SPINDLE_FUZZTIME:-15s}
-for target in ./format/csv:FuzzRead ./format/libsvm:FuzzRead ./pipeline:FuzzDecodeStage ./spec:FuzzParse; do
+for target in ./format/csv:FuzzRead ./format/jsonl:FuzzRead ./format/parquet:FuzzRead ./format/libsvm:FuzzRead \
+  ./internal/lines:FuzzText ./internal/numtext:FuzzParseFloat ./pipeline:FuzzDecodeStage ./spec:FuzzParse; do
   pkg=${target%%:*} fn=${target##*:}
   log "fuzz $fn in $pkg for $fuzztime"
   go test -run='^$' -fuzz="^$fn\$" -fuzztime="$fuzztime" "$pkg"

@@ -49,3 +49,24 @@ func TestText(t *testing.T) {
 		})
 	}
 }
+
+// FuzzText: preparing any input never panics, and reading through it
+// returns the input less a leading BOM, with lone CRs as LFs.
+func FuzzText(f *testing.F) {
+	for _, s := range []string{"a,b\n", "\xEF\xBB\xBFa", "a\rb\r", "a\r\nb", "\x1f\x8b", "PAR1"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		r, err := Text(strings.NewReader(string(data)), "fuzz", "CSV")
+		if err != nil {
+			return
+		}
+		got, err := io.ReadAll(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) > len(data) || strings.Count(string(got), "\r") > strings.Count(string(data), "\r") {
+			t.Fatalf("%q → %q", data, got)
+		}
+	})
+}
