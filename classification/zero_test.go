@@ -7,9 +7,9 @@ import (
 	"testing"
 
 	"github.com/spindle-ml/spindle/engine/local"
+	"github.com/spindle-ml/spindle/internal/tabletest"
 	"github.com/spindle-ml/spindle/linalg"
 	"github.com/spindle-ml/spindle/ml"
-	"github.com/spindle-ml/spindle/table"
 )
 
 // TestWrittenZeroIsNotDefault: maxIter 0, tol 0 and threshold 0 are
@@ -99,7 +99,7 @@ func TestTooManyFeaturesRefused(t *testing.T) {
 	e := &local.Engine{}
 	const d = 1<<31 - 1
 	vecs := []linalg.Vector{{Size: d, Indices: []int32{0, d - 1}, Values: []float64{1, 2}}, {Size: d, Indices: []int32{5}, Values: []float64{1}}}
-	tb := sparseDataset(t, vecs, []float64{0, 1})
+	tb := tabletest.LabeledVectors(t, vecs, []float64{0, 1})
 	ds, _ := e.FromTable(ctx, tb)
 	for _, est := range []ml.Estimator{&LogisticRegression{}, &LinearSVC{}, &NaiveBayes{}} {
 		_, err := est.Fit(ctx, e, ds)
@@ -107,21 +107,4 @@ func TestTooManyFeaturesRefused(t *testing.T) {
 			t.Errorf("%T: %v", est, err)
 		}
 	}
-}
-
-func sparseDataset(t *testing.T, vecs []linalg.Vector, y []float64) *table.Table {
-	t.Helper()
-	schema, err := table.NewSchema(table.Field{Name: "features", Type: table.Vector}, table.Field{Name: "label", Type: table.Float64})
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := table.NewBatch(schema, []table.Column{table.NewVectorColumn(vecs, nil), table.NewFloat64Column(y, nil)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tb, err := table.New(schema, b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tb
 }

@@ -95,19 +95,15 @@ func (o *LBFGS) defaults() (maxIter, m int, tol float64) {
 
 // MaxIterOf converts a model's maxIter parameter (nil: Spark's default,
 // 100) to LBFGS.MaxIter, keeping an explicit 0 as no iterations.
-func MaxIterOf(p *int) int {
-	switch {
-	case p == nil:
-		return 0
-	case *p == 0:
-		return -1
-	}
-	return *p
-}
+func MaxIterOf(p *int) int { return explicitZero(p) }
 
 // TolOf converts a model's tol parameter (nil: Spark's default, 1e-6) to
 // LBFGS.Tol, keeping an explicit 0.
-func TolOf(p *float64) float64 {
+func TolOf(p *float64) float64 { return explicitZero(p) }
+
+// explicitZero maps an optional parameter to LBFGS's encoding: nil → 0
+// (the default), a set 0 → −1, anything else as it is.
+func explicitZero[T int | float64](p *T) T {
 	switch {
 	case p == nil:
 		return 0

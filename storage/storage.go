@@ -264,12 +264,18 @@ func listLocal(p string) ([]Object, error) {
 	if !fi.IsDir() {
 		return []Object{{URI: p, Size: fi.Size()}}, nil
 	}
+	return walkFiles(p, true)
+}
+
+// walkFiles lists the files below root, leaving out hidden ones (and
+// hidden directories) when skipHidden.
+func walkFiles(root string, skipHidden bool) ([]Object, error) {
 	var out []Object
-	err = filepath.WalkDir(p, func(f string, d os.DirEntry, err error) error {
+	err := filepath.WalkDir(root, func(f string, d os.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
-		if f != p && hidden(f) {
+		if skipHidden && f != root && hidden(f) {
 			if d.IsDir() {
 				return filepath.SkipDir
 			}
@@ -286,7 +292,7 @@ func listLocal(p string) ([]Object, error) {
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("list %s: %w", p, err)
+		return nil, fmt.Errorf("list %s: %w", root, err)
 	}
 	return out, nil
 }
@@ -631,22 +637,8 @@ func (s *Store) ListAll(ctx context.Context, dir string) ([]Object, error) {
 		case !fi.IsDir():
 			return nil, fmt.Errorf("%s is a file, not a directory", loc.Path)
 		}
-		err = filepath.WalkDir(loc.Path, func(f string, d os.DirEntry, err error) error {
-			if err != nil {
-				return err
-			}
-			if d.IsDir() {
-				return nil
-			}
-			info, err := d.Info()
-			if err != nil {
-				return err
-			}
-			out = append(out, Object{URI: f, Size: info.Size()})
-			return nil
-		})
-		if err != nil {
-			return nil, fmt.Errorf("list %s: %w", loc.Path, err)
+		if out, err = walkFiles(loc.Path, false); err != nil {
+			return nil, err
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].URI < out[j].URI })

@@ -297,28 +297,16 @@ func (p *parser) parseChunk(c chunk, declared []table.Type) chunkResult {
 	res.types = make([]table.Type, p.ncols)
 	var bad []bool // rows dropped for a type error
 	for j := 0; j < p.ncols; j++ {
-		t := declared[j]
-		if t != 0 {
-			col, errs := p.convert(data, j, rows, t, true)
-			for _, e := range errs {
-				pe := &ParseError{File: c.name, Line: p.lines[e.row], Column: j + 1, Field: p.names[j], Err: ErrType, Detail: e.msg}
-				r := p.raws[e.row]
-				if err := drop(pe, r[0], r[1]); err != nil {
-					res.err = err
-					return res
-				}
-				if bad == nil {
-					bad = make([]bool, rows)
-				}
-				bad[e.row] = true
-			}
-			cols[j], res.types[j] = col, t
-			continue
-		}
 		var errs []convErr
-		cols[j], res.types[j], errs = p.infer(data, j, rows)
+		if t := declared[j]; t != 0 {
+			cols[j], errs = p.convert(data, j, rows, t, true)
+			res.types[j] = t
+		} else {
+			// Errors here are numbers beyond float64's range in a float
+			// column.
+			cols[j], res.types[j], errs = p.infer(data, j, rows)
+		}
 		for _, e := range errs {
-			// Only numbers beyond float64's range in a float column.
 			pe := &ParseError{File: c.name, Line: p.lines[e.row], Column: j + 1, Field: p.names[j], Err: ErrType, Detail: e.msg}
 			r := p.raws[e.row]
 			if err := drop(pe, r[0], r[1]); err != nil {

@@ -109,6 +109,17 @@ func Labeled(t testing.TB, x [][]float64, y []float64, per int, sparse bool) *ta
 			vecs[i] = MustSparse(len(r), idx, vals)
 		}
 	}
+	tb, err := LabeledVectors(t, vecs, y).Repartition(per)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tb
+}
+
+// LabeledVectors returns a one-partition table of features and label
+// columns holding vecs and y.
+func LabeledVectors(t testing.TB, vecs []linalg.Vector, y []float64) *table.Table {
+	t.Helper()
 	schema, _ := table.NewSchema(table.Field{Name: "features", Type: table.Vector}, table.Field{Name: "label", Type: table.Float64})
 	b, err := table.NewBatch(schema, []table.Column{table.NewVectorColumn(vecs, nil), table.NewFloat64Column(y, nil)})
 	if err != nil {
@@ -116,9 +127,6 @@ func Labeled(t testing.TB, x [][]float64, y []float64, per int, sparse bool) *ta
 	}
 	tb, err := table.New(schema, b)
 	if err != nil {
-		t.Fatal(err)
-	}
-	if tb, err = tb.Repartition(per); err != nil {
 		t.Fatal(err)
 	}
 	return tb
