@@ -36,6 +36,11 @@
 //	      evaluator: {type: multiclass, metricName: f1}
 //	metrics: [accuracy, f1]
 //	output: {dir: out/spam, processedData: false, saveModels: true}
+//
+// Relative paths (input.uri, output.dir) are relative to the spec's own
+// directory. YAML anchors, aliases and merge keys (<<: *base) work. Each
+// parameter is checked against its range (see ml.Validate) where it is
+// written, and all such mistakes are reported together.
 package spec
 
 import (
