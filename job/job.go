@@ -213,10 +213,8 @@ func Run(ctx context.Context, s *spec.Spec, o Options) (*Report, error) {
 	err := r.run(ctx)
 	if !r.started {
 		// Nothing was written: the spec, the output location or the
-		// input failed their checks.
-		if err == nil {
-			err = errors.New("run ended before it started") // unreachable
-		}
+		// input failed their checks (run returns an error then).
+		r.dir.abandon()
 		return nil, err
 	}
 	// From here on, whatever happened, the directory says so.
@@ -526,7 +524,6 @@ func (r *runner) run(ctx context.Context) error {
 				return err
 			}
 		}
-		r.rep.Variants = append(r.rep.Variants[:vi], vr)
 	}
 	return nil
 }

@@ -78,6 +78,8 @@ type output struct {
 	previous string
 	// old lists what is there now.
 	old []storage.Object
+	// created is the local directory the probe made, if it made one.
+	created string
 }
 
 // OutputError is an output location that cannot take the run: not
@@ -96,6 +98,12 @@ func (e *OutputError) Unwrap() error { return e.Err }
 // holds, without changing anything there yet. what names the setting for
 // messages ("--out out/x", "output.dir (spec.yaml:9:8) out/x").
 func checkOutput(ctx context.Context, st *storage.Store, dir, what string) (*output, error) {
+	created := ""
+	if loc, err := storage.Parse(dir); err == nil && !loc.IsS3() {
+		if _, err := os.Stat(loc.Path); errors.Is(err, os.ErrNotExist) {
+			created = loc.Path
+		}
+	}
 	if err := st.CheckWritable(ctx, dir); err != nil {
 		return nil, &OutputError{what, err}
 	}
@@ -103,7 +111,7 @@ func checkOutput(ctx context.Context, st *storage.Store, dir, what string) (*out
 	if err != nil {
 		return nil, &OutputError{what, err}
 	}
-	o := &output{st: st, dir: dir, old: objs}
+	o := &output{st: st, dir: dir, old: objs, created: created}
 	var foreign []string
 	for _, obj := range objs {
 		rel := relPath(dir, obj.URI)
@@ -144,6 +152,14 @@ func checkOutput(ctx context.Context, st *storage.Store, dir, what string) (*out
 		}
 	}
 	return o, nil
+}
+
+// abandon undoes the probe when the run stops before it starts: a
+// directory it created is removed again (if still empty).
+func (o *output) abandon() {
+	if o != nil && o.created != "" {
+		_ = os.Remove(o.created)
+	}
 }
 
 // alive reports whether the run is a live process on this host.

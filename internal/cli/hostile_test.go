@@ -137,7 +137,7 @@ func hostileCases(parquet string) []hostile {
 	add := func(c hostile) { cs = append(cs, c) }
 	specCase := func(name, sp string, code int, want ...string) {
 		f, a := runSpec(sp)
-		add(hostile{name: name, files: f, args: a, code: code, want: want, check: absent("out/metrics.json")})
+		add(hostile{name: name, files: f, args: a, code: code, want: want, check: absent("out")})
 	}
 	profileCase := func(name, file, body string, code int, want ...string) {
 		add(hostile{name: name, files: map[string]string{file: body}, args: []string{"profile", "{d}/" + file}, code: code, want: want})
