@@ -7,6 +7,7 @@ import (
 	"sort"
 
 	"github.com/spindle-ml/spindle/engine"
+	"github.com/spindle-ml/spindle/internal/memlimit"
 	"github.com/spindle-ml/spindle/linalg"
 	"github.com/spindle-ml/spindle/ml"
 	"github.com/spindle-ml/spindle/table"
@@ -412,6 +413,11 @@ func (q *QuantileDiscretizer) Fit(ctx context.Context, e engine.Engine, ds engin
 		return nil, fmt.Errorf("QuantileDiscretizer: relativeError must be in [0, 1], got %v", q.RelativeError)
 	}
 	if _, err := (&Bucketizer{InputCol: q.InputCol, OutputCol: q.OutputCol, Splits: []float64{0, 1, 2}, HandleInvalid: q.HandleInvalid}).OutputSchema(ds.Schema()); err != nil {
+		return nil, err
+	}
+	// Each quantile refines through a histogram of quantileBins counts,
+	// in every worker's partial.
+	if err := memlimit.Check(fmt.Sprintf("QuantileDiscretizer: %d buckets", nb), memlimit.Floats(int64(nb), quantileBins+8, memlimit.Workers()), "use fewer buckets"); err != nil {
 		return nil, err
 	}
 	probs := make([]float64, nb-1)

@@ -853,6 +853,9 @@ func (d *decoder) models(n *yaml.Node) []Model {
 	return out
 }
 
+// MaxGridPoints bounds a tuning grid's parameter maps.
+const MaxGridPoints = 100_000
+
 var tuningKeys = []string{"method", "numFolds", "trainRatio", "seed", "parallelism", "foldCol", "stratify", "grid", "evaluator"}
 
 func (d *decoder) tuning(n *yaml.Node, what, modelType string) *Tuning {
@@ -918,6 +921,15 @@ func (d *decoder) tuning(n *yaml.Node, what, modelType string) *Tuning {
 				gp.Values = append(gp.Values, v)
 			}
 			t.Grid = append(t.Grid, gp)
+		}
+		// Every combination is a fit per fold: refuse a grid no run
+		// could finish (or a builder could hold).
+		points := 1.0
+		for _, gp := range t.Grid {
+			points *= float64(len(gp.Values))
+		}
+		if d.err == nil && points > MaxGridPoints {
+			d.failf(g, "%s.grid has %.0f parameter maps (the product of its lists' lengths); at most %d", what, points, MaxGridPoints)
 		}
 	}
 	t.Evaluator = Evaluator{Type: modelEvaluator[modelType]}

@@ -468,6 +468,13 @@ func hostileCases(parquet string) []hostile {
 		want: []string{"2147483647 features would need about", "use fewer features"}, check: all(exists("out/run.log"), exists("out/metrics.json"))})
 	add(hostile{name: "huge Word2Vec vectorSize (memory bomb)", files: with(map[string]string{"spec.yaml": hspec("{type: HashingTF, inputCol: words, outputCol: features, numFeatures: 64}", "{type: Word2Vec, inputCol: words, outputCol: features, vectorSize: 100000000, minCount: 0}")}),
 		args: []string{"run", "{d}/spec.yaml", "--out", "{d}/out"}, code: ExitFailure, want: []string{"Word2Vec: 24 words × vectorSize 100000000 would need about", "lower vectorSize"}})
+	{
+		vals := strings.Repeat("0.1, ", 99) + "0.2"
+		grid := fmt.Sprintf("{regParam: [%s], elasticNetParam: [%s], tol: [%s], maxIter: [%s]}", vals, vals, vals, strings.Repeat("1, ", 99)+"2")
+		specCase("spec grid bomb", hspec("grid: {maxIter: [5, 10]}", "grid: "+grid), ExitUsage, "{d}/spec.yaml:14:33: models[0].tuning.grid has 100000000 parameter maps (the product of its lists' lengths); at most 100000")
+	}
+	add(hostile{name: "huge numBuckets (memory bomb)", files: with(map[string]string{"spec.yaml": hspec("  - {type: RegexTokenizer", "  - {type: QuantileDiscretizer, inputCol: n, outputCol: nb, numBuckets: 1000000000}\n  - {type: RegexTokenizer")}),
+		args: []string{"run", "{d}/spec.yaml", "--out", "{d}/out"}, code: ExitFailure, want: []string{"QuantileDiscretizer: 1000000000 buckets would need about", "use fewer buckets"}})
 	add(hostile{name: "wide data profile", files: map[string]string{"w.csv": wideCSV(3000, 20)}, args: []string{"profile", "{d}/w.csv"}, code: ExitOK, want: []string{"columns: 3000"}})
 	add(hostile{name: "label as text: many classes", files: with(map[string]string{"spec.yaml": hspec("label: label", "label: text", "    tuning: {numFolds: 2, grid: {maxIter: [5, 10]}}\n", "")}),
 		args: []string{"run", "{d}/spec.yaml", "--out", "{d}/out"}, code: ExitOK, want: []string{"accuracy"}})
