@@ -122,7 +122,7 @@ func numAt(c table.Column, i int) float64 {
 
 // rowInputs reads row i's label and weight, checking them.
 func rowInputs(b *table.Batch, fc *table.VectorColumn, lc, wc table.Column, i int, info engine.PartitionInfo, labelCol string) (linalg.Vector, float64, float64, error) {
-	row := engine.RowName(info, b, i)
+	row := engine.Row{Info: info, Batch: b, I: i}
 	if fc.IsNull(i) || lc.IsNull(i) {
 		return linalg.Vector{}, 0, 0, fmt.Errorf("%s: null label or features (drop or impute them first)", row)
 	}
@@ -159,8 +159,8 @@ func (k statsKernel) Fold(_ context.Context, info engine.PartitionInfo, acc *Tra
 			acc.ClassWeight = append(acc.ClassWeight, 0)
 		}
 		acc.ClassWeight[int(y)] += w
-		if err := acc.Moments.Add(x, y, w, engine.RowName(info, b, i)); err != nil {
-			return nil, err
+		if err := acc.Moments.Add(x, y, w); err != nil {
+			return nil, fmt.Errorf("%s: %w", engine.RowName(info, b, i), err)
 		}
 	}
 	return acc, nil

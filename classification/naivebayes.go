@@ -70,7 +70,7 @@ func (k nbKernel) Fold(_ context.Context, info engine.PartitionInfo, acc *NaiveB
 		if err != nil {
 			return nil, err
 		}
-		row := engine.RowName(info, b, i)
+		row := engine.Row{Info: info, Batch: b, I: i}
 		if y < 0 || y != math.Trunc(y) || y > 1e6 {
 			return nil, fmt.Errorf("%s: label %v in column %q is not a class index 0, 1, … (use StringIndexer)", row, y, k.LabelCol)
 		}
@@ -91,8 +91,8 @@ func (k nbKernel) Fold(_ context.Context, info engine.PartitionInfo, acc *NaiveB
 			if acc.Moments[cl] == nil {
 				acc.Moments[cl] = linmodel.NewMoments()
 			}
-			if err := acc.Moments[cl].Add(x, 0, w, row); err != nil {
-				return nil, err
+			if err := acc.Moments[cl].Add(x, 0, w); err != nil {
+				return nil, fmt.Errorf("%s: %w", row, err)
 			}
 			continue
 		}

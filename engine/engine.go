@@ -116,6 +116,17 @@ func Aggregate[P any](ctx context.Context, e Engine, ds Dataset, a Aggregator[P]
 	return out.(P), nil
 }
 
+// Row names a row of a partition for an error message, lazily: its String
+// is RowName, computed only when a message is formatted, so a kernel can
+// keep one per row on its hot path at no cost.
+type Row struct {
+	Info  PartitionInfo
+	Batch *table.Batch
+	I     int
+}
+
+func (r Row) String() string { return RowName(r.Info, r.Batch, r.I) }
+
 // RowName names row i of partition b for an error message: the file and
 // line it was read from when the batch knows (table.Origin), else its
 // 1-based position in the dataset the kernel runs over.

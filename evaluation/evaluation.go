@@ -257,7 +257,7 @@ func (k multiclassKernel) Fold(_ context.Context, info engine.PartitionInfo, acc
 		}
 	}
 	for i := 0; i < b.NumRows(); i++ {
-		row := engine.RowName(info, b, i)
+		row := engine.Row{Info: info, Batch: b, I: i}
 		if pc.IsNull(i) || lc.IsNull(i) {
 			return nil, fmt.Errorf("%s: null prediction or label", row)
 		}

@@ -81,8 +81,8 @@ func (k momentsKernel) Fold(_ context.Context, info engine.PartitionInfo, acc *l
 		if err != nil {
 			return nil, err
 		}
-		if err := acc.Add(x, y, w, engine.RowName(info, b, i)); err != nil {
-			return nil, err
+		if err := acc.Add(x, y, w); err != nil {
+			return nil, fmt.Errorf("%s: %w", engine.RowName(info, b, i), err)
 		}
 	}
 	return acc, nil

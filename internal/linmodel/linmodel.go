@@ -62,7 +62,7 @@ func Finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
 // column), failing with the row's number on nulls, a label that is not
 // finite, or a negative or non-finite weight.
 func (c *Columns) Row(i int, info engine.PartitionInfo) (linalg.Vector, float64, float64, error) {
-	row := engine.RowName(info, c.batch, i)
+	row := engine.Row{Info: info, Batch: c.batch, I: i}
 	if c.Features.IsNull(i) || c.Label.IsNull(i) {
 		return linalg.Vector{}, 0, 0, fmt.Errorf("%s: null label or features (drop or impute them first)", row)
 	}
@@ -136,7 +136,7 @@ type Moments struct {
 func NewMoments() *Moments { return &Moments{Size: -1} }
 
 // Add folds one row in; row is its 1-based number for errors.
-func (m *Moments) Add(x linalg.Vector, y, w float64, row string) error {
+func (m *Moments) Add(x linalg.Vector, y, w float64) error {
 	if m.Size < 0 {
 		if err := CheckFeatures("feature statistics", x.Size, 3); err != nil {
 			return err
@@ -145,7 +145,7 @@ func (m *Moments) Add(x linalg.Vector, y, w float64, row string) error {
 		m.NZMean, m.NZM2, m.NZWeight = make([]float64, x.Size), make([]float64, x.Size), make([]float64, x.Size)
 	}
 	if x.Size != m.Size {
-		return fmt.Errorf("%s: features of size %d, earlier rows have %d (vectors of mismatched size)", row, x.Size, m.Size)
+		return fmt.Errorf("features of size %d, earlier rows have %d (vectors of mismatched size)", x.Size, m.Size)
 	}
 	m.Rows++
 	if w == 0 {
@@ -160,7 +160,7 @@ func (m *Moments) Add(x linalg.Vector, y, w float64, row string) error {
 	ForEach(x, func(j int, v float64) {
 		if !Finite(v) {
 			if bad == nil {
-				bad = fmt.Errorf("%s: feature %d is %v", row, j, v)
+				bad = fmt.Errorf("feature %d is %v", j, v)
 			}
 			return
 		}
@@ -272,7 +272,7 @@ func (m *Moments) Clone() *Moments {
 // stage and the row.
 func EachRow(stage string, b *table.Batch, fc *table.VectorColumn, info engine.PartitionInfo, numFeatures int, fn func(i int, x linalg.Vector) error) error {
 	for i, x := range fc.Values {
-		row := engine.RowName(info, b, i)
+		row := engine.Row{Info: info, Batch: b, I: i}
 		if fc.IsNull(i) {
 			return fmt.Errorf("%s: %s: null features", stage, row)
 		}
