@@ -18,8 +18,20 @@ import (
 func init() {
 	engine.RegisterAggregator[*TrainingStats](statsKernel{})
 	engine.RegisterAggregator[*lossGrad](logisticGradient{})
-	engine.Register(&LogisticRegressionModel{})
+	ml.Register(ml.Registration{Name: "LogisticRegression", New: func() any { return new(LogisticRegression) }, Model: &LogisticRegressionModel{}, Evaluator: "multiclass"})
 }
+
+// Compile-time checks of the stage contract (see ml/stage.go).
+var (
+	_ ml.Estimator        = (*LogisticRegression)(nil)
+	_ ml.SchemaChecker    = (*LogisticRegression)(nil)
+	_ ml.ColumnReader     = (*LogisticRegression)(nil)
+	_ ml.ProgressReporter = (*LogisticRegression)(nil)
+	_ ml.ParamChecker     = (*LogisticRegression)(nil)
+	_ ml.Model            = (*LogisticRegressionModel)(nil)
+	_ engine.Mapper       = (*LogisticRegressionModel)(nil)
+	_ ml.StateValidator   = (*LogisticRegressionModel)(nil)
+)
 
 // LogisticRegression fits a logistic regression model, binomial or
 // multinomial, by minimizing Spark ML's objective
@@ -70,6 +82,14 @@ type LogisticRegression struct {
 	Thresholds []float64 `param:"min=0"`
 	// Progress, if set, is called after each optimizer iteration.
 	Progress func(iter int, loss float64)
+}
+
+// SetProgress implements ml.ProgressReporter.
+func (lr *LogisticRegression) SetProgress(fn func(iter int, loss float64)) { lr.Progress = fn }
+
+// InputColumns implements ml.ColumnReader.
+func (lr *LogisticRegression) InputColumns() []string {
+	return linmodel.InputColumns(lr.FeaturesCol, lr.LabelCol, lr.WeightCol)
 }
 
 func orDefault(s, def string) string {

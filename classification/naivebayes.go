@@ -14,8 +14,18 @@ import (
 
 func init() {
 	engine.RegisterAggregator[*NaiveBayesStats](nbKernel{})
-	engine.Register(&NaiveBayesModel{})
+	ml.Register(ml.Registration{Name: "NaiveBayes", New: func() any { return new(NaiveBayes) }, Model: &NaiveBayesModel{}, Evaluator: "multiclass"})
 }
+
+// Compile-time checks of the stage contract (see ml/stage.go).
+var (
+	_ ml.Estimator      = (*NaiveBayes)(nil)
+	_ ml.SchemaChecker  = (*NaiveBayes)(nil)
+	_ ml.ColumnReader   = (*NaiveBayes)(nil)
+	_ ml.Model          = (*NaiveBayesModel)(nil)
+	_ engine.Mapper     = (*NaiveBayesModel)(nil)
+	_ ml.StateValidator = (*NaiveBayesModel)(nil)
+)
 
 // NaiveBayes is Spark ML's naive Bayes classifier, fitted in one pass.
 // With n_c the (weighted) rows of class c, N = Σ n_c, K classes, d
@@ -42,6 +52,11 @@ type NaiveBayes struct {
 	Smoothing *float64 `param:"min=0"`
 	// ModelType is "multinomial" (default), "bernoulli" or "gaussian".
 	ModelType string `param:"oneOf=multinomial|bernoulli|gaussian"`
+}
+
+// InputColumns implements ml.ColumnReader.
+func (nb *NaiveBayes) InputColumns() []string {
+	return linmodel.InputColumns(nb.FeaturesCol, nb.LabelCol, nb.WeightCol)
 }
 
 // NaiveBayesStats are per-class sums (multinomial, bernoulli) or moments

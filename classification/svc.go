@@ -14,8 +14,19 @@ import (
 
 func init() {
 	engine.RegisterAggregator[*lossGrad](hingeGradient{})
-	engine.Register(&LinearSVCModel{})
+	ml.Register(ml.Registration{Name: "LinearSVC", New: func() any { return new(LinearSVC) }, Model: &LinearSVCModel{}, Evaluator: "multiclass"})
 }
+
+// Compile-time checks of the stage contract (see ml/stage.go).
+var (
+	_ ml.Estimator        = (*LinearSVC)(nil)
+	_ ml.SchemaChecker    = (*LinearSVC)(nil)
+	_ ml.ColumnReader     = (*LinearSVC)(nil)
+	_ ml.ProgressReporter = (*LinearSVC)(nil)
+	_ ml.Model            = (*LinearSVCModel)(nil)
+	_ engine.Mapper       = (*LinearSVCModel)(nil)
+	_ ml.StateValidator   = (*LinearSVCModel)(nil)
+)
 
 // LinearSVC is Spark ML's linear support vector classifier for labels 0
 // and 1. It minimizes Spark's objective
@@ -51,6 +62,14 @@ type LinearSVC struct {
 	FitIntercept, Standardization *bool
 	// Progress, if set, is called after each optimizer iteration.
 	Progress func(iter int, loss float64)
+}
+
+// SetProgress implements ml.ProgressReporter.
+func (s *LinearSVC) SetProgress(fn func(iter int, loss float64)) { s.Progress = fn }
+
+// InputColumns implements ml.ColumnReader.
+func (s *LinearSVC) InputColumns() []string {
+	return linmodel.InputColumns(s.FeaturesCol, s.LabelCol, s.WeightCol)
 }
 
 // hingeGradient is one pass of the smoothed hinge loss and its gradient

@@ -12,8 +12,15 @@ import (
 )
 
 func init() {
-	engine.Register(&VectorAssembler{})
+	ml.Register(ml.Registration{Name: "VectorAssembler", New: func() any { return new(VectorAssembler) }})
 }
+
+// Compile-time checks of the stage contract (see ml/stage.go).
+var (
+	_ ml.Transformer  = (*VectorAssembler)(nil)
+	_ engine.Mapper   = (*VectorAssembler)(nil)
+	_ ml.ColumnReader = (*VectorAssembler)(nil)
+)
 
 // VectorAssembler concatenates numeric, boolean and vector columns into
 // one vector column (Spark's VectorAssembler). The result is stored sparse
@@ -29,6 +36,9 @@ type VectorAssembler struct {
 	OutputCol     string
 	HandleInvalid string `param:"oneOf=error|skip|keep"`
 }
+
+// InputColumns implements ml.ColumnReader.
+func (a *VectorAssembler) InputColumns() []string { return a.InputCols }
 
 // KernelName implements engine.Kernel.
 func (*VectorAssembler) KernelName() string { return "feature.VectorAssembler" }

@@ -3,8 +3,10 @@ package feature
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -18,13 +20,37 @@ import (
 // replaces InputCol when OutputCol is empty.
 
 func init() {
-	engine.Register(&RegexReplace{})
-	engine.Register(&StringFunction{})
-	engine.Register(&Cast{})
-	engine.Register(&FillNull{})
-	engine.Register(&DropNullRows{})
-	engine.Register(&Filter{})
+	ml.Register(ml.Registration{Name: "RegexReplace", New: func() any { return new(RegexReplace) }})
+	ml.Register(ml.Registration{Name: "StringFunction", New: func() any { return new(StringFunction) }})
+	ml.Register(ml.Registration{Name: "Cast", New: func() any { return new(Cast) }})
+	ml.Register(ml.Registration{Name: "FillNull", New: func() any { return new(FillNull) }})
+	ml.Register(ml.Registration{Name: "DropNullRows", New: func() any { return new(DropNullRows) }})
+	ml.Register(ml.Registration{Name: "Filter", New: func() any { return new(Filter) }})
 }
+
+// Compile-time checks of the stage contract (see ml/stage.go).
+var (
+	_ ml.Transformer  = (*Cast)(nil)
+	_ engine.Mapper   = (*Cast)(nil)
+	_ ml.ColumnReader = (*Cast)(nil)
+	_ ml.Transformer  = (*DropNullRows)(nil)
+	_ engine.Mapper   = (*DropNullRows)(nil)
+	_ ml.ColumnReader = (*DropNullRows)(nil)
+	_ ml.Transformer  = (*FillNull)(nil)
+	_ engine.Mapper   = (*FillNull)(nil)
+	_ ml.ColumnReader = (*FillNull)(nil)
+	_ ml.Transformer  = (*Filter)(nil)
+	_ engine.Mapper   = (*Filter)(nil)
+	_ ml.ColumnReader = (*Filter)(nil)
+	_ ml.Transformer  = (*RegexReplace)(nil)
+	_ engine.Mapper   = (*RegexReplace)(nil)
+	_ ml.ColumnReader = (*RegexReplace)(nil)
+	_ ml.ParamChecker = (*RegexReplace)(nil)
+	_ ml.Transformer  = (*StringFunction)(nil)
+	_ engine.Mapper   = (*StringFunction)(nil)
+	_ ml.ColumnReader = (*StringFunction)(nil)
+	_ ml.ParamChecker = (*StringFunction)(nil)
+)
 
 // outputSchema returns in with column name set to type t: replaced in
 // place if it exists, else appended; and the position.
@@ -67,6 +93,9 @@ type RegexReplace struct {
 	Pattern     string `param:"nonempty"`
 	Replacement string
 }
+
+// InputColumns implements ml.ColumnReader.
+func (r *RegexReplace) InputColumns() []string { return []string{r.InputCol} }
 
 // CheckParams implements ml.ParamChecker: the pattern must compile.
 func (r *RegexReplace) CheckParams() error { return checkPattern(r.Pattern) }
@@ -142,6 +171,9 @@ type StringFunction struct {
 	OutputCol string
 	Function  string
 }
+
+// InputColumns implements ml.ColumnReader.
+func (f *StringFunction) InputColumns() []string { return []string{f.InputCol} }
 
 // CheckParams implements ml.ParamChecker: Function must be known.
 func (f *StringFunction) CheckParams() error {
@@ -228,6 +260,9 @@ type Cast struct {
 	OutputCol string
 	To        table.Type
 }
+
+// InputColumns implements ml.ColumnReader.
+func (c *Cast) InputColumns() []string { return []string{c.InputCol} }
 
 // KernelName implements engine.Kernel.
 func (*Cast) KernelName() string { return "feature.Cast" }
@@ -351,6 +386,9 @@ type FillNull struct {
 	Values map[string]string
 }
 
+// InputColumns implements ml.ColumnReader.
+func (f *FillNull) InputColumns() []string { return slices.Sorted(maps.Keys(f.Values)) }
+
 // KernelName implements engine.Kernel.
 func (*FillNull) KernelName() string { return "feature.FillNull" }
 
@@ -435,6 +473,9 @@ type DropNullRows struct {
 	Columns []string
 }
 
+// InputColumns implements ml.ColumnReader.
+func (d *DropNullRows) InputColumns() []string { return d.Columns }
+
 // KernelName implements engine.Kernel.
 func (*DropNullRows) KernelName() string { return "feature.DropNullRows" }
 
@@ -467,6 +508,9 @@ type Filter struct {
 	Op     string `param:"oneOf===|!=|<|<=|>|>=|is null|is not null"`
 	Value  string
 }
+
+// InputColumns implements ml.ColumnReader.
+func (f *Filter) InputColumns() []string { return []string{f.Column} }
 
 // KernelName implements engine.Kernel.
 func (*Filter) KernelName() string { return "feature.Filter" }

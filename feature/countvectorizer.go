@@ -14,8 +14,18 @@ import (
 
 func init() {
 	engine.RegisterAggregator[*TermCounts](termCountKernel{})
-	engine.Register(&CountVectorizerModel{})
+	ml.Register(ml.Registration{Name: "CountVectorizer", New: func() any { return new(CountVectorizer) }, Model: &CountVectorizerModel{}})
 }
+
+// Compile-time checks of the stage contract (see ml/stage.go).
+var (
+	_ ml.Estimator      = (*CountVectorizer)(nil)
+	_ ml.SchemaChecker  = (*CountVectorizer)(nil)
+	_ ml.ColumnReader   = (*CountVectorizer)(nil)
+	_ ml.Model          = (*CountVectorizerModel)(nil)
+	_ engine.Mapper     = (*CountVectorizerModel)(nil)
+	_ ml.StateValidator = (*CountVectorizerModel)(nil)
+)
 
 // CountVectorizer learns a vocabulary from a list<string> column and maps
 // documents to sparse term-count vectors over it (Spark's
@@ -41,6 +51,9 @@ type CountVectorizer struct {
 	// Binary sets non-zero counts to 1.
 	Binary bool
 }
+
+// InputColumns implements ml.ColumnReader.
+func (cv *CountVectorizer) InputColumns() []string { return []string{cv.InputCol} }
 
 // TermCounts is the vocabulary partial: documents, and per term its total
 // count and document frequency.

@@ -14,8 +14,15 @@ import (
 )
 
 func init() {
-	engine.Register(&HashingTF{})
+	ml.Register(ml.Registration{Name: "HashingTF", New: func() any { return new(HashingTF) }})
 }
+
+// Compile-time checks of the stage contract (see ml/stage.go).
+var (
+	_ ml.Transformer  = (*HashingTF)(nil)
+	_ engine.Mapper   = (*HashingTF)(nil)
+	_ ml.ColumnReader = (*HashingTF)(nil)
+)
 
 // HashingSeed is the MurmurHash3 seed Spark's HashingTF uses.
 const HashingSeed = 42
@@ -85,6 +92,9 @@ type HashingTF struct {
 	// Binary sets non-zero counts to 1 (for binary models). Default false.
 	Binary bool
 }
+
+// InputColumns implements ml.ColumnReader.
+func (h *HashingTF) InputColumns() []string { return []string{h.InputCol} }
 
 // KernelName implements engine.Kernel.
 func (*HashingTF) KernelName() string { return "feature.HashingTF" }

@@ -14,8 +14,18 @@ import (
 
 func init() {
 	engine.RegisterAggregator[*DocFreq](docFreqKernel{})
-	engine.Register(&IDFModel{})
+	ml.Register(ml.Registration{Name: "IDF", New: func() any { return new(IDF) }, Model: &IDFModel{}})
 }
+
+// Compile-time checks of the stage contract (see ml/stage.go).
+var (
+	_ ml.Estimator      = (*IDF)(nil)
+	_ ml.SchemaChecker  = (*IDF)(nil)
+	_ ml.ColumnReader   = (*IDF)(nil)
+	_ ml.Model          = (*IDFModel)(nil)
+	_ engine.Mapper     = (*IDFModel)(nil)
+	_ ml.StateValidator = (*IDFModel)(nil)
+)
 
 // IDF fits inverse document frequencies on a vector column of term counts
 // (Spark's IDF): with m non-null documents and df the number that have a
@@ -30,6 +40,9 @@ type IDF struct {
 	// MinDocFreq zeroes the idf of terms in fewer documents. Default 0.
 	MinDocFreq int `param:"min=0"`
 }
+
+// InputColumns implements ml.ColumnReader.
+func (f *IDF) InputColumns() []string { return []string{f.InputCol} }
 
 // DocFreq is the document-frequency partial: documents seen and, per
 // term, how many had it.

@@ -14,9 +14,22 @@ import (
 
 func init() {
 	engine.RegisterAggregator[*ValueCounts](valueCountKernel{})
-	engine.Register(&StringIndexerModel{})
-	engine.Register(&IndexToString{})
+	ml.Register(ml.Registration{Name: "StringIndexer", New: func() any { return new(StringIndexer) }, Model: &StringIndexerModel{}})
+	ml.Register(ml.Registration{Name: "IndexToString", New: func() any { return new(IndexToString) }})
 }
+
+// Compile-time checks of the stage contract (see ml/stage.go).
+var (
+	_ ml.Transformer    = (*IndexToString)(nil)
+	_ engine.Mapper     = (*IndexToString)(nil)
+	_ ml.ColumnReader   = (*IndexToString)(nil)
+	_ ml.Estimator      = (*StringIndexer)(nil)
+	_ ml.SchemaChecker  = (*StringIndexer)(nil)
+	_ ml.ColumnReader   = (*StringIndexer)(nil)
+	_ ml.Model          = (*StringIndexerModel)(nil)
+	_ engine.Mapper     = (*StringIndexerModel)(nil)
+	_ ml.StateValidator = (*StringIndexerModel)(nil)
+)
 
 // The handleInvalid choices.
 const (
@@ -63,6 +76,9 @@ type StringIndexer struct {
 	// HandleInvalid is error (default), skip or keep.
 	HandleInvalid string `param:"oneOf=error|skip|keep"`
 }
+
+// InputColumns implements ml.ColumnReader.
+func (s *StringIndexer) InputColumns() []string { return oneOrMany(s.InputCol, s.InputCols) }
 
 func (s *StringIndexer) cols() ([]string, []string, error) {
 	switch {
@@ -322,6 +338,9 @@ type IndexToString struct {
 	OutputCol string
 	Labels    []string
 }
+
+// InputColumns implements ml.ColumnReader.
+func (t *IndexToString) InputColumns() []string { return []string{t.InputCol} }
 
 // KernelName implements engine.Kernel.
 func (*IndexToString) KernelName() string { return "feature.IndexToString" }

@@ -14,11 +14,35 @@ import (
 )
 
 func init() {
-	engine.Register(&ImputerModel{})
-	engine.Register(&Bucketizer{})
-	engine.Register(&OneHotEncoderModel{})
+	ml.Register(ml.Registration{Name: "Imputer", New: func() any { return new(Imputer) }, Model: &ImputerModel{}})
+	ml.Register(ml.Registration{Name: "Bucketizer", New: func() any { return new(Bucketizer) }})
+	ml.Register(ml.Registration{Name: "QuantileDiscretizer", New: func() any { return new(QuantileDiscretizer) }})
+	ml.Register(ml.Registration{Name: "OneHotEncoder", New: func() any { return new(OneHotEncoder) }, Model: &OneHotEncoderModel{}})
 	engine.RegisterAggregator[*ColumnMoments](momentsKernel{})
 }
+
+// Compile-time checks of the stage contract (see ml/stage.go).
+var (
+	_ ml.Transformer    = (*Bucketizer)(nil)
+	_ engine.Mapper     = (*Bucketizer)(nil)
+	_ ml.ColumnReader   = (*Bucketizer)(nil)
+	_ ml.ParamChecker   = (*Bucketizer)(nil)
+	_ ml.StateValidator = (*Bucketizer)(nil)
+	_ ml.Estimator      = (*Imputer)(nil)
+	_ ml.SchemaChecker  = (*Imputer)(nil)
+	_ ml.ColumnReader   = (*Imputer)(nil)
+	_ ml.Model          = (*ImputerModel)(nil)
+	_ engine.Mapper     = (*ImputerModel)(nil)
+	_ ml.StateValidator = (*ImputerModel)(nil)
+	_ ml.Estimator      = (*OneHotEncoder)(nil)
+	_ ml.SchemaChecker  = (*OneHotEncoder)(nil)
+	_ ml.ColumnReader   = (*OneHotEncoder)(nil)
+	_ ml.Model          = (*OneHotEncoderModel)(nil)
+	_ engine.Mapper     = (*OneHotEncoderModel)(nil)
+	_ ml.StateValidator = (*OneHotEncoderModel)(nil)
+	_ ml.Estimator      = (*QuantileDiscretizer)(nil)
+	_ ml.ColumnReader   = (*QuantileDiscretizer)(nil)
+)
 
 // numericInputs checks that cols exist and are int64 or float64.
 func numericInputs(stage string, s *table.Schema, in, out []string) error {
@@ -46,6 +70,14 @@ func numAt(c table.Column, i int) float64 {
 	return math.NaN()
 }
 
+// oneOrMany is a stage's input columns given as inputCol or inputCols.
+func oneOrMany(in string, ins []string) []string {
+	if in != "" {
+		return []string{in}
+	}
+	return ins
+}
+
 func singleOrMany(in, out string, ins, outs []string) ([]string, []string) {
 	if in != "" {
 		return []string{in}, []string{out}
@@ -70,6 +102,9 @@ type Imputer struct {
 	// medians are exact.
 	RelativeError float64 `param:"min=0,max=1"`
 }
+
+// InputColumns implements ml.ColumnReader.
+func (im *Imputer) InputColumns() []string { return oneOrMany(im.InputCol, im.InputCols) }
 
 // ColumnMoments is the partial for mean and mode: per column, count, sum
 // and value counts (for mode; capped, see momentsKernel).
@@ -281,6 +316,9 @@ type Bucketizer struct {
 	HandleInvalid string    `param:"oneOf=error|skip|keep"`
 }
 
+// InputColumns implements ml.ColumnReader.
+func (bz *Bucketizer) InputColumns() []string { return []string{bz.InputCol} }
+
 // CheckParams implements ml.ParamChecker: at least 3 strictly increasing
 // splits.
 func (bz *Bucketizer) CheckParams() error {
@@ -397,6 +435,9 @@ type QuantileDiscretizer struct {
 	HandleInvalid string `param:"oneOf=error|skip|keep"`
 }
 
+// InputColumns implements ml.ColumnReader.
+func (q *QuantileDiscretizer) InputColumns() []string { return []string{q.InputCol} }
+
 // Fit implements ml.Estimator.
 func (q *QuantileDiscretizer) Fit(ctx context.Context, e engine.Engine, ds engine.Dataset) (ml.Model, error) {
 	if err := ml.Validate(q); err != nil {
@@ -457,6 +498,9 @@ type OneHotEncoder struct {
 	// HandleInvalid is error (default) or keep.
 	HandleInvalid string `param:"oneOf=error|keep"`
 }
+
+// InputColumns implements ml.ColumnReader.
+func (o *OneHotEncoder) InputColumns() []string { return oneOrMany(o.InputCol, o.InputCols) }
 
 // Fit implements ml.Estimator.
 func (o *OneHotEncoder) Fit(ctx context.Context, e engine.Engine, ds engine.Dataset) (ml.Model, error) {

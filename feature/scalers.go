@@ -12,11 +12,37 @@ import (
 )
 
 func init() {
-	engine.Register(&StandardScalerModel{})
-	engine.Register(&MinMaxScalerModel{})
-	engine.Register(&MaxAbsScalerModel{})
-	engine.Register(&Normalizer{})
+	ml.Register(ml.Registration{Name: "StandardScaler", New: func() any { return new(StandardScaler) }, Model: &StandardScalerModel{}})
+	ml.Register(ml.Registration{Name: "MinMaxScaler", New: func() any { return new(MinMaxScaler) }, Model: &MinMaxScalerModel{}})
+	ml.Register(ml.Registration{Name: "MaxAbsScaler", New: func() any { return new(MaxAbsScaler) }, Model: &MaxAbsScalerModel{}})
+	ml.Register(ml.Registration{Name: "Normalizer", New: func() any { return new(Normalizer) }})
 }
+
+// Compile-time checks of the stage contract (see ml/stage.go).
+var (
+	_ ml.Estimator      = (*MaxAbsScaler)(nil)
+	_ ml.SchemaChecker  = (*MaxAbsScaler)(nil)
+	_ ml.ColumnReader   = (*MaxAbsScaler)(nil)
+	_ ml.Model          = (*MaxAbsScalerModel)(nil)
+	_ engine.Mapper     = (*MaxAbsScalerModel)(nil)
+	_ ml.StateValidator = (*MaxAbsScalerModel)(nil)
+	_ ml.Estimator      = (*MinMaxScaler)(nil)
+	_ ml.SchemaChecker  = (*MinMaxScaler)(nil)
+	_ ml.ColumnReader   = (*MinMaxScaler)(nil)
+	_ ml.ParamChecker   = (*MinMaxScaler)(nil)
+	_ ml.Model          = (*MinMaxScalerModel)(nil)
+	_ engine.Mapper     = (*MinMaxScalerModel)(nil)
+	_ ml.StateValidator = (*MinMaxScalerModel)(nil)
+	_ ml.Transformer    = (*Normalizer)(nil)
+	_ engine.Mapper     = (*Normalizer)(nil)
+	_ ml.ColumnReader   = (*Normalizer)(nil)
+	_ ml.Estimator      = (*StandardScaler)(nil)
+	_ ml.SchemaChecker  = (*StandardScaler)(nil)
+	_ ml.ColumnReader   = (*StandardScaler)(nil)
+	_ ml.Model          = (*StandardScalerModel)(nil)
+	_ engine.Mapper     = (*StandardScalerModel)(nil)
+	_ ml.StateValidator = (*StandardScalerModel)(nil)
+)
 
 // mapVectors is the common body of the vector → vector transformers:
 // check the input, apply fn to every non-null vector, append the output.
@@ -59,6 +85,9 @@ type StandardScaler struct {
 	// WithStd scales to unit deviation. If nil, it is true.
 	WithStd *bool
 }
+
+// InputColumns implements ml.ColumnReader.
+func (s *StandardScaler) InputColumns() []string { return []string{s.InputCol} }
 
 // Fit implements ml.Estimator.
 func (s *StandardScaler) Fit(ctx context.Context, e engine.Engine, ds engine.Dataset) (ml.Model, error) {
@@ -152,6 +181,9 @@ type MinMaxScaler struct {
 	Max *float64 `param:""`
 }
 
+// InputColumns implements ml.ColumnReader.
+func (s *MinMaxScaler) InputColumns() []string { return []string{s.InputCol} }
+
 func (s *MinMaxScaler) bounds() (float64, float64) { return s.Min, ml.FloatOr(s.Max, 1) }
 
 // CheckParams implements ml.ParamChecker: Min must be below Max.
@@ -231,6 +263,9 @@ type MaxAbsScaler struct {
 	OutputCol string
 }
 
+// InputColumns implements ml.ColumnReader.
+func (s *MaxAbsScaler) InputColumns() []string { return []string{s.InputCol} }
+
 // Fit implements ml.Estimator.
 func (s *MaxAbsScaler) Fit(ctx context.Context, e engine.Engine, ds engine.Dataset) (ml.Model, error) {
 	if err := ml.Validate(s); err != nil {
@@ -296,6 +331,9 @@ type Normalizer struct {
 	// P is the norm's order, ≥ 1 or +Inf. If 0, it is 2.
 	P float64 `param:"min=1,inf"`
 }
+
+// InputColumns implements ml.ColumnReader.
+func (n *Normalizer) InputColumns() []string { return []string{n.InputCol} }
 
 // KernelName implements engine.Kernel.
 func (*Normalizer) KernelName() string { return "feature.Normalizer" }

@@ -16,11 +16,28 @@ import (
 )
 
 func init() {
-	engine.Register(&Tokenizer{})
-	engine.Register(&RegexTokenizer{})
-	engine.Register(&StopWordsRemover{})
-	engine.Register(&NGram{})
+	ml.Register(ml.Registration{Name: "Tokenizer", New: func() any { return new(Tokenizer) }})
+	ml.Register(ml.Registration{Name: "RegexTokenizer", New: func() any { return new(RegexTokenizer) }})
+	ml.Register(ml.Registration{Name: "StopWordsRemover", New: func() any { return new(StopWordsRemover) }})
+	ml.Register(ml.Registration{Name: "NGram", New: func() any { return new(NGram) }})
 }
+
+// Compile-time checks of the stage contract (see ml/stage.go).
+var (
+	_ ml.Transformer  = (*NGram)(nil)
+	_ engine.Mapper   = (*NGram)(nil)
+	_ ml.ColumnReader = (*NGram)(nil)
+	_ ml.Transformer  = (*RegexTokenizer)(nil)
+	_ engine.Mapper   = (*RegexTokenizer)(nil)
+	_ ml.ColumnReader = (*RegexTokenizer)(nil)
+	_ ml.ParamChecker = (*RegexTokenizer)(nil)
+	_ ml.Transformer  = (*StopWordsRemover)(nil)
+	_ engine.Mapper   = (*StopWordsRemover)(nil)
+	_ ml.ColumnReader = (*StopWordsRemover)(nil)
+	_ ml.Transformer  = (*Tokenizer)(nil)
+	_ engine.Mapper   = (*Tokenizer)(nil)
+	_ ml.ColumnReader = (*Tokenizer)(nil)
+)
 
 // mapStrings applies fn to every non-null value of string column in and
 // returns the list<string> column of results (null stays null).
@@ -41,6 +58,9 @@ type Tokenizer struct {
 	InputCol  string
 	OutputCol string
 }
+
+// InputColumns implements ml.ColumnReader.
+func (t *Tokenizer) InputColumns() []string { return []string{t.InputCol} }
 
 // KernelName implements engine.Kernel.
 func (*Tokenizer) KernelName() string { return "feature.Tokenizer" }
@@ -101,6 +121,9 @@ type RegexTokenizer struct {
 	// ToLowercase lowercases the input first. If nil, it is true.
 	ToLowercase *bool
 }
+
+// InputColumns implements ml.ColumnReader.
+func (t *RegexTokenizer) InputColumns() []string { return []string{t.InputCol} }
 
 // KernelName implements engine.Kernel.
 func (*RegexTokenizer) KernelName() string { return "feature.RegexTokenizer" }
@@ -475,6 +498,9 @@ type StopWordsRemover struct {
 	CaseSensitive bool
 }
 
+// InputColumns implements ml.ColumnReader.
+func (s *StopWordsRemover) InputColumns() []string { return []string{s.InputCol} }
+
 // KernelName implements engine.Kernel.
 func (*StopWordsRemover) KernelName() string { return "feature.StopWordsRemover" }
 
@@ -606,6 +632,9 @@ type NGram struct {
 	// N is the gram length, ≥ 1. If 0, it is 2.
 	N int `param:"min=1"`
 }
+
+// InputColumns implements ml.ColumnReader.
+func (g *NGram) InputColumns() []string { return []string{g.InputCol} }
 
 // KernelName implements engine.Kernel.
 func (*NGram) KernelName() string { return "feature.NGram" }

@@ -15,8 +15,18 @@ import (
 
 func init() {
 	engine.RegisterAggregator[*w2vDelta](w2vRound{})
-	engine.Register(&Word2VecModel{})
+	ml.Register(ml.Registration{Name: "Word2Vec", New: func() any { return new(Word2Vec) }, Model: &Word2VecModel{}})
 }
+
+// Compile-time checks of the stage contract (see ml/stage.go).
+var (
+	_ ml.Estimator      = (*Word2Vec)(nil)
+	_ ml.SchemaChecker  = (*Word2Vec)(nil)
+	_ ml.ColumnReader   = (*Word2Vec)(nil)
+	_ ml.Model          = (*Word2VecModel)(nil)
+	_ engine.Mapper     = (*Word2VecModel)(nil)
+	_ ml.StateValidator = (*Word2VecModel)(nil)
+)
 
 // Word2Vec learns a vector per word with the skip-gram model trained by
 // hierarchical softmax, as Spark ML's Word2Vec (and the original word2vec
@@ -62,6 +72,9 @@ type Word2Vec struct {
 	// Seed seeds initialization and window sampling.
 	Seed int64
 }
+
+// InputColumns implements ml.ColumnReader.
+func (w *Word2Vec) InputColumns() []string { return []string{w.InputCol} }
 
 const (
 	w2vMaxExp       = 6

@@ -199,11 +199,6 @@ func randomSuffix() string {
 	return hex.EncodeToString(b)
 }
 
-// validator is implemented by stages that can check their own state.
-type validator interface {
-	Validate() error
-}
-
 // reader reads a saved model's files, each bounded in size and checked
 // against the manifest when the model has one.
 type reader struct {
@@ -445,7 +440,7 @@ func DecodeStage(uri string, raw []byte) (ml.Transformer, error) {
 	if !ok {
 		return nil, fmt.Errorf("%s: %s is not a transformer", uri, k.KernelName())
 	}
-	if v, ok := t.(validator); ok {
+	if v, ok := t.(ml.StateValidator); ok {
 		if err := v.Validate(); err != nil {
 			return nil, fmt.Errorf("%s: invalid %s: %v", uri, k.KernelName(), err)
 		}

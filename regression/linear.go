@@ -21,8 +21,19 @@ func init() {
 	engine.RegisterAggregator[*linmodel.Moments](momentsKernel{})
 	engine.RegisterAggregator[*squaredLoss](squaredGradient{})
 	engine.RegisterAggregator[*Gram](gramKernel{})
-	engine.Register(&LinearRegressionModel{})
+	ml.Register(ml.Registration{Name: "LinearRegression", New: func() any { return new(LinearRegression) }, Model: &LinearRegressionModel{}, Evaluator: "regression"})
 }
+
+// Compile-time checks of the stage contract (see ml/stage.go).
+var (
+	_ ml.Estimator        = (*LinearRegression)(nil)
+	_ ml.SchemaChecker    = (*LinearRegression)(nil)
+	_ ml.ColumnReader     = (*LinearRegression)(nil)
+	_ ml.ProgressReporter = (*LinearRegression)(nil)
+	_ ml.Model            = (*LinearRegressionModel)(nil)
+	_ engine.Mapper       = (*LinearRegressionModel)(nil)
+	_ ml.StateValidator   = (*LinearRegressionModel)(nil)
+)
 
 // MaxNormalFeatures bounds the features the normal-equation solver takes
 // (its d×d matrix is built on the driver), as Spark's does.
@@ -64,6 +75,14 @@ type LinearRegression struct {
 	Solver                        string `param:"oneOf=auto|normal|l-bfgs"`
 	// Progress, if set, is called after each optimizer iteration.
 	Progress func(iter int, loss float64)
+}
+
+// SetProgress implements ml.ProgressReporter.
+func (lr *LinearRegression) SetProgress(fn func(iter int, loss float64)) { lr.Progress = fn }
+
+// InputColumns implements ml.ColumnReader.
+func (lr *LinearRegression) InputColumns() []string {
+	return linmodel.InputColumns(lr.FeaturesCol, lr.LabelCol, lr.WeightCol)
 }
 
 type momentsKernel struct{ FeaturesCol, LabelCol, WeightCol string }

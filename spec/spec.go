@@ -144,13 +144,19 @@ type Split struct {
 	Seed       int64
 }
 
-// Stage is one pipeline stage: its type and parameters by Spark name.
+// Stage is one pipeline stage: its type and parameters by Spark name, and
+// the stage itself, built and checked once.
 type Stage struct {
 	Type   string
 	Params ml.ParamMap
 	Pos    Pos
 	// ParamPos holds each parameter's place.
 	ParamPos map[string]Pos
+	// Value is the stage (a pointer to its struct) with Params set; treat
+	// it as read-only (ml.WithParams makes modified copies).
+	Value any
+	// evaluator is a predictor's default evaluator type.
+	evaluator string
 }
 
 // Variant is a named list of stages making the features after the shared
@@ -170,8 +176,10 @@ type Model struct {
 
 // Tuning configures parameter search for a model.
 type Tuning struct {
-	// Method is "crossValidator" or "trainValidationSplit".
-	Method      string
+	// Method is "crossValidator" (the default) or "trainValidationSplit".
+	Method string
+	// NumFolds, TrainRatio, Seed, Parallelism and FoldCol are as written
+	// (zero when not): package tuning holds their defaults.
 	NumFolds    int
 	TrainRatio  float64
 	Seed        int64
@@ -549,7 +557,7 @@ func (d *decoder) spec(root *yaml.Node) *Spec {
 	s.Label = d.label(top["label"])
 	s.Split = d.split(top["split"])
 	if n := top["stages"]; n != nil {
-		s.Stages = d.stages(n, "stages", featureStages)
+		s.Stages = d.stages(n, "stages")
 	}
 	s.Variants = d.variants(top["variants"])
 	s.Models = d.models(top["models"])
@@ -688,8 +696,8 @@ func (d *decoder) split(n *yaml.Node) Split {
 	return s
 }
 
-// stages reads a list of stages whose types come from catalog.
-func (d *decoder) stages(n *yaml.Node, what string, catalog map[string]func() any) []Stage {
+// stages reads a list of feature stages.
+func (d *decoder) stages(n *yaml.Node, what string) []Stage {
 	if d.err != nil {
 		return nil
 	}
@@ -699,14 +707,16 @@ func (d *decoder) stages(n *yaml.Node, what string, catalog map[string]func() an
 	}
 	var out []Stage
 	for i, sn := range n.Content {
-		out = append(out, d.stage(sn, fmt.Sprintf("%s[%d]", what, i), catalog, nil))
+		out = append(out, d.stage(sn, fmt.Sprintf("%s[%d]", what, i), false, nil))
 	}
 	return out
 }
 
-// stage reads {type: T, param: value, …}; with paramsKey, the parameters
-// are under that key instead (models: {type, params: {…}}).
-func (d *decoder) stage(n *yaml.Node, what string, catalog map[string]func() any, m map[string]*yaml.Node) Stage {
+// stage reads {type: T, param: value, …} into a built stage; with m, the
+// parameters are those given (models: {type, params: {…}}). Types are the
+// registered stages (ml.Register): predictors under models:, the others
+// elsewhere.
+func (d *decoder) stage(n *yaml.Node, what string, predictors bool, m map[string]*yaml.Node) Stage {
 	st := Stage{Params: ml.ParamMap{}, ParamPos: map[string]Pos{}}
 	if d.err != nil {
 		return st
@@ -722,15 +732,16 @@ func (d *decoder) stage(n *yaml.Node, what string, catalog map[string]func() any
 		return st
 	}
 	st.Type = d.str(tn, what+".type")
-	mk, ok := catalog[st.Type]
-	if d.err == nil && !ok {
-		d.failf(tn, "%s: unknown stage type %q (allowed: %s)", what, st.Type, strings.Join(catalogNames(catalog), ", "))
+	reg, ok := ml.Lookup(st.Type)
+	if d.err == nil && (!ok || (reg.Evaluator != "") != predictors) {
+		d.failf(tn, "%s: unknown stage type %q (allowed: %s)", what, st.Type, strings.Join(ml.StageNames(predictors), ", "))
 		return st
 	}
 	if d.err != nil {
 		return st
 	}
-	proto := mk()
+	st.evaluator = reg.Evaluator
+	proto := reg.New()
 	// Parameters in file order, each checked on its own for its place;
 	// every value out of range is reported.
 	var names []string
@@ -778,16 +789,8 @@ func (d *decoder) stage(n *yaml.Node, what string, catalog map[string]func() any
 			d.softf(at, "%s: %v", what, err)
 		}
 	}
+	st.Value = proto
 	return st
-}
-
-func catalogNames(c map[string]func() any) []string {
-	out := make([]string, 0, len(c))
-	for k := range c {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 func (d *decoder) variants(n *yaml.Node) []Variant {
@@ -809,7 +812,7 @@ func (d *decoder) variants(n *yaml.Node) []Variant {
 		}
 		seen[v.Name] = true
 		if s := m["stages"]; s != nil {
-			v.Stages = d.stages(s, what+".stages", featureStages)
+			v.Stages = d.stages(s, what+".stages")
 		}
 		out = append(out, v)
 	}
@@ -837,7 +840,7 @@ func (d *decoder) models(n *yaml.Node) []Model {
 				params[k] = v
 			}
 		}
-		mod.Stage = d.stage(mn, what, modelStages, params)
+		mod.Stage = d.stage(mn, what, true, params)
 		if mod.Name == "" {
 			mod.Name = mod.Stage.Type
 		}
@@ -846,7 +849,7 @@ func (d *decoder) models(n *yaml.Node) []Model {
 		}
 		seen[mod.Name] = true
 		if t := m["tuning"]; t != nil {
-			mod.Tuning = d.tuning(t, what+".tuning", mod.Stage.Type)
+			mod.Tuning = d.tuning(t, what+".tuning", mod.Stage)
 		}
 		out = append(out, mod)
 	}
@@ -858,8 +861,8 @@ const MaxGridPoints = 100_000
 
 var tuningKeys = []string{"method", "numFolds", "trainRatio", "seed", "parallelism", "foldCol", "stratify", "grid", "evaluator"}
 
-func (d *decoder) tuning(n *yaml.Node, what, modelType string) *Tuning {
-	t := &Tuning{Method: "crossValidator", NumFolds: 3, TrainRatio: 0.75, Parallelism: 1, Pos: d.pos(n)}
+func (d *decoder) tuning(n *yaml.Node, what string, model Stage) *Tuning {
+	t := &Tuning{Method: "crossValidator", Pos: d.pos(n)} // the other defaults are package tuning's
 	m, _ := d.mapping(n, what, tuningKeys, "grid")
 	if v := m["method"]; v != nil {
 		t.Method = d.oneOf(v, what+".method", "crossValidator", "trainValidationSplit")
@@ -896,7 +899,7 @@ func (d *decoder) tuning(n *yaml.Node, what, modelType string) *Tuning {
 	}
 	if g := m["grid"]; g != nil && d.err == nil {
 		d.mapping(g, what+".grid", nil) // shape and duplicate keys
-		proto := modelStages[modelType]
+		proto := model.Value
 		for i := 0; d.err == nil && i+1 < len(g.Content); i += 2 {
 			kn, vn := g.Content[i], g.Content[i+1]
 			gp := GridParam{Name: kn.Value, Pos: d.pos(kn)}
@@ -910,7 +913,7 @@ func (d *decoder) tuning(n *yaml.Node, what, modelType string) *Tuning {
 					break
 				}
 				if proto != nil {
-					if _, err := ml.WithParams(proto(), ml.ParamMap{kn.Value: v}); err != nil {
+					if _, err := ml.WithParams(proto, ml.ParamMap{kn.Value: v}); err != nil {
 						if strings.Contains(err.Error(), "unknown parameter") {
 							d.failf(kn, "%s.grid: %v", what, err)
 							break
@@ -932,7 +935,7 @@ func (d *decoder) tuning(n *yaml.Node, what, modelType string) *Tuning {
 			d.failf(g, "%s.grid has %.0f parameter maps (the product of its lists' lengths); at most %d", what, points, MaxGridPoints)
 		}
 	}
-	t.Evaluator = Evaluator{Type: modelEvaluator[modelType]}
+	t.Evaluator = Evaluator{Type: model.evaluator}
 	if t.Evaluator.Type == "" {
 		t.Evaluator.Type = "multiclass"
 	}

@@ -6,7 +6,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/spindle-ml/spindle/ml"
 	"github.com/spindle-ml/spindle/spec"
+
+	// The stages a spec may name register themselves.
+	_ "github.com/spindle-ml/spindle/classification"
+	_ "github.com/spindle-ml/spindle/feature"
+	_ "github.com/spindle-ml/spindle/regression"
 )
 
 const base = `name: t
@@ -52,8 +58,8 @@ func TestParseExample(t *testing.T) {
 		t.Fatalf("%+v %+v", s.Label, s.Variants[2].Stages[0])
 	}
 	for _, st := range append(append([]spec.Stage{}, s.Stages...), s.Variants[1].Stages...) {
-		if _, err := spec.NewStage(st); err != nil {
-			t.Fatal(err)
+		if st.Value == nil || ml.StageName(st.Value) != st.Type {
+			t.Fatalf("stage %s built as %T", st.Type, st.Value)
 		}
 	}
 }

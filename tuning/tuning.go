@@ -192,12 +192,17 @@ func (cv *CrossValidator) Fit(ctx context.Context, e engine.Engine, ds engine.Da
 	return cv.FitTuned(ctx, e, ds)
 }
 
+// Folds returns the number of folds: NumFolds, or its default 3.
+func (cv *CrossValidator) Folds() int {
+	if cv.NumFolds == 0 {
+		return 3
+	}
+	return cv.NumFolds
+}
+
 // FitTuned runs the cross-validation and refits the best map.
 func (cv *CrossValidator) FitTuned(ctx context.Context, e engine.Engine, ds engine.Dataset) (*TunedModel, error) {
-	k := cv.NumFolds
-	if k == 0 {
-		k = 3
-	}
+	k := cv.Folds()
 	if k < 2 {
 		return nil, fmt.Errorf("CrossValidator: numFolds %d, want at least 2", k)
 	}

@@ -9,6 +9,12 @@ import (
 
 	"github.com/spindle-ml/spindle/engine/beam"
 	"github.com/spindle-ml/spindle/internal/cli"
+
+	// The stages a spec can name: each package registers its own
+	// (ml.Register), as image formats register with package image.
+	_ "github.com/spindle-ml/spindle/classification"
+	_ "github.com/spindle-ml/spindle/feature"
+	_ "github.com/spindle-ml/spindle/regression"
 )
 
 func main() {

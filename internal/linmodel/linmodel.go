@@ -22,6 +22,24 @@ type Columns struct {
 	batch    *table.Batch
 }
 
+// InputColumns are the columns a linear model's estimator reads:
+// features (default "features"), label (default "label") and the weight
+// column when set.
+func InputColumns(featuresCol, labelCol, weightCol string) []string {
+	cols := []string{or(featuresCol, "features"), or(labelCol, "label")}
+	if weightCol != "" {
+		cols = append(cols, weightCol)
+	}
+	return cols
+}
+
+func or(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
 // Read finds the named columns in b.
 func Read(b *table.Batch, featuresCol, labelCol, weightCol string) (*Columns, error) {
 	fc, err := b.ColumnByName(featuresCol)

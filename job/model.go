@@ -1,0 +1,258 @@
+package job
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/spindle-ml/spindle/engine"
+	"github.com/spindle-ml/spindle/evaluation"
+	"github.com/spindle-ml/spindle/feature"
+	"github.com/spindle-ml/spindle/format"
+	"github.com/spindle-ml/spindle/jsonnum"
+	"github.com/spindle-ml/spindle/ml"
+	"github.com/spindle-ml/spindle/pipeline"
+	"github.com/spindle-ml/spindle/spec"
+	"github.com/spindle-ml/spindle/storage"
+	"github.com/spindle-ml/spindle/tuning"
+)
+
+// model fits model mi on a variant's training split (tuned when the spec
+// asks), scores the test split, and saves the whole fitted pipeline and,
+// when asked, the processed data.
+func (r *runner) model(ctx context.Context, variant string, mi int, labels []string, fitted []ml.Transformer, train, test engine.Dataset) (*ModelReport, error) {
+	m := r.s.Models[mi]
+	mr := &ModelReport{Name: m.Name, Type: m.Stage.Type, Test: map[string]jsonnum.Float{}}
+	start := time.Now()
+	model, err := r.fit(ctx, variant, mi, mr, train)
+	if err != nil {
+		return nil, err
+	}
+	mr.FitSeconds = since(start)
+
+	start = time.Now()
+	r.prog(Event{Step: fmt.Sprintf("score %s on %s", m.Name, variant)})
+	pred, err := model.Transform(ctx, r.e, test)
+	if err != nil {
+		return nil, err
+	}
+	if pred, err = r.e.Persist(ctx, pred); err != nil {
+		return nil, err
+	}
+	if err := r.score(ctx, mr, pred, labels); err != nil {
+		return nil, err
+	}
+	mr.ScoreSeconds = since(start)
+	r.log.Info("test", append([]any{"variant", variant, "model", m.Name, "fitSeconds", mr.FitSeconds}, metricAttrs(mr.Test)...)...)
+
+	if r.s.Output.SaveModels {
+		if err := r.save(ctx, variant, mr, labels, append(fitted, model)); err != nil {
+			return nil, err
+		}
+	}
+	if r.s.Output.ProcessedData {
+		if err := r.writeProcessed(ctx, variant, mr, train, pred); err != nil {
+			return nil, err
+		}
+	}
+	return mr, nil
+}
+
+// fit fits model mi, tuned when the spec asks, reporting the optimizer's
+// iterations and the folds as progress.
+func (r *runner) fit(ctx context.Context, variant string, mi int, mr *ModelReport, train engine.Dataset) (ml.Model, error) {
+	m := r.s.Models[mi]
+	est := r.models[mi]
+	step := fmt.Sprintf("train %s on %s", m.Name, variant)
+	cur := Event{Step: step}
+	if _, ok := est.(ml.ProgressReporter); ok {
+		// On a copy: the spec's stage is shared by every variant.
+		c, err := ml.WithParams(est, nil)
+		if err != nil {
+			return nil, err
+		}
+		c.(ml.ProgressReporter).SetProgress(func(iter int, _ float64) {
+			e := cur
+			e.Iter = iter
+			r.prog(e)
+		})
+		est = c
+	}
+	r.prog(cur)
+	t := m.Tuning
+	if t == nil {
+		model, err := est.Fit(ctx, r.e, train)
+		mr.Params = ml.Params(est)
+		return model, err
+	}
+	ev, err := newEvaluator(t.Evaluator.Type, t.Evaluator.MetricName, r.s.Label.IndexedCol)
+	if err != nil {
+		return nil, err
+	}
+	progress := func(fold, folds, pm, n int) {
+		cur = Event{Step: step, Fold: fold + 1, Folds: folds, ParamMap: pm + 1, Maps: n}
+		r.prog(cur)
+		if fold < 0 {
+			r.log.Info("refit best", "variant", variant, "model", m.Name)
+		} else {
+			r.log.Info("tuning", "variant", variant, "model", m.Name, "fold", fold+1, "folds", folds, "paramMap", pm+1, "paramMaps", n)
+		}
+	}
+	grid := &tuning.ParamGridBuilder{}
+	for _, g := range t.Grid {
+		grid.AddGrid(g.Name, g.Values...)
+	}
+	var tm *tuning.TunedModel
+	switch t.Method {
+	case "trainValidationSplit":
+		tm, err = (&tuning.TrainValidationSplit{Estimator: est, EstimatorParamMaps: grid.Build(), Evaluator: ev, TrainRatio: t.TrainRatio, Seed: t.Seed, Parallelism: t.Parallelism, Progress: progress}).FitTuned(ctx, r.e, train)
+	default:
+		tm, err = (&tuning.CrossValidator{Estimator: est, EstimatorParamMaps: grid.Build(), Evaluator: ev, NumFolds: t.NumFolds, Seed: t.Seed, Parallelism: t.Parallelism, FoldCol: t.FoldCol, Stratify: t.Stratify, LabelCol: r.s.Label.IndexedCol, Progress: progress}).FitTuned(ctx, r.e, train)
+	}
+	if err != nil {
+		return nil, err
+	}
+	mr.Tuning = &TuningReport{Method: t.Method, Metric: t.Evaluator.MetricName, ParamMaps: tm.ParamMaps, FoldMetrics: floats2(tm.Metrics), AvgMetrics: jsonnum.Floats(tm.AvgMetrics), Best: tm.Best()}
+	r.log.Info("tuned", "variant", variant, "model", m.Name, "best", tm.Best().String(), "metric", t.Evaluator.MetricName, "avgMetrics", fmt.Sprint(tm.AvgMetrics))
+	best, err := ml.WithParams(est, tm.Best())
+	if err != nil {
+		return nil, err
+	}
+	mr.Params = ml.Params(best)
+	return tm.BestModel, nil
+}
+
+// save writes the whole fitted pipeline, raw input to prediction (and
+// predictedLabel for string labels), with the model's metrics.
+func (r *runner) save(ctx context.Context, variant string, mr *ModelReport, labels []string, stages []ml.Transformer) error {
+	if labels != nil {
+		stages = append(stages, &feature.IndexToString{InputCol: "prediction", OutputCol: "predictedLabel", Labels: labels})
+	}
+	dir := "models/" + variant
+	if len(r.s.Models) > 1 {
+		dir += "." + mr.Name
+	}
+	mjs, err := json.MarshalIndent(struct {
+		RunID   string `json:"runId"`
+		Variant string `json:"variant"`
+		*ModelReport
+	}{r.info.RunID, variant, mr}, "", "  ")
+	if err != nil {
+		return err
+	}
+	err = pipeline.Save(ctx, r.st, storage.Join(r.out, dir), &pipeline.PipelineModel{Stages: stages}, pipeline.SaveOptions{
+		Overwrite: true, SpindleVersion: r.o.SpindleVersion, RunID: r.info.RunID, Extra: map[string][]byte{"metrics.json": mjs}})
+	if err != nil {
+		return err
+	}
+	mr.Model = dir
+	return nil
+}
+
+// writeProcessed writes the training rows and the scored test rows as
+// Parquet.
+func (r *runner) writeProcessed(ctx context.Context, variant string, mr *ModelReport, train, pred engine.Dataset) error {
+	for _, part := range []struct {
+		name string
+		d    engine.Dataset
+	}{{"train", train}, {"test", pred}} {
+		rel := fmt.Sprintf("processed/%s/%s.parquet", variant, part.name)
+		if len(r.s.Models) > 1 {
+			rel = fmt.Sprintf("processed/%s.%s/%s.parquet", variant, mr.Name, part.name)
+		}
+		tb, err := r.e.Collect(ctx, part.d)
+		if err != nil {
+			return err
+		}
+		if err := format.Write(ctx, r.st, storage.Join(r.out, rel), tb, format.Options{Format: format.Parquet}); err != nil {
+			return err
+		}
+		mr.Processed = append(mr.Processed, rel)
+	}
+	return nil
+}
+
+func floats2(x [][]float64) [][]jsonnum.Float {
+	out := make([][]jsonnum.Float, len(x))
+	for i, row := range x {
+		out[i] = jsonnum.Floats(row)
+	}
+	return out
+}
+
+func metricAttrs(m map[string]jsonnum.Float) []any {
+	var out []any
+	for k, v := range m {
+		out = append(out, k, float64(v))
+	}
+	return out
+}
+
+func newEvaluator(typ, metric, labelCol string) (evaluation.Evaluator, error) {
+	switch typ {
+	case "multiclass":
+		return &evaluation.MulticlassClassificationEvaluator{MetricName: metric, LabelCol: labelCol}, nil
+	case "binary":
+		return &evaluation.BinaryClassificationEvaluator{MetricName: metric, LabelCol: labelCol}, nil
+	case "regression":
+		return &evaluation.RegressionEvaluator{MetricName: metric, LabelCol: labelCol}, nil
+	}
+	return nil, fmt.Errorf("unknown evaluator type %q", typ)
+}
+
+// score computes the spec's metrics on the test predictions.
+func (r *runner) score(ctx context.Context, mr *ModelReport, pred engine.Dataset, labels []string) error {
+	label := r.s.Label.IndexedCol
+	var conf *evaluation.Confusion
+	confMetric := "f1"
+	if slices.Contains(r.s.Metrics, "logLoss") {
+		confMetric = "logLoss" // the confusion pass then sums the log loss too
+	}
+	for _, name := range r.s.Metrics {
+		switch spec.MetricType(name) {
+		case "multiclass":
+			if conf == nil {
+				var err error
+				if conf, err = (&evaluation.MulticlassClassificationEvaluator{LabelCol: label, MetricName: confMetric}).Confusion(ctx, r.e, pred); err != nil {
+					return err
+				}
+			}
+			mr.Test[name] = jsonnum.Float(conf.Metric(name))
+		default:
+			ev, err := newEvaluator(spec.MetricType(name), name, label)
+			if err != nil {
+				return err
+			}
+			v, err := ev.Evaluate(ctx, r.e, pred)
+			if err != nil {
+				return fmt.Errorf("metric %s: %w", name, err)
+			}
+			mr.Test[name] = jsonnum.Float(v)
+		}
+	}
+	if conf != nil && len(labels) <= evaluation.MaxMatrixClasses {
+		cr := &ConfusionReport{Matrix: conf.Matrix()}
+		if n := len(labels); len(cr.Matrix) < n {
+			// Classes absent from the test split still get a row.
+			full := make([][]float64, n)
+			for i := range full {
+				full[i] = make([]float64, n)
+				if i < len(cr.Matrix) {
+					copy(full[i], cr.Matrix[i])
+				}
+			}
+			cr.Matrix = full
+		}
+		for i := range cr.Matrix {
+			if i < len(labels) {
+				cr.Labels = append(cr.Labels, labels[i])
+			} else {
+				cr.Labels = append(cr.Labels, fmt.Sprint(i))
+			}
+		}
+		mr.Confusion = cr
+	}
+	return nil
+}

@@ -1,0 +1,486 @@
+package job
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/spindle-ml/spindle/engine"
+	"github.com/spindle-ml/spindle/feature"
+	"github.com/spindle-ml/spindle/format"
+	"github.com/spindle-ml/spindle/ml"
+	"github.com/spindle-ml/spindle/pipeline"
+	"github.com/spindle-ml/spindle/profile"
+	"github.com/spindle-ml/spindle/spec"
+	"github.com/spindle-ml/spindle/storage"
+	"github.com/spindle-ml/spindle/table"
+	"github.com/spindle-ml/spindle/tuning"
+)
+
+// runner holds one run's state.
+type runner struct {
+	s    *spec.Spec
+	o    Options
+	e    engine.Engine
+	st   *storage.Store
+	log  *slog.Logger
+	out  string
+	rep  *Report
+	prog func(Event)
+	info RunInfo
+	// dir is the output directory; started once the run has replaced
+	// what a previous run left there and begun writing its own.
+	dir     *output
+	started bool
+	// The spec's stages, as the spec built them (read-only).
+	shared   []any
+	variants [][]any
+	// models are the spec's predictors, reading the indexed label unless
+	// the spec names another label column.
+	models []ml.Estimator
+}
+
+// The steps of a run. Each is short, reads and writes the runner's
+// report, and fails with a spec error at the spec's line:column when the
+// mistake is the spec's.
+//
+//	prepare  the spec's stages and models, before anything is read
+//	read     the input (format errors name file:line)
+//	clean    null report, drop nulls
+//	label    class balance, index the label
+//	split    train/test
+//	featurize shared stages, then each variant's
+//	model    fit (tuned or not), score, save — see model.go
+func (r *runner) run(ctx context.Context) error {
+	if err := r.prepare(); err != nil {
+		return err
+	}
+	if err := r.checkOutput(ctx); err != nil {
+		return err
+	}
+	ds, err := r.read(ctx)
+	if err != nil {
+		return err
+	}
+	if ds, err = r.clean(ctx, ds); err != nil {
+		return err
+	}
+	ds, labels, err := r.label(ctx, ds)
+	if err != nil {
+		return err
+	}
+	if err := r.checkSchemas(ds.Schema()); err != nil {
+		return err
+	}
+	train, test, err := r.split(ctx, ds)
+	if err != nil {
+		return err
+	}
+	// The input and the spec check out: the output directory is now this
+	// run's.
+	if err := r.startOutput(ctx); err != nil {
+		return err
+	}
+	shared, train, test, err := r.featurizeShared(ctx, train, test)
+	if err != nil {
+		return err
+	}
+	for vi := range r.s.Variants {
+		if err := r.variant(ctx, vi, labels, shared, train, test); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (r *runner) specErr(p spec.Pos, format string, args ...any) error {
+	return &spec.Error{File: r.s.File, Pos: p, Msg: fmt.Sprintf(format, args...)}
+}
+
+// prepare takes the spec's stages and models as built and checked by the
+// spec, setting each model's label column to the indexed label when the
+// spec does not name one.
+func (r *runner) prepare() error {
+	s := r.s
+	r.shared = values(s.Stages)
+	r.variants = make([][]any, len(s.Variants))
+	for i, v := range s.Variants {
+		r.variants[i] = values(v.Stages)
+	}
+	r.models = make([]ml.Estimator, len(s.Models))
+	for i, m := range s.Models {
+		x := m.Stage.Value
+		if _, set := m.Stage.Params["labelCol"]; !set {
+			var err error
+			if x, err = ml.WithParams(x, ml.ParamMap{"labelCol": s.Label.IndexedCol}); err != nil {
+				return r.specErr(m.Stage.Pos, "%v", err)
+			}
+		}
+		est, ok := x.(ml.Estimator)
+		if !ok {
+			return r.specErr(m.Stage.Pos, "%s is not an estimator", m.Stage.Type)
+		}
+		r.models[i] = est
+	}
+	return nil
+}
+
+func values(stages []spec.Stage) []any {
+	out := make([]any, len(stages))
+	for i, st := range stages {
+		out[i] = st.Value
+	}
+	return out
+}
+
+// read reads the input and checks what the spec says about its columns.
+func (r *runner) read(ctx context.Context) (engine.Dataset, error) {
+	s := r.s
+	r.prog(Event{Step: "read " + s.Input.URI})
+	start := time.Now()
+	opts := s.Input.Options
+	opts.Wrap = r.o.Wrap
+	tb, frep, err := format.Read(ctx, r.st, s.Input.URI, opts)
+	if err != nil {
+		if errors.Is(err, format.ErrUnknownFormat) {
+			return nil, r.specErr(s.Input.Pos, "%v; set input.format", err)
+		}
+		return nil, fmt.Errorf("read input: %w", err)
+	}
+	in := &r.rep.Input
+	in.URI, in.Format, in.Rows, in.ReadSeconds = s.Input.URI, string(frep.Format), frep.Rows, since(start)
+	if frep.CSV != nil {
+		in.MalformedDropped = frep.CSV.Dropped
+	}
+	r.log.Info("read", "uri", s.Input.URI, "format", frep.Format, "files", frep.Files, "rows", frep.Rows, "seconds", in.ReadSeconds)
+	if tb.Count() == 0 {
+		return nil, fmt.Errorf("input %s has no rows", s.Input.URI)
+	}
+	if err := r.checkInputSchema(tb.Schema()); err != nil {
+		return nil, err
+	}
+	return r.e.FromTable(ctx, tb)
+}
+
+// checkInputSchema checks what the spec says about the input's columns,
+// at the spec's line:column, before any work: the label and every
+// input.options.schema and clean.dropNulls column exist; label.indexedCol
+// is a new column; a foldCol is an integer column.
+func (r *runner) checkInputSchema(schema *table.Schema) error {
+	s := r.s
+	if schema.Index(s.Label.Column) < 0 {
+		return r.specErr(s.Label.Pos, "label column %q is not in the input (columns: %v)", s.Label.Column, schema.Names())
+	}
+	for _, c := range s.Clean.Columns {
+		if schema.Index(c) < 0 {
+			return r.specErr(s.Clean.Pos, "clean.dropNulls: column %q is not in the input (columns: %v)", c, schema.Names())
+		}
+	}
+	for name, p := range s.Input.SchemaPos {
+		if schema.Index(name) < 0 {
+			return r.specErr(p, "input.options.schema names column %q, which the input does not have (columns: %s)", name, strings.Join(schema.Names(), ", "))
+		}
+	}
+	if ic := s.Label.IndexedCol; ic == s.Label.Column || schema.Index(ic) >= 0 {
+		return r.specErr(s.Label.Pos, "label.indexedCol %q is already a column of the input; name a new column for the indexed label", ic)
+	}
+	for i, m := range s.Models {
+		t := m.Tuning
+		if t == nil || t.FoldCol == "" {
+			continue
+		}
+		j := schema.Index(t.FoldCol)
+		if j < 0 {
+			return r.specErr(t.FoldColPos, "models[%d].tuning.foldCol %q is not a column of the input (columns: %s)", i, t.FoldCol, strings.Join(schema.Names(), ", "))
+		}
+		if typ := schema.Fields[j].Type; typ != table.Int64 {
+			return r.specErr(t.FoldColPos, "models[%d].tuning.foldCol %q is %v; want an integer column of fold numbers 0 … numFolds−1", i, t.FoldCol, typ)
+		}
+	}
+	return nil
+}
+
+// clean reports each column's nulls and drops rows as clean.dropNulls
+// says.
+func (r *runner) clean(ctx context.Context, ds engine.Dataset) (engine.Dataset, error) {
+	s, in := r.s, &r.rep.Input
+	r.prog(Event{Step: "count nulls"})
+	nulls, err := engine.Aggregate(ctx, r.e, ds, nullCounter{})
+	if err != nil {
+		return nil, fmt.Errorf("count nulls: %w", err)
+	}
+	in.Nulls = map[string]int64{}
+	for i, name := range ds.Schema().Names() {
+		var n int64
+		if i < len(nulls) {
+			n = nulls[i]
+		}
+		in.Nulls[name] = n
+		if n > 0 {
+			r.log.Info("nulls", "column", name, "count", n, "percent", 100*float64(n)/float64(in.Rows))
+		}
+	}
+	in.DropNulls = s.Clean.DropNulls
+	switch s.Clean.DropNulls {
+	case "any":
+		ds, err = r.e.MapPartitions(ds, &feature.DropNullRows{})
+	case "columns":
+		ds, err = r.e.MapPartitions(ds, &feature.DropNullRows{Columns: s.Clean.Columns})
+	}
+	if err != nil {
+		return nil, err
+	}
+	if ds, err = r.e.Persist(ctx, ds); err != nil {
+		return nil, err
+	}
+	if in.RowsAfterClean, err = engine.Aggregate(ctx, r.e, ds, engine.Count{}); err != nil {
+		return nil, err
+	}
+	r.log.Info("cleaned", "dropNulls", s.Clean.DropNulls, "rows", in.RowsAfterClean, "dropped", in.Rows-in.RowsAfterClean)
+	if in.RowsAfterClean == 0 {
+		return nil, r.specErr(s.Clean.Pos, "no rows are left after dropping nulls (%d rows read, every one has a null)", in.Rows)
+	}
+	return ds, nil
+}
+
+// label reports the class balance and adds the indexed label: string
+// labels by frequency (StringIndexer, whose labels it returns), numbers
+// cast to double.
+func (r *runner) label(ctx context.Context, ds engine.Dataset) (engine.Dataset, []string, error) {
+	s, in := r.s, &r.rep.Input
+	in.Label = s.Label.Column
+	lds, err := r.e.MapPartitions(ds, engine.Select{Columns: []string{s.Label.Column}})
+	if err != nil {
+		return nil, nil, err
+	}
+	lprof, err := profile.Run(ctx, r.e, lds, profile.Profiler{Label: s.Label.Column})
+	if err != nil {
+		return nil, nil, fmt.Errorf("label classes: %w", err)
+	}
+	in.Classes = lprof.Classes
+	for _, c := range lprof.Classes {
+		r.log.Info("class", "label", c.Class, "count", c.Count, "percent", c.Percent)
+	}
+	if ln := lprof.Columns[0].Nulls; ln > 0 {
+		return nil, nil, r.specErr(s.Label.Pos, "label column %q has %d nulls; drop them with clean.dropNulls", s.Label.Column, ln)
+	}
+	switch typ := ds.Schema().Fields[ds.Schema().Index(s.Label.Column)].Type; typ {
+	case table.String:
+		if len(lprof.Classes) < 2 {
+			return nil, nil, r.specErr(s.Label.Pos, "label column %q has only one class (%q) after cleaning; a classifier needs at least two", s.Label.Column, lprof.Classes[0].Class)
+		}
+		idx, err := (&feature.StringIndexer{InputCol: s.Label.Column, OutputCol: s.Label.IndexedCol}).Fit(ctx, r.e, ds)
+		if err != nil {
+			return nil, nil, fmt.Errorf("index label: %w", err)
+		}
+		if ds, err = idx.Transform(ctx, r.e, ds); err != nil {
+			return nil, nil, err
+		}
+		return ds, idx.(*feature.StringIndexerModel).Labels[0], nil
+	case table.Float64, table.Int64, table.Bool:
+		ds, err = r.e.MapPartitions(ds, &feature.Cast{InputCol: s.Label.Column, OutputCol: s.Label.IndexedCol, To: table.Float64})
+		return ds, nil, err
+	default:
+		return nil, nil, r.specErr(s.Label.Pos, "label column %q is %v; want a string or number", s.Label.Column, typ)
+	}
+}
+
+// checkSchemas walks the shared and each variant's stages over schema,
+// as far as estimators let it (ml.SchemaChecker), so a missing column or
+// wrong type fails with the stage's place in the spec before anything is
+// fitted.
+func (r *runner) checkSchemas(schema *table.Schema) error {
+	walk := func(in *table.Schema, stages []any, specs []spec.Stage) (*table.Schema, bool, error) {
+		s := in
+		for i, st := range stages {
+			sc, ok := st.(ml.SchemaChecker)
+			if !ok {
+				return s, false, nil // an estimator whose output is known only once fitted
+			}
+			next, err := sc.TransformSchema(s)
+			if err != nil {
+				return nil, false, r.specErr(specs[i].Pos, "stage %s: %v", specs[i].Type, err)
+			}
+			s = next
+		}
+		return s, true, nil
+	}
+	s, ok, err := walk(schema, r.shared, r.s.Stages)
+	if err != nil || !ok {
+		return err
+	}
+	for i, v := range r.variants {
+		vs, ok, err := walk(s, v, r.s.Variants[i].Stages)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			continue
+		}
+		// The models take each variant's output.
+		for k, m := range r.s.Models {
+			if sc, ok := r.models[k].(ml.SchemaChecker); ok {
+				if _, err := sc.TransformSchema(vs); err != nil {
+					return r.specErr(m.Stage.Pos, "model %s on variant %s: %v", m.Name, r.s.Variants[i].Name, err)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// split cuts the rows into the training and test splits.
+func (r *runner) split(ctx context.Context, ds engine.Dataset) (train, test engine.Dataset, err error) {
+	s := r.s
+	var parts [2]engine.Dataset
+	for p := range parts {
+		d, err := r.e.MapPartitions(ds, engine.SplitPart{Weights: []float64{s.Split.TrainRatio, 1 - s.Split.TrainRatio}, Seed: s.Split.Seed, Part: p})
+		if err != nil {
+			return nil, nil, err
+		}
+		if parts[p], err = r.e.Persist(ctx, d); err != nil {
+			return nil, nil, err
+		}
+	}
+	sp := &r.rep.Split
+	sp.TrainRatio, sp.Seed = s.Split.TrainRatio, s.Split.Seed
+	if sp.Train, err = engine.Aggregate(ctx, r.e, parts[0], engine.Count{}); err != nil {
+		return nil, nil, err
+	}
+	if sp.Test, err = engine.Aggregate(ctx, r.e, parts[1], engine.Count{}); err != nil {
+		return nil, nil, err
+	}
+	r.log.Info("split", "train", sp.Train, "test", sp.Test, "trainRatio", sp.TrainRatio, "seed", sp.Seed)
+	if sp.Train == 0 || sp.Test == 0 {
+		return nil, nil, r.specErr(spec.Pos{}, "the %d rows split into %d train and %d test rows; both need rows", r.rep.Input.RowsAfterClean, sp.Train, sp.Test)
+	}
+	for i, m := range s.Models {
+		if t := m.Tuning; t != nil && t.Method == "crossValidator" && t.FoldCol == "" {
+			if k := (&tuning.CrossValidator{NumFolds: t.NumFolds}).Folds(); sp.Train < int64(k) {
+				return nil, nil, r.specErr(t.NumFoldsPos, "models[%d].tuning.numFolds is %d, but the training split has only %d rows; each fold needs rows", i, k, sp.Train)
+			}
+		}
+	}
+	return parts[0], parts[1], nil
+}
+
+// featurizeShared fits the shared stages once, on the training split,
+// keeping only the columns the variants and models read.
+func (r *runner) featurizeShared(ctx context.Context, train, test engine.Dataset) ([]ml.Transformer, engine.Dataset, engine.Dataset, error) {
+	r.prog(Event{Step: "shared stages"})
+	start := time.Now()
+	fitted, train, test, err := r.fitStages(ctx, "shared stages", r.shared, train, test, r.columnsNeeded())
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	r.rep.SharedSeconds = since(start)
+	if len(r.shared) > 0 {
+		r.log.Info("shared stages", "seconds", r.rep.SharedSeconds)
+	}
+	return fitted, train, test, nil
+}
+
+// variant fits variant vi's stages, then every model on them, writing
+// metrics.json after each model so that what is finished is kept.
+func (r *runner) variant(ctx context.Context, vi int, labels []string, shared []ml.Transformer, train, test engine.Dataset) error {
+	v := r.s.Variants[vi]
+	vr := VariantReport{Name: v.Name}
+	start := time.Now()
+	r.prog(Event{Step: "featurize " + v.Name})
+	fitted, vtrain, vtest, err := r.fitStages(ctx, "variant "+v.Name, r.variants[vi], train, test, nil)
+	if err != nil {
+		return err
+	}
+	vr.FeaturizeSeconds = since(start)
+	r.log.Info("featurized", "variant", v.Name, "seconds", vr.FeaturizeSeconds)
+	stages := append(append([]ml.Transformer(nil), shared...), fitted...)
+	for mi, m := range r.s.Models {
+		mr, err := r.model(ctx, v.Name, mi, labels, stages, vtrain, vtest)
+		if err != nil {
+			return fmt.Errorf("variant %s, model %s: %w", v.Name, m.Name, err)
+		}
+		vr.Models = append(vr.Models, *mr)
+		r.rep.Variants = append(r.rep.Variants[:vi], vr)
+		r.rep.Seconds = since(r.rep.Started)
+		if err := r.writeMetrics(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// columnsNeeded returns the columns the variants' stages and the models
+// read (ml.ColumnReader), the label's and a foldCol; or nil, keeping every
+// column, when the processed data is to be written or a stage does not
+// say what it reads.
+func (r *runner) columnsNeeded() map[string]bool {
+	if r.s.Output.ProcessedData {
+		return nil
+	}
+	keep := map[string]bool{r.s.Label.Column: true, r.s.Label.IndexedCol: true}
+	readers := []any{}
+	for _, stages := range r.variants {
+		readers = append(readers, stages...)
+	}
+	for _, m := range r.models {
+		readers = append(readers, m)
+	}
+	for _, st := range readers {
+		cr, ok := st.(ml.ColumnReader)
+		if !ok || cr.InputColumns() == nil {
+			return nil
+		}
+		for _, c := range cr.InputColumns() {
+			keep[c] = true
+		}
+	}
+	for _, m := range r.s.Models {
+		if m.Tuning != nil && m.Tuning.FoldCol != "" {
+			keep[m.Tuning.FoldCol] = true
+		}
+	}
+	return keep
+}
+
+// fitStages fits stages on train and returns them fitted with both splits
+// transformed and kept. With keep, only those columns are kept (the
+// shared stages' intermediate text columns are otherwise most of the
+// memory of a text run).
+func (r *runner) fitStages(ctx context.Context, what string, stages []any, train, test engine.Dataset, keep map[string]bool) ([]ml.Transformer, engine.Dataset, engine.Dataset, error) {
+	if len(stages) == 0 {
+		return nil, train, test, nil
+	}
+	p := &pipeline.Pipeline{Stages: stages, Progress: func(i int, name string) {
+		r.prog(Event{Step: fmt.Sprintf("%s: %s", what, ml.StageName(stages[i]))})
+		r.log.Info("fit stage", "in", what, "stage", ml.StageName(stages[i]))
+	}}
+	pm, err := p.Fit(ctx, r.e, train)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("%s: %w", what, err)
+	}
+	out := [2]engine.Dataset{}
+	for i, d := range []engine.Dataset{train, test} {
+		t, err := pm.Transform(ctx, r.e, d)
+		if err != nil {
+			return nil, nil, nil, fmt.Errorf("%s: %w", what, err)
+		}
+		if keep != nil {
+			var cols []string
+			for _, c := range t.Schema().Names() {
+				if keep[c] {
+					cols = append(cols, c)
+				}
+			}
+			if t, err = r.e.MapPartitions(t, engine.Select{Columns: cols}); err != nil {
+				return nil, nil, nil, err
+			}
+		}
+		if out[i], err = r.e.Persist(ctx, t); err != nil {
+			return nil, nil, nil, fmt.Errorf("%s: %w", what, err)
+		}
+	}
+	return pm.Stages, out[0], out[1], nil
+}
