@@ -14,7 +14,8 @@
 // is a Kernel, a named value registered with Register or RegisterAggregator
 // whose exported fields gob-encode. The embedded engine (engine/local) calls
 // kernels directly; a distributed engine ships their encoding (Encode) to
-// other processes, where RunTask decodes and runs them.
+// other processes, which Decode them. Both run each partition through
+// RunPartition, which holds the per-partition checks of the contract.
 package engine
 
 import (

@@ -1,13 +1,9 @@
 package profile_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"math"
-	"os"
-	"os/exec"
 	"reflect"
 	"testing"
 
@@ -17,20 +13,6 @@ import (
 	"github.com/spindle-ml/spindle/profile"
 	"github.com/spindle-ml/spindle/table"
 )
-
-// TestMain doubles as a worker process: re-executed with
-// SPINDLE_TEST_WORKER=1, the test binary serves engine tasks on its
-// standard input and output, like a worker on another machine would.
-func TestMain(m *testing.M) {
-	if os.Getenv("SPINDLE_TEST_WORKER") == "1" {
-		if err := engine.ServeWorker(context.Background(), os.Stdin, os.Stdout); err != nil {
-			fmt.Fprintln(os.Stderr, "worker:", err)
-			os.Exit(1)
-		}
-		os.Exit(0)
-	}
-	os.Exit(m.Run())
-}
 
 func sample(t *testing.T, rows, parts int) *table.Table {
 	t.Helper()
@@ -132,48 +114,37 @@ func TestUnknownLabel(t *testing.T) {
 	}
 }
 
-// TestKernelsRunInAnotherProcess proves the engine contract's portability:
-// each partition's task (the kernel, encoded, and the partition) goes to a
-// separate OS process — this test binary re-executed as a worker — which
-// decodes and runs it; the merged results equal the in-process ones.
-func TestKernelsRunInAnotherProcess(t *testing.T) {
+// TestKernelsTravel proves the engine contract's portability for the
+// profiler: each partition's kernel is encoded and decoded (as a worker in
+// another process receives it), its partial encoded and decoded on the way
+// back, and the merged result equals the in-process one. (The Beam
+// engine's tests run kernels in other processes for real.)
+func TestKernelsTravel(t *testing.T) {
 	ctx := context.Background()
 	tb := sample(t, 5000, 6)
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), "SPINDLE_TEST_WORKER=1")
-	stdin, _ := cmd.StdinPipe()
-	stdout, _ := cmd.StdoutPipe()
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
+	k := profile.Profiler{Label: "label", DistinctBound: 100}
+	blob, err := engine.Encode(k)
+	if err != nil {
 		t.Fatal(err)
 	}
-	defer func() {
-		stdin.Close()
-		if err := cmd.Wait(); err != nil {
-			t.Errorf("worker exited: %v: %s", err, stderr.String())
-		}
-	}()
-	if cmd.Process.Pid == os.Getpid() {
-		t.Fatal("worker is this process")
-	}
 	offs := tb.RowOffsets()
-
-	// An aggregator: the profiler.
-	k := profile.Profiler{Label: "label", DistinctBound: 100}
-	agg := engine.Erase[*profile.Partial](k)
 	var partials []any
+	var agg engine.AnyAggregator
 	for i, b := range tb.Partitions() {
-		task, err := engine.NewTask(engine.TaskFold, k, engine.PartitionInfo{Index: i, RowOffset: offs[i]}, b)
+		kk, err := engine.Decode(blob)
 		if err != nil {
 			t.Fatal(err)
 		}
-		res, err := engine.CallWorker(stdin, stdout, task)
+		agg = kk.(engine.AnyAggregator)
+		_, p, err := engine.RunPartition(ctx, engine.PartitionInfo{Index: i, RowOffset: offs[i]}, b, nil, agg)
 		if err != nil {
 			t.Fatal(err)
 		}
-		p, err := agg.DecodePartial(res)
+		wire, err := agg.EncodePartial(p)
 		if err != nil {
+			t.Fatal(err)
+		}
+		if p, err = agg.DecodePartial(wire); err != nil {
 			t.Fatal(err)
 		}
 		partials = append(partials, p)
@@ -184,41 +155,16 @@ func TestKernelsRunInAnotherProcess(t *testing.T) {
 	}
 	remote := profile.Finish(tb.Schema(), merged.(*profile.Partial), k.Label)
 	e := &local.Engine{}
-	ds, _ := e.FromTable(ctx, tb)
+	ds, err := e.FromTable(ctx, tb)
+	if err != nil {
+		t.Fatal(err)
+	}
 	inProcess, err := profile.Run(ctx, e, ds, k)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !reflect.DeepEqual(remote, inProcess) {
-		t.Fatalf("remote profile differs:\n%+v\n%+v", remote, inProcess)
-	}
-
-	// A mapper that depends on row positions: a seeded sample.
-	m := engine.Sample{Fraction: 0.3, Seed: 11}
-	var got [][]any
-	for i, b := range tb.Partitions() {
-		task, _ := engine.NewTask(engine.TaskMap, m, engine.PartitionInfo{Index: i, RowOffset: offs[i]}, b)
-		res, err := engine.CallWorker(stdin, stdout, task)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out, err := table.DecodeBatch(bytes.NewReader(res))
-		if err != nil {
-			t.Fatal(err)
-		}
-		for r := 0; r < out.NumRows(); r++ {
-			got = append(got, out.Row(r))
-		}
-	}
-	want, _ := tb.Sample(false, 0.3, 11)
-	if !reflect.DeepEqual(got, want.Rows()) || len(got) == 0 {
-		t.Fatalf("remote sample has %d rows, in-process %d", len(got), want.Count())
-	}
-
-	// A failing task reports the worker's error text.
-	bad, _ := engine.NewTask(engine.TaskMap, engine.Select{Columns: []string{"missing"}}, engine.PartitionInfo{}, tb.Partitions()[0])
-	if _, err := engine.CallWorker(stdin, stdout, bad); err == nil || !bytes.Contains([]byte(err.Error()), []byte(`no column "missing"`)) {
-		t.Fatalf("worker error = %v", err)
+		t.Fatalf("travelled profile differs:\n%+v\n%+v", remote, inProcess)
 	}
 }
 

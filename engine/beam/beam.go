@@ -88,6 +88,8 @@ type Engine struct {
 	reused atomic.Int64
 }
 
+var _ engine.Engine = (*Engine)(nil)
+
 type dataset struct {
 	schema  *table.Schema
 	dir     string
@@ -687,10 +689,13 @@ func (f *partitionFn) partition(ctx context.Context, st *storage.Store, part int
 		return e, err
 	}
 	info := engine.PartitionInfo{Index: part, RowOffset: f.Offsets[part]}
-	for _, m := range mappers {
-		if b, err = m.MapPartition(ctx, info, b); err != nil {
-			return e, fmt.Errorf("%s on partition %d: %w", m.KernelName(), part, err)
-		}
+	steps := make([]engine.MapStep, len(mappers))
+	for i, m := range mappers {
+		steps[i] = engine.MapStep{Mapper: m} // declared schemas: from the partition's own
+	}
+	b, p, err := engine.RunPartition(ctx, info, b, steps, agg)
+	if err != nil {
+		return e, err
 	}
 	e.Rows = int64(b.NumRows())
 	if agg == nil {
@@ -699,10 +704,6 @@ func (f *partitionFn) partition(ctx context.Context, st *storage.Store, part int
 			return e, err
 		}
 		return e, st.WriteScratch(ctx, partFile(f.Out, part), buf.Bytes())
-	}
-	p, err := agg.FoldAny(ctx, info, agg.ZeroAny(), b)
-	if err != nil {
-		return e, fmt.Errorf("%s on partition %d: %w", agg.KernelName(), part, err)
 	}
 	e.Partial, err = agg.EncodePartial(p)
 	return e, err

@@ -126,23 +126,15 @@ func (e *Engine) compute(ctx context.Context, d *dataset) ([]*table.Batch, error
 	if err != nil {
 		return nil, err
 	}
+	steps := make([]engine.MapStep, len(chain))
+	for k, st := range chain {
+		steps[len(chain)-1-k] = engine.MapStep{Mapper: st.mapper, Schema: st.schema}
+	}
 	offs := offsets(in)
 	out := make([]*table.Batch, len(in))
-	err = e.forEach(ctx, len(in), func(ctx context.Context, i int) error {
-		b := in[i]
-		for k := len(chain) - 1; k >= 0; k-- {
-			st := chain[k]
-			var err error
-			b, err = st.mapper.MapPartition(ctx, engine.PartitionInfo{Index: i, RowOffset: offs[i]}, b)
-			if err != nil {
-				return fmt.Errorf("%s on partition %d: %w", st.mapper.KernelName(), i, err)
-			}
-			if !b.Schema().Equal(st.schema) {
-				return fmt.Errorf("%s on partition %d: produced schema (%v), declared (%v)", st.mapper.KernelName(), i, b.Schema(), st.schema)
-			}
-		}
-		out[i] = b
-		return nil
+	err = e.forEach(ctx, len(in), func(ctx context.Context, i int) (err error) {
+		out[i], _, err = engine.RunPartition(ctx, engine.PartitionInfo{Index: i, RowOffset: offs[i]}, in[i], steps, nil)
+		return err
 	})
 	return out, err
 }
@@ -165,9 +157,9 @@ func (e *Engine) AggregateAny(ctx context.Context, ds engine.Dataset, a engine.A
 	// per partition.
 	tm := engine.NewTreeMerger(a, len(parts))
 	err = e.forEach(ctx, len(parts), func(ctx context.Context, i int) error {
-		p, err := a.FoldAny(ctx, engine.PartitionInfo{Index: i, RowOffset: offs[i]}, a.ZeroAny(), parts[i])
+		_, p, err := engine.RunPartition(ctx, engine.PartitionInfo{Index: i, RowOffset: offs[i]}, parts[i], nil, a)
 		if err != nil {
-			return fmt.Errorf("%s on partition %d: %w", a.KernelName(), i, err)
+			return err
 		}
 		return tm.Add(i, p)
 	})
