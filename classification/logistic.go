@@ -670,8 +670,10 @@ func (m *LogisticRegressionModel) MapPartition(_ context.Context, info engine.Pa
 	if err != nil {
 		return nil, err
 	}
-	col, _ := b.ColumnByName(m.FeaturesCol)
-	fc := col.(*table.VectorColumn)
+	fc, err := table.ColumnAs[*table.VectorColumn](b, m.FeaturesCol)
+	if err != nil {
+		return nil, err
+	}
 	n := fc.Len()
 	raws, probs := make([]linalg.Vector, n), make([]linalg.Vector, n)
 	preds := make([]float64, n)

@@ -385,8 +385,10 @@ func (m *NaiveBayesModel) MapPartition(_ context.Context, info engine.PartitionI
 	if err != nil {
 		return nil, err
 	}
-	col, _ := b.ColumnByName(m.FeaturesCol)
-	fc := col.(*table.VectorColumn)
+	fc, err := table.ColumnAs[*table.VectorColumn](b, m.FeaturesCol)
+	if err != nil {
+		return nil, err
+	}
 	n := fc.Len()
 	raws, probs := make([]linalg.Vector, n), make([]linalg.Vector, n)
 	preds := make([]float64, n)

@@ -276,8 +276,10 @@ func (m *LinearSVCModel) MapPartition(_ context.Context, info engine.PartitionIn
 	if err != nil {
 		return nil, err
 	}
-	col, _ := b.ColumnByName(m.FeaturesCol)
-	fc := col.(*table.VectorColumn)
+	fc, err := table.ColumnAs[*table.VectorColumn](b, m.FeaturesCol)
+	if err != nil {
+		return nil, err
+	}
 	raws := make([]linalg.Vector, fc.Len())
 	preds := make([]float64, fc.Len())
 	err = linmodel.EachRow("LinearSVCModel", b, fc, info, m.NumFeatures, func(i int, x linalg.Vector) error {

@@ -135,8 +135,10 @@ func (r *RegexReplace) MapPartition(_ context.Context, _ engine.PartitionInfo, b
 	if err != nil {
 		return nil, err
 	}
-	col, _ := b.ColumnByName(r.InputCol)
-	c := col.(*table.StringColumn)
+	c, err := table.ColumnAs[*table.StringColumn](b, r.InputCol)
+	if err != nil {
+		return nil, err
+	}
 	vals := make([]string, len(c.Values))
 	literal := !strings.Contains(r.Replacement, "$")
 	// Fast paths for the common cleanup patterns (see classrun.go).

@@ -71,11 +71,10 @@ func (termCountKernel) Zero() *TermCounts {
 }
 
 func (k termCountKernel) Fold(_ context.Context, _ engine.PartitionInfo, acc *TermCounts, b *table.Batch) (*TermCounts, error) {
-	col, err := b.ColumnByName(k.InputCol)
+	c, err := table.ColumnAs[*table.StringListColumn](b, k.InputCol)
 	if err != nil {
 		return nil, err
 	}
-	c := col.(*table.StringListColumn)
 	seen := map[string]bool{}
 	for i, doc := range c.Values {
 		if !c.Valid.Valid(i) {
@@ -208,8 +207,10 @@ func (m *CountVectorizerModel) MapPartition(_ context.Context, _ engine.Partitio
 	for i, t := range m.Vocabulary {
 		index[t] = int32(i)
 	}
-	col, _ := b.ColumnByName(m.InputCol)
-	c := col.(*table.StringListColumn)
+	c, err := table.ColumnAs[*table.StringListColumn](b, m.InputCol)
+	if err != nil {
+		return nil, err
+	}
 	vecs := make([]linalg.Vector, len(c.Values))
 	var idx []int32
 	for i, doc := range c.Values {

@@ -134,8 +134,10 @@ func (h *HashingTF) MapPartition(_ context.Context, _ engine.PartitionInfo, b *t
 		return nil, err
 	}
 	n := h.numFeatures()
-	col, _ := b.ColumnByName(h.InputCol)
-	c := col.(*table.StringListColumn)
+	c, err := table.ColumnAs[*table.StringListColumn](b, h.InputCol)
+	if err != nil {
+		return nil, err
+	}
 	vecs := make([]linalg.Vector, len(c.Values))
 	var cnt counter
 	var idx []int32

@@ -57,11 +57,10 @@ func (docFreqKernel) KernelName() string { return "feature.DocFreq" }
 func (docFreqKernel) Zero() *DocFreq     { return &DocFreq{} }
 
 func (k docFreqKernel) Fold(_ context.Context, info engine.PartitionInfo, acc *DocFreq, b *table.Batch) (*DocFreq, error) {
-	col, err := b.ColumnByName(k.InputCol)
+	c, err := table.ColumnAs[*table.VectorColumn](b, k.InputCol)
 	if err != nil {
 		return nil, err
 	}
-	c := col.(*table.VectorColumn)
 	for i, v := range c.Values {
 		if !c.Valid.Valid(i) {
 			continue

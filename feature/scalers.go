@@ -51,8 +51,10 @@ func mapVectors(stage, inCol, outCol string, size int, info engine.PartitionInfo
 	if err != nil {
 		return nil, err
 	}
-	col, _ := b.ColumnByName(inCol)
-	c := col.(*table.VectorColumn)
+	c, err := table.ColumnAs[*table.VectorColumn](b, inCol)
+	if err != nil {
+		return nil, err
+	}
 	res := make([]linalg.Vector, len(c.Values))
 	for i, v := range c.Values {
 		if !c.Valid.Valid(i) {

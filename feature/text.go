@@ -544,8 +544,10 @@ func (s *StopWordsRemover) MapPartition(_ context.Context, _ engine.PartitionInf
 	}
 	words, _ := s.words()
 	set := newWordSet(words, !s.CaseSensitive)
-	col, _ := b.ColumnByName(s.InputCol)
-	c := col.(*table.StringListColumn)
+	c, err := table.ColumnAs[*table.StringListColumn](b, s.InputCol)
+	if err != nil {
+		return nil, err
+	}
 	res := make([][]string, len(c.Values))
 	for i, toks := range c.Values {
 		if !c.Valid.Valid(i) {
@@ -672,8 +674,10 @@ func (g *NGram) MapPartition(_ context.Context, _ engine.PartitionInfo, b *table
 		return nil, err
 	}
 	n := g.n()
-	col, _ := b.ColumnByName(g.InputCol)
-	c := col.(*table.StringListColumn)
+	c, err := table.ColumnAs[*table.StringListColumn](b, g.InputCol)
+	if err != nil {
+		return nil, err
+	}
 	res := make([][]string, len(c.Values))
 	for i, toks := range c.Values {
 		if !c.Valid.Valid(i) {

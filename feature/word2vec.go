@@ -285,12 +285,11 @@ func (k w2vWordCount) Fold(_ context.Context, info engine.PartitionInfo, acc []i
 	for _, t := range k.Words {
 		idx[t] = true
 	}
-	col, err := b.ColumnByName(k.InputCol)
+	c, err := table.ColumnAs[*table.StringListColumn](b, k.InputCol)
 	if err != nil {
 		return nil, err
 	}
 	var n int64
-	c := col.(*table.StringListColumn)
 	for i, doc := range c.Values {
 		if c.Valid.Valid(i) {
 			for _, t := range doc {
@@ -388,11 +387,10 @@ func (w2vRound) Merge(a, b *w2vDelta) (*w2vDelta, error) {
 
 // Fold trains the partition's sentences of this round on a private copy.
 func (k w2vRound) Fold(ctx context.Context, info engine.PartitionInfo, acc *w2vDelta, b *table.Batch) (*w2vDelta, error) {
-	col, err := b.ColumnByName(k.InputCol)
+	c, err := table.ColumnAs[*table.StringListColumn](b, k.InputCol)
 	if err != nil {
 		return nil, err
 	}
-	c := col.(*table.StringListColumn)
 	index := make(map[string]int32, len(k.Vocab.Words))
 	for i, t := range k.Vocab.Words {
 		index[t] = int32(i)
@@ -565,8 +563,10 @@ func (m *Word2VecModel) MapPartition(_ context.Context, _ engine.PartitionInfo, 
 		return nil, err
 	}
 	index := m.index()
-	col, _ := b.ColumnByName(m.InputCol)
-	c := col.(*table.StringListColumn)
+	c, err := table.ColumnAs[*table.StringListColumn](b, m.InputCol)
+	if err != nil {
+		return nil, err
+	}
 	dim := m.VectorSize
 	vecs := make([]linalg.Vector, len(c.Values))
 	for i, doc := range c.Values {

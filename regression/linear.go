@@ -594,8 +594,10 @@ func (m *LinearRegressionModel) MapPartition(_ context.Context, info engine.Part
 	if err != nil {
 		return nil, err
 	}
-	col, _ := b.ColumnByName(m.FeaturesCol)
-	fc := col.(*table.VectorColumn)
+	fc, err := table.ColumnAs[*table.VectorColumn](b, m.FeaturesCol)
+	if err != nil {
+		return nil, err
+	}
 	preds := make([]float64, fc.Len())
 	err = linmodel.EachRow("LinearRegressionModel", b, fc, info, m.NumFeatures, func(i int, x linalg.Vector) error {
 		preds[i] = m.Predict(x)

@@ -125,6 +125,42 @@ func (b *Batch) ColumnByName(name string) (Column, error) {
 	return b.cols[i], nil
 }
 
+// ColumnAs returns the named column of b as its concrete type C (say
+// *table.StringListColumn), or an error naming the column, its type and
+// the type wanted — never a panic on a wrong type.
+func ColumnAs[C Column](b *Batch, name string) (C, error) {
+	var zero C
+	col, err := b.ColumnByName(name)
+	if err != nil {
+		return zero, err
+	}
+	c, ok := col.(C)
+	if !ok {
+		return zero, fmt.Errorf("column %q is %v, want %v", name, col.Type(), typeOf[C]())
+	}
+	return c, nil
+}
+
+// typeOf names the column type C holds.
+func typeOf[C Column]() Type {
+	var c C
+	switch any(c).(type) {
+	case *StringColumn:
+		return String
+	case *Int64Column:
+		return Int64
+	case *Float64Column:
+		return Float64
+	case *BoolColumn:
+		return Bool
+	case *StringListColumn:
+		return StringList
+	case *VectorColumn:
+		return Vector
+	}
+	return 0
+}
+
 // Take returns a batch of rows idx, in that order.
 func (b *Batch) Take(idx []int) *Batch {
 	cols := make([]Column, len(b.cols))

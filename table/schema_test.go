@@ -46,3 +46,19 @@ func BenchmarkSchemaIndexWide(b *testing.B) {
 		}
 	}
 }
+
+// TestColumnAs: a column of the wrong type is an error naming it, never a
+// panic.
+func TestColumnAs(t *testing.T) {
+	schema, _ := table.NewSchema(table.Field{Name: "s", Type: table.String})
+	b, _ := table.NewBatch(schema, []table.Column{table.NewStringColumn([]string{"x"}, nil)})
+	if c, err := table.ColumnAs[*table.StringColumn](b, "s"); err != nil || c.Values[0] != "x" {
+		t.Fatalf("%v, %v", c, err)
+	}
+	if _, err := table.ColumnAs[*table.VectorColumn](b, "s"); err == nil || err.Error() != `column "s" is string, want vector` {
+		t.Fatalf("wrong type: %v", err)
+	}
+	if _, err := table.ColumnAs[*table.VectorColumn](b, "nope"); err == nil {
+		t.Fatal("missing column accepted")
+	}
+}

@@ -108,14 +108,13 @@ func (f *FoldSplit) MapPartition(_ context.Context, info engine.PartitionInfo, b
 		sort.Ints(keep)
 		return b.Take(keep), nil
 	}
-	c, err := b.ColumnByName(f.FoldCol)
+	col, err := table.ColumnAs[*table.Int64Column](b, f.FoldCol)
 	if err != nil {
 		return nil, err
 	}
-	col := c.(*table.Int64Column)
 	for i, v := range col.Values {
 		if !col.Valid.Valid(i) || v < 0 || v >= int64(f.NumFolds) {
-			return nil, fmt.Errorf("CrossValidator: %s: foldCol %q is %v, want an integer in [0, %d)", engine.RowName(info, b, i), f.FoldCol, c.Value(i), f.NumFolds)
+			return nil, fmt.Errorf("CrossValidator: %s: foldCol %q is %v, want an integer in [0, %d)", engine.RowName(info, b, i), f.FoldCol, col.Value(i), f.NumFolds)
 		}
 		if (v == int64(f.Fold)) != f.Train {
 			keep = append(keep, i)
