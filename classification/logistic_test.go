@@ -3,6 +3,7 @@ package classification
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"math"
 	"os"
 	"strings"
@@ -51,50 +52,52 @@ func TestLogisticRegressionGolden(t *testing.T) {
 	}
 	ctx := context.Background()
 	for _, c := range g.Cases {
-		d := g.Datasets[c.Dataset]
-		tb := dataset(t, d.X, d.Y, 50)
-		e := &local.Engine{}
-		ds, _ := e.FromTable(ctx, tb)
-		lr := &LogisticRegression{RegParam: c.RegParam, ElasticNetParam: c.ElasticNetParam, Standardization: ml.Bool(c.Standardization), MaxIter: ml.Int(20000), Tol: ml.Float(1e-15)}
-		m, err := lr.Fit(ctx, e, ds)
-		if err != nil {
-			t.Fatal(err)
-		}
-		model := m.(*LogisticRegressionModel)
-		name := c.Dataset
-		var maxRef, maxDiff float64
-		for k, row := range c.Coef {
-			for j, want := range row {
-				got := model.Coefficients[k*model.NumFeatures+j]
-				maxRef = math.Max(maxRef, math.Abs(want))
-				maxDiff = math.Max(maxDiff, math.Abs(got-want))
-				if want == 0 && c.ElasticNetParam > 0 && math.Abs(got) > 1e-6 {
-					t.Errorf("%s %+v: coefficient %d,%d = %v, scikit-learn has exactly 0", name, c.RegParam, k, j, got)
+		t.Run(fmt.Sprintf("%s/reg=%v/en=%v/std=%v", c.Dataset, c.RegParam, c.ElasticNetParam, c.Standardization), func(t *testing.T) {
+			d := g.Datasets[c.Dataset]
+			tb := dataset(t, d.X, d.Y, 50)
+			e := &local.Engine{}
+			ds := tabletest.Dataset(t, e, tb)
+			lr := &LogisticRegression{RegParam: c.RegParam, ElasticNetParam: c.ElasticNetParam, Standardization: ml.Bool(c.Standardization), MaxIter: ml.Int(20000), Tol: ml.Float(1e-15)}
+			m, err := lr.Fit(ctx, e, ds)
+			if err != nil {
+				t.Fatal(err)
+			}
+			model := m.(*LogisticRegressionModel)
+			name := c.Dataset
+			var maxRef, maxDiff float64
+			for k, row := range c.Coef {
+				for j, want := range row {
+					got := model.Coefficients[k*model.NumFeatures+j]
+					maxRef = math.Max(maxRef, math.Abs(want))
+					maxDiff = math.Max(maxDiff, math.Abs(got-want))
+					if want == 0 && c.ElasticNetParam > 0 && math.Abs(got) > 1e-6 {
+						t.Errorf("%s %+v: coefficient %d,%d = %v, scikit-learn has exactly 0", name, c.RegParam, k, j, got)
+					}
+				}
+				maxRef = math.Max(maxRef, math.Abs(c.Intercept[k]))
+				maxDiff = math.Max(maxDiff, math.Abs(model.Intercepts[k]-c.Intercept[k]))
+			}
+			if rel := maxDiff / maxRef; rel > 1e-4 {
+				t.Errorf("%s reg=%v α=%v std=%v: max coefficient difference %.3g relative to %.3g (%d iterations)", name, c.RegParam, c.ElasticNetParam, c.Standardization, rel, maxRef, model.TotalIterations)
+			} else {
+				t.Logf("%s reg=%v α=%v std=%v: coefficients within %.2g relative (%d iterations)", name, c.RegParam, c.ElasticNetParam, c.Standardization, rel, model.TotalIterations)
+			}
+			// Training metrics from the model's predictions.
+			var ll float64
+			correct := 0
+			for i, r := range d.X {
+				_, p, pred := model.Predict(linalg.Dense(r))
+				ll -= math.Log(p[int(d.Y[i])])
+				if pred == d.Y[i] {
+					correct++
 				}
 			}
-			maxRef = math.Max(maxRef, math.Abs(c.Intercept[k]))
-			maxDiff = math.Max(maxDiff, math.Abs(model.Intercepts[k]-c.Intercept[k]))
-		}
-		if rel := maxDiff / maxRef; rel > 1e-4 {
-			t.Errorf("%s reg=%v α=%v std=%v: max coefficient difference %.3g relative to %.3g (%d iterations)", name, c.RegParam, c.ElasticNetParam, c.Standardization, rel, maxRef, model.TotalIterations)
-		} else {
-			t.Logf("%s reg=%v α=%v std=%v: coefficients within %.2g relative (%d iterations)", name, c.RegParam, c.ElasticNetParam, c.Standardization, rel, model.TotalIterations)
-		}
-		// Training metrics from the model's predictions.
-		var ll float64
-		correct := 0
-		for i, r := range d.X {
-			_, p, pred := model.Predict(linalg.Dense(r))
-			ll -= math.Log(p[int(d.Y[i])])
-			if pred == d.Y[i] {
-				correct++
+			ll /= float64(len(d.X))
+			acc := float64(correct) / float64(len(d.X))
+			if math.Abs(ll-c.TrainLogLoss) > 1e-6*math.Max(1, c.TrainLogLoss)*10 || acc != c.TrainAccuracy {
+				t.Errorf("%s: train logloss %.9f accuracy %.6f; scikit-learn %.9f %.6f", name, ll, acc, c.TrainLogLoss, c.TrainAccuracy)
 			}
-		}
-		ll /= float64(len(d.X))
-		acc := float64(correct) / float64(len(d.X))
-		if math.Abs(ll-c.TrainLogLoss) > 1e-6*math.Max(1, c.TrainLogLoss)*10 || acc != c.TrainAccuracy {
-			t.Errorf("%s: train logloss %.9f accuracy %.6f; scikit-learn %.9f %.6f", name, ll, acc, c.TrainLogLoss, c.TrainAccuracy)
-		}
+		})
 	}
 }
 
@@ -104,7 +107,7 @@ func TestLogisticRegressionTransformAndErrors(t *testing.T) {
 	y := []float64{0, 0, 1, 1, 0, 1}
 	tb := dataset(t, x, y, 4)
 	e := &local.Engine{}
-	ds, _ := e.FromTable(ctx, tb)
+	ds := tabletest.Dataset(t, e, tb)
 	m, err := (&LogisticRegression{RegParam: 0.1}).Fit(ctx, e, ds)
 	if err != nil {
 		t.Fatal(err)
@@ -144,7 +147,7 @@ func TestLogisticRegressionTransformAndErrors(t *testing.T) {
 		{"missing column", x, y, &LogisticRegression{FeaturesCol: "feats"}, `input column "feats" does not exist`},
 	}
 	for _, b := range bad {
-		ds, _ := e.FromTable(ctx, dataset(t, b.x, b.y, 10))
+		ds := tabletest.Dataset(t, e, dataset(t, b.x, b.y, 10))
 		if _, err := b.lr.Fit(ctx, e, ds); err == nil || !strings.Contains(err.Error(), b.want) {
 			t.Errorf("%s: error = %v, want %q", b.name, err, b.want)
 		}
@@ -170,7 +173,7 @@ func TestThresholds(t *testing.T) {
 	ctx := context.Background()
 	e := &local.Engine{}
 	x := [][]float64{{0, 1}, {1, 0}, {2, 1}, {3, 0}, {0.5, 0.5}, {2.5, 1}}
-	ds, _ := e.FromTable(ctx, dataset(t, x, []float64{0, 0, 1, 1, 0, 1}, 3))
+	ds := tabletest.Dataset(t, e, dataset(t, x, []float64{0, 0, 1, 1, 0, 1}, 3))
 	// A threshold of 0 on class 1 predicts class 1 everywhere.
 	m, err := (&LogisticRegression{Thresholds: []float64{1, 0}}).Fit(ctx, e, ds)
 	if err != nil {

@@ -3,6 +3,7 @@ package classification
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"math"
 	"os"
 	"strings"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/spindle-ml/spindle/engine/local"
 	"github.com/spindle-ml/spindle/evaluation"
+	"github.com/spindle-ml/spindle/internal/tabletest"
 	"github.com/spindle-ml/spindle/linalg"
 )
 
@@ -42,61 +44,63 @@ func TestNaiveBayesGolden(t *testing.T) {
 	ctx := context.Background()
 	e := &local.Engine{}
 	for _, c := range g.Cases {
-		d := g.Datasets[c.Dataset]
-		x := d.X
-		if c.ModelType == "bernoulli" {
-			x = make([][]float64, len(d.X))
-			for i, r := range d.X {
-				x[i] = make([]float64, len(r))
-				for j, v := range r {
-					if v > d.Threshold[j] {
-						x[i][j] = 1
+		t.Run(fmt.Sprintf("%s/%s/smoothing=%v", c.Dataset, c.ModelType, c.Smoothing), func(t *testing.T) {
+			d := g.Datasets[c.Dataset]
+			x := d.X
+			if c.ModelType == "bernoulli" {
+				x = make([][]float64, len(d.X))
+				for i, r := range d.X {
+					x[i] = make([]float64, len(r))
+					for j, v := range r {
+						if v > d.Threshold[j] {
+							x[i][j] = 1
+						}
 					}
 				}
 			}
-		}
-		ds, _ := e.FromTable(ctx, dataset(t, x, d.Y, 64))
-		lam := c.Smoothing
-		m, err := (&NaiveBayes{ModelType: c.ModelType, Smoothing: &lam}).Fit(ctx, e, ds)
-		if err != nil {
-			t.Fatal(err)
-		}
-		nb := m.(*NaiveBayesModel)
-		var worst float64
-		check := func(got, want float64) {
-			worst = math.Max(worst, math.Abs(got-want)/math.Max(1, math.Abs(want)))
-		}
-		for k, p := range c.Pi {
-			check(nb.Pi[k], p)
-			for j, v := range c.Theta[k] {
-				check(nb.Theta[k*nb.NumFeatures+j], v)
-				if c.Sigma != nil {
-					check(nb.Sigma[k*nb.NumFeatures+j], c.Sigma[k][j])
-				}
-			}
-		}
-		for i, want := range c.Probability {
-			_, p, _, err := nb.Predict(linalg.Dense(x[i]))
+			ds := tabletest.Dataset(t, e, dataset(t, x, d.Y, 64))
+			lam := c.Smoothing
+			m, err := (&NaiveBayes{ModelType: c.ModelType, Smoothing: &lam}).Fit(ctx, e, ds)
 			if err != nil {
 				t.Fatal(err)
 			}
-			for k := range want {
-				worst = math.Max(worst, math.Abs(p[k]-want[k]))
+			nb := m.(*NaiveBayesModel)
+			var worst float64
+			check := func(got, want float64) {
+				worst = math.Max(worst, math.Abs(got-want)/math.Max(1, math.Abs(want)))
 			}
-		}
-		if worst > 1e-9 {
-			t.Errorf("%s %s λ=%v: parameters or probabilities differ by %.3g", c.Dataset, c.ModelType, c.Smoothing, worst)
-		} else {
-			t.Logf("%s %s λ=%v: within %.2g", c.Dataset, c.ModelType, c.Smoothing, worst)
-		}
-		pred, _ := m.Transform(ctx, e, ds)
-		acc, err := (&evaluation.MulticlassClassificationEvaluator{MetricName: "accuracy"}).Evaluate(ctx, e, pred)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if math.Abs(acc-c.TrainAccuracy) > 1e-12 {
-			t.Errorf("%s %s: train accuracy %v, scikit-learn %v", c.Dataset, c.ModelType, acc, c.TrainAccuracy)
-		}
+			for k, p := range c.Pi {
+				check(nb.Pi[k], p)
+				for j, v := range c.Theta[k] {
+					check(nb.Theta[k*nb.NumFeatures+j], v)
+					if c.Sigma != nil {
+						check(nb.Sigma[k*nb.NumFeatures+j], c.Sigma[k][j])
+					}
+				}
+			}
+			for i, want := range c.Probability {
+				_, p, _, err := nb.Predict(linalg.Dense(x[i]))
+				if err != nil {
+					t.Fatal(err)
+				}
+				for k := range want {
+					worst = math.Max(worst, math.Abs(p[k]-want[k]))
+				}
+			}
+			if worst > 1e-9 {
+				t.Errorf("%s %s λ=%v: parameters or probabilities differ by %.3g", c.Dataset, c.ModelType, c.Smoothing, worst)
+			} else {
+				t.Logf("%s %s λ=%v: within %.2g", c.Dataset, c.ModelType, c.Smoothing, worst)
+			}
+			pred, _ := m.Transform(ctx, e, ds)
+			acc, err := (&evaluation.MulticlassClassificationEvaluator{MetricName: "accuracy"}).Evaluate(ctx, e, pred)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if math.Abs(acc-c.TrainAccuracy) > 1e-12 {
+				t.Errorf("%s %s: train accuracy %v, scikit-learn %v", c.Dataset, c.ModelType, acc, c.TrainAccuracy)
+			}
+		})
 	}
 }
 
@@ -121,7 +125,7 @@ func TestNaiveBayesErrors(t *testing.T) {
 		{"fractional label", x, []float64{0, 1.5, 0, 1}, &NaiveBayes{}, "label 1.5"},
 	}
 	for _, c := range cases {
-		ds, _ := e.FromTable(ctx, dataset(t, c.x, c.y, 2))
+		ds := tabletest.Dataset(t, e, dataset(t, c.x, c.y, 2))
 		if _, err := c.nb.Fit(ctx, e, ds); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: %v, want %q", c.name, err, c.want)
 		}

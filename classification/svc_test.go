@@ -3,6 +3,7 @@ package classification
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"math"
 	"os"
 	"strings"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/spindle-ml/spindle/engine/local"
 	"github.com/spindle-ml/spindle/evaluation"
+	"github.com/spindle-ml/spindle/internal/tabletest"
 	"github.com/spindle-ml/spindle/ml"
 )
 
@@ -41,31 +43,33 @@ func TestLinearSVCGolden(t *testing.T) {
 	ctx := context.Background()
 	e := &local.Engine{}
 	for _, c := range g.Cases {
-		d := g.Datasets[c.Dataset]
-		ds, _ := e.FromTable(ctx, dataset(t, d.X, d.Y, 50))
-		m, err := (&LinearSVC{RegParam: c.RegParam, Standardization: ml.Bool(c.Standardization), MaxIter: ml.Int(2000), Tol: ml.Float(1e-12)}).Fit(ctx, e, ds)
-		if err != nil {
-			t.Fatal(err)
-		}
-		svc := m.(*LinearSVCModel)
-		maxRef, maxDiff := math.Abs(c.Intercept), math.Abs(svc.Intercept-c.Intercept)
-		for j, want := range c.Coef {
-			maxRef = math.Max(maxRef, math.Abs(want))
-			maxDiff = math.Max(maxDiff, math.Abs(svc.Coefficients[j]-want))
-		}
-		if rel := maxDiff / maxRef; rel > 1e-6 {
-			t.Errorf("%s reg=%v std=%v: coefficients differ by %.3g relative (%d iterations)\n got %v %v\nwant %v %v", c.Dataset, c.RegParam, c.Standardization, rel, svc.TotalIterations, svc.Coefficients, svc.Intercept, c.Coef, c.Intercept)
-		} else {
-			t.Logf("%s reg=%v std=%v: within %.2g relative (%d iterations)", c.Dataset, c.RegParam, c.Standardization, rel, svc.TotalIterations)
-		}
-		pred, _ := m.Transform(ctx, e, ds)
-		acc, err := (&evaluation.MulticlassClassificationEvaluator{MetricName: "accuracy"}).Evaluate(ctx, e, pred)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if math.Abs(acc-c.TrainAccuracy) > 1e-12 {
-			t.Errorf("%s: train accuracy %v, libsvm %v", c.Dataset, acc, c.TrainAccuracy)
-		}
+		t.Run(fmt.Sprintf("%s/reg=%v/std=%v", c.Dataset, c.RegParam, c.Standardization), func(t *testing.T) {
+			d := g.Datasets[c.Dataset]
+			ds := tabletest.Dataset(t, e, dataset(t, d.X, d.Y, 50))
+			m, err := (&LinearSVC{RegParam: c.RegParam, Standardization: ml.Bool(c.Standardization), MaxIter: ml.Int(2000), Tol: ml.Float(1e-12)}).Fit(ctx, e, ds)
+			if err != nil {
+				t.Fatal(err)
+			}
+			svc := m.(*LinearSVCModel)
+			maxRef, maxDiff := math.Abs(c.Intercept), math.Abs(svc.Intercept-c.Intercept)
+			for j, want := range c.Coef {
+				maxRef = math.Max(maxRef, math.Abs(want))
+				maxDiff = math.Max(maxDiff, math.Abs(svc.Coefficients[j]-want))
+			}
+			if rel := maxDiff / maxRef; rel > 1e-6 {
+				t.Errorf("%s reg=%v std=%v: coefficients differ by %.3g relative (%d iterations)\n got %v %v\nwant %v %v", c.Dataset, c.RegParam, c.Standardization, rel, svc.TotalIterations, svc.Coefficients, svc.Intercept, c.Coef, c.Intercept)
+			} else {
+				t.Logf("%s reg=%v std=%v: within %.2g relative (%d iterations)", c.Dataset, c.RegParam, c.Standardization, rel, svc.TotalIterations)
+			}
+			pred, _ := m.Transform(ctx, e, ds)
+			acc, err := (&evaluation.MulticlassClassificationEvaluator{MetricName: "accuracy"}).Evaluate(ctx, e, pred)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if math.Abs(acc-c.TrainAccuracy) > 1e-12 {
+				t.Errorf("%s: train accuracy %v, libsvm %v", c.Dataset, acc, c.TrainAccuracy)
+			}
+		})
 	}
 }
 
@@ -84,7 +88,7 @@ func TestLinearSVCErrors(t *testing.T) {
 		{"negative reg", []float64{0, 1, 0, 1}, &LinearSVC{RegParam: -1}, "parameter regParam: must be ≥ 0, got -1"},
 	}
 	for _, c := range cases {
-		ds, _ := e.FromTable(ctx, dataset(t, x, c.y, 2))
+		ds := tabletest.Dataset(t, e, dataset(t, x, c.y, 2))
 		if _, err := c.s.Fit(ctx, e, ds); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: %v, want %q", c.name, err, c.want)
 		}

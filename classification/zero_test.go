@@ -19,7 +19,7 @@ func TestWrittenZeroIsNotDefault(t *testing.T) {
 	e := &local.Engine{}
 	x := [][]float64{{0, 1}, {1, 0}, {2, 1}, {3, 0}, {0.5, 0.5}, {2.5, 1}, {1.5, 0.2}}
 	y := []float64{0, 0, 1, 1, 0, 1, 1}
-	ds, _ := e.FromTable(ctx, dataset(t, x, y, 3))
+	ds := tabletest.Dataset(t, e, dataset(t, x, y, 3))
 
 	// maxIter 0: the starting point (zero coefficients, the log-odds
 	// intercept), no iteration.
@@ -100,7 +100,7 @@ func TestTooManyFeaturesRefused(t *testing.T) {
 	const d = 1<<31 - 1
 	vecs := []linalg.Vector{{Size: d, Indices: []int32{0, d - 1}, Values: []float64{1, 2}}, {Size: d, Indices: []int32{5}, Values: []float64{1}}}
 	tb := tabletest.LabeledVectors(t, vecs, []float64{0, 1})
-	ds, _ := e.FromTable(ctx, tb)
+	ds := tabletest.Dataset(t, e, tb)
 	for _, est := range []ml.Estimator{&LogisticRegression{}, &LinearSVC{}, &NaiveBayes{}} {
 		_, err := est.Fit(ctx, e, ds)
 		if err == nil || !strings.Contains(err.Error(), "2147483647 features would need about") || !strings.Contains(err.Error(), "use fewer features") {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/spindle-ml/spindle/engine"
 	"github.com/spindle-ml/spindle/engine/local"
+	"github.com/spindle-ml/spindle/internal/tabletest"
 	"github.com/spindle-ml/spindle/linalg"
 	"github.com/spindle-ml/spindle/table"
 )
@@ -64,8 +65,7 @@ func ds(t *testing.T, fields []table.Field, cols ...table.Column) (engine.Engine
 	tb, _ := table.New(schema, b)
 	tb, _ = tb.Repartition(37)
 	e := &local.Engine{}
-	d, _ := e.FromTable(context.Background(), tb)
-	return e, d
+	return e, tabletest.Dataset(t, e, tb)
 }
 
 func close6(a, b float64) bool { return math.Abs(a-b) <= 1e-6*math.Max(1, math.Abs(b)) }

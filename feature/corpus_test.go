@@ -28,7 +28,7 @@ func TestWord2VecOnCorpus(t *testing.T) {
 		t.Fatal(err)
 	}
 	e := &local.Engine{}
-	ds, _ := e.FromTable(ctx, tb)
+	ds := tabletest.Dataset(t, e, tb)
 	for _, s := range []ml.Transformer{
 		&RegexReplace{InputCol: "text", Pattern: `<.*/>`, Replacement: ""},
 		&RegexReplace{InputCol: "text", Pattern: `[^A-Za-z ]+`, Replacement: ""},

@@ -61,7 +61,7 @@ func run(t testing.TB, tb *table.Table, stage any) (*table.Table, error) {
 	t.Helper()
 	ctx := context.Background()
 	e := &local.Engine{}
-	ds, _ := e.FromTable(ctx, tb)
+	ds := tabletest.Dataset(t, e, tb)
 	var tr ml.Transformer
 	switch s := stage.(type) {
 	case ml.Estimator:

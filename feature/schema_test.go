@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/spindle-ml/spindle/engine/local"
+	"github.com/spindle-ml/spindle/internal/tabletest"
 	"github.com/spindle-ml/spindle/linalg"
 	"github.com/spindle-ml/spindle/ml"
 	"github.com/spindle-ml/spindle/table"
@@ -35,7 +36,7 @@ func TestEstimatorSchemas(t *testing.T) {
 		t.Fatal(err)
 	}
 	tb, _ := table.New(schema, b)
-	ds, _ := e.FromTable(ctx, tb)
+	ds := tabletest.Dataset(t, e, tb)
 	ests := []interface {
 		ml.Estimator
 		TransformSchema(*table.Schema) (*table.Schema, error)

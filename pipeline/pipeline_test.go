@@ -16,6 +16,7 @@ import (
 	"github.com/spindle-ml/spindle/engine/local"
 	"github.com/spindle-ml/spindle/feature"
 	"github.com/spindle-ml/spindle/internal/s3test"
+	"github.com/spindle-ml/spindle/internal/tabletest"
 	"github.com/spindle-ml/spindle/ml"
 	"github.com/spindle-ml/spindle/pipeline"
 	"github.com/spindle-ml/spindle/storage"
@@ -131,7 +132,7 @@ func fit(t testing.TB) *pipeline.PipelineModel {
 	t.Helper()
 	ctx := context.Background()
 	e := &local.Engine{}
-	ds, _ := e.FromTable(ctx, corpus(t))
+	ds := tabletest.Dataset(t, e, corpus(t))
 	var seen []string
 	p := textPipeline()
 	p.Progress = func(i int, name string) { seen = append(seen, name) }

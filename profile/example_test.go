@@ -18,7 +18,11 @@ func ExampleRun() {
 	})
 	t, _ := table.New(schema, b)
 	e := &local.Engine{}
-	ds, _ := e.FromTable(ctx, t)
+	ds, err := e.FromTable(ctx, t)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
 	p, err := profile.Run(ctx, e, ds, profile.Profiler{Label: "label"})
 	if err != nil {
 		fmt.Println(err)

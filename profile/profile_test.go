@@ -9,6 +9,7 @@ import (
 
 	"github.com/spindle-ml/spindle/engine"
 	"github.com/spindle-ml/spindle/engine/local"
+	"github.com/spindle-ml/spindle/internal/tabletest"
 	"github.com/spindle-ml/spindle/jsonnum"
 	"github.com/spindle-ml/spindle/profile"
 	"github.com/spindle-ml/spindle/table"
@@ -47,7 +48,7 @@ func TestProfileValues(t *testing.T) {
 	ctx := context.Background()
 	e := &local.Engine{}
 	tb := sample(t, 1000, 7)
-	ds, _ := e.FromTable(ctx, tb)
+	ds := tabletest.Dataset(t, e, tb)
 	p, err := profile.Run(ctx, e, ds, profile.Profiler{Label: "label"})
 	if err != nil {
 		t.Fatal(err)
@@ -91,7 +92,7 @@ func TestDistinctBecomesApproximate(t *testing.T) {
 	ctx := context.Background()
 	e := &local.Engine{}
 	tb := sample(t, 50_000, 5)
-	ds, _ := e.FromTable(ctx, tb)
+	ds := tabletest.Dataset(t, e, tb)
 	p, err := profile.Run(ctx, e, ds, profile.Profiler{DistinctBound: 1000})
 	if err != nil {
 		t.Fatal(err)
@@ -108,7 +109,7 @@ func TestDistinctBecomesApproximate(t *testing.T) {
 func TestUnknownLabel(t *testing.T) {
 	ctx := context.Background()
 	e := &local.Engine{}
-	ds, _ := e.FromTable(ctx, sample(t, 10, 1))
+	ds := tabletest.Dataset(t, e, sample(t, 10, 1))
 	if _, err := profile.Run(ctx, e, ds, profile.Profiler{Label: "nope"}); err == nil {
 		t.Fatal("no error for a missing label column")
 	}

@@ -3,6 +3,7 @@ package regression
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"math"
 	"os"
 	"strings"
@@ -51,43 +52,45 @@ func TestLinearRegressionGolden(t *testing.T) {
 	ctx := context.Background()
 	e := &local.Engine{}
 	for _, c := range g.Cases {
-		d := g.Datasets[c.Dataset]
-		for _, solver := range []string{"normal", "l-bfgs"} {
-			for _, sparse := range []bool{false, true} {
-				ds, _ := e.FromTable(ctx, dataset(t, d.X, d.Y, 40, sparse))
-				lr := &LinearRegression{RegParam: c.RegParam, ElasticNetParam: c.ElasticNetParam, Standardization: ml.Bool(c.Standardization),
-					Solver: solver, MaxIter: ml.Int(100000), Tol: ml.Float(1e-15)}
-				m, err := lr.Fit(ctx, e, ds)
-				if err != nil {
-					t.Fatal(err)
-				}
-				model := m.(*LinearRegressionModel)
-				maxRef, maxDiff := math.Abs(c.Intercept), math.Abs(model.Intercept-c.Intercept)
-				for j, want := range c.Coef {
-					maxRef = math.Max(maxRef, math.Abs(want))
-					maxDiff = math.Max(maxDiff, math.Abs(model.Coefficients[j]-want))
-				}
-				rel := maxDiff / maxRef
-				if rel > 1e-4 {
-					t.Errorf("%s %s sparse=%v reg=%v α=%v std=%v: coefficients differ by %.3g relative (%d iterations)\n got %v %v\nwant %v %v",
-						c.Dataset, solver, sparse, c.RegParam, c.ElasticNetParam, c.Standardization, rel, model.TotalIterations, model.Coefficients, model.Intercept, c.Coef, c.Intercept)
-					continue
-				}
-				if !sparse {
-					t.Logf("%s %s reg=%v α=%v std=%v: within %.2g relative", c.Dataset, solver, c.RegParam, c.ElasticNetParam, c.Standardization, rel)
-				}
-				pred, _ := m.Transform(ctx, e, ds)
-				for metric, want := range map[string]float64{"rmse": c.TrainRMSE, "r2": c.TrainR2} {
-					got, err := (&evaluation.RegressionEvaluator{MetricName: metric}).Evaluate(ctx, e, pred)
+		t.Run(fmt.Sprintf("%s/reg=%v/en=%v/std=%v", c.Dataset, c.RegParam, c.ElasticNetParam, c.Standardization), func(t *testing.T) {
+			d := g.Datasets[c.Dataset]
+			for _, solver := range []string{"normal", "l-bfgs"} {
+				for _, sparse := range []bool{false, true} {
+					ds := tabletest.Dataset(t, e, dataset(t, d.X, d.Y, 40, sparse))
+					lr := &LinearRegression{RegParam: c.RegParam, ElasticNetParam: c.ElasticNetParam, Standardization: ml.Bool(c.Standardization),
+						Solver: solver, MaxIter: ml.Int(100000), Tol: ml.Float(1e-15)}
+					m, err := lr.Fit(ctx, e, ds)
 					if err != nil {
 						t.Fatal(err)
 					}
-					if math.Abs(got-want) > 1e-6*math.Max(1, math.Abs(want)) {
-						t.Errorf("%s %s: train %s %.9g, scikit-learn %.9g", c.Dataset, solver, metric, got, want)
+					model := m.(*LinearRegressionModel)
+					maxRef, maxDiff := math.Abs(c.Intercept), math.Abs(model.Intercept-c.Intercept)
+					for j, want := range c.Coef {
+						maxRef = math.Max(maxRef, math.Abs(want))
+						maxDiff = math.Max(maxDiff, math.Abs(model.Coefficients[j]-want))
+					}
+					rel := maxDiff / maxRef
+					if rel > 1e-4 {
+						t.Errorf("%s %s sparse=%v reg=%v α=%v std=%v: coefficients differ by %.3g relative (%d iterations)\n got %v %v\nwant %v %v",
+							c.Dataset, solver, sparse, c.RegParam, c.ElasticNetParam, c.Standardization, rel, model.TotalIterations, model.Coefficients, model.Intercept, c.Coef, c.Intercept)
+						continue
+					}
+					if !sparse {
+						t.Logf("%s %s reg=%v α=%v std=%v: within %.2g relative", c.Dataset, solver, c.RegParam, c.ElasticNetParam, c.Standardization, rel)
+					}
+					pred, _ := m.Transform(ctx, e, ds)
+					for metric, want := range map[string]float64{"rmse": c.TrainRMSE, "r2": c.TrainR2} {
+						got, err := (&evaluation.RegressionEvaluator{MetricName: metric}).Evaluate(ctx, e, pred)
+						if err != nil {
+							t.Fatal(err)
+						}
+						if math.Abs(got-want) > 1e-6*math.Max(1, math.Abs(want)) {
+							t.Errorf("%s %s: train %s %.9g, scikit-learn %.9g", c.Dataset, solver, metric, got, want)
+						}
 					}
 				}
 			}
-		}
+		})
 	}
 }
 
@@ -108,13 +111,13 @@ func TestLinearRegressionErrors(t *testing.T) {
 		{"missing column", []float64{1, 2, 3, 4}, &LinearRegression{LabelCol: "y"}, `input column "y" does not exist`},
 	}
 	for _, c := range cases {
-		ds, _ := e.FromTable(ctx, dataset(t, x, c.y, 2, false))
+		ds := tabletest.Dataset(t, e, dataset(t, x, c.y, 2, false))
 		if _, err := c.lr.Fit(ctx, e, ds); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: %v, want %q", c.name, err, c.want)
 		}
 	}
 	// A constant label with an intercept is fitted exactly.
-	ds, _ := e.FromTable(ctx, dataset(t, x, []float64{3, 3, 3, 3}, 2, false))
+	ds := tabletest.Dataset(t, e, dataset(t, x, []float64{3, 3, 3, 3}, 2, false))
 	m, err := (&LinearRegression{}).Fit(ctx, e, ds)
 	if err != nil || m.(*LinearRegressionModel).Intercept != 3 {
 		t.Fatalf("%v %+v", err, m)

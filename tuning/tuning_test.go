@@ -12,6 +12,7 @@ import (
 	"github.com/spindle-ml/spindle/engine"
 	"github.com/spindle-ml/spindle/engine/local"
 	"github.com/spindle-ml/spindle/evaluation"
+	"github.com/spindle-ml/spindle/internal/tabletest"
 	"github.com/spindle-ml/spindle/linalg"
 	"github.com/spindle-ml/spindle/ml"
 	"github.com/spindle-ml/spindle/table"
@@ -68,7 +69,7 @@ func TestFoldSplit(t *testing.T) {
 	e := &local.Engine{}
 	var ref [][]float64
 	for _, per := range []int{1000, 37} {
-		ds, _ := e.FromTable(ctx, noisy(t, 1000, per))
+		ds := tabletest.Dataset(t, e, noisy(t, 1000, per))
 		var folds [][]float64
 		seen := map[float64]int{}
 		for f := 0; f < 3; f++ {
@@ -120,7 +121,7 @@ func TestCrossValidator(t *testing.T) {
 	ctx := context.Background()
 	e := &local.Engine{}
 	tb := noisy(t, 2000, 300)
-	ds, _ := e.FromTable(ctx, tb)
+	ds := tabletest.Dataset(t, e, tb)
 	lr := &classification.LogisticRegression{}
 	grid := (&tuning.ParamGridBuilder{}).AddGrid("regParam", 5.0, 0.001).AddGrid("maxIter", 1, 50).Build()
 	// logLoss (smaller is better) separates the maps; AUC would not, as
@@ -179,7 +180,7 @@ func TestCrossValidator(t *testing.T) {
 func TestTrainValidationSplit(t *testing.T) {
 	ctx := context.Background()
 	e := &local.Engine{}
-	ds, _ := e.FromTable(ctx, noisy(t, 2000, 500))
+	ds := tabletest.Dataset(t, e, noisy(t, 2000, 500))
 	tv := &tuning.TrainValidationSplit{
 		Estimator:          &classification.LogisticRegression{},
 		EstimatorParamMaps: (&tuning.ParamGridBuilder{}).AddGrid("regParam", 10.0, 0.0).Build(),
@@ -202,7 +203,7 @@ func TestTrainValidationSplit(t *testing.T) {
 func TestTuningErrors(t *testing.T) {
 	ctx := context.Background()
 	e := &local.Engine{}
-	ds, _ := e.FromTable(ctx, noisy(t, 200, 50))
+	ds := tabletest.Dataset(t, e, noisy(t, 200, 50))
 	lr := &classification.LogisticRegression{}
 	ev := &evaluation.BinaryClassificationEvaluator{}
 	cases := []struct {
@@ -236,7 +237,7 @@ func TestStratifiedFolds(t *testing.T) {
 	var ref []int
 	for _, per := range []int{1000, 37, 101} {
 		tb := noisy(t, 1000, per)
-		ds, _ := e.FromTable(ctx, tb)
+		ds := tabletest.Dataset(t, e, tb)
 		ds, _ = e.Persist(ctx, ds)
 		counts, err := engine.Aggregate(ctx, e, ds, tuning.ClassCounterForTest("label"))
 		if err != nil {
@@ -286,7 +287,7 @@ func TestStratifiedFolds(t *testing.T) {
 		}
 	}
 	// A stratified cross-validation runs end to end.
-	ds, _ := e.FromTable(ctx, noisy(t, 600, 77))
+	ds := tabletest.Dataset(t, e, noisy(t, 600, 77))
 	cv := &tuning.CrossValidator{Estimator: &classification.LogisticRegression{}, Evaluator: &evaluation.MulticlassClassificationEvaluator{}, NumFolds: 3, Stratify: true}
 	if _, err := cv.FitTuned(ctx, e, ds); err != nil {
 		t.Fatal(err)

@@ -20,9 +20,20 @@ func Example() {
 	t, _ := table.New(schema, b)
 
 	e := &local.Engine{}
-	ds, _ := e.FromTable(ctx, t)
-	clean, _ := e.MapPartitions(ds, engine.DropNulls{})
-	clean, _ = e.Persist(ctx, clean)
+	ds, err := e.FromTable(ctx, t)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	clean, err := e.MapPartitions(ds, engine.DropNulls{})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	if clean, err = e.Persist(ctx, clean); err != nil {
+		fmt.Println(err)
+		return
+	}
 	n, err := engine.Aggregate(ctx, e, clean, engine.Count{})
 	fmt.Println(n, err)
 	// Output: 3 <nil>

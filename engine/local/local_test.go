@@ -9,6 +9,7 @@ import (
 
 	"github.com/spindle-ml/spindle/engine"
 	"github.com/spindle-ml/spindle/engine/local"
+	"github.com/spindle-ml/spindle/internal/tabletest"
 	"github.com/spindle-ml/spindle/table"
 )
 
@@ -70,7 +71,7 @@ func init() {
 func TestPipeline(t *testing.T) {
 	ctx := context.Background()
 	e := &local.Engine{Parallelism: 3}
-	ds, _ := e.FromTable(ctx, data(t, 1000, 37))
+	ds := tabletest.Dataset(t, e, data(t, 1000, 37))
 	clean, err := e.MapPartitions(ds, engine.DropNulls{})
 	if err != nil {
 		t.Fatal(err)
@@ -115,7 +116,7 @@ func TestPipeline(t *testing.T) {
 func TestErrors(t *testing.T) {
 	ctx := context.Background()
 	e := &local.Engine{}
-	ds, _ := e.FromTable(ctx, data(t, 100, 10))
+	ds := tabletest.Dataset(t, e, data(t, 100, 10))
 	if _, err := engine.Aggregate(ctx, e, ds, failing{}); err == nil || !strings.Contains(err.Error(), "local_test.failing on partition 2: boom") {
 		t.Fatalf("error = %v", err)
 	}
@@ -135,7 +136,7 @@ func TestDeterministicMerge(t *testing.T) {
 	var first float64
 	for p := 1; p <= 8; p++ {
 		e := &local.Engine{Parallelism: p}
-		ds, _ := e.FromTable(ctx, data(t, 10_007, 91))
+		ds := tabletest.Dataset(t, e, data(t, 10_007, 91))
 		s, err := engine.Aggregate(ctx, e, ds, sumV{})
 		if err != nil {
 			t.Fatal(err)

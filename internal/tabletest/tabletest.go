@@ -2,11 +2,13 @@
 package tabletest
 
 import (
+	"context"
 	"math"
 	"os"
 	"reflect"
 	"testing"
 
+	"github.com/spindle-ml/spindle/engine"
 	"github.com/spindle-ml/spindle/linalg"
 	"github.com/spindle-ml/spindle/table"
 )
@@ -145,4 +147,15 @@ func ExampleCSV(t testing.TB) string {
 		t.Skip("SPINDLE_EXAMPLE_CSV not set (run scripts/example-data.sh)")
 	}
 	return p
+}
+
+// Dataset makes a dataset of tb on engine e, failing the test if the
+// engine refuses it.
+func Dataset(t testing.TB, e engine.Engine, tb *table.Table) engine.Dataset {
+	t.Helper()
+	ds, err := e.FromTable(context.Background(), tb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ds
 }
