@@ -563,16 +563,6 @@ func (m *LogisticRegressionModel) OutputSchema(in *table.Schema) (*table.Schema,
 	return probabilisticSchema("LogisticRegressionModel", in, m.FeaturesCol, m.RawPredictionCol, m.ProbabilityCol, m.PredictionCol)
 }
 
-// TransformSchema implements ml.Transformer.
-func (m *LogisticRegressionModel) TransformSchema(in *table.Schema) (*table.Schema, error) {
-	return m.OutputSchema(in)
-}
-
-// Transform implements ml.Transformer.
-func (m *LogisticRegressionModel) Transform(_ context.Context, e engine.Engine, ds engine.Dataset) (engine.Dataset, error) {
-	return ml.MapTransform(e, ds, m)
-}
-
 // Predict returns the margins, probabilities and predicted class of x.
 func (m *LogisticRegressionModel) Predict(x linalg.Vector) (raw, prob []float64, pred float64) {
 	rows := len(m.Intercepts)

@@ -112,7 +112,7 @@ func TestLogisticRegressionTransformAndErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := m.Transform(ctx, e, ds)
+	out, err := ml.Transform(ctx, e, ds, m)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -325,16 +325,6 @@ func probabilisticSchema(stage string, in *table.Schema, features, raw, prob, pr
 	return s, nil
 }
 
-// TransformSchema implements ml.Transformer.
-func (m *NaiveBayesModel) TransformSchema(in *table.Schema) (*table.Schema, error) {
-	return m.OutputSchema(in)
-}
-
-// Transform implements ml.Transformer.
-func (m *NaiveBayesModel) Transform(_ context.Context, e engine.Engine, ds engine.Dataset) (engine.Dataset, error) {
-	return ml.MapTransform(e, ds, m)
-}
-
 // Predict returns the raw scores, probabilities and predicted class of x,
 // or an error when x breaks the model type's requirements.
 func (m *NaiveBayesModel) Predict(x linalg.Vector) (raw, prob []float64, pred float64, err error) {

@@ -13,6 +13,7 @@ import (
 	"github.com/spindle-ml/spindle/evaluation"
 	"github.com/spindle-ml/spindle/internal/tabletest"
 	"github.com/spindle-ml/spindle/linalg"
+	"github.com/spindle-ml/spindle/ml"
 )
 
 // TestNaiveBayesGolden compares the three model types with scikit-learn
@@ -92,7 +93,7 @@ func TestNaiveBayesGolden(t *testing.T) {
 			} else {
 				t.Logf("%s %s λ=%v: within %.2g", c.Dataset, c.ModelType, c.Smoothing, worst)
 			}
-			pred, _ := m.Transform(ctx, e, ds)
+			pred, _ := ml.Transform(ctx, e, ds, m)
 			acc, err := (&evaluation.MulticlassClassificationEvaluator{MetricName: "accuracy"}).Evaluate(ctx, e, pred)
 			if err != nil {
 				t.Fatal(err)

@@ -18,9 +18,9 @@ func labelInput(stage string, in *table.Schema, labelCol, weightCol string) erro
 	return nil
 }
 
-// TransformSchema checks the training columns and returns the schema the
+// OutputSchema checks the training columns and returns the schema the
 // fitted model produces, before any data moves.
-func (lr *LogisticRegression) TransformSchema(in *table.Schema) (*table.Schema, error) {
+func (lr *LogisticRegression) OutputSchema(in *table.Schema) (*table.Schema, error) {
 	if err := labelInput("LogisticRegression", in, lr.LabelCol, lr.WeightCol); err != nil {
 		return nil, err
 	}
@@ -28,9 +28,9 @@ func (lr *LogisticRegression) TransformSchema(in *table.Schema) (*table.Schema, 
 		orDefault(lr.ProbabilityCol, "probability"), orDefault(lr.PredictionCol, "prediction"))
 }
 
-// TransformSchema checks the training columns and returns the schema the
+// OutputSchema checks the training columns and returns the schema the
 // fitted model produces, before any data moves.
-func (nb *NaiveBayes) TransformSchema(in *table.Schema) (*table.Schema, error) {
+func (nb *NaiveBayes) OutputSchema(in *table.Schema) (*table.Schema, error) {
 	if err := labelInput("NaiveBayes", in, nb.LabelCol, nb.WeightCol); err != nil {
 		return nil, err
 	}
@@ -38,9 +38,9 @@ func (nb *NaiveBayes) TransformSchema(in *table.Schema) (*table.Schema, error) {
 		orDefault(nb.ProbabilityCol, "probability"), orDefault(nb.PredictionCol, "prediction"))
 }
 
-// TransformSchema checks the training columns and returns the schema the
+// OutputSchema checks the training columns and returns the schema the
 // fitted model produces, before any data moves.
-func (s *LinearSVC) TransformSchema(in *table.Schema) (*table.Schema, error) {
+func (s *LinearSVC) OutputSchema(in *table.Schema) (*table.Schema, error) {
 	if err := labelInput("LinearSVC", in, s.LabelCol, s.WeightCol); err != nil {
 		return nil, err
 	}

@@ -255,16 +255,6 @@ func (m *LinearSVCModel) OutputSchema(in *table.Schema) (*table.Schema, error) {
 	return probabilisticSchema("LinearSVCModel", in, m.FeaturesCol, m.RawPredictionCol, "", m.PredictionCol)
 }
 
-// TransformSchema implements ml.Transformer.
-func (m *LinearSVCModel) TransformSchema(in *table.Schema) (*table.Schema, error) {
-	return m.OutputSchema(in)
-}
-
-// Transform implements ml.Transformer.
-func (m *LinearSVCModel) Transform(_ context.Context, e engine.Engine, ds engine.Dataset) (engine.Dataset, error) {
-	return ml.MapTransform(e, ds, m)
-}
-
 // Margin returns β·x + b.
 func (m *LinearSVCModel) Margin(x linalg.Vector) float64 {
 	return linalg.Dot(x, m.Coefficients) + m.Intercept

@@ -61,7 +61,7 @@ func TestLinearSVCGolden(t *testing.T) {
 			} else {
 				t.Logf("%s reg=%v std=%v: within %.2g relative (%d iterations)", c.Dataset, c.RegParam, c.Standardization, rel, svc.TotalIterations)
 			}
-			pred, _ := m.Transform(ctx, e, ds)
+			pred, _ := ml.Transform(ctx, e, ds, m)
 			acc, err := (&evaluation.MulticlassClassificationEvaluator{MetricName: "accuracy"}).Evaluate(ctx, e, pred)
 			if err != nil {
 				t.Fatal(err)

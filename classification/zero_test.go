@@ -58,7 +58,7 @@ func TestWrittenZeroIsNotDefault(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, _ := zero.Transform(ctx, e, ds)
+	out, _ := ml.Transform(ctx, e, ds, zero)
 	res, err := e.Collect(ctx, out)
 	if err != nil {
 		t.Fatal(err)

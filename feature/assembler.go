@@ -59,16 +59,6 @@ func (a *VectorAssembler) OutputSchema(in *table.Schema) (*table.Schema, error) 
 	return ml.WithOutput("VectorAssembler", in, a.OutputCol, table.Vector)
 }
 
-// TransformSchema implements ml.Transformer.
-func (a *VectorAssembler) TransformSchema(in *table.Schema) (*table.Schema, error) {
-	return a.OutputSchema(in)
-}
-
-// Transform implements ml.Transformer.
-func (a *VectorAssembler) Transform(_ context.Context, e engine.Engine, ds engine.Dataset) (engine.Dataset, error) {
-	return ml.MapTransform(e, ds, a)
-}
-
 // MapPartition implements engine.Mapper.
 func (a *VectorAssembler) MapPartition(_ context.Context, info engine.PartitionInfo, b *table.Batch) (*table.Batch, error) {
 	out, err := a.OutputSchema(b.Schema())

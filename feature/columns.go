@@ -115,16 +115,6 @@ func (r *RegexReplace) OutputSchema(in *table.Schema) (*table.Schema, error) {
 	return s, err
 }
 
-// TransformSchema implements ml.Transformer.
-func (r *RegexReplace) TransformSchema(in *table.Schema) (*table.Schema, error) {
-	return r.OutputSchema(in)
-}
-
-// Transform implements ml.Transformer.
-func (r *RegexReplace) Transform(_ context.Context, e engine.Engine, ds engine.Dataset) (engine.Dataset, error) {
-	return ml.MapTransform(e, ds, r)
-}
-
 // MapPartition implements engine.Mapper.
 func (r *RegexReplace) MapPartition(_ context.Context, _ engine.PartitionInfo, b *table.Batch) (*table.Batch, error) {
 	if _, err := r.OutputSchema(b.Schema()); err != nil {
@@ -216,16 +206,6 @@ func (f *StringFunction) OutputSchema(in *table.Schema) (*table.Schema, error) {
 	return s, err
 }
 
-// TransformSchema implements ml.Transformer.
-func (f *StringFunction) TransformSchema(in *table.Schema) (*table.Schema, error) {
-	return f.OutputSchema(in)
-}
-
-// Transform implements ml.Transformer.
-func (f *StringFunction) Transform(_ context.Context, e engine.Engine, ds engine.Dataset) (engine.Dataset, error) {
-	return ml.MapTransform(e, ds, f)
-}
-
 // MapPartition implements engine.Mapper.
 func (f *StringFunction) MapPartition(_ context.Context, _ engine.PartitionInfo, b *table.Batch) (*table.Batch, error) {
 	fn, err := f.fn()
@@ -281,14 +261,6 @@ func (c *Cast) OutputSchema(in *table.Schema) (*table.Schema, error) {
 	}
 	s, _, err := outputSchema(in, outName(c.InputCol, c.OutputCol), c.To)
 	return s, err
-}
-
-// TransformSchema implements ml.Transformer.
-func (c *Cast) TransformSchema(in *table.Schema) (*table.Schema, error) { return c.OutputSchema(in) }
-
-// Transform implements ml.Transformer.
-func (c *Cast) Transform(_ context.Context, e engine.Engine, ds engine.Dataset) (engine.Dataset, error) {
-	return ml.MapTransform(e, ds, c)
 }
 
 // MapPartition implements engine.Mapper.
@@ -418,16 +390,6 @@ func (f *FillNull) fillColumn(t table.Type, v string) (table.Column, error) {
 	return dst, nil
 }
 
-// TransformSchema implements ml.Transformer.
-func (f *FillNull) TransformSchema(in *table.Schema) (*table.Schema, error) {
-	return f.OutputSchema(in)
-}
-
-// Transform implements ml.Transformer.
-func (f *FillNull) Transform(_ context.Context, e engine.Engine, ds engine.Dataset) (engine.Dataset, error) {
-	return ml.MapTransform(e, ds, f)
-}
-
 // MapPartition implements engine.Mapper.
 func (f *FillNull) MapPartition(_ context.Context, _ engine.PartitionInfo, b *table.Batch) (*table.Batch, error) {
 	if _, err := f.OutputSchema(b.Schema()); err != nil {
@@ -486,16 +448,6 @@ func (d *DropNullRows) OutputSchema(in *table.Schema) (*table.Schema, error) {
 	return engine.DropNulls{Columns: d.Columns}.OutputSchema(in)
 }
 
-// TransformSchema implements ml.Transformer.
-func (d *DropNullRows) TransformSchema(in *table.Schema) (*table.Schema, error) {
-	return d.OutputSchema(in)
-}
-
-// Transform implements ml.Transformer.
-func (d *DropNullRows) Transform(_ context.Context, e engine.Engine, ds engine.Dataset) (engine.Dataset, error) {
-	return ml.MapTransform(e, ds, d)
-}
-
 // MapPartition implements engine.Mapper.
 func (d *DropNullRows) MapPartition(ctx context.Context, info engine.PartitionInfo, b *table.Batch) (*table.Batch, error) {
 	return engine.DropNulls{Columns: d.Columns}.MapPartition(ctx, info, b)
@@ -534,14 +486,6 @@ func (f *Filter) OutputSchema(in *table.Schema) (*table.Schema, error) {
 		return nil, fmt.Errorf("filter: column %q: %w", f.Column, err)
 	}
 	return in, nil
-}
-
-// TransformSchema implements ml.Transformer.
-func (f *Filter) TransformSchema(in *table.Schema) (*table.Schema, error) { return f.OutputSchema(in) }
-
-// Transform implements ml.Transformer.
-func (f *Filter) Transform(_ context.Context, e engine.Engine, ds engine.Dataset) (engine.Dataset, error) {
-	return ml.MapTransform(e, ds, f)
 }
 
 // MapPartition implements engine.Mapper.

@@ -37,7 +37,7 @@ func TestWord2VecOnCorpus(t *testing.T) {
 		&RegexTokenizer{InputCol: "text", OutputCol: "words", Pattern: `\W`},
 		&StopWordsRemover{InputCol: "words", OutputCol: "filtered"},
 	} {
-		if ds, err = s.Transform(ctx, e, ds); err != nil {
+		if ds, err = ml.Transform(ctx, e, ds, s); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -75,7 +75,7 @@ func TestWord2VecOnCorpus(t *testing.T) {
 			t.Errorf("no neighbour of %q is one of %v", q, expect)
 		}
 	}
-	out, err := m.Transform(ctx, e, ds)
+	out, err := ml.Transform(ctx, e, ds, m)
 	if err != nil {
 		t.Fatal(err)
 	}

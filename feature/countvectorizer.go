@@ -187,16 +187,6 @@ func (m *CountVectorizerModel) OutputSchema(in *table.Schema) (*table.Schema, er
 	return ml.WithOutput("CountVectorizer", in, m.OutputCol, table.Vector)
 }
 
-// TransformSchema implements ml.Transformer.
-func (m *CountVectorizerModel) TransformSchema(in *table.Schema) (*table.Schema, error) {
-	return m.OutputSchema(in)
-}
-
-// Transform implements ml.Transformer.
-func (m *CountVectorizerModel) Transform(_ context.Context, e engine.Engine, ds engine.Dataset) (engine.Dataset, error) {
-	return ml.MapTransform(e, ds, m)
-}
-
 // MapPartition implements engine.Mapper.
 func (m *CountVectorizerModel) MapPartition(_ context.Context, _ engine.PartitionInfo, b *table.Batch) (*table.Batch, error) {
 	out, err := m.OutputSchema(b.Schema())

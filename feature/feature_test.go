@@ -77,7 +77,7 @@ func run(t testing.TB, tb *table.Table, stage any) (*table.Table, error) {
 	if k, ok := tr.(engine.Kernel); ok {
 		checkKernelRoundTrip(t, k)
 	}
-	out, err := tr.Transform(ctx, e, ds)
+	out, err := ml.Transform(ctx, e, ds, tr)
 	if err != nil {
 		return nil, err
 	}

@@ -117,16 +117,6 @@ func (h *HashingTF) OutputSchema(in *table.Schema) (*table.Schema, error) {
 	return ml.WithOutput("HashingTF", in, h.OutputCol, table.Vector)
 }
 
-// TransformSchema implements ml.Transformer.
-func (h *HashingTF) TransformSchema(in *table.Schema) (*table.Schema, error) {
-	return h.OutputSchema(in)
-}
-
-// Transform implements ml.Transformer.
-func (h *HashingTF) Transform(_ context.Context, e engine.Engine, ds engine.Dataset) (engine.Dataset, error) {
-	return ml.MapTransform(e, ds, h)
-}
-
 // MapPartition implements engine.Mapper.
 func (h *HashingTF) MapPartition(_ context.Context, _ engine.PartitionInfo, b *table.Batch) (*table.Batch, error) {
 	out, err := h.OutputSchema(b.Schema())

@@ -148,16 +148,6 @@ func (m *IDFModel) OutputSchema(in *table.Schema) (*table.Schema, error) {
 	return vectorOutputSchema("IDFModel", in, m.InputCol, m.OutputCol)
 }
 
-// TransformSchema implements ml.Transformer.
-func (m *IDFModel) TransformSchema(in *table.Schema) (*table.Schema, error) {
-	return m.OutputSchema(in)
-}
-
-// Transform implements ml.Transformer.
-func (m *IDFModel) Transform(_ context.Context, e engine.Engine, ds engine.Dataset) (engine.Dataset, error) {
-	return ml.MapTransform(e, ds, m)
-}
-
 // MapPartition implements engine.Mapper.
 func (m *IDFModel) MapPartition(_ context.Context, info engine.PartitionInfo, b *table.Batch) (*table.Batch, error) {
 	return mapVectors("IDFModel", m.InputCol, m.OutputCol, len(m.IDF), info, b, func(v linalg.Vector) linalg.Vector {

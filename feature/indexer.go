@@ -262,16 +262,6 @@ func (m *StringIndexerModel) OutputSchema(in *table.Schema) (*table.Schema, erro
 	return s, nil
 }
 
-// TransformSchema implements ml.Transformer.
-func (m *StringIndexerModel) TransformSchema(in *table.Schema) (*table.Schema, error) {
-	return m.OutputSchema(in)
-}
-
-// Transform implements ml.Transformer.
-func (m *StringIndexerModel) Transform(_ context.Context, e engine.Engine, ds engine.Dataset) (engine.Dataset, error) {
-	return ml.MapTransform(e, ds, m)
-}
-
 // MapPartition implements engine.Mapper.
 func (m *StringIndexerModel) MapPartition(_ context.Context, info engine.PartitionInfo, b *table.Batch) (*table.Batch, error) {
 	out, err := m.OutputSchema(b.Schema())
@@ -354,16 +344,6 @@ func (t *IndexToString) OutputSchema(in *table.Schema) (*table.Schema, error) {
 		return nil, err
 	}
 	return ml.WithOutput("IndexToString", in, t.OutputCol, table.String)
-}
-
-// TransformSchema implements ml.Transformer.
-func (t *IndexToString) TransformSchema(in *table.Schema) (*table.Schema, error) {
-	return t.OutputSchema(in)
-}
-
-// Transform implements ml.Transformer.
-func (t *IndexToString) Transform(_ context.Context, e engine.Engine, ds engine.Dataset) (engine.Dataset, error) {
-	return ml.MapTransform(e, ds, t)
 }
 
 // MapPartition implements engine.Mapper.

@@ -62,7 +62,7 @@ func TestStringIndexerHandleInvalid(t *testing.T) {
 	test := build(t, 0, []table.Field{{Name: "s", Type: table.String}, {Name: "n", Type: table.Int64}}, sc, table.NewInt64Column([]int64{8, 7, 9, 7}, nil))
 	apply := func(h string) (*table.Table, error) {
 		mm := &StringIndexerModel{InputCols: sm.InputCols, OutputCols: sm.OutputCols, Labels: sm.Labels, HandleInvalid: h}
-		ds, _ := mm.Transform(ctx, e, mustDS(t, test))
+		ds, _ := ml.Transform(ctx, e, mustDS(t, test), mm)
 		return e.Collect(ctx, ds)
 	}
 	if _, err := apply(HandleError); err == nil || !strings.Contains(err.Error(), `StringIndexer: column "s", row 2: unseen label "zzz" (set handleInvalid to skip or keep)`) {

@@ -252,16 +252,6 @@ func (m *ImputerModel) OutputSchema(in *table.Schema) (*table.Schema, error) {
 	return s, nil
 }
 
-// TransformSchema implements ml.Transformer.
-func (m *ImputerModel) TransformSchema(in *table.Schema) (*table.Schema, error) {
-	return m.OutputSchema(in)
-}
-
-// Transform implements ml.Transformer.
-func (m *ImputerModel) Transform(_ context.Context, e engine.Engine, ds engine.Dataset) (engine.Dataset, error) {
-	return ml.MapTransform(e, ds, m)
-}
-
 // MapPartition implements engine.Mapper.
 func (m *ImputerModel) MapPartition(_ context.Context, _ engine.PartitionInfo, b *table.Batch) (*table.Batch, error) {
 	out := b
@@ -353,16 +343,6 @@ func (bz *Bucketizer) OutputSchema(in *table.Schema) (*table.Schema, error) {
 		return nil, err
 	}
 	return ml.WithOutput("Bucketizer", in, bz.OutputCol, table.Float64)
-}
-
-// TransformSchema implements ml.Transformer.
-func (bz *Bucketizer) TransformSchema(in *table.Schema) (*table.Schema, error) {
-	return bz.OutputSchema(in)
-}
-
-// Transform implements ml.Transformer.
-func (bz *Bucketizer) Transform(_ context.Context, e engine.Engine, ds engine.Dataset) (engine.Dataset, error) {
-	return ml.MapTransform(e, ds, bz)
 }
 
 // MapPartition implements engine.Mapper.
@@ -607,16 +587,6 @@ func (m *OneHotEncoderModel) OutputSchema(in *table.Schema) (*table.Schema, erro
 		}
 	}
 	return s, nil
-}
-
-// TransformSchema implements ml.Transformer.
-func (m *OneHotEncoderModel) TransformSchema(in *table.Schema) (*table.Schema, error) {
-	return m.OutputSchema(in)
-}
-
-// Transform implements ml.Transformer.
-func (m *OneHotEncoderModel) Transform(_ context.Context, e engine.Engine, ds engine.Dataset) (engine.Dataset, error) {
-	return ml.MapTransform(e, ds, m)
 }
 
 // MapPartition implements engine.Mapper.

@@ -156,7 +156,7 @@ func TestOneHotEncoder(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ds, _ := m.Transform(ctx, e, mustDS(t, test))
+		ds, _ := ml.Transform(ctx, e, mustDS(t, test), m)
 		out, err := e.Collect(ctx, ds)
 		if tt.err != "" {
 			if err == nil || !strings.Contains(err.Error(), tt.err) {

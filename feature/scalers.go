@@ -127,16 +127,6 @@ func (m *StandardScalerModel) OutputSchema(in *table.Schema) (*table.Schema, err
 	return vectorOutputSchema("StandardScalerModel", in, m.InputCol, m.OutputCol)
 }
 
-// TransformSchema implements ml.Transformer.
-func (m *StandardScalerModel) TransformSchema(in *table.Schema) (*table.Schema, error) {
-	return m.OutputSchema(in)
-}
-
-// Transform implements ml.Transformer.
-func (m *StandardScalerModel) Transform(_ context.Context, e engine.Engine, ds engine.Dataset) (engine.Dataset, error) {
-	return ml.MapTransform(e, ds, m)
-}
-
 // MapPartition implements engine.Mapper.
 func (m *StandardScalerModel) MapPartition(_ context.Context, info engine.PartitionInfo, b *table.Batch) (*table.Batch, error) {
 	scale := make([]float64, len(m.Std))
@@ -230,16 +220,6 @@ func (m *MinMaxScalerModel) OutputSchema(in *table.Schema) (*table.Schema, error
 	return vectorOutputSchema("MinMaxScalerModel", in, m.InputCol, m.OutputCol)
 }
 
-// TransformSchema implements ml.Transformer.
-func (m *MinMaxScalerModel) TransformSchema(in *table.Schema) (*table.Schema, error) {
-	return m.OutputSchema(in)
-}
-
-// Transform implements ml.Transformer.
-func (m *MinMaxScalerModel) Transform(_ context.Context, e engine.Engine, ds engine.Dataset) (engine.Dataset, error) {
-	return ml.MapTransform(e, ds, m)
-}
-
 // MapPartition implements engine.Mapper.
 func (m *MinMaxScalerModel) MapPartition(_ context.Context, info engine.PartitionInfo, b *table.Batch) (*table.Batch, error) {
 	scale := m.Max - m.Min
@@ -297,16 +277,6 @@ func (m *MaxAbsScalerModel) OutputSchema(in *table.Schema) (*table.Schema, error
 	return vectorOutputSchema("MaxAbsScalerModel", in, m.InputCol, m.OutputCol)
 }
 
-// TransformSchema implements ml.Transformer.
-func (m *MaxAbsScalerModel) TransformSchema(in *table.Schema) (*table.Schema, error) {
-	return m.OutputSchema(in)
-}
-
-// Transform implements ml.Transformer.
-func (m *MaxAbsScalerModel) Transform(_ context.Context, e engine.Engine, ds engine.Dataset) (engine.Dataset, error) {
-	return ml.MapTransform(e, ds, m)
-}
-
 // MapPartition implements engine.Mapper.
 func (m *MaxAbsScalerModel) MapPartition(_ context.Context, info engine.PartitionInfo, b *table.Batch) (*table.Batch, error) {
 	return mapVectors("MaxAbsScalerModel", m.InputCol, m.OutputCol, len(m.MaxAbs), info, b, func(v linalg.Vector) linalg.Vector {
@@ -353,16 +323,6 @@ func (n *Normalizer) OutputSchema(in *table.Schema) (*table.Schema, error) {
 		return nil, fmt.Errorf("Normalizer: p must be ≥ 1, got %v", n.P)
 	}
 	return vectorOutputSchema("Normalizer", in, n.InputCol, n.OutputCol)
-}
-
-// TransformSchema implements ml.Transformer.
-func (n *Normalizer) TransformSchema(in *table.Schema) (*table.Schema, error) {
-	return n.OutputSchema(in)
-}
-
-// Transform implements ml.Transformer.
-func (n *Normalizer) Transform(_ context.Context, e engine.Engine, ds engine.Dataset) (engine.Dataset, error) {
-	return ml.MapTransform(e, ds, n)
 }
 
 // MapPartition implements engine.Mapper.

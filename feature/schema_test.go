@@ -11,7 +11,7 @@ import (
 	"github.com/spindle-ml/spindle/table"
 )
 
-// TestEstimatorSchemas: an estimator's TransformSchema is the schema its
+// TestEstimatorSchemas: an estimator's OutputSchema is the schema its
 // fitted model produces, and it fails on the same bad input.
 func TestEstimatorSchemas(t *testing.T) {
 	ctx := context.Background()
@@ -39,7 +39,7 @@ func TestEstimatorSchemas(t *testing.T) {
 	ds := tabletest.Dataset(t, e, tb)
 	ests := []interface {
 		ml.Estimator
-		TransformSchema(*table.Schema) (*table.Schema, error)
+		OutputSchema(*table.Schema) (*table.Schema, error)
 	}{
 		&StringIndexer{InputCol: "s", OutputCol: "si"},
 		&CountVectorizer{InputCol: "words", OutputCol: "cv", MinDF: 1},
@@ -52,7 +52,7 @@ func TestEstimatorSchemas(t *testing.T) {
 		&OneHotEncoder{InputCol: "x", OutputCol: "oh"},
 	}
 	for _, est := range ests {
-		want, err := est.TransformSchema(schema)
+		want, err := est.OutputSchema(schema)
 		if err != nil {
 			t.Fatalf("%T: %v", est, err)
 		}
@@ -60,14 +60,14 @@ func TestEstimatorSchemas(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%T: %v", est, err)
 		}
-		got, err := m.TransformSchema(schema)
+		got, err := m.OutputSchema(schema)
 		if err != nil || got.String() != want.String() {
 			t.Errorf("%T: before fitting %v, fitted %v (%v)", est, want, got, err)
 		}
 		// The wrong input type is refused before fitting.
 		bad, _ := table.NewSchema(table.Field{Name: "s", Type: table.StringList}, table.Field{Name: "x", Type: table.String},
 			table.Field{Name: "words", Type: table.String}, table.Field{Name: "v", Type: table.String})
-		if _, err := est.TransformSchema(bad); err == nil {
+		if _, err := est.OutputSchema(bad); err == nil {
 			t.Errorf("%T accepted a wrong input type", est)
 		}
 	}

@@ -73,16 +73,6 @@ func (t *Tokenizer) OutputSchema(in *table.Schema) (*table.Schema, error) {
 	return ml.WithOutput("Tokenizer", in, t.OutputCol, table.StringList)
 }
 
-// TransformSchema implements ml.Transformer.
-func (t *Tokenizer) TransformSchema(in *table.Schema) (*table.Schema, error) {
-	return t.OutputSchema(in)
-}
-
-// Transform implements ml.Transformer.
-func (t *Tokenizer) Transform(_ context.Context, e engine.Engine, ds engine.Dataset) (engine.Dataset, error) {
-	return ml.MapTransform(e, ds, t)
-}
-
 // MapPartition implements engine.Mapper.
 func (t *Tokenizer) MapPartition(_ context.Context, _ engine.PartitionInfo, b *table.Batch) (*table.Batch, error) {
 	out, err := t.OutputSchema(b.Schema())
@@ -164,16 +154,6 @@ func (t *RegexTokenizer) OutputSchema(in *table.Schema) (*table.Schema, error) {
 		return nil, err
 	}
 	return ml.WithOutput("RegexTokenizer", in, t.OutputCol, table.StringList)
-}
-
-// TransformSchema implements ml.Transformer.
-func (t *RegexTokenizer) TransformSchema(in *table.Schema) (*table.Schema, error) {
-	return t.OutputSchema(in)
-}
-
-// Transform implements ml.Transformer.
-func (t *RegexTokenizer) Transform(_ context.Context, e engine.Engine, ds engine.Dataset) (engine.Dataset, error) {
-	return ml.MapTransform(e, ds, t)
 }
 
 // MapPartition implements engine.Mapper.
@@ -526,16 +506,6 @@ func (s *StopWordsRemover) OutputSchema(in *table.Schema) (*table.Schema, error)
 	return ml.WithOutput("StopWordsRemover", in, s.OutputCol, table.StringList)
 }
 
-// TransformSchema implements ml.Transformer.
-func (s *StopWordsRemover) TransformSchema(in *table.Schema) (*table.Schema, error) {
-	return s.OutputSchema(in)
-}
-
-// Transform implements ml.Transformer.
-func (s *StopWordsRemover) Transform(_ context.Context, e engine.Engine, ds engine.Dataset) (engine.Dataset, error) {
-	return ml.MapTransform(e, ds, s)
-}
-
 // MapPartition implements engine.Mapper.
 func (s *StopWordsRemover) MapPartition(_ context.Context, _ engine.PartitionInfo, b *table.Batch) (*table.Batch, error) {
 	out, err := s.OutputSchema(b.Schema())
@@ -657,14 +627,6 @@ func (g *NGram) OutputSchema(in *table.Schema) (*table.Schema, error) {
 		return nil, err
 	}
 	return ml.WithOutput("NGram", in, g.OutputCol, table.StringList)
-}
-
-// TransformSchema implements ml.Transformer.
-func (g *NGram) TransformSchema(in *table.Schema) (*table.Schema, error) { return g.OutputSchema(in) }
-
-// Transform implements ml.Transformer.
-func (g *NGram) Transform(_ context.Context, e engine.Engine, ds engine.Dataset) (engine.Dataset, error) {
-	return ml.MapTransform(e, ds, g)
 }
 
 // MapPartition implements engine.Mapper.

@@ -546,16 +546,6 @@ func (m *Word2VecModel) OutputSchema(in *table.Schema) (*table.Schema, error) {
 	return ml.WithOutput("Word2VecModel", in, m.OutputCol, table.Vector)
 }
 
-// TransformSchema implements ml.Transformer.
-func (m *Word2VecModel) TransformSchema(in *table.Schema) (*table.Schema, error) {
-	return m.OutputSchema(in)
-}
-
-// Transform implements ml.Transformer.
-func (m *Word2VecModel) Transform(_ context.Context, e engine.Engine, ds engine.Dataset) (engine.Dataset, error) {
-	return ml.MapTransform(e, ds, m)
-}
-
 // MapPartition implements engine.Mapper.
 func (m *Word2VecModel) MapPartition(_ context.Context, _ engine.PartitionInfo, b *table.Batch) (*table.Batch, error) {
 	out, err := m.OutputSchema(b.Schema())

@@ -34,7 +34,7 @@ func (r *runner) model(ctx context.Context, variant string, mi int, labels []str
 
 	start = time.Now()
 	r.prog(Event{Step: fmt.Sprintf("score %s on %s", m.Name, variant)})
-	pred, err := model.Transform(ctx, r.e, test)
+	pred, err := ml.Transform(ctx, r.e, test, model)
 	if err != nil {
 		return nil, err
 	}

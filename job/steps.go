@@ -276,7 +276,7 @@ func (r *runner) label(ctx context.Context, ds engine.Dataset) (engine.Dataset, 
 		if err != nil {
 			return nil, nil, fmt.Errorf("index label: %w", err)
 		}
-		if ds, err = idx.Transform(ctx, r.e, ds); err != nil {
+		if ds, err = ml.Transform(ctx, r.e, ds, idx); err != nil {
 			return nil, nil, err
 		}
 		return ds, idx.(*feature.StringIndexerModel).Labels[0], nil
@@ -300,7 +300,7 @@ func (r *runner) checkSchemas(schema *table.Schema) error {
 			if !ok {
 				return s, false, nil // an estimator whose output is known only once fitted
 			}
-			next, err := sc.TransformSchema(s)
+			next, err := sc.OutputSchema(s)
 			if err != nil {
 				return nil, false, r.specErr(specs[i].Pos, "stage %s: %v", specs[i].Type, err)
 			}
@@ -323,7 +323,7 @@ func (r *runner) checkSchemas(schema *table.Schema) error {
 		// The models take each variant's output.
 		for k, m := range r.s.Models {
 			if sc, ok := r.models[k].(ml.SchemaChecker); ok {
-				if _, err := sc.TransformSchema(vs); err != nil {
+				if _, err := sc.OutputSchema(vs); err != nil {
 					return r.specErr(m.Stage.Pos, "model %s on variant %s: %v", m.Name, r.s.Variants[i].Name, err)
 				}
 			}

@@ -1,6 +1,7 @@
 // Package ml defines the stage interfaces every Spindle algorithm
 // implements, with Spark ML's names: a Transformer maps a dataset to a
-// dataset; an Estimator fits a Model (a Transformer) to a dataset.
+// dataset; an Estimator fits a Model (a Transformer) to a dataset. The
+// contract a stage meets, and its optional parts, are in stage.go.
 //
 // Row-wise transformers are themselves engine kernels (engine.Mapper):
 // their exported fields are their parameters, so the same value is what a
@@ -20,12 +21,20 @@ import (
 )
 
 // Transformer maps a dataset to a new one, usually by adding a column.
+// OutputSchema is Spark's transformSchema: it checks the input schema and
+// returns the output schema, failing early (before any data moves) with a
+// clear error. A row-wise transformer is an engine.Mapper — OutputSchema
+// is then the mapper's own — and needs nothing more: Transform applies it
+// partition by partition. A transformer that works on whole datasets (a
+// PipelineModel, a tuned model) implements DatasetTransformer.
 type Transformer interface {
-	// TransformSchema checks the input schema and returns the output
-	// schema, failing early (before any data moves) with a clear error.
-	TransformSchema(in *table.Schema) (*table.Schema, error)
-	// Transform returns the transformed dataset (lazily, where the engine
-	// allows).
+	OutputSchema(in *table.Schema) (*table.Schema, error)
+}
+
+// DatasetTransformer is a Transformer that transforms a dataset itself
+// rather than partition by partition.
+type DatasetTransformer interface {
+	Transformer
 	Transform(ctx context.Context, e engine.Engine, ds engine.Dataset) (engine.Dataset, error)
 }
 
@@ -40,17 +49,23 @@ type Model interface {
 	Transformer
 }
 
-// MapTransform is the Transform of a row-wise transformer that is its own
-// engine.Mapper: its parameters (Validate) and the schema are checked,
-// then the mapper is applied.
-func MapTransform(e engine.Engine, ds engine.Dataset, m engine.Mapper) (engine.Dataset, error) {
-	if err := Validate(m); err != nil {
-		return nil, err
+// Transform applies t to ds: a DatasetTransformer by its own Transform, a
+// row-wise one (an engine.Mapper) after checking its parameters and the
+// schema, lazily, through the engine.
+func Transform(ctx context.Context, e engine.Engine, ds engine.Dataset, t Transformer) (engine.Dataset, error) {
+	switch t := t.(type) {
+	case DatasetTransformer:
+		return t.Transform(ctx, e, ds)
+	case engine.Mapper:
+		if err := Validate(t); err != nil {
+			return nil, err
+		}
+		if _, err := t.OutputSchema(ds.Schema()); err != nil {
+			return nil, err
+		}
+		return e.MapPartitions(ds, t)
 	}
-	if _, err := m.OutputSchema(ds.Schema()); err != nil {
-		return nil, err
-	}
-	return e.MapPartitions(ds, m)
+	return nil, fmt.Errorf("%s is neither row-wise (an engine.Mapper) nor a DatasetTransformer", StageName(t))
 }
 
 // InputColumn returns the index of column name in s after checking its type

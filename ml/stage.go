@@ -11,13 +11,12 @@ import "github.com/spindle-ml/spindle/table"
 // pointer and nil is the default. Each parameter's allowed values are in
 // its `param` tag (see Validate).
 //
-// A stage is a Transformer or an Estimator. A row-wise transformer is also
-// an engine.Mapper — the value a worker runs and a saved model stores —
-// and implements Transformer in two lines (TransformSchema returns its
-// OutputSchema, Transform calls MapTransform). An Estimator's Fit returns
-// a Model, which is a registered kernel too, so it can run on any engine
-// and be saved. A stage registers itself once, with Register, in its own
-// package.
+// A stage is a Transformer or an Estimator. A row-wise transformer is an
+// engine.Mapper — the value a worker runs and a saved model stores — and
+// that is all it needs to be a Transformer (ml.Transform applies it). An
+// Estimator's Fit returns a Model, which is a registered kernel too, so it
+// can run on any engine and be saved. A stage registers itself once, with
+// Register, in its own package.
 //
 // Optional parts, each an interface the stage asserts at compile time:
 //
@@ -34,9 +33,10 @@ import "github.com/spindle-ml/spindle/table"
 // a stage".
 
 // SchemaChecker is implemented by estimators that can check the schema
-// they will be fitted on and say what their model will output.
+// they will be fitted on and say what their model will output (and by
+// every Transformer).
 type SchemaChecker interface {
-	TransformSchema(in *table.Schema) (*table.Schema, error)
+	OutputSchema(in *table.Schema) (*table.Schema, error)
 }
 
 // ColumnReader is implemented by stages that say which columns of their

@@ -55,10 +55,10 @@ func stageName(s any) string {
 	return ml.StageName(s)
 }
 
-// TransformSchema checks that the stages fit together on input schema in
+// OutputSchema checks that the stages fit together on input schema in
 // (before any data moves) and returns the final schema. Estimators are
 // checked by their inputs only.
-func (p *Pipeline) TransformSchema(in *table.Schema) (*table.Schema, error) {
+func (p *Pipeline) OutputSchema(in *table.Schema) (*table.Schema, error) {
 	s := in
 	for i, st := range p.Stages {
 		t, ok := st.(ml.Transformer)
@@ -68,7 +68,7 @@ func (p *Pipeline) TransformSchema(in *table.Schema) (*table.Schema, error) {
 			}
 			continue
 		}
-		next, err := t.TransformSchema(s)
+		next, err := t.OutputSchema(s)
 		if err != nil {
 			return nil, fmt.Errorf("pipeline stage %d (%s): %w", i+1, stageName(st), err)
 		}
@@ -103,7 +103,7 @@ func (p *Pipeline) Fit(ctx context.Context, e engine.Engine, ds engine.Dataset) 
 		if i == len(p.Stages)-1 {
 			break // nothing after the last stage needs its output
 		}
-		next, err := t.Transform(ctx, e, cur)
+		next, err := ml.Transform(ctx, e, cur, t)
 		if err != nil {
 			return nil, fmt.Errorf("pipeline stage %d (%s): %w", i+1, stageName(t), err)
 		}
@@ -119,13 +119,13 @@ func (p *Pipeline) Fit(ctx context.Context, e engine.Engine, ds engine.Dataset) 
 	return m, nil
 }
 
-// TransformSchema implements ml.Transformer. A stage that reads a column
+// OutputSchema implements ml.Transformer. A stage that reads a column
 // only a later stage makes is reported as stages out of order (a damaged
 // model), not as input the data lacks.
-func (m *PipelineModel) TransformSchema(in *table.Schema) (*table.Schema, error) {
+func (m *PipelineModel) OutputSchema(in *table.Schema) (*table.Schema, error) {
 	s := in
 	for i, t := range m.Stages {
-		next, err := t.TransformSchema(s)
+		next, err := t.OutputSchema(s)
 		if err != nil {
 			for _, col := range columnParams(t, "inputCol", "inputCols", "featuresCol") {
 				if s.Index(col) >= 0 {
@@ -161,12 +161,12 @@ func columnParams(stage any, names ...string) []string {
 
 // Transform implements ml.Transformer.
 func (m *PipelineModel) Transform(ctx context.Context, e engine.Engine, ds engine.Dataset) (engine.Dataset, error) {
-	if _, err := m.TransformSchema(ds.Schema()); err != nil {
+	if _, err := m.OutputSchema(ds.Schema()); err != nil {
 		return nil, err
 	}
 	cur := ds
 	for i, t := range m.Stages {
-		next, err := t.Transform(ctx, e, cur)
+		next, err := ml.Transform(ctx, e, cur, t)
 		if err != nil {
 			return nil, fmt.Errorf("pipeline stage %d (%s): %w", i+1, stageName(t), err)
 		}

@@ -94,7 +94,7 @@ func predictions(ctx context.Context, m *pipeline.PipelineModel, tb *table.Table
 	if err != nil {
 		return "", err
 	}
-	out, err := m.Transform(ctx, e, ds)
+	out, err := ml.Transform(ctx, e, ds, m)
 	if err != nil {
 		return "", err
 	}
@@ -343,12 +343,12 @@ func TestSchemaErrors(t *testing.T) {
 	p := &pipeline.Pipeline{Stages: []any{
 		&feature.RegexTokenizer{InputCol: "body", OutputCol: "words"},
 	}}
-	_, err := p.TransformSchema(corpus(t).Schema())
+	_, err := p.OutputSchema(corpus(t).Schema())
 	if err == nil || !strings.Contains(err.Error(), `stage 1`) || !strings.Contains(err.Error(), `"body" does not exist`) {
 		t.Fatalf("got %v", err)
 	}
 	p = &pipeline.Pipeline{Stages: []any{42}}
-	if _, err := p.TransformSchema(corpus(t).Schema()); err == nil {
+	if _, err := p.OutputSchema(corpus(t).Schema()); err == nil {
 		t.Fatal("a non-stage was accepted")
 	}
 }
@@ -374,7 +374,7 @@ func FuzzDecodeStage(f *testing.F) {
 func TestStagesOutOfOrder(t *testing.T) {
 	m := fit(t)
 	m.Stages[1], m.Stages[2] = m.Stages[2], m.Stages[1] // StopWordsRemover before RegexTokenizer
-	_, err := m.TransformSchema(corpus(t).Schema())
+	_, err := m.OutputSchema(corpus(t).Schema())
 	want := `pipeline stage 2 (feature.StopWordsRemover) reads column "words", which stage 3 (feature.RegexTokenizer) makes after it: the model's stages are out of order`
 	if err == nil || !strings.Contains(err.Error(), want) {
 		t.Fatalf("got %v\nwant %s", err, want)

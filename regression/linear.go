@@ -573,16 +573,6 @@ func (m *LinearRegressionModel) OutputSchema(in *table.Schema) (*table.Schema, e
 	return ml.WithOutput("LinearRegressionModel", in, m.PredictionCol, table.Float64)
 }
 
-// TransformSchema implements ml.Transformer.
-func (m *LinearRegressionModel) TransformSchema(in *table.Schema) (*table.Schema, error) {
-	return m.OutputSchema(in)
-}
-
-// Transform implements ml.Transformer.
-func (m *LinearRegressionModel) Transform(_ context.Context, e engine.Engine, ds engine.Dataset) (engine.Dataset, error) {
-	return ml.MapTransform(e, ds, m)
-}
-
 // Predict returns β·x + b.
 func (m *LinearRegressionModel) Predict(x linalg.Vector) float64 {
 	return linalg.Dot(x, m.Coefficients) + m.Intercept
@@ -617,9 +607,9 @@ func (m *LinearRegressionModel) Validate() error {
 	return nil
 }
 
-// TransformSchema checks the training columns and returns the schema the
+// OutputSchema checks the training columns and returns the schema the
 // fitted model produces, before any data moves.
-func (lr *LinearRegression) TransformSchema(in *table.Schema) (*table.Schema, error) {
+func (lr *LinearRegression) OutputSchema(in *table.Schema) (*table.Schema, error) {
 	const name = "LinearRegression"
 	if _, err := ml.InputColumn(name, in, or(lr.LabelCol, "label"), table.Float64, table.Int64); err != nil {
 		return nil, err

@@ -78,7 +78,7 @@ func TestLinearRegressionGolden(t *testing.T) {
 					if !sparse {
 						t.Logf("%s %s reg=%v α=%v std=%v: within %.2g relative", c.Dataset, solver, c.RegParam, c.ElasticNetParam, c.Standardization, rel)
 					}
-					pred, _ := m.Transform(ctx, e, ds)
+					pred, _ := ml.Transform(ctx, e, ds, m)
 					for metric, want := range map[string]float64{"rmse": c.TrainRMSE, "r2": c.TrainR2} {
 						got, err := (&evaluation.RegressionEvaluator{MetricName: metric}).Evaluate(ctx, e, pred)
 						if err != nil {

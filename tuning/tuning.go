@@ -148,14 +148,14 @@ type TunedModel struct {
 	Result
 }
 
-// TransformSchema implements ml.Transformer.
-func (m *TunedModel) TransformSchema(in *table.Schema) (*table.Schema, error) {
-	return m.BestModel.TransformSchema(in)
+// OutputSchema implements ml.Transformer.
+func (m *TunedModel) OutputSchema(in *table.Schema) (*table.Schema, error) {
+	return m.BestModel.OutputSchema(in)
 }
 
 // Transform implements ml.Transformer.
 func (m *TunedModel) Transform(ctx context.Context, e engine.Engine, ds engine.Dataset) (engine.Dataset, error) {
-	return m.BestModel.Transform(ctx, e, ds)
+	return ml.Transform(ctx, e, ds, m.BestModel)
 }
 
 // Progress reports tuning steps: fold k (from 0, -1 for the final refit)
@@ -383,7 +383,7 @@ func fitAndScore(ctx context.Context, e engine.Engine, est ml.Estimator, grid []
 				var m ml.Model
 				if m, err = est.Fit(ctx, e, train); err == nil {
 					var pred engine.Dataset
-					if pred, err = m.Transform(ctx, e, valid); err == nil {
+					if pred, err = ml.Transform(ctx, e, valid, m); err == nil {
 						out[i], err = ev.Evaluate(ctx, e, pred)
 					}
 				}

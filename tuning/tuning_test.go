@@ -155,7 +155,7 @@ func TestCrossValidator(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				pred, _ := fm.Transform(ctx, e, valid)
+				pred, _ := ml.Transform(ctx, e, valid, fm)
 				auc, err := ev.Evaluate(ctx, e, pred)
 				if err != nil {
 					t.Fatal(err)

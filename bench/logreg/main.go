@@ -215,7 +215,7 @@ func fit(args []string) error {
 	fitTime := time.Since(start)
 	passTime := time.Duration(e.nanos.Load())
 	passes := e.passes.Load()
-	pred, err := m.Transform(ctx, e, testDS)
+	pred, err := ml.Transform(ctx, e, testDS, m)
 	if err != nil {
 		return err
 	}

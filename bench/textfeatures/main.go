@@ -67,7 +67,7 @@ func featurize(ctx context.Context, e *local.Engine, t *table.Table, read time.D
 		&feature.HashingTF{InputCol: "filtered", OutputCol: "tf"},
 	}
 	for _, s := range stages {
-		if ds, err = s.Transform(ctx, e, ds); err != nil {
+		if ds, err = ml.Transform(ctx, e, ds, s); err != nil {
 			return err
 		}
 	}
@@ -83,7 +83,7 @@ func featurize(ctx context.Context, e *local.Engine, t *table.Table, read time.D
 	if err != nil {
 		return err
 	}
-	if ds, err = idf.Transform(ctx, e, ds); err != nil {
+	if ds, err = ml.Transform(ctx, e, ds, idf); err != nil {
 		return err
 	}
 	out, err := e.Collect(ctx, ds)

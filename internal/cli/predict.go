@@ -101,7 +101,7 @@ func runPredict(ctx context.Context, e *env, modelDir, out, outFormat string, al
 	if err != nil {
 		return err
 	}
-	if _, err := m.TransformSchema(ds.Schema()); err != nil {
+	if _, err := m.OutputSchema(ds.Schema()); err != nil {
 		return fmt.Errorf("model %s does not fit %s: %w", modelDir, f.input, err)
 	}
 	res, err := m.Transform(ctx, eng, ds)
