@@ -2,14 +2,11 @@
 // parameters, defaults and formulas, so the same input gives the same
 // numbers as Spark:
 //
-//   - column functions: RegexReplace, StringFunction (lower, upper, trim),
-//     Cast, FillNull, DropNullRows, Filter;
-//   - text: Tokenizer, RegexTokenizer, StopWordsRemover, NGram, HashingTF,
-//     CountVectorizer, IDF, Word2Vec;
-//   - categorical: StringIndexer, IndexToString, OneHotEncoder;
-//   - numeric: Imputer, Bucketizer, QuantileDiscretizer;
-//   - vectors: VectorAssembler, StandardScaler, MinMaxScaler, MaxAbsScaler,
-//     Normalizer.
+// column functions (RegexReplace, Filter…), text (RegexTokenizer,
+// HashingTF, IDF, Word2Vec…), categorical (StringIndexer, OneHotEncoder…),
+// numeric (Imputer, Bucketizer…) and vector stages (VectorAssembler, the
+// scalers). The README's "Feature stages" table lists them all; each
+// registers itself (ml.Register) under its Spark name.
 //
 // Every stage is a value whose exported fields are its parameters; the
 // zero value of each field is Spark's default. Where Spark gives a zero of
