@@ -112,66 +112,15 @@ type statsKernel struct {
 
 func (statsKernel) KernelName() string   { return "classification.TrainingStats" }
 func (statsKernel) Zero() *TrainingStats { return &TrainingStats{Moments: *linmodel.NewMoments()} }
-func (k statsKernel) columns(b *table.Batch) (*table.VectorColumn, table.Column, table.Column, error) {
-	fc, err := b.ColumnByName(k.FeaturesCol)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	lc, err := b.ColumnByName(k.LabelCol)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	var wc table.Column
-	if k.WeightCol != "" {
-		if wc, err = b.ColumnByName(k.WeightCol); err != nil {
-			return nil, nil, nil, err
-		}
-	}
-	return fc.(*table.VectorColumn), lc, wc, nil
-}
-
-func numAt(c table.Column, i int) float64 {
-	switch c := c.(type) {
-	case *table.Float64Column:
-		return c.Values[i]
-	case *table.Int64Column:
-		return float64(c.Values[i])
-	}
-	return math.NaN()
-}
-
-// rowInputs reads row i's label and weight, checking them.
-func rowInputs(b *table.Batch, fc *table.VectorColumn, lc, wc table.Column, i int, info engine.PartitionInfo, labelCol string) (linalg.Vector, float64, float64, error) {
-	row := engine.Row{Info: info, Batch: b, I: i}
-	if fc.IsNull(i) || lc.IsNull(i) {
-		return linalg.Vector{}, 0, 0, fmt.Errorf("%s: null label or features (drop or impute them first)", row)
-	}
-	y := numAt(lc, i)
-	if y < 0 || y != math.Trunc(y) || y > 1e6 {
-		return linalg.Vector{}, 0, 0, fmt.Errorf("%s: label %v in column %q is not a class index 0, 1, … (use StringIndexer)", row, y, labelCol)
-	}
-	w := 1.0
-	if wc != nil {
-		if wc.IsNull(i) {
-			return linalg.Vector{}, 0, 0, fmt.Errorf("%s: null weight", row)
-		}
-		w = numAt(wc, i)
-		if w < 0 || !finite(w) {
-			return linalg.Vector{}, 0, 0, fmt.Errorf("%s: weight %v must be finite and non-negative", row, w)
-		}
-	}
-	return fc.Values[i], y, w, nil
-}
-
-func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
+func finite(x float64) bool              { return !math.IsNaN(x) && !math.IsInf(x, 0) }
 
 func (k statsKernel) Fold(_ context.Context, info engine.PartitionInfo, acc *TrainingStats, b *table.Batch) (*TrainingStats, error) {
-	fc, lc, wc, err := k.columns(b)
+	c, err := linmodel.Read(b, k.FeaturesCol, k.LabelCol, k.WeightCol)
 	if err != nil {
 		return nil, err
 	}
 	for i := 0; i < b.NumRows(); i++ {
-		x, y, w, err := rowInputs(b, fc, lc, wc, i, info, k.LabelCol)
+		x, y, w, err := c.ClassRow(i, info)
 		if err != nil {
 			return nil, err
 		}
@@ -228,7 +177,7 @@ func (logisticGradient) KernelName() string { return "classification.LogisticGra
 func (logisticGradient) Zero() *lossGrad    { return &lossGrad{} }
 
 func (k logisticGradient) Fold(_ context.Context, info engine.PartitionInfo, acc *lossGrad, b *table.Batch) (*lossGrad, error) {
-	fc, lc, wc, err := statsKernel{k.FeaturesCol, k.LabelCol, k.WeightCol}.columns(b)
+	c, err := linmodel.Read(b, k.FeaturesCol, k.LabelCol, k.WeightCol)
 	if err != nil {
 		return nil, err
 	}
@@ -239,7 +188,7 @@ func (k logisticGradient) Fold(_ context.Context, info engine.PartitionInfo, acc
 	}
 	margins := make([]float64, k.K)
 	for i := 0; i < b.NumRows(); i++ {
-		x, y, w, err := rowInputs(b, fc, lc, wc, i, info, k.LabelCol)
+		x, y, w, err := c.ClassRow(i, info)
 		if err != nil {
 			return nil, err
 		}

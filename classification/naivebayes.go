@@ -81,14 +81,11 @@ func (k nbKernel) Fold(_ context.Context, info engine.PartitionInfo, acc *NaiveB
 		return nil, err
 	}
 	for i := 0; i < b.NumRows(); i++ {
-		x, y, w, err := c.Row(i, info)
+		x, y, w, err := c.ClassRow(i, info)
 		if err != nil {
 			return nil, err
 		}
 		row := engine.Row{Info: info, Batch: b, I: i}
-		if y < 0 || y != math.Trunc(y) || y > 1e6 {
-			return nil, fmt.Errorf("%s: label %v in column %q is not a class index 0, 1, … (use StringIndexer)", row, y, k.LabelCol)
-		}
 		if acc.Size < 0 {
 			acc.Size = x.Size
 		}

@@ -119,6 +119,19 @@ func CheckModel(what string, n int64) error {
 	return memlimit.Check(what, memlimit.Floats(n, 28+memlimit.Workers()), FeatureHint)
 }
 
+// MaxClass is the largest class index a classifier accepts in its label.
+const MaxClass = 1_000_000
+
+// ClassRow is Row for a classifier: the label must also be a class index
+// 0, 1, … (as StringIndexer makes).
+func (c *Columns) ClassRow(i int, info engine.PartitionInfo) (linalg.Vector, float64, float64, error) {
+	x, y, w, err := c.Row(i, info)
+	if err == nil && (y < 0 || y != math.Trunc(y) || y > MaxClass) {
+		err = fmt.Errorf("%s: label %v in column %q is not a class index 0, 1, … (use StringIndexer)", engine.Row{Info: info, Batch: c.batch, I: i}, y, c.labelCol)
+	}
+	return x, y, w, err
+}
+
 // ForEach calls fn for every non-zero entry of x.
 func ForEach(x linalg.Vector, fn func(j int, v float64)) {
 	if x.IsSparse() {
