@@ -37,8 +37,9 @@ type Registration struct {
 var registry sync.Map // string → Registration
 
 // Register records a stage. It panics on a missing name or constructor, a
-// constructor that does not make a stage, or a name registered twice: all
-// programming errors found when the program starts.
+// constructor that does not make a stage, a `param` tag that does not
+// parse, or a name registered twice: all programming errors found when
+// the program starts.
 func Register(r Registration) {
 	if r.Name == "" || r.New == nil {
 		panic("ml: Register needs a Name and a New")
@@ -52,6 +53,9 @@ func Register(r Registration) {
 	_, isE := proto.(Estimator)
 	if !isT && !isE {
 		panic(fmt.Sprintf("ml: stage %s (%T) is neither a Transformer nor an Estimator", r.Name, proto))
+	}
+	if err := checkTags(v.Elem().Type()); err != nil {
+		panic(fmt.Sprintf("ml: stage %s: %v", r.Name, err))
 	}
 	if _, dup := registry.LoadOrStore(r.Name, r); dup {
 		panic(fmt.Sprintf("ml: stage %q registered twice", r.Name))

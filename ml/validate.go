@@ -93,14 +93,27 @@ func Validate(stage any) error {
 	return nil
 }
 
+// checkTags parses every `param` tag of the struct type t.
+func checkTags(t reflect.Type) error {
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		if tag, ok := f.Tag.Lookup("param"); ok {
+			if _, err := parseRule(tag); err != nil {
+				return fmt.Errorf("field %s: %w", f.Name, err)
+			}
+		}
+	}
+	return nil
+}
+
 // rule is a parsed `param` tag.
 type rule struct {
-	min, max       float64
-	minOpen, maxOp bool // gt / lt instead of min / max
-	hasMin, hasMax bool
-	oneOf          []string
-	nan, inf       bool
-	nonEmpty       bool
+	min, max         float64
+	minOpen, maxOpen bool // gt / lt instead of min / max
+	hasMin, hasMax   bool
+	oneOf            []string
+	nan, inf         bool
+	nonEmpty         bool
 }
 
 func parseRule(tag string) (rule, error) {
@@ -118,7 +131,7 @@ func parseRule(tag string) (rule, error) {
 			r.hasMin, r.minOpen = true, k == "gt"
 		case "max", "lt":
 			r.max, err = num()
-			r.hasMax, r.maxOp = true, k == "lt"
+			r.hasMax, r.maxOpen = true, k == "lt"
 		case "oneOf":
 			r.oneOf = strings.Split(v, "|")
 		case "nan":
@@ -141,7 +154,7 @@ func parseRule(tag string) (rule, error) {
 func checkRule(f reflect.StructField, x reflect.Value) error {
 	r, err := parseRule(f.Tag.Get("param"))
 	if err != nil {
-		return err // a programming error in a stage; tests catch it
+		return err // Register refuses such a stage, so only for unregistered ones
 	}
 	name := sparkName(f.Name)
 	for x.Kind() == reflect.Pointer {
@@ -195,10 +208,10 @@ func (r rule) check(x reflect.Value) string {
 	if r.minOpen {
 		lo = "("
 	}
-	if r.maxOp {
+	if r.maxOpen {
 		hi = ")"
 	}
-	bad := r.hasMin && (f < r.min || r.minOpen && f == r.min) || r.hasMax && (f > r.max || r.maxOp && f == r.max)
+	bad := r.hasMin && (f < r.min || r.minOpen && f == r.min) || r.hasMax && (f > r.max || r.maxOpen && f == r.max)
 	if !bad {
 		return ""
 	}
@@ -210,7 +223,7 @@ func (r rule) check(x reflect.Value) string {
 		return fmt.Sprintf("must be > %s, got %s", mn, got)
 	case r.hasMin:
 		return fmt.Sprintf("must be ≥ %s, got %s", mn, got)
-	case r.maxOp:
+	case r.maxOpen:
 		return fmt.Sprintf("must be < %s, got %s", mx, got)
 	}
 	return fmt.Sprintf("must be ≤ %s, got %s", mx, got)
