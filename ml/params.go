@@ -2,6 +2,7 @@ package ml
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"reflect"
@@ -14,6 +15,10 @@ import (
 
 	"github.com/spindle-ml/spindle/jsonnum"
 )
+
+// ErrUnknownParam is wrapped by the error for a parameter name a stage
+// does not have (test with errors.Is).
+var ErrUnknownParam = errors.New("unknown parameter")
 
 // ParamMap sets parameters by their Spark names (camelCase, e.g. "maxIter",
 // "regParam"), as a grid point or a spec's stage options give them.
@@ -141,7 +146,7 @@ func setParam(s reflect.Value, name string, val any) error {
 	}
 	names := ParamNames(reflect.New(t).Interface())
 	slices.Sort(names)
-	return fmt.Errorf("unknown parameter %q (parameters: %s)", name, strings.Join(names, ", "))
+	return fmt.Errorf("%w %q (parameters: %s)", ErrUnknownParam, name, strings.Join(names, ", "))
 }
 
 func typeWord(t reflect.Type) string {

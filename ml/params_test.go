@@ -1,6 +1,7 @@
 package ml_test
 
 import (
+	"errors"
 	"reflect"
 	"strings"
 	"testing"
@@ -45,6 +46,9 @@ func TestWithParams(t *testing.T) {
 			if c.err != "" {
 				if err == nil || !strings.Contains(err.Error(), c.err) {
 					t.Fatalf("got %v, want %q", err, c.err)
+				}
+				if unknown := strings.Contains(c.err, "unknown parameter"); errors.Is(err, ml.ErrUnknownParam) != unknown {
+					t.Fatalf("errors.Is(%v, ErrUnknownParam) = %v, want %v", err, !unknown, unknown)
 				}
 				return
 			}

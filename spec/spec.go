@@ -766,7 +766,7 @@ func (d *decoder) stage(n *yaml.Node, what string, predictors bool, m map[string
 		}
 		next, err := ml.WithParams(proto, ml.ParamMap{k: v})
 		switch {
-		case err != nil && strings.Contains(err.Error(), "unknown parameter"):
+		case errors.Is(err, ml.ErrUnknownParam):
 			d.failf(at, "%s: %v", what, err)
 			return st
 		case err != nil: // a value of the wrong type or out of range
@@ -914,7 +914,7 @@ func (d *decoder) tuning(n *yaml.Node, what string, model Stage) *Tuning {
 				}
 				if proto != nil {
 					if _, err := ml.WithParams(proto, ml.ParamMap{kn.Value: v}); err != nil {
-						if strings.Contains(err.Error(), "unknown parameter") {
+						if errors.Is(err, ml.ErrUnknownParam) {
 							d.failf(kn, "%s.grid: %v", what, err)
 							break
 						}

@@ -166,7 +166,7 @@ type Moments struct {
 // NewMoments returns empty moments.
 func NewMoments() *Moments { return &Moments{Size: -1} }
 
-// Add folds one row in; row is its 1-based number for errors.
+// Add folds one row in; its errors leave naming the row to the caller.
 func (m *Moments) Add(x linalg.Vector, y, w float64) error {
 	if m.Size < 0 {
 		if err := CheckFeatures("feature statistics", x.Size, 3); err != nil {
