@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path"
 	"slices"
 	"strings"
 	"syscall"
@@ -183,23 +182,27 @@ func relPath(dir, uri string) string {
 	return strings.TrimPrefix(uri, d)
 }
 
-// start replaces what a previous run left (every file, stale temporary
-// ones included) and marks the directory as this run's.
+// start replaces what a previous run left (every top-level entry of it,
+// stale temporary ones and empty directories included) and marks the
+// directory as this run's.
 func (o *output) start(ctx context.Context, info RunInfo) error {
+	tops := map[string]bool{}
 	for _, obj := range o.old {
-		if err := o.st.Delete(ctx, obj.URI); err != nil {
-			return fmt.Errorf("replace the previous run in %s: %w", o.dir, err)
-		}
+		top, _, _ := strings.Cut(relPath(o.dir, obj.URI), "/")
+		tops[top] = true
 	}
 	if loc, err := storage.Parse(o.dir); err == nil && !loc.IsS3() {
-		// Empty directories (models/x.tmp-…) go too.
+		// Empty directories (models/x.tmp-…) hold no file to list.
 		entries, _ := os.ReadDir(loc.Path)
 		for _, e := range entries {
-			if e.IsDir() && (slices.Contains(runEntries, e.Name()) || staleTemp(e.Name())) {
-				if err := os.RemoveAll(path.Join(loc.Path, e.Name())); err != nil {
-					return fmt.Errorf("replace the previous run in %s: %w", o.dir, err)
-				}
+			if slices.Contains(runEntries, e.Name()) || staleTemp(e.Name()) {
+				tops[e.Name()] = true
 			}
+		}
+	}
+	for top := range tops {
+		if err := o.st.RemoveAll(ctx, storage.Join(o.dir, top)); err != nil {
+			return fmt.Errorf("replace the previous run in %s: %w", o.dir, err)
 		}
 	}
 	o.old = nil

@@ -561,9 +561,12 @@ func unwrapPath(err error) error {
 	return err
 }
 
-// RemoveAll deletes dir (a local directory or an S3 prefix) and everything
-// under it; a missing one is not an error.
-func (s *Store) RemoveAll(ctx context.Context, dir string) error {
+// RemoveAll deletes uri and everything under it, as a recursive delete
+// does: a file or object itself, or a local directory or S3 prefix with
+// all it holds (empty local directories included); a missing one is not
+// an error.
+func (s *Store) RemoveAll(ctx context.Context, uri string) error {
+	dir := uri
 	loc, err := Parse(dir)
 	if err != nil {
 		return err
@@ -596,7 +599,10 @@ func (s *Store) RemoveAll(ctx context.Context, dir string) error {
 			return err
 		}
 	}
-	return nil
+	if loc.Path == "" {
+		return nil
+	}
+	return b.delete(ctx, loc) // the object named uri itself, if any
 }
 
 func randomSuffix() string {

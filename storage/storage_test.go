@@ -168,6 +168,13 @@ func TestListAllRemoveAll(t *testing.T) {
 			if err != nil || len(all) != 4 {
 				t.Fatalf("ListAll = %v, %v; want 4 objects", all, err)
 			}
+			// A single file goes alone.
+			if err := st.RemoveAll(ctx, storage.Join(base, "metrics.json")); err != nil {
+				t.Fatal(err)
+			}
+			if all, err := st.ListAll(ctx, base); err != nil || len(all) != 3 {
+				t.Fatalf("after RemoveAll of one file: %v, %v; want 3 objects", all, err)
+			}
 			if err := st.RemoveAll(ctx, base); err != nil {
 				t.Fatal(err)
 			}
