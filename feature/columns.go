@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/spindle-ml/spindle/engine"
+	"github.com/spindle-ml/spindle/internal/numtext"
 	"github.com/spindle-ml/spindle/ml"
 	"github.com/spindle-ml/spindle/table"
 )
@@ -236,7 +237,9 @@ func (f *StringFunction) MapPartition(_ context.Context, _ engine.PartitionInfo,
 // Cast converts a column to another scalar type (string, int64, float64,
 // bool) with Spark's non-ANSI cast rules: a value that does not convert
 // becomes null; float to int truncates toward zero; NaN and ±Inf become
-// null as int64.
+// null as int64. Text is read as a number the way the readers read it
+// (decimal, NaN/Inf/Infinity; no hex, and a value beyond float64's range
+// is null rather than ±Inf).
 type Cast struct {
 	InputCol  string
 	OutputCol string
@@ -313,7 +316,7 @@ func castValue(in table.Column, i int, out table.Column) bool {
 			o.Values[i] = f
 			return true
 		}
-		v, err := strconv.ParseFloat(s, 64)
+		v, err := numtext.ParseFloat(s)
 		o.Values[i] = v
 		return err == nil
 	case *table.Int64Column:
@@ -326,7 +329,7 @@ func castValue(in table.Column, i int, out table.Column) bool {
 				o.Values[i] = v
 				return true
 			}
-			v, err := strconv.ParseFloat(s, 64)
+			v, err := numtext.ParseFloat(s)
 			if err != nil {
 				return false
 			}

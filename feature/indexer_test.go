@@ -178,6 +178,12 @@ func TestColumnFunctions(t *testing.T) {
 	if got := column(t, out, "i"); !reflect.DeepEqual(got, []any{int64(1), int64(2), nil, int64(7)}) {
 		t.Fatalf("cast to int: %v", got)
 	}
+	// Text becomes a number under the number contract every reader
+	// follows (package numtext): decimal only, no silent ±Inf from range.
+	odd := build(t, 0, []table.Field{{Name: "s", Type: table.String}}, strCol("0x10", "Infinity", "1e400", "1e-400"))
+	if got, err := run(t, odd, &Cast{InputCol: "s", OutputCol: "f", To: table.Float64}); err != nil || !reflect.DeepEqual(column(t, got, "f"), []any{nil, math.Inf(1), nil, 0.0}) {
+		t.Fatalf("cast odd text to float: %v %v", column(t, got, "f"), err)
+	}
 	out, _ = run(t, out, &FillNull{Values: map[string]string{"i": "-1"}})
 	if got := column(t, out, "i"); !reflect.DeepEqual(got, []any{int64(1), int64(2), int64(-1), int64(7)}) {
 		t.Fatalf("fillna: %v", got)

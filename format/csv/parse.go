@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
 	"unicode/utf8"
 	"unsafe"
 
@@ -433,8 +432,8 @@ func (p *parser) convert(data []byte, j, rows int, t table.Type, all bool) (tabl
 				continue
 			}
 			f := p.fieldBytes(data, s)
-			v, err := strconv.ParseInt(unsafeString(f), 10, 64)
-			if err != nil && fail(i, f) {
+			v, err := numtext.ParseInt(unsafeString(f))
+			if err != nil && failErr(i, err) {
 				return nil, errs
 			}
 			vals[i] = v

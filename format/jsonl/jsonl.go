@@ -334,7 +334,7 @@ func (rc *rawChunk) build(schema *table.Schema) (*table.Batch, error) {
 				continue
 			}
 			if err := set(c, i, raw); err != nil {
-				return nil, &ParseError{File: rc.file, Line: rc.lines[i], Field: f.Name, Err: fmt.Errorf("%s is not a valid %v: %w", truncate(raw), f.Type, err)}
+				return nil, &ParseError{File: rc.file, Line: rc.lines[i], Field: f.Name, Err: valueErr(raw, f.Type, err)}
 			}
 		}
 		cols[j] = c
@@ -346,6 +346,25 @@ func (rc *rawChunk) build(schema *table.Schema) (*table.Batch, error) {
 	return b.WithOrigin(&table.Origin{File: rc.file, Lines: rc.lines}), nil
 }
 
+// valueErr describes a JSON value that does not fit its column's type,
+// showing the value as written; it wraps err.
+func valueErr(raw json.RawMessage, t table.Type, err error) error {
+	if ne, ok := errors.AsType[*numtext.Error](err); ok {
+		return &valueError{truncate(raw) + " " + ne.Phrase(), err}
+	}
+	return fmt.Errorf("%s is not a valid %v: %w", truncate(raw), t, err)
+}
+
+// valueError is a message that says all its cause would, wrapping it for
+// errors.Is (numtext.ErrRange).
+type valueError struct {
+	msg string
+	err error
+}
+
+func (e *valueError) Error() string { return e.msg }
+func (e *valueError) Unwrap() error { return e.err }
+
 func set(c table.Column, i int, raw json.RawMessage) error {
 	switch c := c.(type) {
 	case *table.StringColumn:
@@ -354,7 +373,7 @@ func set(c table.Column, i int, raw json.RawMessage) error {
 		}
 		c.Values[i] = string(raw)
 	case *table.Int64Column:
-		v, err := strconv.ParseInt(string(raw), 10, 64)
+		v, err := numtext.ParseInt(string(raw))
 		c.Values[i] = v
 		return err
 	case *table.Float64Column:

@@ -49,7 +49,7 @@ func TestErrors(t *testing.T) {
 		{"trailing text", "{\"a\":1} 2\n", "in.jsonl:1: text after the JSON object"},
 		{"duplicate key", "{\"a\":1,\"a\":2}\n", `in.jsonl:1: field "a": duplicate key`},
 		{"empty", "", "in.jsonl: no data rows"},
-		{"number beyond float64", "{\"a\":1.5}\n{\"a\":1e400}\n", `in.jsonl:2: field "a": 1e400 is not a valid float64: "1e400" is beyond float64's range`},
+		{"number beyond float64", "{\"a\":1.5}\n{\"a\":1e400}\n", `in.jsonl:2: field "a": 1e400 is beyond float64's range`},
 		{"gzip", "\x1f\x8b\x08", "in.jsonl: the file is gzip-compressed, not JSON Lines text"},
 	}
 	for _, tt := range tests {

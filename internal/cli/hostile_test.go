@@ -168,7 +168,9 @@ func hostileCases(parquet string) []hostile {
 	add(hostile{name: "csv beyond float64 declared", files: map[string]string{"x.csv": "a,b\n1,x\n-1e999,y\n"}, args: []string{"profile", "{d}/x.csv", "--schema", "a=float64"}, code: ExitFailure,
 		want: []string{`{d}/x.csv:3: column 1 ("a"): value does not parse as the column's type: "-1e999" is beyond float64's range`}})
 	add(hostile{name: "csv declared int gets text", files: map[string]string{"x.csv": "a,b\n1,x\nten,y\n"}, args: []string{"profile", "{d}/x.csv", "--schema", "a=int64"}, code: ExitFailure,
-		want: []string{`{d}/x.csv:3: column 1 ("a"): value does not parse as the column's type: "ten" is not a valid int64`}})
+		want: []string{`{d}/x.csv:3: column 1 ("a"): value does not parse as the column's type: "ten" is not an integer`}})
+	add(hostile{name: "csv declared int out of range", files: map[string]string{"x.csv": "a,b\n1,x\n-9223372036854775809,y\n"}, args: []string{"profile", "{d}/x.csv", "--schema", "a=int64"}, code: ExitFailure,
+		want: []string{`{d}/x.csv:3: column 1 ("a"): value does not parse as the column's type: "-9223372036854775809" is beyond int64's range`}})
 	add(hostile{name: "csv schema for a missing column", files: map[string]string{"x.csv": "a,b\n1,x\n"}, args: []string{"profile", "{d}/x.csv", "--schema", "agee=int64"}, code: ExitUsage,
 		want: []string{`--schema agee=int64: {d}/x.csv has no column "agee" (columns: a, b)`}})
 	add(hostile{name: "csv schema bad type", files: map[string]string{"x.csv": "a\n1\n"}, args: []string{"profile", "{d}/x.csv", "--schema", "a=decimal"}, code: ExitUsage, want: []string{`--schema a=decimal: unknown column type "decimal"`}})
@@ -205,7 +207,11 @@ func hostileCases(parquet string) []hostile {
 	profileCase("jsonl not an object", "x.jsonl", "[1,2]\n", ExitFailure, "{d}/x.jsonl:1: each line must be a JSON object")
 	profileCase("jsonl trailing text", "x.jsonl", "{\"a\":1} 2\n", ExitFailure, "{d}/x.jsonl:1: text after the JSON object")
 	profileCase("jsonl duplicate key", "x.jsonl", "{\"a\":1,\"a\":2}\n", ExitFailure, `{d}/x.jsonl:1: field "a": duplicate key`)
-	profileCase("jsonl beyond float64", "x.jsonl", "{\"a\":1.5}\n{\"a\":1e400}\n", ExitFailure, `{d}/x.jsonl:2: field "a": 1e400 is not a valid float64: "1e400" is beyond float64's range`)
+	profileCase("jsonl beyond float64", "x.jsonl", "{\"a\":1.5}\n{\"a\":1e400}\n", ExitFailure, `{d}/x.jsonl:2: field "a": 1e400 is beyond float64's range`)
+	add(hostile{name: "jsonl declared int beyond int64", files: map[string]string{"x.jsonl": "{\"a\":1}\n{\"a\":99999999999999999999}\n"}, args: []string{"profile", "{d}/x.jsonl", "--schema", "a=int64"}, code: ExitFailure,
+		want: []string{`{d}/x.jsonl:2: field "a": 99999999999999999999 is beyond int64's range`}})
+	add(hostile{name: "jsonl declared int gets text", files: map[string]string{"x.jsonl": "{\"a\":1}\n{\"a\":\"x\"}\n"}, args: []string{"profile", "{d}/x.jsonl", "--schema", "a=int64"}, code: ExitFailure,
+		want: []string{`{d}/x.jsonl:2: field "a": "x" is not an integer`}})
 	profileCase("jsonl gzip", "x.jsonl", gz("{\"a\":1}\n"), ExitFailure, "{d}/x.jsonl: the file is gzip-compressed, not JSON Lines text")
 	profileCase("jsonl empty", "x.jsonl", "", ExitFailure, "{d}/x.jsonl: no data rows")
 	profileCase("jsonl byte order mark", "x.jsonl", "\xEF\xBB\xBF{\"text\":\"hi\"}\n", ExitOK, "text")

@@ -37,11 +37,16 @@ type Error struct {
 	Want string
 }
 
-func (e *Error) Error() string {
+func (e *Error) Error() string { return fmt.Sprintf("%q %s", clip(e.Text), e.Phrase()) }
+
+// Phrase is the message without the text: "is not an integer", "is
+// beyond float64's range (±1.8e308)", for callers that show the text
+// their own way (a JSON value as written).
+func (e *Error) Phrase() string {
 	if e.Err == ErrRange {
-		return fmt.Sprintf("%q is beyond %s", clip(e.Text), e.Want)
+		return "is beyond " + e.Want
 	}
-	return fmt.Sprintf("%q is not %s", clip(e.Text), e.Want)
+	return "is not " + e.Want
 }
 
 func (e *Error) Unwrap() error { return e.Err }
