@@ -200,7 +200,7 @@ func (f *StringFunction) OutputSchema(in *table.Schema) (*table.Schema, error) {
 	if _, err := f.fn(); err != nil {
 		return nil, err
 	}
-	if _, err := ml.InputColumn(f.Function, in, f.InputCol, table.String); err != nil {
+	if _, err := ml.InputColumn("StringFunction", in, f.InputCol, table.String); err != nil {
 		return nil, err
 	}
 	s, _, err := outputSchema(in, outName(f.InputCol, f.OutputCol), table.String)

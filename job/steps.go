@@ -302,7 +302,12 @@ func (r *runner) checkSchemas(schema *table.Schema) error {
 			}
 			next, err := sc.OutputSchema(s)
 			if err != nil {
-				return nil, false, r.specErr(specs[i].Pos, "stage %s: %v", specs[i].Type, err)
+				// Stages start their errors with their own name (ml.InputColumn).
+				msg := err.Error()
+				if !strings.HasPrefix(msg, specs[i].Type+": ") {
+					msg = specs[i].Type + ": " + msg
+				}
+				return nil, false, r.specErr(specs[i].Pos, "stage %s", msg)
 			}
 			s = next
 		}

@@ -355,7 +355,7 @@ func hostileCases(parquet string) []hostile {
 	specCase("spec foldCol not integers", hspec("tuning: {numFolds: 2,", "tuning: {numFolds: 2, foldCol: text,"), ExitUsage, `models[0].tuning.foldCol "text" is string; want an integer column`)
 	specCase("spec more folds than rows", hspec("tuning: {numFolds: 2,", "tuning: {numFolds: 500,"), ExitUsage, `{d}/spec.yaml:14:24: models[0].tuning.numFolds is 500, but the training split has only 86 rows`)
 	specCase("spec dropNulls column missing", hspec("label: label", "label: label\nclean: {dropNulls: [txt]}"), ExitUsage, `clean.dropNulls: column "txt" is not in the input`)
-	specCase("spec stage column missing", hspec("inputCol: text", "inputCol: body"), ExitUsage, `{d}/spec.yaml:5:5: stage RegexTokenizer: RegexTokenizer: input column "body" does not exist`)
+	specCase("spec stage column missing", hspec("inputCol: text", "inputCol: body"), ExitUsage, `{d}/spec.yaml:5:5: stage RegexTokenizer: input column "body" does not exist`)
 	specCase("spec model features missing", hspec("params: {regParam: 0.01}", "params: {regParam: 0.01, featuresCol: feats}"), ExitUsage, `model lr on variant tf: LogisticRegression: input column "feats" does not exist`)
 	add(hostile{name: "spec unknown extension", files: map[string]string{"data.dat": hostileData(), "spec.yaml": hspec("input: {uri: data.csv}", "input: {uri: data.dat}")}, args: []string{"run", "{d}/spec.yaml", "--out", "{d}/out"}, code: ExitUsage,
 		want: []string{"{d}/spec.yaml:2:8: {d}/data.dat: cannot tell the format from the extension \"dat\"", "; set input.format"}})

@@ -174,8 +174,8 @@ func TestRunErrors(t *testing.T) {
 		code           int
 		want           string
 	}{
-		{"missing column", "inputCol: text", "inputCol: body", data, ExitUsage, `spec.yaml:6:5: stage RegexTokenizer: RegexTokenizer: input column "body" does not exist (columns: text, label, n, labelIndex)`},
-		{"wrong column type", "inputCol: words, outputCol: features", "inputCol: text, outputCol: features", data, ExitUsage, `spec.yaml:10:9: stage HashingTF: HashingTF: input column "text" is string, want list<string>`},
+		{"missing column", "inputCol: text", "inputCol: body", data, ExitUsage, `spec.yaml:6:5: stage RegexTokenizer: input column "body" does not exist (columns: text, label, n, labelIndex)`},
+		{"wrong column type", "inputCol: words, outputCol: features", "inputCol: text, outputCol: features", data, ExitUsage, `spec.yaml:10:9: stage HashingTF: input column "text" is string, want list<string>`},
 		{"missing label", "label: label", "label: class", data, ExitUsage, `spec.yaml:4:8: label column "class" is not in the input`},
 		{"one class", "", "", oneClass, ExitUsage, `label column "label" has only one class ("spam")`},
 		{"empty after dropna", "", "", allNull, ExitUsage, `no rows are left after dropping nulls (2 rows read`},
@@ -186,7 +186,7 @@ func TestRunErrors(t *testing.T) {
 		{"model features column", "type: LogisticRegression, tuning", "type: LogisticRegression, params: {featuresCol: feats}, tuning", data, ExitUsage,
 			`spec.yaml:12:5: model lr on variant tf: LogisticRegression: input column "feats" does not exist`},
 		{"stage after an estimator", "outputCol: features, numFeatures: 64}", "outputCol: tf, numFeatures: 64}\n      - {type: IDF, inputCol: tf, outputCol: idf}\n      - {type: Normalizer, inputCol: tfidf, outputCol: features}", data, ExitUsage,
-			`spec.yaml:12:9: stage Normalizer: Normalizer: input column "tfidf" does not exist`},
+			`spec.yaml:12:9: stage Normalizer: input column "tfidf" does not exist`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
