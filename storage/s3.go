@@ -128,7 +128,7 @@ func (b *s3Backend) list(ctx context.Context, loc Location) ([]Object, error) {
 		}
 		for _, o := range page.Contents {
 			k := aws.ToString(o.Key)
-			obj := Object{URI: "s3://" + loc.Bucket + "/" + k, Size: aws.ToInt64(o.Size)}
+			obj := Object{URI: "s3://" + loc.Bucket + "/" + k, Size: aws.ToInt64(o.Size), Version: aws.ToString(o.ETag)}
 			switch {
 			case strings.HasSuffix(k, "/"):
 			case k == key && !glob:
@@ -301,7 +301,7 @@ func (b *s3Backend) listAll(ctx context.Context, prefix Location) ([]Object, err
 			return nil, b.s3Error(prefix.String(), prefix, err)
 		}
 		for _, o := range page.Contents {
-			out = append(out, Object{URI: "s3://" + prefix.Bucket + "/" + aws.ToString(o.Key), Size: aws.ToInt64(o.Size)})
+			out = append(out, Object{URI: "s3://" + prefix.Bucket + "/" + aws.ToString(o.Key), Size: aws.ToInt64(o.Size), Version: aws.ToString(o.ETag)})
 		}
 	}
 	return out, nil

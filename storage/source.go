@@ -23,7 +23,10 @@ type objectSource struct {
 }
 
 func (o objectSource) Name() string { return o.obj.URI }
-func (o objectSource) Size() int64  { return o.obj.Size }
+
+// Version is the object's Object.Version.
+func (o objectSource) Version() string { return o.obj.Version }
+func (o objectSource) Size() int64     { return o.obj.Size }
 func (o objectSource) Open(ctx context.Context) (io.ReadCloser, error) {
 	return o.store.Open(ctx, o.obj.URI)
 }

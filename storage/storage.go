@@ -28,6 +28,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 )
 
 // Options configure a Store. The zero value uses the AWS defaults.
@@ -56,10 +57,18 @@ type Store struct {
 // New returns a Store with the given options.
 func New(opts Options) *Store { return &Store{opts: opts} }
 
+// Options returns the options s was made with (for workers in other
+// processes to make the same store).
+func (s *Store) Options() Options { return s.opts }
+
 // Object describes one stored object or file.
 type Object struct {
 	URI  string
 	Size int64
+	// Version changes when the object's content does: the modification
+	// time of a file, the ETag of an S3 object. Readers that keep work
+	// done on an input (staged splits) key it by URI, Size and Version.
+	Version string
 }
 
 // Writer is an object being written. Close makes it visible atomically;
@@ -253,7 +262,7 @@ func listLocal(p string) ([]Object, error) {
 			if err != nil || fi.IsDir() || hidden(m) {
 				continue
 			}
-			out = append(out, Object{URI: m, Size: fi.Size()})
+			out = append(out, Object{URI: m, Size: fi.Size(), Version: fileVersion(fi)})
 		}
 		return out, nil
 	}
@@ -262,7 +271,7 @@ func listLocal(p string) ([]Object, error) {
 		return nil, localErr(p, err)
 	}
 	if !fi.IsDir() {
-		return []Object{{URI: p, Size: fi.Size()}}, nil
+		return []Object{{URI: p, Size: fi.Size(), Version: fileVersion(fi)}}, nil
 	}
 	return walkFiles(p, true)
 }
@@ -288,7 +297,7 @@ func walkFiles(root string, skipHidden bool) ([]Object, error) {
 		if err != nil {
 			return err
 		}
-		out = append(out, Object{URI: f, Size: info.Size()})
+		out = append(out, Object{URI: f, Size: info.Size(), Version: fileVersion(info)})
 		return nil
 	})
 	if err != nil {
@@ -650,3 +659,6 @@ func (s *Store) ListAll(ctx context.Context, dir string) ([]Object, error) {
 	sort.Slice(out, func(i, j int) bool { return out[i].URI < out[j].URI })
 	return out, nil
 }
+
+// fileVersion is a local file's Object.Version: its modification time.
+func fileVersion(fi os.FileInfo) string { return fi.ModTime().UTC().Format(time.RFC3339Nano) }

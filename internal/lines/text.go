@@ -27,17 +27,63 @@ func Text(r io.Reader, name, format string) (io.Reader, error) {
 	if err != nil && err != io.EOF && err != bufio.ErrBufferFull {
 		return nil, fmt.Errorf("read %s: %w", name, err)
 	}
-	if what, fix := binaryKind(head); what != "" {
-		return nil, fmt.Errorf("%s: %s, not %s text; %s", name, what, format, fix)
+	k, err := Sniff(head, name, format)
+	if err != nil {
+		return nil, err
 	}
-	if bytes.HasPrefix(head, []byte("\xEF\xBB\xBF")) {
-		_, _ = br.Discard(3)
-		head = head[3:]
-	}
-	if loneCR(head) {
+	_, _ = br.Discard(k.BOM)
+	if k.LoneCR {
 		return &crReader{r: br}, nil
 	}
 	return br, nil
+}
+
+// SniffSize is how many first bytes of a file Sniff wants.
+const SniffSize = sniffSize
+
+// Kind is what Sniff found at the start of a text file.
+type Kind struct {
+	// BOM is the length of the byte order mark to skip (0 or 3).
+	BOM int
+	// LoneCR says lines end in a lone CR, each to be read as LF (FixCR).
+	LoneCR bool
+}
+
+// Sniff applies Text's rules to the first SniffSize bytes of a file
+// (all of it, if shorter), for readers that read a file in byte ranges
+// rather than as one stream: it refuses binary files the same way, and
+// says how long the byte order mark is and whether CRs end lines.
+// Offsets a reader counts after the mark are those of Text's stream; the
+// stream has the same length as the file, less the mark.
+func Sniff(head []byte, name, format string) (Kind, error) {
+	if what, fix := binaryKind(head); what != "" {
+		return Kind{}, fmt.Errorf("%s: %s, not %s text; %s", name, what, format, fix)
+	}
+	var k Kind
+	if bytes.HasPrefix(head, []byte("\xEF\xBB\xBF")) {
+		k.BOM = 3
+		head = head[3:]
+	}
+	k.LoneCR = loneCR(head)
+	return k, nil
+}
+
+// FixCR turns every CR in p not followed by LF into LF, as Text does for
+// a file whose lines end in lone CRs; next is the byte after p (0 at the
+// end of the file).
+func FixCR(p []byte, next byte) {
+	for i, c := range p {
+		if c != '\r' {
+			continue
+		}
+		n := next
+		if i+1 < len(p) {
+			n = p[i+1]
+		}
+		if n != '\n' {
+			p[i] = '\n'
+		}
+	}
 }
 
 // binaryKind names the kind of a file that is not plain UTF-8 text, from
