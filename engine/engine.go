@@ -102,6 +102,8 @@ type Engine interface {
 	Collect(ctx context.Context, ds Dataset) (*table.Table, error)
 	// AggregateAny runs an erased aggregator; call Aggregate instead.
 	AggregateAny(ctx context.Context, ds Dataset, a AnyAggregator) (any, error)
+	// Splitter reads sources in splits where the data is to live.
+	Splitter
 }
 
 // Aggregate folds every partition of ds with a and merges the partials.

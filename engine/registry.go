@@ -67,6 +67,9 @@ var registry sync.Map // string → entry
 // (as gob.Register does).
 func Register(proto Mapper) { register(proto, nil) }
 
+// RegisterReader records a SplitReader kernel type, as Register does.
+func RegisterReader(proto SplitReader) { register(proto, nil) }
+
 // RegisterAggregator records an Aggregator kernel type, as Register does.
 func RegisterAggregator[P any](proto Aggregator[P]) {
 	register(proto, func(k Kernel) AnyAggregator { return Erase(k.(Aggregator[P])) })

@@ -40,10 +40,10 @@ import (
 	"log/slog"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 
-	beamsdk "github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 	"golang.org/x/sync/errgroup"
 
@@ -91,14 +91,25 @@ type Engine struct {
 var _ engine.Engine = (*Engine)(nil)
 
 type dataset struct {
-	schema  *table.Schema
-	dir     string
-	id      string // digest of the data in dir
-	rows    []int64
+	schema *table.Schema
+	dir    string
+	id     string // digest of the data in dir
+	rows   []int64
+	// files are the partition files, when they are not dir's part-NNNNN
+	// (a dataset of parts that split reads staged).
+	files   []string
 	mappers []engine.Mapper
 }
 
 func (d *dataset) Schema() *table.Schema { return d.schema }
+
+// file returns the URI of partition i.
+func (d *dataset) file(i int) string {
+	if d.files != nil {
+		return d.files[i]
+	}
+	return partFile(d.dir, i)
+}
 
 // Name implements engine.Engine: "beam-" and the runner's name.
 func (e *Engine) Name() string { return "beam-" + e.Runner.name() }
@@ -236,12 +247,21 @@ func (e *Engine) finish(ctx context.Context, dir string, m manifest) error {
 }
 
 // forEach runs fn(ctx, i) for i in [0, n) on all cores and returns the
-// first error.
+// first error. A panic in fn (a kernel's bug) becomes an error with its
+// stack: on goroutines of its own, the SDK harness could not catch it,
+// and a worker — the driver itself, under LOOPBACK — would die.
 func forEach(ctx context.Context, n int, fn func(ctx context.Context, i int) error) error {
 	eg, ectx := errgroup.WithContext(ctx)
 	eg.SetLimit(runtime.GOMAXPROCS(0))
 	for i := range n {
-		eg.Go(func() error { return fn(ectx, i) })
+		eg.Go(func() (err error) {
+			defer func() {
+				if p := recover(); p != nil {
+					err = fmt.Errorf("panic in item %d: %v\n%s", i, p, debug.Stack())
+				}
+			}()
+			return fn(ectx, i)
+		})
 	}
 	return eg.Wait()
 }
@@ -331,7 +351,7 @@ func (e *Engine) MapPartitions(ds engine.Dataset, m engine.Mapper) (engine.Datas
 	if err != nil {
 		return nil, err
 	}
-	return &dataset{schema: out, dir: d.dir, id: d.id, rows: d.rows, mappers: append(append([]engine.Mapper(nil), d.mappers...), m)}, nil
+	return &dataset{schema: out, dir: d.dir, id: d.id, rows: d.rows, files: d.files, mappers: append(append([]engine.Mapper(nil), d.mappers...), m)}, nil
 }
 
 func (d *dataset) kernels() []engine.Kernel {
@@ -347,7 +367,7 @@ func (d *dataset) kernels() []engine.Kernel {
 func (e *Engine) settle(ctx context.Context, d *dataset) (*dataset, error) {
 	for i := 1; i < len(d.mappers); i++ {
 		if engine.IsPositional(d.mappers[i]) {
-			head := &dataset{schema: d.schema, dir: d.dir, id: d.id, rows: d.rows, mappers: d.mappers[:i]}
+			head := &dataset{schema: d.schema, dir: d.dir, id: d.id, rows: d.rows, files: d.files, mappers: d.mappers[:i]}
 			p, err := e.persist(ctx, head)
 			if err != nil {
 				return nil, err
@@ -407,7 +427,7 @@ func (e *Engine) Collect(ctx context.Context, ds engine.Dataset) (*table.Table, 
 	d := p.(*dataset)
 	parts := make([]*table.Batch, len(d.rows))
 	err = forEach(ctx, len(parts), func(ctx context.Context, i int) (err error) {
-		parts[i], err = readBatch(ctx, e.st, partFile(d.dir, i))
+		parts[i], err = readBatch(ctx, e.st, d.file(i))
 		return err
 	})
 	if err != nil {
@@ -477,29 +497,12 @@ func (e *Engine) run(ctx context.Context, d *dataset, out string, agg []byte) er
 	if err != nil {
 		return err
 	}
-	// Partitions go out in groups, one element each, reshuffled so that a
-	// runner can spread them over its workers; a DoFn runs its group's
-	// partitions on all the cores it has (prism gives one bundle to a
-	// stage, so the cores are where its parallelism comes from).
-	groups := (len(d.rows) + groupSize - 1) / groupSize
-	p, s := beamsdk.NewPipelineWithRoot()
-	idx := beamsdk.ParDo(s, &emitPartitions{N: groups}, beamsdk.Impulse(s))
-	// The DoFn emits its group's index when done, into a stage boundary:
-	// a stage without outputs makes prism spin on a closed channel for as
-	// long as the bundle runs, taking a core from the DoFn.
-	done := beamsdk.ParDo(s, fn, beamsdk.Reshuffle(s, idx))
-	beamsdk.ParDo0(s, discard, beamsdk.Reshuffle(s, done))
-	e.jobs.Add(1)
-	e.log().Debug("beam job", "runner", e.Runner.name(), "out", out, "partitions", len(d.rows))
-	if err := execute(ctx, e.Runner, p); err != nil {
-		return fmt.Errorf("beam job on %s: %w", e.Runner.name(), err)
-	}
-	return nil
+	return e.runGroups(ctx, fn, len(d.rows), out)
 }
 
 // newFn makes the DoFn of a job over d.
 func (e *Engine) newFn(ctx context.Context, d *dataset, out string, agg []byte) (*partitionFn, error) {
-	fn := &partitionFn{In: d.dir, Out: out, Storage: e.Storage, Group: groupSize}
+	fn := &partitionFn{In: d.dir, Files: d.files, Out: out, Storage: e.Storage, Group: groupSize}
 	var off int64
 	for _, n := range d.rows {
 		fn.Offsets = append(fn.Offsets, off)
@@ -584,6 +587,9 @@ func (e *emitPartitions) ProcessElement(_ []byte, emit func(int)) {
 // kernels and the directories, so it runs the same in any worker.
 type partitionFn struct {
 	In, Out string
+	// Files, when set, are the input's partition files (else In's
+	// part-NNNNN).
+	Files   []string
 	Offsets []int64
 	Mappers []kernelBlob
 	Agg     *kernelBlob
@@ -684,7 +690,11 @@ func readGroups(ctx context.Context, st *storage.Store, dir string, n int) ([]gr
 
 func (f *partitionFn) partition(ctx context.Context, st *storage.Store, part int, mappers []engine.Mapper, agg engine.AnyAggregator) (groupEntry, error) {
 	var e groupEntry
-	b, err := readBatch(ctx, st, partFile(f.In, part))
+	in := partFile(f.In, part)
+	if f.Files != nil {
+		in = f.Files[part]
+	}
+	b, err := readBatch(ctx, st, in)
 	if err != nil {
 		return e, err
 	}

@@ -192,3 +192,53 @@ func offsets(parts []*table.Batch) []int64 {
 	}
 	return off
 }
+
+// Resident implements engine.Resident: the embedded engine's data is in
+// this process.
+func (e *Engine) Resident() bool { return true }
+
+// part is a partition a split read made, kept in memory.
+type part struct{ b *table.Batch }
+
+func (p part) Schema() *table.Schema { return p.b.Schema() }
+func (p part) NumRows() int64        { return int64(p.b.NumRows()) }
+
+// ReadSplits implements engine.Splitter: the splits are read on all
+// cores, and their partitions kept in memory.
+func (e *Engine) ReadSplits(ctx context.Context, r engine.SplitReader) ([]engine.SplitResult, error) {
+	if _, err := engine.Encode(r); err != nil {
+		return nil, fmt.Errorf("read splits: %w", err)
+	}
+	out := make([]engine.SplitResult, r.NumSplits())
+	err := e.forEach(ctx, len(out), func(ctx context.Context, i int) error {
+		parts, rep, err := r.ReadSplit(ctx, i)
+		if err != nil {
+			return err
+		}
+		out[i].Report = rep
+		for _, b := range parts {
+			out[i].Parts = append(out[i].Parts, part{b})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// FromParts implements engine.Splitter.
+func (e *Engine) FromParts(_ context.Context, schema *table.Schema, parts []engine.Part) (engine.Dataset, error) {
+	bs := make([]*table.Batch, len(parts))
+	for i, p := range parts {
+		lp, ok := p.(part)
+		if !ok {
+			return nil, fmt.Errorf("local engine: part %T belongs to another engine", p)
+		}
+		if !lp.b.Schema().Equal(schema) {
+			return nil, fmt.Errorf("local engine: part %d has schema (%v), want (%v)", i, lp.b.Schema(), schema)
+		}
+		bs[i] = lp.b
+	}
+	return &dataset{schema: schema, parts: bs}, nil
+}
