@@ -14,6 +14,7 @@ import (
 	"path"
 	"strings"
 
+	"github.com/spindle-ml/spindle/engine"
 	"github.com/spindle-ml/spindle/format/csv"
 	"github.com/spindle-ml/spindle/format/jsonl"
 	"github.com/spindle-ml/spindle/format/libsvm"
@@ -105,36 +106,22 @@ type Report struct {
 	Rows   int64
 	// CSV holds the CSV reader's report (dropped rows …) for CSV input.
 	CSV *csv.Report
+	// OnDriver says Load read the data in this process for an engine
+	// whose data lives elsewhere (formats without a split reader yet).
+	OnDriver bool
 }
 
 // Read reads every file uri names (a file, a glob or a directory) into one
 // table.
 func Read(ctx context.Context, st *storage.Store, uri string, o Options) (*table.Table, *Report, error) {
-	srcs, err := st.Sources(ctx, uri)
+	srcs, f, o, err := resolve(ctx, st, uri, o)
 	if err != nil {
 		return nil, nil, err
-	}
-	f := o.Format
-	if f == "" {
-		var derr error
-		if f, derr = Detect(uri); derr != nil {
-			if len(srcs) == 1 && srcs[0].Name() == uri {
-				return nil, nil, derr
-			}
-			// A directory (or a glob without an extension): its files
-			// say.
-			if f, err = detectSources(uri, srcs); err != nil {
-				return nil, nil, err
-			}
-		}
 	}
 	if o.Wrap != nil {
 		for i, s := range srcs {
 			srcs[i] = o.Wrap(s)
 		}
-	}
-	if f == CSV && o.CSV.Delimiter == 0 && strings.HasSuffix(strings.ToLower(uri), ".tsv") {
-		o.CSV.Delimiter = '\t'
 	}
 	rep := &Report{Format: f, Files: len(srcs)}
 	var t *table.Table
@@ -155,6 +142,69 @@ func Read(ctx context.Context, st *storage.Store, uri string, o Options) (*table
 	}
 	rep.Rows = t.Count()
 	return t, rep, nil
+}
+
+// resolve lists the files uri names and tells their format.
+func resolve(ctx context.Context, st *storage.Store, uri string, o Options) ([]storage.Source, Format, Options, error) {
+	srcs, err := st.Sources(ctx, uri)
+	if err != nil {
+		return nil, "", o, err
+	}
+	f := o.Format
+	if f == "" {
+		var derr error
+		if f, derr = Detect(uri); derr != nil {
+			if len(srcs) == 1 && srcs[0].Name() == uri {
+				return nil, "", o, derr
+			}
+			// A directory (or a glob without an extension): its files
+			// say.
+			if f, err = detectSources(uri, srcs); err != nil {
+				return nil, "", o, err
+			}
+		}
+	}
+	if f == CSV && o.CSV.Delimiter == 0 && strings.HasSuffix(strings.ToLower(uri), ".tsv") {
+		o.CSV.Delimiter = '\t'
+	}
+	return srcs, f, o, nil
+}
+
+// Load makes a dataset of what uri names on engine e, read where e keeps
+// its data: an engine that keeps it in this process (engine.Resident)
+// gets Read's streaming parallel read; on another engine, CSV is read in
+// splits by its workers (csv.ReadSplits) and no row passes through this
+// process. The other formats are still read here and handed over with
+// FromTable; the report says so (OnDriver).
+func Load(ctx context.Context, e engine.Engine, st *storage.Store, uri string, o Options) (engine.Dataset, *Report, error) {
+	if engine.IsResident(e) {
+		t, rep, err := Read(ctx, st, uri, o)
+		if err != nil {
+			return nil, nil, err
+		}
+		ds, err := e.FromTable(ctx, t)
+		return ds, rep, err
+	}
+	srcs, f, o, err := resolve(ctx, st, uri, o)
+	if err != nil {
+		return nil, nil, err
+	}
+	if f != CSV {
+		t, rep, err := Read(ctx, st, uri, o)
+		if err != nil {
+			return nil, nil, err
+		}
+		rep.OnDriver = true
+		ds, err := e.FromTable(ctx, t)
+		return ds, rep, err
+	}
+	rep := &Report{Format: f, Files: len(srcs)}
+	ds, crep, err := csv.ReadSplits(ctx, e, st, srcs, o.CSV)
+	if err != nil {
+		return nil, nil, err
+	}
+	rep.CSV, rep.Rows = crep, crep.Rows
+	return ds, rep, nil
 }
 
 // Write writes t to uri in one file, atomically.

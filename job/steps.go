@@ -143,7 +143,7 @@ func (r *runner) read(ctx context.Context) (engine.Dataset, error) {
 	start := time.Now()
 	opts := s.Input.Options
 	opts.Wrap = r.o.Wrap
-	tb, frep, err := format.Read(ctx, r.st, s.Input.URI, opts)
+	ds, frep, err := format.Load(ctx, r.e, r.st, s.Input.URI, opts)
 	if err != nil {
 		if errors.Is(err, format.ErrUnknownFormat) {
 			return nil, r.specErr(s.Input.Pos, "%v; set input.format", err)
@@ -155,14 +155,17 @@ func (r *runner) read(ctx context.Context) (engine.Dataset, error) {
 	if frep.CSV != nil {
 		in.MalformedDropped = frep.CSV.Dropped
 	}
-	r.log.Info("read", "uri", s.Input.URI, "format", frep.Format, "files", frep.Files, "rows", frep.Rows, "seconds", in.ReadSeconds)
-	if tb.Count() == 0 {
+	r.log.Info("read", "uri", s.Input.URI, "format", frep.Format, "files", frep.Files, "rows", frep.Rows, "seconds", in.ReadSeconds, "engine", r.e.Name())
+	if frep.OnDriver {
+		r.log.Warn("this format is read in the driver process and staged from it; only CSV is read by the engine's workers so far", "format", frep.Format)
+	}
+	if frep.Rows == 0 {
 		return nil, fmt.Errorf("input %s has no rows", s.Input.URI)
 	}
-	if err := r.checkInputSchema(tb.Schema()); err != nil {
+	if err := r.checkInputSchema(ds.Schema()); err != nil {
 		return nil, err
 	}
-	return r.e.FromTable(ctx, tb)
+	return ds, nil
 }
 
 // checkInputSchema checks what the spec says about the input's columns,

@@ -249,6 +249,13 @@ func (p *parser) parseChunk(c chunk, declared []table.Type) chunkResult {
 		p.spans = spans
 		recLine := line
 		line += int64(nl)
+		if end-pos >= p.o.MaxRecordSize {
+			// The cutter refuses such a record when it cannot find its
+			// end in memory; here, and in a split read, it is refused
+			// wherever it ends, so every reader reports the same.
+			res.err = &ParseError{File: c.name, Line: recLine, Err: ErrRecordTooLarge}
+			return res
+		}
 		n := len(p.spans) - before
 		if err == nil && n == 1 && p.spans[before].end == p.spans[before].start && !p.spans[before].quoted && p.ncols > 1 {
 			// A blank line: skipped, as Spark and pandas do.

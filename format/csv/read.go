@@ -216,31 +216,11 @@ func equalStrings(a, b []string) bool {
 // others' type; int64 chunks join float64 ones by conversion; any other mix
 // returns the column names to widen to string and read again.
 func unify(names []string, results []chunkResult) (*table.Table, []string, error) {
-	final := make([]table.Type, len(names))
-	var widen []string
-	for j, n := range names {
-		for _, r := range results {
-			t := r.types[j]
-			switch {
-			case t == 0 || t == final[j]:
-			case final[j] == 0:
-				final[j] = t
-			case (t == table.Int64 && final[j] == table.Float64) || (t == table.Float64 && final[j] == table.Int64):
-				final[j] = table.Float64
-			default:
-				final[j] = table.String
-			}
-		}
-		if final[j] == 0 {
-			final[j] = table.String
-		}
-		for _, r := range results {
-			if t := r.types[j]; t != 0 && t != final[j] && final[j] == table.String {
-				widen = append(widen, n)
-				break
-			}
-		}
+	types := make([][]table.Type, len(results))
+	for i, r := range results {
+		types[i] = r.types
 	}
+	final, widen := mergeTypes(names, types)
 	if widen != nil {
 		return nil, widen, nil
 	}
@@ -291,6 +271,38 @@ func unify(names []string, results []chunkResult) (*table.Table, []string, error
 	return t, nil, err
 }
 
+// mergeTypes gives every column one type across chunks (types[k] are
+// chunk k's, 0 where a column had no value): all-null chunks take the
+// others' type, int64 joins float64 as float64, and any other mix makes a
+// column one to widen to string and read again.
+func mergeTypes(names []string, types [][]table.Type) (final []table.Type, widen []string) {
+	final = make([]table.Type, len(names))
+	for j, n := range names {
+		for _, ts := range types {
+			t := ts[j]
+			switch {
+			case t == 0 || t == final[j]:
+			case final[j] == 0:
+				final[j] = t
+			case (t == table.Int64 && final[j] == table.Float64) || (t == table.Float64 && final[j] == table.Int64):
+				final[j] = table.Float64
+			default:
+				final[j] = table.String
+			}
+		}
+		if final[j] == 0 {
+			final[j] = table.String
+		}
+		for _, ts := range types {
+			if t := ts[j]; t != 0 && t != final[j] && final[j] == table.String {
+				widen = append(widen, n)
+				break
+			}
+		}
+	}
+	return final, widen
+}
+
 func setNull(c table.Column, i int) {
 	c.(interface{ SetNull(int) }).SetNull(i)
 }
@@ -310,14 +322,27 @@ func cutSource(ctx context.Context, src storage.Source, fi int, o *Options, work
 		return nil, err
 	}
 	var (
-		buf     = make([]byte, 0, o.ChunkSize)
+		buf     = make([]byte, 0, 2*o.ChunkSize)
 		line    = int64(1)
+		base    int64 // the offset of buf[0] in the text
 		eof     bool
 		header  []string
 		gotHdr  bool
 		seqBase = fi << 32
 		seq     = 0
+		cell    = int64(o.ChunkSize)
 	)
+	// more grows buf when it holds no place to cut, unless the record
+	// that starts at last (an offset in buf) is already too large.
+	more := func(last int) error {
+		if len(buf)-last >= o.MaxRecordSize {
+			return &ParseError{File: name, Line: line + int64(bytes.Count(buf[:last], []byte{'\n'})), Err: ErrRecordTooLarge}
+		}
+		nb := make([]byte, len(buf), max(2*cap(buf), 2*o.ChunkSize))
+		copy(nb, buf)
+		buf = nb
+		return nil
+	}
 	for !eof || len(buf) > 0 {
 		// Fill the buffer up to its capacity.
 		for !eof && len(buf) < cap(buf) {
@@ -329,28 +354,22 @@ func cutSource(ctx context.Context, src storage.Source, fi int, o *Options, work
 				return nil, fmt.Errorf("read %s: %w", name, err)
 			}
 		}
-		end := lastBoundary(buf, o.Quote, o.Escape)
-		if eof {
-			end = len(buf)
-		}
-		if end == 0 {
-			if len(buf) >= o.MaxRecordSize {
-				return nil, &ParseError{File: name, Line: line, Err: ErrRecordTooLarge}
-			}
-			// No whole record yet: grow and read more.
-			nb := make([]byte, len(buf), 2*cap(buf))
-			copy(nb, buf)
-			buf = nb
-			continue
-		}
-		data := buf[:end]
 		if !gotHdr {
-			h, rest, nl, err := splitHeader(data, name, o)
+			end := lastBoundary(buf, o.Quote, o.Escape)
+			if eof {
+				end = len(buf)
+			}
+			if end == 0 {
+				if err := more(0); err != nil {
+					return nil, err
+				}
+				continue
+			}
+			h, rest, nl, err := splitHeader(buf[:end], name, o)
+			used := end
 			switch {
 			case err == errBlank:
 				// Only blank lines so far: the header is further on.
-				line += int64(nl)
-				data = nil
 			case err != nil:
 				var pe *ParseError
 				if errors.As(err, &pe) {
@@ -363,14 +382,40 @@ func cutSource(ctx context.Context, src storage.Source, fi int, o *Options, work
 				if err := onHeader(header); err != nil {
 					return nil, err
 				}
-				line += int64(nl)
-				data = rest
+				used = end - len(rest)
 			}
+			line += int64(nl)
+			base += int64(used)
+			buf = buf[used:]
+			continue
 		}
-		// Carry the partial record into another buffer before the chunk
-		// (which owns this one until a worker recycles it) is sent.
+		// A chunk is the records that start in one cell of the text's
+		// grid of ChunkSize bytes, so that a reader of byte ranges (the
+		// distributed read, see split.go) cuts the same partitions.
+		end := -1
+		if target := int((base/cell+1)*cell - base); target < len(buf) {
+			start, last := cellStart(buf, target, o.Quote, o.Escape)
+			if start < 0 && !eof {
+				if err := more(last); err != nil {
+					return nil, err
+				}
+				continue
+			}
+			end = start
+		} else if !eof {
+			if err := more(lastBoundary(buf, o.Quote, o.Escape)); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if end < 0 {
+			end = len(buf)
+		}
+		data := buf[:end]
+		// Carry the rest into another buffer before the chunk (which owns
+		// this one until a worker recycles it) is sent.
 		rest := buf[end:]
-		nb := getBuffer(pool, max(o.ChunkSize, 2*len(rest)))[:len(rest)]
+		nb := getBuffer(pool, max(2*o.ChunkSize, 2*len(rest)))[:len(rest)]
 		copy(nb, rest)
 		if len(data) > 0 {
 			c := chunk{seq: seqBase | seq, file: fi, name: name, data: data, line: line}
@@ -382,6 +427,7 @@ func cutSource(ctx context.Context, src storage.Source, fi int, o *Options, work
 				return nil, ctx.Err()
 			}
 		}
+		base += int64(end)
 		buf = nb
 		if eof && len(buf) == 0 {
 			break
