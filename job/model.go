@@ -162,6 +162,17 @@ func (r *runner) writeProcessed(ctx context.Context, variant string, mr *ModelRe
 		if len(r.s.Models) > 1 {
 			rel = fmt.Sprintf("processed/%s.%s/%s.parquet", variant, mr.Name, part.name)
 		}
+		if !engine.IsResident(r.e) {
+			// The workers write the rows: rel is a directory of part
+			// files and its _SUCCESS.
+			m, err := format.WriteParts(ctx, r.e, r.st, part.d, storage.Join(r.out, rel), format.Options{Format: format.Parquet}, r.info.RunID)
+			if err != nil {
+				return err
+			}
+			r.log.Info("processed data", "dir", rel, "files", len(m.Files), "rows", m.Rows)
+			mr.Processed = append(mr.Processed, rel)
+			continue
+		}
 		tb, err := r.e.Collect(ctx, part.d)
 		if err != nil {
 			return err

@@ -8,10 +8,6 @@
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
-beam_version=$(go list -m -f '{{.Version}}' github.com/apache/beam/sdks/v2)
-beam_dir=$SPINDLE_TOOLS/beam-$beam_version
-[ -x "$beam_dir/prism" ] && [ -x "$beam_dir/beam-boot" ] || "$ROOT/scripts/tools.sh"
-
 work=$(mktemp -d /tmp/spindle-beam-check.XXXXXX)
 pids=()
 cleanup() {
@@ -24,26 +20,8 @@ trap cleanup EXIT
 log "building spindle"
 go build -ldflags="-s -w" -o "$work/spindle" ./cmd/spindle
 spindle=$work/spindle
-
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-(cd "$work" && exec "$beam_dir/prism" --job_port "$port" --serve_http=false --log_level warn >"$work/prism.log" 2>&1) &
-pids+=($!)
-listening() { (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null; }
-# A worker pool on port 50000 (the boot program's fixed port): one already
-# there is used; ours is started again if it exits at once (a pool stopped
-# just before can hold the port for a moment).
-for try in $(seq 10); do
-  listening 50000 && break
-  # (in $work: the boot program writes pipeline_options.json where it runs)
-  (cd "$work" && exec "$beam_dir/beam-boot" --worker_pool >>"$work/pool.log" 2>&1) &
-  pool=$!
-  for _ in $(seq 100); do listening 50000 && break; kill -0 "$pool" 2>/dev/null || break; sleep 0.1; done
-  if kill -0 "$pool" 2>/dev/null && listening 50000; then pids+=("$pool"); break; fi
-  sleep 1
-done
-listening 50000 || { echo "no worker pool listens on :50000" >&2; cat "$work/pool.log" >&2; exit 1; }
-for _ in $(seq 300); do listening "$port" && break; sleep 0.1; done
-listening "$port" || { echo "prism does not listen on :$port" >&2; cat "$work/prism.log" >&2; exit 1; }
+start_job_server "$work"
+port=$JOB_PORT
 
 spec=examples/spam/pipeline.yaml
 set_input=(--set "input.uri=$EXAMPLE_CSV" "$@")

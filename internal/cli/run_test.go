@@ -17,6 +17,7 @@ import (
 	"github.com/spindle-ml/spindle/internal/tabletest"
 	"github.com/spindle-ml/spindle/job"
 	"github.com/spindle-ml/spindle/storage"
+	"github.com/spindle-ml/spindle/table"
 )
 
 // smallCSV is a labelled text table with a null in each column.
@@ -281,10 +282,11 @@ func TestStage(t *testing.T) {
 func TestRunPrism(t *testing.T) {
 	data := smallCSV(t)
 	var reps []*job.Report
+	processed := map[string][]*table.Table{}
 	for _, runner := range []string{"local", "prism"} {
 		out := filepath.Join(t.TempDir(), runner)
 		specPath := writeFile(t, "spec.yaml", fmt.Sprintf(smallSpec, data, out))
-		args := []string{"run", specPath, "--runner", runner}
+		args := []string{"run", specPath, "--runner", runner, "--set", "output.processedData=true"}
 		if runner != "local" {
 			args = append(args, "--staging", t.TempDir())
 		}
@@ -293,6 +295,34 @@ func TestRunPrism(t *testing.T) {
 			t.Fatalf("%s: exit %d: %s", runner, code, stderr)
 		}
 		reps = append(reps, readMetrics(t, filepath.Join(out, "metrics.json")))
+		// Processed data: one file from the embedded engine; from Beam's
+		// workers, a directory of part files that _SUCCESS lists. Either
+		// reads back as the same rows.
+		for _, name := range []string{"train", "test"} {
+			path := filepath.Join(out, "processed/tf", name+".parquet")
+			tb, _, err := format.Read(context.Background(), storage.New(storage.Options{}), path, format.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			processed[name] = append(processed[name], tb)
+			fi, err := os.Stat(path)
+			if err != nil || fi.IsDir() != (runner != "local") {
+				t.Fatalf("%s: %s: %v %v", runner, path, fi, err)
+			}
+			if runner == "local" {
+				continue
+			}
+			var m format.PartsManifest
+			data, err := os.ReadFile(filepath.Join(path, "_SUCCESS"))
+			if err != nil || json.Unmarshal(data, &m) != nil || m.Rows != tb.Count() || len(m.Files) == 0 {
+				t.Fatalf("%s/_SUCCESS: %s %v (%d rows read)", path, data, err, tb.Count())
+			}
+		}
+	}
+	for name, tbs := range processed {
+		if !tbs[0].Schema().Equal(tbs[1].Schema()) || tbs[0].Count() != tbs[1].Count() {
+			t.Fatalf("processed %s: local %v (%d rows), prism %v (%d rows)", name, tbs[0].Schema(), tbs[0].Count(), tbs[1].Schema(), tbs[1].Count())
+		}
 	}
 	a, b := reps[0].Variants[0].Models[0], reps[1].Variants[0].Models[0]
 	if !reflect.DeepEqual(a.Test, b.Test) || !reflect.DeepEqual(a.Tuning.FoldMetrics, b.Tuning.FoldMetrics) || reps[1].Engine != "beam-prism" {
