@@ -3,6 +3,7 @@ package format
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 
@@ -44,6 +45,9 @@ func WriteParts(ctx context.Context, e engine.Engine, st *storage.Store, ds engi
 	default:
 		return nil, fmt.Errorf("write %s: partitioned writes are Parquet, CSV or JSON Lines, not %q", dir, o.Format)
 	}
+	if err := clearParts(ctx, st, dir); err != nil {
+		return nil, err
+	}
 	w := &partWriter{Dir: dir, Format: o.Format, Storage: st.Options(), Run: run, Delimiter: o.CSV.Delimiter}
 	files, err := engine.Aggregate(ctx, e, ds, engine.Aggregator[[]PartFile](w))
 	if err != nil {
@@ -64,6 +68,31 @@ func WriteParts(ctx context.Context, e engine.Engine, st *storage.Store, ds engi
 		return nil, fmt.Errorf("write %s: %w", dir, err)
 	}
 	return m, nil
+}
+
+// clearParts makes dir ready for a partitioned write: absent, empty, or
+// an earlier partitioned write (its _SUCCESS says so), which is removed so
+// that none of its parts outlives it. Anything else there is refused.
+func clearParts(ctx context.Context, st *storage.Store, dir string) error {
+	objs, err := st.ListAll(ctx, dir)
+	if errors.Is(err, storage.ErrNotFound) || (err == nil && len(objs) == 0) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("write %s: %w", dir, err)
+	}
+	if len(objs) == 1 && storage.Same(objs[0].URI, dir) {
+		return fmt.Errorf("write %s: it is a file; a partitioned write makes a directory there", dir)
+	}
+	data, err := st.ReadFile(ctx, storage.Join(dir, "_SUCCESS"))
+	var m PartsManifest
+	if err != nil || json.Unmarshal(data, &m) != nil || m.Format == "" {
+		return fmt.Errorf("write %s: the directory holds %d files that are not an earlier partitioned write (no _SUCCESS manifest); choose another place", dir, len(objs))
+	}
+	if err := st.RemoveAll(ctx, dir); err != nil {
+		return fmt.Errorf("write %s: remove the earlier write: %w", dir, err)
+	}
+	return nil
 }
 
 // partWriter is the kernel of WriteParts: folding a partition writes it.

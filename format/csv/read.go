@@ -321,8 +321,11 @@ func cutSource(ctx context.Context, src storage.Source, fi int, o *Options, work
 	if err != nil {
 		return nil, err
 	}
+	// A buffer holds a cell and the end of the record that crosses its
+	// far edge (more grows it when that is longer).
+	bufSize := o.ChunkSize + o.ChunkSize/8
 	var (
-		buf     = make([]byte, 0, 2*o.ChunkSize)
+		buf     = make([]byte, 0, bufSize)
 		line    = int64(1)
 		base    int64 // the offset of buf[0] in the text
 		eof     bool
@@ -338,7 +341,7 @@ func cutSource(ctx context.Context, src storage.Source, fi int, o *Options, work
 		if len(buf)-last >= o.MaxRecordSize {
 			return &ParseError{File: name, Line: line + int64(bytes.Count(buf[:last], []byte{'\n'})), Err: ErrRecordTooLarge}
 		}
-		nb := make([]byte, len(buf), max(2*cap(buf), 2*o.ChunkSize))
+		nb := make([]byte, len(buf), max(2*cap(buf), bufSize))
 		copy(nb, buf)
 		buf = nb
 		return nil
@@ -415,7 +418,7 @@ func cutSource(ctx context.Context, src storage.Source, fi int, o *Options, work
 		// Carry the rest into another buffer before the chunk (which owns
 		// this one until a worker recycles it) is sent.
 		rest := buf[end:]
-		nb := getBuffer(pool, max(2*o.ChunkSize, 2*len(rest)))[:len(rest)]
+		nb := getBuffer(pool, max(bufSize, len(rest)+o.ChunkSize/8))[:len(rest)]
 		copy(nb, rest)
 		if len(data) > 0 {
 			c := chunk{seq: seqBase | seq, file: fi, name: name, data: data, line: line}

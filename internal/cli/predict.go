@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"path/filepath"
@@ -14,7 +15,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/spindle-ml/spindle/engine"
-	"github.com/spindle-ml/spindle/engine/local"
 	"github.com/spindle-ml/spindle/format"
 	"github.com/spindle-ml/spindle/jsonnum"
 	"github.com/spindle-ml/spindle/pipeline"
@@ -26,6 +26,7 @@ var modelOutputs = []string{"rawPrediction", "probability", "prediction", "predi
 
 func predictCmd(e *env) *cobra.Command {
 	var f profileFlags
+	var bf beamFlags
 	var model, out, outFormat string
 	var all bool
 	cmd := &cobra.Command{
@@ -36,18 +37,31 @@ reads DATA in any supported format, runs the fitted pipeline over it and
 writes the input columns plus rawPrediction, probability, prediction and,
 for string labels, predictedLabel to OUT (one file, written atomically;
 the format comes from OUT's extension or --out-format). --all-columns
-keeps the intermediate columns too.`,
+keeps the intermediate columns too.
+
+With --runner other than local, the rows are read, scored and written by
+the Beam job's workers, never by this process: OUT is then a directory
+of part files (Parquet, CSV or JSON Lines), one per partition, and a
+_SUCCESS object that lists them with their row counts, written last.`,
 		Example: `  spindle predict --model out/spam/models/tfidf --input new.csv --out scored.parquet
-  spindle predict --model s3://b/runs/1/models/tf --input 's3://b/in/*.csv' --out s3://b/scored.jsonl`,
+  spindle predict --model s3://b/runs/1/models/tf --input 's3://b/in/*.csv' --out s3://b/scored.jsonl
+  spindle predict --model s3://b/runs/1/models/tf --input s3://b/big.csv --out s3://b/scored.parquet \
+      --runner flink --endpoint localhost:8099 --staging s3://b/staging/p1`,
 		Args: exactArgs(0, "no arguments (use --model, --input, --out)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if model == "" || f.input == "" || out == "" {
 				return usagef("--model, --input and --out are required")
 			}
-			return runPredict(cmd.Context(), e, model, out, outFormat, all, f)
+			eng, done, err := openEngine(cmd.Context(), e, bf)
+			if err != nil {
+				return err
+			}
+			defer done()
+			return runPredict(cmd.Context(), e, eng, model, out, outFormat, all, f)
 		},
 	}
 	fl := cmd.Flags()
+	bf.register(fl)
 	fl.StringVar(&model, "model", "", "saved model directory or s3:// prefix")
 	fl.StringVar(&f.input, "input", "", "data to score: file, glob, directory or s3:// URI")
 	fl.StringVar(&out, "out", "", "output file or s3:// object")
@@ -63,7 +77,7 @@ keeps the intermediate columns too.`,
 	return cmd
 }
 
-func runPredict(ctx context.Context, e *env, modelDir, out, outFormat string, all bool, f profileFlags) error {
+func runPredict(ctx context.Context, e *env, eng engine.Engine, modelDir, out, outFormat string, all bool, f profileFlags) error {
 	o, err := f.options()
 	if err != nil {
 		return err
@@ -73,8 +87,12 @@ func runPredict(ctx context.Context, e *env, modelDir, out, outFormat string, al
 		if wo.Format, err = format.Parse(outFormat); err != nil {
 			return usagef("--out-format: %v", err)
 		}
-	} else if _, err := format.Detect(out); err != nil {
+	} else if wo.Format, err = format.Detect(out); err != nil {
 		return usagef("--out %v; pass --out-format", err)
+	}
+	resident := engine.IsResident(eng)
+	if !resident && wo.Format == format.LibSVM {
+		return usagef("--out: a Beam runner writes part files in Parquet, CSV or JSON Lines, not LibSVM")
 	}
 	st := e.store()
 	if err := notInput(ctx, st, "--out", out, f.input); err != nil {
@@ -91,16 +109,17 @@ func runPredict(ctx context.Context, e *env, modelDir, out, outFormat string, al
 	if err != nil {
 		return err
 	}
-	t, rep, err := readInput(ctx, st, f.input, o, f)
+	ds, rep, err := format.Load(ctx, eng, st, f.input, o)
 	if err != nil {
+		if errors.Is(err, format.ErrUnknownFormat) {
+			return usagef("%v; pass --format", err)
+		}
 		return err
 	}
-	e.log.Info("read", "uri", f.input, "rows", rep.Rows, "stages", len(m.Stages))
-	eng := &local.Engine{}
-	ds, err := eng.FromTable(ctx, t)
-	if err != nil {
+	if err := checkSchemaFlags(ds.Schema(), f.input, f); err != nil {
 		return err
 	}
+	e.log.Info("read", "uri", f.input, "rows", rep.Rows, "stages", len(m.Stages), "engine", eng.Name())
 	if _, err := m.OutputSchema(ds.Schema()); err != nil {
 		return fmt.Errorf("model %s does not fit %s: %w", modelDir, f.input, err)
 	}
@@ -109,15 +128,24 @@ func runPredict(ctx context.Context, e *env, modelDir, out, outFormat string, al
 		return err
 	}
 	if !all {
-		keep := append([]string(nil), t.Schema().Names()...)
+		in := ds.Schema()
+		keep := append([]string(nil), in.Names()...)
 		for _, c := range modelOutputs {
-			if res.Schema().Index(c) >= 0 && t.Schema().Index(c) < 0 {
+			if res.Schema().Index(c) >= 0 && in.Index(c) < 0 {
 				keep = append(keep, c)
 			}
 		}
 		if res, err = eng.MapPartitions(res, engine.Select{Columns: keep}); err != nil {
 			return err
 		}
+	}
+	if !resident {
+		pm, err := format.WriteParts(ctx, eng, st, res, out, wo, fmt.Sprintf("predict-%d", start.UnixNano()))
+		if err != nil {
+			return fmt.Errorf("score %s: %w", f.input, err)
+		}
+		e.log.Info("wrote", "uri", out, "files", len(pm.Files), "rows", pm.Rows, "seconds", round(time.Since(start).Seconds()))
+		return nil
 	}
 	tb, err := eng.Collect(ctx, res)
 	if err != nil {

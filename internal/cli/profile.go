@@ -136,13 +136,22 @@ func readInput(ctx context.Context, st *storage.Store, uri string, o format.Opti
 		}
 		return nil, nil, err
 	}
-	for _, s := range f.schema {
-		name, _, _ := strings.Cut(s, "=")
-		if t.Schema().Index(name) < 0 {
-			return nil, nil, usagef("--schema %s: %s has no column %q (columns: %s)", s, uri, name, strings.Join(t.Schema().Names(), ", "))
-		}
+	if err := checkSchemaFlags(t.Schema(), uri, f); err != nil {
+		return nil, nil, err
 	}
 	return t, rep, nil
+}
+
+// checkSchemaFlags checks that every --schema flag names a column of the
+// input.
+func checkSchemaFlags(schema *table.Schema, uri string, f profileFlags) error {
+	for _, s := range f.schema {
+		name, _, _ := strings.Cut(s, "=")
+		if schema.Index(name) < 0 {
+			return usagef("--schema %s: %s has no column %q (columns: %s)", s, uri, name, strings.Join(schema.Names(), ", "))
+		}
+	}
+	return nil
 }
 
 // notInput refuses an output location that is one of the input's files:

@@ -63,19 +63,11 @@ Spec mistakes are reported at their line:column and exit with code 2.`,
       --staging s3://bucket/staging/run1 --out s3://bucket/runs/1`,
 		Args: exactArgs(1, "one SPEC path or URI"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			eng, err := newEngine(e, bf)
+			eng, done, err := openEngine(cmd.Context(), e, bf)
 			if err != nil {
 				return err
 			}
-			if bf.staging != "" {
-				// Before any work, not at the first pass.
-				if err := e.store().CheckWritable(cmd.Context(), bf.staging); err != nil {
-					return usagef("--staging %s: %v", bf.staging, err)
-				}
-			}
-			if c, ok := eng.(io.Closer); ok {
-				defer c.Close()
-			}
+			defer done()
 			return runSpec(cmd.Context(), e, args[0], out, sets, eng)
 		},
 	}
@@ -121,6 +113,27 @@ func (b *beamFlags) register(fl *pflag.FlagSet) {
 	fl.StringVar(&b.envConfig, "environment-config", "", `with a Beam runner: the worker pool's HOST:PORT for EXTERNAL, {"command": "/path/to/beam-boot"} for PROCESS, the image for DOCKER`)
 	fl.StringVar(&b.staging, "staging", "", "with a Beam runner: directory or s3:// prefix for staged data, reachable by the workers (default: a temporary directory)")
 	fl.StringArrayVar(&b.extra, "beam", nil, "with a Beam runner: another Beam pipeline option, as name=value with the Go SDK's name (job_name, parallelism, project, region, …; repeatable)")
+}
+
+// openEngine makes the engine the flags name and checks its staging
+// location before any work; done releases it (a temporary staging
+// directory is removed).
+func openEngine(ctx context.Context, e *env, bf beamFlags) (engine.Engine, func(), error) {
+	eng, err := newEngine(e, bf)
+	if err != nil {
+		return nil, nil, err
+	}
+	if bf.staging != "" {
+		// Before any work, not at the first pass.
+		if err := e.store().CheckWritable(ctx, bf.staging); err != nil {
+			return nil, nil, usagef("--staging %s: %v", bf.staging, err)
+		}
+	}
+	done := func() {}
+	if c, ok := eng.(io.Closer); ok {
+		done = func() { _ = c.Close() }
+	}
+	return eng, done, nil
 }
 
 // newEngine makes the engine the flags name.

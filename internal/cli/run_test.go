@@ -283,8 +283,10 @@ func TestRunPrism(t *testing.T) {
 	data := smallCSV(t)
 	var reps []*job.Report
 	processed := map[string][]*table.Table{}
+	var outs []string
 	for _, runner := range []string{"local", "prism"} {
 		out := filepath.Join(t.TempDir(), runner)
+		outs = append(outs, out)
 		specPath := writeFile(t, "spec.yaml", fmt.Sprintf(smallSpec, data, out))
 		args := []string{"run", specPath, "--runner", runner, "--set", "output.processedData=true"}
 		if runner != "local" {
@@ -318,6 +320,43 @@ func TestRunPrism(t *testing.T) {
 				t.Fatalf("%s/_SUCCESS: %s %v (%d rows read)", path, data, err, tb.Count())
 			}
 		}
+	}
+	// Batch scoring through Beam: the workers write part files; the rows
+	// are the embedded engine's, in the same order.
+	clean := filepath.Join(t.TempDir(), "clean.csv")
+	raw, err := os.ReadFile(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keep []string
+	for _, l := range strings.SplitAfter(string(raw), "\n") {
+		if l != "" && !strings.HasPrefix(l, ",") && !strings.Contains(l, ",,") {
+			keep = append(keep, l)
+		}
+	}
+	if err := os.WriteFile(clean, []byte(strings.Join(keep, "")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var scored []*table.Table
+	for _, runner := range []string{"local", "prism"} {
+		dst := filepath.Join(t.TempDir(), "scored.parquet")
+		args := []string{"predict", "--model", filepath.Join(outs[1], reps[1].Variants[0].Models[0].Model), "--input", clean, "--out", dst, "--runner", runner}
+		if runner != "local" {
+			args = append(args, "--staging", t.TempDir())
+		}
+		for range 2 { // the second write replaces the first
+			if code, _, stderr := run(args...); code != ExitOK {
+				t.Fatalf("predict on %s: exit %d: %s", runner, code, stderr)
+			}
+		}
+		tb, _, err := format.Read(context.Background(), storage.New(storage.Options{}), dst, format.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		scored = append(scored, tb)
+	}
+	if scored[0].Count() != int64(len(keep)-1) || !scored[0].Schema().Equal(scored[1].Schema()) || scored[0].Count() != scored[1].Count() {
+		t.Fatalf("predict: local %v (%d rows), prism %v (%d rows), input %d rows", scored[0].Schema(), scored[0].Count(), scored[1].Schema(), scored[1].Count(), len(keep)-1)
 	}
 	for name, tbs := range processed {
 		if !tbs[0].Schema().Equal(tbs[1].Schema()) || tbs[0].Count() != tbs[1].Count() {
