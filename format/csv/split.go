@@ -166,8 +166,8 @@ func (r *scanReader) ReadSplit(ctx context.Context, i int) ([]*table.Batch, []by
 // in one cell.
 type parseSplit struct {
 	Range textRange
-	Line int64 // of the first record
-	Seq  int   // the chunk's number within its file, as Read numbers them
+	Line  int64 // of the first record
+	Seq   int   // the chunk's number within its file, as Read numbers them
 }
 
 // parseReader is the second pass: split i parses Splits[i] into one
