@@ -48,24 +48,18 @@ print(f"{sys.argv[2]:<9} {sys.argv[3]:<8} {float(sys.argv[4]):8.1f} {rep['input'
       f"{m['fitSeconds']:8.1f} {m['scoreSeconds']:8.1f} {int(sys.argv[5])//1024:10d}")
 PY
 done
-# Same coefficients (every stage's data and metadata in the saved models)
-# and test metrics, to the bit.
+# Same coefficients (every stage's parameters and learned values, as
+# 'spindle inspect --json' shows them in full) and test metrics, to the bit.
+for runner in local external; do
+  "$out/spindle" inspect --json "$work/$runner/models/default" > "$work/$runner.inspect.json"
+done
 python3 - "$work" <<'PY'
-import json, os, sys
+import json, sys
 work = sys.argv[1]
-def files(run):
-    root = f"{work}/{run}/models"
-    out = {}
-    for d, _, fs in os.walk(root):
-        for f in fs:
-            rel = os.path.relpath(os.path.join(d, f), root)
-            if f in ("_SUCCESS", "metrics.json") or rel.count(os.sep) == 1:
-                continue  # run ids and times
-            out[rel] = open(os.path.join(d, f), "rb").read()
-    return out
-a, b = files("local"), files("external")
-assert a and a == b, f"the saved models differ: {sorted(k for k in a if a[k] != b.get(k))}"
+s = [json.load(open(f"{work}/{r}.inspect.json"))["stages"] for r in ("local", "external")]
+assert s[0] == s[1], "the fitted models differ"
+coef = next(st["params"]["coefficients"] for st in s[0] if "coefficients" in st["params"])
 t = [json.load(open(f"{work}/{r}/metrics.json"))["variants"][0]["models"][0]["test"] for r in ("local", "external")]
 assert t[0] == t[1], t
-print(f"identical models ({len(a)} files) and test metrics {t[0]}")
+print(f"identical models ({len(coef)} coefficients) and test metrics {t[0]}")
 PY

@@ -1,5 +1,5 @@
 // Package beam is the engine contract on Apache Beam (Go SDK). A dataset
-// is a directory of partition files (table.EncodeBatch) plus the mappers
+// is a directory of partition files (Arrow IPC, internal/colfile) plus the mappers
 // still to apply; every action — Persist, Collect, Aggregate — is one Beam
 // job whose elements are groups of partitions (reshuffled, so a runner can
 // spread them; each runs its partitions on all cores) and whose DoFn carries
@@ -48,6 +48,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/spindle-ml/spindle/engine"
+	"github.com/spindle-ml/spindle/internal/colfile"
 	"github.com/spindle-ml/spindle/storage"
 	"github.com/spindle-ml/spindle/table"
 )
@@ -185,7 +186,7 @@ func partNames(n int) []string {
 	return fs
 }
 
-func partName(i int) string { return fmt.Sprintf("part-%05d.batch", i) }
+func partName(i int) string { return fmt.Sprintf("part-%05d.arrow", i) }
 
 // groupNames names the group files of a job over n partitions.
 func groupNames(n int) []string {
@@ -298,7 +299,7 @@ func (e *Engine) FromTable(ctx context.Context, t *table.Table) (engine.Dataset,
 	}
 	err := forEach(ctx, len(parts), func(_ context.Context, i int) error {
 		h := sha256.New()
-		if err := table.EncodeBatch(h, parts[i]); err != nil {
+		if err := colfile.Encode(h, parts[i]); err != nil {
 			return err
 		}
 		sums[i] = h.Sum(nil)
@@ -319,7 +320,7 @@ func (e *Engine) FromTable(ctx context.Context, t *table.Table) (engine.Dataset,
 	}
 	err = forEach(ctx, len(parts), func(ctx context.Context, i int) error {
 		var buf bytes.Buffer
-		if err := table.EncodeBatch(&buf, parts[i]); err != nil {
+		if err := colfile.Encode(&buf, parts[i]); err != nil {
 			return err
 		}
 		if err := e.st.WriteScratch(ctx, partFile(dir, i), buf.Bytes()); err != nil {
@@ -442,7 +443,7 @@ func readBatch(ctx context.Context, st *storage.Store, uri string) (*table.Batch
 	if err != nil {
 		return nil, err
 	}
-	b, err := table.DecodeBatch(bytes.NewReader(data))
+	b, err := colfile.Decode(data)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", uri, err)
 	}
@@ -710,7 +711,7 @@ func (f *partitionFn) partition(ctx context.Context, st *storage.Store, part int
 	e.Rows = int64(b.NumRows())
 	if agg == nil {
 		var buf bytes.Buffer
-		if err := table.EncodeBatch(&buf, b); err != nil {
+		if err := colfile.Encode(&buf, b); err != nil {
 			return e, err
 		}
 		return e, st.WriteScratch(ctx, partFile(f.Out, part), buf.Bytes())

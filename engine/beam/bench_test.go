@@ -18,6 +18,7 @@ import (
 	"github.com/spindle-ml/spindle/engine/beam"
 	"github.com/spindle-ml/spindle/engine/local"
 	"github.com/spindle-ml/spindle/feature"
+	"github.com/spindle-ml/spindle/internal/colfile"
 	"github.com/spindle-ml/spindle/internal/tabletest"
 	"github.com/spindle-ml/spindle/ml"
 	"github.com/spindle-ml/spindle/table"
@@ -63,7 +64,7 @@ func (f *filesEngine) read(ctx context.Context, d *filesDataset) (engine.Dataset
 			if err != nil {
 				return err
 			}
-			parts[i], err = table.DecodeBatch(bytes.NewReader(data))
+			parts[i], err = colfile.Decode(data)
 			return err
 		})
 	}
@@ -140,7 +141,7 @@ func BenchmarkPass(b *testing.B) {
 	fd := &filesDataset{schema: tb.Schema()}
 	for i, p := range tb.Partitions() {
 		var buf bytes.Buffer
-		if err := table.EncodeBatch(&buf, p); err != nil {
+		if err := colfile.Encode(&buf, p); err != nil {
 			b.Fatal(err)
 		}
 		f := filepath.Join(dir, fmt.Sprintf("p%d", i))

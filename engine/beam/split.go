@@ -12,6 +12,7 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 
 	"github.com/spindle-ml/spindle/engine"
+	"github.com/spindle-ml/spindle/internal/colfile"
 	"github.com/spindle-ml/spindle/storage"
 	"github.com/spindle-ml/spindle/table"
 )
@@ -44,7 +45,7 @@ type stagedPart struct {
 	Fields []table.Field
 }
 
-func splitPartName(split, k int) string { return fmt.Sprintf("split-%05d-%03d.batch", split, k) }
+func splitPartName(split, k int) string { return fmt.Sprintf("split-%05d-%03d.arrow", split, k) }
 
 // ReadSplits implements engine.Splitter: one job whose workers read the
 // splits and stage their partitions next to the job's group files; the
@@ -181,7 +182,7 @@ func (f *splitFn) ProcessElement(ctx context.Context, g int, done func(int)) err
 		out[i].Report = rep
 		for k, b := range parts {
 			var buf bytes.Buffer
-			if err := table.EncodeBatch(&buf, b); err != nil {
+			if err := colfile.Encode(&buf, b); err != nil {
 				return err
 			}
 			name := splitPartName(split, k)
