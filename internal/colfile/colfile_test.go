@@ -101,4 +101,3 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
-
