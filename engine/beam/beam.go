@@ -74,6 +74,9 @@ type Engine struct {
 	// Storage configures S3 access (endpoint, region) for the driver and
 	// the workers alike; credentials come from the AWS SDK's chain.
 	Storage storage.Options
+	// Cache is the node-local copy workers keep of staged partitions
+	// fetched from S3 (off when Cache.MaxBytes is 0).
+	Cache Cache
 	// NoReuse runs every pass even when its output is already staged
 	// (for benchmarks; results are the same either way).
 	NoReuse bool
@@ -428,7 +431,7 @@ func (e *Engine) Collect(ctx context.Context, ds engine.Dataset) (*table.Table, 
 	d := p.(*dataset)
 	parts := make([]*table.Batch, len(d.rows))
 	err = forEach(ctx, len(parts), func(ctx context.Context, i int) (err error) {
-		parts[i], err = readBatch(ctx, e.st, d.file(i))
+		parts[i], err = readBatch(ctx, e.st, Cache{}, d.file(i))
 		return err
 	})
 	if err != nil {
@@ -438,8 +441,8 @@ func (e *Engine) Collect(ctx context.Context, ds engine.Dataset) (*table.Table, 
 }
 
 // readBatch reads and decodes one staged partition.
-func readBatch(ctx context.Context, st *storage.Store, uri string) (*table.Batch, error) {
-	data, err := st.ReadFile(ctx, uri)
+func readBatch(ctx context.Context, st *storage.Store, c Cache, uri string) (*table.Batch, error) {
+	data, err := readStaged(ctx, st, c, uri)
 	if err != nil {
 		return nil, err
 	}
@@ -503,7 +506,7 @@ func (e *Engine) run(ctx context.Context, d *dataset, out string, agg []byte) er
 
 // newFn makes the DoFn of a job over d.
 func (e *Engine) newFn(ctx context.Context, d *dataset, out string, agg []byte) (*partitionFn, error) {
-	fn := &partitionFn{In: d.dir, Files: d.files, Out: out, Storage: e.Storage, Group: groupSize}
+	fn := &partitionFn{In: d.dir, Files: d.files, Out: out, Storage: e.Storage, Cache: e.Cache, Group: groupSize}
 	var off int64
 	for _, n := range d.rows {
 		fn.Offsets = append(fn.Offsets, off)
@@ -595,6 +598,7 @@ type partitionFn struct {
 	Mappers []kernelBlob
 	Agg     *kernelBlob
 	Storage storage.Options
+	Cache   Cache
 	Group   int
 
 	st *storage.Store
@@ -695,7 +699,7 @@ func (f *partitionFn) partition(ctx context.Context, st *storage.Store, part int
 	if f.Files != nil {
 		in = f.Files[part]
 	}
-	b, err := readBatch(ctx, st, in)
+	b, err := readBatch(ctx, st, f.Cache, in)
 	if err != nil {
 		return e, err
 	}

@@ -3,6 +3,7 @@ package beam_test
 import (
 	"context"
 	"fmt"
+	"io/fs"
 	"math/rand/v2"
 	"net"
 	"os"
@@ -22,6 +23,7 @@ import (
 	"github.com/spindle-ml/spindle/internal/s3test"
 	"github.com/spindle-ml/spindle/internal/tabletest"
 	"github.com/spindle-ml/spindle/ml"
+	"github.com/spindle-ml/spindle/storage"
 )
 
 var (
@@ -264,4 +266,69 @@ func mtime(t *testing.T, path string) time.Time {
 		t.Fatal(err)
 	}
 	return fi.ModTime()
+}
+
+// TestWorkerCache: with S3 staging, workers keep the partitions they
+// fetched in the node-local cache and later passes read them there (they
+// still succeed with the staged objects gone from S3); the cache stays
+// within its size bound.
+func TestWorkerCache(t *testing.T) {
+	ctx := context.Background()
+	if err := server.CreateBucket(ctx, "cached"); err != nil {
+		t.Fatal(err)
+	}
+	x, y := data(t)
+	tb := tabletest.Labeled(t, x, y, 64, false)
+	dir := t.TempDir()
+	e := &beam.Engine{Staging: "s3://cached/run", Cache: beam.Cache{Dir: dir, MaxBytes: 1 << 30}, NoReuse: true}
+	ds, err := e.FromTable(ctx, tb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := func() (n int, size int64) {
+		_ = filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+			if err == nil && !d.IsDir() {
+				fi, _ := d.Info()
+				n, size = n+1, size+fi.Size()
+			}
+			return nil
+		})
+		return n, size
+	}
+	if n, err := engine.Aggregate(ctx, e, ds, engine.Count{}); err != nil || n != 500 {
+		t.Fatalf("count %d, %v", n, err)
+	}
+	n, size := files()
+	if n != len(tb.Partitions()) {
+		t.Fatalf("%d files cached, want one per partition (%d)", n, len(tb.Partitions()))
+	}
+	// The staged partitions go; the cache still serves the next pass.
+	st := storage.New(storage.Options{})
+	objs, err := st.ListAll(ctx, "s3://cached/run")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range objs {
+		if strings.HasSuffix(o.URI, ".arrow") {
+			if err := st.Delete(ctx, o.URI); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if n, err := engine.Aggregate(ctx, e, ds, engine.Count{}); err != nil || n != 500 {
+		t.Fatalf("count from the cache: %d, %v", n, err)
+	}
+	// A bound of a third of the data keeps at most that much.
+	e2 := &beam.Engine{Staging: "s3://cached/run2", Cache: beam.Cache{Dir: t.TempDir(), MaxBytes: size / 3}, NoReuse: true}
+	dir = e2.Cache.Dir
+	ds2, err := e2.FromTable(ctx, tb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := engine.Aggregate(ctx, e2, ds2, engine.Count{}); err != nil {
+		t.Fatal(err)
+	}
+	if n, got := files(); got > size/3 || n == 0 {
+		t.Fatalf("cache holds %d files, %d bytes; bound %d", n, got, size/3)
+	}
 }

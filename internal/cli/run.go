@@ -103,6 +103,8 @@ func loadSpec(ctx context.Context, e *env, uri string, sets []string) (*spec.Spe
 // beamFlags are the flags choosing and configuring the engine.
 type beamFlags struct {
 	runner, staging, endpoint, envType, envConfig string
+	cacheDir                                      string
+	cacheMiB                                      int64
 	extra                                         []string
 }
 
@@ -112,6 +114,8 @@ func (b *beamFlags) register(fl *pflag.FlagSet) {
 	fl.StringVar(&b.envType, "environment-type", "", "with a Beam runner: how workers start: "+strings.Join(beam.EnvironmentTypes, ", ")+" (default: LOOPBACK in process, DOCKER on a job server)")
 	fl.StringVar(&b.envConfig, "environment-config", "", `with a Beam runner: the worker pool's HOST:PORT for EXTERNAL, {"command": "/path/to/beam-boot"} for PROCESS, the image for DOCKER`)
 	fl.StringVar(&b.staging, "staging", "", "with a Beam runner: directory or s3:// prefix for staged data, reachable by the workers (default: a temporary directory)")
+	fl.StringVar(&b.cacheDir, "worker-cache", "", "with a Beam runner and s3:// staging: the directory on each worker node that keeps the staged partitions it fetched, for later passes (default: spindle-cache in the worker's temporary directory)")
+	fl.Int64Var(&b.cacheMiB, "worker-cache-mib", 10240, "with a Beam runner and s3:// staging: the most MiB --worker-cache holds (least recently used go first); 0 turns it off")
 	fl.StringArrayVar(&b.extra, "beam", nil, "with a Beam runner: another Beam pipeline option, as name=value with the Go SDK's name (job_name, parallelism, project, region, …; repeatable)")
 }
 
@@ -147,6 +151,9 @@ func newEngine(e *env, b beamFlags) (engine.Engine, error) {
 		if len(b.extra) > 0 {
 			return nil, usagef("--beam needs a Beam runner (--runner %s)", strings.Join(beam.Runners, "|"))
 		}
+		if b.cacheDir != "" {
+			return nil, usagef("--worker-cache needs a Beam runner (--runner %s)", strings.Join(beam.Runners, "|"))
+		}
 		return &local.Engine{}, nil
 	}
 	r := beam.Runner{Name: b.runner, Endpoint: b.endpoint, EnvironmentType: b.envType, EnvironmentConfig: b.envConfig}
@@ -166,7 +173,11 @@ func newEngine(e *env, b beamFlags) (engine.Engine, error) {
 	if err := r.Validate(); err != nil {
 		return nil, usageError{err}
 	}
-	return &beam.Engine{Runner: r, Staging: b.staging, Storage: storage.Options{S3Endpoint: e.s3Endpoint, Region: e.region}, Log: e.log}, nil
+	if b.cacheMiB < 0 {
+		return nil, usagef("--worker-cache-mib %d: want 0 (off) or more", b.cacheMiB)
+	}
+	return &beam.Engine{Runner: r, Staging: b.staging, Storage: storage.Options{S3Endpoint: e.s3Endpoint, Region: e.region}, Log: e.log,
+		Cache: beam.Cache{Dir: b.cacheDir, MaxBytes: b.cacheMiB << 20}}, nil
 }
 
 func runSpec(ctx context.Context, e *env, uri, out string, sets []string, eng engine.Engine) error {
