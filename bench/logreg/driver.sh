@@ -63,3 +63,16 @@ t = [json.load(open(f"{work}/{r}/metrics.json"))["variants"][0]["models"][0]["te
 assert t[0] == t[1], t
 print(f"identical models ({len(coef)} coefficients) and test metrics {t[0]}")
 PY
+
+/usr/bin/time -f '%e %M' -o "$work/time" "$out/spindle" predict --model "$work/external/models/default" --input "$csv" \
+  --out "$work/scored.parquet" --runner prism --endpoint "localhost:$JOB_PORT" --environment-type EXTERNAL \
+  --environment-config localhost:50000 --staging "$work/stage-predict" > "$work/predict.txt" 2>&1 ||
+  { cat "$work/predict.txt" >&2; exit 1; }
+read -r wall maxkb < "$work/time"
+python3 - "$work/scored.parquet/_SUCCESS" "$n" "$wall" "$maxkb" <<'PY'
+import json, sys
+m = json.load(open(sys.argv[1]))
+assert m["rows"] == int(sys.argv[2]), (m["rows"], sys.argv[2])
+print(f"predict through the job server: {m['rows']} rows in {len(m['files'])} part files, "
+      f"{float(sys.argv[3]):.1f} s, driver peak RSS {int(sys.argv[4])//1024} MiB")
+PY
