@@ -8,14 +8,7 @@
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
-work=$(mktemp -d /tmp/spindle-beam-check.XXXXXX)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
+make_work spindle-beam-check
 
 log "building spindle"
 go build -ldflags="-s -w" -o "$work/spindle" ./cmd/spindle

@@ -50,3 +50,11 @@ start_job_server() {
 }
 
 listening() { (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null; }
+
+# make_work NAME: a temporary directory, $work, removed on exit together
+# with the processes whose PIDs the script appends to the pids array.
+make_work() {
+  work=$(mktemp -d "/tmp/$1.XXXXXX")
+  pids=()
+  trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"' EXIT
+}

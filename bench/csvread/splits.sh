@@ -34,14 +34,7 @@ cut = data.index(b'\n', cut) + 1
 open(sys.argv[2], "wb").write(data[:cut] + b'"broken" record,ham\n' + data[cut:])
 PY
 fi
-work=$(mktemp -d /tmp/spindle-splits.XXXXXX)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
+make_work spindle-splits
 start_job_server "$work"
 for f in "$big" "$bad"; do
   log "$(basename "$f"): $(stat -c %s "$f") bytes"

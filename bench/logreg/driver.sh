@@ -18,14 +18,7 @@ go build -o "$out/spindle" ./cmd/spindle
 csv=$out/logreg-$n.csv
 [ -f "$csv" ] || "$out/logreg" csv -rows "$n" -o "$csv"
 
-work=$(mktemp -d /tmp/spindle-driver.XXXXXX)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
+make_work spindle-driver
 start_job_server "$work"
 
 printf '%-9s %-8s %8s %8s %8s %8s %10s\n' rows engine wall_s read_s fit_s score_s driver_MiB

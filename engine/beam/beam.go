@@ -667,8 +667,15 @@ type groupEntry struct {
 // per group, not per partition: creating files is what costs on many file
 // systems.
 func readGroups(ctx context.Context, st *storage.Store, dir string, n int) ([]groupEntry, error) {
+	return readGroupFiles[groupEntry](ctx, st, dir, n, "partitions")
+}
+
+// readGroupFiles reads the group files of a job over n items (partitions,
+// splits), each a gob-encoded []E of its items, and returns the entries in
+// item order.
+func readGroupFiles[E any](ctx context.Context, st *storage.Store, dir string, n int, items string) ([]E, error) {
 	names := groupNames(n)
-	all := make([][]groupEntry, len(names))
+	all := make([][]E, len(names))
 	err := forEach(ctx, len(names), func(ctx context.Context, g int) error {
 		uri := storage.Join(dir, names[g])
 		data, err := st.ReadFile(ctx, uri)
@@ -679,14 +686,14 @@ func readGroups(ctx context.Context, st *storage.Store, dir string, n int) ([]gr
 			return fmt.Errorf("%s: %w", uri, err)
 		}
 		if want := min(groupSize, n-g*groupSize); len(all[g]) != want {
-			return fmt.Errorf("%s: %d partitions, want %d", uri, len(all[g]), want)
+			return fmt.Errorf("%s: %d %s, want %d", uri, len(all[g]), items, want)
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	var out []groupEntry
+	var out []E
 	for _, es := range all {
 		out = append(out, es...)
 	}

@@ -76,7 +76,7 @@ func (e *Engine) ReadSplits(ctx context.Context, r engine.SplitReader) ([]engine
 			return nil, err
 		}
 	}
-	entries, err := readSplitGroups(ctx, e.st, out, n)
+	entries, err := readGroupFiles[splitEntry](ctx, e.st, out, n, "splits")
 	if err != nil {
 		return nil, fmt.Errorf("beam read %s: %w", r.KernelName(), err)
 	}
@@ -205,32 +205,4 @@ func (f *splitFn) ProcessElement(ctx context.Context, g int, done func(int)) err
 	}
 	done(g)
 	return nil
-}
-
-// readSplitGroups reads the group files of a read job over n splits.
-func readSplitGroups(ctx context.Context, st *storage.Store, dir string, n int) ([]splitEntry, error) {
-	names := groupNames(n)
-	all := make([][]splitEntry, len(names))
-	err := forEach(ctx, len(names), func(ctx context.Context, g int) error {
-		uri := storage.Join(dir, names[g])
-		data, err := st.ReadFile(ctx, uri)
-		if err != nil {
-			return err
-		}
-		if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&all[g]); err != nil {
-			return fmt.Errorf("%s: %w", uri, err)
-		}
-		if want := min(groupSize, n-g*groupSize); len(all[g]) != want {
-			return fmt.Errorf("%s: %d splits, want %d", uri, len(all[g]), want)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	var out []splitEntry
-	for _, es := range all {
-		out = append(out, es...)
-	}
-	return out, nil
 }

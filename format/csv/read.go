@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"unicode/utf8"
 
@@ -74,7 +75,7 @@ func readOnce(ctx context.Context, srcs []storage.Source, o *Options, forced map
 		for fi, src := range srcs {
 			_, err := cutSource(ctx, src, fi, o, work, pool, func(h []string) error {
 				if headerSet {
-					if !equalStrings(h, names) {
+					if !slices.Equal(h, names) {
 						return fmt.Errorf("%s: columns %v differ from %s's %v", src.Name(), h, srcs[0].Name(), names)
 					}
 					return nil
@@ -173,14 +174,7 @@ func readOnce(ctx context.Context, srcs []storage.Source, o *Options, forced map
 	}
 	rep.Rows = t.Count()
 	if rep.Rows == 0 {
-		what := "header only"
-		if o.NoHeader {
-			what = "only blank lines"
-		}
-		if rep.Dropped > 0 {
-			what = fmt.Sprintf("all %d records malformed", rep.Dropped)
-		}
-		return nil, nil, nil, fmt.Errorf("%s: %w (%s)", srcs[0].Name(), ErrNoRows, what)
+		return nil, nil, nil, noRows(srcs[0].Name(), o, rep.Dropped)
 	}
 	return t, rep, nil, nil
 }
@@ -200,18 +194,6 @@ func earliest(results []chunkResult, fallback error) error {
 	return best
 }
 
-func equalStrings(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
-
 // unify gives every column one type across chunks: all-null chunks take the
 // others' type; int64 chunks join float64 ones by conversion; any other mix
 // returns the column names to widen to string and read again.
@@ -224,11 +206,7 @@ func unify(names []string, results []chunkResult) (*table.Table, []string, error
 	if widen != nil {
 		return nil, widen, nil
 	}
-	fields := make([]table.Field, len(names))
-	for j := range names {
-		fields[j] = table.Field{Name: names[j], Type: final[j]}
-	}
-	schema, err := table.NewSchema(fields...)
+	schema, err := schemaOf(names, final)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -269,6 +247,28 @@ func unify(names []string, results []chunkResult) (*table.Table, []string, error
 	}
 	t, err := table.New(schema, parts...)
 	return t, nil, err
+}
+
+// noRows is the error of a read that found no rows in the file name
+// (the first input) and the others.
+func noRows(name string, o *Options, dropped int64) error {
+	what := "header only"
+	if o.NoHeader {
+		what = "only blank lines"
+	}
+	if dropped > 0 {
+		what = fmt.Sprintf("all %d records malformed", dropped)
+	}
+	return fmt.Errorf("%s: %w (%s)", name, ErrNoRows, what)
+}
+
+// schemaOf is the schema of the named columns of the given types.
+func schemaOf(names []string, types []table.Type) (*table.Schema, error) {
+	fields := make([]table.Field, len(names))
+	for j := range names {
+		fields[j] = table.Field{Name: names[j], Type: types[j]}
+	}
+	return table.NewSchema(fields...)
 }
 
 // mergeTypes gives every column one type across chunks (types[k] are

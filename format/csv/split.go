@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 
 	"github.com/spindle-ml/spindle/engine"
 	"github.com/spindle-ml/spindle/internal/lines"
@@ -326,7 +327,7 @@ func ReadSplits(ctx context.Context, e engine.Engine, st *storage.Store, srcs []
 			}
 		} else if names == nil {
 			names = h.names
-		} else if !equalStrings(h.names, names) {
+		} else if !slices.Equal(h.names, names) {
 			return nil, nil, fmt.Errorf("%s: columns %v differ from %s's %v", src.Name(), h.names, srcs[0].Name(), names)
 		}
 		fs.Files = append(fs.Files, f)
@@ -369,7 +370,7 @@ func ReadSplits(ctx context.Context, e engine.Engine, st *storage.Store, srcs []
 		// Parse again, with the merged types, the partitions that differ.
 		var redo []int
 		for i, r := range reports {
-			if r.Rows > 0 && !equalTypes(r.Types, final) {
+			if r.Rows > 0 && !slices.Equal(r.Types, final) {
 				redo = append(redo, i)
 			}
 		}
@@ -386,11 +387,7 @@ func ReadSplits(ctx context.Context, e engine.Engine, st *storage.Store, srcs []
 				results[i], reports[i] = res2[k], reps2[k]
 			}
 		}
-		fields := make([]table.Field, len(names))
-		for j := range names {
-			fields[j] = table.Field{Name: names[j], Type: final[j]}
-		}
-		schema, err := table.NewSchema(fields...)
+		schema, err := schemaOf(names, final)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -406,14 +403,7 @@ func ReadSplits(ctx context.Context, e engine.Engine, st *storage.Store, srcs []
 			rep.Rows += r.Rows
 		}
 		if rep.Rows == 0 {
-			what := "header only"
-			if o.NoHeader {
-				what = "only blank lines"
-			}
-			if rep.Dropped > 0 {
-				what = fmt.Sprintf("all %d records malformed", rep.Dropped)
-			}
-			return nil, nil, fmt.Errorf("%s: %w (%s)", srcs[0].Name(), ErrNoRows, what)
+			return nil, nil, noRows(srcs[0].Name(), &o, rep.Dropped)
 		}
 		ds, err := e.FromParts(ctx, schema, parts)
 		if err != nil {
@@ -441,18 +431,6 @@ func parseSplits(ctx context.Context, e engine.Engine, pr *parseReader) ([]engin
 		}
 	}
 	return results, reports, nil
-}
-
-func equalTypes(a, b []table.Type) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // sniffFile checks a file's first bytes as lines.Text does and reads its

@@ -65,14 +65,7 @@ func readBoth(t *testing.T, paths []string, o Options) (*table.Table, *Report, e
 	t.Helper()
 	ctx := context.Background()
 	st := storage.New(storage.Options{})
-	var srcs []storage.Source
-	for _, p := range paths {
-		s, err := st.Sources(ctx, p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		srcs = append(srcs, s...)
-	}
+	srcs := sourcesOf(t, st, paths)
 	want, wrep, werr := Read(ctx, srcs, o)
 	e := &local.Engine{}
 	ds, grep, gerr := ReadSplits(ctx, e, st, srcs, o)
@@ -84,6 +77,20 @@ func readBoth(t *testing.T, paths []string, o Options) (*table.Table, *Report, e
 		}
 	}
 	return want, wrep, werr, got, grep, gerr
+}
+
+// sourcesOf lists the files as stored sources.
+func sourcesOf(t *testing.T, st *storage.Store, paths []string) []storage.Source {
+	t.Helper()
+	var srcs []storage.Source
+	for _, p := range paths {
+		s, err := st.Sources(context.Background(), p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		srcs = append(srcs, s...)
+	}
+	return srcs
 }
 
 func writeFiles(t *testing.T, contents ...string) []string {
@@ -256,15 +263,7 @@ var _ engine.SplitReader = (*parseReader)(nil)
 func TestReadSplitsOnBeam(t *testing.T) {
 	ctx := context.Background()
 	st := storage.New(storage.Options{})
-	paths := writeFiles(t, "\xEF\xBB\xBF"+quotedCSV(300, 5), quotedCSV(40, 6))
-	var srcs []storage.Source
-	for _, p := range paths {
-		s, err := st.Sources(ctx, p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		srcs = append(srcs, s...)
-	}
+	srcs := sourcesOf(t, st, writeFiles(t, "\xEF\xBB\xBF"+quotedCSV(300, 5), quotedCSV(40, 6)))
 	o := Options{ChunkSize: 512}
 	want, _, err := Read(ctx, srcs, o)
 	if err != nil {
