@@ -506,7 +506,7 @@ func (e *Engine) run(ctx context.Context, d *dataset, out string, agg []byte) er
 
 // newFn makes the DoFn of a job over d.
 func (e *Engine) newFn(ctx context.Context, d *dataset, out string, agg []byte) (*partitionFn, error) {
-	fn := &partitionFn{In: d.dir, Files: d.files, Out: out, Storage: e.Storage, Cache: e.Cache, Group: groupSize}
+	fn := &partitionFn{In: d.dir, Files: d.files, Out: out, Storage: e.Storage, Cache: e.Cache, Group: groupSize, Resume: !e.NoReuse}
 	var off int64
 	for _, n := range d.rows {
 		fn.Offsets = append(fn.Offsets, off)
@@ -600,6 +600,9 @@ type partitionFn struct {
 	Storage storage.Options
 	Cache   Cache
 	Group   int
+	// Resume skips a group whose output an interrupted run of the same
+	// pass already wrote whole.
+	Resume bool
 
 	st *storage.Store
 }
@@ -610,6 +613,18 @@ func (f *partitionFn) Setup() { f.st = storage.New(f.Storage) }
 
 // ProcessElement runs the partitions of group g, in parallel.
 func (f *partitionFn) ProcessElement(ctx context.Context, g int, done func(int)) error {
+	if f.Resume {
+		var parts []string
+		if f.Agg == nil {
+			for i := g * f.Group; i < min((g+1)*f.Group, len(f.Offsets)); i++ {
+				parts = append(parts, partName(i))
+			}
+		}
+		if groupWritten[groupEntry](ctx, f.st, f.Out, g, func([]groupEntry) []string { return parts }) {
+			done(g)
+			return nil
+		}
+	}
 	// The kernels are decoded once per element, not once per partition.
 	st := f.st
 	var mappers []engine.Mapper
@@ -668,6 +683,28 @@ type groupEntry struct {
 // systems.
 func readGroups(ctx context.Context, st *storage.Store, dir string, n int) ([]groupEntry, error) {
 	return readGroupFiles[groupEntry](ctx, st, dir, n, "partitions")
+}
+
+// groupWritten reports whether group g of the job writing dir was
+// written whole by an earlier, interrupted run of the same pass (dir is
+// named by what the pass computes): its group file decodes and every file
+// it names (files, given its entries) is there. The group file is written
+// last, so a group that was cut short is done again.
+func groupWritten[E any](ctx context.Context, st *storage.Store, dir string, g int, files func([]E) []string) bool {
+	data, err := st.ReadFile(ctx, storage.Join(dir, groupName(g)))
+	if err != nil {
+		return false
+	}
+	var es []E
+	if gob.NewDecoder(bytes.NewReader(data)).Decode(&es) != nil {
+		return false
+	}
+	for _, name := range files(es) {
+		if objs, err := st.List(ctx, storage.Join(dir, name)); err != nil || len(objs) != 1 || objs[0].Size == 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // readGroupFiles reads the group files of a job over n items (partitions,

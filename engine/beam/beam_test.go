@@ -332,3 +332,67 @@ func TestWorkerCache(t *testing.T) {
 		t.Fatalf("cache holds %d files, %d bytes; bound %d", n, got, size/3)
 	}
 }
+
+// TestRerunRedoesOnlyMissingGroups: a pass that a killed run left half
+// done runs again on a rerun, but only for the groups of partitions whose
+// output is missing; the result is the same.
+func TestRerunRedoesOnlyMissingGroups(t *testing.T) {
+	ctx := context.Background()
+	x, y := data(t)
+	tb := tabletest.Labeled(t, x, y, 10, false) // 50 partitions: 4 groups
+	staging := t.TempDir()
+	persist := func() (*beam.Engine, [][]any) {
+		e := &beam.Engine{Staging: staging}
+		ds, err := e.FromTable(ctx, tb)
+		if err != nil {
+			t.Fatal(err)
+		}
+		kept, err := e.MapPartitions(ds, &feature.Filter{Column: "label", Op: "==", Value: "1"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := e.Persist(ctx, kept)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := e.Collect(ctx, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e, out.Rows()
+	}
+	_, want := persist()
+	groups, err := filepath.Glob(filepath.Join(staging, "ds-*", "group-*.gob"))
+	if err != nil || len(groups) != 4 {
+		t.Fatalf("group files %v %v", groups, err)
+	}
+	// As if killed while the third group ran: no _SUCCESS, no group file.
+	if err := os.Remove(filepath.Join(filepath.Dir(groups[0]), "_SUCCESS")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(groups[2]); err != nil {
+		t.Fatal(err)
+	}
+	before := map[string]time.Time{}
+	for _, g := range groups {
+		if g != groups[2] {
+			before[g] = mtime(t, g)
+		}
+	}
+	time.Sleep(20 * time.Millisecond)
+	e, got := persist()
+	if jobs, _ := e.Stats(); jobs != 1 {
+		t.Fatalf("rerun ran %d jobs, want the one interrupted pass", jobs)
+	}
+	if _, err := os.Stat(groups[2]); err != nil {
+		t.Fatalf("missing group not redone: %v", err)
+	}
+	for g, m := range before {
+		if !mtime(t, g).Equal(m) {
+			t.Fatalf("%s was written again", filepath.Base(g))
+		}
+	}
+	if !tabletest.RowsEqual(got, want) {
+		t.Fatalf("rerun gave %d rows, want %d", len(got), len(want))
+	}
+}

@@ -71,7 +71,7 @@ func (e *Engine) ReadSplits(ctx context.Context, r engine.SplitReader) ([]engine
 		if err != nil {
 			return nil, err
 		}
-		fn := &splitFn{Reader: blob, N: n, Out: out, Storage: e.Storage, Group: groupSize}
+		fn := &splitFn{Reader: blob, N: n, Out: out, Storage: e.Storage, Group: groupSize, Resume: !e.NoReuse}
 		if err := e.runGroups(ctx, fn, n, out); err != nil {
 			return nil, err
 		}
@@ -154,6 +154,9 @@ type splitFn struct {
 	Out     string
 	Storage storage.Options
 	Group   int
+	// Resume skips a group an interrupted run of the same read wrote
+	// whole (see groupWritten).
+	Resume bool
 
 	st *storage.Store
 }
@@ -163,6 +166,18 @@ func (f *splitFn) Setup() { f.st = storage.New(f.Storage) }
 
 // ProcessElement reads the splits of group g, in parallel.
 func (f *splitFn) ProcessElement(ctx context.Context, g int, done func(int)) error {
+	if f.Resume && groupWritten(ctx, f.st, f.Out, g, func(es []splitEntry) []string {
+		var names []string
+		for _, e := range es {
+			for _, p := range e.Parts {
+				names = append(names, p.Name)
+			}
+		}
+		return names
+	}) {
+		done(g)
+		return nil
+	}
 	k, err := f.Reader.decode(ctx, f.st)
 	if err != nil {
 		return err
