@@ -172,10 +172,10 @@ func resolve(ctx context.Context, st *storage.Store, uri string, o Options) ([]s
 
 // Load makes a dataset of what uri names on engine e, read where e keeps
 // its data: an engine that keeps it in this process (engine.Resident)
-// gets Read's streaming parallel read; on another engine, CSV is read in
-// splits by its workers (csv.ReadSplits) and no row passes through this
-// process. The other formats are still read here and handed over with
-// FromTable; the report says so (OnDriver).
+// gets Read's streaming parallel read; on another engine, CSV, JSON Lines
+// and LibSVM are read in splits by its workers (csv.ReadSplits …) and no
+// row passes through this process. Parquet is still read here and handed
+// over with FromTable; the report says so (OnDriver).
 func Load(ctx context.Context, e engine.Engine, st *storage.Store, uri string, o Options) (engine.Dataset, *Report, error) {
 	if engine.IsResident(e) {
 		t, rep, err := Read(ctx, st, uri, o)
@@ -189,21 +189,30 @@ func Load(ctx context.Context, e engine.Engine, st *storage.Store, uri string, o
 	if err != nil {
 		return nil, nil, err
 	}
-	if f != CSV {
-		t, rep, err := Read(ctx, st, uri, o)
+	rep := &Report{Format: f, Files: len(srcs)}
+	var ds engine.Dataset
+	switch f {
+	case CSV:
+		ds, rep.CSV, err = csv.ReadSplits(ctx, e, st, srcs, o.CSV)
+		if err == nil {
+			rep.Rows = rep.CSV.Rows
+		}
+	case JSONL:
+		ds, rep.Rows, err = jsonl.ReadSplits(ctx, e, st, srcs, o.JSONL)
+	case LibSVM:
+		ds, rep.Rows, err = libsvm.ReadSplits(ctx, e, st, srcs, o.LibSVM)
+	default:
+		t, rrep, err := Read(ctx, st, uri, o)
 		if err != nil {
 			return nil, nil, err
 		}
-		rep.OnDriver = true
+		rrep.OnDriver = true
 		ds, err := e.FromTable(ctx, t)
-		return ds, rep, err
+		return ds, rrep, err
 	}
-	rep := &Report{Format: f, Files: len(srcs)}
-	ds, crep, err := csv.ReadSplits(ctx, e, st, srcs, o.CSV)
 	if err != nil {
 		return nil, nil, err
 	}
-	rep.CSV, rep.Rows = crep, crep.Rows
 	return ds, rep, nil
 }
 

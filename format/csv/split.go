@@ -64,53 +64,17 @@ func (w wireOptions) options() Options {
 		NoInferSchema: w.NoInferSchema, OnMalformed: w.OnMalformed, ChunkSize: w.ChunkSize, MaxRecordSize: w.MaxRecordSize, Parallelism: 1}
 }
 
-// splitFile is one input file of a split read. Its Version is part of
-// every reader's fingerprint, so a changed file is never taken for the
-// one a staged read came from.
-type splitFile struct {
-	URI     string
-	Size    int64
-	Version string
-	BOM     int  // bytes of byte order mark before the text
-	LoneCR  bool // lines end in lone CRs (lines.FixCR)
-}
-
-// files opens the inputs for workers.
+// files are the inputs of a split read, for workers to open.
 type files struct {
 	Storage storage.Options
-	Files   []splitFile
+	Files   []lines.File
 }
 
-// readText returns the text bytes [start, end) of file f (offsets after
-// its byte order mark), with lone CRs made LF as lines.Text does.
+// readText returns the text bytes [start, end) of file f.
 func (fs *files) readText(ctx context.Context, f int, start, end int64) ([]byte, error) {
-	sf := fs.Files[f]
 	// A store per range: it is cheap beside reading a cell (its S3
 	// client is made on first use), and kernels hold no state.
-	r, err := storage.New(fs.Storage).OpenReaderAt(ctx, sf.URI)
-	if err != nil {
-		return nil, err
-	}
-	defer r.Close()
-	if r.Size() != sf.Size {
-		return nil, fmt.Errorf("%s: the file changed during the read (%d bytes, was %d)", sf.URI, r.Size(), sf.Size)
-	}
-	n := end - start
-	if sf.LoneCR && int64(sf.BOM)+end < sf.Size {
-		n++ // the next byte says whether a CR at the end is a line end
-	}
-	buf := make([]byte, n)
-	if _, err := r.ReadAt(buf, int64(sf.BOM)+start); err != nil && !errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("read %s at %d: %w", sf.URI, int64(sf.BOM)+start, err)
-	}
-	if sf.LoneCR {
-		var next byte
-		if int64(len(buf)) > end-start {
-			next, buf = buf[len(buf)-1], buf[:end-start]
-		}
-		lines.FixCR(buf, next)
-	}
-	return buf, nil
+	return lines.ReadText(ctx, storage.New(fs.Storage), fs.Files[f], start, end)
 }
 
 // textRange is a byte range of a file's text.
@@ -435,9 +399,9 @@ func parseSplits(ctx context.Context, e engine.Engine, pr *parseReader) ([]engin
 
 // sniffFile checks a file's first bytes as lines.Text does and reads its
 // header.
-func sniffFile(ctx context.Context, st *storage.Store, src storage.Source, o *Options) (splitFile, fileHead, error) {
+func sniffFile(ctx context.Context, st *storage.Store, src storage.Source, o *Options) (lines.File, fileHead, error) {
 	name := src.Name()
-	f := splitFile{URI: name, Size: src.Size()}
+	f := lines.File{URI: name, Size: src.Size()}
 	if v, ok := src.(interface{ Version() string }); ok {
 		f.Version = v.Version()
 	}
@@ -525,7 +489,7 @@ func planSplits(ctx context.Context, e engine.Engine, fs files, heads []fileHead
 	cell := int64(o.ChunkSize)
 	sr := &scanReader{In: fs, Quote: o.Quote, Escape: o.Escape}
 	for fi, h := range heads {
-		size := fs.Files[fi].Size - int64(fs.Files[fi].BOM)
+		size := fs.Files[fi].TextSize()
 		if h.names == nil || h.dataStart >= size {
 			continue
 		}
@@ -559,7 +523,7 @@ func planSplits(ctx context.Context, e engine.Engine, fs files, heads []fileHead
 		s.Range.End = end
 		return nil
 	}
-	textSize := func(f int) int64 { return fs.Files[f].Size - int64(fs.Files[f].BOM) }
+	textSize := func(f int) int64 { return fs.Files[f].TextSize() }
 	seq := 0
 	for i, rg := range sr.Ranges {
 		if i == 0 || rg.File != sr.Ranges[i-1].File {

@@ -108,34 +108,11 @@ func Read(ctx context.Context, srcs []storage.Source, opts Options) (*table.Tabl
 		}
 		chunks = append(chunks, cs...)
 	}
-	// Column order: first appearance; types: unified over all chunks.
-	var names []string
-	seen := map[string]bool{}
-	kinds := map[string]map[kind]bool{}
+	var cols columns
 	for _, c := range chunks {
-		for _, n := range c.names {
-			if !seen[n] {
-				seen[n] = true
-				names = append(names, n)
-				kinds[n] = map[kind]bool{}
-			}
-			for k := range c.kinds[n] {
-				kinds[n][k] = true
-			}
-		}
+		cols.add(c.names, c.kinds)
 	}
-	if len(names) == 0 {
-		return nil, fmt.Errorf("%s: no data rows", srcs[0].Name())
-	}
-	fields := make([]table.Field, len(names))
-	for j, n := range names {
-		t, ok := opts.Schema[n]
-		if !ok {
-			t = unify(kinds[n])
-		}
-		fields[j] = table.Field{Name: n, Type: t}
-	}
-	schema, err := table.NewSchema(fields...)
+	schema, err := cols.schema(srcs[0].Name(), opts.Schema)
 	if err != nil {
 		return nil, err
 	}
@@ -151,6 +128,46 @@ func Read(ctx context.Context, srcs []storage.Source, opts Options) (*table.Tabl
 		parts = append(parts, b)
 	}
 	return table.New(schema, parts...)
+}
+
+// columns gathers the columns of chunks, in order: names by first
+// appearance, kinds over all chunks.
+type columns struct {
+	names []string
+	kinds map[string]map[kind]bool
+}
+
+func (cs *columns) add(names []string, kinds map[string]map[kind]bool) {
+	if cs.kinds == nil {
+		cs.kinds = map[string]map[kind]bool{}
+	}
+	for _, n := range names {
+		if cs.kinds[n] == nil {
+			cs.names = append(cs.names, n)
+			cs.kinds[n] = map[kind]bool{}
+		}
+		for k := range kinds[n] {
+			cs.kinds[n][k] = true
+		}
+	}
+}
+
+// schema is the table's schema: declared types where given, else each
+// column's kinds unified. name (the first input) is for the error when
+// there are no rows.
+func (cs *columns) schema(name string, declared map[string]table.Type) (*table.Schema, error) {
+	if len(cs.names) == 0 {
+		return nil, fmt.Errorf("%s: no data rows", name)
+	}
+	fields := make([]table.Field, len(cs.names))
+	for j, n := range cs.names {
+		t, ok := declared[n]
+		if !ok {
+			t = unify(cs.kinds[n])
+		}
+		fields[j] = table.Field{Name: n, Type: t}
+	}
+	return table.NewSchema(fields...)
 }
 
 func unify(ks map[kind]bool) table.Type {

@@ -69,6 +69,7 @@ type part struct {
 	vecs   []linalg.Vector
 	lines  []int64
 	maxIdx int
+	nl     int64 // newlines in the chunk (split reads)
 	file   string
 }
 
@@ -103,25 +104,33 @@ func Read(ctx context.Context, srcs []storage.Source, opts Options) (*table.Tabl
 			size = max(size, p.maxIdx)
 		}
 	}
-	schema := Schema()
 	var batches []*table.Batch
 	for _, p := range parts {
 		if len(p.labels) == 0 {
 			continue
 		}
-		for i := range p.vecs {
-			p.vecs[i].Size = size
-		}
-		b, err := table.NewBatch(schema, []table.Column{table.NewFloat64Column(p.labels, nil), table.NewVectorColumn(p.vecs, nil)})
+		b, err := p.batch(size)
 		if err != nil {
 			return nil, err
 		}
-		batches = append(batches, b.WithOrigin(&table.Origin{File: p.file, Lines: p.lines}))
+		batches = append(batches, b)
 	}
 	if len(batches) == 0 {
 		return nil, fmt.Errorf("%s: no data rows", srcs[0].Name())
 	}
-	return table.New(schema, batches...)
+	return table.New(Schema(), batches...)
+}
+
+// batch makes the part a batch of vectors of the given size.
+func (p *part) batch(size int) (*table.Batch, error) {
+	for i := range p.vecs {
+		p.vecs[i].Size = size
+	}
+	b, err := table.NewBatch(Schema(), []table.Column{table.NewFloat64Column(p.labels, nil), table.NewVectorColumn(p.vecs, nil)})
+	if err != nil {
+		return nil, err
+	}
+	return b.WithOrigin(&table.Origin{File: p.file, Lines: p.lines}), nil
 }
 
 func parseChunk(c lines.Chunk, name string, numFeatures int) (*part, error) {

@@ -54,8 +54,15 @@ func Parse[R any](ctx context.Context, r io.Reader, name string, o Options, pars
 	var results []*result
 	g, ctx := errgroup.WithContext(ctx)
 	g.SetLimit(o.Parallelism + 1)
-	buf := make([]byte, 0, o.ChunkSize)
+	// A chunk is the lines that start in one cell of the text's grid of
+	// ChunkSize bytes, so that a reader of byte ranges (ReadCell) cuts the
+	// same chunks. A buffer holds a cell and the end of the line that
+	// crosses its far edge.
+	bufSize := o.ChunkSize + o.ChunkSize/8
+	cell := int64(o.ChunkSize)
+	buf := make([]byte, 0, bufSize)
 	line := int64(1)
+	var base int64 // the text offset of buf[0], a line start
 	eof := false
 	seq := 0
 	for !eof || len(buf) > 0 {
@@ -69,19 +76,28 @@ func Parse[R any](ctx context.Context, r io.Reader, name string, o Options, pars
 				return nil, fmt.Errorf("read %s: %w", name, err)
 			}
 		}
-		end := bytes.LastIndexByte(buf, '\n') + 1
-		if eof {
-			end = len(buf)
+		if eof && len(buf) == 0 {
+			break
 		}
-		if end == 0 {
-			if len(buf) >= o.MaxLine {
-				g.Wait()
-				return nil, fmt.Errorf("%s:%d: line is longer than %d bytes", name, line, o.MaxLine)
+		end := -1
+		if target := int((base/cell+1)*cell - base); target <= len(buf) {
+			if j := bytes.IndexByte(buf[target-1:], '\n'); j >= 0 {
+				end = target + j
 			}
-			nb := make([]byte, len(buf), 2*cap(buf))
+		}
+		if end < 0 && !eof {
+			last := bytes.LastIndexByte(buf, '\n') + 1
+			if len(buf)-last >= o.MaxLine {
+				g.Wait()
+				return nil, fmt.Errorf("%s:%d: line is longer than %d bytes", name, line+int64(bytes.Count(buf[:last], []byte{'\n'})), o.MaxLine)
+			}
+			nb := make([]byte, len(buf), max(2*cap(buf), bufSize))
 			copy(nb, buf)
 			buf = nb
 			continue
+		}
+		if end < 0 {
+			end = len(buf)
 		}
 		c := Chunk{Seq: seq, Line: line, Data: buf[:end]}
 		res := &result{}
@@ -95,8 +111,9 @@ func Parse[R any](ctx context.Context, r io.Reader, name string, o Options, pars
 		if ctx.Err() != nil {
 			break
 		}
+		base += int64(end)
 		rest := buf[end:]
-		nb := make([]byte, len(rest), max(o.ChunkSize, 2*len(rest)))
+		nb := make([]byte, len(rest), max(bufSize, len(rest)+o.ChunkSize/8))
 		copy(nb, rest)
 		buf = nb
 	}

@@ -1,0 +1,242 @@
+package jsonl
+
+import (
+	"bytes"
+	"context"
+	"encoding/gob"
+	"errors"
+	"fmt"
+
+	"github.com/spindle-ml/spindle/engine"
+	"github.com/spindle-ml/spindle/internal/lines"
+	"github.com/spindle-ml/spindle/storage"
+	"github.com/spindle-ml/spindle/table"
+)
+
+// Reading in splits: ReadSplits reads JSON Lines where an engine's workers
+// are, in cells of ChunkSize bytes (the chunks Read cuts, so the
+// partitions are Read's). A first pass parses every cell and reports its
+// newline count, columns and value kinds, and its first malformed line
+// (numbered from the cell's start); the driver numbers every cell's first
+// line, orders the columns and infers the schema as Read does; a second
+// pass parses every cell again, builds it with that schema and stages it.
+
+func init() {
+	engine.RegisterReader(&scanCells{})
+	engine.RegisterReader(&buildCells{})
+}
+
+// cells are the cells of a read and how to open them.
+type cells struct {
+	Storage storage.Options
+	Files   []lines.File
+	Cells   []lines.Cell
+}
+
+func (c *cells) read(ctx context.Context, i int) ([]byte, string, error) {
+	cell := c.Cells[i]
+	f := c.Files[cell.File]
+	data, err := lines.ReadCell(ctx, storage.New(c.Storage), f, cell, 0)
+	return data, f.URI, err
+}
+
+// wireError carries a *ParseError (or a long line) from a worker.
+type wireError struct {
+	File, Field, Msg string
+	Line             int64 // from the cell's first line (1), or absolute
+	Long             bool  // a line over the limit: Msg is unused
+	LongMax          int
+}
+
+func toWire(err error) (*wireError, bool) {
+	var pe *ParseError
+	if errors.As(err, &pe) {
+		return &wireError{File: pe.File, Field: pe.Field, Msg: pe.Err.Error(), Line: pe.Line}, true
+	}
+	var le *lines.LongLineError
+	if errors.As(err, &le) {
+		return &wireError{File: le.File, Line: 1 + le.LinesBefore, Long: true, LongMax: le.Max}, true
+	}
+	return nil, false
+}
+
+// at rebuilds the error, for a cell whose first line is first (1 when the
+// line is absolute already).
+func (w *wireError) at(first int64) error {
+	if w.Long {
+		return (&lines.LongLineError{File: w.File, LinesBefore: w.Line - 1, Max: w.LongMax}).At(first)
+	}
+	return &ParseError{File: w.File, Line: first + w.Line - 1, Field: w.Field, Err: errors.New(w.Msg)}
+}
+
+// scanCells is the first pass.
+type scanCells struct{ In cells }
+
+type scanReport struct {
+	NL    int64
+	Names []string
+	Kinds [][]kind // per name
+	Err   *wireError
+}
+
+func (*scanCells) KernelName() string { return "jsonl.ScanCells" }
+func (s *scanCells) NumSplits() int   { return len(s.In.Cells) }
+
+func (s *scanCells) ReadSplit(ctx context.Context, i int) ([]*table.Batch, []byte, error) {
+	var rep scanReport
+	data, name, err := s.In.read(ctx, i)
+	if err == nil {
+		rep.NL = int64(bytes.Count(data, []byte{'\n'}))
+		var rc *rawChunk
+		if rc, err = parseChunk(lines.Chunk{Line: 1, Data: data}, name); err == nil {
+			rep.Names = rc.names
+			for _, n := range rc.names {
+				var ks []kind
+				for k := range rc.kinds[n] {
+					ks = append(ks, k)
+				}
+				rep.Kinds = append(rep.Kinds, ks)
+			}
+		}
+	}
+	if err != nil {
+		w, ok := toWire(err)
+		if !ok {
+			return nil, nil, err
+		}
+		rep.Err = w
+	}
+	out, err := encode(rep)
+	return nil, out, err
+}
+
+// buildCells is the second pass.
+type buildCells struct {
+	In     cells
+	Lines  []int64 // each cell's first line
+	Fields []table.Field
+}
+
+type buildReport struct {
+	Rows int64
+	Err  *wireError // with an absolute line
+}
+
+func (*buildCells) KernelName() string { return "jsonl.BuildCells" }
+func (b *buildCells) NumSplits() int   { return len(b.In.Cells) }
+
+func (b *buildCells) ReadSplit(ctx context.Context, i int) ([]*table.Batch, []byte, error) {
+	schema, err := table.NewSchema(b.Fields...)
+	if err != nil {
+		return nil, nil, err
+	}
+	data, name, err := b.In.read(ctx, i)
+	if err != nil {
+		return nil, nil, err
+	}
+	var rep buildReport
+	rc, err := parseChunk(lines.Chunk{Line: b.Lines[i], Data: data}, name)
+	var batch *table.Batch
+	if err == nil && rc.rows > 0 {
+		batch, err = rc.build(schema)
+	}
+	if err != nil {
+		w, ok := toWire(err)
+		if !ok {
+			return nil, nil, err
+		}
+		rep.Err = w
+		out, err := encode(rep)
+		return nil, out, err
+	}
+	if batch == nil {
+		out, err := encode(rep)
+		return nil, out, err
+	}
+	rep.Rows = int64(batch.NumRows())
+	out, err := encode(rep)
+	return []*table.Batch{batch}, out, err
+}
+
+func encode(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	if err := gob.NewEncoder(&buf).Encode(v); err != nil {
+		return nil, fmt.Errorf("jsonl: encode a split report: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func decode(data []byte, v any) error {
+	if err := gob.NewDecoder(bytes.NewReader(data)).Decode(v); err != nil {
+		return fmt.Errorf("jsonl: decode a split report: %w", err)
+	}
+	return nil
+}
+
+// ReadSplits reads srcs as Read does, on e's workers: only reports reach
+// this process. Every source must be a stored object.
+func ReadSplits(ctx context.Context, e engine.Engine, st *storage.Store, srcs []storage.Source, opts Options) (engine.Dataset, int64, error) {
+	files, err := lines.SniffFiles(ctx, st, srcs, "JSON Lines")
+	if err != nil {
+		return nil, 0, err
+	}
+	size := opts.ChunkSize
+	if size <= 0 {
+		size = 4 << 20
+	}
+	in := cells{Storage: st.Options(), Files: files, Cells: lines.Cells(files, size)}
+	res, err := e.ReadSplits(ctx, &scanCells{In: in})
+	if err != nil {
+		return nil, 0, err
+	}
+	reps := make([]scanReport, len(res))
+	nls := make([]int64, len(res))
+	for i, r := range res {
+		if err := decode(r.Report, &reps[i]); err != nil {
+			return nil, 0, err
+		}
+		nls[i] = reps[i].NL
+	}
+	first := lines.FirstLines(in.Cells, nls)
+	var cols columns
+	for i, r := range reps {
+		if r.Err != nil {
+			return nil, 0, r.Err.at(first[i])
+		}
+		kinds := map[string]map[kind]bool{}
+		for j, n := range r.Names {
+			kinds[n] = map[kind]bool{}
+			for _, k := range r.Kinds[j] {
+				kinds[n][k] = true
+			}
+		}
+		cols.add(r.Names, kinds)
+	}
+	name := "input"
+	if len(srcs) > 0 {
+		name = srcs[0].Name()
+	}
+	schema, err := cols.schema(name, opts.Schema)
+	if err != nil {
+		return nil, 0, err
+	}
+	res, err = e.ReadSplits(ctx, &buildCells{In: in, Lines: first, Fields: schema.Fields})
+	if err != nil {
+		return nil, 0, err
+	}
+	var parts []engine.Part
+	var rows int64
+	for _, r := range res {
+		var rep buildReport
+		if err := decode(r.Report, &rep); err != nil {
+			return nil, 0, err
+		}
+		if rep.Err != nil {
+			return nil, 0, rep.Err.at(1)
+		}
+		parts = append(parts, r.Parts...)
+		rows += rep.Rows
+	}
+	ds, err := e.FromParts(ctx, schema, parts)
+	return ds, rows, err
+}
