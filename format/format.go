@@ -106,9 +106,6 @@ type Report struct {
 	Rows   int64
 	// CSV holds the CSV reader's report (dropped rows …) for CSV input.
 	CSV *csv.Report
-	// OnDriver says Load read the data in this process for an engine
-	// whose data lives elsewhere (formats without a split reader yet).
-	OnDriver bool
 }
 
 // Read reads every file uri names (a file, a glob or a directory) into one
@@ -172,10 +169,9 @@ func resolve(ctx context.Context, st *storage.Store, uri string, o Options) ([]s
 
 // Load makes a dataset of what uri names on engine e, read where e keeps
 // its data: an engine that keeps it in this process (engine.Resident)
-// gets Read's streaming parallel read; on another engine, CSV, JSON Lines
-// and LibSVM are read in splits by its workers (csv.ReadSplits …) and no
-// row passes through this process. Parquet is still read here and handed
-// over with FromTable; the report says so (OnDriver).
+// gets Read's streaming parallel read; on another engine, every format is
+// read in splits by its workers (csv.ReadSplits …: byte ranges of text,
+// Parquet row groups) and no row passes through this process.
 func Load(ctx context.Context, e engine.Engine, st *storage.Store, uri string, o Options) (engine.Dataset, *Report, error) {
 	if engine.IsResident(e) {
 		t, rep, err := Read(ctx, st, uri, o)
@@ -201,14 +197,10 @@ func Load(ctx context.Context, e engine.Engine, st *storage.Store, uri string, o
 		ds, rep.Rows, err = jsonl.ReadSplits(ctx, e, st, srcs, o.JSONL)
 	case LibSVM:
 		ds, rep.Rows, err = libsvm.ReadSplits(ctx, e, st, srcs, o.LibSVM)
+	case Parquet:
+		ds, rep.Rows, err = parquet.ReadSplits(ctx, e, st, srcs)
 	default:
-		t, rrep, err := Read(ctx, st, uri, o)
-		if err != nil {
-			return nil, nil, err
-		}
-		rrep.OnDriver = true
-		ds, err := e.FromTable(ctx, t)
-		return ds, rrep, err
+		return nil, nil, fmt.Errorf("unknown format %q", f)
 	}
 	if err != nil {
 		return nil, nil, err

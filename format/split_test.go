@@ -13,6 +13,7 @@ import (
 	"github.com/spindle-ml/spindle/engine/beam"
 	"github.com/spindle-ml/spindle/format"
 	"github.com/spindle-ml/spindle/internal/colfile"
+	"github.com/spindle-ml/spindle/internal/tabletest"
 	"github.com/spindle-ml/spindle/storage"
 	"github.com/spindle-ml/spindle/table"
 )
@@ -104,8 +105,8 @@ func TestLoadInSplits(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if grep.OnDriver || grep.Rows != wrep.Rows || !got.Schema().Equal(want.Schema()) || got.NumPartitions() != want.NumPartitions() {
-					t.Fatalf("Load: %v, %d rows in %d partitions (driver %v); Read: %v, %d in %d", got.Schema(), grep.Rows, got.NumPartitions(), grep.OnDriver, want.Schema(), wrep.Rows, want.NumPartitions())
+				if grep.Rows != wrep.Rows || !got.Schema().Equal(want.Schema()) || got.NumPartitions() != want.NumPartitions() {
+					t.Fatalf("Load: %v, %d rows in %d partitions ; Read: %v, %d in %d", got.Schema(), grep.Rows, got.NumPartitions(), want.Schema(), wrep.Rows, want.NumPartitions())
 				}
 				for i, p := range want.Partitions() {
 					var a, b bytes.Buffer
@@ -121,5 +122,91 @@ func TestLoadInSplits(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestLoadParquetInSplits: Parquet is read one row group per split on the
+// workers, with Read's partitions and row numbers; a damaged file fails
+// the same way.
+func TestLoadParquetInSplits(t *testing.T) {
+	ctx := context.Background()
+	st := storage.New(storage.Options{})
+	dir := t.TempDir()
+	x := make([][]float64, 1000)
+	y := make([]float64, len(x))
+	for i := range x {
+		x[i] = []float64{float64(i), float64(i % 7)}
+		y[i] = float64(i % 2)
+	}
+	for i, per := range []int{100, 300} {
+		tb := tabletest.Labeled(t, x, y, per, i == 1)
+		if err := format.Write(ctx, st, filepath.Join(dir, fmt.Sprintf("part-%d.parquet", i)), tb, format.Options{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e := &beam.Engine{Staging: t.TempDir()}
+	defer e.Close()
+	uri := filepath.Join(dir, "*.parquet")
+	want, _, err := format.Read(ctx, st, uri, format.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds, rep, err := format.Load(ctx, e, st, uri, format.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := e.Collect(ctx, ds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Rows != 2000 || got.NumPartitions() != want.NumPartitions() || got.NumPartitions() != 14 {
+		t.Fatalf("%d rows in %d partitions; Read: %d in %d", rep.Rows, got.NumPartitions(), want.Count(), want.NumPartitions())
+	}
+	for i, p := range want.Partitions() {
+		var a, b bytes.Buffer
+		if err := colfile.Encode(&a, p); err != nil {
+			t.Fatal(err)
+		}
+		if err := colfile.Encode(&b, got.Partitions()[i]); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(a.Bytes(), b.Bytes()) {
+			t.Fatalf("partition %d differs", i)
+		}
+	}
+	// A damaged row group (the footer intact): the worker's message names
+	// the file and the row group.
+	p0 := filepath.Join(dir, "part-0.parquet")
+	orig, err := os.ReadFile(p0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := append([]byte(nil), orig...)
+	for i := 200; i < 400; i++ {
+		bad[i] = 0xff
+	}
+	if err := os.WriteFile(p0, bad, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, _, werr := format.Read(ctx, st, uri, format.Options{})
+	_, _, gerr := format.Load(ctx, e, st, uri, format.Options{})
+	if werr == nil || gerr == nil || !strings.Contains(gerr.Error(), "part-0.parquet: row group 0") {
+		t.Fatalf("Read: %v\nLoad: %v", werr, gerr)
+	}
+	if err := os.WriteFile(p0, orig, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// A truncated file.
+	data, err := os.ReadFile(filepath.Join(dir, "part-1.parquet"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "part-1.parquet"), data[:len(data)/2], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, _, werr = format.Read(ctx, st, uri, format.Options{})
+	_, _, gerr = format.Load(ctx, e, st, uri, format.Options{})
+	if werr == nil || gerr == nil || werr.Error() != gerr.Error() || !strings.Contains(gerr.Error(), "part-1.parquet") {
+		t.Fatalf("Read: %v\nLoad: %v", werr, gerr)
 	}
 }

@@ -156,9 +156,6 @@ func (r *runner) read(ctx context.Context) (engine.Dataset, error) {
 		in.MalformedDropped = frep.CSV.Dropped
 	}
 	r.log.Info("read", "uri", s.Input.URI, "format", frep.Format, "files", frep.Files, "rows", frep.Rows, "seconds", in.ReadSeconds, "engine", r.e.Name())
-	if frep.OnDriver {
-		r.log.Warn("this format is read in the driver process and staged from it; CSV, JSON Lines and LibSVM are read by the engine's workers so far", "format", frep.Format)
-	}
 	if frep.Rows == 0 {
 		return nil, fmt.Errorf("input %s has no rows", s.Input.URI)
 	}

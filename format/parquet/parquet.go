@@ -265,58 +265,92 @@ func readFile(ctx context.Context, src storage.Source) (*table.Schema, []*table.
 		return nil, nil, err
 	}
 	defer r.Close()
+	pf, err := openFile(r, name)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer pf.close()
+	var parts []*table.Batch
+	var row int64 // rows before this row group, for error messages
+	for rg := 0; rg < pf.pf.NumRowGroups(); rg++ {
+		ps, err := pf.readRowGroup(ctx, rg, row)
+		if err != nil {
+			return nil, nil, err
+		}
+		parts = append(parts, ps...)
+		row += pf.pf.MetaData().RowGroup(rg).NumRows()
+	}
+	return pf.schema, parts, nil
+}
+
+// parquetFile is an open Parquet file: its footer read, its schema known.
+type parquetFile struct {
+	name   string
+	pf     *file.Reader
+	fr     *pqarrow.FileReader
+	schema *table.Schema
+}
+
+func (p *parquetFile) close() { p.pf.Close() }
+
+// openFile reads a Parquet file's footer and schema.
+func openFile(r pq.ReaderAtSeeker, name string) (*parquetFile, error) {
 	pf, err := file.NewParquetReader(r)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s: not a readable Parquet file: %w", name, err)
+		return nil, fmt.Errorf("%s: not a readable Parquet file: %w", name, err)
 	}
-	defer pf.Close()
 	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: 64 << 10}, memory.DefaultAllocator)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", name, err)
+		pf.Close()
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	as, err := fr.Schema()
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s: schema: %w", name, err)
+		pf.Close()
+		return nil, fmt.Errorf("%s: schema: %w", name, err)
 	}
 	fields := make([]table.Field, len(as.Fields()))
 	for j, f := range as.Fields() {
 		t, err := fromArrowType(f.Type)
 		if err != nil {
-			return nil, nil, fmt.Errorf("%s: column %q: %w", name, f.Name, err)
+			pf.Close()
+			return nil, fmt.Errorf("%s: column %q: %w", name, f.Name, err)
 		}
 		fields[j] = table.Field{Name: f.Name, Type: t}
 	}
 	schema, err := table.NewSchema(fields...)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", name, err)
+		pf.Close()
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
+	return &parquetFile{name: name, pf: pf, fr: fr, schema: schema}, nil
+}
+
+// readRowGroup reads row group rg as batches of up to 64Ki rows, each a
+// partition; row is how many rows the file holds before the group.
+func (p *parquetFile) readRowGroup(ctx context.Context, rg int, row int64) ([]*table.Batch, error) {
+	rr, err := p.fr.GetRecordReader(ctx, nil, []int{rg})
+	if err != nil {
+		return nil, fmt.Errorf("%s: row group %d: %w", p.name, rg, err)
+	}
+	defer rr.Release()
 	var parts []*table.Batch
-	var row int64 // rows before this batch, for error messages
-	for rg := 0; rg < pf.NumRowGroups(); rg++ {
-		rr, err := fr.GetRecordReader(ctx, nil, []int{rg})
+	for rr.Next() {
+		b, err := fromRecord(p.schema, rr.RecordBatch())
 		if err != nil {
-			return nil, nil, fmt.Errorf("%s: row group %d: %w", name, rg, err)
+			return nil, fmt.Errorf("%s: row group %d: %w", p.name, rg, err)
 		}
-		for rr.Next() {
-			b, err := fromRecord(schema, rr.RecordBatch())
-			if err != nil {
-				rr.Release()
-				return nil, nil, fmt.Errorf("%s: row group %d: %w", name, rg, err)
-			}
-			rows := make([]int64, b.NumRows())
-			for i := range rows {
-				row++
-				rows[i] = row
-			}
-			parts = append(parts, b.WithOrigin(&table.Origin{File: name, Lines: rows, Unit: "row"}))
+		rows := make([]int64, b.NumRows())
+		for i := range rows {
+			row++
+			rows[i] = row
 		}
-		err = rr.Err()
-		rr.Release()
-		if err != nil && !errors.Is(err, io.EOF) {
-			return nil, nil, fmt.Errorf("%s: row group %d: %w", name, rg, err)
-		}
+		parts = append(parts, b.WithOrigin(&table.Origin{File: p.name, Lines: rows, Unit: "row"}))
 	}
-	return schema, parts, nil
+	if err := rr.Err(); err != nil && !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("%s: row group %d: %w", p.name, rg, err)
+	}
+	return parts, nil
 }
 
 func isVectorStruct(st *arrow.StructType) bool {
