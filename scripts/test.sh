@@ -28,7 +28,7 @@ go test -count=1 ./...
 "$ROOT/scripts/beam-check.sh"
 "$ROOT/scripts/deploy-check.sh"
 fuzztime=${SPINDLE_FUZZTIME:-15s}
-for target in ./format/csv:FuzzRead ./format/jsonl:FuzzRead ./format/parquet:FuzzRead ./format/libsvm:FuzzRead \
+for target in ./format/csv:FuzzRead ./format/csv:FuzzReadSplits ./internal/colfile:FuzzDecode ./format/jsonl:FuzzRead ./format/parquet:FuzzRead ./format/libsvm:FuzzRead \
   ./internal/lines:FuzzText ./internal/numtext:FuzzParseFloat ./pipeline:FuzzDecodeStage ./spec:FuzzParse; do
   pkg=${target%%:*} fn=${target##*:}
   log "fuzz $fn in $pkg for $fuzztime"

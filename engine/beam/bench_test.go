@@ -101,7 +101,10 @@ func (f *filesEngine) AggregateAny(ctx context.Context, ds engine.Dataset, a eng
 	return f.Engine.AggregateAny(ctx, d, a)
 }
 
-var benchRows = flag.Int("rows", 200_000, "BenchmarkPass: rows of the dataset (28 features, 32 partitions)")
+var (
+	benchRows       = flag.Int("rows", 200_000, "BenchmarkPass: rows of the dataset (28 features, 32 partitions)")
+	benchStandalone = flag.Bool("standalone", false, "BenchmarkPass: also run gradient/ and moments/ on the standalone job server")
+)
 
 // BenchmarkPass compares, in one run, passes over 200,000 (-rows) × 28
 // rows in 32 partitions (~47 MB staged):
@@ -110,7 +113,8 @@ var benchRows = flag.Int("rows", 200_000, "BenchmarkPass: rows of the dataset (2
 //     statistics pass and 6 gradient passes, the same on every engine) on
 //     the embedded engine over cached data, on the embedded engine reading
 //     the staged files on every pass, and on Beam (prism in process, every
-//     pass a job over the staged files);
+//     pass a job over the staged files; with -standalone, also the
+//     standalone job server with external workers);
 //   - moments/…: one per-feature moments pass, the same three ways;
 //   - empty/…: a row count over one partition of 10 rows: the fixed cost
 //     of a pass, on prism in process and on the standalone prism job
@@ -118,7 +122,7 @@ var benchRows = flag.Int("rows", 200_000, "BenchmarkPass: rows of the dataset (2
 //
 // Run it with
 //
-//	go test -run '^$' -bench Pass -benchtime 5x ./engine/beam [-args -rows 1000000]
+//	go test -run '^$' -bench Pass -benchtime 5x ./engine/beam [-args -rows 1000000 -standalone]
 func BenchmarkPass(b *testing.B) {
 	ctx := context.Background()
 	r := rand.New(rand.NewPCG(1, 1))
@@ -156,6 +160,15 @@ func BenchmarkPass(b *testing.B) {
 		e    engine.Engine
 		ds   engine.Dataset
 	}{{"local", &local.Engine{}, nil}, {"local-reading-files", &filesEngine{}, fd}, {"beam-prism", &beam.Engine{Staging: b.TempDir(), NoReuse: true}, nil}}
+	if *benchStandalone {
+		ext := external(b)
+		ext.NoReuse = true
+		cases = append(cases, struct {
+			name string
+			e    engine.Engine
+			ds   engine.Dataset
+		}{"beam-prism-standalone", ext, nil})
+	}
 	for _, c := range cases {
 		ds := c.ds
 		if ds == nil {

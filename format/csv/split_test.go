@@ -289,3 +289,31 @@ func TestReadSplitsOnBeam(t *testing.T) {
 		}
 	}
 }
+
+// FuzzReadSplits: on any input, the split read (in cells of a few bytes,
+// so that cells start anywhere in quoted fields) gives Read's partitions
+// or Read's error.
+func FuzzReadSplits(f *testing.F) {
+	f.Add([]byte(quotedCSV(20, 9)), 16, false)
+	f.Add([]byte("a,b\n\"x\ny\",1\n\n2,\"\"\"\"\n"), 3, false)
+	f.Add([]byte("a,b\r\"x\\\"\r\",1\r"), 5, true)
+	f.Fuzz(func(t *testing.T, data []byte, cell int, backslash bool) {
+		if cell < 1 || cell > 1<<12 || len(data) > 1<<12 || len(data)/cell > 256 {
+			return
+		}
+		o := Options{ChunkSize: cell, MaxRecordSize: 1 << 12}
+		if backslash {
+			o.Escape = '\\'
+		}
+		want, _, werr, got, _, gerr := readBoth(t, writeFiles(t, string(data)), o)
+		if (werr == nil) != (gerr == nil) || (werr != nil && werr.Error() != gerr.Error()) {
+			t.Fatalf("Read: %v\nReadSplits: %v", werr, gerr)
+		}
+		if werr != nil {
+			return
+		}
+		if strings.Join(batchDigests(t, want.Partitions()), "\x00") != strings.Join(batchDigests(t, got.Partitions()), "\x00") {
+			t.Fatalf("partitions differ: %d vs %d", want.NumPartitions(), got.NumPartitions())
+		}
+	})
+}
