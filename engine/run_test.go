@@ -2,10 +2,13 @@ package engine_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/spindle-ml/spindle/engine"
+	"github.com/spindle-ml/spindle/engine/local"
+	"github.com/spindle-ml/spindle/internal/tabletest"
 	"github.com/spindle-ml/spindle/table"
 )
 
@@ -40,5 +43,47 @@ func TestRunPartitionChecksSchemas(t *testing.T) {
 	_, p, err := engine.RunPartition(context.Background(), engine.PartitionInfo{}, b, nil, engine.Erase[int64](engine.Count{}))
 	if err != nil || p.(int64) != 2 {
 		t.Errorf("count: %v, %v", p, err)
+	}
+}
+
+// TestCounter: passes are attributed to the phase that ran them: the
+// engine's own count where it keeps one (a collect of data already in
+// memory is no pass), else one per action.
+func TestCounter(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name string
+		e    engine.Engine
+		want string
+	}{
+		{"engine counts", &local.Engine{}, "map[stats:3 write:1] [stats write]"},
+		{"counted by actions", struct{ engine.Engine }{&local.Engine{}}, "map[stats:3 write:2] [stats write]"},
+	} {
+		c := engine.NewCounter(tc.e)
+		ds, err := c.FromTable(ctx, tabletest.AllTypes(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.SetPhase("stats")
+		for range 3 {
+			if _, err := engine.Aggregate(ctx, c, ds, engine.Count{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		c.SetPhase("write")
+		if _, err := c.Collect(ctx, ds); err != nil { // in memory already
+			t.Fatal(err)
+		}
+		mapped, err := c.MapPartitions(ds, engine.Select{Columns: []string{"s"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Collect(ctx, mapped); err != nil {
+			t.Fatal(err)
+		}
+		counts, order := c.Counts()
+		if got := fmt.Sprint(counts, " ", order); got != tc.want {
+			t.Errorf("%s: %s, want %s", tc.name, got, tc.want)
+		}
 	}
 }

@@ -79,6 +79,9 @@ type Report struct {
 	// transform of both splits), before any variant.
 	SharedSeconds float64         `json:"sharedStagesSeconds"`
 	Variants      []VariantReport `json:"variants"`
+	// Passes counts the engine passes per phase (PhaseRead …): on a
+	// cluster each is a job with a fixed cost.
+	Passes map[string]int64 `json:"passes,omitempty"`
 }
 
 // Run statuses in metrics.json.
@@ -171,7 +174,8 @@ func Run(ctx context.Context, s *spec.Spec, o Options) (*Report, error) {
 	if o.Log != nil {
 		handlers = append(handlers, o.Log.Handler())
 	}
-	r := &runner{s: s, o: o, e: o.Engine, st: o.Store, out: out, log: slog.New(slog.NewMultiHandler(handlers...)), info: info,
+	passes := engine.NewCounter(o.Engine)
+	r := &runner{s: s, o: o, e: passes, passes: passes, st: o.Store, out: out, log: slog.New(slog.NewMultiHandler(handlers...)), info: info,
 		rep: &Report{Name: s.Name, Spec: s.File, SpecDigest: s.Digest, RunID: info.RunID, SpindleVersion: o.SpindleVersion,
 			Engine: o.Engine.Name(), Started: started},
 		prog: o.Progress}
@@ -189,6 +193,15 @@ func Run(ctx context.Context, s *spec.Spec, o Options) (*Report, error) {
 	wctx := context.WithoutCancel(ctx)
 	r.rep.Seconds = since(r.rep.Started)
 	r.rep.PeakRSSBytes = peakRSS()
+	var order []string
+	r.rep.Passes, order = passes.Counts()
+	attrs := []any{"engine", o.Engine.Name()}
+	var total int64
+	for _, ph := range order {
+		attrs = append(attrs, ph, r.rep.Passes[ph])
+		total += r.rep.Passes[ph]
+	}
+	r.log.Info("engine passes", append(attrs, "total", total)...)
 	if err != nil {
 		// Into run.log only: the caller shows the error itself (on a
 		// terminal it would otherwise appear twice).
@@ -220,6 +233,7 @@ func Run(ctx context.Context, s *spec.Spec, o Options) (*Report, error) {
 
 // writeMetrics writes metrics.json as the report stands.
 func (r *runner) writeMetrics(ctx context.Context) error {
+	r.rep.Passes, _ = r.passes.Counts()
 	js, err := json.MarshalIndent(r.rep, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encode metrics.json: %w", err)

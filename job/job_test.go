@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/spindle-ml/spindle/engine"
 	"github.com/spindle-ml/spindle/engine/local"
 	"github.com/spindle-ml/spindle/spec"
 	"github.com/spindle-ml/spindle/storage"
@@ -54,7 +55,8 @@ func newRunner(t *testing.T) *runner {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &runner{s: s, e: &local.Engine{}, st: storage.New(storage.Options{}), log: discard(), rep: &Report{}, prog: func(Event) {}}
+	passes := engine.NewCounter(&local.Engine{})
+	return &runner{s: s, e: passes, passes: passes, st: storage.New(storage.Options{}), log: discard(), rep: &Report{}, prog: func(Event) {}}
 }
 
 // TestSteps runs the steps before any output, one by one: each fills its

@@ -34,6 +34,7 @@ func (r *runner) model(ctx context.Context, variant string, mi int, labels []str
 
 	start = time.Now()
 	r.prog(Event{Step: fmt.Sprintf("score %s on %s", m.Name, variant)})
+	r.passes.SetPhase(PhaseEvaluate)
 	pred, err := ml.Transform(ctx, r.e, test, model)
 	if err != nil {
 		return nil, err
@@ -53,6 +54,7 @@ func (r *runner) model(ctx context.Context, variant string, mi int, labels []str
 		}
 	}
 	if r.s.Output.ProcessedData {
+		r.passes.SetPhase(PhaseWrite)
 		if err := r.writeProcessed(ctx, variant, mr, train, pred); err != nil {
 			return nil, err
 		}
@@ -83,6 +85,7 @@ func (r *runner) fit(ctx context.Context, variant string, mi int, mr *ModelRepor
 	r.prog(cur)
 	t := m.Tuning
 	if t == nil {
+		r.passes.SetPhase(PhaseFit)
 		model, err := est.Fit(ctx, r.e, train)
 		mr.Params = ml.Params(est)
 		return model, err
@@ -94,6 +97,11 @@ func (r *runner) fit(ctx context.Context, variant string, mi int, mr *ModelRepor
 	progress := func(fold, folds, pm, n int) {
 		cur = Event{Step: step, Fold: fold + 1, Folds: folds, ParamMap: pm + 1, Maps: n}
 		r.prog(cur)
+		if fold < 0 {
+			r.passes.SetPhase(PhaseFit)
+		} else {
+			r.passes.SetPhase(PhaseTune)
+		}
 		if fold < 0 {
 			r.log.Info("refit best", "variant", variant, "model", m.Name)
 		} else {

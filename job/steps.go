@@ -41,7 +41,20 @@ type runner struct {
 	// models are the spec's predictors, reading the indexed label unless
 	// the spec names another label column.
 	models []ml.Estimator
+	// passes counts the engine passes per phase (e is it).
+	passes *engine.Counter
 }
+
+// The phases passes are counted under (Report.Passes).
+const (
+	PhaseRead      = "read"      // reading the input
+	PhaseStats     = "stats"     // null counts, cleaning, class balance, label, split
+	PhaseFeaturize = "featurize" // fitting and applying the feature stages
+	PhaseTune      = "tune"      // fits of the cross-validation or validation split
+	PhaseFit       = "fit"       // fits of untuned models, and the refit of the best
+	PhaseEvaluate  = "evaluate"  // scoring the test split
+	PhaseWrite     = "write"     // processed data
+)
 
 // The steps of a run. Each is short, reads and writes the runner's
 // report, and fails with a spec error at the spec's line:column when the
@@ -61,10 +74,12 @@ func (r *runner) run(ctx context.Context) error {
 	if err := r.checkOutput(ctx); err != nil {
 		return err
 	}
+	r.passes.SetPhase(PhaseRead)
 	ds, err := r.read(ctx)
 	if err != nil {
 		return err
 	}
+	r.passes.SetPhase(PhaseStats)
 	if ds, err = r.clean(ctx, ds); err != nil {
 		return err
 	}
@@ -84,6 +99,7 @@ func (r *runner) run(ctx context.Context) error {
 	if err := r.startOutput(ctx); err != nil {
 		return err
 	}
+	r.passes.SetPhase(PhaseFeaturize)
 	shared, train, test, err := r.featurizeShared(ctx, train, test)
 	if err != nil {
 		return err
@@ -395,6 +411,7 @@ func (r *runner) variant(ctx context.Context, vi int, labels []string, shared []
 	vr := VariantReport{Name: v.Name}
 	start := time.Now()
 	r.prog(Event{Step: "featurize " + v.Name})
+	r.passes.SetPhase(PhaseFeaturize)
 	fitted, vtrain, vtest, err := r.fitStages(ctx, "variant "+v.Name, r.variants[vi], train, test, nil)
 	if err != nil {
 		return err

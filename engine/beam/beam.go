@@ -118,6 +118,10 @@ func (d *dataset) file(i int) string {
 // Name implements engine.Engine: "beam-" and the runner's name.
 func (e *Engine) Name() string { return "beam-" + e.Runner.name() }
 
+// Passes implements engine.PassCounter: the jobs run (a pass found done
+// in the staging location is not run, and not counted).
+func (e *Engine) Passes() int64 { return e.jobs.Load() }
+
 // Stats reports how many jobs this engine ran and how many passes it
 // found already done in its staging location.
 func (e *Engine) Stats() (jobs, reused int64) { return e.jobs.Load(), e.reused.Load() }

@@ -13,6 +13,7 @@ import (
 	"context"
 	"fmt"
 	"runtime"
+	"sync/atomic"
 
 	"golang.org/x/sync/errgroup"
 
@@ -25,7 +26,13 @@ type Engine struct {
 	// Parallelism is how many partitions are processed at once.
 	// If Parallelism is 0, it defaults to runtime.GOMAXPROCS(0).
 	Parallelism int
+
+	passes atomic.Int64
 }
+
+// Passes implements engine.PassCounter: every aggregation, every chain of
+// mappers computed and every split read is a pass.
+func (e *Engine) Passes() int64 { return e.passes.Load() }
 
 var _ engine.Engine = (*Engine)(nil)
 
@@ -126,6 +133,7 @@ func (e *Engine) compute(ctx context.Context, d *dataset) ([]*table.Batch, error
 	if err != nil {
 		return nil, err
 	}
+	e.passes.Add(1)
 	steps := make([]engine.MapStep, len(chain))
 	for k, st := range chain {
 		steps[len(chain)-1-k] = engine.MapStep{Mapper: st.mapper, Schema: st.schema}
@@ -151,6 +159,7 @@ func (e *Engine) AggregateAny(ctx context.Context, ds engine.Dataset, a engine.A
 	if err != nil {
 		return nil, err
 	}
+	e.passes.Add(1)
 	offs := offsets(parts)
 	// Partials are merged as they come, in MergeTree's fixed tree, so a
 	// large partial (a Word2Vec model copy, a gradient) is not kept once
@@ -209,6 +218,7 @@ func (e *Engine) ReadSplits(ctx context.Context, r engine.SplitReader) ([]engine
 	if _, err := engine.Encode(r); err != nil {
 		return nil, fmt.Errorf("read splits: %w", err)
 	}
+	e.passes.Add(1)
 	out := make([]engine.SplitResult, r.NumSplits())
 	err := e.forEach(ctx, len(out), func(ctx context.Context, i int) error {
 		parts, rep, err := r.ReadSplit(ctx, i)

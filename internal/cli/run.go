@@ -245,7 +245,15 @@ func printRun(w io.Writer, rep *job.Report, out string) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	_, err := fmt.Fprintf(w, "total %.2f s, peak RSS %d MiB; outputs in %s\n", rep.Seconds, rep.PeakRSSBytes>>20, out)
+	var passes []string
+	var total int64
+	for _, ph := range []string{job.PhaseRead, job.PhaseStats, job.PhaseFeaturize, job.PhaseTune, job.PhaseFit, job.PhaseEvaluate, job.PhaseWrite} {
+		if n := rep.Passes[ph]; n > 0 {
+			passes = append(passes, fmt.Sprintf("%s %d", ph, n))
+			total += n
+		}
+	}
+	_, err := fmt.Fprintf(w, "total %.2f s, peak RSS %d MiB, %d engine passes (%s); outputs in %s\n", rep.Seconds, rep.PeakRSSBytes>>20, total, strings.Join(passes, ", "), out)
 	return err
 }
 
