@@ -19,6 +19,13 @@
 // A batch's table.Origin travels as the schema metadata "origin.file" and
 // "origin.unit" and an extra int64 column "__origin_line".
 //
+// Encode ends the file with a CRC-32C of the Arrow bytes and the magic
+// "SPC1"; Decode checks it before arrow-go reads anything, so a damaged
+// file (a truncated upload, a flipped bit) is an error. arrow-go's
+// flatbuffer readers index the file's metadata and size allocations by
+// its counts without checks of their own (fuzzing found a field count
+// that asks for 350 GB): only files Encode wrote are to be decoded.
+//
 // The file's bytes are kept, not copied: the batch Decode returns views
 // them, and the caller must not change them afterwards. The files are not
 // memory-mapped: a mapping would have to outlive every view of it, which
@@ -28,7 +35,10 @@ package colfile
 
 import (
 	"bytes"
+	"encoding/binary"
+	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"math"
 	"unsafe"
@@ -100,7 +110,8 @@ func Encode(w io.Writer, b *table.Batch) error {
 	schema := arrow.NewSchema(fields, &md)
 	rec := array.NewRecordBatch(schema, arrays, int64(n))
 	defer rec.Release()
-	fw, err := ipc.NewFileWriter(w, ipc.WithSchema(schema))
+	crc := crc32.New(castagnoli)
+	fw, err := ipc.NewFileWriter(io.MultiWriter(w, crc), ipc.WithSchema(schema))
 	if err != nil {
 		return fmt.Errorf("colfile: %w", err)
 	}
@@ -110,8 +121,21 @@ func Encode(w io.Writer, b *table.Batch) error {
 	if err := fw.Close(); err != nil {
 		return fmt.Errorf("colfile: %w", err)
 	}
+	trailer := binary.LittleEndian.AppendUint32(nil, crc.Sum32())
+	if _, err := w.Write(append(trailer, magic...)); err != nil {
+		return fmt.Errorf("colfile: %w", err)
+	}
 	return nil
 }
+
+// The trailer: CRC-32C (Castagnoli, computed in hardware) of the Arrow
+// bytes, then magic.
+var (
+	castagnoli = crc32.MakeTable(crc32.Castagnoli)
+	magic      = []byte("SPC1")
+)
+
+const trailerLen = 8
 
 // bytesOf views a slice's memory as an Arrow buffer (no copy).
 func bytesOf[T any](s []T) *memory.Buffer {
@@ -240,6 +264,14 @@ func Decode(data []byte) (b *table.Batch, err error) {
 			b, err = nil, fmt.Errorf("colfile: damaged Arrow IPC file: %v", p)
 		}
 	}()
+	if len(data) < trailerLen || !bytes.Equal(data[len(data)-4:], magic) {
+		return nil, errors.New("colfile: not a staged partition file (no trailer): truncated or foreign")
+	}
+	body := data[:len(data)-trailerLen]
+	if got, want := crc32.Checksum(body, castagnoli), binary.LittleEndian.Uint32(data[len(body):]); got != want {
+		return nil, fmt.Errorf("colfile: damaged file: CRC-32C %08x, the trailer says %08x", got, want)
+	}
+	data = body
 	fr, err := ipc.NewMappedFileReader(data, ipc.WithBodySizeLimit(int64(len(data))+1))
 	if err != nil {
 		return nil, fmt.Errorf("colfile: %w", err)

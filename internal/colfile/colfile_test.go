@@ -3,6 +3,7 @@ package colfile
 import (
 	"bytes"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/spindle-ml/spindle/internal/tabletest"
@@ -82,6 +83,11 @@ func TestDecodeRefusesDamage(t *testing.T) {
 		if _, err := Decode(append([]byte(nil), data[:n]...)); err == nil {
 			t.Errorf("%d of %d bytes decoded", n, len(data))
 		}
+	}
+	flipped := append([]byte(nil), data...)
+	flipped[len(flipped)/2] ^= 0x10
+	if _, err := Decode(flipped); err == nil || !strings.Contains(err.Error(), "CRC-32C") {
+		t.Errorf("a flipped bit: %v", err)
 	}
 }
 
