@@ -171,8 +171,13 @@ type Progress func(fold, folds, paramMap, paramMaps int)
 // keeps the class balance (scikit-learn's StratifiedKFold; Spark has no
 // such option).
 //
-// Defaults: NumFolds 3, Seed 0, Parallelism 1 (param maps fitted at once
-// within a fold), no FoldCol, no stratification, LabelCol "label".
+// The param maps of a fold are fitted together, in lockstep, so that one
+// pass over the fold's training rows serves every optimizer's step
+// (engine.Lockstep); each model's numbers are those it gets alone.
+// Parallelism is kept for Spark's API and no longer changes anything.
+//
+// Defaults: NumFolds 3, Seed 0, no FoldCol, no stratification, LabelCol
+// "label".
 type CrossValidator struct {
 	Estimator          ml.Estimator
 	EstimatorParamMaps []ml.ParamMap
@@ -255,7 +260,7 @@ func (cv *CrossValidator) FitTuned(ctx context.Context, e engine.Engine, ds engi
 		if err != nil {
 			return nil, fmt.Errorf("CrossValidator: fold %d: %w", fold+1, err)
 		}
-		ms, err := fitAndScore(ctx, e, cv.Estimator, grid, cv.Evaluator, train, valid, cv.Parallelism, func(i int) {
+		ms, err := fitAndScore(ctx, e, cv.Estimator, grid, cv.Evaluator, train, valid, func(i int) {
 			if cv.Progress != nil {
 				cv.Progress(fold, k, i, len(grid))
 			}
@@ -278,7 +283,10 @@ func (cv *CrossValidator) FitTuned(ctx context.Context, e engine.Engine, ds engi
 // fitted on a TrainRatio share of the rows (drawn with Seed) and scored on
 // the rest; the best is refitted on the whole dataset.
 //
-// Defaults: TrainRatio 0.75, Seed 0, Parallelism 1.
+// The param maps are fitted together, in lockstep, as CrossValidator
+// fits them; Parallelism is kept for Spark's API only.
+//
+// Defaults: TrainRatio 0.75, Seed 0.
 type TrainValidationSplit struct {
 	Estimator          ml.Estimator
 	EstimatorParamMaps []ml.ParamMap
@@ -321,7 +329,7 @@ func (tv *TrainValidationSplit) FitTuned(ctx context.Context, e engine.Engine, d
 			return nil, err
 		}
 	}
-	ms, err := fitAndScore(ctx, e, tv.Estimator, grid, tv.Evaluator, parts[0], parts[1], tv.Parallelism, func(i int) {
+	ms, err := fitAndScore(ctx, e, tv.Estimator, grid, tv.Evaluator, parts[0], parts[1], func(i int) {
 		if tv.Progress != nil {
 			tv.Progress(0, 1, i, len(grid))
 		}
@@ -356,44 +364,34 @@ func checkTuner(name string, est ml.Estimator, grid []ml.ParamMap, ev evaluation
 	return grid, nil
 }
 
-// fitAndScore fits each param map on train and scores it on valid, at
-// most parallelism at a time.
-func fitAndScore(ctx context.Context, e engine.Engine, est ml.Estimator, grid []ml.ParamMap, ev evaluation.Evaluator, train, valid engine.Dataset, parallelism int, progress func(int)) ([]float64, error) {
-	if parallelism < 1 {
-		parallelism = 1
-	}
+// fitAndScore fits each param map on train and scores it on valid. The
+// fits advance in lockstep (engine.Lockstep): each round of the
+// optimizers' aggregations over train is one pass, and identical ones
+// (the first iterations of maps that differ only in maxIter) are computed
+// once; every model still gets exactly the numbers it gets alone.
+func fitAndScore(ctx context.Context, e engine.Engine, est ml.Estimator, grid []ml.ParamMap, ev evaluation.Evaluator, train, valid engine.Dataset, progress func(int)) ([]float64, error) {
 	out := make([]float64, len(grid))
-	errs := make([]error, len(grid))
-	sem := make(chan struct{}, parallelism)
-	var wg sync.WaitGroup
 	var mu sync.Mutex
-	for i, pm := range grid {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		sem <- struct{}{}
-		wg.Add(1)
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			mu.Lock()
-			progress(i)
-			mu.Unlock()
-			est, err := ml.WithParams(est, pm)
-			if err == nil {
-				var m ml.Model
-				if m, err = est.Fit(ctx, e, train); err == nil {
-					var pred engine.Dataset
-					if pred, err = ml.Transform(ctx, e, valid, m); err == nil {
-						out[i], err = ev.Evaluate(ctx, e, pred)
-					}
+	errs := engine.Lockstep(ctx, e, len(grid), func(ctx context.Context, i int, e engine.Engine) error {
+		mu.Lock()
+		progress(i)
+		mu.Unlock()
+		pm := grid[i]
+		est, err := ml.WithParams(est, pm)
+		if err == nil {
+			var m ml.Model
+			if m, err = est.Fit(ctx, e, train); err == nil {
+				var pred engine.Dataset
+				if pred, err = ml.Transform(ctx, e, valid, m); err == nil {
+					out[i], err = ev.Evaluate(ctx, e, pred)
 				}
 			}
-			if err != nil {
-				errs[i] = fmt.Errorf("param map %v: %w", pm, err)
-			}
-		}()
-	}
-	wg.Wait()
+		}
+		if err != nil {
+			return fmt.Errorf("param map %v: %w", pm, err)
+		}
+		return nil
+	})
 	for _, err := range errs {
 		if err != nil {
 			return nil, err

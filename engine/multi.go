@@ -1,0 +1,151 @@
+package engine
+
+import (
+	"bytes"
+	"context"
+	"encoding/gob"
+	"fmt"
+
+	"github.com/spindle-ml/spindle/table"
+)
+
+func init() {
+	register(&Multi{}, func(k Kernel) AnyAggregator {
+		m := k.(*Multi)
+		m.decode()
+		return m
+	})
+}
+
+// Multi is several aggregations over one dataset in one pass: each
+// partition is folded by every one of them, and partials are merged one
+// aggregation at a time, in the same tree as alone, so each gets exactly
+// the result it would get alone. NewMulti makes one; Split takes its
+// result apart.
+type Multi struct {
+	// Kernels are the aggregations, encoded (Encode).
+	Kernels [][]byte
+
+	aggs []AnyAggregator
+	err  error
+}
+
+var _ AnyAggregator = (*Multi)(nil)
+
+// NewMulti combines aggregations over the same dataset.
+func NewMulti(aggs []AnyAggregator) (*Multi, error) {
+	m := &Multi{aggs: aggs}
+	for _, a := range aggs {
+		enc, err := Encode(a)
+		if err != nil {
+			return nil, err
+		}
+		m.Kernels = append(m.Kernels, enc)
+	}
+	return m, nil
+}
+
+// decode rebuilds the aggregations on a worker.
+func (m *Multi) decode() {
+	m.aggs = m.aggs[:0]
+	for _, enc := range m.Kernels {
+		k, err := Decode(enc)
+		if err != nil {
+			m.err = err
+			return
+		}
+		a, ok := k.(AnyAggregator)
+		if !ok {
+			m.err = fmt.Errorf("engine.Multi: %s is not an aggregator", k.KernelName())
+			return
+		}
+		m.aggs = append(m.aggs, a)
+	}
+}
+
+// KernelName implements Kernel.
+func (*Multi) KernelName() string { return "engine.Multi" }
+
+// Unwrap implements AnyAggregator.
+func (m *Multi) Unwrap() Kernel { return m }
+
+// ZeroAny implements AnyAggregator: one partial per aggregation.
+func (m *Multi) ZeroAny() any {
+	out := make([]any, len(m.aggs))
+	for i, a := range m.aggs {
+		out[i] = a.ZeroAny()
+	}
+	return out
+}
+
+// FoldAny implements AnyAggregator.
+func (m *Multi) FoldAny(ctx context.Context, info PartitionInfo, acc any, b *table.Batch) (any, error) {
+	if m.err != nil {
+		return nil, m.err
+	}
+	ps := acc.([]any)
+	for i, a := range m.aggs {
+		p, err := a.FoldAny(ctx, info, ps[i], b)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", a.KernelName(), err)
+		}
+		ps[i] = p
+	}
+	return ps, nil
+}
+
+// MergeAny implements AnyAggregator.
+func (m *Multi) MergeAny(x, y any) (any, error) {
+	xs, ys := x.([]any), y.([]any)
+	for i, a := range m.aggs {
+		p, err := a.MergeAny(xs[i], ys[i])
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", a.KernelName(), err)
+		}
+		xs[i] = p
+	}
+	return xs, nil
+}
+
+// EncodePartial implements AnyAggregator: each aggregation encodes its
+// own partial.
+func (m *Multi) EncodePartial(p any) ([]byte, error) {
+	ps := p.([]any)
+	encs := make([][]byte, len(ps))
+	for i, a := range m.aggs {
+		var err error
+		if encs[i], err = a.EncodePartial(ps[i]); err != nil {
+			return nil, err
+		}
+	}
+	var buf bytes.Buffer
+	if err := gob.NewEncoder(&buf).Encode(encs); err != nil {
+		return nil, fmt.Errorf("encode partial of engine.Multi: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// DecodePartial implements AnyAggregator.
+func (m *Multi) DecodePartial(data []byte) (any, error) {
+	if m.err != nil {
+		return nil, m.err
+	}
+	var encs [][]byte
+	if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&encs); err != nil {
+		return nil, fmt.Errorf("decode partial of engine.Multi: %w", err)
+	}
+	if len(encs) != len(m.aggs) {
+		return nil, fmt.Errorf("decode partial of engine.Multi: %d partials, %d aggregations", len(encs), len(m.aggs))
+	}
+	out := make([]any, len(encs))
+	for i, a := range m.aggs {
+		var err error
+		if out[i], err = a.DecodePartial(encs[i]); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// Split returns each aggregation's result from the combined one.
+func (m *Multi) Split(res any) []any { return res.([]any) }
