@@ -32,9 +32,23 @@ start_job_server() {
   JOB_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
   (cd "$work" && exec "$beam_dir/prism" --job_port "$JOB_PORT" --serve_http=false --log_level warn >"$work/prism.log" 2>&1) &
   pids+=($!)
+  start_pool "$work" || return 1
+  for _ in $(seq 300); do listening "$JOB_PORT" && break; sleep 0.1; done
+  listening "$JOB_PORT" || { echo "prism does not listen on :$JOB_PORT" >&2; cat "$work/prism.log" >&2; return 1; }
+}
+
+listening() { (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null; }
+
+# start_pool WORK: the Go SDK's worker pool on :50000, unless one listens
+# there already; its PID is appended to pids. The port is the boot
+# program's, fixed, and inside Linux's ephemeral range: a busy machine can
+# hand it to an outgoing connection, so scripts/test.sh holds it with a
+# pool from the start, for the tests and beam-check to share.
+start_pool() {
+  local work=$1 beam_dir try pool
+  beam_dir=$SPINDLE_TOOLS/beam-$(cd "$ROOT" && go list -m -f '{{.Version}}' github.com/apache/beam/sdks/v2)
   # A pool stopped just before can hold the port for a moment: ours is
   # started again if it exits at once.
-  local try pool
   for try in $(seq 10); do
     listening 50000 && break
     # (in $work: the boot program writes pipeline_options.json where it runs)
@@ -45,11 +59,7 @@ start_job_server() {
     sleep 1
   done
   listening 50000 || { echo "no worker pool listens on :50000" >&2; cat "$work/pool.log" >&2; return 1; }
-  for _ in $(seq 300); do listening "$JOB_PORT" && break; sleep 0.1; done
-  listening "$JOB_PORT" || { echo "prism does not listen on :$JOB_PORT" >&2; cat "$work/prism.log" >&2; return 1; }
 }
-
-listening() { (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null; }
 
 # make_work NAME: a temporary directory, $work, removed on exit together
 # with the processes whose PIDs the script appends to the pids array.

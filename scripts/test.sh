@@ -12,6 +12,10 @@ cd "$ROOT"
 "$ROOT/scripts/tools.sh"
 "$ROOT/scripts/example-data.sh"
 export SPINDLE_EXAMPLE_CSV=$EXAMPLE_CSV
+# One worker pool for the whole run, started before the tests open
+# connections by the thousand (see start_pool in lib.sh).
+make_work spindle-test
+start_pool "$work"
 
 log "gofmt"
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
