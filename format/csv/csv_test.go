@@ -87,6 +87,12 @@ func TestReadTypesAndQuoting(t *testing.T) {
 			rows:   [][]any{{int64(1), int64(2), int64(3)}},
 		},
 		{
+			name:   "a renamed duplicate meets a name",
+			in:     "0,1,00,0\n1,2,3,4\n",
+			schema: "00:int64, 1:int64, 00_2:int64, 03:int64",
+			rows:   [][]any{{int64(1), int64(2), int64(3), int64(4)}},
+		},
+		{
 			name:   "no inference",
 			in:     "a\n1\n",
 			opts:   Options{NoInferSchema: true},

@@ -499,11 +499,20 @@ func splitHeader(data []byte, name string, o *Options) ([]string, []byte, int, e
 		names[j] = n
 		seen[n]++
 	}
-	// Duplicate names get their position appended, as Spark does.
+	// Duplicate names get their position appended, as Spark does; a name
+	// that still collides (a header "a,a,a0" makes "a0" twice) gets it
+	// again until it is unique.
 	for j, n := range names {
 		if seen[n] > 1 {
 			names[j] = fmt.Sprintf("%s%d", n, j)
 		}
+	}
+	used := make(map[string]bool, len(names))
+	for j, n := range names {
+		for used[n] {
+			n = fmt.Sprintf("%s_%d", n, j)
+		}
+		names[j], used[n] = n, true
 	}
 	if o.NoHeader {
 		return names, data, skipped, nil
