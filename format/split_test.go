@@ -18,6 +18,27 @@ import (
 	"github.com/spindle-ml/spindle/table"
 )
 
+// samePartitions fails t unless got's partitions are want's, byte for
+// byte in the staging encoding.
+func samePartitions(t *testing.T, want, got *table.Table) {
+	t.Helper()
+	if got.NumPartitions() != want.NumPartitions() {
+		t.Fatalf("%d partitions, want %d", got.NumPartitions(), want.NumPartitions())
+	}
+	for i, p := range want.Partitions() {
+		var a, b bytes.Buffer
+		if err := colfile.Encode(&a, p); err != nil {
+			t.Fatal(err)
+		}
+		if err := colfile.Encode(&b, got.Partitions()[i]); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(a.Bytes(), b.Bytes()) {
+			t.Fatalf("partition %d differs", i)
+		}
+	}
+}
+
 // lineInputs makes JSON Lines and LibSVM texts with lines of varied
 // length, blank lines and comments.
 func lineInputs(rows int) (jsonl, svm string) {
@@ -108,18 +129,7 @@ func TestLoadInSplits(t *testing.T) {
 				if grep.Rows != wrep.Rows || !got.Schema().Equal(want.Schema()) || got.NumPartitions() != want.NumPartitions() {
 					t.Fatalf("Load: %v, %d rows in %d partitions ; Read: %v, %d in %d", got.Schema(), grep.Rows, got.NumPartitions(), want.Schema(), wrep.Rows, want.NumPartitions())
 				}
-				for i, p := range want.Partitions() {
-					var a, b bytes.Buffer
-					if err := colfile.Encode(&a, p); err != nil {
-						t.Fatal(err)
-					}
-					if err := colfile.Encode(&b, got.Partitions()[i]); err != nil {
-						t.Fatal(err)
-					}
-					if !bytes.Equal(a.Bytes(), b.Bytes()) {
-						t.Fatalf("partition %d differs", i)
-					}
-				}
+				samePartitions(t, want, got)
 			})
 		}
 	}
@@ -162,18 +172,7 @@ func TestLoadParquetInSplits(t *testing.T) {
 	if rep.Rows != 2000 || got.NumPartitions() != want.NumPartitions() || got.NumPartitions() != 14 {
 		t.Fatalf("%d rows in %d partitions; Read: %d in %d", rep.Rows, got.NumPartitions(), want.Count(), want.NumPartitions())
 	}
-	for i, p := range want.Partitions() {
-		var a, b bytes.Buffer
-		if err := colfile.Encode(&a, p); err != nil {
-			t.Fatal(err)
-		}
-		if err := colfile.Encode(&b, got.Partitions()[i]); err != nil {
-			t.Fatal(err)
-		}
-		if !bytes.Equal(a.Bytes(), b.Bytes()) {
-			t.Fatalf("partition %d differs", i)
-		}
-	}
+	samePartitions(t, want, got)
 	// A damaged row group (the footer intact): the worker's message names
 	// the file and the row group.
 	p0 := filepath.Join(dir, "part-0.parquet")

@@ -26,20 +26,6 @@ func init() {
 	engine.RegisterReader(&buildCells{})
 }
 
-// cells are the cells of a read and how to open them.
-type cells struct {
-	Storage storage.Options
-	Files   []lines.File
-	Cells   []lines.Cell
-}
-
-func (c *cells) read(ctx context.Context, i int) ([]byte, string, error) {
-	cell := c.Cells[i]
-	f := c.Files[cell.File]
-	data, err := lines.ReadCell(ctx, storage.New(c.Storage), f, cell, 0)
-	return data, f.URI, err
-}
-
 // wireError carries a *ParseError (or a long line) from a worker.
 type wireError struct {
 	File, Field, Msg string
@@ -70,7 +56,7 @@ func (w *wireError) at(first int64) error {
 }
 
 // scanCells is the first pass.
-type scanCells struct{ In cells }
+type scanCells struct{ In lines.Input }
 
 type scanReport struct {
 	NL    int64
@@ -84,7 +70,7 @@ func (s *scanCells) NumSplits() int   { return len(s.In.Cells) }
 
 func (s *scanCells) ReadSplit(ctx context.Context, i int) ([]*table.Batch, []byte, error) {
 	var rep scanReport
-	data, name, err := s.In.read(ctx, i)
+	data, name, err := s.In.Read(ctx, i)
 	if err == nil {
 		rep.NL = int64(bytes.Count(data, []byte{'\n'}))
 		var rc *rawChunk
@@ -112,7 +98,7 @@ func (s *scanCells) ReadSplit(ctx context.Context, i int) ([]*table.Batch, []byt
 
 // buildCells is the second pass.
 type buildCells struct {
-	In     cells
+	In     lines.Input
 	Lines  []int64 // each cell's first line
 	Fields []table.Field
 }
@@ -130,7 +116,7 @@ func (b *buildCells) ReadSplit(ctx context.Context, i int) ([]*table.Batch, []by
 	if err != nil {
 		return nil, nil, err
 	}
-	data, name, err := b.In.read(ctx, i)
+	data, name, err := b.In.Read(ctx, i)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -176,15 +162,10 @@ func decode(data []byte, v any) error {
 // ReadSplits reads srcs as Read does, on e's workers: only reports reach
 // this process. Every source must be a stored object.
 func ReadSplits(ctx context.Context, e engine.Engine, st *storage.Store, srcs []storage.Source, opts Options) (engine.Dataset, int64, error) {
-	files, err := lines.SniffFiles(ctx, st, srcs, "JSON Lines")
+	in, err := lines.Plan(ctx, st, srcs, "JSON Lines", opts.ChunkSize)
 	if err != nil {
 		return nil, 0, err
 	}
-	size := opts.ChunkSize
-	if size <= 0 {
-		size = 4 << 20
-	}
-	in := cells{Storage: st.Options(), Files: files, Cells: lines.Cells(files, size)}
 	res, err := e.ReadSplits(ctx, &scanCells{In: in})
 	if err != nil {
 		return nil, 0, err

@@ -29,21 +29,17 @@ func init() {
 
 // cells are the cells of a read and how to open them.
 type cells struct {
-	Storage     storage.Options
-	Files       []lines.File
-	Cells       []lines.Cell
+	In          lines.Input
 	NumFeatures int
 }
 
 // parse parses cell i, its lines numbered from first.
 func (c *cells) parse(ctx context.Context, i int, first int64) (*part, error) {
-	cell := c.Cells[i]
-	f := c.Files[cell.File]
-	data, err := lines.ReadCell(ctx, storage.New(c.Storage), f, cell, 0)
+	data, uri, err := c.In.Read(ctx, i)
 	if err != nil {
 		return nil, err
 	}
-	p, err := parseChunk(lines.Chunk{Line: first, Data: data}, f.URI, c.NumFeatures)
+	p, err := parseChunk(lines.Chunk{Line: first, Data: data}, uri, c.NumFeatures)
 	if err != nil {
 		return nil, err
 	}
@@ -110,7 +106,7 @@ func failed(err error) ([]*table.Batch, []byte, error) {
 type scanCells struct{ In cells }
 
 func (*scanCells) KernelName() string { return "libsvm.ScanCells" }
-func (s *scanCells) NumSplits() int   { return len(s.In.Cells) }
+func (s *scanCells) NumSplits() int   { return len(s.In.In.Cells) }
 
 func (s *scanCells) ReadSplit(ctx context.Context, i int) ([]*table.Batch, []byte, error) {
 	p, err := s.In.parse(ctx, i, 1)
@@ -129,7 +125,7 @@ type buildCells struct {
 }
 
 func (*buildCells) KernelName() string { return "libsvm.BuildCells" }
-func (b *buildCells) NumSplits() int   { return len(b.In.Cells) }
+func (b *buildCells) NumSplits() int   { return len(b.In.In.Cells) }
 
 func (b *buildCells) ReadSplit(ctx context.Context, i int) ([]*table.Batch, []byte, error) {
 	p, err := b.In.parse(ctx, i, b.Lines[i])
@@ -155,15 +151,11 @@ func ReadSplits(ctx context.Context, e engine.Engine, st *storage.Store, srcs []
 	if opts.NumFeatures < 0 || opts.NumFeatures > maxIndex {
 		return nil, 0, fmt.Errorf("libsvm: numFeatures %d out of range", opts.NumFeatures)
 	}
-	files, err := lines.SniffFiles(ctx, st, srcs, "LibSVM")
+	plan, err := lines.Plan(ctx, st, srcs, "LibSVM", opts.ChunkSize)
 	if err != nil {
 		return nil, 0, err
 	}
-	size := opts.ChunkSize
-	if size <= 0 {
-		size = 4 << 20
-	}
-	in := cells{Storage: st.Options(), Files: files, Cells: lines.Cells(files, size), NumFeatures: opts.NumFeatures}
+	in := cells{In: plan, NumFeatures: opts.NumFeatures}
 	res, err := e.ReadSplits(ctx, &scanCells{In: in})
 	if err != nil {
 		return nil, 0, err
@@ -176,7 +168,7 @@ func ReadSplits(ctx context.Context, e engine.Engine, st *storage.Store, srcs []
 		}
 		nls[i] = reps[i].NL
 	}
-	first := lines.FirstLines(in.Cells, nls)
+	first := lines.FirstLines(in.In.Cells, nls)
 	numFeatures := opts.NumFeatures
 	var rows int64
 	for i, r := range reps {

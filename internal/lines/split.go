@@ -180,3 +180,32 @@ func FirstLines(cells []Cell, newlines []int64) []int64 {
 	}
 	return out
 }
+
+// Input is a read in cells, as a split reader kernel carries it to the
+// workers.
+type Input struct {
+	Storage storage.Options
+	Files   []File
+	Cells   []Cell
+}
+
+// Plan sniffs the sources (SniffFiles) and cuts them into cells of
+// chunkSize bytes (Parse's default when 0).
+func Plan(ctx context.Context, st *storage.Store, srcs []storage.Source, format string, chunkSize int) (Input, error) {
+	files, err := SniffFiles(ctx, st, srcs, format)
+	if err != nil {
+		return Input{}, err
+	}
+	if chunkSize <= 0 {
+		chunkSize = 4 << 20
+	}
+	return Input{Storage: st.Options(), Files: files, Cells: Cells(files, chunkSize)}, nil
+}
+
+// Read returns cell i's chunk (ReadCell) and its file's URI.
+func (in *Input) Read(ctx context.Context, i int) ([]byte, string, error) {
+	cell := in.Cells[i]
+	f := in.Files[cell.File]
+	data, err := ReadCell(ctx, storage.New(in.Storage), f, cell, 0)
+	return data, f.URI, err
+}
