@@ -6,7 +6,6 @@ import (
 	"encoding/gob"
 	"errors"
 	"fmt"
-	"io"
 	"slices"
 
 	"github.com/spindle-ml/spindle/engine"
@@ -281,7 +280,12 @@ func ReadSplits(ctx context.Context, e engine.Engine, st *storage.Store, srcs []
 		heads []fileHead
 	)
 	for fi, src := range srcs {
-		f, h, err := sniffFile(ctx, st, src, &o)
+		sniffed, err := lines.SniffFiles(ctx, st, []storage.Source{src}, "CSV")
+		if err != nil {
+			return nil, nil, err
+		}
+		f := sniffed[0]
+		h, err := readHead(ctx, st, f, &o)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -397,76 +401,38 @@ func parseSplits(ctx context.Context, e engine.Engine, pr *parseReader) ([]engin
 	return results, reports, nil
 }
 
-// sniffFile checks a file's first bytes as lines.Text does and reads its
-// header.
-func sniffFile(ctx context.Context, st *storage.Store, src storage.Source, o *Options) (lines.File, fileHead, error) {
-	name := src.Name()
-	f := lines.File{URI: name, Size: src.Size()}
-	if v, ok := src.(interface{ Version() string }); ok {
-		f.Version = v.Version()
-	}
-	r, err := st.OpenReaderAt(ctx, name)
-	if err != nil {
-		return f, fileHead{}, err
-	}
-	defer r.Close()
-	f.Size = r.Size()
-	read := func(off int64, n int) ([]byte, bool, error) {
-		n = int(min(int64(n), f.Size-off))
-		buf := make([]byte, max(n, 0))
-		if _, err := r.ReadAt(buf, off); err != nil && !errors.Is(err, io.EOF) {
-			return nil, false, fmt.Errorf("read %s: %w", name, err)
-		}
-		return buf, off+int64(n) >= f.Size, nil
-	}
-	head, _, err := read(0, lines.SniffSize)
-	if err != nil {
-		return f, fileHead{}, err
-	}
-	k, err := lines.Sniff(head, name, "CSV")
-	if err != nil {
-		return f, fileHead{}, err
-	}
-	f.BOM, f.LoneCR = k.BOM, k.LoneCR
+// readHead reads a file's header record, past any blank lines, as
+// Read's cutter does, from a growing prefix of its text.
+func readHead(ctx context.Context, st *storage.Store, f lines.File, o *Options) (fileHead, error) {
 	var h fileHead
-	// Read a growing prefix until it holds the header record, past any
-	// blank lines, as Read's cutter does.
-	off, size := int64(0), lines.SniffSize
+	off, size := int64(0), int64(lines.SniffSize)
 	for {
-		buf, eof, err := read(int64(f.BOM)+off, size+1)
+		buf, err := lines.ReadText(ctx, st, f, off, off+size)
 		if err != nil {
-			return f, h, err
+			return h, err
 		}
-		if f.LoneCR {
-			var next byte
-			if !eof && len(buf) > 0 {
-				next, buf = buf[len(buf)-1], buf[:len(buf)-1]
-			}
-			lines.FixCR(buf, next)
-		} else if !eof && len(buf) > 0 {
-			buf = buf[:len(buf)-1]
-		}
+		eof := off+int64(len(buf)) >= f.TextSize()
 		end := lastBoundary(buf, o.Quote, o.Escape)
 		if eof {
 			end = len(buf)
 		}
 		if end == 0 {
 			if eof {
-				return f, h, nil // empty
+				return h, nil // empty
 			}
 			if len(buf) >= o.MaxRecordSize {
-				return f, h, &ParseError{File: name, Line: 1 + h.lines, Err: ErrRecordTooLarge}
+				return h, &ParseError{File: f.URI, Line: 1 + h.lines, Err: ErrRecordTooLarge}
 			}
 			size *= 2
 			continue
 		}
-		names, rest, nl, err := splitHeader(buf[:end], name, o)
+		names, rest, nl, err := splitHeader(buf[:end], f.URI, o)
 		switch {
 		case err == errBlank:
 			h.lines += int64(nl)
 			off += int64(end)
 			if eof {
-				return f, h, nil
+				return h, nil
 			}
 			continue
 		case err != nil:
@@ -474,12 +440,12 @@ func sniffFile(ctx context.Context, st *storage.Store, src storage.Source, o *Op
 			if errors.As(err, &pe) {
 				pe.Line += h.lines
 			}
-			return f, h, err
+			return h, err
 		}
 		h.names = names
 		h.lines += int64(nl)
 		h.dataStart = off + int64(end-len(rest))
-		return f, h, nil
+		return h, nil
 	}
 }
 

@@ -30,8 +30,8 @@ func init() {
 type wireError struct {
 	File, Field, Msg string
 	Line             int64 // from the cell's first line (1), or absolute
-	Long             bool  // a line over the limit: Msg is unused
-	LongMax          int
+	// Long, when set, is a line over the limit (the rest is unused).
+	Long *lines.LongLineError
 }
 
 func toWire(err error) (*wireError, bool) {
@@ -41,7 +41,7 @@ func toWire(err error) (*wireError, bool) {
 	}
 	var le *lines.LongLineError
 	if errors.As(err, &le) {
-		return &wireError{File: le.File, Line: 1 + le.LinesBefore, Long: true, LongMax: le.Max}, true
+		return &wireError{Long: le}, true
 	}
 	return nil, false
 }
@@ -49,8 +49,8 @@ func toWire(err error) (*wireError, bool) {
 // at rebuilds the error, for a cell whose first line is first (1 when the
 // line is absolute already).
 func (w *wireError) at(first int64) error {
-	if w.Long {
-		return (&lines.LongLineError{File: w.File, LinesBefore: w.Line - 1, Max: w.LongMax}).At(first)
+	if w.Long != nil {
+		return w.Long.At(first)
 	}
 	return &ParseError{File: w.File, Line: first + w.Line - 1, Field: w.Field, Err: errors.New(w.Msg)}
 }
@@ -121,10 +121,13 @@ func (b *buildCells) ReadSplit(ctx context.Context, i int) ([]*table.Batch, []by
 		return nil, nil, err
 	}
 	var rep buildReport
+	var parts []*table.Batch
 	rc, err := parseChunk(lines.Chunk{Line: b.Lines[i], Data: data}, name)
-	var batch *table.Batch
 	if err == nil && rc.rows > 0 {
-		batch, err = rc.build(schema)
+		var batch *table.Batch
+		if batch, err = rc.build(schema); err == nil {
+			parts, rep.Rows = []*table.Batch{batch}, int64(batch.NumRows())
+		}
 	}
 	if err != nil {
 		w, ok := toWire(err)
@@ -132,16 +135,9 @@ func (b *buildCells) ReadSplit(ctx context.Context, i int) ([]*table.Batch, []by
 			return nil, nil, err
 		}
 		rep.Err = w
-		out, err := encode(rep)
-		return nil, out, err
 	}
-	if batch == nil {
-		out, err := encode(rep)
-		return nil, out, err
-	}
-	rep.Rows = int64(batch.NumRows())
 	out, err := encode(rep)
-	return []*table.Batch{batch}, out, err
+	return parts, out, err
 }
 
 func encode(v any) ([]byte, error) {

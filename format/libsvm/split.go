@@ -49,12 +49,12 @@ func (c *cells) parse(ctx context.Context, i int, first int64) (*part, error) {
 
 // wireError carries a *ParseError (or a long line) from a worker.
 type wireError struct {
-	File    string
-	Line    int64 // from the cell's first line (1), or absolute
-	Token   int
-	Msg     string
-	Long    bool
-	LongMax int
+	File  string
+	Line  int64 // from the cell's first line (1), or absolute
+	Token int
+	Msg   string
+	// Long, when set, is a line over the limit (the rest is unused).
+	Long *lines.LongLineError
 }
 
 func toWire(err error) (*wireError, bool) {
@@ -64,14 +64,14 @@ func toWire(err error) (*wireError, bool) {
 	}
 	var le *lines.LongLineError
 	if errors.As(err, &le) {
-		return &wireError{File: le.File, Line: 1 + le.LinesBefore, Long: true, LongMax: le.Max}, true
+		return &wireError{Long: le}, true
 	}
 	return nil, false
 }
 
 func (w *wireError) at(first int64) error {
-	if w.Long {
-		return (&lines.LongLineError{File: w.File, LinesBefore: w.Line - 1, Max: w.LongMax}).At(first)
+	if w.Long != nil {
+		return w.Long.At(first)
 	}
 	return &ParseError{File: w.File, Line: first + w.Line - 1, Token: w.Token, Err: errors.New(w.Msg)}
 }
