@@ -8,9 +8,11 @@ import (
 	"encoding/hex"
 	"fmt"
 	"hash"
+	"hash/maphash"
 	"math"
 	"reflect"
 	"slices"
+	"unsafe"
 )
 
 // Fingerprint returns a SHA-256 digest (hex) of what a kernel is: its
@@ -21,16 +23,50 @@ import (
 // Distributed engines use it to name a pass's output so that a rerun can
 // find what an earlier, interrupted run already computed.
 func Fingerprint(k Kernel) (string, error) {
-	if a, ok := k.(AnyAggregator); ok {
-		k = a.Unwrap()
-	}
 	h := sha256.New()
-	fmt.Fprintf(h, "%s\x00", k.KernelName())
-	if err := hashValue(h, reflect.ValueOf(k), 0); err != nil {
-		return "", fmt.Errorf("fingerprint kernel %s: %w", k.KernelName(), err)
+	if err := hashKernel(h, k); err != nil {
+		return "", err
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
+
+func hashKernel(h hash.Hash, k Kernel) error {
+	if a, ok := k.(AnyAggregator); ok {
+		k = a.Unwrap()
+	}
+	fmt.Fprintf(h, "%s\x00", k.KernelName())
+	if f, ok := k.(fingerprinter); ok {
+		return f.fingerprint(h)
+	}
+	if err := hashValue(h, reflect.ValueOf(k), 0); err != nil {
+		return fmt.Errorf("fingerprint kernel %s: %w", k.KernelName(), err)
+	}
+	return nil
+}
+
+// fingerprinter is a kernel that hashes itself (engine.Multi: the
+// fingerprints of its members).
+type fingerprinter interface {
+	fingerprint(h hash.Hash) error
+}
+
+// quickKey is a fast, process-local 64-bit hash of what Fingerprint
+// hashes (numbers written as their memory, not Fingerprint's portable
+// layout): equal kernels get equal keys; unequal ones almost surely
+// differ, and Lockstep confirms a match with Fingerprint. A kernel that
+// cannot be fingerprinted reports false.
+func quickKey(seed maphash.Seed, k Kernel) (uint64, bool) {
+	h := &rawHash{}
+	h.SetSeed(seed)
+	if hashKernel(h, k) != nil {
+		return 0, false
+	}
+	return h.Sum64(), true
+}
+
+// rawHash is a maphash.Hash that hashNumbers feeds numeric slices as
+// their memory, without re-encoding each element.
+type rawHash struct{ maphash.Hash }
 
 var (
 	binaryMarshaler = reflect.TypeFor[encoding.BinaryMarshaler]()
@@ -158,6 +194,9 @@ func hashValue(h hash.Hash, v reflect.Value, depth int) error {
 // without reflection per element; it reports false for other types. The
 // bytes written are those the reflective path would write.
 func hashNumbers(h hash.Hash, x any) bool {
+	if r, ok := h.(*rawHash); ok {
+		return rawNumbers(r, x)
+	}
 	switch s := x.(type) {
 	case []float64:
 		hashSlice(h, s, reflect.Float64, math.Float64bits)
@@ -185,4 +224,39 @@ func hashSlice[T any](h hash.Hash, s []T, kind reflect.Kind, bits func(T) uint64
 		buf = binary.LittleEndian.AppendUint64(buf, bits(v))
 	}
 	h.Write(buf)
+}
+
+// rawNumbers writes a numeric slice's length and memory to h (quickKey's
+// layout); it reports false for other types.
+func rawNumbers(h *rawHash, x any) bool {
+	var n int
+	var mem []byte
+	switch s := x.(type) {
+	case []float64:
+		n, mem = len(s), bytesOf(s)
+	case []float32:
+		n, mem = len(s), bytesOf(s)
+	case []int:
+		n, mem = len(s), bytesOf(s)
+	case []int64:
+		n, mem = len(s), bytesOf(s)
+	case []int32:
+		n, mem = len(s), bytesOf(s)
+	default:
+		return false
+	}
+	var num [8]byte
+	binary.LittleEndian.PutUint64(num[:], uint64(n))
+	h.Write(num[:])
+	h.Write(mem)
+	return true
+}
+
+// bytesOf views a slice of numbers as its bytes (no copy).
+func bytesOf[T float64 | float32 | int | int64 | int32](s []T) []byte {
+	if len(s) == 0 {
+		return nil
+	}
+	var zero T
+	return unsafe.Slice((*byte)(unsafe.Pointer(&s[0])), len(s)*int(unsafe.Sizeof(zero)))
 }

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"hash/maphash"
 	"sync"
 )
 
@@ -123,16 +124,18 @@ func (c *coordinator) pass(ctx context.Context, ds Dataset, reqs []*request) {
 	var (
 		uniq  []AnyAggregator
 		index = make([]int, len(reqs)) // request → its aggregation in uniq
-		seen  = map[string]int{}
+		seen  = map[uint64][]int{}     // quick key → its aggregations in uniq
+		seed  = maphash.MakeSeed()
 	)
 	for i, r := range reqs {
-		fp, err := Fingerprint(r.a)
-		if err == nil {
-			if j, ok := seen[fp]; ok {
+		// Identical requests are found by a fast hash, and a match is
+		// confirmed by Fingerprint (only then is SHA-256 run).
+		if key, ok := quickKey(seed, r.a); ok {
+			if j, ok := c.same(r.a, uniq, seen[key]); ok {
 				index[i] = j
 				continue
 			}
-			seen[fp] = len(uniq)
+			seen[key] = append(seen[key], len(uniq))
 		}
 		index[i] = len(uniq)
 		uniq = append(uniq, r.a)
@@ -164,6 +167,23 @@ func (c *coordinator) pass(ctx context.Context, ds Dataset, reqs []*request) {
 		errs[j] = err
 	}
 	hand(reqs, uniq, index, results, errs)
+}
+
+// same returns the aggregation among uniq[cands] identical to a.
+func (c *coordinator) same(a AnyAggregator, uniq []AnyAggregator, cands []int) (int, bool) {
+	if len(cands) == 0 {
+		return 0, false
+	}
+	fp, err := Fingerprint(a)
+	if err != nil {
+		return 0, false
+	}
+	for _, j := range cands {
+		if other, err := Fingerprint(uniq[j]); err == nil && other == fp {
+			return j, true
+		}
+	}
+	return 0, false
 }
 
 // alone serves requests one aggregation at a time (after a shared pass

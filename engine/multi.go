@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/gob"
 	"fmt"
+	"hash"
 
 	"github.com/spindle-ml/spindle/table"
 )
@@ -23,26 +24,71 @@ func init() {
 // the result it would get alone. NewMulti makes one; Split takes its
 // result apart.
 type Multi struct {
-	// Kernels are the aggregations, encoded (Encode).
+	// Kernels are the aggregations, encoded (Encode). They are filled in
+	// only when the Multi itself is encoded (GobEncode): an engine in this
+	// process folds with the aggregations as they are.
 	Kernels [][]byte
 
 	aggs []AnyAggregator
 	err  error
 }
 
-var _ AnyAggregator = (*Multi)(nil)
+var (
+	_ AnyAggregator  = (*Multi)(nil)
+	_ gob.GobEncoder = (*Multi)(nil)
+)
 
-// NewMulti combines aggregations over the same dataset.
+// NewMulti combines aggregations over the same dataset; each must be
+// registered.
 func NewMulti(aggs []AnyAggregator) (*Multi, error) {
-	m := &Multi{aggs: aggs}
 	for _, a := range aggs {
-		enc, err := Encode(a)
-		if err != nil {
+		if err := checkRegistered(a); err != nil {
 			return nil, err
 		}
-		m.Kernels = append(m.Kernels, enc)
 	}
-	return m, nil
+	return &Multi{aggs: aggs}, nil
+}
+
+// multiWire is a Multi's encoding.
+type multiWire struct{ Kernels [][]byte }
+
+// GobEncode implements gob.GobEncoder: every aggregation, encoded.
+func (m *Multi) GobEncode() ([]byte, error) {
+	w := multiWire{Kernels: make([][]byte, len(m.aggs))}
+	for i, a := range m.aggs {
+		var err error
+		if w.Kernels[i], err = Encode(a); err != nil {
+			return nil, err
+		}
+	}
+	var buf bytes.Buffer
+	if err := gob.NewEncoder(&buf).Encode(w); err != nil {
+		return nil, fmt.Errorf("encode engine.Multi: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// GobDecode implements gob.GobDecoder; the registry's wrapper then
+// rebuilds the aggregations (decode).
+func (m *Multi) GobDecode(data []byte) error {
+	var w multiWire
+	if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&w); err != nil {
+		return fmt.Errorf("decode engine.Multi: %w", err)
+	}
+	m.Kernels = w.Kernels
+	return nil
+}
+
+// fingerprint hashes the members' fingerprints, in order.
+func (m *Multi) fingerprint(h hash.Hash) error {
+	for _, a := range m.aggs {
+		fp, err := Fingerprint(a)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(h, "%s\x00", fp)
+	}
+	return nil
 }
 
 // decode rebuilds the aggregations on a worker.
@@ -84,6 +130,7 @@ func (m *Multi) FoldAny(ctx context.Context, info PartitionInfo, acc any, b *tab
 		return nil, m.err
 	}
 	ps := acc.([]any)
+	ctx = withMemo(ctx)
 	for i, a := range m.aggs {
 		p, err := a.FoldAny(ctx, info, ps[i], b)
 		if err != nil {
