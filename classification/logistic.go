@@ -5,7 +5,11 @@ package classification
 import (
 	"context"
 	"fmt"
+	"hash/maphash"
 	"math"
+	"slices"
+	"sync"
+	"unsafe"
 
 	"github.com/spindle-ml/spindle/engine"
 	"github.com/spindle-ml/spindle/internal/linmodel"
@@ -159,6 +163,15 @@ func (s *TrainingStats) std() []float64 { return s.Moments.Std() }
 // at Coef, over features scaled by InvStd. Coef is K rows of (d + 1)
 // values (the last one the intercept, if FitIntercept); K = 1 for the
 // binomial model.
+//
+// When some features are constant on the training rows (σ = 0: absent
+// hashed buckets, mostly), the problem is solved over the others only:
+// Active lists them (in order) and InvStd and Coef are over those; a
+// constant feature's coefficient is 0 throughout (its gradient is 0 and
+// it starts at 0), so every number of the optimizer is what the full
+// problem gives — a sum that skips exact zeros is the same sum — while its
+// vectors shrink from NumFeatures to len(Active) (2^18 hashed features of
+// which ~1/5 occur, for text).
 type logisticGradient struct {
 	FeaturesCol, LabelCol, WeightCol string
 	InvStd                           []float64
@@ -166,6 +179,41 @@ type logisticGradient struct {
 	K                                int
 	Multinomial                      bool
 	FitIntercept                     bool
+	// Active, if set, are the features solved for, of NumFeatures.
+	Active      []int32
+	NumFeatures int
+
+	prep *prepared // built once per kernel value
+}
+
+// prepared is what a kernel value derives from Active once: the feature
+// → coordinate map (nil when every feature is solved for; −1 for a
+// constant feature) and a hash of Active that keys gathered rows.
+type prepared struct {
+	once sync.Once
+	pos  []int32
+	sum  uint64
+}
+
+// prepared returns k's prepared values.
+func (k logisticGradient) prepared() *prepared {
+	p := k.prep
+	if p == nil {
+		p = &prepared{}
+	}
+	p.once.Do(func() {
+		if k.Active != nil {
+			p.pos = make([]int32, k.NumFeatures)
+			for j := range p.pos {
+				p.pos[j] = -1
+			}
+			for i, j := range k.Active {
+				p.pos[j] = int32(i)
+			}
+		}
+		p.sum = maphash.Bytes(gatherSeed, int32Bytes(k.Active))
+	})
+	return p
 }
 
 type lossGrad struct {
@@ -176,7 +224,7 @@ type lossGrad struct {
 func (logisticGradient) KernelName() string { return "classification.LogisticGradient" }
 func (logisticGradient) Zero() *lossGrad    { return &lossGrad{} }
 
-func (k logisticGradient) Fold(_ context.Context, info engine.PartitionInfo, acc *lossGrad, b *table.Batch) (*lossGrad, error) {
+func (k logisticGradient) Fold(ctx context.Context, info engine.PartitionInfo, acc *lossGrad, b *table.Batch) (*lossGrad, error) {
 	c, err := linmodel.Read(b, k.FeaturesCol, k.LabelCol, k.WeightCol)
 	if err != nil {
 		return nil, err
@@ -187,6 +235,10 @@ func (k logisticGradient) Fold(_ context.Context, info engine.PartitionInfo, acc
 		acc.Grad = make([]float64, len(k.Coef))
 	}
 	margins := make([]float64, k.K)
+	rows, err := k.rows(ctx, b, c.Features)
+	if err != nil {
+		return nil, err
+	}
 	for i := 0; i < b.NumRows(); i++ {
 		x, y, w, err := c.ClassRow(i, info)
 		if err != nil {
@@ -196,11 +248,19 @@ func (k logisticGradient) Fold(_ context.Context, info engine.PartitionInfo, acc
 			continue
 		}
 		acc.Weight += w
+		// The row's non-zeros on the solved-for coordinates (gathered
+		// once per partition, or x's own), then every margin and
+		// gradient loop is a plain loop over them: this is the hot path
+		// of every logistic fit.
+		var r activeRow
+		if rows != nil {
+			r = rows.row(i)
+		} else {
+			r.gather(x)
+		}
 		for c := 0; c < k.K; c++ {
 			row := k.Coef[c*stride : c*stride+stride]
-			m := row[d]
-			forEach(x, func(j int, v float64) { m += v * k.InvStd[j] * row[j] })
-			margins[c] = m
+			margins[c] = r.margin(row[d], row, k.InvStd)
 		}
 		if !k.Multinomial {
 			// loss = log(1 + e^m) − y·m, computed stably.
@@ -212,10 +272,7 @@ func (k logisticGradient) Fold(_ context.Context, info engine.PartitionInfo, acc
 				loss = math.Log1p(math.Exp(m))
 			}
 			acc.Loss += w * (loss - y*m)
-			mult := w * (sigmoid(m) - y)
-			g := acc.Grad[:stride]
-			forEach(x, func(j int, v float64) { g[j] += mult * v * k.InvStd[j] })
-			g[d] += mult
+			r.addGrad(acc.Grad[:stride], w*(sigmoid(m)-y), k.InvStd)
 			continue
 		}
 		// Softmax loss: log Σ e^{m_c} − m_y, with the max subtracted.
@@ -238,10 +295,7 @@ func (k logisticGradient) Fold(_ context.Context, info engine.PartitionInfo, acc
 			if c == yc {
 				mult--
 			}
-			mult *= w
-			g := acc.Grad[c*stride : c*stride+stride]
-			forEach(x, func(j int, v float64) { g[j] += mult * v * k.InvStd[j] })
-			g[d] += mult
+			r.addGrad(acc.Grad[c*stride:c*stride+stride], mult*w, k.InvStd)
 		}
 	}
 	if !k.FitIntercept {
@@ -250,6 +304,136 @@ func (k logisticGradient) Fold(_ context.Context, info engine.PartitionInfo, acc
 		}
 	}
 	return acc, nil
+}
+
+// rows returns the partition's feature rows gathered onto the
+// solved-for coordinates, or nil when every feature is solved for. The
+// grid points of a fold share the gathering (engine.Memoized): their
+// Active sets are equal.
+func (k logisticGradient) rows(ctx context.Context, b *table.Batch, vc *table.VectorColumn) (*compactRows, error) {
+	p := k.prepared()
+	if p.pos == nil {
+		return nil, nil
+	}
+	key := gatherKey{batch: b, col: k.FeaturesCol, n: k.NumFeatures, sum: p.sum}
+	g, err := engine.Memoized(ctx, key, func() (*gathered, error) {
+		return &gathered{active: k.Active, rows: gatherRows(vc, p.pos)}, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if len(g.active) > 0 && &g.active[0] != &k.Active[0] && !slices.Equal(g.active, k.Active) { // a hash collision: do not share
+		return gatherRows(vc, p.pos), nil
+	}
+	return g.rows, nil
+}
+
+// gatherSeed seeds the hash that keys gathered rows (set once, read-only).
+var gatherSeed = maphash.MakeSeed()
+
+// gatherKey names a partition's rows gathered for one Active set.
+type gatherKey struct {
+	batch *table.Batch
+	col   string
+	n     int
+	sum   uint64
+}
+
+type gathered struct {
+	active []int32
+	rows   *compactRows
+}
+
+func int32Bytes(s []int32) []byte {
+	if len(s) == 0 {
+		return nil
+	}
+	return unsafe.Slice((*byte)(unsafe.Pointer(&s[0])), 4*len(s))
+}
+
+// compactRows is a partition's rows on the solved-for coordinates, in
+// compressed sparse row form: row i is at[start[i]:start[i+1]] with
+// values v[start[i]:start[i+1]].
+type compactRows struct {
+	start []int
+	at    []int32
+	v     []float64
+}
+
+func (c *compactRows) row(i int) activeRow {
+	lo, hi := c.start[i], c.start[i+1]
+	return activeRow{at: c.at[lo:hi], v: c.v[lo:hi]}
+}
+
+// gatherRows gathers every row of vc: x's non-zeros x_j, in x's order, at
+// coordinate pos[j] (left out if −1). A null row is empty.
+func gatherRows(vc *table.VectorColumn, pos []int32) *compactRows {
+	n := 0
+	for _, x := range vc.Values {
+		n += len(x.Values)
+	}
+	c := &compactRows{start: make([]int, 1, len(vc.Values)+1), at: make([]int32, 0, n), v: make([]float64, 0, n)}
+	for _, x := range vc.Values {
+		if x.IsSparse() {
+			for t, j := range x.Indices {
+				if p := pos[j]; p >= 0 {
+					c.at = append(c.at, p)
+					c.v = append(c.v, x.Values[t])
+				}
+			}
+		} else {
+			for j, v := range x.Values {
+				if p := pos[j]; p >= 0 && v != 0 {
+					c.at = append(c.at, p)
+					c.v = append(c.v, v)
+				}
+			}
+		}
+		c.start = append(c.start, len(c.at))
+	}
+	return c
+}
+
+// activeRow is one row's non-zeros on the solved-for coordinates:
+// coordinate at[t] holds value v[t].
+type activeRow struct {
+	at []int32
+	v  []float64
+}
+
+// gather sets r to x's non-zeros (every feature solved for): a sparse x
+// in place, a dense one copied into r's buffers.
+func (r *activeRow) gather(x linalg.Vector) {
+	if x.IsSparse() {
+		r.at, r.v = x.Indices, x.Values
+		return
+	}
+	r.at, r.v = r.at[:0], r.v[:0]
+	for j, v := range x.Values {
+		if v != 0 {
+			r.at = append(r.at, int32(j))
+			r.v = append(r.v, v)
+		}
+	}
+}
+
+// margin returns b + Σ x_j · InvStd_j · coef_j over the row (the products
+// in this order).
+func (r activeRow) margin(b float64, coef, invStd []float64) float64 {
+	for t, j := range r.at {
+		b += r.v[t] * invStd[j] * coef[j]
+	}
+	return b
+}
+
+// addGrad adds mult · x_j · InvStd_j to g at each coordinate, and mult to
+// the intercept's, g[len(g)−1] (the products in this order, as the
+// gradient's definition writes them).
+func (r activeRow) addGrad(g []float64, mult float64, invStd []float64) {
+	for t, j := range r.at {
+		g[j] += mult * r.v[t] * invStd[j]
+	}
+	g[len(g)-1] += mult
 }
 
 func (logisticGradient) Merge(a, b *lossGrad) (*lossGrad, error) {
@@ -265,20 +449,6 @@ func (logisticGradient) Merge(a, b *lossGrad) (*lossGrad, error) {
 		a.Grad[i] += g
 	}
 	return a, nil
-}
-
-func forEach(x linalg.Vector, fn func(j int, v float64)) {
-	if x.IsSparse() {
-		for k, j := range x.Indices {
-			fn(int(j), x.Values[k])
-		}
-		return
-	}
-	for j, v := range x.Values {
-		if v != 0 {
-			fn(j, v)
-		}
-	}
 }
 
 func sigmoid(m float64) float64 {
@@ -339,20 +509,27 @@ func (lr *LogisticRegression) Fit(ctx context.Context, e engine.Engine, ds engin
 	}
 	fitIntercept := ml.BoolOr(lr.FitIntercept, true)
 	standardize := ml.BoolOr(lr.Standardization, true)
-	d := stats.Size
-	std := stats.std()
-	invStd := make([]float64, d)
-	for j, s := range std {
-		if s > 0 {
-			invStd[j] = 1 / s
-		}
-	}
+	numFeatures := stats.Size
 	k := 1
 	if multinomial {
 		k = numClasses
 	}
-	if err := linmodel.CheckModel(fmt.Sprintf("LogisticRegression: %d features × %d coefficient sets", d, k), int64(k)*int64(d+1)); err != nil {
+	if err := linmodel.CheckModel(fmt.Sprintf("LogisticRegression: %d features × %d coefficient sets", numFeatures, k), int64(k)*int64(numFeatures+1)); err != nil {
 		return nil, err
+	}
+	// The problem is solved over the features that vary (see
+	// logisticGradient): d of them, active[j] being the j-th.
+	var invStd []float64
+	var active []int32
+	for j, s := range stats.std() {
+		if s > 0 {
+			invStd = append(invStd, 1/s)
+			active = append(active, int32(j))
+		}
+	}
+	d := len(active)
+	if d == numFeatures {
+		active = nil
 	}
 	stride := d + 1
 	x0 := make([]float64, k*stride)
@@ -395,7 +572,8 @@ func (lr *LogisticRegression) Fit(ctx context.Context, e engine.Engine, ds engin
 			pre[i] = 1 / math.Sqrt(0.25+l2*scale(j)*scale(j))
 		}
 	}
-	grad := logisticGradient{FeaturesCol: featuresCol, LabelCol: labelCol, WeightCol: lr.WeightCol, InvStd: invStd, K: k, Multinomial: multinomial, FitIntercept: fitIntercept}
+	grad := logisticGradient{FeaturesCol: featuresCol, LabelCol: labelCol, WeightCol: lr.WeightCol, InvStd: invStd, K: k, Multinomial: multinomial, FitIntercept: fitIntercept,
+		Active: active, NumFeatures: numFeatures, prep: &prepared{}}
 	coef := make([]float64, k*stride)
 	obj := optim.ObjectiveFunc(func(ctx context.Context, u, g []float64) (float64, error) {
 		for i := range u {
@@ -431,14 +609,15 @@ func (lr *LogisticRegression) Fit(ctx context.Context, e engine.Engine, ds engin
 	opt := optim.LBFGS{MaxIter: optim.MaxIterOf(lr.MaxIter), Tol: optim.TolOf(lr.Tol), Progress: lr.Progress}
 	var res *optim.Result
 	if reg*alpha > 0 {
-		l1 := func(i int) float64 {
-			j := i % stride
-			if j == d {
-				return 0 // intercepts are not penalized
+		// The L1 weight per coordinate, computed once: OWL-QN asks for it
+		// several times per coordinate and iteration.
+		l1w := make([]float64, len(u0))
+		for i := range l1w {
+			if j := i % stride; j != d { // intercepts are not penalized
+				l1w[i] = reg * alpha * scale(j) * pre[i]
 			}
-			return reg * alpha * scale(j) * pre[i]
 		}
-		res, err = (&optim.OWLQN{LBFGS: opt, L1: l1}).Minimize(ctx, obj, u0)
+		res, err = (&optim.OWLQN{LBFGS: opt, L1: func(i int) float64 { return l1w[i] }}).Minimize(ctx, obj, u0)
 	} else {
 		res, err = opt.Minimize(ctx, obj, u0)
 	}
@@ -451,13 +630,17 @@ func (lr *LogisticRegression) Fit(ctx context.Context, e engine.Engine, ds engin
 	m := &LogisticRegressionModel{
 		FeaturesCol: featuresCol, PredictionCol: orDefault(lr.PredictionCol, "prediction"),
 		RawPredictionCol: orDefault(lr.RawPredictionCol, "rawPrediction"), ProbabilityCol: orDefault(lr.ProbabilityCol, "probability"),
-		NumClasses: numClasses, NumFeatures: d, Multinomial: multinomial, Threshold: ml.FloatOr(lr.Threshold, 0.5), ThresholdSet: true, Thresholds: lr.Thresholds,
-		Coefficients: make([]float64, k*d), Intercepts: make([]float64, k),
+		NumClasses: numClasses, NumFeatures: numFeatures, Multinomial: multinomial, Threshold: ml.FloatOr(lr.Threshold, 0.5), ThresholdSet: true, Thresholds: lr.Thresholds,
+		Coefficients: make([]float64, k*numFeatures), Intercepts: make([]float64, k),
 		ObjectiveHistory: res.History, TotalIterations: res.Iterations,
 	}
 	for c := 0; c < k; c++ {
 		for j := 0; j < d; j++ {
-			m.Coefficients[c*d+j] = res.X[c*stride+j] * invStd[j]
+			f := j
+			if active != nil {
+				f = int(active[j])
+			}
+			m.Coefficients[c*numFeatures+f] = res.X[c*stride+j] * invStd[j]
 		}
 		m.Intercepts[c] = res.X[c*stride+d]
 	}
