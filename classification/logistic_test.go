@@ -190,3 +190,65 @@ func TestThresholds(t *testing.T) {
 		}
 	}
 }
+
+// TestLogisticRegressionConstantFeatures: a fit over data with constant
+// columns (all-zero ones, as absent hashed buckets, and a constant 3)
+// solves over the other columns only, and every number equals, bit for
+// bit, the fit over the data without those columns: coefficients,
+// intercept, objective history, iterations — binomial and multinomial,
+// L2 and L1, with and without standardization, sparse and dense rows.
+func TestLogisticRegressionConstantFeatures(t *testing.T) {
+	ctx := context.Background()
+	const n = 300
+	full, kept := make([][]float64, n), make([][]float64, n)
+	y2, y3 := make([]float64, n), make([]float64, n)
+	for i := range full {
+		a, b, c := math.Sin(float64(i)), math.Cos(float64(i)*0.7), float64(i%7)/7
+		full[i] = []float64{0, a, 3, b, 0, c, 0}
+		kept[i] = []float64{a, b, c}
+		if a+0.5*b-c > -0.3 {
+			y2[i] = 1
+		}
+		y3[i] = float64(i % 3)
+		if a > 0.6 {
+			y3[i] = 0
+		}
+	}
+	for _, sparse := range []bool{false, true} {
+		for _, y := range [][]float64{y2, y3} {
+			for _, p := range [][2]float64{{0, 0}, {0.01, 0}, {0.01, 0.5}, {0.02, 1}} {
+				for _, std := range []bool{true, false} {
+					name := fmt.Sprintf("sparse=%v/classes=%d/reg=%v/en=%v/std=%v", sparse, int(y[0]+y[1]+y[2]), p[0], p[1], std)
+					t.Run(name, func(t *testing.T) {
+						fit := func(x [][]float64) *LogisticRegressionModel {
+							e := &local.Engine{}
+							ds := tabletest.Dataset(t, e, tabletest.Labeled(t, x, y, 70, sparse))
+							lr := &LogisticRegression{RegParam: p[0], ElasticNetParam: p[1], Standardization: ml.Bool(std), MaxIter: ml.Int(50)}
+							m, err := lr.Fit(ctx, e, ds)
+							if err != nil {
+								t.Fatal(err)
+							}
+							return m.(*LogisticRegressionModel)
+						}
+						a, b := fit(full), fit(kept)
+						if a.TotalIterations != b.TotalIterations || fmt.Sprint(a.ObjectiveHistory) != fmt.Sprint(b.ObjectiveHistory) || fmt.Sprint(a.Intercepts) != fmt.Sprint(b.Intercepts) {
+							t.Fatalf("iterations %d vs %d, history %v vs %v, intercepts %v vs %v", a.TotalIterations, b.TotalIterations, a.ObjectiveHistory, b.ObjectiveHistory, a.Intercepts, b.Intercepts)
+						}
+						for c := range a.Intercepts {
+							for j, src := range []int{1, 3, 5} {
+								if x, w := a.Coefficients[c*7+src], b.Coefficients[c*3+j]; x != w {
+									t.Errorf("class %d feature %d: %v, want %v", c, src, x, w)
+								}
+							}
+							for _, z := range []int{0, 2, 4, 6} {
+								if x := a.Coefficients[c*7+z]; x != 0 {
+									t.Errorf("class %d constant feature %d: %v, want 0", c, z, x)
+								}
+							}
+						}
+					})
+				}
+			}
+		}
+	}
+}
