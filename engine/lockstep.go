@@ -3,22 +3,26 @@ package engine
 import (
 	"context"
 	"hash/maphash"
+	"slices"
 	"sync"
 )
 
 // Lockstep runs fn(ctx, i, e_i) for i in [0, n) concurrently, each with an
 // engine e_i that shares e's passes with the others: an aggregation asked
 // of e_i waits until every fn still running waits for one too, and then
-// the waiting aggregations run together — one pass per dataset serves all
-// of those over it (Multi), and identical ones (the same dataset and
-// kernel fingerprint, as the first iterations of fits that differ only in
+// the waiting aggregations run together, in one pass — those over the
+// same dataset folded together (Multi), those over other datasets in the
+// same pass when e is a Batcher — and identical ones (the same dataset
+// and kernel, as the first iterations of fits that differ only in
 // maxIter) are computed once. Each still gets exactly the result it would
 // get alone. It returns fn's errors, by i.
 //
-// This is how model selection shares scans: fits of several models over
-// the same data (grid points of a fold) advance in lockstep, and every
-// optimizer step of all of them costs one pass. Other calls (MapPartitions,
-// Persist, Collect) go straight to e.
+// This is how model selection shares scans: fits of several models (grid
+// points, folds, feature variants) advance in lockstep, and every
+// optimizer step of all of them costs one pass. Other calls
+// (MapPartitions, Persist, Collect) go straight to e. Lockstep nests: an
+// e_i used as the engine of another Lockstep sends that one's rounds up
+// as one request (it is a Batcher).
 func Lockstep(ctx context.Context, e Engine, n int, fn func(ctx context.Context, i int, e Engine) error) []error {
 	c := &coordinator{e: e, live: n}
 	errs := make([]error, n)
@@ -37,9 +41,10 @@ func Lockstep(ctx context.Context, e Engine, n int, fn func(ctx context.Context,
 
 // request is one waiting aggregation.
 type request struct {
-	ds   Dataset
-	a    AnyAggregator
-	res  any
+	ds     Dataset
+	a      AnyAggregator
+	phases []string // the asking member's (WithPhase)
+	res    any
 	err  error
 	done chan struct{}
 }
@@ -49,7 +54,8 @@ type request struct {
 type coordinator struct {
 	e       Engine
 	mu      sync.Mutex
-	live    int
+	live    int // members still running
+	members int // members waiting
 	waiting []*request
 }
 
@@ -59,25 +65,48 @@ type member struct {
 	c *coordinator
 }
 
+var _ Batcher = (*member)(nil)
+
 // Resident implements Resident as the shared engine does.
 func (m *member) Resident() bool { return IsResident(m.Engine) }
 
 // AggregateAny implements Engine: it waits for the round.
 func (m *member) AggregateAny(ctx context.Context, ds Dataset, a AnyAggregator) (any, error) {
-	r := &request{ds: ds, a: a, done: make(chan struct{})}
+	res, err := m.AggregateBatch(ctx, []Request{{Dataset: ds, Agg: a}})
+	if err != nil {
+		return nil, err
+	}
+	return res[0], nil
+}
+
+// AggregateBatch implements Batcher: the requests join the round
+// together, as one member's.
+func (m *member) AggregateBatch(ctx context.Context, reqs []Request) ([]any, error) {
+	rs := make([]*request, len(reqs))
+	for i, q := range reqs {
+		rs[i] = &request{ds: q.Dataset, a: q.Agg, phases: phasesOf(ctx), done: make(chan struct{})}
+	}
 	m.c.mu.Lock()
-	m.c.waiting = append(m.c.waiting, r)
+	m.c.waiting = append(m.c.waiting, rs...)
+	m.c.members++
 	round := m.c.take()
 	m.c.mu.Unlock()
 	if round != nil {
 		m.c.run(ctx, round)
 	}
-	select {
-	case <-r.done:
-		return r.res, r.err
-	case <-ctx.Done():
-		return nil, ctx.Err()
+	out := make([]any, len(rs))
+	for i, r := range rs {
+		select {
+		case <-r.done:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		if r.err != nil {
+			return nil, r.err
+		}
+		out[i] = r.res
 	}
+	return out, nil
 }
 
 // leave counts a finished member out; the others may now make a round.
@@ -94,83 +123,135 @@ func (c *coordinator) leave(ctx context.Context) {
 // take returns the waiting requests when every live member waits (called
 // with c.mu held).
 func (c *coordinator) take() []*request {
-	if len(c.waiting) == 0 || len(c.waiting) < c.live {
+	if c.members == 0 || c.members < c.live {
 		return nil
 	}
 	round := c.waiting
-	c.waiting = nil
+	c.waiting, c.members = nil, 0
 	return round
 }
 
-// run serves a round: one pass per dataset, identical requests once.
+// group is a round's requests over one dataset, identical ones once.
+type group struct {
+	ds    Dataset
+	reqs  []*request
+	uniq  []AnyAggregator
+	index []int // request → its aggregation in uniq
+	agg   AnyAggregator
+}
+
+// run serves a round in one pass: one aggregation per dataset (a Multi
+// when several), all datasets in one batch.
 func (c *coordinator) run(ctx context.Context, round []*request) {
-	for len(round) > 0 {
-		ds := round[0].ds
-		var same, rest []*request
-		for _, r := range round {
-			if r.ds == ds {
-				same = append(same, r)
-			} else {
-				rest = append(rest, r)
+	var groups []*group
+	byDS := map[Dataset]*group{}
+	var phases []string
+	for _, r := range round {
+		for _, p := range r.phases {
+			if !slices.Contains(phases, p) {
+				phases = append(phases, p)
 			}
 		}
-		round = rest
-		c.pass(ctx, ds, same)
+		g := byDS[r.ds]
+		if g == nil {
+			g = &group{ds: r.ds}
+			byDS[r.ds] = g
+			groups = append(groups, g)
+		}
+		g.reqs = append(g.reqs, r)
+	}
+	if phases != nil {
+		ctx = withPhases(ctx, phases)
+	}
+	seed := maphash.MakeSeed()
+	var reqs []Request
+	for _, g := range groups {
+		g.dedupe(seed)
+		g.agg = g.uniq[0]
+		if len(g.uniq) > 1 {
+			m, err := NewMulti(g.uniq)
+			if err != nil {
+				c.alone(ctx, g)
+				g.agg = nil
+				continue
+			}
+			g.agg = m
+		}
+		reqs = append(reqs, Request{Dataset: g.ds, Agg: g.agg})
+	}
+	if len(reqs) == 0 {
+		return
+	}
+	results, err := AggregateBatch(ctx, c.e, reqs)
+	if err != nil && ctx.Err() == nil && len(reqs) > 1 {
+		// One aggregation failed the pass: serve each dataset alone, and
+		// within it each aggregation alone if need be, so that only
+		// those that fail get an error.
+		for _, g := range groups {
+			if g.agg != nil {
+				c.pass(ctx, g)
+			}
+		}
+		return
+	}
+	k := 0
+	for _, g := range groups {
+		if g.agg == nil {
+			continue
+		}
+		g.finish(ctx, c, results, k, err)
+		k++
 	}
 }
 
-// pass runs the requests over one dataset in one pass.
-func (c *coordinator) pass(ctx context.Context, ds Dataset, reqs []*request) {
-	var (
-		uniq  []AnyAggregator
-		index = make([]int, len(reqs)) // request → its aggregation in uniq
-		seen  = map[uint64][]int{}     // quick key → its aggregations in uniq
-		seed  = maphash.MakeSeed()
-	)
-	for i, r := range reqs {
-		// Identical requests are found by a fast hash, and a match is
-		// confirmed by Fingerprint (only then is SHA-256 run).
+// dedupe finds the group's identical requests: by a fast hash, a match
+// confirmed by Fingerprint (only then is SHA-256 run).
+func (g *group) dedupe(seed maphash.Seed) {
+	g.index = make([]int, len(g.reqs))
+	seen := map[uint64][]int{} // quick key → its aggregations in uniq
+	for i, r := range g.reqs {
 		if key, ok := quickKey(seed, r.a); ok {
-			if j, ok := c.same(r.a, uniq, seen[key]); ok {
-				index[i] = j
+			if j, ok := same(r.a, g.uniq, seen[key]); ok {
+				g.index[i] = j
 				continue
 			}
-			seen[key] = append(seen[key], len(uniq))
+			seen[key] = append(seen[key], len(g.uniq))
 		}
-		index[i] = len(uniq)
-		uniq = append(uniq, r.a)
+		g.index[i] = len(g.uniq)
+		g.uniq = append(g.uniq, r.a)
 	}
-	var results []any
-	var err error
-	if len(uniq) == 1 {
-		var res any
-		if res, err = c.e.AggregateAny(ctx, ds, uniq[0]); err == nil {
-			results = []any{res}
-		}
-	} else {
-		var m *Multi
-		if m, err = NewMulti(uniq); err == nil {
-			var res any
-			if res, err = c.e.AggregateAny(ctx, ds, m); err == nil {
-				results = m.Split(res)
-			}
-		}
-		if err != nil && ctx.Err() == nil {
-			// One aggregation failed the pass: run each alone, so that
-			// only those that fail get an error.
-			c.alone(ctx, ds, reqs, uniq, index)
+}
+
+// finish hands the group its result (results[k]), splitting a Multi's;
+// a failed shared pass is served again one aggregation at a time.
+func (g *group) finish(ctx context.Context, c *coordinator, results []any, k int, err error) {
+	if err != nil {
+		if len(g.uniq) > 1 && ctx.Err() == nil {
+			c.alone(ctx, g)
 			return
 		}
+		errs := make([]error, len(g.uniq))
+		for j := range errs {
+			errs[j] = err
+		}
+		hand(g, nil, errs)
+		return
 	}
-	errs := make([]error, len(uniq))
-	for j := range errs {
-		errs[j] = err
+	res := []any{results[k]}
+	if m, ok := g.agg.(*Multi); ok {
+		res = m.Split(results[k])
 	}
-	hand(reqs, uniq, index, results, errs)
+	hand(g, res, make([]error, len(g.uniq)))
+}
+
+// pass serves one group in a pass of its own.
+func (c *coordinator) pass(ctx context.Context, g *group) {
+	res, err := c.e.AggregateAny(ctx, g.ds, g.agg)
+	g.finish(ctx, c, []any{res}, 0, err)
 }
 
 // same returns the aggregation among uniq[cands] identical to a.
-func (c *coordinator) same(a AnyAggregator, uniq []AnyAggregator, cands []int) (int, bool) {
+func same(a AnyAggregator, uniq []AnyAggregator, cands []int) (int, bool) {
 	if len(cands) == 0 {
 		return 0, false
 	}
@@ -186,37 +267,37 @@ func (c *coordinator) same(a AnyAggregator, uniq []AnyAggregator, cands []int) (
 	return 0, false
 }
 
-// alone serves requests one aggregation at a time (after a shared pass
+// alone serves a group one aggregation at a time (after a shared pass
 // failed).
-func (c *coordinator) alone(ctx context.Context, ds Dataset, reqs []*request, uniq []AnyAggregator, index []int) {
-	results := make([]any, len(uniq))
-	errs := make([]error, len(uniq))
-	for j, a := range uniq {
-		results[j], errs[j] = c.e.AggregateAny(ctx, ds, a)
+func (c *coordinator) alone(ctx context.Context, g *group) {
+	results := make([]any, len(g.uniq))
+	errs := make([]error, len(g.uniq))
+	for j, a := range g.uniq {
+		results[j], errs[j] = c.e.AggregateAny(ctx, g.ds, a)
 	}
-	hand(reqs, uniq, index, results, errs)
+	hand(g, results, errs)
 }
 
 // hand gives every request its aggregation's result (or error), then
 // releases them all: every result is handed out before any receiver runs
 // on, since a second receiver of the same result gets its own copy and
 // the first may change its partial in place.
-func hand(reqs []*request, uniq []AnyAggregator, index []int, results []any, errs []error) {
-	given := make([]bool, len(uniq))
-	for i, r := range reqs {
-		switch j := index[i]; {
+func hand(g *group, results []any, errs []error) {
+	given := make([]bool, len(g.uniq))
+	for i, r := range g.reqs {
+		switch j := g.index[i]; {
 		case errs[j] != nil:
 			r.err = errs[j]
 		case !given[j]:
 			r.res, given[j] = results[j], true
 		default:
 			var enc []byte
-			if enc, r.err = uniq[j].EncodePartial(results[j]); r.err == nil {
-				r.res, r.err = uniq[j].DecodePartial(enc)
+			if enc, r.err = g.uniq[j].EncodePartial(results[j]); r.err == nil {
+				r.res, r.err = g.uniq[j].DecodePartial(enc)
 			}
 		}
 	}
-	for _, r := range reqs {
+	for _, r := range g.reqs {
 		close(r.done)
 	}
 }

@@ -13,8 +13,12 @@ type memo map[any]any
 
 type memoKey struct{}
 
-// withMemo returns ctx carrying a new, empty memo.
+// withMemo returns ctx carrying a memo: a new, empty one, or the one ctx
+// has (a Multi inside a Multi shares its parent's).
 func withMemo(ctx context.Context) context.Context {
+	if _, ok := ctx.Value(memoKey{}).(memo); ok {
+		return ctx
+	}
 	return context.WithValue(ctx, memoKey{}, memo{})
 }
 

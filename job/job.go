@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"sync"
 	"syscall"
 	"time"
 
@@ -175,10 +176,11 @@ func Run(ctx context.Context, s *spec.Spec, o Options) (*Report, error) {
 		handlers = append(handlers, o.Log.Handler())
 	}
 	passes := engine.NewCounter(o.Engine)
+	passes.Order = []string{PhaseRead, PhaseStats, PhaseFeaturize, PhaseTune, PhaseFit, PhaseEvaluate, PhaseWrite}
 	r := &runner{s: s, o: o, e: passes, passes: passes, st: o.Store, out: out, log: slog.New(slog.NewMultiHandler(handlers...)), info: info,
 		rep: &Report{Name: s.Name, Spec: s.File, SpecDigest: s.Digest, RunID: info.RunID, SpindleVersion: o.SpindleVersion,
 			Engine: o.Engine.Name(), Started: started},
-		prog: o.Progress}
+		prog: o.Progress, mu: &sync.Mutex{}}
 	if r.prog == nil {
 		r.prog = func(Event) {}
 	}

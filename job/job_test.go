@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/spindle-ml/spindle/engine"
@@ -56,7 +57,7 @@ func newRunner(t *testing.T) *runner {
 		t.Fatal(err)
 	}
 	passes := engine.NewCounter(&local.Engine{})
-	return &runner{s: s, e: passes, passes: passes, st: storage.New(storage.Options{}), log: discard(), rep: &Report{}, prog: func(Event) {}}
+	return &runner{s: s, e: passes, passes: passes, st: storage.New(storage.Options{}), log: discard(), rep: &Report{}, prog: func(Event) {}, mu: &sync.Mutex{}}
 }
 
 // TestSteps runs the steps before any output, one by one: each fills its

@@ -34,15 +34,19 @@ func (r *runner) model(ctx context.Context, variant string, mi int, labels []str
 
 	start = time.Now()
 	r.prog(Event{Step: fmt.Sprintf("score %s on %s", m.Name, variant)})
-	r.passes.SetPhase(PhaseEvaluate)
-	pred, err := ml.Transform(ctx, r.e, test, model)
+	sctx := engine.WithPhase(ctx, PhaseEvaluate)
+	pred, err := ml.Transform(sctx, r.e, test, model)
 	if err != nil {
 		return nil, err
 	}
-	if pred, err = r.e.Persist(ctx, pred); err != nil {
-		return nil, err
+	if r.s.Output.ProcessedData {
+		// Written out as well as scored: computed once. Otherwise the
+		// scoring passes map the test rows on the fly.
+		if pred, err = r.e.Persist(sctx, pred); err != nil {
+			return nil, err
+		}
 	}
-	if err := r.score(ctx, mr, pred, labels); err != nil {
+	if err := r.score(sctx, mr, pred, labels); err != nil {
 		return nil, err
 	}
 	mr.ScoreSeconds = since(start)
@@ -54,8 +58,7 @@ func (r *runner) model(ctx context.Context, variant string, mi int, labels []str
 		}
 	}
 	if r.s.Output.ProcessedData {
-		r.passes.SetPhase(PhaseWrite)
-		if err := r.writeProcessed(ctx, variant, mr, train, pred); err != nil {
+		if err := r.writeProcessed(engine.WithPhase(ctx, PhaseWrite), variant, mr, train, pred); err != nil {
 			return nil, err
 		}
 	}
@@ -85,8 +88,7 @@ func (r *runner) fit(ctx context.Context, variant string, mi int, mr *ModelRepor
 	r.prog(cur)
 	t := m.Tuning
 	if t == nil {
-		r.passes.SetPhase(PhaseFit)
-		model, err := est.Fit(ctx, r.e, train)
+		model, err := est.Fit(engine.WithPhase(ctx, PhaseFit), r.e, train)
 		mr.Params = ml.Params(est)
 		return model, err
 	}
@@ -98,11 +100,6 @@ func (r *runner) fit(ctx context.Context, variant string, mi int, mr *ModelRepor
 		cur = Event{Step: step, Fold: fold + 1, Folds: folds, ParamMap: pm + 1, Maps: n}
 		r.prog(cur)
 		if fold < 0 {
-			r.passes.SetPhase(PhaseFit)
-		} else {
-			r.passes.SetPhase(PhaseTune)
-		}
-		if fold < 0 {
 			r.log.Info("refit best", "variant", variant, "model", m.Name)
 		} else {
 			r.log.Info("tuning", "variant", variant, "model", m.Name, "fold", fold+1, "folds", folds, "paramMap", pm+1, "paramMaps", n)
@@ -113,6 +110,7 @@ func (r *runner) fit(ctx context.Context, variant string, mi int, mr *ModelRepor
 		grid.AddGrid(g.Name, g.Values...)
 	}
 	var tm *tuning.TunedModel
+	ctx = engine.WithPhase(ctx, PhaseTune) // the tuner marks its refit PhaseFit
 	switch t.Method {
 	case "trainValidationSplit":
 		tm, err = (&tuning.TrainValidationSplit{Estimator: est, EstimatorParamMaps: grid.Build(), Evaluator: ev, TrainRatio: t.TrainRatio, Seed: t.Seed, Parallelism: t.Parallelism, Progress: progress}).FitTuned(ctx, r.e, train)

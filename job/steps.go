@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spindle-ml/spindle/engine"
@@ -43,6 +44,10 @@ type runner struct {
 	models []ml.Estimator
 	// passes counts the engine passes per phase (e is it).
 	passes *engine.Counter
+	// mu guards rep once the variants run at once (each with its own
+	// copy of the runner); reports are their reports so far.
+	mu      *sync.Mutex
+	reports []*VariantReport
 }
 
 // The phases passes are counted under (Report.Passes).
@@ -50,8 +55,8 @@ const (
 	PhaseRead      = "read"      // reading the input
 	PhaseStats     = "stats"     // null counts, cleaning, class balance, label, split
 	PhaseFeaturize = "featurize" // fitting and applying the feature stages
-	PhaseTune      = "tune"      // fits of the cross-validation or validation split
-	PhaseFit       = "fit"       // fits of untuned models, and the refit of the best
+	PhaseTune      = engine.PhaseTune // fits of the cross-validation or validation split
+	PhaseFit       = engine.PhaseFit  // fits of untuned models, and the refit of the best
 	PhaseEvaluate  = "evaluate"  // scoring the test split
 	PhaseWrite     = "write"     // processed data
 )
@@ -104,12 +109,17 @@ func (r *runner) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	for vi := range r.s.Variants {
-		if err := r.variant(ctx, vi, labels, shared, train, test); err != nil {
-			return err
-		}
-	}
-	return nil
+	// The variants run at once, in lockstep (engine.Lockstep): a round of
+	// their aggregations — tuning steps of one variant's folds and another
+	// variant's refit, say — is one pass. Each variant's numbers are those
+	// it gets alone.
+	r.reports = make([]*VariantReport, len(r.s.Variants))
+	errs := engine.Lockstep(ctx, r.e, len(r.s.Variants), func(ctx context.Context, vi int, e engine.Engine) error {
+		vr := *r
+		vr.e = e
+		return vr.variant(ctx, vi, labels, shared, train, test)
+	})
+	return errors.Join(errs...)
 }
 
 func (r *runner) specErr(p spec.Pos, format string, args ...any) error {
@@ -411,7 +421,7 @@ func (r *runner) variant(ctx context.Context, vi int, labels []string, shared []
 	vr := VariantReport{Name: v.Name}
 	start := time.Now()
 	r.prog(Event{Step: "featurize " + v.Name})
-	r.passes.SetPhase(PhaseFeaturize)
+	ctx = engine.WithPhase(ctx, PhaseFeaturize)
 	fitted, vtrain, vtest, err := r.fitStages(ctx, "variant "+v.Name, r.variants[vi], train, test, nil)
 	if err != nil {
 		return err
@@ -425,13 +435,28 @@ func (r *runner) variant(ctx context.Context, vi int, labels []string, shared []
 			return fmt.Errorf("variant %s, model %s: %w", v.Name, m.Name, err)
 		}
 		vr.Models = append(vr.Models, *mr)
-		r.rep.Variants = append(r.rep.Variants[:vi], vr)
-		r.rep.Seconds = since(r.rep.Started)
-		if err := r.writeMetrics(ctx); err != nil {
+		if err := r.modelDone(ctx, vi, vr); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// modelDone records that variant vi has finished one more model (vr
+// holds its models so far) and rewrites metrics.json: the report lists,
+// in the spec's order, every variant with a finished model.
+func (r *runner) modelDone(ctx context.Context, vi int, vr VariantReport) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.reports[vi] = &vr
+	r.rep.Variants = r.rep.Variants[:0]
+	for _, v := range r.reports {
+		if v != nil {
+			r.rep.Variants = append(r.rep.Variants, *v)
+		}
+	}
+	r.rep.Seconds = since(r.rep.Started)
+	return r.writeMetrics(ctx)
 }
 
 // columnsNeeded returns the columns the variants' stages and the models

@@ -171,10 +171,11 @@ type Progress func(fold, folds, paramMap, paramMaps int)
 // keeps the class balance (scikit-learn's StratifiedKFold; Spark has no
 // such option).
 //
-// The param maps of a fold are fitted together, in lockstep, so that one
-// pass over the fold's training rows serves every optimizer's step
-// (engine.Lockstep); each model's numbers are those it gets alone.
-// Parallelism is kept for Spark's API and no longer changes anything.
+// Every (fold, param map) pair is fitted at once, in lockstep, so that
+// one pass over the data serves every optimizer's step (engine.Lockstep);
+// each model's numbers are those it gets alone. A fold is a view of the
+// data, its rows chosen as a pass reads them, not a copy. Parallelism is
+// kept for Spark's API and no longer changes anything.
 //
 // Defaults: NumFolds 3, Seed 0, no FoldCol, no stratification, LabelCol
 // "label".
@@ -240,36 +241,37 @@ func (cv *CrossValidator) FitTuned(ctx context.Context, e engine.Engine, ds engi
 		}
 		offsets = stratifiedOffsets(counts)
 	}
-	for fold := 0; fold < k; fold++ {
-		split := func(train bool) (engine.Dataset, error) {
+	// The folds are views of ds (a fold's rows are chosen as each pass
+	// reads ds), not copies; every (fold, map) pair is fitted at once.
+	folds := make([]foldData, k)
+	for fold := range folds {
+		for _, train := range []bool{true, false} {
 			var m engine.Mapper = &FoldSplit{NumFolds: k, Fold: fold, Seed: cv.Seed, Train: train, FoldCol: cv.FoldCol}
 			if cv.Stratify {
 				m = &StratifiedFold{NumFolds: k, Fold: fold, Seed: cv.Seed, Train: train, LabelCol: label, Offsets: offsets}
 			}
 			d, err := e.MapPartitions(ds, m)
 			if err != nil {
-				return nil, err
+				return nil, fmt.Errorf("CrossValidator: fold %d: %w", fold+1, err)
 			}
-			return e.Persist(ctx, d)
-		}
-		train, err := split(true)
-		if err != nil {
-			return nil, fmt.Errorf("CrossValidator: fold %d: %w", fold+1, err)
-		}
-		valid, err := split(false)
-		if err != nil {
-			return nil, fmt.Errorf("CrossValidator: fold %d: %w", fold+1, err)
-		}
-		ms, err := fitAndScore(ctx, e, cv.Estimator, grid, cv.Evaluator, train, valid, func(i int) {
-			if cv.Progress != nil {
-				cv.Progress(fold, k, i, len(grid))
+			if train {
+				folds[fold].train = d
+			} else {
+				folds[fold].valid = d
 			}
-		})
-		if err != nil {
-			return nil, fmt.Errorf("CrossValidator: fold %d: %w", fold+1, err)
 		}
-		for i, m := range ms {
-			res.Metrics[i][fold] = m
+	}
+	ms, err := fitAndScore(ctx, e, cv.Estimator, grid, cv.Evaluator, folds, func(fold, i int) {
+		if cv.Progress != nil {
+			cv.Progress(fold, k, i, len(grid))
+		}
+	})
+	if err != nil {
+		return nil, fmt.Errorf("CrossValidator: %w", err)
+	}
+	for i := range grid {
+		for fold := range folds {
+			res.Metrics[i][fold] = ms[fold][i]
 		}
 	}
 	return refit(ctx, e, "CrossValidator", cv.Estimator, ds, res, func() {
@@ -278,6 +280,9 @@ func (cv *CrossValidator) FitTuned(ctx context.Context, e engine.Engine, ds engi
 		}
 	})
 }
+
+// foldData is one fold's training and validation rows.
+type foldData struct{ train, valid engine.Dataset }
 
 // TrainValidationSplit is Spark's single-split tuning: each param map is
 // fitted on a TrainRatio share of the rows (drawn with Seed) and scored on
@@ -319,17 +324,14 @@ func (tv *TrainValidationSplit) FitTuned(ctx context.Context, e engine.Engine, d
 	if err != nil {
 		return nil, err
 	}
+	// The two parts are views of ds, chosen as each pass reads it.
 	parts := make([]engine.Dataset, 2)
 	for p := range parts {
-		d, err := e.MapPartitions(ds, engine.SplitPart{Weights: []float64{r, 1 - r}, Seed: tv.Seed, Part: p})
-		if err != nil {
-			return nil, err
-		}
-		if parts[p], err = e.Persist(ctx, d); err != nil {
+		if parts[p], err = e.MapPartitions(ds, engine.SplitPart{Weights: []float64{r, 1 - r}, Seed: tv.Seed, Part: p}); err != nil {
 			return nil, err
 		}
 	}
-	ms, err := fitAndScore(ctx, e, tv.Estimator, grid, tv.Evaluator, parts[0], parts[1], func(i int) {
+	ms, err := fitAndScore(ctx, e, tv.Estimator, grid, tv.Evaluator, []foldData{{train: parts[0], valid: parts[1]}}, func(_, i int) {
 		if tv.Progress != nil {
 			tv.Progress(0, 1, i, len(grid))
 		}
@@ -338,7 +340,7 @@ func (tv *TrainValidationSplit) FitTuned(ctx context.Context, e engine.Engine, d
 		return nil, fmt.Errorf("TrainValidationSplit: %w", err)
 	}
 	res := Result{ParamMaps: grid, Metrics: make([][]float64, len(grid)), IsLargerBetter: tv.Evaluator.IsLargerBetter()}
-	for i, m := range ms {
+	for i, m := range ms[0] {
 		res.Metrics[i] = []float64{m}
 	}
 	return refit(ctx, e, "TrainValidationSplit", tv.Estimator, ds, res, func() {
@@ -364,30 +366,39 @@ func checkTuner(name string, est ml.Estimator, grid []ml.ParamMap, ev evaluation
 	return grid, nil
 }
 
-// fitAndScore fits each param map on train and scores it on valid. The
-// fits advance in lockstep (engine.Lockstep): each round of the
-// optimizers' aggregations over train is one pass, and identical ones
-// (the first iterations of maps that differ only in maxIter) are computed
-// once; every model still gets exactly the numbers it gets alone.
-func fitAndScore(ctx context.Context, e engine.Engine, est ml.Estimator, grid []ml.ParamMap, ev evaluation.Evaluator, train, valid engine.Dataset, progress func(int)) ([]float64, error) {
-	out := make([]float64, len(grid))
+// fitAndScore fits each param map on each fold's training rows and scores
+// it on the fold's validation rows: out[fold][map]. All the fits advance
+// in lockstep (engine.Lockstep): each round of their aggregations is one
+// pass, and identical ones (the first iterations of maps that differ only
+// in maxIter) are computed once; every model still gets exactly the
+// numbers it gets alone.
+func fitAndScore(ctx context.Context, e engine.Engine, est ml.Estimator, grid []ml.ParamMap, ev evaluation.Evaluator, folds []foldData, progress func(fold, i int)) ([][]float64, error) {
+	out := make([][]float64, len(folds))
+	for f := range out {
+		out[f] = make([]float64, len(grid))
+	}
 	var mu sync.Mutex
-	errs := engine.Lockstep(ctx, e, len(grid), func(ctx context.Context, i int, e engine.Engine) error {
+	n := len(grid)
+	errs := engine.Lockstep(engine.WithPhase(ctx, engine.PhaseTune), e, len(folds)*n, func(ctx context.Context, k int, e engine.Engine) error {
+		f, i := k/n, k%n
 		mu.Lock()
-		progress(i)
+		progress(f, i)
 		mu.Unlock()
 		pm := grid[i]
 		est, err := ml.WithParams(est, pm)
 		if err == nil {
 			var m ml.Model
-			if m, err = est.Fit(ctx, e, train); err == nil {
+			if m, err = est.Fit(ctx, e, folds[f].train); err == nil {
 				var pred engine.Dataset
-				if pred, err = ml.Transform(ctx, e, valid, m); err == nil {
-					out[i], err = ev.Evaluate(ctx, e, pred)
+				if pred, err = ml.Transform(ctx, e, folds[f].valid, m); err == nil {
+					out[f][i], err = ev.Evaluate(ctx, e, pred)
 				}
 			}
 		}
 		if err != nil {
+			if len(folds) > 1 {
+				return fmt.Errorf("fold %d, param map %v: %w", f+1, pm, err)
+			}
 			return fmt.Errorf("param map %v: %w", pm, err)
 		}
 		return nil
@@ -423,7 +434,7 @@ func refit(ctx context.Context, e engine.Engine, name string, est ml.Estimator, 
 	if err != nil {
 		return nil, err
 	}
-	m, err := est.Fit(ctx, e, ds)
+	m, err := est.Fit(engine.WithPhase(ctx, engine.PhaseFit), e, ds)
 	if err != nil {
 		return nil, fmt.Errorf("%s: refit with %v: %w", name, res.ParamMaps[best], err)
 	}

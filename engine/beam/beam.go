@@ -60,6 +60,8 @@ func init() {
 	register.DoFn3x1[context.Context, int, func(int), error](&partitionFn{})
 }
 
+var _ engine.Batcher = (*Engine)(nil)
+
 // Engine runs kernels as Beam jobs. Use it through a pointer; it is safe
 // for concurrent use.
 type Engine struct {
@@ -460,42 +462,81 @@ func readBatch(ctx context.Context, st *storage.Store, c Cache, uri string) (*ta
 // AggregateAny implements engine.Engine: one job folds every partition;
 // the driver merges the partials in MergeTree's order.
 func (e *Engine) AggregateAny(ctx context.Context, ds engine.Dataset, a engine.AnyAggregator) (any, error) {
-	d, err := e.own(ds)
+	res, err := e.AggregateBatch(ctx, []engine.Request{{Dataset: ds, Agg: a}})
 	if err != nil {
 		return nil, err
 	}
-	if d, err = e.settle(ctx, d); err != nil {
-		return nil, err
+	return res[0], nil
+}
+
+// AggregateBatch implements engine.Batcher: the aggregations not already
+// staged run as one job (a branch per aggregation); each is then merged
+// on the driver as AggregateAny merges it.
+func (e *Engine) AggregateBatch(ctx context.Context, reqs []engine.Request) ([]any, error) {
+	type item struct {
+		d    *dataset
+		out  string
+		done bool
 	}
-	out := storage.Join(e.root, digest("agg", d.id, append(d.kernels(), a)...))
-	_, ok, err := e.done(ctx, out)
-	if err != nil {
-		return nil, err
-	}
-	if !ok {
-		agg, err := engine.Encode(a)
+	items := make([]item, len(reqs))
+	var branches []branch
+	running := map[string]bool{} // outputs a branch computes (the same pass twice runs once)
+	for k, r := range reqs {
+		d, err := e.own(r.Dataset)
 		if err != nil {
 			return nil, err
 		}
-		if err := e.run(ctx, d, out, agg); err != nil {
+		if d, err = e.settle(ctx, d); err != nil {
+			return nil, err
+		}
+		out := storage.Join(e.root, digest("agg", d.id, append(d.kernels(), r.Agg)...))
+		_, ok, err := e.done(ctx, out)
+		if err != nil {
+			return nil, err
+		}
+		items[k] = item{d: d, out: out, done: ok || running[out]}
+		if items[k].done {
+			continue
+		}
+		running[out] = true
+		agg, err := engine.Encode(r.Agg)
+		if err != nil {
+			return nil, err
+		}
+		fn, err := e.newFn(ctx, d, out, agg)
+		if err != nil {
+			return nil, err
+		}
+		branches = append(branches, branch{fn: fn, n: len(d.rows), out: out})
+	}
+	if len(branches) > 0 {
+		if err := e.runJob(ctx, branches); err != nil {
 			return nil, err
 		}
 	}
-	entries, err := readGroups(ctx, e.st, out, len(d.rows))
-	if err != nil {
-		return nil, fmt.Errorf("beam aggregate: %w", err)
-	}
-	partials := make([]any, len(entries))
-	for i, en := range entries {
-		if partials[i], err = a.DecodePartial(en.Partial); err != nil {
-			return nil, fmt.Errorf("beam aggregate %s: %w", a.KernelName(), err)
+	results := make([]any, len(reqs))
+	for k, it := range items {
+		a := reqs[k].Agg
+		entries, err := readGroups(ctx, e.st, it.out, len(it.d.rows))
+		if err != nil {
+			return nil, fmt.Errorf("beam aggregate: %w", err)
+		}
+		partials := make([]any, len(entries))
+		for i, en := range entries {
+			if partials[i], err = a.DecodePartial(en.Partial); err != nil {
+				return nil, fmt.Errorf("beam aggregate %s: %w", a.KernelName(), err)
+			}
+		}
+		if results[k], err = engine.MergeTree(a, partials); err != nil {
+			return nil, err
+		}
+		if !it.done {
+			if err := e.finish(ctx, it.out, manifest{Files: groupNames(len(it.d.rows))}); err != nil {
+				return nil, err
+			}
 		}
 	}
-	res, err := engine.MergeTree(a, partials)
-	if err != nil || ok {
-		return res, err
-	}
-	return res, e.finish(ctx, out, manifest{Files: groupNames(len(d.rows))})
+	return results, nil
 }
 
 // run executes one job over d's partitions: apply the mappers, then fold

@@ -130,16 +130,34 @@ func (e *Engine) FromParts(ctx context.Context, schema *table.Schema, parts []en
 // runs its group's items on all the cores it has (prism gives one bundle
 // to a stage, so the cores are where its parallelism comes from).
 func (e *Engine) runGroups(ctx context.Context, fn any, n int, out string) error {
-	groups := (n + groupSize - 1) / groupSize
+	return e.runJob(ctx, []branch{{fn: fn, n: n, out: out}})
+}
+
+// branch is one DoFn of a job over n items, in groups (its elements are
+// the group indices).
+type branch struct {
+	fn  any
+	n   int
+	out string
+}
+
+// runJob runs the branches as one Beam job.
+func (e *Engine) runJob(ctx context.Context, branches []branch) error {
 	p, s := beamsdk.NewPipelineWithRoot()
-	idx := beamsdk.ParDo(s, &emitPartitions{N: groups}, beamsdk.Impulse(s))
-	// The DoFn emits its group's index when done, into a stage boundary:
-	// a stage without outputs makes prism spin on a closed channel for as
-	// long as the bundle runs, taking a core from the DoFn.
-	done := beamsdk.ParDo(s, fn, beamsdk.Reshuffle(s, idx))
-	beamsdk.ParDo0(s, discard, beamsdk.Reshuffle(s, done))
+	items := 0
+	for _, b := range branches {
+		groups := (b.n + groupSize - 1) / groupSize
+		idx := beamsdk.ParDo(s, &emitPartitions{N: groups}, beamsdk.Impulse(s))
+		// The DoFn emits its group's index when done, into a stage
+		// boundary: a stage without outputs makes prism spin on a closed
+		// channel for as long as the bundle runs, taking a core from the
+		// DoFn.
+		done := beamsdk.ParDo(s, b.fn, beamsdk.Reshuffle(s, idx))
+		beamsdk.ParDo0(s, discard, beamsdk.Reshuffle(s, done))
+		items += b.n
+	}
 	e.jobs.Add(1)
-	e.log().Debug("beam job", "runner", e.Runner.name(), "out", out, "items", n)
+	e.log().Debug("beam job", "runner", e.Runner.name(), "out", branches[0].out, "branches", len(branches), "items", items)
 	if err := execute(ctx, e.Runner, p); err != nil {
 		return fmt.Errorf("beam job on %s: %w", e.Runner.name(), err)
 	}

@@ -34,7 +34,10 @@ type Engine struct {
 // mappers computed and every split read is a pass.
 func (e *Engine) Passes() int64 { return e.passes.Load() }
 
-var _ engine.Engine = (*Engine)(nil)
+var (
+	_ engine.Engine  = (*Engine)(nil)
+	_ engine.Batcher = (*Engine)(nil)
+)
 
 // dataset is either materialized (parts set) or a mapper over a parent.
 type dataset struct {
@@ -149,33 +152,98 @@ func (e *Engine) compute(ctx context.Context, d *dataset) ([]*table.Batch, error
 
 // AggregateAny folds each partition in parallel, then merges the partials
 // pairwise in partition order (a fixed tree), so the result does not depend
-// on scheduling.
+// on scheduling. A chain of mappers over stored partitions is applied on
+// the fly, fused with the fold (the aggregator then sees the row offsets
+// of the chain's input, as on Beam); a chain with a positional mapper
+// after its first is computed up to it first.
 func (e *Engine) AggregateAny(ctx context.Context, ds engine.Dataset, a engine.AnyAggregator) (any, error) {
-	d, err := e.own(ds)
+	res, err := e.AggregateBatch(ctx, []engine.Request{{Dataset: ds, Agg: a}})
 	if err != nil {
 		return nil, err
 	}
-	parts, err := e.compute(ctx, d)
-	if err != nil {
-		return nil, err
+	return res[0], nil
+}
+
+// AggregateBatch implements engine.Batcher: the partitions of every
+// request are folded in one parallel sweep, each request's partials
+// merged in its own fixed tree.
+func (e *Engine) AggregateBatch(ctx context.Context, reqs []engine.Request) ([]any, error) {
+	type job struct {
+		parts []*table.Batch
+		offs  []int64
+		steps []engine.MapStep
+		tm    *engine.TreeMerger
+	}
+	jobs := make([]job, len(reqs))
+	type task struct{ job, part int }
+	var tasks []task
+	for k, r := range reqs {
+		d, err := e.own(r.Dataset)
+		if err != nil {
+			return nil, err
+		}
+		base, steps, err := e.segment(ctx, d)
+		if err != nil {
+			return nil, err
+		}
+		jobs[k] = job{parts: base, offs: offsets(base), steps: steps, tm: engine.NewTreeMerger(r.Agg, len(base))}
+		for i := range base {
+			tasks = append(tasks, task{k, i})
+		}
 	}
 	e.passes.Add(1)
-	offs := offsets(parts)
 	// Partials are merged as they come, in MergeTree's fixed tree, so a
 	// large partial (a Word2Vec model copy, a gradient) is not kept once
 	// per partition.
-	tm := engine.NewTreeMerger(a, len(parts))
-	err = e.forEach(ctx, len(parts), func(ctx context.Context, i int) error {
-		_, p, err := engine.RunPartition(ctx, engine.PartitionInfo{Index: i, RowOffset: offs[i]}, parts[i], nil, a)
+	err := e.forEach(ctx, len(tasks), func(ctx context.Context, t int) error {
+		j, i := &jobs[tasks[t].job], tasks[t].part
+		a := reqs[tasks[t].job].Agg
+		_, p, err := engine.RunPartition(ctx, engine.PartitionInfo{Index: i, RowOffset: j.offs[i]}, j.parts[i], j.steps, a)
 		if err != nil {
 			return err
 		}
-		return tm.Add(i, p)
+		return j.tm.Add(i, p)
 	})
 	if err != nil {
 		return nil, err
 	}
-	return tm.Result()
+	out := make([]any, len(reqs))
+	for k := range jobs {
+		if out[k], err = jobs[k].tm.Result(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// segment returns d as stored partitions and the mappers still to apply
+// to them: the chain of mappers back to stored data, computing (as a pass
+// of its own) what lies before a positional mapper that is not the
+// chain's first, since that one needs exact row offsets.
+func (e *Engine) segment(ctx context.Context, d *dataset) ([]*table.Batch, []engine.MapStep, error) {
+	var chain []*dataset // d and its ancestors up to stored data, last first
+	base := d
+	for base.parent != nil {
+		chain = append(chain, base)
+		base = base.parent
+	}
+	// Only the chain from the last positional mapper on is fused; that
+	// mapper's input is computed.
+	for k := len(chain) - 1; k >= 0; k-- {
+		if engine.IsPositional(chain[k].mapper) && chain[k].parent.parent != nil {
+			chain = chain[:k+1]
+			base = chain[k].parent
+		}
+	}
+	parts, err := e.compute(ctx, base)
+	if err != nil {
+		return nil, nil, err
+	}
+	steps := make([]engine.MapStep, len(chain))
+	for k, st := range chain {
+		steps[len(chain)-1-k] = engine.MapStep{Mapper: st.mapper, Schema: st.schema}
+	}
+	return parts, steps, nil
 }
 
 func (e *Engine) forEach(ctx context.Context, n int, fn func(ctx context.Context, i int) error) error {
