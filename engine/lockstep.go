@@ -45,8 +45,8 @@ type request struct {
 	a      AnyAggregator
 	phases []string // the asking member's (WithPhase)
 	res    any
-	err  error
-	done chan struct{}
+	err    error
+	done   chan struct{}
 }
 
 // coordinator holds the aggregations of a Lockstep until every live

@@ -52,13 +52,13 @@ type runner struct {
 
 // The phases passes are counted under (Report.Passes).
 const (
-	PhaseRead      = "read"      // reading the input
-	PhaseStats     = "stats"     // null counts, cleaning, class balance, label, split
-	PhaseFeaturize = "featurize" // fitting and applying the feature stages
+	PhaseRead      = "read"           // reading the input
+	PhaseStats     = "stats"          // null counts, cleaning, class balance, label, split
+	PhaseFeaturize = "featurize"      // fitting and applying the feature stages
 	PhaseTune      = engine.PhaseTune // fits of the cross-validation or validation split
 	PhaseFit       = engine.PhaseFit  // fits of untuned models, and the refit of the best
-	PhaseEvaluate  = "evaluate"  // scoring the test split
-	PhaseWrite     = "write"     // processed data
+	PhaseEvaluate  = "evaluate"       // scoring the test split
+	PhaseWrite     = "write"          // processed data
 )
 
 // The steps of a run. Each is short, reads and writes the runner's
