@@ -28,6 +28,7 @@ import (
 	"github.com/spindle-ml/spindle/profile"
 	"github.com/spindle-ml/spindle/spec"
 	"github.com/spindle-ml/spindle/storage"
+	"github.com/spindle-ml/spindle/tuning"
 )
 
 // Options configure a run.
@@ -143,6 +144,9 @@ type TuningReport struct {
 	FoldMetrics [][]jsonnum.Float `json:"foldMetrics"`
 	AvgMetrics  []jsonnum.Float   `json:"avgMetrics"`
 	Best        ml.ParamMap       `json:"best"`
+	// Failed lists the fits that failed numerically (tuning.Failure);
+	// the best map was chosen among the others.
+	Failed []tuning.Failure `json:"failed,omitempty"`
 }
 
 // ConfusionReport is the test confusion matrix: rows are true labels,

@@ -7,6 +7,7 @@ package tuning
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"sort"
@@ -15,6 +16,7 @@ import (
 	"github.com/spindle-ml/spindle/engine"
 	"github.com/spindle-ml/spindle/evaluation"
 	"github.com/spindle-ml/spindle/ml"
+	"github.com/spindle-ml/spindle/optim"
 	"github.com/spindle-ml/spindle/table"
 )
 
@@ -136,6 +138,20 @@ type Result struct {
 	BestIndex int
 	// IsLargerBetter is the evaluator's direction.
 	IsLargerBetter bool
+	// Failed lists the fits that failed numerically (their objective not
+	// finite: optim.ErrNotFinite); their metrics are NaN, and the best
+	// map is chosen among the others.
+	Failed []Failure
+}
+
+// Failure is a fit of one param map on one fold that failed
+// numerically.
+type Failure struct {
+	// Fold is the fold (from 0; 0 for TrainValidationSplit) and ParamMap
+	// the map's index in the grid.
+	Fold, ParamMap int
+	// Err says why.
+	Err string
 }
 
 // Best returns the best param map.
@@ -261,7 +277,7 @@ func (cv *CrossValidator) FitTuned(ctx context.Context, e engine.Engine, ds engi
 			}
 		}
 	}
-	ms, err := fitAndScore(ctx, e, cv.Estimator, grid, cv.Evaluator, folds, func(fold, i int) {
+	ms, failed, err := fitAndScore(ctx, e, cv.Estimator, grid, cv.Evaluator, folds, func(fold, i int) {
 		if cv.Progress != nil {
 			cv.Progress(fold, k, i, len(grid))
 		}
@@ -274,6 +290,7 @@ func (cv *CrossValidator) FitTuned(ctx context.Context, e engine.Engine, ds engi
 			res.Metrics[i][fold] = ms[fold][i]
 		}
 	}
+	res.Failed = failed
 	return refit(ctx, e, "CrossValidator", cv.Estimator, ds, res, func() {
 		if cv.Progress != nil {
 			cv.Progress(-1, k, res.BestIndex, len(grid))
@@ -331,7 +348,7 @@ func (tv *TrainValidationSplit) FitTuned(ctx context.Context, e engine.Engine, d
 			return nil, err
 		}
 	}
-	ms, err := fitAndScore(ctx, e, tv.Estimator, grid, tv.Evaluator, []foldData{{train: parts[0], valid: parts[1]}}, func(_, i int) {
+	ms, failed, err := fitAndScore(ctx, e, tv.Estimator, grid, tv.Evaluator, []foldData{{train: parts[0], valid: parts[1]}}, func(_, i int) {
 		if tv.Progress != nil {
 			tv.Progress(0, 1, i, len(grid))
 		}
@@ -339,7 +356,7 @@ func (tv *TrainValidationSplit) FitTuned(ctx context.Context, e engine.Engine, d
 	if err != nil {
 		return nil, fmt.Errorf("TrainValidationSplit: %w", err)
 	}
-	res := Result{ParamMaps: grid, Metrics: make([][]float64, len(grid)), IsLargerBetter: tv.Evaluator.IsLargerBetter()}
+	res := Result{ParamMaps: grid, Metrics: make([][]float64, len(grid)), IsLargerBetter: tv.Evaluator.IsLargerBetter(), Failed: failed}
 	for i, m := range ms[0] {
 		res.Metrics[i] = []float64{m}
 	}
@@ -372,8 +389,12 @@ func checkTuner(name string, est ml.Estimator, grid []ml.ParamMap, ev evaluation
 // pass, and identical ones (the first iterations of maps that differ only
 // in maxIter) are computed once; every model still gets exactly the
 // numbers it gets alone.
-func fitAndScore(ctx context.Context, e engine.Engine, est ml.Estimator, grid []ml.ParamMap, ev evaluation.Evaluator, folds []foldData, progress func(fold, i int)) ([][]float64, error) {
-	out := make([][]float64, len(folds))
+//
+// A fit whose objective is not finite (optim.ErrNotFinite: it diverges
+// at its starting point, say for a regParam that overflows) fails its
+// own (fold, map) only: its metric is NaN and it is listed in failed.
+func fitAndScore(ctx context.Context, e engine.Engine, est ml.Estimator, grid []ml.ParamMap, ev evaluation.Evaluator, folds []foldData, progress func(fold, i int)) (out [][]float64, failed []Failure, err error) {
+	out = make([][]float64, len(folds))
 	for f := range out {
 		out[f] = make([]float64, len(grid))
 	}
@@ -403,12 +424,18 @@ func fitAndScore(ctx context.Context, e engine.Engine, est ml.Estimator, grid []
 		}
 		return nil
 	})
-	for _, err := range errs {
-		if err != nil {
-			return nil, err
+	for k, err := range errs {
+		if err == nil {
+			continue
 		}
+		if !errors.Is(err, optim.ErrNotFinite) {
+			return nil, nil, err
+		}
+		f, i := k/n, k%n
+		out[f][i] = math.NaN()
+		failed = append(failed, Failure{Fold: f, ParamMap: i, Err: err.Error()})
 	}
-	return out, nil
+	return out, failed, nil
 }
 
 // refit averages the metrics, picks the best map and fits it on ds.
@@ -421,12 +448,22 @@ func refit(ctx context.Context, e engine.Engine, name string, est ml.Estimator, 
 		}
 		res.AvgMetrics[i] = s / float64(len(ms))
 	}
-	best := 0
+	// The best map among those with a metric (a failed fit makes its
+	// map's mean NaN); ties go to the first.
+	best := -1
 	for i, m := range res.AvgMetrics {
-		b := res.AvgMetrics[best]
-		if math.IsNaN(b) || (res.IsLargerBetter && m > b) || (!res.IsLargerBetter && m < b) {
+		if math.IsNaN(m) {
+			continue
+		}
+		if best < 0 || (res.IsLargerBetter && m > res.AvgMetrics[best]) || (!res.IsLargerBetter && m < res.AvgMetrics[best]) {
 			best = i
 		}
+	}
+	if best < 0 {
+		if len(res.Failed) > 0 {
+			return nil, fmt.Errorf("%s: every param map failed or has no metric; the first failure: %s", name, res.Failed[0].Err)
+		}
+		best = 0 // every metric NaN (an evaluator with no defined value): keep the first map
 	}
 	res.BestIndex = best
 	progress()

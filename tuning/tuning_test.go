@@ -2,6 +2,7 @@ package tuning_test
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"reflect"
@@ -15,6 +16,7 @@ import (
 	"github.com/spindle-ml/spindle/internal/tabletest"
 	"github.com/spindle-ml/spindle/linalg"
 	"github.com/spindle-ml/spindle/ml"
+	"github.com/spindle-ml/spindle/optim"
 	"github.com/spindle-ml/spindle/table"
 	"github.com/spindle-ml/spindle/tuning"
 )
@@ -295,5 +297,56 @@ func TestStratifiedFolds(t *testing.T) {
 	cv := &tuning.CrossValidator{Estimator: &classification.LogisticRegression{}, Evaluator: &evaluation.MulticlassClassificationEvaluator{}, NumFolds: 3, Stratify: true}
 	if _, err := cv.FitTuned(ctx, e, ds); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// diverging is a logistic regression whose fit fails numerically (as
+// optim.ErrNotFinite) for a regParam above 1.
+type diverging struct{ RegParam float64 }
+
+func (d *diverging) Fit(ctx context.Context, e engine.Engine, ds engine.Dataset) (ml.Model, error) {
+	if d.RegParam > 1 {
+		return nil, fmt.Errorf("diverging: %w", optim.ErrNotFinite)
+	}
+	return (&classification.LogisticRegression{RegParam: d.RegParam}).Fit(ctx, e, ds)
+}
+
+// TestTuningFailedFit: a fit that fails numerically fails its grid point
+// only: its metrics are NaN, it is listed, the others keep the metrics
+// they get without it and the best is chosen among them; when every map
+// fails, the run fails and says why.
+func TestTuningFailedFit(t *testing.T) {
+	ctx := context.Background()
+	e := &local.Engine{}
+	ds := tabletest.Dataset(t, e, noisy(t, 600, 100))
+	ev := &evaluation.MulticlassClassificationEvaluator{MetricName: "logLoss"}
+	cv := func(regs ...any) (*tuning.TunedModel, error) {
+		grid := (&tuning.ParamGridBuilder{}).AddGrid("regParam", regs...).Build()
+		return (&tuning.CrossValidator{Estimator: &diverging{}, EstimatorParamMaps: grid, Evaluator: ev, NumFolds: 3, Seed: 5}).FitTuned(ctx, e, ds)
+	}
+	got, err := cv(0.5, 2.0, 0.01)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := cv(0.5, 0.01)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Failed) != 3 {
+		t.Fatalf("failed: %+v, want map 1 on each of 3 folds", got.Failed)
+	}
+	for k, f := range got.Failed {
+		if f.Fold != k || f.ParamMap != 1 || !strings.Contains(f.Err, "not finite") || !strings.Contains(f.Err, "regParam") {
+			t.Errorf("failure %d: %+v", k, f)
+		}
+	}
+	if !math.IsNaN(got.AvgMetrics[1]) || !reflect.DeepEqual(got.Metrics[0], want.Metrics[0]) || !reflect.DeepEqual(got.Metrics[2], want.Metrics[1]) {
+		t.Errorf("metrics %v, want NaN for map 1 and %v for the others", got.Metrics, want.Metrics)
+	}
+	if wantBest := map[int]int{0: 0, 1: 2}[want.BestIndex]; got.BestIndex != wantBest {
+		t.Errorf("best map %d, want %d", got.BestIndex, wantBest)
+	}
+	if _, err := cv(2.0, 3.0); err == nil || !strings.Contains(err.Error(), "every param map failed") {
+		t.Errorf("all maps failing: %v", err)
 	}
 }
