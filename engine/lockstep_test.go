@@ -101,3 +101,64 @@ func TestLockstep(t *testing.T) {
 		t.Fatalf("%d passes, want 12", p)
 	}
 }
+
+// TestLockstepAcrossDatasets: members over different datasets (stored
+// data and a view of it) share each round's pass too, nested Locksteps
+// send their rounds up as one, and a Counter puts each pass under the
+// earliest phase of the requests it served.
+func TestLockstepAcrossDatasets(t *testing.T) {
+	ctx := context.Background()
+	x := make([][]float64, 90)
+	for i := range x {
+		x[i] = []float64{float64(i)}
+	}
+	tb := tabletest.Labeled(t, x, make([]float64, 90), 7, false)
+	e := &local.Engine{}
+	c := engine.NewCounter(e)
+	c.Order = []string{"tune", "fit"}
+	ds, _ := c.FromTable(ctx, tb)
+	view, _ := c.MapPartitions(ds, engine.SplitPart{Weights: []float64{0.5, 0.5}, Seed: 1, Part: 0})
+	got := make([][]float64, 4)
+	errs := engine.Lockstep(ctx, c, 2, func(ctx context.Context, outer int, e1 engine.Engine) error {
+		phase := []string{"fit", "tune"}[outer]
+		errs := engine.Lockstep(engine.WithPhase(ctx, phase), e1, 2, func(ctx context.Context, inner int, e2 engine.Engine) error {
+			d := []engine.Dataset{ds, view}[inner]
+			for r := range 3 {
+				res, err := engine.Aggregate(ctx, e2, d, scaledSum{K: float64(10*outer + inner + r)})
+				if err != nil {
+					return err
+				}
+				got[2*outer+inner] = append(got[2*outer+inner], res...)
+			}
+			return nil
+		})
+		return errors.Join(errs...)
+	})
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
+	for k := range 4 {
+		outer, inner := k/2, k%2
+		var want []float64
+		for r := range 3 {
+			le := &local.Engine{}
+			d, _ := le.FromTable(ctx, tb)
+			if inner == 1 {
+				d, _ = le.MapPartitions(d, engine.SplitPart{Weights: []float64{0.5, 0.5}, Seed: 1, Part: 0})
+			}
+			res, err := engine.Aggregate(ctx, le, d, scaledSum{K: float64(10*outer + inner + r)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want = append(want, res...)
+		}
+		if fmt.Sprint(got[k]) != fmt.Sprint(want) {
+			t.Fatalf("member %d: %v, want %v", k, got[k], want)
+		}
+	}
+	// Three rounds, each one pass over both datasets; all counted under
+	// "tune", ranked before "fit".
+	if counts, _ := c.Counts(); fmt.Sprint(counts) != "map[tune:3]" || e.Passes() != 3 {
+		t.Fatalf("passes %d, counted %v; want 3 under tune", e.Passes(), counts)
+	}
+}

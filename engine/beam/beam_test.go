@@ -21,9 +21,11 @@ import (
 	"github.com/spindle-ml/spindle/feature"
 	"github.com/spindle-ml/spindle/internal/beamtest"
 	"github.com/spindle-ml/spindle/internal/s3test"
+	"github.com/spindle-ml/spindle/internal/linmodel"
 	"github.com/spindle-ml/spindle/internal/tabletest"
 	"github.com/spindle-ml/spindle/ml"
 	"github.com/spindle-ml/spindle/storage"
+	"github.com/spindle-ml/spindle/table"
 )
 
 var (
@@ -395,4 +397,85 @@ func TestRerunRedoesOnlyMissingGroups(t *testing.T) {
 	if !tabletest.RowsEqual(got, want) {
 		t.Fatalf("rerun gave %d rows, want %d", len(got), len(want))
 	}
+}
+
+// TestAggregateBatch: aggregations over several datasets — stored data,
+// a view of it through a positional split and a filter, the same request
+// twice — run as one pass (one job) and give, on every engine, what each
+// gives alone on the embedded engine.
+func TestAggregateBatch(t *testing.T) {
+	ctx := context.Background()
+	x, y := data(t)
+	tb := tabletest.Labeled(t, x, y, 64, false)
+	type result struct {
+		res    []any
+		passes int64
+	}
+	var results []result
+	for _, e := range []engine.Engine{&local.Engine{}, &beam.Engine{Staging: t.TempDir()}, external(t)} {
+		ds, err := e.FromTable(ctx, tb)
+		if err != nil {
+			t.Fatal(err)
+		}
+		part, _ := e.MapPartitions(ds, engine.SplitPart{Weights: []float64{0.3, 0.7}, Seed: 7, Part: 1})
+		view, _ := e.MapPartitions(part, &feature.Filter{Column: "label", Op: "==", Value: "1"})
+		stats := engine.Erase[*linmodel.Moments](momentsOf{})
+		reqs := []engine.Request{{Dataset: ds, Agg: engine.Erase[int64](engine.Count{})}, {Dataset: view, Agg: engine.Erase[int64](engine.Count{})},
+			{Dataset: view, Agg: stats}, {Dataset: ds, Agg: stats}, {Dataset: view, Agg: stats}}
+		before := e.(engine.PassCounter).Passes()
+		res, err := engine.AggregateBatch(ctx, e, reqs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		results = append(results, result{res, e.(engine.PassCounter).Passes() - before})
+		alone := &local.Engine{}
+		ads, _ := alone.FromTable(ctx, tb)
+		ap, _ := alone.MapPartitions(ads, engine.SplitPart{Weights: []float64{0.3, 0.7}, Seed: 7, Part: 1})
+		av, _ := alone.MapPartitions(ap, &feature.Filter{Column: "label", Op: "==", Value: "1"})
+		for k, r := range reqs {
+			d := ads
+			if r.Dataset == view {
+				d = av
+			}
+			want, err := alone.AggregateAny(ctx, d, r.Agg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(res[k], want) {
+				t.Fatalf("%s: request %d: %v, want %v", e.Name(), k, res[k], want)
+			}
+		}
+	}
+	for i, r := range results {
+		if r.passes != 1 {
+			t.Errorf("engine %d: %d passes, want 1", i, r.passes)
+		}
+	}
+}
+
+func init() { engine.RegisterAggregator[*linmodel.Moments](momentsOf{}) }
+
+// momentsOf sums the features' moments (a vector-valued partial).
+type momentsOf struct{}
+
+func (momentsOf) KernelName() string       { return "beam_test.momentsOf" }
+func (momentsOf) Zero() *linmodel.Moments { return linmodel.NewMoments() }
+func (momentsOf) Merge(a, b *linmodel.Moments) (*linmodel.Moments, error) {
+	return a.Merge(b)
+}
+func (momentsOf) Fold(_ context.Context, _ engine.PartitionInfo, acc *linmodel.Moments, b *table.Batch) (*linmodel.Moments, error) {
+	c, err := linmodel.Read(b, "features", "label", "")
+	if err != nil {
+		return nil, err
+	}
+	for i := range b.NumRows() {
+		x, y, w, err := c.Row(i, engine.PartitionInfo{})
+		if err != nil {
+			return nil, err
+		}
+		if err := acc.Add(x, y, w); err != nil {
+			return nil, err
+		}
+	}
+	return acc, nil
 }
