@@ -20,8 +20,8 @@ import (
 	"github.com/spindle-ml/spindle/engine/local"
 	"github.com/spindle-ml/spindle/feature"
 	"github.com/spindle-ml/spindle/internal/beamtest"
-	"github.com/spindle-ml/spindle/internal/s3test"
 	"github.com/spindle-ml/spindle/internal/linmodel"
+	"github.com/spindle-ml/spindle/internal/s3test"
 	"github.com/spindle-ml/spindle/internal/tabletest"
 	"github.com/spindle-ml/spindle/ml"
 	"github.com/spindle-ml/spindle/storage"
@@ -458,7 +458,7 @@ func init() { engine.RegisterAggregator[*linmodel.Moments](momentsOf{}) }
 // momentsOf sums the features' moments (a vector-valued partial).
 type momentsOf struct{}
 
-func (momentsOf) KernelName() string       { return "beam_test.momentsOf" }
+func (momentsOf) KernelName() string      { return "beam_test.momentsOf" }
 func (momentsOf) Zero() *linmodel.Moments { return linmodel.NewMoments() }
 func (momentsOf) Merge(a, b *linmodel.Moments) (*linmodel.Moments, error) {
 	return a.Merge(b)
