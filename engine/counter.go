@@ -203,3 +203,11 @@ func (c *Counter) AggregateBatch(ctx context.Context, reqs []Request) ([]any, er
 		return AggregateBatch(ctx, c.Engine, reqs)
 	})
 }
+
+// StoredRows implements RowCounter as the wrapped engine does.
+func (c *Counter) StoredRows(ds Dataset) (int64, bool) {
+	if rc, ok := c.Engine.(RowCounter); ok {
+		return rc.StoredRows(ds)
+	}
+	return 0, false
+}

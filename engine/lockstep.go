@@ -19,8 +19,8 @@ import (
 //
 // This is how model selection shares scans: fits of several models (grid
 // points, folds, feature variants) advance in lockstep, and every
-// optimizer step of all of them costs one pass. Other calls
-// (MapPartitions, Persist, Collect) go straight to e. Lockstep nests: an
+// optimizer step of all of them costs one pass. Persists join the rounds
+// too; other calls (MapPartitions, Collect) go straight to e. Lockstep nests: an
 // e_i used as the engine of another Lockstep sends that one's rounds up
 // as one request (it is a Batcher).
 func Lockstep(ctx context.Context, e Engine, n int, fn func(ctx context.Context, i int, e Engine) error) []error {
@@ -69,6 +69,24 @@ var _ Batcher = (*member)(nil)
 
 // Resident implements Resident as the shared engine does.
 func (m *member) Resident() bool { return IsResident(m.Engine) }
+
+// StoredRows implements RowCounter as the shared engine does.
+func (m *member) StoredRows(ds Dataset) (int64, bool) {
+	if rc, ok := m.Engine.(RowCounter); ok {
+		return rc.StoredRows(ds)
+	}
+	return 0, false
+}
+
+// Persist implements Engine: it waits for the round, so that the
+// persists and aggregations of a round are one pass.
+func (m *member) Persist(ctx context.Context, ds Dataset) (Dataset, error) {
+	res, err := m.AggregateBatch(ctx, []Request{{Dataset: ds}})
+	if err != nil {
+		return nil, err
+	}
+	return res[0].(Dataset), nil
+}
 
 // AggregateAny implements Engine: it waits for the round.
 func (m *member) AggregateAny(ctx context.Context, ds Dataset, a AnyAggregator) (any, error) {
@@ -133,18 +151,19 @@ func (c *coordinator) take() []*request {
 
 // group is a round's requests over one dataset, identical ones once.
 type group struct {
-	ds    Dataset
-	reqs  []*request
-	uniq  []AnyAggregator
-	index []int // request → its aggregation in uniq
-	agg   AnyAggregator
+	ds      Dataset
+	persist bool // persists of ds, not aggregations
+	reqs    []*request
+	uniq    []AnyAggregator
+	index   []int // request → its aggregation in uniq
+	agg     AnyAggregator
 }
 
 // run serves a round in one pass: one aggregation per dataset (a Multi
 // when several), all datasets in one batch.
 func (c *coordinator) run(ctx context.Context, round []*request) {
 	var groups []*group
-	byDS := map[Dataset]*group{}
+	byDS := map[groupKey]*group{}
 	var phases []string
 	for _, r := range round {
 		for _, p := range r.phases {
@@ -152,10 +171,11 @@ func (c *coordinator) run(ctx context.Context, round []*request) {
 				phases = append(phases, p)
 			}
 		}
-		g := byDS[r.ds]
+		key := groupKey{r.ds, r.a == nil}
+		g := byDS[key]
 		if g == nil {
-			g = &group{ds: r.ds}
-			byDS[r.ds] = g
+			g = &group{ds: r.ds, persist: key.persist}
+			byDS[key] = g
 			groups = append(groups, g)
 		}
 		g.reqs = append(g.reqs, r)
@@ -166,6 +186,10 @@ func (c *coordinator) run(ctx context.Context, round []*request) {
 	seed := maphash.MakeSeed()
 	var reqs []Request
 	for _, g := range groups {
+		if g.persist {
+			reqs = append(reqs, Request{Dataset: g.ds})
+			continue
+		}
 		g.dedupe(seed)
 		g.agg = g.uniq[0]
 		if len(g.uniq) > 1 {
@@ -188,7 +212,7 @@ func (c *coordinator) run(ctx context.Context, round []*request) {
 		// within it each aggregation alone if need be, so that only
 		// those that fail get an error.
 		for _, g := range groups {
-			if g.agg != nil {
+			if g.persist || g.agg != nil {
 				c.pass(ctx, g)
 			}
 		}
@@ -196,12 +220,19 @@ func (c *coordinator) run(ctx context.Context, round []*request) {
 	}
 	k := 0
 	for _, g := range groups {
-		if g.agg == nil {
+		if !g.persist && g.agg == nil {
 			continue
 		}
 		g.finish(ctx, c, results, k, err)
 		k++
 	}
+}
+
+// groupKey groups a round's requests: per dataset, aggregations apart
+// from persists.
+type groupKey struct {
+	ds      Dataset
+	persist bool
 }
 
 // dedupe finds the group's identical requests: by a fast hash, a match
@@ -225,6 +256,16 @@ func (g *group) dedupe(seed maphash.Seed) {
 // finish hands the group its result (results[k]), splitting a Multi's;
 // a failed shared pass is served again one aggregation at a time.
 func (g *group) finish(ctx context.Context, c *coordinator, results []any, k int, err error) {
+	if g.persist {
+		// Every request gets the one stored dataset (or the error).
+		for _, r := range g.reqs {
+			if r.err = err; err == nil {
+				r.res = results[k]
+			}
+			close(r.done)
+		}
+		return
+	}
 	if err != nil {
 		if len(g.uniq) > 1 && ctx.Err() == nil {
 			c.alone(ctx, g)
@@ -246,7 +287,13 @@ func (g *group) finish(ctx context.Context, c *coordinator, results []any, k int
 
 // pass serves one group in a pass of its own.
 func (c *coordinator) pass(ctx context.Context, g *group) {
-	res, err := c.e.AggregateAny(ctx, g.ds, g.agg)
+	var res any
+	var err error
+	if g.persist {
+		res, err = c.e.Persist(ctx, g.ds)
+	} else {
+		res, err = c.e.AggregateAny(ctx, g.ds, g.agg)
+	}
 	g.finish(ctx, c, []any{res}, 0, err)
 }
 

@@ -262,7 +262,7 @@ func (r *runner) clean(ctx context.Context, ds engine.Dataset) (engine.Dataset, 
 	if ds, err = r.e.Persist(ctx, ds); err != nil {
 		return nil, err
 	}
-	if in.RowsAfterClean, err = engine.Aggregate(ctx, r.e, ds, engine.Count{}); err != nil {
+	if in.RowsAfterClean, err = engine.NumRows(ctx, r.e, ds); err != nil {
 		return nil, err
 	}
 	r.log.Info("cleaned", "dropNulls", s.Clean.DropNulls, "rows", in.RowsAfterClean, "dropped", in.Rows-in.RowsAfterClean)
@@ -282,9 +282,24 @@ func (r *runner) label(ctx context.Context, ds engine.Dataset) (engine.Dataset, 
 	if err != nil {
 		return nil, nil, err
 	}
-	lprof, err := profile.Run(ctx, r.e, lds, profile.Profiler{Label: s.Label.Column})
-	if err != nil {
-		return nil, nil, fmt.Errorf("label classes: %w", err)
+	// A string label's classes are counted and indexed at once (one
+	// pass, engine.Lockstep); the index is used once the counts check out.
+	var lprof *profile.Profile
+	var idx ml.Model
+	var idxErr error
+	typ := ds.Schema().Fields[ds.Schema().Index(s.Label.Column)].Type
+	errs := engine.Lockstep(ctx, r.e, 2, func(ctx context.Context, i int, e engine.Engine) (err error) {
+		if i == 0 {
+			lprof, err = profile.Run(ctx, e, lds, profile.Profiler{Label: s.Label.Column})
+			return err
+		}
+		if typ == table.String {
+			idx, idxErr = (&feature.StringIndexer{InputCol: s.Label.Column, OutputCol: s.Label.IndexedCol}).Fit(ctx, e, ds)
+		}
+		return nil
+	})
+	if errs[0] != nil {
+		return nil, nil, fmt.Errorf("label classes: %w", errs[0])
 	}
 	in.Classes = lprof.Classes
 	for _, c := range lprof.Classes {
@@ -293,14 +308,13 @@ func (r *runner) label(ctx context.Context, ds engine.Dataset) (engine.Dataset, 
 	if ln := lprof.Columns[0].Nulls; ln > 0 {
 		return nil, nil, r.specErr(s.Label.Pos, "label column %q has %d nulls; drop them with clean.dropNulls", s.Label.Column, ln)
 	}
-	switch typ := ds.Schema().Fields[ds.Schema().Index(s.Label.Column)].Type; typ {
+	switch typ {
 	case table.String:
 		if len(lprof.Classes) < 2 {
 			return nil, nil, r.specErr(s.Label.Pos, "label column %q has only one class (%q) after cleaning; a classifier needs at least two", s.Label.Column, lprof.Classes[0].Class)
 		}
-		idx, err := (&feature.StringIndexer{InputCol: s.Label.Column, OutputCol: s.Label.IndexedCol}).Fit(ctx, r.e, ds)
-		if err != nil {
-			return nil, nil, fmt.Errorf("index label: %w", err)
+		if idxErr != nil {
+			return nil, nil, fmt.Errorf("index label: %w", idxErr)
 		}
 		if ds, err = ml.Transform(ctx, r.e, ds, idx); err != nil {
 			return nil, nil, err
@@ -368,20 +382,21 @@ func (r *runner) split(ctx context.Context, ds engine.Dataset) (train, test engi
 	s := r.s
 	var parts [2]engine.Dataset
 	for p := range parts {
-		d, err := r.e.MapPartitions(ds, engine.SplitPart{Weights: []float64{s.Split.TrainRatio, 1 - s.Split.TrainRatio}, Seed: s.Split.Seed, Part: p})
-		if err != nil {
-			return nil, nil, err
-		}
-		if parts[p], err = r.e.Persist(ctx, d); err != nil {
+		if parts[p], err = r.e.MapPartitions(ds, engine.SplitPart{Weights: []float64{s.Split.TrainRatio, 1 - s.Split.TrainRatio}, Seed: s.Split.Seed, Part: p}); err != nil {
 			return nil, nil, err
 		}
 	}
-	sp := &r.rep.Split
-	sp.TrainRatio, sp.Seed = s.Split.TrainRatio, s.Split.Seed
-	if sp.Train, err = engine.Aggregate(ctx, r.e, parts[0], engine.Count{}); err != nil {
+	stored, err := engine.PersistAll(ctx, r.e, parts[:]...) // both in one pass
+	if err != nil {
 		return nil, nil, err
 	}
-	if sp.Test, err = engine.Aggregate(ctx, r.e, parts[1], engine.Count{}); err != nil {
+	copy(parts[:], stored)
+	sp := &r.rep.Split
+	sp.TrainRatio, sp.Seed = s.Split.TrainRatio, s.Split.Seed
+	if sp.Train, err = engine.NumRows(ctx, r.e, parts[0]); err != nil {
+		return nil, nil, err
+	}
+	if sp.Test, err = engine.NumRows(ctx, r.e, parts[1]); err != nil {
 		return nil, nil, err
 	}
 	r.log.Info("split", "train", sp.Train, "test", sp.Test, "trainRatio", sp.TrainRatio, "seed", sp.Seed)
@@ -525,9 +540,11 @@ func (r *runner) fitStages(ctx context.Context, what string, stages []any, train
 				return nil, nil, nil, err
 			}
 		}
-		if out[i], err = r.e.Persist(ctx, t); err != nil {
-			return nil, nil, nil, fmt.Errorf("%s: %w", what, err)
-		}
+		out[i] = t
 	}
-	return pm.Stages, out[0], out[1], nil
+	stored, err := engine.PersistAll(ctx, r.e, out[:]...) // both in one pass
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("%s: %w", what, err)
+	}
+	return pm.Stages, stored[0], stored[1], nil
 }

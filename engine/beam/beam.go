@@ -388,6 +388,20 @@ func (e *Engine) settle(ctx context.Context, d *dataset) (*dataset, error) {
 	return d, nil
 }
 
+// StoredRows implements engine.RowCounter: a staged dataset's manifest
+// holds its partitions' row counts.
+func (e *Engine) StoredRows(ds engine.Dataset) (int64, bool) {
+	d, ok := ds.(*dataset)
+	if !ok || len(d.mappers) > 0 || d.rows == nil {
+		return 0, false
+	}
+	var n int64
+	for _, r := range d.rows {
+		n += r
+	}
+	return n, true
+}
+
 // Persist implements engine.Engine: one job writes the mapped partitions.
 func (e *Engine) Persist(ctx context.Context, ds engine.Dataset) (engine.Dataset, error) {
 	d, err := e.own(ds)
@@ -416,16 +430,23 @@ func (e *Engine) persist(ctx context.Context, d *dataset) (*dataset, error) {
 	if err := e.run(ctx, d, out, nil); err != nil {
 		return nil, err
 	}
-	entries, err := readGroups(ctx, e.st, out, len(d.rows))
+	return p, e.finishPersist(ctx, d, p)
+}
+
+// finishPersist reads the row counts of the job that wrote p (from d)
+// and marks p complete.
+func (e *Engine) finishPersist(ctx context.Context, d, p *dataset) error {
+	entries, err := readGroups(ctx, e.st, p.dir, len(d.rows))
 	if err != nil {
-		return nil, fmt.Errorf("beam persist: %w", err)
+		return fmt.Errorf("beam persist: %w", err)
 	}
+	p.rows = make([]int64, 0, len(entries))
 	for _, en := range entries {
 		p.rows = append(p.rows, en.Rows)
 	}
 	// The group files only carried the row counts: the dataset is its
 	// partition files.
-	return p, e.finish(ctx, out, manifest{Rows: p.rows, Files: partNames(len(p.rows))})
+	return e.finish(ctx, p.dir, manifest{Rows: p.rows, Files: partNames(len(p.rows))})
 }
 
 // Collect implements engine.Engine.
@@ -469,14 +490,17 @@ func (e *Engine) AggregateAny(ctx context.Context, ds engine.Dataset, a engine.A
 	return res[0], nil
 }
 
-// AggregateBatch implements engine.Batcher: the aggregations not already
-// staged run as one job (a branch per aggregation); each is then merged
-// on the driver as AggregateAny merges it.
+// AggregateBatch implements engine.Batcher: the aggregations and persists
+// not already staged run as one job (a branch per request); each
+// aggregation is then merged on the driver as AggregateAny merges it.
 func (e *Engine) AggregateBatch(ctx context.Context, reqs []engine.Request) ([]any, error) {
 	type item struct {
-		d    *dataset
-		out  string
-		done bool
+		d       *dataset
+		out     string
+		done    bool // staged already, or computed by an earlier branch (dup)
+		dup     bool
+		persist bool
+		stored  *dataset // a persist's result when nothing is to run
 	}
 	items := make([]item, len(reqs))
 	var branches []branch
@@ -489,25 +513,42 @@ func (e *Engine) AggregateBatch(ctx context.Context, reqs []engine.Request) ([]a
 		if d, err = e.settle(ctx, d); err != nil {
 			return nil, err
 		}
-		out := storage.Join(e.root, digest("agg", d.id, append(d.kernels(), r.Agg)...))
-		_, ok, err := e.done(ctx, out)
+		it := item{d: d, persist: r.Agg == nil}
+		var agg []byte
+		if it.persist {
+			if len(d.mappers) == 0 {
+				it.stored, it.done = d, true
+				items[k] = it
+				continue
+			}
+			id := digest("ds", d.id, d.kernels()...)
+			it.out = storage.Join(e.root, id)
+			it.stored = &dataset{schema: d.schema, dir: it.out, id: id}
+		} else {
+			it.out = storage.Join(e.root, digest("agg", d.id, append(d.kernels(), r.Agg)...))
+			if agg, err = engine.Encode(r.Agg); err != nil {
+				return nil, err
+			}
+		}
+		m, ok, err := e.done(ctx, it.out)
 		if err != nil {
 			return nil, err
 		}
-		items[k] = item{d: d, out: out, done: ok || running[out]}
-		if items[k].done {
+		if ok && it.persist {
+			it.stored.rows = m.Rows
+		}
+		it.dup = !ok && running[it.out]
+		it.done = ok || it.dup
+		items[k] = it
+		if it.done {
 			continue
 		}
-		running[out] = true
-		agg, err := engine.Encode(r.Agg)
+		running[it.out] = true
+		fn, err := e.newFn(ctx, d, it.out, agg)
 		if err != nil {
 			return nil, err
 		}
-		fn, err := e.newFn(ctx, d, out, agg)
-		if err != nil {
-			return nil, err
-		}
-		branches = append(branches, branch{fn: fn, n: len(d.rows), out: out})
+		branches = append(branches, branch{fn: fn, n: len(d.rows), out: it.out})
 	}
 	if len(branches) > 0 {
 		if err := e.runJob(ctx, branches); err != nil {
@@ -515,7 +556,21 @@ func (e *Engine) AggregateBatch(ctx context.Context, reqs []engine.Request) ([]a
 		}
 	}
 	results := make([]any, len(reqs))
+	finished := map[string]*dataset{}
 	for k, it := range items {
+		if it.persist {
+			switch {
+			case it.dup:
+				it.stored = finished[it.out]
+			case !it.done:
+				if err := e.finishPersist(ctx, it.d, it.stored); err != nil {
+					return nil, err
+				}
+				finished[it.out] = it.stored
+			}
+			results[k] = it.stored
+			continue
+		}
 		a := reqs[k].Agg
 		entries, err := readGroups(ctx, e.st, it.out, len(it.d.rows))
 		if err != nil {

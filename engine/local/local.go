@@ -165,18 +165,21 @@ func (e *Engine) AggregateAny(ctx context.Context, ds engine.Dataset, a engine.A
 }
 
 // AggregateBatch implements engine.Batcher: the partitions of every
-// request are folded in one parallel sweep, each request's partials
-// merged in its own fixed tree.
+// request are folded (or, for a persist, computed) in one parallel sweep,
+// each aggregation's partials merged in its own fixed tree.
 func (e *Engine) AggregateBatch(ctx context.Context, reqs []engine.Request) ([]any, error) {
 	type job struct {
-		parts []*table.Batch
-		offs  []int64
-		steps []engine.MapStep
-		tm    *engine.TreeMerger
+		schema *table.Schema
+		parts  []*table.Batch
+		offs   []int64
+		steps  []engine.MapStep
+		tm     *engine.TreeMerger // nil for a persist
+		out    []*table.Batch     // a persist's partitions
 	}
 	jobs := make([]job, len(reqs))
 	type task struct{ job, part int }
 	var tasks []task
+	pass := false
 	for k, r := range reqs {
 		d, err := e.own(r.Dataset)
 		if err != nil {
@@ -186,21 +189,39 @@ func (e *Engine) AggregateBatch(ctx context.Context, reqs []engine.Request) ([]a
 		if err != nil {
 			return nil, err
 		}
-		jobs[k] = job{parts: base, offs: offsets(base), steps: steps, tm: engine.NewTreeMerger(r.Agg, len(base))}
+		j := job{schema: d.schema, parts: base, offs: offsets(base), steps: steps}
+		switch {
+		case r.Agg != nil:
+			j.tm = engine.NewTreeMerger(r.Agg, len(base))
+		case len(steps) == 0: // stored already
+			j.out = base
+			jobs[k] = j
+			continue
+		default:
+			j.out = make([]*table.Batch, len(base))
+		}
+		jobs[k] = j
+		pass = true
 		for i := range base {
 			tasks = append(tasks, task{k, i})
 		}
 	}
-	e.passes.Add(1)
+	if pass {
+		e.passes.Add(1)
+	}
 	// Partials are merged as they come, in MergeTree's fixed tree, so a
 	// large partial (a Word2Vec model copy, a gradient) is not kept once
 	// per partition.
 	err := e.forEach(ctx, len(tasks), func(ctx context.Context, t int) error {
 		j, i := &jobs[tasks[t].job], tasks[t].part
 		a := reqs[tasks[t].job].Agg
-		_, p, err := engine.RunPartition(ctx, engine.PartitionInfo{Index: i, RowOffset: j.offs[i]}, j.parts[i], j.steps, a)
+		b, p, err := engine.RunPartition(ctx, engine.PartitionInfo{Index: i, RowOffset: j.offs[i]}, j.parts[i], j.steps, a)
 		if err != nil {
 			return err
+		}
+		if j.tm == nil {
+			j.out[i] = b
+			return nil
 		}
 		return j.tm.Add(i, p)
 	})
@@ -208,8 +229,12 @@ func (e *Engine) AggregateBatch(ctx context.Context, reqs []engine.Request) ([]a
 		return nil, err
 	}
 	out := make([]any, len(reqs))
-	for k := range jobs {
-		if out[k], err = jobs[k].tm.Result(); err != nil {
+	for k, j := range jobs {
+		if j.tm == nil {
+			out[k] = &dataset{schema: j.schema, parts: j.out}
+			continue
+		}
+		if out[k], err = j.tm.Result(); err != nil {
 			return nil, err
 		}
 	}
@@ -268,6 +293,19 @@ func offsets(parts []*table.Batch) []int64 {
 		n += int64(p.NumRows())
 	}
 	return off
+}
+
+// StoredRows implements engine.RowCounter.
+func (e *Engine) StoredRows(ds engine.Dataset) (int64, bool) {
+	d, ok := ds.(*dataset)
+	if !ok || d.parent != nil {
+		return 0, false
+	}
+	var n int64
+	for _, p := range d.parts {
+		n += int64(p.NumRows())
+	}
+	return n, true
 }
 
 // Resident implements engine.Resident: the embedded engine's data is in
