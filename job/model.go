@@ -111,11 +111,14 @@ func (r *runner) fit(ctx context.Context, variant string, mi int, mr *ModelRepor
 	}
 	var tm *tuning.TunedModel
 	ctx = engine.WithPhase(ctx, PhaseTune) // the tuner marks its refit PhaseFit
+	// On a cluster a pass's start is what costs: refit every map during
+	// the folds' passes unless the spec says otherwise.
+	eager := t.Refit == "eager" || (t.Refit != "best" && !engine.IsResident(r.e))
 	switch t.Method {
 	case "trainValidationSplit":
-		tm, err = (&tuning.TrainValidationSplit{Estimator: est, EstimatorParamMaps: grid.Build(), Evaluator: ev, TrainRatio: t.TrainRatio, Seed: t.Seed, Parallelism: t.Parallelism, Progress: progress}).FitTuned(ctx, r.e, train)
+		tm, err = (&tuning.TrainValidationSplit{Estimator: est, EstimatorParamMaps: grid.Build(), Evaluator: ev, TrainRatio: t.TrainRatio, Seed: t.Seed, Parallelism: t.Parallelism, EagerRefit: eager, Progress: progress}).FitTuned(ctx, r.e, train)
 	default:
-		tm, err = (&tuning.CrossValidator{Estimator: est, EstimatorParamMaps: grid.Build(), Evaluator: ev, NumFolds: t.NumFolds, Seed: t.Seed, Parallelism: t.Parallelism, FoldCol: t.FoldCol, Stratify: t.Stratify, LabelCol: r.s.Label.IndexedCol, Progress: progress}).FitTuned(ctx, r.e, train)
+		tm, err = (&tuning.CrossValidator{Estimator: est, EstimatorParamMaps: grid.Build(), Evaluator: ev, NumFolds: t.NumFolds, Seed: t.Seed, Parallelism: t.Parallelism, FoldCol: t.FoldCol, Stratify: t.Stratify, LabelCol: r.s.Label.IndexedCol, EagerRefit: eager, Progress: progress}).FitTuned(ctx, r.e, train)
 	}
 	if err != nil {
 		return nil, err

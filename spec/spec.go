@@ -189,6 +189,12 @@ type Tuning struct {
 	NumFoldsPos, FoldColPos Pos
 	// Stratify deals each class evenly over the folds.
 	Stratify bool
+	// Refit is when the best map is refitted on all the training rows:
+	// "auto" (the default: "eager" on a cluster engine, "best" on the
+	// embedded one), "eager" (every map is refitted while the folds are
+	// fitted, in the same passes, and the best one kept) or "best" (the
+	// best map alone, after the folds).
+	Refit string
 	// Grid lists the parameters to search, in file order.
 	Grid      []GridParam
 	Evaluator Evaluator
@@ -859,10 +865,10 @@ func (d *decoder) models(n *yaml.Node) []Model {
 // MaxGridPoints bounds a tuning grid's parameter maps.
 const MaxGridPoints = 100_000
 
-var tuningKeys = []string{"method", "numFolds", "trainRatio", "seed", "parallelism", "foldCol", "stratify", "grid", "evaluator"}
+var tuningKeys = []string{"method", "numFolds", "trainRatio", "seed", "parallelism", "foldCol", "stratify", "refit", "grid", "evaluator"}
 
 func (d *decoder) tuning(n *yaml.Node, what string, model Stage) *Tuning {
-	t := &Tuning{Method: "crossValidator", Pos: d.pos(n)} // the other defaults are package tuning's
+	t := &Tuning{Method: "crossValidator", Refit: "auto", Pos: d.pos(n)} // the other defaults are package tuning's
 	m, _ := d.mapping(n, what, tuningKeys, "grid")
 	if v := m["method"]; v != nil {
 		t.Method = d.oneOf(v, what+".method", "crossValidator", "trainValidationSplit")
@@ -890,6 +896,9 @@ func (d *decoder) tuning(n *yaml.Node, what string, model Stage) *Tuning {
 	}
 	if v := m["foldCol"]; v != nil {
 		t.FoldCol, t.FoldColPos = d.str(v, what+".foldCol"), d.pos(v)
+	}
+	if v := m["refit"]; v != nil {
+		t.Refit = d.oneOf(v, what+".refit", "auto", "eager", "best")
 	}
 	if v := m["stratify"]; v != nil {
 		t.Stratify = d.boolean(v, what+".stratify")

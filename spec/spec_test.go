@@ -100,6 +100,7 @@ func TestSpecErrors(t *testing.T) {
 		{"bad metric", "metrics: [accuracy, f1]", "metrics: [accuracy, f2]", `t.yaml:20:21: unknown metric "f2" (allowed: f1, accuracy,`},
 		{"bad tuning key", "numFolds: 2", "folds: 2", `t.yaml:18:7: unknown key "folds" in models[0].tuning (allowed: method, numFolds,`},
 		{"one fold", "numFolds: 2", "numFolds: 1", `t.yaml:18:17: models[0].tuning.numFolds must be at least 2, got 1`},
+		{"bad refit", "numFolds: 2", "refit: later", `t.yaml:18:14: models[0].tuning.refit`},
 		{"bad grid value", "maxIter: [10, 15]", "maxIter: [10, 1.5]", `t.yaml:19:28: models[0].tuning.grid.maxIter: LogisticRegression: parameter maxIter: want an integer, got 1.5`},
 		{"bad model type", "type: LogisticRegression", "type: RandomForest", `t.yaml:15:11: models[0]: unknown stage type "RandomForest" (allowed: `},
 		{"bad dropNulls", "dropNulls: any", "dropNulls: some", `t.yaml:5:20: clean.dropNulls is "some"; allowed: any, none`},

@@ -205,7 +205,13 @@ type CrossValidator struct {
 	FoldCol            string
 	Stratify           bool
 	LabelCol           string
-	Progress           Progress
+	// EagerRefit fits every param map on the whole dataset while the
+	// folds are fitted, in the same passes, and keeps the best one's
+	// model: the refit then costs no passes of its own (on a cluster, a
+	// pass's start is what costs) for 1/(k−1) more fitting work. The
+	// model is the same as refitting the best map after.
+	EagerRefit bool
+	Progress   Progress
 }
 
 // Fit implements ml.Estimator; the model is a *TunedModel.
@@ -277,7 +283,11 @@ func (cv *CrossValidator) FitTuned(ctx context.Context, e engine.Engine, ds engi
 			}
 		}
 	}
-	ms, failed, err := fitAndScore(ctx, e, cv.Estimator, grid, cv.Evaluator, folds, func(fold, i int) {
+	var whole engine.Dataset
+	if cv.EagerRefit {
+		whole = ds
+	}
+	ms, failed, eager, err := fitAndScore(ctx, e, cv.Estimator, grid, cv.Evaluator, folds, whole, func(fold, i int) {
 		if cv.Progress != nil {
 			cv.Progress(fold, k, i, len(grid))
 		}
@@ -291,7 +301,7 @@ func (cv *CrossValidator) FitTuned(ctx context.Context, e engine.Engine, ds engi
 		}
 	}
 	res.Failed = failed
-	return refit(ctx, e, "CrossValidator", cv.Estimator, ds, res, func() {
+	return refit(ctx, e, "CrossValidator", cv.Estimator, ds, res, eager, func() {
 		if cv.Progress != nil {
 			cv.Progress(-1, k, res.BestIndex, len(grid))
 		}
@@ -316,7 +326,9 @@ type TrainValidationSplit struct {
 	TrainRatio         float64
 	Seed               int64
 	Parallelism        int
-	Progress           Progress
+	// EagerRefit is as CrossValidator's.
+	EagerRefit bool
+	Progress   Progress
 }
 
 // Fit implements ml.Estimator; the model is a *TunedModel.
@@ -348,7 +360,11 @@ func (tv *TrainValidationSplit) FitTuned(ctx context.Context, e engine.Engine, d
 			return nil, err
 		}
 	}
-	ms, failed, err := fitAndScore(ctx, e, tv.Estimator, grid, tv.Evaluator, []foldData{{train: parts[0], valid: parts[1]}}, func(_, i int) {
+	var whole engine.Dataset
+	if tv.EagerRefit {
+		whole = ds
+	}
+	ms, failed, eager, err := fitAndScore(ctx, e, tv.Estimator, grid, tv.Evaluator, []foldData{{train: parts[0], valid: parts[1]}}, whole, func(_, i int) {
 		if tv.Progress != nil {
 			tv.Progress(0, 1, i, len(grid))
 		}
@@ -360,7 +376,7 @@ func (tv *TrainValidationSplit) FitTuned(ctx context.Context, e engine.Engine, d
 	for i, m := range ms[0] {
 		res.Metrics[i] = []float64{m}
 	}
-	return refit(ctx, e, "TrainValidationSplit", tv.Estimator, ds, res, func() {
+	return refit(ctx, e, "TrainValidationSplit", tv.Estimator, ds, res, eager, func() {
 		if tv.Progress != nil {
 			tv.Progress(-1, 1, res.BestIndex, len(grid))
 		}
@@ -393,19 +409,33 @@ func checkTuner(name string, est ml.Estimator, grid []ml.ParamMap, ev evaluation
 // A fit whose objective is not finite (optim.ErrNotFinite: it diverges
 // at its starting point, say for a regParam that overflows) fails its
 // own (fold, map) only: its metric is NaN and it is listed in failed.
-func fitAndScore(ctx context.Context, e engine.Engine, est ml.Estimator, grid []ml.ParamMap, ev evaluation.Evaluator, folds []foldData, progress func(fold, i int)) (out [][]float64, failed []Failure, err error) {
+func fitAndScore(ctx context.Context, e engine.Engine, est ml.Estimator, grid []ml.ParamMap, ev evaluation.Evaluator, folds []foldData, whole engine.Dataset, progress func(fold, i int)) (out [][]float64, failed []Failure, eager []eagerFit, err error) {
 	out = make([][]float64, len(folds))
 	for f := range out {
 		out[f] = make([]float64, len(grid))
 	}
-	var mu sync.Mutex
 	n := len(grid)
-	errs := engine.Lockstep(engine.WithPhase(ctx, engine.PhaseTune), e, len(folds)*n, func(ctx context.Context, k int, e engine.Engine) error {
+	members := len(folds) * n
+	if whole != nil {
+		// Eager refits: member len(folds)·n + i fits map i on whole.
+		eager = make([]eagerFit, n)
+		members += n
+	}
+	var mu sync.Mutex
+	errs := engine.Lockstep(engine.WithPhase(ctx, engine.PhaseTune), e, members, func(ctx context.Context, k int, e engine.Engine) error {
 		f, i := k/n, k%n
+		pm := grid[i]
+		if f == len(folds) {
+			est, err := ml.WithParams(est, pm)
+			if err == nil {
+				eager[i].model, err = est.Fit(engine.WithPhase(ctx, engine.PhaseFit), e, whole)
+			}
+			eager[i].err = err
+			return nil // reported if the map is chosen
+		}
 		mu.Lock()
 		progress(f, i)
 		mu.Unlock()
-		pm := grid[i]
 		est, err := ml.WithParams(est, pm)
 		if err == nil {
 			var m ml.Model
@@ -429,17 +459,24 @@ func fitAndScore(ctx context.Context, e engine.Engine, est ml.Estimator, grid []
 			continue
 		}
 		if !errors.Is(err, optim.ErrNotFinite) {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		f, i := k/n, k%n
 		out[f][i] = math.NaN()
 		failed = append(failed, Failure{Fold: f, ParamMap: i, Err: err.Error()})
 	}
-	return out, failed, nil
+	return out, failed, eager, nil
 }
 
-// refit averages the metrics, picks the best map and fits it on ds.
-func refit(ctx context.Context, e engine.Engine, name string, est ml.Estimator, ds engine.Dataset, res Result, progress func()) (*TunedModel, error) {
+// eagerFit is a map's model fitted on the whole dataset during tuning.
+type eagerFit struct {
+	model ml.Model
+	err   error
+}
+
+// refit averages the metrics, picks the best map and fits it on ds (or
+// takes its eager fit).
+func refit(ctx context.Context, e engine.Engine, name string, est ml.Estimator, ds engine.Dataset, res Result, eager []eagerFit, progress func()) (*TunedModel, error) {
 	res.AvgMetrics = make([]float64, len(res.Metrics))
 	for i, ms := range res.Metrics {
 		var s float64
@@ -467,6 +504,12 @@ func refit(ctx context.Context, e engine.Engine, name string, est ml.Estimator, 
 	}
 	res.BestIndex = best
 	progress()
+	if eager != nil {
+		if err := eager[best].err; err != nil {
+			return nil, fmt.Errorf("%s: refit with %v: %w", name, res.ParamMaps[best], err)
+		}
+		return &TunedModel{BestModel: eager[best].model, Result: res}, nil
+	}
 	est, err := ml.WithParams(est, res.ParamMaps[best])
 	if err != nil {
 		return nil, err

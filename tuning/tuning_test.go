@@ -133,11 +133,12 @@ func TestCrossValidator(t *testing.T) {
 		name  string
 		folds int
 		col   string
-	}{{"random folds", 3, ""}, {"foldCol", 4, "fold"}} {
+		eager bool
+	}{{"random folds", 3, "", false}, {"foldCol", 4, "fold", false}, {"eager refit", 3, "", true}} {
 		t.Run(c.name, func(t *testing.T) {
 			var calls int
 			cv := &tuning.CrossValidator{Estimator: lr, EstimatorParamMaps: grid, Evaluator: ev, NumFolds: c.folds, Seed: 11, Parallelism: 2, FoldCol: c.col,
-				Progress: func(fold, folds, i, n int) { calls++ }}
+				EagerRefit: c.eager, Progress: func(fold, folds, i, n int) { calls++ }}
 			m, err := cv.FitTuned(ctx, e, ds)
 			if err != nil {
 				t.Fatal(err)
@@ -170,7 +171,8 @@ func TestCrossValidator(t *testing.T) {
 					}
 				}
 			}
-			// The best model is the best map refit on all rows.
+			// The best model is the best map refit on all rows (eagerly or
+			// after: the same model).
 			best, _ := ml.WithParams(lr, m.Best())
 			want, err := best.Fit(ctx, e, ds)
 			if err != nil {
