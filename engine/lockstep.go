@@ -279,8 +279,8 @@ func (g *group) finish(ctx context.Context, c *coordinator, results []any, k int
 		return
 	}
 	res := []any{results[k]}
-	if m, ok := g.agg.(*Multi); ok {
-		res = m.Split(results[k])
+	if len(g.uniq) > 1 { // g.agg is the Multi run made of them
+		res = g.agg.(*Multi).Split(results[k])
 	}
 	hand(g, res, make([]error, len(g.uniq)))
 }

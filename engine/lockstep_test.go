@@ -118,17 +118,18 @@ func TestLockstepAcrossDatasets(t *testing.T) {
 	c.Order = []string{"tune", "fit"}
 	ds, _ := c.FromTable(ctx, tb)
 	view, _ := c.MapPartitions(ds, engine.SplitPart{Weights: []float64{0.5, 0.5}, Seed: 1, Part: 0})
-	got := make([][]float64, 4)
+	got := make([][]float64, 6)
 	errs := engine.Lockstep(ctx, c, 2, func(ctx context.Context, outer int, e1 engine.Engine) error {
 		phase := []string{"fit", "tune"}[outer]
-		errs := engine.Lockstep(engine.WithPhase(ctx, phase), e1, 2, func(ctx context.Context, inner int, e2 engine.Engine) error {
-			d := []engine.Dataset{ds, view}[inner]
-			for r := range 3 {
+		errs := engine.Lockstep(engine.WithPhase(ctx, phase), e1, 3, func(ctx context.Context, inner int, e2 engine.Engine) error {
+			d := []engine.Dataset{ds, view, ds}[inner] // members 0 and 2 share a pass's Multi
+			for r := range 2 + outer {                 // the last round has one outer member's requests only
+
 				res, err := engine.Aggregate(ctx, e2, d, scaledSum{K: float64(10*outer + inner + r)})
 				if err != nil {
 					return err
 				}
-				got[2*outer+inner] = append(got[2*outer+inner], res...)
+				got[3*outer+inner] = append(got[3*outer+inner], res...)
 			}
 			return nil
 		})
@@ -137,10 +138,10 @@ func TestLockstepAcrossDatasets(t *testing.T) {
 	if err := errors.Join(errs...); err != nil {
 		t.Fatal(err)
 	}
-	for k := range 4 {
-		outer, inner := k/2, k%2
+	for k := range 6 {
+		outer, inner := k/3, k%3
 		var want []float64
-		for r := range 3 {
+		for r := range 2 + outer {
 			le := &local.Engine{}
 			d, _ := le.FromTable(ctx, tb)
 			if inner == 1 {

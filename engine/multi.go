@@ -3,6 +3,7 @@ package engine
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/gob"
 	"fmt"
 	"hash"
@@ -79,14 +80,16 @@ func (m *Multi) GobDecode(data []byte) error {
 	return nil
 }
 
-// fingerprint hashes the members' fingerprints, in order.
+// fingerprint hashes the members, in order, into h (with h's own
+// layout: Fingerprint's or quickKey's).
 func (m *Multi) fingerprint(h hash.Hash) error {
+	var num [8]byte
+	binary.LittleEndian.PutUint64(num[:], uint64(len(m.aggs)))
+	h.Write(num[:])
 	for _, a := range m.aggs {
-		fp, err := Fingerprint(a)
-		if err != nil {
+		if err := hashKernel(h, a); err != nil {
 			return err
 		}
-		fmt.Fprintf(h, "%s\x00", fp)
 	}
 	return nil
 }
