@@ -572,6 +572,10 @@ func (lr *LogisticRegression) Fit(ctx context.Context, e engine.Engine, ds engin
 			pre[i] = 1 / math.Sqrt(0.25+l2*scale(j)*scale(j))
 		}
 	}
+	// The objective keeps the weight sum only: the statistics (moments of
+	// every feature) are garbage from here on — with many fits at once
+	// (tuning in lockstep) they would add up.
+	weightSum := stats.WeightSum
 	grad := logisticGradient{FeaturesCol: featuresCol, LabelCol: labelCol, WeightCol: lr.WeightCol, InvStd: invStd, K: k, Multinomial: multinomial, FitIntercept: fitIntercept,
 		Active: active, NumFeatures: numFeatures, prep: &prepared{}}
 	coef := make([]float64, k*stride)
@@ -584,9 +588,9 @@ func (lr *LogisticRegression) Fit(ctx context.Context, e engine.Engine, ds engin
 		if err != nil {
 			return 0, err
 		}
-		f := lg.Loss / stats.WeightSum
+		f := lg.Loss / weightSum
 		for i := range g {
-			g[i] = lg.Grad[i] / stats.WeightSum
+			g[i] = lg.Grad[i] / weightSum
 		}
 		if l2 > 0 {
 			for c := 0; c < k; c++ {
