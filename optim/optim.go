@@ -211,7 +211,7 @@ func (o *OWLQN) Minimize(ctx context.Context, obj Objective, x0 []float64) (*Res
 type evaluator struct {
 	ctx   context.Context
 	obj   Objective
-	l1    func(int) float64
+	l1    []float64 // L1 weight per coordinate; nil for L-BFGS
 	evals int
 }
 
@@ -224,17 +224,17 @@ func (e *evaluator) eval(x, grad []float64) (float64, error) {
 	}
 	if e.l1 != nil {
 		for i, v := range x {
-			f += e.l1(i) * math.Abs(v)
+			f += e.l1[i] * math.Abs(v)
 		}
 	}
 	return f, nil
 }
 
 // pseudoGradient is the minimum-norm subgradient of f + L1 (Andrew & Gao).
-func pseudoGradient(x, g []float64, l1 func(int) float64) []float64 {
+func pseudoGradient(x, g, l1 []float64) []float64 {
 	pg := make([]float64, len(g))
 	for i := range g {
-		c := l1(i)
+		c := l1[i]
 		switch {
 		case c == 0:
 			pg[i] = g[i]
@@ -251,13 +251,22 @@ func pseudoGradient(x, g []float64, l1 func(int) float64) []float64 {
 	return pg
 }
 
-func minimize(ctx context.Context, obj Objective, x0 []float64, o *LBFGS, l1 func(int) float64) (*Result, error) {
+func minimize(ctx context.Context, obj Objective, x0 []float64, o *LBFGS, l1f func(int) float64) (*Result, error) {
 	maxIter, m, tol := o.defaults()
 	if m < 1 || math.IsNaN(tol) {
 		return nil, fmt.Errorf("optim: m must be ≥ 1 and tol a number")
 	}
-	ev := &evaluator{ctx: ctx, obj: obj, l1: l1}
 	n := len(x0)
+	// The L1 weights, asked once per coordinate: the loops below read
+	// them many times per iteration.
+	var l1 []float64
+	if l1f != nil {
+		l1 = make([]float64, n)
+		for i := range l1 {
+			l1[i] = l1f(i)
+		}
+	}
+	ev := &evaluator{ctx: ctx, obj: obj, l1: l1}
 	x := append([]float64(nil), x0...)
 	g := make([]float64, n)
 	f, err := ev.eval(x, g)
@@ -422,7 +431,7 @@ func cubicMin(a, fa, da, b, fb, db float64) float64 {
 // orthantSearch backtracks along d, projecting each trial point onto the
 // orthant of x (coordinates that would change sign become 0), until the
 // Armijo condition holds with the pseudo-gradient.
-func orthantSearch(ev *evaluator, x []float64, f0 float64, pg, d []float64, step float64, l1 func(int) float64) ([]float64, []float64, float64, error) {
+func orthantSearch(ev *evaluator, x []float64, f0 float64, pg, d []float64, step float64, l1 []float64) ([]float64, []float64, float64, error) {
 	const c1 = 1e-4
 	n := len(x)
 	orth := make([]float64, n)
@@ -444,7 +453,7 @@ func orthantSearch(ev *evaluator, x []float64, f0 float64, pg, d []float64, step
 		xa := make([]float64, n)
 		for i := range xa {
 			v := x[i] + a*d[i]
-			if v*orth[i] <= 0 && l1(i) != 0 {
+			if v*orth[i] <= 0 && l1[i] != 0 {
 				v = 0
 			}
 			xa[i] = v
