@@ -193,6 +193,33 @@ type prepared struct {
 	once sync.Once
 	pos  []int32
 	sum  uint64
+
+	mu   sync.Mutex
+	same map[*prepared]bool // other kernels' prepared found equal in Active and InvStd
+}
+
+// sameShape reports whether k and o solve over the same coordinates with
+// the same scaling (Active and InvStd equal), remembering the answer for
+// the kernels' lifetime (a fit's passes share one prepared).
+func (k logisticGradient) sameShape(o logisticGradient) bool {
+	p, q := k.prepared(), o.prepared()
+	if p == q {
+		return true
+	}
+	if p.sum != q.sum || len(k.InvStd) != len(o.InvStd) {
+		return false
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if eq, ok := p.same[q]; ok {
+		return eq
+	}
+	eq := slices.Equal(k.Active, o.Active) && slices.EqualFunc(k.InvStd, o.InvStd, func(x, y float64) bool { return math.Float64bits(x) == math.Float64bits(y) })
+	if p.same == nil {
+		p.same = map[*prepared]bool{}
+	}
+	p.same[q] = eq
+	return eq
 }
 
 // prepared returns k's prepared values.
@@ -317,12 +344,12 @@ func (k logisticGradient) rows(ctx context.Context, b *table.Batch, vc *table.Ve
 	}
 	key := gatherKey{batch: b, col: k.FeaturesCol, n: k.NumFeatures, sum: p.sum}
 	g, err := engine.Memoized(ctx, key, func() (*gathered, error) {
-		return &gathered{active: k.Active, rows: gatherRows(vc, p.pos)}, nil
+		return &gathered{by: k, rows: gatherRows(vc, p.pos)}, nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	if len(g.active) > 0 && &g.active[0] != &k.Active[0] && !slices.Equal(g.active, k.Active) { // a hash collision: do not share
+	if !k.sameShape(g.by) { // a hash collision: do not share
 		return gatherRows(vc, p.pos), nil
 	}
 	return g.rows, nil
@@ -340,8 +367,8 @@ type gatherKey struct {
 }
 
 type gathered struct {
-	active []int32
-	rows   *compactRows
+	by   logisticGradient // the kernel that gathered them
+	rows *compactRows
 }
 
 func int32Bytes(s []int32) []byte {
@@ -579,9 +606,16 @@ func (lr *LogisticRegression) Fit(ctx context.Context, e engine.Engine, ds engin
 	grad := logisticGradient{FeaturesCol: featuresCol, LabelCol: labelCol, WeightCol: lr.WeightCol, InvStd: invStd, K: k, Multinomial: multinomial, FitIntercept: fitIntercept,
 		Active: active, NumFeatures: numFeatures, prep: &prepared{}}
 	coef := make([]float64, k*stride)
+	// With standardization every p_j and penalty scale is 1, and a
+	// product by 1 is exact: those loops are skipped, and the numbers are
+	// the same.
 	obj := optim.ObjectiveFunc(func(ctx context.Context, u, g []float64) (float64, error) {
-		for i := range u {
-			coef[i] = u[i] * pre[i]
+		if standardize {
+			copy(coef, u)
+		} else {
+			for i := range u {
+				coef[i] = u[i] * pre[i]
+			}
 		}
 		grad.Coef = coef
 		lg, err := engine.Aggregate(ctx, e, ds, grad)
@@ -592,7 +626,16 @@ func (lr *LogisticRegression) Fit(ctx context.Context, e engine.Engine, ds engin
 		for i := range g {
 			g[i] = lg.Grad[i] / weightSum
 		}
-		if l2 > 0 {
+		switch {
+		case l2 > 0 && standardize:
+			for c := 0; c < k; c++ {
+				row, gr := coef[c*stride:c*stride+d], g[c*stride:c*stride+d]
+				for j, v := range row {
+					f += l2 / 2 * v * v
+					gr[j] += l2 * v
+				}
+			}
+		case l2 > 0:
 			for c := 0; c < k; c++ {
 				for j := 0; j < d; j++ {
 					v := coef[c*stride+j] * scale(j)
@@ -601,8 +644,10 @@ func (lr *LogisticRegression) Fit(ctx context.Context, e engine.Engine, ds engin
 				}
 			}
 		}
-		for i := range g {
-			g[i] *= pre[i]
+		if !standardize {
+			for i := range g {
+				g[i] *= pre[i]
+			}
 		}
 		return f, nil
 	})
