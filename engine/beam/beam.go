@@ -388,6 +388,15 @@ func (e *Engine) settle(ctx context.Context, d *dataset) (*dataset, error) {
 	return d, nil
 }
 
+// build returns what the jobs' DoFns carry as the driver's build: its
+// digest when a Spindle pool runs them, else nothing.
+func (e *Engine) build() (string, error) {
+	if !e.Runner.SpindlePool {
+		return "", nil
+	}
+	return BuildDigest()
+}
+
 // StoredRows implements engine.RowCounter: a staged dataset's manifest
 // holds its partitions' row counts.
 func (e *Engine) StoredRows(ds engine.Dataset) (int64, bool) {
@@ -606,7 +615,11 @@ func (e *Engine) run(ctx context.Context, d *dataset, out string, agg []byte) er
 
 // newFn makes the DoFn of a job over d.
 func (e *Engine) newFn(ctx context.Context, d *dataset, out string, agg []byte) (*partitionFn, error) {
-	fn := &partitionFn{In: d.dir, Files: d.files, Out: out, Storage: e.Storage, Cache: e.Cache, Group: groupSize, Resume: !e.NoReuse}
+	build, err := e.build()
+	if err != nil {
+		return nil, err
+	}
+	fn := &partitionFn{In: d.dir, Files: d.files, Out: out, Storage: e.Storage, Cache: e.Cache, Group: groupSize, Resume: !e.NoReuse, Build: build}
 	var off int64
 	for _, n := range d.rows {
 		fn.Offsets = append(fn.Offsets, off)
@@ -703,6 +716,8 @@ type partitionFn struct {
 	// Resume skips a group whose output an interrupted run of the same
 	// pass already wrote whole.
 	Resume bool
+	// Build is the driver's BuildDigest when a Spindle pool runs the job.
+	Build string
 
 	st *storage.Store
 }
@@ -713,6 +728,9 @@ func (f *partitionFn) Setup() { f.st = storage.New(f.Storage) }
 
 // ProcessElement runs the partitions of group g, in parallel.
 func (f *partitionFn) ProcessElement(ctx context.Context, g int, done func(int)) error {
+	if err := checkBuild(f.Build); err != nil {
+		return err
+	}
 	if f.Resume {
 		var parts []string
 		if f.Agg == nil {

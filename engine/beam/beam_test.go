@@ -479,3 +479,45 @@ func (momentsOf) Fold(_ context.Context, _ engine.PartitionInfo, acc *linmodel.M
 	}
 	return acc, nil
 }
+
+// TestSpindlePool: jobs sent to a Spindle worker pool (ServePool, here in
+// this process) stage a placeholder, not this executable, and give the
+// embedded engine's results; a worker refuses a driver of another build.
+func TestSpindlePool(t *testing.T) {
+	ctx := context.Background()
+	e := spindlePool(t)
+	x, y := data(t)
+	tb := tabletest.Labeled(t, x, y, 64, false)
+	var coefs [][]float64
+	for _, eng := range []engine.Engine{&local.Engine{}, e} {
+		ds, err := eng.FromTable(ctx, tb)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := (&classification.LogisticRegression{RegParam: 0.01}).Fit(ctx, eng, ds)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lr := m.(*classification.LogisticRegressionModel)
+		coefs = append(coefs, append(append([]float64(nil), lr.Coefficients...), lr.Intercepts...))
+	}
+	if !reflect.DeepEqual(coefs[0], coefs[1]) {
+		t.Fatalf("coefficients differ: local %v, spindle pool %v", coefs[0], coefs[1])
+	}
+	if jobs, _ := e.Stats(); jobs < 3 {
+		t.Fatalf("%d jobs", jobs)
+	}
+	digest, err := beam.BuildDigest()
+	if err != nil || len(digest) != 32 {
+		t.Fatalf("build digest %q, %v", digest, err)
+	}
+	if err := beam.CheckBuild("0123"); err == nil || !strings.Contains(err.Error(), "build 0123") || !strings.Contains(err.Error(), digest) {
+		t.Fatalf("another build: %v", err)
+	}
+	if err := beam.CheckBuild(digest); err != nil {
+		t.Fatal(err)
+	}
+	if err := (beam.Runner{Name: "prism", Endpoint: "x:1", SpindlePool: true}).Validate(); err == nil {
+		t.Fatal("a Spindle pool without EXTERNAL and its address passed validation")
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"math/rand/v2"
+	"net"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -160,6 +161,8 @@ func BenchmarkPass(b *testing.B) {
 		e    engine.Engine
 		ds   engine.Dataset
 	}{{"local", &local.Engine{}, nil}, {"local-reading-files", &filesEngine{}, fd}, {"beam-prism", &beam.Engine{Staging: b.TempDir(), NoReuse: true}, nil}}
+	pool := spindlePool(b)
+	pool.NoReuse = true
 	if *benchStandalone {
 		ext := external(b)
 		ext.NoReuse = true
@@ -167,7 +170,11 @@ func BenchmarkPass(b *testing.B) {
 			name string
 			e    engine.Engine
 			ds   engine.Dataset
-		}{"beam-prism-standalone", ext, nil})
+		}{"beam-prism-standalone", ext, nil}, struct {
+			name string
+			e    engine.Engine
+			ds   engine.Dataset
+		}{"beam-prism-spindle-pool", pool, nil})
 	}
 	for _, c := range cases {
 		ds := c.ds
@@ -197,7 +204,7 @@ func BenchmarkPass(b *testing.B) {
 	for _, c := range []struct {
 		name string
 		e    engine.Engine
-	}{{"local", &local.Engine{}}, {"beam-prism", &beam.Engine{Staging: b.TempDir(), NoReuse: true}}, {"beam-prism-standalone", ext}} {
+	}{{"local", &local.Engine{}}, {"beam-prism", &beam.Engine{Staging: b.TempDir(), NoReuse: true}}, {"beam-prism-standalone", ext}, {"beam-prism-spindle-pool", pool}} {
 		one, err := c.e.FromTable(ctx, small)
 		if err != nil {
 			b.Fatal(err)
@@ -210,4 +217,26 @@ func BenchmarkPass(b *testing.B) {
 			}
 		})
 	}
+}
+
+// spindlePool returns an engine whose jobs go to the standalone prism job
+// server, run by a Spindle worker pool (beam.ServePool) in this process.
+func spindlePool(tb testing.TB) *beam.Engine {
+	l, err := net.Listen("tcp", "localhost:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	stop := make(chan struct{})
+	served := make(chan error, 1)
+	go func() { served <- beam.ServePool(context.Background(), port, stop) }()
+	tb.Cleanup(func() {
+		close(stop)
+		if err := <-served; err != nil {
+			tb.Error(err)
+		}
+	})
+	return &beam.Engine{Staging: tb.TempDir(), Runner: beam.Runner{Name: "prism", Endpoint: standalone.Endpoint,
+		EnvironmentType: "EXTERNAL", EnvironmentConfig: fmt.Sprintf("localhost:%d", port), SpindlePool: true}}
 }

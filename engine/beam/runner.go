@@ -58,6 +58,10 @@ type Runner struct {
 	// Flags are further Beam pipeline options by their Go SDK flag names
 	// (job_name, parallelism, experiments, project, region, …).
 	Flags map[string]string
+	// SpindlePool says the EXTERNAL worker pool at EnvironmentConfig is
+	// a Spindle pool (ServePool) of this build: jobs stage a placeholder
+	// instead of this executable, and the pool's workers check the build.
+	SpindlePool bool
 }
 
 // Validate checks the runner's names and flags without contacting
@@ -75,6 +79,9 @@ func (r Runner) Validate() error {
 		if r.Endpoint == "" {
 			return fmt.Errorf("runner %s needs the job server's endpoint (HOST:PORT)", name)
 		}
+	}
+	if r.SpindlePool && (!strings.EqualFold(r.EnvironmentType, "EXTERNAL") || r.EnvironmentConfig == "") {
+		return fmt.Errorf("a Spindle worker pool is an EXTERNAL environment: give its HOST:PORT as the environment config")
 	}
 	for k := range r.Flags {
 		switch k {
@@ -200,7 +207,16 @@ func (g *gate) apply(ctx context.Context, r Runner) error {
 	// compile the program's source for every job (it never treats the
 	// running binary as one).
 	*jobopts.WorkerBinary = ""
-	if envType != "LOOPBACK" {
+	switch {
+	case r.SpindlePool:
+		// The pool runs its own copy of this build: a job stages a few
+		// bytes, not the executable (tens of MB, every job).
+		exe, err := placeholder()
+		if err != nil {
+			return err
+		}
+		*jobopts.WorkerBinary = exe
+	case envType != "LOOPBACK":
 		exe, err := os.Executable()
 		if err != nil {
 			return fmt.Errorf("beam worker binary: %w", err)

@@ -71,7 +71,11 @@ func (e *Engine) ReadSplits(ctx context.Context, r engine.SplitReader) ([]engine
 		if err != nil {
 			return nil, err
 		}
-		fn := &splitFn{Reader: blob, N: n, Out: out, Storage: e.Storage, Group: groupSize, Resume: !e.NoReuse}
+		build, err := e.build()
+		if err != nil {
+			return nil, err
+		}
+		fn := &splitFn{Reader: blob, N: n, Out: out, Storage: e.Storage, Group: groupSize, Resume: !e.NoReuse, Build: build}
 		if err := e.runGroups(ctx, fn, n, out); err != nil {
 			return nil, err
 		}
@@ -175,6 +179,8 @@ type splitFn struct {
 	// Resume skips a group an interrupted run of the same read wrote
 	// whole (see groupWritten).
 	Resume bool
+	// Build is the driver's BuildDigest when a Spindle pool runs the job.
+	Build string
 
 	st *storage.Store
 }
@@ -184,6 +190,9 @@ func (f *splitFn) Setup() { f.st = storage.New(f.Storage) }
 
 // ProcessElement reads the splits of group g, in parallel.
 func (f *splitFn) ProcessElement(ctx context.Context, g int, done func(int)) error {
+	if err := checkBuild(f.Build); err != nil {
+		return err
+	}
 	if f.Resume && groupWritten(ctx, f.st, f.Out, g, func(es []splitEntry) []string {
 		var names []string
 		for _, e := range es {

@@ -106,6 +106,7 @@ type beamFlags struct {
 	cacheDir                                      string
 	cacheMiB                                      int64
 	extra                                         []string
+	spindlePool                                   bool
 }
 
 func (b *beamFlags) register(fl *pflag.FlagSet) {
@@ -116,6 +117,7 @@ func (b *beamFlags) register(fl *pflag.FlagSet) {
 	fl.StringVar(&b.staging, "staging", "", "with a Beam runner: directory or s3:// prefix for staged data, reachable by the workers (default: a temporary directory)")
 	fl.StringVar(&b.cacheDir, "worker-cache", "", "with a Beam runner and s3:// staging: the directory on each worker node that keeps the staged partitions it fetched, for later passes (default: spindle-cache in the worker's temporary directory)")
 	fl.Int64Var(&b.cacheMiB, "worker-cache-mib", 10240, "with a Beam runner and s3:// staging: the most MiB --worker-cache holds (least recently used go first); 0 turns it off")
+	fl.BoolVar(&b.spindlePool, "spindle-pool", false, "with a Beam runner: the EXTERNAL worker pool at --environment-config is a `spindle worker-pool` of this build (jobs stage a placeholder, not this executable)")
 	fl.StringArrayVar(&b.extra, "beam", nil, "with a Beam runner: another Beam pipeline option, as name=value with the Go SDK's name (job_name, parallelism, project, region, …; repeatable)")
 }
 
@@ -154,9 +156,12 @@ func newEngine(e *env, b beamFlags) (engine.Engine, error) {
 		if b.cacheDir != "" {
 			return nil, usagef("--worker-cache needs a Beam runner (--runner %s)", strings.Join(beam.Runners, "|"))
 		}
+		if b.spindlePool {
+			return nil, usagef("--spindle-pool needs a Beam runner (--runner %s)", strings.Join(beam.Runners, "|"))
+		}
 		return &local.Engine{}, nil
 	}
-	r := beam.Runner{Name: b.runner, Endpoint: b.endpoint, EnvironmentType: b.envType, EnvironmentConfig: b.envConfig}
+	r := beam.Runner{Name: b.runner, Endpoint: b.endpoint, EnvironmentType: b.envType, EnvironmentConfig: b.envConfig, SpindlePool: b.spindlePool}
 	for _, kv := range b.extra {
 		k, v, ok := strings.Cut(kv, "=")
 		if !ok || k == "" {

@@ -1,0 +1,4 @@
+package beam
+
+// CheckBuild exposes checkBuild to the tests.
+var CheckBuild = checkBuild
