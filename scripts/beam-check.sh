@@ -3,7 +3,9 @@
 # engine, on Beam with prism in process, and on Beam against a standalone
 # prism job server whose workers the Go SDK's boot program starts in
 # separate processes (EXTERNAL environment, worker pool): the three runs
-# must give identical fold and test metrics. Part of scripts/test.sh.
+# must give identical fold and test metrics, as must the same job server
+# with a Spindle worker pool (spindle worker-pool). Part of
+# scripts/test.sh.
 #   scripts/beam-check.sh [extra spindle run flags…]
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
@@ -35,6 +37,14 @@ run local
 run prism --runner prism --staging "$work/stage-prism"
 run external --runner prism --endpoint "localhost:$port" --environment-type EXTERNAL \
   --environment-config localhost:50000 --staging "$work/stage-external"
+# A Spindle worker pool of this build: jobs stage a placeholder, workers
+# start inside the pool's process.
+pool_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+"$spindle" worker-pool --port "$pool_port" >"$work/spindle-pool.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 100); do listening "$pool_port" && break; sleep 0.1; done
+run spindle-pool --runner prism --endpoint "localhost:$port" --environment-type EXTERNAL \
+  --environment-config "localhost:$pool_port" --spindle-pool --staging "$work/stage-spindle-pool"
 
 python3 - "$work" <<'PY'
 import json, sys
@@ -44,12 +54,12 @@ def models(name):
     return {(v["name"], m["name"]): (m["test"], m.get("tuning", {}).get("foldMetrics"))
             for v in rep["variants"] for m in v["models"]}
 ref = models("local")
-for other in ("prism", "external"):
+for other in ("prism", "external", "spindle-pool"):
     got = models(other)
     if got != ref:
         for k in ref:
             if ref[k] != got.get(k):
                 print(f"{other}: {k} differs:\n  local {ref[k]}\n  {other} {got.get(k)}", file=sys.stderr)
         sys.exit(1)
-print(f"identical fold and test metrics on local, prism and the standalone job server ({len(ref)} models)", file=sys.stderr)
+print(f"identical fold and test metrics on local, prism, the standalone job server and a Spindle worker pool ({len(ref)} models)", file=sys.stderr)
 PY
