@@ -18,7 +18,7 @@ fold; C is set per fit). n_jobs=2: both cores, as Spindle uses them.
   /usr/bin/python3 bench/tuning/sklearn_tuning.py CORPUS.csv STOPWORDS.txt
 """
 import json
-import re
+import os
 import resource
 import sys
 import time
@@ -26,27 +26,22 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.feature_extraction.text import HashingVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, KFold, train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from spamtext import label_index, tokenizer  # noqa: E402
+
 warnings.filterwarnings("ignore")
 start = time.perf_counter()
 path, stop_path = sys.argv[1], sys.argv[2]
 df = pd.read_csv(path, keep_default_na=False, na_values=[""]).dropna()
-counts = df["label"].value_counts()
-order = sorted(counts.index, key=lambda c: (-counts[c], c))
-y = df["label"].map({c: i for i, c in enumerate(order)}).to_numpy()
-stop = set(open(stop_path).read().split())
-tag, nonalpha, spaces, nonword = re.compile(r"<.*/>"), re.compile(r"[^A-Za-z ]+"), re.compile(r" +"), re.compile(r"\W")
-
-
-def tokens(text):
-    t = spaces.sub(" ", nonalpha.sub("", tag.sub("", text))).lower()
-    return [w for w in nonword.split(t) if w and w not in stop]
+y, _ = label_index(df["label"])
+tokens = tokenizer(stop_path)
 
 
 X = HashingVectorizer(n_features=1 << 18, analyzer=lambda d: d, alternate_sign=False, norm=None).transform(

@@ -15,7 +15,7 @@ scored by accuracy on the test rows.
   /usr/bin/python3 bench/workload/sklearn_workload.py CORPUS.csv STOPWORDS.txt
 """
 import json
-import re
+import os
 import resource
 import sys
 import time
@@ -29,23 +29,17 @@ from sklearn.model_selection import GridSearchCV, KFold, train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from spamtext import label_index, tokenizer  # noqa: E402
+
 warnings.filterwarnings("ignore")
 start = time.perf_counter()
 path, stop_path = sys.argv[1], sys.argv[2]
 df = pd.read_csv(path, keep_default_na=False, na_values=[""])
 nulls = df.isna().sum().to_dict()
 df = df.dropna()
-counts = df["label"].value_counts()
-order = sorted(counts.index, key=lambda c: (-counts[c], c))
-y = df["label"].map({c: i for i, c in enumerate(order)}).to_numpy()
-
-stop = set(open(stop_path).read().split())
-tag, nonalpha, spaces, nonword = re.compile(r"<.*/>"), re.compile(r"[^A-Za-z ]+"), re.compile(r" +"), re.compile(r"\W")
-
-
-def tokens(text):
-    t = spaces.sub(" ", nonalpha.sub("", tag.sub("", text))).lower()
-    return [w for w in nonword.split(t) if w and w not in stop]
+y, counts = label_index(df["label"])
+tokens = tokenizer(stop_path)
 
 
 docs = [tokens(t) for t in df["text"]]
