@@ -36,6 +36,16 @@ for target in ./format/csv:FuzzRead ./format/csv:FuzzReadSplits ./internal/colfi
   ./internal/lines:FuzzText ./internal/numtext:FuzzParseFloat ./pipeline:FuzzDecodeStage ./spec:FuzzParse; do
   pkg=${target%%:*} fn=${target##*:}
   log "fuzz $fn in $pkg for $fuzztime"
-  go test -run='^$' -fuzz="^$fn\$" -fuzztime="$fuzztime" "$pkg"
+  # Go 1.26's fuzz coordinator can report its own -fuzztime deadline as a
+  # failure ("context deadline exceeded", no failing input written:
+  # golang/go#75804, fixed in Go 1.27). Only that exact outcome is
+  # forgiven; any failing input fails the run.
+  if ! go test -run='^$' -fuzz="^$fn\$" -fuzztime="$fuzztime" "$pkg" 2>&1 | tee "$work/fuzz.log"; then
+    if grep -q '^    context deadline exceeded$' "$work/fuzz.log" && ! grep -q 'Failing input written to' "$work/fuzz.log"; then
+      log "fuzz $fn: the coordinator's deadline race (golang/go#75804), no failing input; going on"
+    else
+      exit 1
+    fi
+  fi
 done
 log "all tests passed"
