@@ -190,8 +190,11 @@ type Progress func(fold, folds, paramMap, paramMaps int)
 // Every (fold, param map) pair is fitted at once, in lockstep, so that
 // one pass over the data serves every optimizer's step (engine.Lockstep);
 // each model's numbers are those it gets alone. A fold is a view of the
-// data, its rows chosen as a pass reads them, not a copy. Parallelism is
-// kept for Spark's API and no longer changes anything.
+// data, its rows chosen as a pass reads them, not a copy. Every fit keeps
+// its own optimizer state (L-BFGS keeps 20 vectors of the model's size),
+// so memory grows with the fits at once: Parallelism, as in Spark the
+// number of models fitted at once, bounds them (0, the default: all);
+// the fits then run in waves of Parallelism, each wave in lockstep.
 //
 // Defaults: NumFolds 3, Seed 0, no FoldCol, no stratification, LabelCol
 // "label".
@@ -287,7 +290,7 @@ func (cv *CrossValidator) FitTuned(ctx context.Context, e engine.Engine, ds engi
 	if cv.EagerRefit {
 		whole = ds
 	}
-	ms, failed, eager, err := fitAndScore(ctx, e, cv.Estimator, grid, cv.Evaluator, folds, whole, func(fold, i int) {
+	ms, failed, eager, err := fitAndScore(ctx, e, cv.Estimator, grid, cv.Evaluator, folds, whole, cv.Parallelism, func(fold, i int) {
 		if cv.Progress != nil {
 			cv.Progress(fold, k, i, len(grid))
 		}
@@ -316,7 +319,7 @@ type foldData struct{ train, valid engine.Dataset }
 // the rest; the best is refitted on the whole dataset.
 //
 // The param maps are fitted together, in lockstep, as CrossValidator
-// fits them; Parallelism is kept for Spark's API only.
+// fits them, at most Parallelism at once (0: all).
 //
 // Defaults: TrainRatio 0.75, Seed 0.
 type TrainValidationSplit struct {
@@ -364,7 +367,7 @@ func (tv *TrainValidationSplit) FitTuned(ctx context.Context, e engine.Engine, d
 	if tv.EagerRefit {
 		whole = ds
 	}
-	ms, failed, eager, err := fitAndScore(ctx, e, tv.Estimator, grid, tv.Evaluator, []foldData{{train: parts[0], valid: parts[1]}}, whole, func(_, i int) {
+	ms, failed, eager, err := fitAndScore(ctx, e, tv.Estimator, grid, tv.Evaluator, []foldData{{train: parts[0], valid: parts[1]}}, whole, tv.Parallelism, func(_, i int) {
 		if tv.Progress != nil {
 			tv.Progress(0, 1, i, len(grid))
 		}
@@ -409,7 +412,7 @@ func checkTuner(name string, est ml.Estimator, grid []ml.ParamMap, ev evaluation
 // A fit whose objective is not finite (optim.ErrNotFinite: it diverges
 // at its starting point, say for a regParam that overflows) fails its
 // own (fold, map) only: its metric is NaN and it is listed in failed.
-func fitAndScore(ctx context.Context, e engine.Engine, est ml.Estimator, grid []ml.ParamMap, ev evaluation.Evaluator, folds []foldData, whole engine.Dataset, progress func(fold, i int)) (out [][]float64, failed []Failure, eager []eagerFit, err error) {
+func fitAndScore(ctx context.Context, e engine.Engine, est ml.Estimator, grid []ml.ParamMap, ev evaluation.Evaluator, folds []foldData, whole engine.Dataset, parallelism int, progress func(fold, i int)) (out [][]float64, failed []Failure, eager []eagerFit, err error) {
 	out = make([][]float64, len(folds))
 	for f := range out {
 		out[f] = make([]float64, len(grid))
@@ -422,7 +425,7 @@ func fitAndScore(ctx context.Context, e engine.Engine, est ml.Estimator, grid []
 		members += n
 	}
 	var mu sync.Mutex
-	errs := engine.Lockstep(engine.WithPhase(ctx, engine.PhaseTune), e, members, func(ctx context.Context, k int, e engine.Engine) error {
+	errs := waves(engine.WithPhase(ctx, engine.PhaseTune), e, members, parallelism, func(ctx context.Context, k int, e engine.Engine) error {
 		f, i := k/n, k%n
 		pm := grid[i]
 		if f == len(folds) {
@@ -466,6 +469,22 @@ func fitAndScore(ctx context.Context, e engine.Engine, est ml.Estimator, grid []
 		failed = append(failed, Failure{Fold: f, ParamMap: i, Err: err.Error()})
 	}
 	return out, failed, eager, nil
+}
+
+// waves runs fn for [0, n) in lockstep, at most width at once (0: all):
+// members [0, width) together, then the next width, and so on.
+func waves(ctx context.Context, e engine.Engine, n, width int, fn func(ctx context.Context, k int, e engine.Engine) error) []error {
+	if width <= 0 || width > n {
+		width = n
+	}
+	errs := make([]error, 0, n)
+	for lo := 0; lo < n; lo += width {
+		hi := min(lo+width, n)
+		errs = append(errs, engine.Lockstep(ctx, e, hi-lo, func(ctx context.Context, k int, e engine.Engine) error {
+			return fn(ctx, lo+k, e)
+		})...)
+	}
+	return errs
 }
 
 // eagerFit is a map's model fitted on the whole dataset during tuning.
