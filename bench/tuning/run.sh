@@ -22,7 +22,7 @@ if [ -n "${BASE:-}" ]; then
   cmds+=("$out/spindle-base")
 fi
 stop=$ROOT/feature/stopwords/english.txt
-result() { /usr/bin/python3 -c "import json,sys; m=json.load(open(sys.argv[1])); md=m['variants'][0]['models'][0]; print('best', md['tuning']['best'], 'accuracy %.4f' % md['test']['accuracy'], 'passes', sum(m['passes'].values()))" "$1"; }
+result() { /usr/bin/python3 -c "import json,sys; m=json.load(open(sys.argv[1])); md=m['variants'][0]['models'][0]; print('best', md['tuning']['best'], 'accuracy %.4f' % md['test']['accuracy'], 'passes', sum(m.get('passes', {}).values()) or 'not counted')" "$1"; }
 for i in $(seq "$runs"); do
   for c in "${cmds[@]}"; do
     /usr/bin/time -f '%e %M' -o "$out/t" "$c" -q run bench/tuning/tuning.yaml --out "$out/run" --set input.uri="$EXAMPLE_CSV" > /dev/null
