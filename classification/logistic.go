@@ -422,43 +422,54 @@ func gatherRows(vc *table.VectorColumn, pos []int32) *compactRows {
 }
 
 // activeRow is one row's non-zeros on the solved-for coordinates:
-// coordinate at[t] holds value v[t].
+// coordinate at[t] holds value v[t]; or, for a dense row over every
+// feature, dense (its zeros skipped by the loops).
 type activeRow struct {
-	at []int32
-	v  []float64
+	at    []int32
+	v     []float64
+	dense []float64
 }
 
-// gather sets r to x's non-zeros (every feature solved for): a sparse x
-// in place, a dense one copied into r's buffers.
+// gather sets r to x (every feature solved for), in place.
 func (r *activeRow) gather(x linalg.Vector) {
 	if x.IsSparse() {
-		r.at, r.v = x.Indices, x.Values
+		r.at, r.v, r.dense = x.Indices, x.Values, nil
 		return
 	}
-	r.at, r.v = r.at[:0], r.v[:0]
-	for j, v := range x.Values {
-		if v != 0 {
-			r.at = append(r.at, int32(j))
-			r.v = append(r.v, v)
-		}
-	}
+	r.at, r.v, r.dense = nil, nil, x.Values
 }
 
-// margin returns b + Σ x_j · InvStd_j · coef_j over the row (the products
-// in this order).
+// margin returns b + Σ x_j · InvStd_j · coef_j over the row's non-zeros
+// (the products in this order).
 func (r activeRow) margin(b float64, coef, invStd []float64) float64 {
+	if r.dense != nil {
+		for j, v := range r.dense {
+			if v != 0 {
+				b += v * invStd[j] * coef[j]
+			}
+		}
+		return b
+	}
 	for t, j := range r.at {
 		b += r.v[t] * invStd[j] * coef[j]
 	}
 	return b
 }
 
-// addGrad adds mult · x_j · InvStd_j to g at each coordinate, and mult to
-// the intercept's, g[len(g)−1] (the products in this order, as the
-// gradient's definition writes them).
+// addGrad adds mult · x_j · InvStd_j to g at each non-zero's coordinate,
+// and mult to the intercept's, g[len(g)−1] (the products in this order,
+// as the gradient's definition writes them).
 func (r activeRow) addGrad(g []float64, mult float64, invStd []float64) {
-	for t, j := range r.at {
-		g[j] += mult * r.v[t] * invStd[j]
+	if r.dense != nil {
+		for j, v := range r.dense {
+			if v != 0 {
+				g[j] += mult * v * invStd[j]
+			}
+		}
+	} else {
+		for t, j := range r.at {
+			g[j] += mult * r.v[t] * invStd[j]
+		}
 	}
 	g[len(g)-1] += mult
 }
