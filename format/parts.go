@@ -48,7 +48,7 @@ func WriteParts(ctx context.Context, e engine.Engine, st *storage.Store, ds engi
 	if err := clearParts(ctx, st, dir); err != nil {
 		return nil, err
 	}
-	w := &partWriter{Dir: dir, Format: o.Format, Storage: st.Options(), Run: run, Delimiter: o.CSV.Delimiter}
+	w := &partWriter{Dir: dir, Format: o.Format, Storage: st.ForWorkers(), Run: run, Delimiter: o.CSV.Delimiter}
 	files, err := engine.Aggregate(ctx, e, ds, engine.Aggregator[[]PartFile](w))
 	if err != nil {
 		return nil, fmt.Errorf("write %s: %w", dir, err)

@@ -43,6 +43,11 @@ type Options struct {
 	// PathStyle forces path-style S3 addressing. It is on by itself
 	// whenever a custom endpoint is set.
 	PathStyle bool
+	// Dir, if set, is the directory a relative local path is resolved
+	// against. A driver gives its working directory to workers in other
+	// processes, so that the paths it was given name the same files
+	// there.
+	Dir string
 }
 
 // Store opens and creates objects. It is safe for concurrent use; the S3
@@ -57,9 +62,22 @@ type Store struct {
 // New returns a Store with the given options.
 func New(opts Options) *Store { return &Store{opts: opts} }
 
-// Options returns the options s was made with (for workers in other
-// processes to make the same store).
+// Options returns the options s was made with.
 func (s *Store) Options() Options { return s.opts }
+
+// ForWorkers returns the options for workers in other processes to make
+// the same store: s's, with Dir set to this process's working directory
+// when s has none, so that a relative local path names the same file
+// there.
+func (s *Store) ForWorkers() Options {
+	o := s.opts
+	if o.Dir == "" {
+		if wd, err := os.Getwd(); err == nil {
+			o.Dir = wd
+		}
+	}
+	return o
+}
 
 // Object describes one stored object or file.
 type Object struct {
@@ -175,6 +193,15 @@ func Parse(uri string) (Location, error) {
 	return Location{Scheme: "file", Path: uri}, nil
 }
 
+// parse is Parse with a relative local path resolved against s's Dir.
+func (s *Store) parse(uri string) (Location, error) {
+	loc, err := Parse(uri)
+	if err == nil && loc.Scheme == "file" && s.opts.Dir != "" && !filepath.IsAbs(loc.Path) {
+		loc.Path = filepath.Join(s.opts.Dir, loc.Path)
+	}
+	return loc, err
+}
+
 // Join appends name to a directory or prefix URI. A URI that does not
 // parse is returned joined with "/", so that the operation that uses it
 // reports the parse error.
@@ -223,7 +250,7 @@ func hidden(name string) bool {
 // with "_" or "."). It is an error when nothing matches. Results are sorted
 // by URI.
 func (s *Store) List(ctx context.Context, uri string) ([]Object, error) {
-	loc, err := Parse(uri)
+	loc, err := s.parse(uri)
 	if err != nil {
 		return nil, err
 	}
@@ -318,7 +345,7 @@ func localErr(p string, err error) error {
 
 // Open returns a streaming reader of one object.
 func (s *Store) Open(ctx context.Context, uri string) (io.ReadCloser, error) {
-	loc, err := Parse(uri)
+	loc, err := s.parse(uri)
 	if err != nil {
 		return nil, err
 	}
@@ -343,7 +370,7 @@ func (s *Store) Open(ctx context.Context, uri string) (io.ReadCloser, error) {
 // ReadFile reads a whole object or file: a local file in one read of its
 // exact size, an S3 object with one GET.
 func (s *Store) ReadFile(ctx context.Context, uri string) ([]byte, error) {
-	loc, err := Parse(uri)
+	loc, err := s.parse(uri)
 	if err != nil {
 		return nil, err
 	}
@@ -369,7 +396,7 @@ func (s *Store) ReadFile(ctx context.Context, uri string) ([]byte, error) {
 // OpenReaderAt returns a random-access reader of one object; for S3 each
 // read is a ranged GET.
 func (s *Store) OpenReaderAt(ctx context.Context, uri string) (ReaderAt, error) {
-	loc, err := Parse(uri)
+	loc, err := s.parse(uri)
 	if err != nil {
 		return nil, err
 	}
@@ -402,7 +429,7 @@ func (l *localReaderAt) Size() int64 { return l.size }
 // Create starts an atomic write of one object (see Writer). Missing local
 // directories are created.
 func (s *Store) Create(ctx context.Context, uri string) (Writer, error) {
-	loc, err := Parse(uri)
+	loc, err := s.parse(uri)
 	if err != nil {
 		return nil, err
 	}
@@ -434,7 +461,7 @@ func (s *Store) WriteFile(ctx context.Context, uri string, data []byte) error {
 // intermediate data a rerun can make again (a crash of the machine may
 // lose it; a crashed process cannot). On S3 it is WriteFile.
 func (s *Store) WriteScratch(ctx context.Context, uri string, data []byte) error {
-	loc, err := Parse(uri)
+	loc, err := s.parse(uri)
 	if err != nil {
 		return err
 	}
@@ -512,7 +539,7 @@ func (w *localWriter) Abort() error {
 
 // Delete removes one object or file; a missing one is not an error.
 func (s *Store) Delete(ctx context.Context, uri string) error {
-	loc, err := Parse(uri)
+	loc, err := s.parse(uri)
 	if err != nil {
 		return err
 	}
@@ -534,7 +561,7 @@ func (s *Store) Delete(ctx context.Context, uri string) error {
 // missing and must not be a file; on S3 a small probe object is written
 // and deleted. The error names dir and the cause.
 func (s *Store) CheckWritable(ctx context.Context, dir string) error {
-	loc, err := Parse(dir)
+	loc, err := s.parse(dir)
 	if err != nil {
 		return err
 	}
@@ -576,7 +603,7 @@ func unwrapPath(err error) error {
 // an error.
 func (s *Store) RemoveAll(ctx context.Context, uri string) error {
 	dir := uri
-	loc, err := Parse(dir)
+	loc, err := s.parse(dir)
 	if err != nil {
 		return err
 	}
@@ -600,7 +627,7 @@ func (s *Store) RemoveAll(ctx context.Context, uri string) error {
 		return err
 	}
 	for _, o := range objs {
-		ol, err := Parse(o.URI)
+		ol, err := s.parse(o.URI)
 		if err != nil {
 			return err
 		}
@@ -625,7 +652,7 @@ func randomSuffix() string {
 // nothing there is an empty list, not an error. A local dir that is a file
 // is an error.
 func (s *Store) ListAll(ctx context.Context, dir string) ([]Object, error) {
-	loc, err := Parse(dir)
+	loc, err := s.parse(dir)
 	if err != nil {
 		return nil, err
 	}

@@ -394,3 +394,28 @@ func TestUnreachableEndpoint(t *testing.T) {
 		t.Fatalf("error = %v", err)
 	}
 }
+
+// TestDirResolvesRelativePaths: a store with Dir reads a relative local
+// path under Dir (as a worker reads the driver's paths); ForWorkers gives
+// this process's directory, and keeps a Dir already set.
+func TestDirResolvesRelativePaths(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "a.txt"), []byte("hello"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got, err := storage.New(storage.Options{Dir: dir}).ReadFile(ctx, "a.txt")
+	if err != nil || string(got) != "hello" {
+		t.Fatalf("%q, %v", got, err)
+	}
+	if _, err := storage.New(storage.Options{}).ReadFile(ctx, "a.txt"); err == nil {
+		t.Fatal("a relative path without Dir read a file outside the working directory")
+	}
+	wd, _ := os.Getwd()
+	if o := storage.New(storage.Options{}).ForWorkers(); o.Dir != wd {
+		t.Fatalf("ForWorkers Dir %q, want %q", o.Dir, wd)
+	}
+	if o := storage.New(storage.Options{Dir: dir}).ForWorkers(); o.Dir != dir {
+		t.Fatalf("ForWorkers Dir %q, want %q", o.Dir, dir)
+	}
+}

@@ -85,13 +85,16 @@ type Engine struct {
 	// Log, if set, gets a debug line per job and per reused pass.
 	Log *slog.Logger
 
-	once   sync.Once
-	ready  error
-	root   string
-	temp   bool
-	st     *storage.Store
-	jobs   atomic.Int64
-	reused atomic.Int64
+	once  sync.Once
+	ready error
+	root  string
+	temp  bool
+	st    *storage.Store
+	// workerStorage is Storage with Dir set to this process's working
+	// directory, for the workers.
+	workerStorage storage.Options
+	jobs          atomic.Int64
+	reused        atomic.Int64
 }
 
 var _ engine.Engine = (*Engine)(nil)
@@ -164,6 +167,9 @@ func (e *Engine) prepare(ctx context.Context) error {
 		}
 		// Fail now, with the location's name, rather than inside a job.
 		e.st = storage.New(e.Storage)
+		// The workers resolve a relative local path (the staging
+		// directory) against this process's directory, not theirs.
+		e.workerStorage = e.st.ForWorkers()
 		if err := e.st.CheckWritable(ctx, e.root); err != nil {
 			e.ready = fmt.Errorf("beam staging location %s is not writable: %w", e.root, err)
 			return
@@ -619,7 +625,7 @@ func (e *Engine) newFn(ctx context.Context, d *dataset, out string, agg []byte) 
 	if err != nil {
 		return nil, err
 	}
-	fn := &partitionFn{In: d.dir, Files: d.files, Out: out, Storage: e.Storage, Cache: e.Cache, Group: groupSize, Resume: !e.NoReuse, Build: build}
+	fn := &partitionFn{In: d.dir, Files: d.files, Out: out, Storage: e.workerStorage, Cache: e.Cache, Group: groupSize, Resume: !e.NoReuse, Build: build}
 	var off int64
 	for _, n := range d.rows {
 		fn.Offsets = append(fn.Offsets, off)

@@ -19,6 +19,7 @@ import (
 	"github.com/spindle-ml/spindle/engine/beam"
 	"github.com/spindle-ml/spindle/engine/local"
 	"github.com/spindle-ml/spindle/feature"
+	"github.com/spindle-ml/spindle/format"
 	"github.com/spindle-ml/spindle/internal/beamtest"
 	"github.com/spindle-ml/spindle/internal/linmodel"
 	"github.com/spindle-ml/spindle/internal/s3test"
@@ -519,5 +520,26 @@ func TestSpindlePool(t *testing.T) {
 	}
 	if err := (beam.Runner{Name: "prism", Endpoint: "x:1", SpindlePool: true}).Validate(); err == nil {
 		t.Fatal("a Spindle pool without EXTERNAL and its address passed validation")
+	}
+}
+
+// TestRelativeInputOnWorkers: a relative local input path names the
+// driver's file on workers that run in another directory (the boot
+// program's pool).
+func TestRelativeInputOnWorkers(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "in.csv"), []byte("a,b\n1,2\n3,4\n5,6\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(dir)
+	e := external(t)
+	ds, rep, err := format.Load(ctx, e, storage.New(storage.Options{}), "in.csv", format.Options{Format: format.CSV})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := engine.Aggregate(ctx, e, ds, engine.Count{})
+	if err != nil || n != 3 || rep.Rows != 3 {
+		t.Fatalf("%d rows (report %d), %v", n, rep.Rows, err)
 	}
 }

@@ -75,7 +75,7 @@ func (e *Engine) ReadSplits(ctx context.Context, r engine.SplitReader) ([]engine
 		if err != nil {
 			return nil, err
 		}
-		fn := &splitFn{Reader: blob, N: n, Out: out, Storage: e.Storage, Group: groupSize, Resume: !e.NoReuse, Build: build}
+		fn := &splitFn{Reader: blob, N: n, Out: out, Storage: e.workerStorage, Group: groupSize, Resume: !e.NoReuse, Build: build}
 		if err := e.runGroups(ctx, fn, n, out); err != nil {
 			return nil, err
 		}

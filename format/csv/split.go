@@ -274,7 +274,7 @@ func ReadSplits(ctx context.Context, e engine.Engine, st *storage.Store, srcs []
 	if len(srcs) == 0 {
 		return nil, nil, errors.New("csv: no input files")
 	}
-	fs := files{Storage: st.Options()}
+	fs := files{Storage: st.ForWorkers()}
 	var (
 		names []string
 		heads []fileHead

@@ -63,7 +63,7 @@ func (r *rowGroups) ReadSplit(ctx context.Context, i int) ([]*table.Batch, []byt
 // ReadSplits reads srcs as Read does, on e's workers; it returns the
 // dataset and its row count. Every source must be a stored object.
 func ReadSplits(ctx context.Context, e engine.Engine, st *storage.Store, srcs []storage.Source) (engine.Dataset, int64, error) {
-	r := &rowGroups{Storage: st.Options()}
+	r := &rowGroups{Storage: st.ForWorkers()}
 	var schema *table.Schema
 	var rows int64
 	for fi, src := range srcs {

@@ -199,7 +199,7 @@ func Plan(ctx context.Context, st *storage.Store, srcs []storage.Source, format 
 	if chunkSize <= 0 {
 		chunkSize = 4 << 20
 	}
-	return Input{Storage: st.Options(), Files: files, Cells: Cells(files, chunkSize)}, nil
+	return Input{Storage: st.ForWorkers(), Files: files, Cells: Cells(files, chunkSize)}, nil
 }
 
 // Read returns cell i's chunk (ReadCell) and its file's URI.
