@@ -37,9 +37,10 @@ type PartitionInfo struct {
 	// RowOffset is the position of the partition's first row in the
 	// mapper's input dataset, so that row-keyed randomness
 	// (table.RowUniform) does not depend on partitioning. It is exact for
-	// aggregators and for mappers that implement Positional; other mappers
-	// may be fused with the mappers before them and then see the offset of
-	// the chain's input (good for error messages, not for randomness).
+	// mappers that implement Positional and for aggregators over stored
+	// data; other mappers, and aggregations over a chain of mappers, are
+	// fused with the chain and then see the offset of the chain's input
+	// (good for error messages, not for randomness).
 	RowOffset int64
 }
 
