@@ -80,10 +80,16 @@ type RowCounter interface {
 // NumRows returns how many rows ds has: from the engine when it knows
 // (RowCounter), else by a Count pass.
 func NumRows(ctx context.Context, e Engine, ds Dataset) (int64, error) {
-	if rc, ok := e.(RowCounter); ok {
-		if n, ok := rc.StoredRows(ds); ok {
-			return n, nil
-		}
+	if n, ok := storedRows(e, ds); ok {
+		return n, nil
 	}
 	return Aggregate(ctx, e, ds, Count{})
+}
+
+// storedRows asks e for ds's stored row count (RowCounter).
+func storedRows(e Engine, ds Dataset) (int64, bool) {
+	if rc, ok := e.(RowCounter); ok {
+		return rc.StoredRows(ds)
+	}
+	return 0, false
 }

@@ -205,9 +205,4 @@ func (c *Counter) AggregateBatch(ctx context.Context, reqs []Request) ([]any, er
 }
 
 // StoredRows implements RowCounter as the wrapped engine does.
-func (c *Counter) StoredRows(ds Dataset) (int64, bool) {
-	if rc, ok := c.Engine.(RowCounter); ok {
-		return rc.StoredRows(ds)
-	}
-	return 0, false
-}
+func (c *Counter) StoredRows(ds Dataset) (int64, bool) { return storedRows(c.Engine, ds) }

@@ -71,12 +71,7 @@ var _ Batcher = (*member)(nil)
 func (m *member) Resident() bool { return IsResident(m.Engine) }
 
 // StoredRows implements RowCounter as the shared engine does.
-func (m *member) StoredRows(ds Dataset) (int64, bool) {
-	if rc, ok := m.Engine.(RowCounter); ok {
-		return rc.StoredRows(ds)
-	}
-	return 0, false
-}
+func (m *member) StoredRows(ds Dataset) (int64, bool) { return storedRows(m.Engine, ds) }
 
 // Persist implements Engine: it waits for the round, so that the
 // persists and aggregations of a round are one pass.
@@ -239,6 +234,10 @@ type groupKey struct {
 // confirmed by Fingerprint (only then is SHA-256 run).
 func (g *group) dedupe(seed maphash.Seed) {
 	g.index = make([]int, len(g.reqs))
+	if len(g.reqs) == 1 { // nothing to compare: no hashing
+		g.uniq = []AnyAggregator{g.reqs[0].a}
+		return
+	}
 	seen := map[uint64][]int{} // quick key → its aggregations in uniq
 	for i, r := range g.reqs {
 		if key, ok := quickKey(seed, r.a); ok {

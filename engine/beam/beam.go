@@ -423,29 +423,17 @@ func (e *Engine) Persist(ctx context.Context, ds engine.Dataset) (engine.Dataset
 	if err != nil {
 		return nil, err
 	}
-	if d, err = e.settle(ctx, d); err != nil {
-		return nil, err
-	}
-	if len(d.mappers) == 0 {
-		return d, nil
-	}
 	return e.persist(ctx, d)
 }
 
+// persist runs (or finds staged) the job that writes d's partitions: a
+// batch of one persist.
 func (e *Engine) persist(ctx context.Context, d *dataset) (*dataset, error) {
-	id := digest("ds", d.id, d.kernels()...)
-	out := storage.Join(e.root, id)
-	p := &dataset{schema: d.schema, dir: out, id: id}
-	if m, ok, err := e.done(ctx, out); err != nil {
-		return nil, err
-	} else if ok {
-		p.rows = m.Rows
-		return p, nil
-	}
-	if err := e.run(ctx, d, out, nil); err != nil {
+	res, err := e.AggregateBatch(ctx, []engine.Request{{Dataset: d}})
+	if err != nil {
 		return nil, err
 	}
-	return p, e.finishPersist(ctx, d, p)
+	return res[0].(*dataset), nil
 }
 
 // finishPersist reads the row counts of the job that wrote p (from d)

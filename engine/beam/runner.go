@@ -81,7 +81,7 @@ func (r Runner) Validate() error {
 		}
 	}
 	if r.SpindlePool && (!strings.EqualFold(r.EnvironmentType, "EXTERNAL") || r.EnvironmentConfig == "") {
-		return fmt.Errorf("a Spindle worker pool is an EXTERNAL environment: give its HOST:PORT as the environment config")
+		return fmt.Errorf("a Spindle worker pool (--spindle-pool) is an EXTERNAL environment: give --environment-type EXTERNAL and the pool's address as --environment-config HOST:PORT")
 	}
 	for k := range r.Flags {
 		switch k {

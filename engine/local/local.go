@@ -114,40 +114,16 @@ func (e *Engine) Collect(ctx context.Context, ds engine.Dataset) (*table.Table, 
 	return table.New(d.schema, parts...)
 }
 
-// compute materializes d. Consecutive mappers run fused, partition by
-// partition, so their intermediate columns are garbage as soon as a
-// partition is done; a Positional mapper starts a new segment, computed
-// after its whole input so that row offsets are exact.
+// compute materializes d (a persist of one dataset; see AggregateBatch).
 func (e *Engine) compute(ctx context.Context, d *dataset) ([]*table.Batch, error) {
 	if d.parent == nil {
 		return d.parts, nil
 	}
-	var chain []*dataset // d and its fusable ancestors, last first
-	base := d
-	for base.parent != nil {
-		chain = append(chain, base)
-		positional := engine.IsPositional(base.mapper)
-		base = base.parent
-		if positional {
-			break
-		}
-	}
-	in, err := e.compute(ctx, base)
+	res, err := e.AggregateBatch(ctx, []engine.Request{{Dataset: d}})
 	if err != nil {
 		return nil, err
 	}
-	e.passes.Add(1)
-	steps := make([]engine.MapStep, len(chain))
-	for k, st := range chain {
-		steps[len(chain)-1-k] = engine.MapStep{Mapper: st.mapper, Schema: st.schema}
-	}
-	offs := offsets(in)
-	out := make([]*table.Batch, len(in))
-	err = e.forEach(ctx, len(in), func(ctx context.Context, i int) (err error) {
-		out[i], _, err = engine.RunPartition(ctx, engine.PartitionInfo{Index: i, RowOffset: offs[i]}, in[i], steps, nil)
-		return err
-	})
-	return out, err
+	return res[0].(*dataset).parts, nil
 }
 
 // AggregateAny folds each partition in parallel, then merges the partials
@@ -242,22 +218,19 @@ func (e *Engine) AggregateBatch(ctx context.Context, reqs []engine.Request) ([]a
 }
 
 // segment returns d as stored partitions and the mappers still to apply
-// to them: the chain of mappers back to stored data, computing (as a pass
-// of its own) what lies before a positional mapper that is not the
-// chain's first, since that one needs exact row offsets.
+// to them, run fused, partition by partition (their intermediate columns
+// are garbage as soon as a partition is done). A positional mapper
+// starts the segment: what lies before it is computed first (a pass of
+// its own), so that its row offsets are exact.
 func (e *Engine) segment(ctx context.Context, d *dataset) ([]*table.Batch, []engine.MapStep, error) {
-	var chain []*dataset // d and its ancestors up to stored data, last first
+	var chain []*dataset // d and its fusable ancestors, last first
 	base := d
 	for base.parent != nil {
 		chain = append(chain, base)
+		positional := engine.IsPositional(base.mapper)
 		base = base.parent
-	}
-	// Only the chain from the last positional mapper on is fused; that
-	// mapper's input is computed.
-	for k := len(chain) - 1; k >= 0; k-- {
-		if engine.IsPositional(chain[k].mapper) && chain[k].parent.parent != nil {
-			chain = chain[:k+1]
-			base = chain[k].parent
+		if positional {
+			break
 		}
 	}
 	parts, err := e.compute(ctx, base)
