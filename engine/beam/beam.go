@@ -597,16 +597,6 @@ func (e *Engine) AggregateBatch(ctx context.Context, reqs []engine.Request) ([]a
 	return results, nil
 }
 
-// run executes one job over d's partitions: apply the mappers, then fold
-// with agg (writing partials) or, without agg, write the mapped batches.
-func (e *Engine) run(ctx context.Context, d *dataset, out string, agg []byte) error {
-	fn, err := e.newFn(ctx, d, out, agg)
-	if err != nil {
-		return err
-	}
-	return e.runGroups(ctx, fn, len(d.rows), out)
-}
-
 // newFn makes the DoFn of a job over d.
 func (e *Engine) newFn(ctx context.Context, d *dataset, out string, agg []byte) (*partitionFn, error) {
 	build, err := e.build()
