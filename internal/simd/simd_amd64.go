@@ -1,0 +1,20 @@
+//go:build amd64 && !purego
+
+package simd
+
+const hasAsm = true
+
+//go:noescape
+func dotRows4AVX(x *float64, stride int, w *float64, n int, out *[4]float64)
+
+//go:noescape
+func axpyAVX(a float64, x, y *float64, n int)
+
+//go:noescape
+func axpyRows4AVX(a *[4]float64, x *float64, stride int, y *float64, n int)
+
+//go:noescape
+func dot32AVX(x, y *float32, n int) float32
+
+//go:noescape
+func axpy32AVX(a float32, x, y *float32, n int)
