@@ -92,6 +92,7 @@ func (a *VectorAssembler) MapPartition(_ context.Context, info engine.PartitionI
 	keep := make([]int, 0, n)
 	var idx []int32
 	var vals []float64
+	var slab denseSlab
 rows:
 	for r := 0; r < n; r++ {
 		idx, vals = idx[:0], vals[:0]
@@ -155,7 +156,18 @@ rows:
 			}
 			off += max(sizes[k], 0)
 		}
-		vecs[r] = compressed(total, idx, vals)
+		if v, dense := compressed(total, idx, vals); dense {
+			// Dense rows share one allocation, row after row, so a
+			// column of dense rows is one block (table.DenseBlock).
+			if slab.data == nil {
+				slab.data = make([]float64, (n-r)*total)
+			}
+			vecs[r] = linalg.Dense(slab.data[slab.used : slab.used+total])
+			slab.used += total
+			compressedInto(vecs[r].Values, idx, vals)
+		} else {
+			vecs[r] = v
+		}
 		keep = append(keep, r)
 	}
 	nb, err := ml.AppendColumn(out, b, table.NewVectorColumn(vecs, nil))
@@ -166,15 +178,24 @@ rows:
 }
 
 // compressed returns the sparse vector (size, idx, vals) in Spark's
-// compressed form: sparse when 1.5 × (nnz + 1) < size, else dense. The
-// slices are copied.
-func compressed(size int, idx []int32, vals []float64) linalg.Vector {
+// compressed form when it is sparse (1.5 × (nnz + 1) < size), its slices
+// copied; otherwise it reports dense, and compressedInto writes it.
+func compressed(size int, idx []int32, vals []float64) (linalg.Vector, bool) {
 	if 1.5*float64(len(idx)+1) < float64(size) {
-		return linalg.Vector{Size: size, Indices: append([]int32{}, idx...), Values: append([]float64{}, vals...)}
+		return linalg.Vector{Size: size, Indices: append([]int32{}, idx...), Values: append([]float64{}, vals...)}, false
 	}
-	d := make([]float64, size)
+	return linalg.Vector{}, true
+}
+
+// compressedInto writes the entries (idx, vals) into the zeroed dense d.
+func compressedInto(d []float64, idx []int32, vals []float64) {
 	for k, j := range idx {
 		d[j] = vals[k]
 	}
-	return linalg.Dense(d)
+}
+
+// denseSlab hands out a partition's dense rows from one allocation.
+type denseSlab struct {
+	data []float64
+	used int
 }

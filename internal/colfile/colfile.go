@@ -425,6 +425,10 @@ func fromArrow(a arrow.Array, n int) (table.Type, table.Column, error) {
 				if v[i].Indices == nil {
 					v[i].Indices = []int32{} // sparse with no entries, not dense
 				}
+			} else {
+				// Dense rows stay views of one array (table.DenseBlock
+				// reads them in place).
+				v[i].Values = vals[lo:hi]
 			}
 		}
 		return table.Vector, table.NewVectorColumn(v, valid), nil

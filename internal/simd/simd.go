@@ -69,6 +69,28 @@ func DotRows4(x []float64, stride int, w []float64, out *[4]float64) {
 	}
 }
 
+// DotRows4x2 is DotRows4 for two vectors at once: out[r] is row r's
+// product with w0, out[4+r] with w1 (len(w1) = len(w0)), each the same
+// bits as Dot gives. Four rows and two vectors keep eight sums in flight,
+// where DotRows4's four wait on each other.
+func DotRows4x2(x []float64, stride int, w0, w1 []float64, out *[8]float64) {
+	n := len(w0)
+	if n == 0 {
+		*out = [8]float64{}
+		return
+	}
+	w1 = w1[:n]
+	_ = x[3*stride+n-1]
+	if useAsm {
+		dotRows4x2AVX(&x[0], stride, &w0[0], &w1[0], n, out)
+		return
+	}
+	for r := range 4 {
+		row := x[r*stride : r*stride+n]
+		out[r], out[4+r] = Dot(row, w0), Dot(row, w1)
+	}
+}
+
 // Axpy sets y_i = fma(a, x_i, y_i) for i < len(x) (one rounding per
 // element); y must be at least as long as x.
 func Axpy(a float64, x, y []float64) {
@@ -101,6 +123,32 @@ func AxpyRows4(a *[4]float64, x []float64, stride int, g []float64) {
 	}
 	for r := range a {
 		Axpy(a[r], x[r*stride:r*stride+n], g)
+	}
+}
+
+// AxpyRows4x2 is AxpyRows4 into two vectors at once: AxpyRows4(a0, x,
+// stride, g0) and AxpyRows4(a1, x, stride, g1) (len(g1) = len(g0)), the
+// same bits, reading the four rows once for both.
+func AxpyRows4x2(a0, a1 *[4]float64, x []float64, stride int, g0, g1 []float64) {
+	n := len(g0)
+	if n == 0 {
+		return
+	}
+	g1 = g1[:n]
+	_ = x[3*stride+n-1]
+	if useAsm {
+		axpyRows4x2AVX(a0, a1, &x[0], stride, &g0[0], &g1[0], n)
+		return
+	}
+	AxpyRows4(a0, x, stride, g0)
+	AxpyRows4(a1, x, stride, g1)
+}
+
+// Prefetch asks the CPU to bring x into its caches ahead of use (the next
+// block of rows while this one is computed); it changes no value.
+func Prefetch(x []float64) {
+	if useAsm && len(x) > 0 {
+		prefetchAVX(&x[0], len(x))
 	}
 }
 

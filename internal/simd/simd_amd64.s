@@ -291,3 +291,239 @@ a32tail:
 a32done:
 	VZEROUPPER
 	RET
+
+// func dotRows4x2AVX(x *float64, stride int, w0, w1 *float64, n int, out *[8]float64)
+TEXT ·dotRows4x2AVX(SB), NOSPLIT, $0-48
+	MOVQ x+0(FP), SI
+	MOVQ stride+8(FP), BX
+	SHLQ $3, BX
+	MOVQ w0+16(FP), DI
+	MOVQ w1+24(FP), DX
+	MOVQ n+32(FP), CX
+	LEAQ (SI)(BX*1), R8
+	LEAQ (R8)(BX*1), R9
+	LEAQ (R9)(BX*1), R10
+	VXORPD Y0, Y0, Y0
+	VXORPD Y1, Y1, Y1
+	VXORPD Y2, Y2, Y2
+	VXORPD Y3, Y3, Y3
+	VXORPD Y4, Y4, Y4
+	VXORPD Y5, Y5, Y5
+	VXORPD Y6, Y6, Y6
+	VXORPD Y7, Y7, Y7
+	XORQ AX, AX
+	MOVQ CX, R11
+	ANDQ $-4, R11
+
+d42loop:
+	CMPQ AX, R11
+	JGE  d42reduce
+	VMOVUPD     (DI)(AX*8), Y8
+	VMOVUPD     (DX)(AX*8), Y9
+	VMOVUPD     (SI)(AX*8), Y10
+	VFMADD231PD Y10, Y8, Y0
+	VFMADD231PD Y10, Y9, Y4
+	VMOVUPD     (R8)(AX*8), Y11
+	VFMADD231PD Y11, Y8, Y1
+	VFMADD231PD Y11, Y9, Y5
+	VMOVUPD     (R9)(AX*8), Y12
+	VFMADD231PD Y12, Y8, Y2
+	VFMADD231PD Y12, Y9, Y6
+	VMOVUPD     (R10)(AX*8), Y13
+	VFMADD231PD Y13, Y8, Y3
+	VFMADD231PD Y13, Y9, Y7
+	ADDQ        $4, AX
+	JMP         d42loop
+
+d42reduce:
+#define HSUM(Y, X) \
+	VEXTRACTF128 $1, Y, X8 \
+	VADDPD       X8, X, X  \
+	VPERMILPD    $1, X, X8 \
+	VADDSD       X8, X, X
+	HSUM(Y0, X0)
+	HSUM(Y1, X1)
+	HSUM(Y2, X2)
+	HSUM(Y3, X3)
+	HSUM(Y4, X4)
+	HSUM(Y5, X5)
+	HSUM(Y6, X6)
+	HSUM(Y7, X7)
+
+d42tail:
+	CMPQ AX, CX
+	JGE  d42done
+	VMOVSD      (DI)(AX*8), X8
+	VMOVSD      (DX)(AX*8), X9
+	VMOVSD      (SI)(AX*8), X10
+	VFMADD231SD X10, X8, X0
+	VFMADD231SD X10, X9, X4
+	VMOVSD      (R8)(AX*8), X11
+	VFMADD231SD X11, X8, X1
+	VFMADD231SD X11, X9, X5
+	VMOVSD      (R9)(AX*8), X12
+	VFMADD231SD X12, X8, X2
+	VFMADD231SD X12, X9, X6
+	VMOVSD      (R10)(AX*8), X13
+	VFMADD231SD X13, X8, X3
+	VFMADD231SD X13, X9, X7
+	INCQ        AX
+	JMP         d42tail
+
+d42done:
+	MOVQ   out+40(FP), DX
+	VMOVSD X0, 0(DX)
+	VMOVSD X1, 8(DX)
+	VMOVSD X2, 16(DX)
+	VMOVSD X3, 24(DX)
+	VMOVSD X4, 32(DX)
+	VMOVSD X5, 40(DX)
+	VMOVSD X6, 48(DX)
+	VMOVSD X7, 56(DX)
+	VZEROUPPER
+	RET
+
+// func axpyRows4x2AVX(a0, a1 *[4]float64, x *float64, stride int, y0, y1 *float64, n int)
+TEXT ·axpyRows4x2AVX(SB), NOSPLIT, $0-56
+	MOVQ         a0+0(FP), DX
+	VBROADCASTSD 0(DX), Y4
+	VBROADCASTSD 8(DX), Y5
+	VBROADCASTSD 16(DX), Y6
+	VBROADCASTSD 24(DX), Y7
+	MOVQ         a1+8(FP), DX
+	VBROADCASTSD 0(DX), Y8
+	VBROADCASTSD 8(DX), Y9
+	VBROADCASTSD 16(DX), Y10
+	VBROADCASTSD 24(DX), Y11
+	MOVQ         x+16(FP), SI
+	MOVQ         stride+24(FP), BX
+	SHLQ         $3, BX
+	MOVQ         y0+32(FP), DI
+	MOVQ         y1+40(FP), DX
+	MOVQ         n+48(FP), CX
+	LEAQ         (SI)(BX*1), R8
+	LEAQ         (R8)(BX*1), R9
+	LEAQ         (R9)(BX*1), R10
+	XORQ         AX, AX
+	MOVQ         CX, R11
+	ANDQ         $-4, R11
+
+a42loop:
+	CMPQ AX, R11
+	JGE  a42tail
+	VMOVUPD     (DI)(AX*8), Y0
+	VMOVUPD     (DX)(AX*8), Y1
+	VMOVUPD     (SI)(AX*8), Y12
+	VFMADD231PD Y12, Y4, Y0
+	VFMADD231PD Y12, Y8, Y1
+	VMOVUPD     (R8)(AX*8), Y13
+	VFMADD231PD Y13, Y5, Y0
+	VFMADD231PD Y13, Y9, Y1
+	VMOVUPD     (R9)(AX*8), Y12
+	VFMADD231PD Y12, Y6, Y0
+	VFMADD231PD Y12, Y10, Y1
+	VMOVUPD     (R10)(AX*8), Y13
+	VFMADD231PD Y13, Y7, Y0
+	VFMADD231PD Y13, Y11, Y1
+	VMOVUPD     Y0, (DI)(AX*8)
+	VMOVUPD     Y1, (DX)(AX*8)
+	ADDQ        $4, AX
+	JMP         a42loop
+
+a42tail:
+	CMPQ AX, CX
+	JGE  a42done
+	VMOVSD      (DI)(AX*8), X0
+	VMOVSD      (DX)(AX*8), X1
+	VMOVSD      (SI)(AX*8), X12
+	VFMADD231SD X12, X4, X0
+	VFMADD231SD X12, X8, X1
+	VMOVSD      (R8)(AX*8), X13
+	VFMADD231SD X13, X5, X0
+	VFMADD231SD X13, X9, X1
+	VMOVSD      (R9)(AX*8), X12
+	VFMADD231SD X12, X6, X0
+	VFMADD231SD X12, X10, X1
+	VMOVSD      (R10)(AX*8), X13
+	VFMADD231SD X13, X7, X0
+	VFMADD231SD X13, X11, X1
+	VMOVSD      X0, (DI)(AX*8)
+	VMOVSD      X1, (DX)(AX*8)
+	INCQ        AX
+	JMP         a42tail
+
+a42done:
+	VZEROUPPER
+	RET
+
+// func dotRows4x2AccAVX(x *float64, stride int, w0, w1 *float64, n int, acc *[32]float64)
+// n is a multiple of 4; the eight 4-lane accumulators are loaded from and
+// stored back to acc (rows 0–3 with w0, then with w1).
+TEXT ·dotRows4x2AccAVX(SB), NOSPLIT, $0-48
+	MOVQ    x+0(FP), SI
+	MOVQ    stride+8(FP), BX
+	SHLQ    $3, BX
+	MOVQ    w0+16(FP), DI
+	MOVQ    w1+24(FP), DX
+	MOVQ    n+32(FP), CX
+	MOVQ    acc+40(FP), R11
+	LEAQ    (SI)(BX*1), R8
+	LEAQ    (R8)(BX*1), R9
+	LEAQ    (R9)(BX*1), R10
+	VMOVUPD 0(R11), Y0
+	VMOVUPD 32(R11), Y1
+	VMOVUPD 64(R11), Y2
+	VMOVUPD 96(R11), Y3
+	VMOVUPD 128(R11), Y4
+	VMOVUPD 160(R11), Y5
+	VMOVUPD 192(R11), Y6
+	VMOVUPD 224(R11), Y7
+	XORQ    AX, AX
+
+d42aloop:
+	CMPQ AX, CX
+	JGE  d42adone
+	VMOVUPD     (DI)(AX*8), Y8
+	VMOVUPD     (DX)(AX*8), Y9
+	VMOVUPD     (SI)(AX*8), Y10
+	VFMADD231PD Y10, Y8, Y0
+	VFMADD231PD Y10, Y9, Y4
+	VMOVUPD     (R8)(AX*8), Y11
+	VFMADD231PD Y11, Y8, Y1
+	VFMADD231PD Y11, Y9, Y5
+	VMOVUPD     (R9)(AX*8), Y12
+	VFMADD231PD Y12, Y8, Y2
+	VFMADD231PD Y12, Y9, Y6
+	VMOVUPD     (R10)(AX*8), Y13
+	VFMADD231PD Y13, Y8, Y3
+	VFMADD231PD Y13, Y9, Y7
+	ADDQ        $4, AX
+	JMP         d42aloop
+
+d42adone:
+	VMOVUPD Y0, 0(R11)
+	VMOVUPD Y1, 32(R11)
+	VMOVUPD Y2, 64(R11)
+	VMOVUPD Y3, 96(R11)
+	VMOVUPD Y4, 128(R11)
+	VMOVUPD Y5, 160(R11)
+	VMOVUPD Y6, 192(R11)
+	VMOVUPD Y7, 224(R11)
+	VZEROUPPER
+	RET
+
+// func prefetchAVX(p *float64, n int)
+TEXT ·prefetchAVX(SB), NOSPLIT, $0-16
+	MOVQ p+0(FP), SI
+	MOVQ n+8(FP), CX
+	LEAQ (SI)(CX*8), CX
+
+pfloop:
+	CMPQ       SI, CX
+	JGE        pfdone
+	PREFETCHT0 (SI)
+	ADDQ       $64, SI
+	JMP        pfloop
+
+pfdone:
+	RET

@@ -69,6 +69,19 @@ func TestSameBits(t *testing.T) {
 				}
 			}
 
+			w1 := randSlice(r, n)
+			var asm8, go8 [8]float64
+			DotRows4x2(x, stride, w, w1, &asm8)
+			withGo(func() { DotRows4x2(x, stride, w, w1, &go8) })
+			for k := range 4 {
+				want0, want1 := Dot(x[k*stride:k*stride+n], w), Dot(x[k*stride:k*stride+n], w1)
+				for i, want := range []float64{want0, want1} {
+					if got, gov := asm8[4*i+k], go8[4*i+k]; math.Float64bits(got) != math.Float64bits(want) || math.Float64bits(gov) != math.Float64bits(want) {
+						t.Errorf("DotRows4x2 row %d vector %d: assembly %v, Go %v, Dot %v", k, i, got, gov, want)
+					}
+				}
+			}
+
 			a := [4]float64{r.NormFloat64(), r.NormFloat64(), 0, r.NormFloat64()}
 			g1, g2 := randSlice(r, n), make([]float64, n)
 			copy(g2, g1)
@@ -77,6 +90,16 @@ func TestSameBits(t *testing.T) {
 			for i := range g1 {
 				if math.Float64bits(g1[i]) != math.Float64bits(g2[i]) {
 					t.Fatalf("AxpyRows4 at %d: assembly %v, Go %v", i, g1[i], g2[i])
+				}
+			}
+			b0, b1 := randSlice(r, n), randSlice(r, n)
+			a1 := [4]float64{r.NormFloat64(), 0, r.NormFloat64(), r.NormFloat64()}
+			c0, c1 := append([]float64(nil), b0...), append([]float64(nil), b1...)
+			AxpyRows4x2(&a, &a1, x, stride, b0, b1)
+			withGo(func() { AxpyRows4(&a, x, stride, c0); AxpyRows4(&a1, x, stride, c1) })
+			for i := range b0 {
+				if math.Float64bits(b0[i]) != math.Float64bits(c0[i]) || math.Float64bits(b1[i]) != math.Float64bits(c1[i]) {
+					t.Fatalf("AxpyRows4x2 at %d: %v %v, want %v %v", i, b0[i], b1[i], c0[i], c1[i])
 				}
 			}
 			y0 := randSlice(r, n)
@@ -178,6 +201,16 @@ func BenchmarkKernels(b *testing.B) {
 			}
 			report(b, 2*float64(rows*d), 8*float64(rows*d))
 		})
+		b.Run(fmt.Sprintf("DotRows4x2/d=%d", d), func(b *testing.B) {
+			var out [8]float64
+			w1 := randSlice(r, d)
+			for b.Loop() {
+				for i := 0; i+4 <= rows; i += 4 {
+					DotRows4x2(x[i*d:], d, w, w1, &out)
+				}
+			}
+			report(b, 4*float64(rows*d), 8*float64(rows*d))
+		})
 		b.Run(fmt.Sprintf("AxpyRows4/d=%d", d), func(b *testing.B) {
 			a := [4]float64{0.1, 0.2, 0.3, 0.4}
 			g := make([]float64, d)
@@ -187,6 +220,16 @@ func BenchmarkKernels(b *testing.B) {
 				}
 			}
 			report(b, 2*float64(rows*d), 8*float64(rows*d))
+		})
+		b.Run(fmt.Sprintf("AxpyRows4x2/d=%d", d), func(b *testing.B) {
+			a := [4]float64{0.1, 0.2, 0.3, 0.4}
+			g0, g1 := make([]float64, d), make([]float64, d)
+			for b.Loop() {
+				for i := 0; i+4 <= rows; i += 4 {
+					AxpyRows4x2(&a, &a, x[i*d:], d, g0, g1)
+				}
+			}
+			report(b, 4*float64(rows*d), 8*float64(rows*d))
 		})
 		b.Run(fmt.Sprintf("GonumDdot/d=%d", d), func(b *testing.B) {
 			for b.Loop() {
@@ -214,7 +257,7 @@ func BenchmarkKernels(b *testing.B) {
 	}
 }
 
-// BenchmarkRoofline: "peak" runs DotRows4 on an L1-resident block on
+// BenchmarkRoofline: "peak" runs DotRows4x2 on an L1-resident block on
 // every core (the compute roof these kernels can reach); "bandwidth"
 // streams a 512 MiB array through Dot on every core (the memory roof).
 func BenchmarkRoofline(b *testing.B) {
@@ -232,18 +275,18 @@ func BenchmarkRoofline(b *testing.B) {
 		for c := range xs {
 			xs[c] = make([]float64, rows*d)
 		}
-		w := make([]float64, d)
+		w0, w1 := make([]float64, d), make([]float64, d)
 		for b.Loop() {
 			par(func(c int) {
-				var out [4]float64
+				var out [8]float64
 				for range 1000 {
 					for i := 0; i < rows; i += 4 {
-						DotRows4(xs[c][i*d:], d, w, &out)
+						DotRows4x2(xs[c][i*d:], d, w0, w1, &out)
 					}
 				}
 			})
 		}
-		report(b, 2*1000*rows*d*float64(cores), 0)
+		report(b, 4*1000*rows*d*float64(cores), 0)
 	})
 	b.Run("bandwidth", func(b *testing.B) {
 		x := make([]float64, 64<<20)
