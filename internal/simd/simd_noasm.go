@@ -5,10 +5,10 @@ package simd
 const hasAsm = false
 
 func dotRows4AVX(x *float64, stride int, w *float64, n int, out *[4]float64) { panic("no assembly") }
-func axpyAVX(a float64, x, y *float64, n int)                                   { panic("no assembly") }
-func axpyRows4AVX(a *[4]float64, x *float64, stride int, y *float64, n int)     { panic("no assembly") }
-func dot32AVX(x, y *float32, n int) float32                                     { panic("no assembly") }
-func axpy32AVX(a float32, x, y *float32, n int)                                 { panic("no assembly") }
+func axpyAVX(a float64, x, y *float64, n int)                                { panic("no assembly") }
+func axpyRows4AVX(a *[4]float64, x *float64, stride int, y *float64, n int)  { panic("no assembly") }
+func dot32AVX(x, y *float32, n int) float32                                  { panic("no assembly") }
+func axpy32AVX(a float32, x, y *float32, n int)                              { panic("no assembly") }
 
 func dotRows4x2AVX(x *float64, stride int, w0, w1 *float64, n int, out *[8]float64) {
 	panic("no assembly")
