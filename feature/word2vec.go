@@ -8,6 +8,7 @@ import (
 
 	"github.com/spindle-ml/spindle/engine"
 	"github.com/spindle-ml/spindle/internal/memlimit"
+	"github.com/spindle-ml/spindle/internal/simd"
 	"github.com/spindle-ml/spindle/linalg"
 	"github.com/spindle-ml/spindle/ml"
 	"github.com/spindle-ml/spindle/table"
@@ -431,17 +432,17 @@ func (k w2vRound) Fold(ctx context.Context, info engine.PartitionInfo, acc *w2vD
 				for d := range code {
 					inner := point[d]
 					l2 := syn1[int(inner)*dim : int(inner+1)*dim]
-					f := dot32(l1, l2)
+					f := simd.Dot32(l1, l2)
 					if f <= -w2vMaxExp || f >= w2vMaxExp {
 						continue
 					}
 					f = expTable[int((f+w2vMaxExp)*(w2vExpTableSize/w2vMaxExp/2))]
 					g := (1 - float32(code[d]) - f) * alpha
-					axpy32(g, l2, neu1e)
-					axpy32(g, l1, l2)
+					simd.Axpy32(g, l2, neu1e)
+					simd.Axpy32(g, l1, l2)
 					n1[inner] = 1
 				}
-				axpy32(1, neu1e, l1)
+				simd.Axpy32(1, neu1e, l1)
 				n0[ctxWord] = 1
 			}
 		}
@@ -485,39 +486,6 @@ func w2vExp() []float32 {
 		t[i] = float32(x / (x + 1))
 	}
 	return t
-}
-
-// dot32 and axpy32 are the float32 kernels of training, unrolled by four
-// (the compiler does not vectorize; unrolling keeps four independent sums
-// in flight).
-func dot32(x, y []float32) float32 {
-	y = y[:len(x)]
-	var s0, s1, s2, s3 float32
-	i := 0
-	for ; i+4 <= len(x); i += 4 {
-		s0 += x[i] * y[i]
-		s1 += x[i+1] * y[i+1]
-		s2 += x[i+2] * y[i+2]
-		s3 += x[i+3] * y[i+3]
-	}
-	for ; i < len(x); i++ {
-		s0 += x[i] * y[i]
-	}
-	return s0 + s1 + s2 + s3
-}
-
-func axpy32(a float32, x, y []float32) {
-	y = y[:len(x)]
-	i := 0
-	for ; i+4 <= len(x); i += 4 {
-		y[i] += a * x[i]
-		y[i+1] += a * x[i+1]
-		y[i+2] += a * x[i+2]
-		y[i+3] += a * x[i+3]
-	}
-	for ; i < len(x); i++ {
-		y[i] += a * x[i]
-	}
 }
 
 // Word2VecModel holds word vectors and maps documents to the mean of their
