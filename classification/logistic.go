@@ -282,7 +282,9 @@ func (k logisticGradient) lossMult(margins []float64, y, w float64) float64 {
 	}
 	mx := math.Inf(-1)
 	for _, m := range margins {
-		mx = math.Max(mx, m)
+		if m > mx { // a NaN margin makes the loss NaN below all the same
+			mx = m
+		}
 	}
 	var sum float64
 	for c, m := range margins {
