@@ -68,3 +68,8 @@ make_work() {
   pids=()
   trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"' EXIT
 }
+
+# Bench helpers: field NAME FILE prints NAME=value's value from FILE;
+# median reads numbers, one a line, and prints their median.
+field() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p" "$2"; }
+median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }

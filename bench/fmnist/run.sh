@@ -15,7 +15,6 @@ mkdir -p "$out"
 cd "$ROOT"
 go build -o "$out/fmnist" ./bench/fmnist
 : > "$out/fmnist-ratios.txt"
-field() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p" "$2"; }
 for i in $(seq "$runs"); do
   "$out/fmnist" > "$out/f1"
   env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE /usr/bin/python3 bench/fmnist/sklearn_fmnist.py 1.0 > "$out/f2"
@@ -23,5 +22,4 @@ for i in $(seq "$runs"); do
   echo "run $i sklearn: $(cat "$out/f2")"
   echo "$(field fit_s "$out/f1") $(field fit_s "$out/f2")" >> "$out/fmnist-ratios.txt"
 done
-median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 echo "median fit time ratio spindle/sklearn: $(awk '{print $1/$2}' "$out/fmnist-ratios.txt" | median)"

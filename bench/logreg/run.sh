@@ -15,13 +15,11 @@ cd "$ROOT"
 go build -o "$out/logreg" ./bench/logreg
 [ -f "$out/logreg.bin" ] || "$out/logreg" gen -o "$out/logreg.bin"
 : > "$out/logreg-ratios.txt"
-field() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p" "$2"; }
 for i in $(seq "$runs"); do
   "$out/logreg" fit -i "$out/logreg.bin" > "$out/l1"
-  /usr/bin/python3 bench/logreg/sklearn_logreg.py "$out/logreg.bin" 1.0 > "$out/l2"
+  env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE /usr/bin/python3 bench/logreg/sklearn_logreg.py "$out/logreg.bin" 1.0 > "$out/l2"
   echo "run $i spindle: $(cat "$out/l1")"
   echo "run $i sklearn: $(cat "$out/l2")"
   echo "$(field fit_s "$out/l1") $(field fit_s "$out/l2")" >> "$out/logreg-ratios.txt"
 done
-median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 echo "median fit time ratio spindle/sklearn: $(awk '{print $1/$2}' "$out/logreg-ratios.txt" | median)"

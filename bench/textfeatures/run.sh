@@ -18,7 +18,6 @@ py=/usr/bin/python3
 stop=$ROOT/feature/stopwords/english.txt
 : > "$out/text-ratios.txt"
 printf '%-4s %-8s %11s %9s %8s\n' run tool features_s wall_s peak_MB
-field() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p" "$2"; }
 for i in $(seq "$runs"); do
   /usr/bin/time -f '%e' -o "$out/t1" "$out/textfeatures" "$EXAMPLE_CSV" > "$out/o1"
   /usr/bin/time -f '%e' -o "$out/t2" $py bench/textfeatures/sklearn_features.py "$EXAMPLE_CSV" "$stop" > "$out/o2"
@@ -26,6 +25,5 @@ for i in $(seq "$runs"); do
   printf '%-4s %-8s %11s %9s %8s\n' "$i" sklearn "$(field features_s "$out/o2")" "$(cat "$out/t2")" "$(field peak_rss_MB "$out/o2")"
   echo "$(field features_s "$out/o2") $(field features_s "$out/o1") $(cat "$out/t2") $(cat "$out/t1")" >> "$out/text-ratios.txt"
 done
-median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 echo "median speedup, features only:  $(awk '{print $1/$2}' "$out/text-ratios.txt" | median)"
 echo "median speedup, whole process:  $(awk '{print $3/$4}' "$out/text-ratios.txt" | median)"

@@ -15,7 +15,6 @@ cd "$ROOT"
 "$ROOT/scripts/example-data.sh"
 go build -o "$out/word2vec" ./bench/word2vec
 : > "$out/w2v-ratios.txt"
-field() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p" "$2"; }
 for i in $(seq "$runs"); do
   "$out/word2vec" "$EXAMPLE_CSV" > "$out/w1"
   /usr/bin/python3 bench/word2vec/gensim_word2vec.py "$EXAMPLE_CSV" feature/stopwords/english.txt > "$out/w2"
@@ -23,5 +22,4 @@ for i in $(seq "$runs"); do
   echo "run $i gensim:  $(cat "$out/w2")"
   echo "$(field fit_s "$out/w1") $(field fit_s "$out/w2")" >> "$out/w2v-ratios.txt"
 done
-median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 echo "median fit time ratio spindle/gensim: $(awk '{print $1/$2}' "$out/w2v-ratios.txt" | median)"
