@@ -2,6 +2,7 @@ package feature
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"reflect"
 	"strings"
@@ -246,5 +247,28 @@ func TestStageErrors(t *testing.T) {
 	_, err := run(t, vecTable(t, 0, [][]float64{{1, 2, 3}}, false), m)
 	if err == nil || !strings.Contains(err.Error(), "vector of size 3, the model was fitted on size 2") {
 		t.Fatalf("size check: %v", err)
+	}
+}
+
+// TestVectorAssemblerDenseBlock: numeric columns assemble into one dense
+// block per partition (table.DenseBlock), as the linear models read it.
+func TestVectorAssemblerDenseBlock(t *testing.T) {
+	schema, _ := table.NewSchema(table.Field{Name: "a", Type: table.Float64}, table.Field{Name: "b", Type: table.Float64})
+	b, err := table.NewBatch(schema, []table.Column{table.NewFloat64Column([]float64{1, 2, 3}, nil), table.NewFloat64Column([]float64{4, 0, 6}, nil)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tb, err := table.New(schema, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := run(t, tb, &VectorAssembler{InputCols: []string{"a", "b"}, OutputCol: "v"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := out.Partitions()[0]
+	x, dim, ok := table.DenseBlock(p.Column(p.Schema().Index("v")).(*table.VectorColumn))
+	if !ok || dim != 2 || fmt.Sprint(x) != "[1 4 2 0 3 6]" {
+		t.Fatalf("DenseBlock: %v %d %v", x, dim, ok)
 	}
 }

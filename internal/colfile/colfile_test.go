@@ -71,6 +71,22 @@ func TestRoundTrip(t *testing.T) {
 	}
 }
 
+// TestDenseBlockRoundTrip: a column of dense rows decodes as one block
+// (table.DenseBlock reads it in place), with the same values.
+func TestDenseBlockRoundTrip(t *testing.T) {
+	data := []float64{1, 2, 3, 4, 5, 6, 7, 8, 9}
+	schema, _ := table.NewSchema(table.Field{Name: "v", Type: table.Vector})
+	b, err := table.NewBatch(schema, []table.Column{table.NewDenseVectorColumn(data, 3)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := roundTrip(t, b)
+	x, dim, ok := table.DenseBlock(got.Columns()[0].(*table.VectorColumn))
+	if !ok || dim != 3 || fmt.Sprint(x) != fmt.Sprint(data) {
+		t.Fatalf("DenseBlock of the decoded column: %v %d %v", x, dim, ok)
+	}
+}
+
 // TestDecodeRefusesDamage: a truncated or altered file is an error, never
 // a panic.
 func TestDecodeRefusesDamage(t *testing.T) {
