@@ -69,7 +69,12 @@ type LogisticRegression struct {
 	// ElasticNetParam mixes L1 (1) and L2 (0). Default 0.
 	ElasticNetParam float64 `param:"min=0,max=1"`
 	// Tol is the optimizer's convergence tolerance, ≥ 0. If nil, it is
-	// 1e-6.
+	// 1e-6. Below 1e-9 it asks for the minimizer itself, not Spark's
+	// iterates: the fit then runs over centred features (the same
+	// minimizer, better conditioned) until the gradient's largest
+	// component is below Tol·max(1, |f|) (or an iteration no longer
+	// decreases the objective, or MaxIter): with tol 1e-12 the
+	// coefficients land within 1e-6 of the exact minimizer.
 	Tol *float64 `param:"min=0"`
 	// FitIntercept fits intercepts. If nil, it is true.
 	FitIntercept *bool
@@ -682,6 +687,10 @@ func sigmoid(m float64) float64 {
 	return e / (1 + e)
 }
 
+// tightTol is the tolerance below which a fit asks for the optimum
+// itself (see Fit).
+const tightTol = 1e-9
+
 // Fit implements ml.Estimator.
 func (lr *LogisticRegression) Fit(ctx context.Context, e engine.Engine, ds engine.Dataset) (ml.Model, error) {
 	if err := ml.Validate(lr); err != nil {
@@ -799,6 +808,38 @@ func (lr *LogisticRegression) Fit(ctx context.Context, e engine.Engine, ds engin
 	// every feature) are garbage from here on — with many fits at once
 	// (tuning in lockstep) they would add up.
 	weightSum := stats.WeightSum
+	// A tolerance below tightTol asks for the minimizer itself rather
+	// than Spark's iterates: the problem is then solved over centred
+	// features, intercept b' = b + μ·β with μ the scaled features' means.
+	// That is the same minimizer reparametrized (the penalty does not
+	// involve the intercept), but with the intercept decoupled from the
+	// coefficients, where uncentred features (large means) leave the
+	// Hessian so ill-conditioned that L-BFGS crawls and its per-iteration
+	// decrease test stops it short. At Spark's tolerances the iterates
+	// stay Spark's.
+	var mu []float64
+	tight := lr.Tol != nil && *lr.Tol < tightTol
+	if fitIntercept && tight {
+		mean := stats.Mean()
+		mu = make([]float64, d)
+		for j := range mu {
+			f := j
+			if active != nil {
+				f = int(active[j])
+			}
+			mu[j] = mean[f] * invStd[j]
+		}
+	}
+	// uncentre turns the centred parameters in p (K rows of d + 1) into
+	// the model's: b = b' − μ·β.
+	uncentre := func(p []float64) {
+		for c := 0; c < k && mu != nil; c++ {
+			row := p[c*stride : (c+1)*stride]
+			for j, m := range mu {
+				row[d] -= m * row[j]
+			}
+		}
+	}
 	grad := logisticGradient{FeaturesCol: featuresCol, LabelCol: labelCol, WeightCol: lr.WeightCol, InvStd: invStd, K: k, Multinomial: multinomial, FitIntercept: fitIntercept,
 		Active: active, NumFeatures: numFeatures, prep: &prepared{}}
 	coef := make([]float64, k*stride)
@@ -813,6 +854,7 @@ func (lr *LogisticRegression) Fit(ctx context.Context, e engine.Engine, ds engin
 				coef[i] = u[i] * pre[i]
 			}
 		}
+		uncentre(coef)
 		grad.Coef = coef
 		lg, err := engine.Aggregate(ctx, e, ds, grad)
 		if err != nil {
@@ -821,6 +863,12 @@ func (lr *LogisticRegression) Fit(ctx context.Context, e engine.Engine, ds engin
 		f := lg.Loss / weightSum
 		for i := range g {
 			g[i] = lg.Grad[i] / weightSum
+		}
+		for c := 0; c < k && mu != nil; c++ { // ∂/∂β'_j = ∂/∂β_j − μ_j·∂/∂b
+			row := g[c*stride : (c+1)*stride]
+			for j, m := range mu {
+				row[j] -= m * row[d]
+			}
 		}
 		switch {
 		case l2 > 0 && standardize:
@@ -851,7 +899,7 @@ func (lr *LogisticRegression) Fit(ctx context.Context, e engine.Engine, ds engin
 	for i := range x0 {
 		u0[i] = x0[i] / pre[i]
 	}
-	opt := optim.LBFGS{MaxIter: optim.MaxIterOf(lr.MaxIter), Tol: optim.TolOf(lr.Tol), Progress: lr.Progress}
+	opt := optim.LBFGS{MaxIter: optim.MaxIterOf(lr.MaxIter), Tol: optim.TolOf(lr.Tol), Progress: lr.Progress, GradientOnly: tight}
 	var res *optim.Result
 	if reg*alpha > 0 {
 		// The L1 weight per coordinate, computed once: OWL-QN asks for it
@@ -872,6 +920,7 @@ func (lr *LogisticRegression) Fit(ctx context.Context, e engine.Engine, ds engin
 	for i := range res.X {
 		res.X[i] *= pre[i]
 	}
+	uncentre(res.X)
 	m := &LogisticRegressionModel{
 		FeaturesCol: featuresCol, PredictionCol: orDefault(lr.PredictionCol, "prediction"),
 		RawPredictionCol: orDefault(lr.RawPredictionCol, "rawPrediction"), ProbabilityCol: orDefault(lr.ProbabilityCol, "probability"),
