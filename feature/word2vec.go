@@ -211,7 +211,8 @@ func (w *Word2Vec) Fit(ctx context.Context, e engine.Engine, ds engine.Dataset) 
 
 	// Initial model: syn0 uniform in (−0.5, 0.5)/dim from the seed, syn1 zero.
 	n := len(words)
-	// Two n×dim float32 tables, here and in every partition's copy.
+	// Two n×dim float32 tables here; each partition copies the rows it
+	// trains (at most as many).
 	if err := memlimit.Check(fmt.Sprintf("Word2Vec: %d words × vectorSize %d", n, dim), memlimit.Floats(int64(n), int64(dim), memlimit.Workers()+1), "lower vectorSize, or raise minCount for a smaller vocabulary"); err != nil {
 		return nil, err
 	}
@@ -248,7 +249,7 @@ func (w *Word2Vec) Fit(ctx context.Context, e engine.Engine, ds engine.Dataset) 
 			if err != nil {
 				return nil, fmt.Errorf("Word2Vec: iteration %d round %d: %w", it+1, rd+1, err)
 			}
-			d.applyTo(syn0, syn1, dim)
+			d.applyTo(syn0, syn1)
 			done += d.Words
 		}
 	}
@@ -331,59 +332,154 @@ type w2vRound struct {
 	Active            int
 }
 
-// w2vDelta is a round's partial: summed changes and, per row, how many
-// partitions changed it.
+// w2vDelta is a round's partial: for each row a partition touched (Rows0
+// of syn0, Rows1 of syn1, increasing), its summed change (D0, D1: Dim
+// values a row) and how many partitions changed it (N0, N1; a row read
+// but not changed counts 0).
 type w2vDelta struct {
-	D0, D1 []float32
-	N0, N1 []int32
-	Words  int64
+	Dim          int
+	Rows0, Rows1 []int32
+	D0, D1       []float32
+	N0, N1       []int32
+	Words        int64
 }
 
 func (w2vRound) KernelName() string { return "feature.Word2VecRound" }
 func (w2vRound) Zero() *w2vDelta    { return &w2vDelta{} }
 
-func (d *w2vDelta) applyTo(syn0, syn1 []float32, dim int) {
-	apply := func(syn, delta []float32, cnt []int32) {
-		for row, c := range cnt {
+// applyTo adds each changed row's mean change to the model.
+func (d *w2vDelta) applyTo(syn0, syn1 []float32) {
+	apply := func(syn []float32, rows []int32, delta []float32, cnt []int32) {
+		for t, row := range rows {
+			c := cnt[t]
 			if c == 0 {
 				continue
 			}
 			inv := 1 / float32(c)
-			s, dl := syn[row*dim:(row+1)*dim], delta[row*dim:(row+1)*dim]
+			s, dl := syn[int(row)*d.Dim:int(row+1)*d.Dim], delta[t*d.Dim:(t+1)*d.Dim]
 			for j := range s {
 				s[j] += dl[j] * inv
 			}
 		}
 	}
-	if d.D0 != nil {
-		apply(syn0, d.D0, d.N0)
-		apply(syn1, d.D1, d.N1)
-	}
+	apply(syn0, d.Rows0, d.D0, d.N0)
+	apply(syn1, d.Rows1, d.D1, d.N1)
 }
 
 func (w2vRound) Merge(a, b *w2vDelta) (*w2vDelta, error) {
-	if b.D0 == nil {
+	if b.Dim == 0 {
 		a.Words += b.Words
 		return a, nil
 	}
-	if a.D0 == nil {
+	if a.Dim == 0 {
 		b.Words += a.Words
 		return b, nil
 	}
-	for i, x := range b.D0 {
-		a.D0[i] += x
+	if a.Dim != b.Dim {
+		return nil, fmt.Errorf("Word2Vec: merging changes of vector size %d and %d", a.Dim, b.Dim)
 	}
-	for i, x := range b.D1 {
-		a.D1[i] += x
-	}
-	for i, x := range b.N0 {
-		a.N0[i] += x
-	}
-	for i, x := range b.N1 {
-		a.N1[i] += x
-	}
+	a.Rows0, a.D0, a.N0 = mergeRows(a.Dim, a.Rows0, a.D0, a.N0, b.Rows0, b.D0, b.N0)
+	a.Rows1, a.D1, a.N1 = mergeRows(a.Dim, a.Rows1, a.D1, a.N1, b.Rows1, b.D1, b.N1)
 	a.Words += b.Words
 	return a, nil
+}
+
+// mergeRows merges two lists of row changes (rows increasing), adding
+// those of a row both list.
+func mergeRows(dim int, ra []int32, da []float32, na []int32, rb []int32, db []float32, nb []int32) ([]int32, []float32, []int32) {
+	rows := make([]int32, 0, len(ra)+len(rb))
+	d := make([]float32, 0, (len(ra)+len(rb))*dim)
+	n := make([]int32, 0, len(ra)+len(rb))
+	i, j := 0, 0
+	for i < len(ra) || j < len(rb) {
+		switch {
+		case j == len(rb) || (i < len(ra) && ra[i] < rb[j]):
+			rows, d, n = append(rows, ra[i]), append(d, da[i*dim:(i+1)*dim]...), append(n, na[i])
+			i++
+		case i == len(ra) || rb[j] < ra[i]:
+			rows, d, n = append(rows, rb[j]), append(d, db[j*dim:(j+1)*dim]...), append(n, nb[j])
+			j++
+		default:
+			at := len(d)
+			d = append(d, da[i*dim:(i+1)*dim]...)
+			for t, x := range db[j*dim : (j+1)*dim] {
+				d[at+t] += x
+			}
+			rows, n = append(rows, ra[i]), append(n, na[i]+nb[j])
+			i, j = i+1, j+1
+		}
+	}
+	return rows, d, n
+}
+
+// rowCopies is a partition's private copy of the model rows it trains:
+// a row is copied from the round's model the first time it is touched
+// (copy on write), so a round costs what it touches, not two copies of
+// the whole model per partition.
+type rowCopies struct {
+	src     []float32
+	dim     int
+	slot    []int32 // row → 1 + its slot; 0 while untouched
+	changed []bool  // by slot: the row was written
+	rows    []int32 // by slot: the row
+	chunks  [][]float32
+}
+
+const rowsPerChunk = 256
+
+func newRowCopies(src []float32, dim, rows int) *rowCopies {
+	return &rowCopies{src: src, dim: dim, slot: make([]int32, rows)}
+}
+
+// row returns the private copy of row r.
+func (c *rowCopies) row(r int32) []float32 {
+	s := int(c.slot[r]) - 1
+	if s < 0 {
+		s = len(c.rows)
+		if s%rowsPerChunk == 0 {
+			c.chunks = append(c.chunks, make([]float32, rowsPerChunk*c.dim))
+		}
+		c.slot[r] = int32(s + 1)
+		c.rows = append(c.rows, r)
+		c.changed = append(c.changed, false)
+		copy(c.at(s), c.src[int(r)*c.dim:int(r+1)*c.dim])
+	}
+	return c.at(s)
+}
+
+func (c *rowCopies) at(s int) []float32 {
+	ch := c.chunks[s/rowsPerChunk]
+	o := s % rowsPerChunk * c.dim
+	return ch[o : o+c.dim : o+c.dim]
+}
+
+// touch marks row r as written.
+func (c *rowCopies) touch(r int32) { c.changed[c.slot[r]-1] = true }
+
+// delta returns the touched rows in increasing order, each one's change
+// (copy − original) and 1 if it was written, else 0.
+func (c *rowCopies) delta() ([]int32, []float32, []int32) {
+	order := make([]int, len(c.rows))
+	for i := range order {
+		order[i] = i
+	}
+	sort.Slice(order, func(a, b int) bool { return c.rows[order[a]] < c.rows[order[b]] })
+	rows := make([]int32, len(order))
+	d := make([]float32, len(order)*c.dim)
+	n := make([]int32, len(order))
+	for t, s := range order {
+		r := c.rows[s]
+		rows[t] = r
+		if c.changed[s] {
+			n[t] = 1
+		}
+		orig, cp := c.src[int(r)*c.dim:int(r+1)*c.dim], c.at(s)
+		out := d[t*c.dim : (t+1)*c.dim]
+		for j := range out {
+			out[j] = cp[j] - orig[j]
+		}
+	}
+	return rows, d, n
 }
 
 // Fold trains the partition's sentences of this round on a private copy.
@@ -401,10 +497,8 @@ func (k w2vRound) Fold(ctx context.Context, info engine.PartitionInfo, acc *w2vD
 	n := len(c.Values)
 	lo, hi := n*k.Round/k.Rounds, n*(k.Round+1)/k.Rounds
 	dim := k.Dim
-	syn0 := append([]float32(nil), k.Syn0...)
-	syn1 := append([]float32(nil), k.Syn1...)
-	n0 := make([]int32, len(k.Vocab.Words))
-	n1 := make([]int32, len(k.Vocab.Words))
+	syn0 := newRowCopies(k.Syn0, dim, len(k.Vocab.Words))
+	syn1 := newRowCopies(k.Syn1, dim, len(k.Vocab.Words))
 	r := newW2VRand(uint64(k.Seed) ^ uint64(info.Index+1)<<16 ^ uint64(k.Iter+1)<<8 ^ uint64(k.Round+1)<<40)
 	expTable := w2vExp()
 	neu1e := make([]float32, dim)
@@ -426,12 +520,12 @@ func (k w2vRound) Fold(ctx context.Context, info engine.PartitionInfo, acc *w2vD
 					continue
 				}
 				ctxWord := sent[cpos]
-				l1 := syn0[int(ctxWord)*dim : int(ctxWord+1)*dim]
+				l1 := syn0.row(ctxWord)
 				clear(neu1e)
 				code, point := k.Vocab.Codes[word], k.Vocab.Points[word]
 				for d := range code {
 					inner := point[d]
-					l2 := syn1[int(inner)*dim : int(inner+1)*dim]
+					l2 := syn1.row(inner)
 					f := simd.Dot32(l1, l2)
 					if f <= -w2vMaxExp || f >= w2vMaxExp {
 						continue
@@ -440,10 +534,10 @@ func (k w2vRound) Fold(ctx context.Context, info engine.PartitionInfo, acc *w2vD
 					g := (1 - float32(code[d]) - f) * alpha
 					simd.Axpy32(g, l2, neu1e)
 					simd.Axpy32(g, l1, l2)
-					n1[inner] = 1
+					syn1.touch(inner)
 				}
 				simd.Axpy32(1, neu1e, l1)
-				n0[ctxWord] = 1
+				syn0.touch(ctxWord)
 			}
 		}
 	}
@@ -468,12 +562,10 @@ func (k w2vRound) Fold(ctx context.Context, info engine.PartitionInfo, acc *w2vD
 			train(sentence)
 		}
 	}
-	// The change of each row this copy touched.
-	for i := range syn0 {
-		syn0[i] -= k.Syn0[i]
-		syn1[i] -= k.Syn1[i]
-	}
-	part := &w2vDelta{D0: syn0, D1: syn1, N0: n0, N1: n1, Words: local}
+	// The change of each row this partition touched.
+	part := &w2vDelta{Dim: dim, Words: local}
+	part.Rows0, part.D0, part.N0 = syn0.delta()
+	part.Rows1, part.D1, part.N1 = syn1.delta()
 	return w2vRound{}.Merge(acc, part)
 }
 

@@ -10,6 +10,9 @@ package main
 
 import (
 	"context"
+	"encoding/binary"
+	"hash/fnv"
+	"math"
 	"flag"
 	"fmt"
 	"os"
@@ -96,6 +99,10 @@ func run(ctx context.Context, path, prof string) error {
 		}
 		near = append(near, q+":"+strings.Join(ws, ","))
 	}
-	fmt.Printf("fit_s=%.3f vocabulary=%d near=%s\n", fit.Seconds(), len(w.Words), strings.Join(near, ";"))
+	h := fnv.New64a()
+	for _, v := range w.Vectors {
+		binary.Write(h, binary.LittleEndian, math.Float32bits(v))
+	}
+	fmt.Printf("fit_s=%.3f vocabulary=%d vectors_fnv=%016x near=%s\n", fit.Seconds(), len(w.Words), h.Sum64(), strings.Join(near, ";"))
 	return nil
 }
