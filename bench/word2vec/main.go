@@ -11,10 +11,10 @@ package main
 import (
 	"context"
 	"encoding/binary"
-	"hash/fnv"
-	"math"
 	"flag"
 	"fmt"
+	"hash/fnv"
+	"math"
 	"os"
 	"runtime/pprof"
 	"strings"
