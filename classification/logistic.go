@@ -202,6 +202,32 @@ type prepared struct {
 
 	mu   sync.Mutex
 	same map[*prepared]bool // other kernels' prepared found equal in Active and InvStd
+
+	blockMu sync.Mutex
+	blocks  map[*table.VectorColumn][]float64 // columns found stored as one block (table.DenseBlock)
+}
+
+// denseBlock is table.DenseBlock(vc), remembered for the kernels' lifetime
+// when it holds: the check reads every row's header, a quarter of the
+// bytes of a 28-feature pass, and a fit's passes see the same columns
+// (columns are immutable).
+func (p *prepared) denseBlock(vc *table.VectorColumn) ([]float64, int, bool) {
+	p.blockMu.Lock()
+	x, ok := p.blocks[vc]
+	p.blockMu.Unlock()
+	if ok {
+		return x, len(x) / len(vc.Values), true
+	}
+	x, dim, ok := table.DenseBlock(vc)
+	if ok {
+		p.blockMu.Lock()
+		if p.blocks == nil {
+			p.blocks = map[*table.VectorColumn][]float64{}
+		}
+		p.blocks[vc] = x
+		p.blockMu.Unlock()
+	}
+	return x, dim, ok
 }
 
 // sameShape reports whether k and o solve over the same coordinates with
@@ -376,7 +402,7 @@ func (k logisticGradient) Fold(ctx context.Context, info engine.PartitionInfo, a
 // size, sparser data): the row path reads those.
 func (k logisticGradient) denseRows(ctx context.Context, b *table.Batch, vc *table.VectorColumn) ([]float64, bool, error) {
 	nf := k.NumFeatures
-	if x, dim, ok := table.DenseBlock(vc); ok {
+	if x, dim, ok := k.prepared().denseBlock(vc); ok {
 		return x, dim == nf, nil
 	}
 	if vc.NullCount() > 0 || nf == 0 {
@@ -449,21 +475,19 @@ func (k logisticGradient) foldDense(info engine.PartitionInfo, acc *lossGrad, b 
 	g := make([]float64, K*nf)
 	interceptG := make([]float64, K)
 	margins := make([]float64, 4*K) // row r's margins at [r·K, (r+1)·K)
-	var ys, ws [4]float64
+	ys, ws, err := c.ClassLabels(info)
+	if err != nil {
+		return nil, err
+	}
 	prods := make([]float64, 4*K) // class c, row r at [c·4 + r]: products, then multipliers
 	var b4 simd.Block4
 	n := b.NumRows()
 	for i0 := 0; i0 < n; i0 += 4 {
 		rows := min(4, n-i0)
 		for r := range rows {
-			_, y, wt, err := c.ClassRow(i0+r, info)
-			if err != nil {
-				return nil, err
+			if k.Multinomial && int(ys[i0+r]) >= K {
+				return nil, fmt.Errorf("%s: label %d but the model has %d classes", engine.RowName(info, b, i0+r), int(ys[i0+r]), K)
 			}
-			if k.Multinomial && int(y) >= K {
-				return nil, fmt.Errorf("%s: label %d but the model has %d classes", engine.RowName(info, b, i0+r), int(y), K)
-			}
-			ys[r], ws[r] = y, wt
 		}
 		blk := x[i0*nf:]
 		if i0+8 <= n {
@@ -486,12 +510,16 @@ func (k logisticGradient) foldDense(info engine.PartitionInfo, acc *lossGrad, b 
 		}
 		for r := range rows {
 			m := margins[r*K : (r+1)*K]
-			if ws[r] == 0 {
+			w := 1.0
+			if ws != nil {
+				w = ws[i0+r]
+			}
+			if w == 0 {
 				clear(m)
 				continue
 			}
-			acc.Weight += ws[r]
-			acc.Loss += k.lossMult(m, ys[r], ws[r])
+			acc.Weight += w
+			acc.Loss += k.lossMult(m, ys[i0+r], w)
 		}
 		for cl := range K {
 			for r := range rows {

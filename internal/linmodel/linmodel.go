@@ -132,6 +132,55 @@ func (c *Columns) ClassRow(i int, info engine.PartitionInfo) (linalg.Vector, flo
 	return x, y, w, err
 }
 
+// ClassLabels returns every row's label and weight (ws nil when every
+// weight is 1), checked as ClassRow checks each row, failing with the
+// first bad row's name. Float64 labels and weights without nulls are
+// checked in one loop and returned in place; other columns go row by row.
+func (c *Columns) ClassLabels(info engine.PartitionInfo) (ys, ws []float64, err error) {
+	n := c.batch.NumRows()
+	lab, ok := c.Label.(*table.Float64Column)
+	wt, wok := c.Weight.(*table.Float64Column)
+	if ok && lab.NullCount() == 0 && c.Features.NullCount() == 0 && (c.Weight == nil || wok && wt.NullCount() == 0) {
+		ys = lab.Values
+		bad := len(ys) // the first row with a bad label or weight
+		for i, y := range ys {
+			if !(y >= 0 && y <= MaxClass && y == math.Trunc(y)) { // NaN fails too
+				bad = i
+				break
+			}
+		}
+		if wok {
+			ws = wt.Values
+			for i, w := range ws[:bad] {
+				if !(w >= 0 && Finite(w)) {
+					bad = i
+					break
+				}
+			}
+		}
+		if bad == len(ys) {
+			return ys, ws, nil
+		}
+		_, _, _, err := c.ClassRow(bad, info)
+		return nil, nil, err
+	}
+	ys = make([]float64, n)
+	if c.Weight != nil {
+		ws = make([]float64, n)
+	}
+	for i := range n {
+		_, y, w, err := c.ClassRow(i, info)
+		if err != nil {
+			return nil, nil, err
+		}
+		ys[i] = y
+		if ws != nil {
+			ws[i] = w
+		}
+	}
+	return ys, ws, nil
+}
+
 // ForEach calls fn for every non-zero entry of x.
 func ForEach(x linalg.Vector, fn func(j int, v float64)) {
 	if x.IsSparse() {
