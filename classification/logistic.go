@@ -290,48 +290,67 @@ func (logisticGradient) Zero() *lossGrad    { return &lossGrad{} }
 //	binomial:    loss = log(1 + e^m) − y·m,   multiplier w·(σ(m) − y);
 //	multinomial: loss = log Σ e^{m_c} − m_y,  multiplier w·(p_c − [c = y]),
 //
-// computed stably (one exponential for the binomial loss and σ; the
-// largest margin subtracted for the softmax).
+// computed stably: one exponential e^−|m| for the binomial loss and σ;
+// the largest margin subtracted for the softmax. The exponentials and
+// logarithms are simd's (Exp1, Log1p1), which foldDense computes four at
+// a time: every path gives a row the same numbers.
 func (k logisticGradient) lossMult(margins []float64, y, w float64) float64 {
 	if !k.Multinomial {
 		m := margins[0]
-		var loss, sig float64
-		if m > 0 {
-			e := math.Exp(-m)
-			loss, sig = m+math.Log1p(e), 1/(1+e)
-		} else {
-			e := math.Exp(m)
-			loss = math.Log1p(e)
-			if m == 0 {
-				sig = 1 / (1 + e)
-			} else {
-				sig = e / (1 + e)
-			}
-		}
-		margins[0] = w * (sig - y)
-		return w * (loss - y*m)
+		e := simd.Exp1(-math.Abs(m))
+		loss, mult := binomialTerms(m, e, simd.Log1p1(e), y, w)
+		margins[0] = mult
+		return loss
 	}
+	softmaxShift(margins)
+	ty := margins[int(y)]
+	var sum float64
+	for c, t := range margins {
+		margins[c] = simd.Exp1(t)
+		sum += margins[c]
+	}
+	return softmaxTerms(margins, sum, simd.Log1p1(sum-1), ty, int(y), w)
+}
+
+// binomialTerms returns a row's weighted loss and gradient multiplier
+// from its margin m, e = e^−|m| and l = log(1 + e).
+func binomialTerms(m, e, l, y, w float64) (loss, mult float64) {
+	lossM, sig := l, e/(1+e)
+	if m > 0 {
+		lossM = m + l
+	}
+	if m >= 0 {
+		sig = 1 / (1 + e)
+	}
+	return w * (lossM - y*m), w * (sig - y)
+}
+
+// softmaxShift subtracts the largest of margins from each.
+func softmaxShift(margins []float64) {
 	mx := math.Inf(-1)
 	for _, m := range margins {
-		if m > mx { // a NaN margin makes the loss NaN below all the same
+		if m > mx { // a NaN margin makes the loss NaN all the same
 			mx = m
 		}
 	}
-	var sum float64
-	for c, m := range margins {
-		margins[c] = math.Exp(m - mx)
-		sum += margins[c]
-	}
-	yc := int(y)
-	loss := w * (math.Log(sum) - math.Log(margins[yc]))
 	for c := range margins {
-		mult := margins[c] / sum
-		if c == yc {
-			mult--
-		}
-		margins[c] = mult * w
+		margins[c] -= mx
 	}
-	return loss
+}
+
+// softmaxTerms returns a row's weighted softmax loss w·(log Σ − t_y)
+// from its exponentials ex_c = e^{t_c} (t the shifted margins, largest
+// 0), their sum, l = log Σ = log1p(Σ − 1) and t_y, and replaces ex by
+// the multipliers w·(ex_c/Σ − [c = y]).
+func softmaxTerms(ex []float64, sum, l, ty float64, y int, w float64) float64 {
+	for c := range ex {
+		p := ex[c] / sum
+		if c == y {
+			p--
+		}
+		ex[c] = p * w
+	}
+	return w * (l - ty)
 }
 
 func (k logisticGradient) Fold(ctx context.Context, info engine.PartitionInfo, acc *lossGrad, b *table.Batch) (*lossGrad, error) {
@@ -451,14 +470,17 @@ func (k logisticGradient) feature(j int) int {
 }
 
 // foldDense is Fold over x, the partition's rows as a dense row-major
-// block of NumFeatures columns, four rows at a time:
+// block of NumFeatures columns, in chunks of up to denseChunk rows:
 //
 //   - the margins of four rows for class c are their products with
 //     w_c = InvStd ⊙ coef_c (0 at a constant feature), plus the intercept
 //     (simd.Block4.Dots: every class over a cache-sized slice of the
 //     features at a time; the same bits as simd.Dot);
-//   - their gradient terms go into G_c = Σ_i mult_ic·x_i, unscaled
-//     (simd.Block4.Axpys), scaled by InvStd once at the end.
+//   - the chunk's exponentials and logarithms are computed four at a
+//     time (simd.Exp, simd.Log1p; the same bits as lossMult's);
+//   - the rows' gradient terms go into G_c = Σ_i mult_ic·x_i, unscaled
+//     (simd.Block4.Axpys, over the chunk's rows while they are in the
+//     cache), scaled by InvStd once at the end.
 //
 // Every sum runs in the order of the partition's rows, so the result is
 // fixed for a partition (the same on every engine).
@@ -472,67 +494,137 @@ func (k logisticGradient) foldDense(info engine.PartitionInfo, acc *lossGrad, b 
 			w[cl*nf+k.feature(j)] = k.InvStd[j] * v
 		}
 	}
-	g := make([]float64, K*nf)
-	interceptG := make([]float64, K)
-	margins := make([]float64, 4*K) // row r's margins at [r·K, (r+1)·K)
 	ys, ws, err := c.ClassLabels(info)
 	if err != nil {
 		return nil, err
 	}
-	prods := make([]float64, 4*K) // class c, row r at [c·4 + r]: products, then multipliers
+	g := make([]float64, K*nf)
+	interceptG := make([]float64, K)
+	m := make([]float64, denseChunk*K)  // margins, then multipliers: row r, class c at [r·K + c]
+	ex := make([]float64, denseChunk*K) // exponentials
+	lg := make([]float64, denseChunk)   // a row's log1p
+	prods := make([]float64, 4*K)       // four rows' products (class c, row r at [c·4 + r]), then multipliers
 	var b4 simd.Block4
 	n := b.NumRows()
-	for i0 := 0; i0 < n; i0 += 4 {
-		rows := min(4, n-i0)
-		for r := range rows {
-			if k.Multinomial && int(ys[i0+r]) >= K {
-				return nil, fmt.Errorf("%s: label %d but the model has %d classes", engine.RowName(info, b, i0+r), int(ys[i0+r]), K)
-			}
-		}
-		blk := x[i0*nf:]
-		if i0+8 <= n {
-			simd.Prefetch(x[(i0+4)*nf : (i0+8)*nf]) // the next block, from memory while this one computes
-		}
-		if rows == 4 {
-			b4.Dots(blk, nf, w, nf, prods)
-		} else {
-			for cl := range K {
-				for r := range rows {
-					prods[cl*4+r] = simd.Dot(blk[r*nf:(r+1)*nf], w[cl*nf:(cl+1)*nf])
+	// Rows are asked for ahead of use: at least 4 KiB ahead (memory
+	// latency times bandwidth, for short rows), at least one group.
+	prefetchRows := max(4, (4096/(8*max(nf, 1))+3)&^3)
+	// A chunk's rows stay in the L1 cache (about 24 KiB) from their
+	// margins to their gradient terms.
+	chunk := max(4, min(denseChunk, 24576/(8*max(nf, 1))&^3))
+	for c0 := 0; c0 < n; c0 += chunk {
+		rows := min(chunk, n-c0)
+		if k.Multinomial {
+			for r := range rows {
+				if int(ys[c0+r]) >= K {
+					return nil, fmt.Errorf("%s: label %d but the model has %d classes", engine.RowName(info, b, c0+r), int(ys[c0+r]), K)
 				}
 			}
 		}
-		for cl := range K {
-			bias := k.Coef[cl*stride+d]
-			for r := range rows {
-				margins[r*K+cl] = bias + prods[cl*4+r]
+		for g0 := 0; g0 < rows; g0 += 4 {
+			gr, blk := min(4, rows-g0), x[(c0+g0)*nf:]
+			if ahead := c0 + g0 + prefetchRows; ahead+4 <= n {
+				simd.Prefetch(x[ahead*nf : (ahead+4)*nf]) // rows to come, from memory while these compute
 			}
-		}
-		for r := range rows {
-			m := margins[r*K : (r+1)*K]
-			w := 1.0
-			if ws != nil {
-				w = ws[i0+r]
-			}
-			if w == 0 {
-				clear(m)
+			if gr == 4 && K == 1 { // binomial: one vector, no reshuffling
+				var o [4]float64
+				simd.DotRows4(blk, nf, w, &o)
+				bias := k.Coef[d]
+				m[g0], m[g0+1], m[g0+2], m[g0+3] = bias+o[0], bias+o[1], bias+o[2], bias+o[3]
 				continue
 			}
-			acc.Weight += w
-			acc.Loss += k.lossMult(m, ys[i0+r], w)
-		}
-		for cl := range K {
-			for r := range rows {
-				prods[cl*4+r] = margins[r*K+cl]
-				interceptG[cl] += margins[r*K+cl]
+			if gr == 4 {
+				b4.Dots(blk, nf, w, nf, prods)
+			} else {
+				for cl := range K {
+					for r := range gr {
+						prods[cl*4+r] = simd.Dot(blk[r*nf:(r+1)*nf], w[cl*nf:(cl+1)*nf])
+					}
+				}
+			}
+			for cl := range K {
+				bias := k.Coef[cl*stride+d]
+				for r := range gr {
+					m[(g0+r)*K+cl] = bias + prods[cl*4+r]
+				}
 			}
 		}
-		if rows == 4 {
-			b4.Axpys(prods, blk, nf, g, nf)
+		weight := func(r int) float64 {
+			if ws == nil {
+				return 1
+			}
+			return ws[c0+r]
+		}
+		if !k.Multinomial {
+			for r := range rows {
+				ex[r] = -math.Abs(m[r])
+			}
+			simd.Exp(ex[:rows], ex[:rows])
+			simd.Log1p(ex[:rows], lg[:rows])
+			for r := range rows {
+				wt := weight(r)
+				if wt == 0 {
+					m[r] = 0
+					continue
+				}
+				loss, mult := binomialTerms(m[r], ex[r], lg[r], ys[c0+r], wt)
+				acc.Weight += wt
+				acc.Loss += loss
+				m[r] = mult
+			}
 		} else {
+			for r := range rows {
+				softmaxShift(m[r*K : (r+1)*K])
+			}
+			simd.Exp(m[:rows*K], ex[:rows*K])
+			for r := range rows {
+				var sum float64
+				for _, e := range ex[r*K : (r+1)*K] {
+					sum += e
+				}
+				lg[r] = sum - 1
+			}
+			simd.Log1p(lg[:rows], lg[:rows])
+			for r := range rows {
+				wt, mr, er := weight(r), m[r*K:(r+1)*K], ex[r*K:(r+1)*K]
+				if wt == 0 {
+					clear(mr)
+					continue
+				}
+				y := int(ys[c0+r])
+				var sum float64
+				for _, e := range er {
+					sum += e
+				}
+				acc.Weight += wt
+				acc.Loss += softmaxTerms(er, sum, lg[r], mr[y], y, wt)
+				copy(mr, er)
+			}
+		}
+		for g0 := 0; g0 < rows; g0 += 4 {
+			gr, blk := min(4, rows-g0), x[(c0+g0)*nf:]
+			if gr == 4 && K == 1 {
+				a := (*[4]float64)(m[g0 : g0+4])
+				interceptG[0] += a[0]
+				interceptG[0] += a[1]
+				interceptG[0] += a[2]
+				interceptG[0] += a[3]
+				simd.AxpyRows4(a, blk, nf, g)
+				continue
+			}
 			for cl := range K {
-				for r := range rows {
-					simd.Axpy(prods[cl*4+r], blk[r*nf:(r+1)*nf], g[cl*nf:(cl+1)*nf])
+				for r := range gr {
+					prods[cl*4+r] = m[(g0+r)*K+cl]
+					interceptG[cl] += prods[cl*4+r]
+				}
+			}
+			if gr == 4 {
+				b4.Axpys(prods, blk, nf, g, nf)
+			} else {
+				for cl := range K {
+					for r := range gr {
+						simd.Axpy(prods[cl*4+r], blk[r*nf:(r+1)*nf], g[cl*nf:(cl+1)*nf])
+					}
 				}
 			}
 		}
@@ -550,6 +642,9 @@ func (k logisticGradient) foldDense(info engine.PartitionInfo, acc *lossGrad, b 
 	}
 	return acc, nil
 }
+
+// denseChunk is the most rows foldDense takes per step.
+const denseChunk = 64
 
 // rows returns the partition's feature rows gathered onto the
 // solved-for coordinates, or nil when every feature is solved for. The

@@ -30,3 +30,9 @@ func dotRows4x2AccAVX(x *float64, stride int, w0, w1 *float64, n int, acc *[32]f
 
 //go:noescape
 func prefetchAVX(p *float64, n int)
+
+//go:noescape
+func expAVX(x, out *float64, n int, tab *[18]float64)
+
+//go:noescape
+func log1pAVX(x, out *float64, n int, tab *[16]float64)

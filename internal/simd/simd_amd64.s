@@ -527,3 +527,138 @@ pfloop:
 
 pfdone:
 	RET
+
+// func expAVX(x, out *float64, n int, tab *[18]float64)
+// n is a multiple of 4. Exp1's steps, four lanes at a time.
+TEXT ·expAVX(SB), NOSPLIT, $0-32
+	MOVQ         x+0(FP), SI
+	MOVQ         out+8(FP), DI
+	MOVQ         n+16(FP), CX
+	MOVQ         tab+24(FP), DX
+	VBROADCASTSD 112(DX), Y10
+	VBROADCASTSD 120(DX), Y11
+	VBROADCASTSD 128(DX), Y12
+	VBROADCASTSD 136(DX), Y13
+	MOVQ         $1023, AX
+	VMOVQ        AX, X14
+	VPBROADCASTQ X14, Y14
+	XORQ         AX, AX
+
+exploop:
+	CMPQ         AX, CX
+	JGE          expdone
+	VMOVUPD      (SI)(AX*8), Y0
+	VMAXPD       Y0, Y10, Y0   // max(expMin, x); NaN stays
+	VMULPD       Y11, Y0, Y1
+	VROUNDPD     $0, Y1, Y1    // k
+	VFNMADD231PD Y12, Y1, Y0   // r = x − k·ln2Hi
+	VFNMADD231PD Y13, Y1, Y0   // r −= k·ln2Lo
+	VBROADCASTSD 0(DX), Y3
+	VBROADCASTSD 8(DX), Y4
+	VFMADD213PD  Y4, Y0, Y3
+	VBROADCASTSD 16(DX), Y4
+	VFMADD213PD  Y4, Y0, Y3
+	VBROADCASTSD 24(DX), Y4
+	VFMADD213PD  Y4, Y0, Y3
+	VBROADCASTSD 32(DX), Y4
+	VFMADD213PD  Y4, Y0, Y3
+	VBROADCASTSD 40(DX), Y4
+	VFMADD213PD  Y4, Y0, Y3
+	VBROADCASTSD 48(DX), Y4
+	VFMADD213PD  Y4, Y0, Y3
+	VBROADCASTSD 56(DX), Y4
+	VFMADD213PD  Y4, Y0, Y3
+	VBROADCASTSD 64(DX), Y4
+	VFMADD213PD  Y4, Y0, Y3
+	VBROADCASTSD 72(DX), Y4
+	VFMADD213PD  Y4, Y0, Y3
+	VBROADCASTSD 80(DX), Y4
+	VFMADD213PD  Y4, Y0, Y3
+	VBROADCASTSD 88(DX), Y4
+	VFMADD213PD  Y4, Y0, Y3
+	VBROADCASTSD 96(DX), Y4
+	VFMADD213PD  Y4, Y0, Y3
+	VBROADCASTSD 104(DX), Y4
+	VFMADD213PD  Y4, Y0, Y3
+	VCVTPD2DQY   Y1, X5
+	VPMOVSXDQ    X5, Y5
+	VPADDQ       Y14, Y5, Y5
+	VPSLLQ       $52, Y5, Y5   // 2^k
+	VMULPD       Y5, Y3, Y3
+	VMOVUPD      Y3, (DI)(AX*8)
+	ADDQ         $4, AX
+	JMP          exploop
+
+expdone:
+	VZEROUPPER
+	RET
+
+// func log1pAVX(x, out *float64, n int, tab *[16]float64)
+// n is a multiple of 4. Log1p1's steps, four lanes at a time.
+TEXT ·log1pAVX(SB), NOSPLIT, $0-32
+	MOVQ         x+0(FP), SI
+	MOVQ         out+8(FP), DI
+	MOVQ         n+16(FP), CX
+	MOVQ         tab+24(FP), DX
+	VBROADCASTSD 72(DX), Y8
+	VBROADCASTSD 80(DX), Y9
+	VBROADCASTSD 88(DX), Y10
+	VBROADCASTSD 96(DX), Y11
+	VBROADCASTSD 104(DX), Y12
+	VBROADCASTSD 112(DX), Y13
+	VBROADCASTSD 120(DX), Y14
+	XORQ         AX, AX
+
+l1ploop:
+	CMPQ         AX, CX
+	JGE          l1pdone
+	VMOVUPD      (SI)(AX*8), Y0
+	VADDPD       Y10, Y0, Y1       // u = 1 + x
+	VPSRLQ       $52, Y1, Y2
+	VPOR         Y12, Y2, Y2
+	VSUBPD       Y13, Y2, Y2       // e
+	VANDPD       Y14, Y1, Y3
+	VORPD        Y10, Y3, Y3       // m in [1, 2)
+	VCMPPD       $0x1E, Y8, Y3, Y4 // m > √2
+	VMULPD       Y9, Y3, Y5
+	VBLENDVPD    Y4, Y5, Y3, Y3
+	VANDPD       Y10, Y4, Y5
+	VADDPD       Y5, Y2, Y2
+	VSUBPD       Y10, Y3, Y3       // f
+	VSUBPD       Y10, Y1, Y5
+	VSUBPD       Y5, Y0, Y5
+	VDIVPD       Y1, Y5, Y5        // c
+	VADDPD       Y11, Y3, Y6
+	VDIVPD       Y6, Y3, Y6        // s
+	VMULPD       Y6, Y6, Y7        // z
+	VBROADCASTSD 0(DX), Y15
+	VBROADCASTSD 8(DX), Y0
+	VFMADD213PD  Y0, Y7, Y15
+	VBROADCASTSD 16(DX), Y0
+	VFMADD213PD  Y0, Y7, Y15
+	VBROADCASTSD 24(DX), Y0
+	VFMADD213PD  Y0, Y7, Y15
+	VBROADCASTSD 32(DX), Y0
+	VFMADD213PD  Y0, Y7, Y15
+	VBROADCASTSD 40(DX), Y0
+	VFMADD213PD  Y0, Y7, Y15
+	VBROADCASTSD 48(DX), Y0
+	VFMADD213PD  Y0, Y7, Y15
+	VMULPD       Y15, Y7, Y15      // r = z·p
+	VMULPD       Y9, Y3, Y0
+	VMULPD       Y3, Y0, Y0        // hfsq
+	VBROADCASTSD 64(DX), Y1
+	VFMADD213PD  Y5, Y2, Y1        // lo = e·ln2Lo + c
+	VADDPD       Y15, Y0, Y15
+	VFMADD213PD  Y1, Y6, Y15       // s·(hfsq + r) + lo
+	VSUBPD       Y15, Y0, Y15
+	VSUBPD       Y15, Y3, Y15      // f − (hfsq − …)
+	VBROADCASTSD 56(DX), Y1
+	VFMADD213PD  Y15, Y2, Y1       // e·ln2Hi + …
+	VMOVUPD      Y1, (DI)(AX*8)
+	ADDQ         $4, AX
+	JMP          l1ploop
+
+l1pdone:
+	VZEROUPPER
+	RET

@@ -23,3 +23,6 @@ func dotRows4x2AccAVX(x *float64, stride int, w0, w1 *float64, n int, acc *[32]f
 }
 
 func prefetchAVX(p *float64, n int) { panic("no assembly") }
+
+func expAVX(x, out *float64, n int, tab *[18]float64)   { panic("no assembly") }
+func log1pAVX(x, out *float64, n int, tab *[16]float64) { panic("no assembly") }
