@@ -190,6 +190,11 @@ type logisticGradient struct {
 	NumFeatures int
 
 	prep *prepared // built once per kernel value
+	// dense, if set, holds foldDense's scaled coefficients, computed once
+	// per pass for all its partitions (a pass's kernel value; nil where a
+	// kernel is decoded, as on Beam workers: then each partition computes
+	// them).
+	dense *denseCoef
 }
 
 // prepared is what a kernel value derives from Active once: the feature
@@ -487,13 +492,7 @@ func (k logisticGradient) feature(j int) int {
 func (k logisticGradient) foldDense(info engine.PartitionInfo, acc *lossGrad, b *table.Batch, c *linmodel.Columns, x []float64) (*lossGrad, error) {
 	nf, d, K := k.NumFeatures, len(k.InvStd), k.K
 	stride := d + 1
-	w := make([]float64, K*nf)
-	for cl := range K {
-		coef := k.Coef[cl*stride : cl*stride+d]
-		for j, v := range coef {
-			w[cl*nf+k.feature(j)] = k.InvStd[j] * v
-		}
-	}
+	w := k.denseCoef()
 	ys, ws, err := c.ClassLabels(info)
 	if err != nil {
 		return nil, err
@@ -641,6 +640,33 @@ func (k logisticGradient) foldDense(info engine.PartitionInfo, acc *lossGrad, b 
 		}
 	}
 	return acc, nil
+}
+
+// denseCoef holds a pass's coefficients for foldDense, computed once.
+type denseCoef struct {
+	once sync.Once
+	w    []float64
+}
+
+// denseCoef returns w_c = InvStd ⊙ coef_c for every class, over every
+// feature (0 at a constant one), K rows of NumFeatures.
+func (k logisticGradient) denseCoef() []float64 {
+	compute := func() []float64 {
+		nf, d := k.NumFeatures, len(k.InvStd)
+		w := make([]float64, k.K*nf)
+		for cl := range k.K {
+			coef := k.Coef[cl*(d+1) : cl*(d+1)+d]
+			for j, v := range coef {
+				w[cl*nf+k.feature(j)] = k.InvStd[j] * v
+			}
+		}
+		return w
+	}
+	if k.dense == nil {
+		return compute()
+	}
+	k.dense.once.Do(func() { k.dense.w = compute() })
+	return k.dense.w
 }
 
 // denseChunk is the most rows foldDense takes per step.
@@ -979,6 +1005,7 @@ func (lr *LogisticRegression) Fit(ctx context.Context, e engine.Engine, ds engin
 		}
 		uncentre(coef)
 		grad.Coef = coef
+		grad.dense = &denseCoef{}
 		lg, err := engine.Aggregate(ctx, e, ds, grad)
 		if err != nil {
 			return 0, err
