@@ -102,3 +102,24 @@ func BenchmarkExpLog1p(b *testing.B) {
 		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(x)), "ns/value")
 	})
 }
+
+func BenchmarkExpLog1pScalar(b *testing.B) {
+	neg, _ := explogInputs()
+	x := neg[:4096]
+	var s float64
+	b.Run("Exp1+Log1p1", func(b *testing.B) {
+		for b.Loop() {
+			for _, v := range x {
+				s += Log1p1(Exp1(v))
+			}
+		}
+	})
+	b.Run("math", func(b *testing.B) {
+		for b.Loop() {
+			for _, v := range x {
+				s += math.Log1p(math.Exp(v))
+			}
+		}
+	})
+	_ = s
+}
