@@ -85,7 +85,7 @@ func TestSteps(t *testing.T) {
 	if err := r.checkSchemas(ds.Schema()); err != nil {
 		t.Fatal(err)
 	}
-	train, test, err := r.split(ctx, ds)
+	train, test, err := r.split(ctx, ds, true)
 	if err != nil || r.rep.Split.Train+r.rep.Split.Test != 80 || train == nil || test == nil {
 		t.Fatalf("split: %v, %+v", err, r.rep.Split)
 	}

@@ -95,19 +95,33 @@ func (r *runner) run(ctx context.Context) error {
 	if err := r.checkSchemas(ds.Schema()); err != nil {
 		return err
 	}
-	train, test, err := r.split(ctx, ds)
+	// When the shared stages only map partitions, the split is not stored
+	// by itself: it is stored once, featurized, with only the columns the
+	// variants read (one pass, and the raw columns are never copied).
+	fuse := r.sharedMapOnly()
+	train, test, err := r.split(ctx, ds, !fuse)
 	if err != nil {
 		return err
 	}
-	// The input and the spec check out: the output directory is now this
-	// run's.
-	if err := r.startOutput(ctx); err != nil {
-		return err
+	if !fuse {
+		// The input and the spec check out: the output directory is now
+		// this run's.
+		if err := r.startOutput(ctx); err != nil {
+			return err
+		}
 	}
 	r.passes.SetPhase(PhaseFeaturize)
 	shared, train, test, err := r.featurizeShared(ctx, train, test)
 	if err != nil {
 		return err
+	}
+	if fuse {
+		if err := r.splitStored(ctx, train, test); err != nil {
+			return err
+		}
+		if err := r.startOutput(ctx); err != nil {
+			return err
+		}
 	}
 	// The variants run at once, in lockstep (engine.Lockstep): a round of
 	// their aggregations — tuning steps of one variant's folds and another
@@ -378,7 +392,24 @@ func (r *runner) checkSchemas(schema *table.Schema) error {
 }
 
 // split cuts the rows into the training and test splits.
-func (r *runner) split(ctx context.Context, ds engine.Dataset) (train, test engine.Dataset, err error) {
+// sharedMapOnly reports whether every shared stage maps partitions and
+// none is fitted (an estimator fits on the stored training split).
+func (r *runner) sharedMapOnly() bool {
+	for _, st := range r.shared {
+		if _, ok := st.(ml.Estimator); ok {
+			return false
+		}
+		if _, ok := st.(engine.Mapper); !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// split splits ds into train and test; with store, it stores both (one
+// pass) and reports and checks their sizes (splitStored), else the caller
+// stores them and calls splitStored.
+func (r *runner) split(ctx context.Context, ds engine.Dataset, store bool) (train, test engine.Dataset, err error) {
 	s := r.s
 	var parts [2]engine.Dataset
 	for p := range parts {
@@ -386,31 +417,45 @@ func (r *runner) split(ctx context.Context, ds engine.Dataset) (train, test engi
 			return nil, nil, err
 		}
 	}
+	if !store {
+		return parts[0], parts[1], nil
+	}
 	stored, err := engine.PersistAll(ctx, r.e, parts[:]...) // both in one pass
 	if err != nil {
 		return nil, nil, err
 	}
 	copy(parts[:], stored)
+	if err := r.splitStored(ctx, parts[0], parts[1]); err != nil {
+		return nil, nil, err
+	}
+	return parts[0], parts[1], nil
+}
+
+// splitStored reports the stored splits' sizes and checks that both have
+// rows, and enough for the folds.
+func (r *runner) splitStored(ctx context.Context, train, test engine.Dataset) (err error) {
+	s := r.s
+	parts := [2]engine.Dataset{train, test}
 	sp := &r.rep.Split
 	sp.TrainRatio, sp.Seed = s.Split.TrainRatio, s.Split.Seed
 	if sp.Train, err = engine.NumRows(ctx, r.e, parts[0]); err != nil {
-		return nil, nil, err
+		return err
 	}
 	if sp.Test, err = engine.NumRows(ctx, r.e, parts[1]); err != nil {
-		return nil, nil, err
+		return err
 	}
 	r.log.Info("split", "train", sp.Train, "test", sp.Test, "trainRatio", sp.TrainRatio, "seed", sp.Seed)
 	if sp.Train == 0 || sp.Test == 0 {
-		return nil, nil, r.specErr(spec.Pos{}, "the %d rows split into %d train and %d test rows; both need rows", r.rep.Input.RowsAfterClean, sp.Train, sp.Test)
+		return r.specErr(spec.Pos{}, "the %d rows split into %d train and %d test rows; both need rows", r.rep.Input.RowsAfterClean, sp.Train, sp.Test)
 	}
 	for i, m := range s.Models {
 		if t := m.Tuning; t != nil && t.Method == "crossValidator" && t.FoldCol == "" {
 			if k := (&tuning.CrossValidator{NumFolds: t.NumFolds}).Folds(); sp.Train < int64(k) {
-				return nil, nil, r.specErr(t.NumFoldsPos, "models[%d].tuning.numFolds is %d, but the training split has only %d rows; each fold needs rows", i, k, sp.Train)
+				return r.specErr(t.NumFoldsPos, "models[%d].tuning.numFolds is %d, but the training split has only %d rows; each fold needs rows", i, k, sp.Train)
 			}
 		}
 	}
-	return parts[0], parts[1], nil
+	return nil
 }
 
 // featurizeShared fits the shared stages once, on the training split,
