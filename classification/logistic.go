@@ -417,42 +417,13 @@ func (k logisticGradient) Fold(ctx context.Context, info engine.PartitionInfo, a
 	return acc, nil
 }
 
-// denseRows returns the partition's features as one row-major block of
-// NumFeatures columns, for foldDense: in place when the column is stored
-// as a block (table.DenseBlock); else, when every row is a dense vector
-// of that size (a fold's view of a block, say), a copy made once per pass
-// (shared by the fits of the pass through engine.Memoized). ok is false
-// otherwise — a null row, a row of another size, sparse rows: the row
-// path reads those. (Copying sparse rows into a block each pass costs
-// more than the block's kernels save: 20% on the hashing workload.)
+// denseRows is linmodel.DenseRows, with a column found stored as a block
+// remembered for the fit (prepared.denseBlock).
 func (k logisticGradient) denseRows(ctx context.Context, b *table.Batch, vc *table.VectorColumn) ([]float64, bool, error) {
-	nf := k.NumFeatures
 	if x, dim, ok := k.prepared().denseBlock(vc); ok {
-		return x, dim == nf, nil
+		return x, dim == k.NumFeatures, nil
 	}
-	if vc.NullCount() > 0 || nf == 0 {
-		return nil, false, nil
-	}
-	for _, v := range vc.Values {
-		if v.IsSparse() || len(v.Values) != nf {
-			return nil, false, nil
-		}
-	}
-	x, err := engine.Memoized(ctx, denseKey{batch: b, col: k.FeaturesCol, n: nf}, func() ([]float64, error) {
-		x := make([]float64, len(vc.Values)*nf)
-		for i, v := range vc.Values {
-			copy(x[i*nf:(i+1)*nf], v.Values)
-		}
-		return x, nil
-	})
-	return x, err == nil, err
-}
-
-// denseKey names a partition's features copied into a dense block.
-type denseKey struct {
-	batch *table.Batch
-	col   string
-	n     int
+	return linmodel.CopyDense(ctx, b, k.FeaturesCol, vc, k.NumFeatures)
 }
 
 // feature returns the feature index of solved-for coordinate j.
@@ -464,84 +435,31 @@ func (k logisticGradient) feature(j int) int {
 }
 
 // foldDense is Fold over x, the partition's rows as a dense row-major
-// block of NumFeatures columns, in chunks of up to denseChunk rows:
-//
-//   - the margins of four rows for class c are their products with
-//     w_c = InvStd ⊙ coef_c (0 at a constant feature), plus the intercept
-//     (simd.Block4.Dots: every class over a cache-sized slice of the
-//     features at a time; the same bits as simd.Dot);
-//   - the chunk's exponentials and logarithms are computed four at a
-//     time (simd.Exp, simd.Log1p; the same bits as lossMult's);
-//   - the rows' gradient terms go into G_c = Σ_i mult_ic·x_i, unscaled
-//     (simd.Block4.Axpys, over the chunk's rows while they are in the
-//     cache), scaled by InvStd once at the end.
-//
-// Every sum runs in the order of the partition's rows, so the result is
-// fixed for a partition (the same on every engine).
+// block of NumFeatures columns: a linmodel.DensePass with the margins'
+// coefficients w_c = InvStd ⊙ coef_c (0 at a constant feature), whose
+// chunks' exponentials and logarithms are computed four at a time
+// (simd.Exp, simd.Log1p; the same bits as lossMult's). The gradient is
+// summed unscaled and scaled by InvStd once at the end.
 func (k logisticGradient) foldDense(info engine.PartitionInfo, acc *lossGrad, b *table.Batch, c *linmodel.Columns, x []float64) (*lossGrad, error) {
 	nf, d, K := k.NumFeatures, len(k.InvStd), k.K
 	stride := d + 1
-	w := k.denseCoef()
 	ys, ws, err := c.ClassLabels(info)
 	if err != nil {
 		return nil, err
 	}
-	g := make([]float64, K*nf)
-	interceptG := make([]float64, K)
-	m := make([]float64, denseChunk*K)  // margins, then multipliers: row r, class c at [r·K + c]
-	ex := make([]float64, denseChunk*K) // exponentials
-	lg := make([]float64, denseChunk)   // a row's log1p
-	prods := make([]float64, 4*K)       // four rows' products (class c, row r at [c·4 + r]), then multipliers
-	var b4 simd.Block4
-	n := b.NumRows()
-	// Rows are asked for ahead of use: at least 4 KiB ahead (memory
-	// latency times bandwidth, for short rows), at least one group.
-	prefetchRows := max(4, (4096/(8*max(nf, 1))+3)&^3)
-	// A chunk's rows stay in the L1 cache (about 24 KiB) from their
-	// margins to their gradient terms.
-	chunk := max(4, min(denseChunk, 24576/(8*max(nf, 1))&^3))
-	for c0 := 0; c0 < n; c0 += chunk {
-		rows := min(chunk, n-c0)
-		if k.Multinomial {
-			for r := range rows {
-				if int(ys[c0+r]) >= K {
-					return nil, fmt.Errorf("%s: label %d but the model has %d classes", engine.RowName(info, b, c0+r), int(ys[c0+r]), K)
-				}
-			}
-		}
-		for g0 := 0; g0 < rows; g0 += 4 {
-			gr, blk := min(4, rows-g0), x[(c0+g0)*nf:]
-			if ahead := c0 + g0 + prefetchRows; ahead+4 <= n {
-				simd.Prefetch(x[ahead*nf : (ahead+4)*nf]) // rows to come, from memory while these compute
-			}
-			if gr == 4 && K == 1 { // binomial: one vector, no reshuffling
-				var o [4]float64
-				simd.DotRows4(blk, nf, w, &o)
-				bias := k.Coef[d]
-				m[g0], m[g0+1], m[g0+2], m[g0+3] = bias+o[0], bias+o[1], bias+o[2], bias+o[3]
-				continue
-			}
-			if gr == 4 {
-				b4.Dots(blk, nf, w, nf, prods)
-			} else {
-				for cl := range K {
-					for r := range gr {
-						prods[cl*4+r] = simd.Dot(blk[r*nf:(r+1)*nf], w[cl*nf:(cl+1)*nf])
-					}
-				}
-			}
-			for cl := range K {
-				bias := k.Coef[cl*stride+d]
-				for r := range gr {
-					m[(g0+r)*K+cl] = bias + prods[cl*4+r]
-				}
-			}
-		}
+	p := linmodel.DensePass{X: x, N: b.NumRows(), NF: nf, K: K, W: k.denseCoef(), Bias: make([]float64, K),
+		G: make([]float64, K*nf), InterceptG: make([]float64, K)}
+	for cl := range K {
+		p.Bias[cl] = k.Coef[cl*stride+d]
+	}
+	ex := make([]float64, linmodel.DenseChunk*K) // exponentials
+	lg := make([]float64, linmodel.DenseChunk)   // a row's log1p
+	err = p.Run(func(r0, rows int, m []float64) error {
 		weight := func(r int) float64 {
 			if ws == nil {
 				return 1
 			}
-			return ws[c0+r]
+			return ws[r0+r]
 		}
 		if !k.Multinomial {
 			for r := range rows {
@@ -555,75 +473,55 @@ func (k logisticGradient) foldDense(info engine.PartitionInfo, acc *lossGrad, b 
 					m[r] = 0
 					continue
 				}
-				loss, mult := binomialTerms(m[r], ex[r], lg[r], ys[c0+r], wt)
+				loss, mult := binomialTerms(m[r], ex[r], lg[r], ys[r0+r], wt)
 				acc.Weight += wt
 				acc.Loss += loss
 				m[r] = mult
 			}
-		} else {
-			for r := range rows {
-				softmaxShift(m[r*K : (r+1)*K])
-			}
-			simd.Exp(m[:rows*K], ex[:rows*K])
-			for r := range rows {
-				var sum float64
-				for _, e := range ex[r*K : (r+1)*K] {
-					sum += e
-				}
-				lg[r] = sum - 1
-			}
-			simd.Log1p(lg[:rows], lg[:rows])
-			for r := range rows {
-				wt, mr, er := weight(r), m[r*K:(r+1)*K], ex[r*K:(r+1)*K]
-				if wt == 0 {
-					clear(mr)
-					continue
-				}
-				y := int(ys[c0+r])
-				var sum float64
-				for _, e := range er {
-					sum += e
-				}
-				acc.Weight += wt
-				acc.Loss += softmaxTerms(er, sum, lg[r], mr[y], y, wt)
-				copy(mr, er)
-			}
+			return nil
 		}
-		for g0 := 0; g0 < rows; g0 += 4 {
-			gr, blk := min(4, rows-g0), x[(c0+g0)*nf:]
-			if gr == 4 && K == 1 {
-				a := (*[4]float64)(m[g0 : g0+4])
-				interceptG[0] += a[0]
-				interceptG[0] += a[1]
-				interceptG[0] += a[2]
-				interceptG[0] += a[3]
-				simd.AxpyRows4(a, blk, nf, g)
+		for r := range rows {
+			if y := int(ys[r0+r]); y >= K {
+				return fmt.Errorf("%s: label %d but the model has %d classes", engine.RowName(info, b, r0+r), y, K)
+			}
+			softmaxShift(m[r*K : (r+1)*K])
+		}
+		simd.Exp(m[:rows*K], ex[:rows*K])
+		for r := range rows {
+			var sum float64
+			for _, e := range ex[r*K : (r+1)*K] {
+				sum += e
+			}
+			lg[r] = sum - 1
+		}
+		simd.Log1p(lg[:rows], lg[:rows])
+		for r := range rows {
+			wt, mr, er := weight(r), m[r*K:(r+1)*K], ex[r*K:(r+1)*K]
+			if wt == 0 {
+				clear(mr)
 				continue
 			}
-			for cl := range K {
-				for r := range gr {
-					prods[cl*4+r] = m[(g0+r)*K+cl]
-					interceptG[cl] += prods[cl*4+r]
-				}
+			y := int(ys[r0+r])
+			var sum float64
+			for _, e := range er {
+				sum += e
 			}
-			if gr == 4 {
-				b4.Axpys(prods, blk, nf, g, nf)
-			} else {
-				for cl := range K {
-					for r := range gr {
-						simd.Axpy(prods[cl*4+r], blk[r*nf:(r+1)*nf], g[cl*nf:(cl+1)*nf])
-					}
-				}
-			}
+			acc.Weight += wt
+			acc.Loss += softmaxTerms(er, sum, lg[r], mr[y], y, wt)
+			copy(mr, er)
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	for cl := range K {
 		grad := acc.Grad[cl*stride : (cl+1)*stride]
 		for j := range d {
-			grad[j] += k.InvStd[j] * g[cl*nf+k.feature(j)]
+			grad[j] += k.InvStd[j] * p.G[cl*nf+k.feature(j)]
 		}
 		if k.FitIntercept {
-			grad[d] += interceptG[cl]
+			grad[d] += p.InterceptG[cl]
 		} else {
 			grad[d] = 0
 		}
@@ -657,9 +555,6 @@ func (k logisticGradient) denseCoef() []float64 {
 	k.dense.once.Do(func() { k.dense.w = compute() })
 	return k.dense.w
 }
-
-// denseChunk is the most rows foldDense takes per step.
-const denseChunk = 64
 
 // rows returns the partition's feature rows gathered onto the
 // solved-for coordinates, or nil when every feature is solved for. The
