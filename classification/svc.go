@@ -97,7 +97,7 @@ func smoothHinge(z, delta float64) (float64, float64) {
 	return 1 - z - delta/2, -1
 }
 
-func (k hingeGradient) Fold(_ context.Context, info engine.PartitionInfo, acc *lossGrad, b *table.Batch) (*lossGrad, error) {
+func (k hingeGradient) Fold(ctx context.Context, info engine.PartitionInfo, acc *lossGrad, b *table.Batch) (*lossGrad, error) {
 	c, err := linmodel.Read(b, k.FeaturesCol, k.LabelCol, k.WeightCol)
 	if err != nil {
 		return nil, err
@@ -106,13 +106,15 @@ func (k hingeGradient) Fold(_ context.Context, info engine.PartitionInfo, acc *l
 	if acc.Grad == nil {
 		acc.Grad = make([]float64, d+1)
 	}
+	if x, ok, err := linmodel.DenseRows(ctx, b, k.FeaturesCol, c.Features, d); err != nil {
+		return nil, err
+	} else if ok {
+		return k.foldDense(info, acc, b, c, x)
+	}
 	for i := 0; i < b.NumRows(); i++ {
-		x, y, w, err := c.Row(i, info)
+		x, y, w, err := k.row(c, info, i)
 		if err != nil {
 			return nil, err
-		}
-		if y != 0 && y != 1 {
-			return nil, fmt.Errorf("%s: label %v; LinearSVC needs labels 0 and 1", engine.RowName(info, b, i), y)
 		}
 		if w == 0 {
 			continue
@@ -130,6 +132,60 @@ func (k hingeGradient) Fold(_ context.Context, info engine.PartitionInfo, acc *l
 		linmodel.ForEach(x, func(j int, v float64) { acc.Grad[j] += mult * v * k.InvStd[j] })
 		acc.Grad[d] += mult
 	}
+	return acc, nil
+}
+
+// row is Columns.Row, with LinearSVC's labels: 0 and 1.
+func (hingeGradient) row(c *linmodel.Columns, info engine.PartitionInfo, i int) (linalg.Vector, float64, float64, error) {
+	x, y, w, err := c.Row(i, info)
+	if err == nil && y != 0 && y != 1 {
+		err = fmt.Errorf("%s: label %v; LinearSVC needs labels 0 and 1", engine.Row{Info: info, Batch: c.Batch(), I: i}, y)
+	}
+	return x, y, w, err
+}
+
+// foldDense is Fold over x, the partition's rows as a dense row-major
+// block (linmodel.DensePass): margins with w = InvStd ⊙ coef, the
+// gradient summed unscaled and scaled by InvStd at the end.
+func (k hingeGradient) foldDense(info engine.PartitionInfo, acc *lossGrad, b *table.Batch, c *linmodel.Columns, x []float64) (*lossGrad, error) {
+	d := len(k.InvStd)
+	ys, ws, err := c.Labels(info, func(y float64) bool { return y == 0 || y == 1 }, func(i int) (float64, float64, error) {
+		_, y, w, err := k.row(c, info, i)
+		return y, w, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	w := make([]float64, d)
+	for j := range w {
+		w[j] = k.InvStd[j] * k.Coef[j]
+	}
+	p := linmodel.DensePass{X: x, N: b.NumRows(), NF: d, K: 1, W: w, Bias: []float64{k.Coef[d]}, G: make([]float64, d), InterceptG: make([]float64, 1)}
+	err = p.Run(func(r0, rows int, m []float64) error {
+		for r := range rows {
+			wt := 1.0
+			if ws != nil {
+				wt = ws[r0+r]
+			}
+			if wt == 0 {
+				m[r] = 0
+				continue
+			}
+			ys := 2*ys[r0+r] - 1
+			l, dl := smoothHinge(ys*m[r], k.Delta)
+			acc.Loss += wt * l
+			acc.Weight += wt
+			m[r] = wt * dl * ys
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for j := range d {
+		acc.Grad[j] += k.InvStd[j] * p.G[j]
+	}
+	acc.Grad[d] += p.InterceptG[0]
 	return acc, nil
 }
 

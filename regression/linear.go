@@ -127,13 +127,18 @@ type squaredLoss struct {
 func (squaredGradient) KernelName() string { return "regression.SquaredGradient" }
 func (squaredGradient) Zero() *squaredLoss { return &squaredLoss{} }
 
-func (k squaredGradient) Fold(_ context.Context, info engine.PartitionInfo, acc *squaredLoss, b *table.Batch) (*squaredLoss, error) {
+func (k squaredGradient) Fold(ctx context.Context, info engine.PartitionInfo, acc *squaredLoss, b *table.Batch) (*squaredLoss, error) {
 	c, err := linmodel.Read(b, k.FeaturesCol, k.LabelCol, k.WeightCol)
 	if err != nil {
 		return nil, err
 	}
 	if acc.Grad == nil {
 		acc.Grad = make([]float64, len(k.Coef))
+	}
+	if x, ok, err := linmodel.DenseRows(ctx, b, k.FeaturesCol, c.Features, len(k.Coef)); err != nil {
+		return nil, err
+	} else if ok {
+		return k.foldDense(info, acc, b, c, x)
 	}
 	for i := 0; i < b.NumRows(); i++ {
 		x, y, w, err := c.Row(i, info)
@@ -153,6 +158,51 @@ func (k squaredGradient) Fold(_ context.Context, info engine.PartitionInfo, acc 
 		acc.ResidualSum += w * r
 		wr := w * r
 		linmodel.ForEach(x, func(j int, v float64) { acc.Grad[j] += wr * v * k.Scale[j] })
+	}
+	return acc, nil
+}
+
+// foldDense is Fold over x, the partition's rows as a dense row-major
+// block (linmodel.DensePass): the residual r = Offset + Σ β'_j·s_j·x_j −
+// y/σ_y is the margin with w = Coef ⊙ Scale and intercept Offset, less
+// y/σ_y; the gradient is summed unscaled and scaled by Scale at the end.
+func (k squaredGradient) foldDense(info engine.PartitionInfo, acc *squaredLoss, b *table.Batch, c *linmodel.Columns, x []float64) (*squaredLoss, error) {
+	d := len(k.Coef)
+	ys, ws, err := c.Labels(info, func(float64) bool { return true }, func(i int) (float64, float64, error) {
+		_, y, w, err := c.Row(i, info)
+		return y, w, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	w := make([]float64, d)
+	for j := range w {
+		w[j] = k.Coef[j] * k.Scale[j]
+	}
+	p := linmodel.DensePass{X: x, N: b.NumRows(), NF: d, K: 1, W: w, Bias: []float64{k.Offset}, G: make([]float64, d), InterceptG: make([]float64, 1)}
+	err = p.Run(func(r0, rows int, m []float64) error {
+		for r := range rows {
+			wt := 1.0
+			if ws != nil {
+				wt = ws[r0+r]
+			}
+			if wt == 0 {
+				m[r] = 0
+				continue
+			}
+			res := m[r] - ys[r0+r]*k.InvYS
+			acc.Loss += wt * res * res / 2
+			acc.Weight += wt
+			acc.ResidualSum += wt * res
+			m[r] = wt * res
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for j := range d {
+		acc.Grad[j] += k.Scale[j] * p.G[j]
 	}
 	return acc, nil
 }

@@ -134,9 +134,22 @@ func (c *Columns) ClassRow(i int, info engine.PartitionInfo) (linalg.Vector, flo
 
 // ClassLabels returns every row's label and weight (ws nil when every
 // weight is 1), checked as ClassRow checks each row, failing with the
-// first bad row's name. Float64 labels and weights without nulls are
-// checked in one loop and returned in place; other columns go row by row.
+// first bad row's error.
 func (c *Columns) ClassLabels(info engine.PartitionInfo) (ys, ws []float64, err error) {
+	return c.Labels(info, func(y float64) bool { return y >= 0 && y <= MaxClass && y == math.Trunc(y) }, func(i int) (float64, float64, error) {
+		_, y, w, err := c.ClassRow(i, info)
+		return y, w, err
+	})
+}
+
+// Labels returns every row's label and weight (ws nil when every weight is
+// 1), checked by row (which returns a row's label and weight or its
+// error, as Row does, with the model's own label check), failing with
+// the first bad row's error. Float64 labels and weights without nulls are
+// checked in one loop — valid says whether a label passes the model's
+// check (false for NaN) — and returned in place; other columns go row by
+// row.
+func (c *Columns) Labels(info engine.PartitionInfo, valid func(y float64) bool, row func(i int) (y, w float64, err error)) (ys, ws []float64, err error) {
 	n := c.batch.NumRows()
 	lab, ok := c.Label.(*table.Float64Column)
 	wt, wok := c.Weight.(*table.Float64Column)
@@ -144,7 +157,7 @@ func (c *Columns) ClassLabels(info engine.PartitionInfo) (ys, ws []float64, err 
 		ys = lab.Values
 		bad := len(ys) // the first row with a bad label or weight
 		for i, y := range ys {
-			if !(y >= 0 && y <= MaxClass && y == math.Trunc(y)) { // NaN fails too
+			if !(valid(y) && Finite(y)) {
 				bad = i
 				break
 			}
@@ -161,7 +174,7 @@ func (c *Columns) ClassLabels(info engine.PartitionInfo) (ys, ws []float64, err 
 		if bad == len(ys) {
 			return ys, ws, nil
 		}
-		_, _, _, err := c.ClassRow(bad, info)
+		_, _, err := row(bad)
 		return nil, nil, err
 	}
 	ys = make([]float64, n)
@@ -169,7 +182,7 @@ func (c *Columns) ClassLabels(info engine.PartitionInfo) (ys, ws []float64, err 
 		ws = make([]float64, n)
 	}
 	for i := range n {
-		_, y, w, err := c.ClassRow(i, info)
+		y, w, err := row(i)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -365,3 +378,6 @@ func EachRow(stage string, b *table.Batch, fc *table.VectorColumn, info engine.P
 	}
 	return nil
 }
+
+// Batch returns the batch the columns were read from.
+func (c *Columns) Batch() *table.Batch { return c.batch }
