@@ -33,6 +33,7 @@ func main() {
 	c := flag.Float64("C", 1, "inverse regularization, as scikit-learn's C")
 	iters := flag.Int("iter", 100, "maxIter")
 	prof := flag.String("cpuprofile", "", "write a CPU profile of the fit here")
+	flag.IntVar(&per, "partition", 2048, "rows per partition")
 	flag.Parse()
 	if *prof != "" {
 		f, err := os.Create(*prof)
@@ -92,7 +93,7 @@ func run(dir string, c float64, iters int) error {
 }
 
 // load reads one split's images (pixels / 255, one dense block) and
-// labels, in partitions of 2048 rows.
+// labels, in partitions of per rows.
 func load(dir, split string) (*table.Table, int, error) {
 	img, err := readIdx(filepath.Join(dir, split+"-images-idx3-ubyte.gz"), 16)
 	if err != nil {
@@ -120,8 +121,8 @@ func load(dir, split string) (*table.Table, int, error) {
 		return nil, 0, err
 	}
 	var batches []*table.Batch
-	for lo := 0; lo < n; lo += 2048 {
-		hi := min(lo+2048, n)
+	for lo := 0; lo < n; lo += per {
+		hi := min(lo+per, n)
 		b, err := table.NewBatch(schema, []table.Column{table.NewDenseVectorColumn(x[lo*d:hi*d], d), table.NewFloat64Column(y[lo:hi], nil)})
 		if err != nil {
 			return nil, 0, err
@@ -131,6 +132,9 @@ func load(dir, split string) (*table.Table, int, error) {
 	t, err := table.New(schema, batches...)
 	return t, n, err
 }
+
+// per is the number of rows per partition.
+var per = 2048
 
 // readIdx returns the bytes after an idx file's header of skip bytes.
 func readIdx(path string, skip int) ([]byte, error) {
