@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"strconv"
 	"testing"
 
 	"github.com/spindle-ml/spindle/engine"
@@ -33,7 +35,10 @@ func BenchmarkGradientPass(b *testing.B) {
 			}
 			schema, _ := table.NewSchema(table.Field{Name: "features", Type: table.Vector}, table.Field{Name: "label", Type: table.Float64})
 			var batches []*table.Batch
-			const per = 16384
+			per := 16384
+			if p := os.Getenv("PER"); p != "" {
+				per, _ = strconv.Atoi(p)
+			}
 			for lo := 0; lo < s.n; lo += per {
 				hi := min(lo+per, s.n)
 				bt, err := table.NewBatch(schema, []table.Column{table.NewDenseVectorColumn(x[lo*s.d:hi*s.d], s.d), table.NewFloat64Column(y[lo:hi], nil)})

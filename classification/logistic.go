@@ -208,8 +208,24 @@ type prepared struct {
 	mu   sync.Mutex
 	same map[*prepared]bool // other kernels' prepared found equal in Active and InvStd
 
+	// Gradients are reused from partition to partition: allocating them
+	// anew (often on pages the runtime gave back to the system, which
+	// fault in on first write) cost a fifth of a Fashion-MNIST pass in
+	// partitions of 2,048 rows. grads holds partials' gradients (returned
+	// by Merge), sums foldDense's unscaled sums.
+	grads, sums sync.Pool
+
 	blockMu sync.Mutex
 	blocks  map[*table.VectorColumn][]float64 // columns found stored as one block (table.DenseBlock)
+}
+
+// zeroed returns a zeroed slice of n floats from pool, or a new one.
+func zeroed(pool *sync.Pool, n int) []float64 {
+	if g, ok := pool.Get().(*[]float64); ok && len(*g) == n {
+		clear(*g)
+		return *g
+	}
+	return make([]float64, n)
 }
 
 // denseBlock is table.DenseBlock(vc), remembered for the kernels' lifetime
@@ -366,7 +382,7 @@ func (k logisticGradient) Fold(ctx context.Context, info engine.PartitionInfo, a
 	d := len(k.InvStd)
 	stride := d + 1
 	if acc.Grad == nil {
-		acc.Grad = make([]float64, len(k.Coef))
+		acc.Grad = zeroed(&k.prepared().grads, len(k.Coef))
 	}
 	if x, ok, err := k.denseRows(ctx, b, c.Features); err != nil {
 		return nil, err
@@ -448,7 +464,8 @@ func (k logisticGradient) foldDense(info engine.PartitionInfo, acc *lossGrad, b 
 		return nil, err
 	}
 	p := linmodel.DensePass{X: x, N: b.NumRows(), NF: nf, K: K, W: k.denseCoef(), Bias: make([]float64, K),
-		G: make([]float64, K*nf), InterceptG: make([]float64, K)}
+		G: zeroed(&k.prepared().sums, K*nf), InterceptG: make([]float64, K)}
+	defer k.prepared().sums.Put(&p.G)
 	for cl := range K {
 		p.Bias[cl] = k.Coef[cl*stride+d]
 	}
@@ -697,7 +714,7 @@ func (r activeRow) addGrad(g []float64, mult float64, invStd []float64) {
 	g[len(g)-1] += mult
 }
 
-func (logisticGradient) Merge(a, b *lossGrad) (*lossGrad, error) {
+func (k logisticGradient) Merge(a, b *lossGrad) (*lossGrad, error) {
 	if b.Grad == nil {
 		return a, nil
 	}
@@ -708,6 +725,9 @@ func (logisticGradient) Merge(a, b *lossGrad) (*lossGrad, error) {
 	a.Weight += b.Weight
 	for i, g := range b.Grad {
 		a.Grad[i] += g
+	}
+	if k.prep != nil { // b is dropped: its gradient serves the next partition
+		k.prep.grads.Put(&b.Grad)
 	}
 	return a, nil
 }
