@@ -129,6 +129,31 @@ func (k statsKernel) Fold(_ context.Context, info engine.PartitionInfo, acc *Tra
 	if err != nil {
 		return nil, err
 	}
+	// A dense block is summed in sweeps (Moments.AddDense); anything it
+	// does not take — a bad label, weight or feature — goes row by row
+	// below, which names the first bad row.
+	if x, nf, ok := table.DenseBlock(c.Features); ok {
+		if ys, ws, err := c.ClassLabels(info); err == nil {
+			mo, ok, err := acc.Moments.AddDense(x, nf, ys, ws)
+			if err != nil {
+				return nil, err
+			}
+			if ok {
+				acc.Moments = *mo
+				for i, y := range ys {
+					for int(y) >= len(acc.ClassWeight) {
+						acc.ClassWeight = append(acc.ClassWeight, 0)
+					}
+					w := 1.0
+					if ws != nil {
+						w = ws[i]
+					}
+					acc.ClassWeight[int(y)] += w
+				}
+				return acc, nil
+			}
+		}
+	}
 	for i := 0; i < b.NumRows(); i++ {
 		x, y, w, err := c.ClassRow(i, info)
 		if err != nil {

@@ -95,6 +95,20 @@ func (k momentsKernel) Fold(_ context.Context, info engine.PartitionInfo, acc *l
 	if err != nil {
 		return nil, err
 	}
+	// A dense block is summed in sweeps (Moments.AddDense); anything it
+	// does not take goes row by row below, which names the first bad row.
+	if x, nf, ok := table.DenseBlock(c.Features); ok {
+		ys, ws, err := c.Labels(info, func(float64) bool { return true }, func(i int) (float64, float64, error) {
+			_, y, w, err := c.Row(i, info)
+			return y, w, err
+		})
+		if err == nil {
+			mo, ok, err := acc.AddDense(x, nf, ys, ws)
+			if err != nil || ok {
+				return mo, err
+			}
+		}
+	}
 	for i := 0; i < b.NumRows(); i++ {
 		x, y, w, err := c.Row(i, info)
 		if err != nil {

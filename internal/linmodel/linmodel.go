@@ -265,6 +265,82 @@ func (m *Moments) Add(x linalg.Vector, y, w float64) error {
 	return bad
 }
 
+// AddDense folds in the rows of x, a dense row-major block of nf
+// columns, with labels ys and weights ws (nil: every weight is 1): the
+// statistics Add gives row by row, up to rounding — computed over the
+// block in two sweeps (weighted sums, then squared deviations from the
+// block's means, with no division per value) and merged in as Merge
+// does. It returns the moments (m, or a new value when m is empty), or
+// ok false, m unchanged, when a row of non-zero weight has a non-finite
+// feature or nf is not the earlier rows' size: Add, row by row, then
+// names the row.
+func (m *Moments) AddDense(x []float64, nf int, ys, ws []float64) (*Moments, bool, error) {
+	if m.Size >= 0 && m.Size != nf {
+		return m, false, nil
+	}
+	if m.Size < 0 {
+		if err := CheckFeatures("feature statistics", nf, 3); err != nil {
+			return m, false, err
+		}
+	}
+	n := len(ys)
+	p := &Moments{Size: nf, Rows: int64(n), NZMean: make([]float64, nf), NZM2: make([]float64, nf), NZWeight: make([]float64, nf)}
+	weight := func(i int) float64 {
+		if ws == nil {
+			return 1
+		}
+		return ws[i]
+	}
+	sum := p.NZMean // weighted sums, then means
+	var ysum float64
+	for i := range n {
+		w := weight(i)
+		if w == 0 {
+			continue
+		}
+		p.WeightSum += w
+		p.WeightSqSum += w * w
+		ysum += w * ys[i]
+		for j, v := range x[i*nf : (i+1)*nf] {
+			if v != 0 {
+				if v-v != 0 { // NaN or ±Inf
+					return m, false, nil
+				}
+				p.NZWeight[j] += w
+				sum[j] += w * v
+			}
+		}
+	}
+	for j, w := range p.NZWeight {
+		if w > 0 {
+			sum[j] /= w
+		}
+	}
+	if p.WeightSum > 0 {
+		p.LabelMean = ysum / p.WeightSum
+	}
+	for i := range n {
+		w := weight(i)
+		if w == 0 {
+			continue
+		}
+		dy := ys[i] - p.LabelMean
+		p.LabelM2 += w * dy * dy
+		for j, v := range x[i*nf : (i+1)*nf] {
+			if v != 0 {
+				d := v - p.NZMean[j]
+				p.NZM2[j] += w * d * d
+			}
+		}
+	}
+	if m.Size < 0 {
+		p.Rows += m.Rows
+		return p, true, nil
+	}
+	out, err := m.Merge(p)
+	return out, err == nil, err
+}
+
 // Merge adds b into m and returns m.
 func (m *Moments) Merge(b *Moments) (*Moments, error) {
 	if b.Size < 0 {
