@@ -93,3 +93,23 @@ func storedRows(e Engine, ds Dataset) (int64, bool) {
 	}
 	return 0, false
 }
+
+// Releaser is implemented by engines that can free a stored dataset's
+// partitions as a pass consumes them (the embedded engine, whose data is
+// in memory): after Release(ds), the stored data under ds — ds itself, or
+// the stored dataset its mappers start from — may be dropped partition by
+// partition as the next pass reads it, so that pass's output and its input
+// are not both held whole. The caller promises not to use ds, or any
+// dataset mapped from it, except through that pass; a later pass over
+// them fails.
+type Releaser interface {
+	Release(ds Dataset)
+}
+
+// Release calls e's Release (Releaser) if it has one; otherwise it does
+// nothing.
+func Release(e Engine, ds Dataset) {
+	if r, ok := e.(Releaser); ok {
+		r.Release(ds)
+	}
+}

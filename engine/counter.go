@@ -206,3 +206,6 @@ func (c *Counter) AggregateBatch(ctx context.Context, reqs []Request) ([]any, er
 
 // StoredRows implements RowCounter as the wrapped engine does.
 func (c *Counter) StoredRows(ds Dataset) (int64, bool) { return storedRows(c.Engine, ds) }
+
+// Release implements Releaser as the wrapped engine does.
+func (c *Counter) Release(ds Dataset) { Release(c.Engine, ds) }

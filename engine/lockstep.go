@@ -73,6 +73,9 @@ func (m *member) Resident() bool { return IsResident(m.Engine) }
 // StoredRows implements RowCounter as the shared engine does.
 func (m *member) StoredRows(ds Dataset) (int64, bool) { return storedRows(m.Engine, ds) }
 
+// Release implements Releaser as the shared engine does.
+func (m *member) Release(ds Dataset) { Release(m.Engine, ds) }
+
 // Persist implements Engine: it waits for the round, so that the
 // persists and aggregations of a round are one pass.
 func (m *member) Persist(ctx context.Context, ds Dataset) (Dataset, error) {

@@ -103,6 +103,13 @@ func (r *runner) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if fuse {
+		// Nothing reads the input after the split: the pass that stores
+		// the featurized splits frees it partition by partition (on the
+		// embedded engine), so the input and the features are not both
+		// held whole.
+		engine.Release(r.e, ds)
+	}
 	if !fuse {
 		// The input and the spec check out: the output directory is now
 		// this run's.
@@ -392,9 +399,13 @@ func (r *runner) checkSchemas(schema *table.Schema) error {
 }
 
 // split cuts the rows into the training and test splits.
-// sharedMapOnly reports whether every shared stage maps partitions and
-// none is fitted (an estimator fits on the stored training split).
+// sharedMapOnly reports whether there are shared stages, every one maps
+// partitions and none is fitted (an estimator fits on the stored training
+// split): featurizeShared then stores the splits.
 func (r *runner) sharedMapOnly() bool {
+	if len(r.shared) == 0 {
+		return false
+	}
 	for _, st := range r.shared {
 		if _, ok := st.(ml.Estimator); ok {
 			return false

@@ -10,9 +10,12 @@
 package local
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"sync/atomic"
 
 	"golang.org/x/sync/errgroup"
@@ -45,6 +48,9 @@ type dataset struct {
 	parts  []*table.Batch
 	parent *dataset
 	mapper engine.Mapper
+	// released: the next pass over parts frees them as it goes (Release);
+	// freed: a pass did, and the dataset is gone.
+	released, freed atomic.Bool
 }
 
 func (d *dataset) Schema() *table.Schema { return d.schema }
@@ -117,6 +123,9 @@ func (e *Engine) Collect(ctx context.Context, ds engine.Dataset) (*table.Table, 
 // compute materializes d (a persist of one dataset; see AggregateBatch).
 func (e *Engine) compute(ctx context.Context, d *dataset) ([]*table.Batch, error) {
 	if d.parent == nil {
+		if d.freed.Load() {
+			return nil, errReleased
+		}
 		return d.parts, nil
 	}
 	res, err := e.AggregateBatch(ctx, []engine.Request{{Dataset: d}})
@@ -142,58 +151,108 @@ func (e *Engine) AggregateAny(ctx context.Context, ds engine.Dataset, a engine.A
 
 // AggregateBatch implements engine.Batcher: the partitions of every
 // request are folded (or, for a persist, computed) in one parallel sweep,
-// each aggregation's partials merged in its own fixed tree.
+// each aggregation's partials merged in its own fixed tree. What must be
+// computed first (the input of a positional mapper) is computed for all
+// requests in one pass before, each such input once. A partition of an
+// input this pass computed, or of a released dataset (Release), is
+// dropped as soon as every request has read it.
 func (e *Engine) AggregateBatch(ctx context.Context, reqs []engine.Request) ([]any, error) {
+	type source struct {
+		d       *dataset       // the stored dataset, or the computed one's definition
+		parts   []*table.Batch // its partitions
+		free    bool           // drop each partition once read
+		pending []atomic.Int32 // reads left per partition
+	}
 	type job struct {
 		schema *table.Schema
-		parts  []*table.Batch
+		src    *source
 		offs   []int64
 		steps  []engine.MapStep
 		tm     *engine.TreeMerger // nil for a persist
 		out    []*table.Batch     // a persist's partitions
+	}
+	// Each request's fused segment: a stored or to-be-computed base and
+	// the mappers over it.
+	bases := make([]*dataset, len(reqs))
+	stepsOf := make([][]engine.MapStep, len(reqs))
+	var toCompute []engine.Request
+	computed := map[*dataset]int{}
+	for k, r := range reqs {
+		d, err := e.own(r.Dataset)
+		if err != nil {
+			return nil, err
+		}
+		bases[k], stepsOf[k] = segment(d)
+		if b := bases[k]; b.parent != nil {
+			if _, ok := computed[b]; !ok {
+				computed[b] = len(toCompute)
+				toCompute = append(toCompute, engine.Request{Dataset: b})
+			}
+		} else if b.freed.Load() {
+			return nil, errReleased
+		}
+	}
+	sources := map[*dataset]*source{}
+	if len(toCompute) > 0 {
+		res, err := e.AggregateBatch(ctx, toCompute)
+		if err != nil {
+			return nil, err
+		}
+		for b, i := range computed {
+			sources[b] = &source{d: b, parts: res[i].(*dataset).parts, free: true}
+		}
 	}
 	jobs := make([]job, len(reqs))
 	type task struct{ job, part int }
 	var tasks []task
 	pass := false
 	for k, r := range reqs {
-		d, err := e.own(r.Dataset)
-		if err != nil {
-			return nil, err
+		b := bases[k]
+		src := sources[b]
+		if src == nil {
+			src = &source{d: b, parts: b.parts, free: b.released.Load()}
+			sources[b] = src
 		}
-		base, steps, err := e.segment(ctx, d)
-		if err != nil {
-			return nil, err
-		}
-		j := job{schema: d.schema, parts: base, offs: offsets(base), steps: steps}
+		j := job{schema: r.Dataset.Schema(), src: src, offs: offsets(src.parts), steps: stepsOf[k]}
 		switch {
 		case r.Agg != nil:
-			j.tm = engine.NewTreeMerger(r.Agg, len(base))
-		case len(steps) == 0: // stored already
-			j.out = base
+			j.tm = engine.NewTreeMerger(r.Agg, len(src.parts))
+		case len(j.steps) == 0: // stored already: returned as it is, so kept
+			src.free = false
+			j.out = src.parts
 			jobs[k] = j
 			continue
 		default:
-			j.out = make([]*table.Batch, len(base))
+			j.out = make([]*table.Batch, len(src.parts))
 		}
 		jobs[k] = j
 		pass = true
-		for i := range base {
+		if src.pending == nil {
+			src.pending = make([]atomic.Int32, len(src.parts))
+		}
+		for i := range src.parts {
+			src.pending[i].Add(1)
 			tasks = append(tasks, task{k, i})
 		}
 	}
 	if pass {
 		e.passes.Add(1)
 	}
+	// Partition by partition, every request's task in turn: the requests
+	// reading one input partition run together, so it is freed early.
+	slices.SortStableFunc(tasks, func(a, b task) int { return cmp.Compare(a.part, b.part) })
 	// Partials are merged as they come, in MergeTree's fixed tree, so a
 	// large partial (a Word2Vec model copy, a gradient) is not kept once
 	// per partition.
 	err := e.forEach(ctx, len(tasks), func(ctx context.Context, t int) error {
 		j, i := &jobs[tasks[t].job], tasks[t].part
 		a := reqs[tasks[t].job].Agg
-		b, p, err := engine.RunPartition(ctx, engine.PartitionInfo{Index: i, RowOffset: j.offs[i]}, j.parts[i], j.steps, a)
+		b, p, err := engine.RunPartition(ctx, engine.PartitionInfo{Index: i, RowOffset: j.offs[i]}, j.src.parts[i], j.steps, a)
 		if err != nil {
 			return err
+		}
+		if j.src.free && j.src.pending[i].Add(-1) == 0 {
+			j.src.parts[i] = nil // every request has read it
 		}
 		if j.tm == nil {
 			j.out[i] = b
@@ -201,6 +260,11 @@ func (e *Engine) AggregateBatch(ctx context.Context, reqs []engine.Request) ([]a
 		}
 		return j.tm.Add(i, p)
 	})
+	for _, src := range sources {
+		if src.free && src.d.parent == nil && src.pending != nil {
+			src.d.freed.Store(true)
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -217,12 +281,13 @@ func (e *Engine) AggregateBatch(ctx context.Context, reqs []engine.Request) ([]a
 	return out, nil
 }
 
-// segment returns d as stored partitions and the mappers still to apply
-// to them, run fused, partition by partition (their intermediate columns
-// are garbage as soon as a partition is done). A positional mapper
-// starts the segment: what lies before it is computed first (a pass of
-// its own), so that its row offsets are exact.
-func (e *Engine) segment(ctx context.Context, d *dataset) ([]*table.Batch, []engine.MapStep, error) {
+// segment returns d's stored (or to be computed) base and the mappers
+// still to apply to it, run fused, partition by partition (their
+// intermediate columns are garbage as soon as a partition is done). A
+// positional mapper starts the segment: what lies before it is computed
+// first (AggregateBatch does, for all its requests in one pass), so that
+// its row offsets are exact.
+func segment(d *dataset) (*dataset, []engine.MapStep) {
 	var chain []*dataset // d and its fusable ancestors, last first
 	base := d
 	for base.parent != nil {
@@ -233,15 +298,28 @@ func (e *Engine) segment(ctx context.Context, d *dataset) ([]*table.Batch, []eng
 			break
 		}
 	}
-	parts, err := e.compute(ctx, base)
-	if err != nil {
-		return nil, nil, err
-	}
 	steps := make([]engine.MapStep, len(chain))
 	for k, st := range chain {
 		steps[len(chain)-1-k] = engine.MapStep{Mapper: st.mapper, Schema: st.schema}
 	}
-	return parts, steps, nil
+	return base, steps
+}
+
+// errReleased is the error of a pass over a released dataset that a pass
+// has consumed.
+var errReleased = errors.New("local engine: the dataset was released (engine.Release) and a pass has consumed it")
+
+// Release implements engine.Releaser: the stored dataset under ds is
+// freed, partition by partition, by the next pass that reads it.
+func (e *Engine) Release(ds engine.Dataset) {
+	d, err := e.own(ds)
+	if err != nil {
+		return
+	}
+	for d.parent != nil {
+		d = d.parent
+	}
+	d.released.Store(true)
 }
 
 func (e *Engine) forEach(ctx context.Context, n int, fn func(ctx context.Context, i int) error) error {
@@ -271,7 +349,7 @@ func offsets(parts []*table.Batch) []int64 {
 // StoredRows implements engine.RowCounter.
 func (e *Engine) StoredRows(ds engine.Dataset) (int64, bool) {
 	d, ok := ds.(*dataset)
-	if !ok || d.parent != nil {
+	if !ok || d.parent != nil || d.freed.Load() {
 		return 0, false
 	}
 	var n int64

@@ -148,3 +148,64 @@ func TestDeterministicMerge(t *testing.T) {
 		}
 	}
 }
+
+// TestRelease: a released dataset's partitions are freed by the pass that
+// reads them — the train/test split of a positional mapper, stored in one
+// pass with the input computed once — with the same rows as without
+// Release; a later pass over it fails, and a dataset not released is
+// untouched.
+func TestRelease(t *testing.T) {
+	ctx := context.Background()
+	split := func(e *local.Engine, release bool) ([]*table.Table, engine.Dataset) {
+		ds := tabletest.Dataset(t, e, data(t, 100, 7))
+		lazy, err := e.MapPartitions(ds, engine.Select{Columns: []string{"v", "k"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var parts []engine.Dataset
+		for p := range 2 {
+			d, err := e.MapPartitions(lazy, engine.SplitPart{Weights: []float64{0.7, 0.3}, Seed: 3, Part: p})
+			if err != nil {
+				t.Fatal(err)
+			}
+			parts = append(parts, d)
+		}
+		if release {
+			e.Release(parts[0])
+		}
+		before := e.Passes()
+		stored, err := engine.PersistAll(ctx, e, parts...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := e.Passes() - before; n != 2 { // the Select once, then the split
+			t.Errorf("%d passes, want 2", n)
+		}
+		var out []*table.Table
+		for _, d := range stored {
+			tb, err := e.Collect(ctx, d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, tb)
+		}
+		return out, ds
+	}
+	e := &local.Engine{}
+	want, kept := split(e, false)
+	got, released := split(e, true)
+	for i := range want {
+		if !tabletest.RowsEqual(got[i].Rows(), want[i].Rows()) || len(got[i].Rows()) == 0 {
+			t.Errorf("part %d differs after Release", i)
+		}
+	}
+	if _, err := engine.Aggregate(ctx, e, released, sumV{}); err == nil || !strings.Contains(err.Error(), "released") {
+		t.Errorf("a pass over a consumed released dataset: %v", err)
+	}
+	if _, ok := e.StoredRows(released); ok {
+		t.Error("StoredRows of a consumed released dataset")
+	}
+	if _, err := engine.Aggregate(ctx, e, kept, sumV{}); err != nil {
+		t.Errorf("a dataset not released: %v", err)
+	}
+}
