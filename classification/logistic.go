@@ -242,6 +242,7 @@ type prepared struct {
 
 	blockMu sync.Mutex
 	blocks  map[*table.VectorColumn][]float64 // columns found stored as one block (table.DenseBlock)
+	labels  map[[2]table.Column][2][]float64  // label and weight columns checked, and their values
 }
 
 // zeroed returns a zeroed slice of n floats from pool, or a new one.
@@ -251,6 +252,29 @@ func zeroed(pool *sync.Pool, n int) []float64 {
 		return *g
 	}
 	return make([]float64, n)
+}
+
+// classLabels is c.ClassLabels, remembered for the kernels' lifetime
+// (columns are immutable): a fit's passes check a partition's labels and
+// weights once.
+func (p *prepared) classLabels(c *linmodel.Columns, info engine.PartitionInfo) ([]float64, []float64, error) {
+	key := [2]table.Column{c.Label, c.Weight}
+	p.blockMu.Lock()
+	lw, ok := p.labels[key]
+	p.blockMu.Unlock()
+	if ok {
+		return lw[0], lw[1], nil
+	}
+	ys, ws, err := c.ClassLabels(info)
+	if err == nil {
+		p.blockMu.Lock()
+		if p.labels == nil {
+			p.labels = map[[2]table.Column][2][]float64{}
+		}
+		p.labels[key] = [2][]float64{ys, ws}
+		p.blockMu.Unlock()
+	}
+	return ys, ws, err
 }
 
 // denseBlock is table.DenseBlock(vc), remembered for the kernels' lifetime
@@ -344,7 +368,7 @@ func (k logisticGradient) lossMult(margins []float64, y, w float64) float64 {
 	if !k.Multinomial {
 		m := margins[0]
 		e := simd.Exp1(-math.Abs(m))
-		loss, mult := binomialTerms(m, e, simd.Log1p1(e), y, w)
+		loss, mult := binomialTerms(m, simd.Log1p1(e), simd.Sigmoid1(m, e), y, w)
 		margins[0] = mult
 		return loss
 	}
@@ -359,14 +383,11 @@ func (k logisticGradient) lossMult(margins []float64, y, w float64) float64 {
 }
 
 // binomialTerms returns a row's weighted loss and gradient multiplier
-// from its margin m, e = e^−|m| and l = log(1 + e).
-func binomialTerms(m, e, l, y, w float64) (loss, mult float64) {
-	lossM, sig := l, e/(1+e)
+// from its margin m, l = log(1 + e^−|m|) and sig = σ(m) (simd.Sigmoid1).
+func binomialTerms(m, l, sig, y, w float64) (loss, mult float64) {
+	lossM := l
 	if m > 0 {
 		lossM = m + l
-	}
-	if m >= 0 {
-		sig = 1 / (1 + e)
 	}
 	return w * (lossM - y*m), w * (sig - y)
 }
@@ -484,7 +505,7 @@ func (k logisticGradient) feature(j int) int {
 func (k logisticGradient) foldDense(info engine.PartitionInfo, acc *lossGrad, b *table.Batch, c *linmodel.Columns, x []float64) (*lossGrad, error) {
 	nf, d, K := k.NumFeatures, len(k.InvStd), k.K
 	stride := d + 1
-	ys, ws, err := c.ClassLabels(info)
+	ys, ws, err := k.prepared().classLabels(c, info)
 	if err != nil {
 		return nil, err
 	}
@@ -509,17 +530,34 @@ func (k logisticGradient) foldDense(info engine.PartitionInfo, acc *lossGrad, b 
 			}
 			simd.Exp(ex[:rows], ex[:rows])
 			simd.Log1p(ex[:rows], lg[:rows])
-			for r := range rows {
-				wt := weight(r)
+			simd.Sigmoid(m[:rows], ex[:rows], ex[:rows])
+			// The chunk's loss and weight are summed here, then added to
+			// the partition's (kept in registers, not in acc).
+			y := ys[r0 : r0+rows]
+			var loss, weight float64
+			if ws == nil { // every weight 1
+				for r, yr := range y {
+					l, mult := binomialTerms(m[r], lg[r], ex[r], yr, 1)
+					loss += l
+					m[r] = mult
+				}
+				acc.Weight += float64(len(y))
+				acc.Loss += loss
+				return nil
+			}
+			for r, yr := range y {
+				wt := ws[r0+r]
 				if wt == 0 {
 					m[r] = 0
 					continue
 				}
-				loss, mult := binomialTerms(m[r], ex[r], lg[r], ys[r0+r], wt)
-				acc.Weight += wt
-				acc.Loss += loss
+				l, mult := binomialTerms(m[r], lg[r], ex[r], yr, wt)
+				weight += wt
+				loss += l
 				m[r] = mult
 			}
+			acc.Weight += weight
+			acc.Loss += loss
 			return nil
 		}
 		for r := range rows {

@@ -78,15 +78,16 @@ const DenseChunk = 64
 //   - G_c += Σ_r m_rc·x_r and InterceptG_c += Σ_r m_rc, four rows at a
 //     time (simd.AxpyRows4, simd.Block4.Axpys).
 //
-// Rows are asked for 4 KiB ahead of use (memory latency times
-// bandwidth). Every sum runs in the order of the rows, so the result is
-// fixed for a partition, on every engine.
+// Rows are asked for 16 KiB ahead of use (at least four): of 2, 4, 8,
+// 16 and 32 KiB, 16 was fastest on 28-feature rows (BenchmarkGradientPass
+// in classification). Every sum runs in the order of the rows, so the
+// result is fixed for a partition, on every engine.
 func (p *DensePass) Run(terms func(r0, rows int, m []float64) error) error {
 	nf, K, x, w := p.NF, p.K, p.X, p.W
 	m := make([]float64, DenseChunk*K)
 	prods := make([]float64, 4*K) // four rows' products (class c, row r at [c·4 + r]), then multipliers
 	var b4 simd.Block4
-	prefetchRows := max(4, (4096/(8*max(nf, 1))+3)&^3)
+	prefetchRows := max(4, (16384/(8*max(nf, 1))+3)&^3)
 	chunk := max(4, min(DenseChunk, 24576/(8*max(nf, 1))&^3))
 	for c0 := 0; c0 < p.N; c0 += chunk {
 		rows := min(chunk, p.N-c0)
@@ -120,16 +121,20 @@ func (p *DensePass) Run(terms func(r0, rows int, m []float64) error) error {
 		if err := terms(c0, rows, m[:rows*K]); err != nil {
 			return err
 		}
+		ig := p.InterceptG[0] // K = 1: summed here, in the rows' order
 		for g0 := 0; g0 < rows; g0 += 4 {
 			gr, blk := min(4, rows-g0), x[(c0+g0)*nf:]
 			if gr == 4 && K == 1 {
 				a := (*[4]float64)(m[g0 : g0+4])
-				p.InterceptG[0] += a[0]
-				p.InterceptG[0] += a[1]
-				p.InterceptG[0] += a[2]
-				p.InterceptG[0] += a[3]
+				ig += a[0]
+				ig += a[1]
+				ig += a[2]
+				ig += a[3]
 				simd.AxpyRows4(a, blk, nf, p.G)
 				continue
+			}
+			if K == 1 {
+				p.InterceptG[0] = ig
 			}
 			for c := range K {
 				for r := range gr {
@@ -146,6 +151,12 @@ func (p *DensePass) Run(terms func(r0, rows int, m []float64) error) error {
 					}
 				}
 			}
+			if K == 1 {
+				ig = p.InterceptG[0]
+			}
+		}
+		if K == 1 {
+			p.InterceptG[0] = ig
 		}
 	}
 	return nil
