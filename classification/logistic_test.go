@@ -33,6 +33,20 @@ type goldenLR struct {
 	} `json:"cases"`
 }
 
+// loadGoldenLR reads testdata/golden/logistic.json.
+func loadGoldenLR(t *testing.T) goldenLR {
+	t.Helper()
+	data, err := os.ReadFile("testdata/golden/logistic.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var g goldenLR
+	if err := json.Unmarshal(data, &g); err != nil {
+		t.Fatal(err)
+	}
+	return g
+}
+
 func dataset(t testing.TB, x [][]float64, y []float64, per int) *table.Table {
 	return tabletest.Labeled(t, x, y, per, false)
 }
@@ -42,14 +56,7 @@ func dataset(t testing.TB, x [][]float64, y []float64, per int) *table.Table {
 // without standardization (see testdata/golden/logistic.py for the
 // parameter mapping).
 func TestLogisticRegressionGolden(t *testing.T) {
-	data, err := os.ReadFile("testdata/golden/logistic.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var g goldenLR
-	if err := json.Unmarshal(data, &g); err != nil {
-		t.Fatal(err)
-	}
+	g := loadGoldenLR(t)
 	ctx := context.Background()
 	for _, c := range g.Cases {
 		t.Run(fmt.Sprintf("%s/reg=%v/en=%v/std=%v", c.Dataset, c.RegParam, c.ElasticNetParam, c.Standardization), func(t *testing.T) {

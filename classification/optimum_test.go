@@ -2,11 +2,9 @@ package classification
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
-	"os"
 	"testing"
 
 	"gonum.org/v1/gonum/mat"
@@ -22,14 +20,7 @@ import (
 // on the golden datasets, binomial and multinomial, standardization on
 // and off, with and without L2.
 func TestLogisticRegressionReachesOptimum(t *testing.T) {
-	data, err := os.ReadFile("testdata/golden/logistic.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var g goldenLR
-	if err := json.Unmarshal(data, &g); err != nil {
-		t.Fatal(err)
-	}
+	g := loadGoldenLR(t)
 	ctx := context.Background()
 	for _, name := range []string{"breast_cancer", "iris", "wine"} {
 		for _, reg := range []float64{0.01, 0.001} {

@@ -160,32 +160,20 @@ func (k hingeGradient) foldDense(info engine.PartitionInfo, acc *lossGrad, b *ta
 	for j := range w {
 		w[j] = k.InvStd[j] * k.Coef[j]
 	}
-	p := linmodel.DensePass{X: x, N: b.NumRows(), NF: d, K: 1, W: w, Bias: []float64{k.Coef[d]}, G: make([]float64, d), InterceptG: make([]float64, 1)}
-	err = p.Run(func(r0, rows int, m []float64) error {
-		for r := range rows {
-			wt := 1.0
-			if ws != nil {
-				wt = ws[r0+r]
-			}
-			if wt == 0 {
-				m[r] = 0
-				continue
-			}
-			ys := 2*ys[r0+r] - 1
-			l, dl := smoothHinge(ys*m[r], k.Delta)
-			acc.Loss += wt * l
-			acc.Weight += wt
-			m[r] = wt * dl * ys
-		}
-		return nil
+	g, ig, err := linmodel.DenseOne(x, b.NumRows(), w, k.Coef[d], ws, func(i int, m, wt float64) float64 {
+		ys := 2*ys[i] - 1
+		l, dl := smoothHinge(ys*m, k.Delta)
+		acc.Loss += wt * l
+		acc.Weight += wt
+		return wt * dl * ys
 	})
 	if err != nil {
 		return nil, err
 	}
 	for j := range d {
-		acc.Grad[j] += k.InvStd[j] * p.G[j]
+		acc.Grad[j] += k.InvStd[j] * g[j]
 	}
-	acc.Grad[d] += p.InterceptG[0]
+	acc.Grad[d] += ig
 	return acc, nil
 }
 

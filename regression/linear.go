@@ -193,30 +193,18 @@ func (k squaredGradient) foldDense(info engine.PartitionInfo, acc *squaredLoss, 
 	for j := range w {
 		w[j] = k.Coef[j] * k.Scale[j]
 	}
-	p := linmodel.DensePass{X: x, N: b.NumRows(), NF: d, K: 1, W: w, Bias: []float64{k.Offset}, G: make([]float64, d), InterceptG: make([]float64, 1)}
-	err = p.Run(func(r0, rows int, m []float64) error {
-		for r := range rows {
-			wt := 1.0
-			if ws != nil {
-				wt = ws[r0+r]
-			}
-			if wt == 0 {
-				m[r] = 0
-				continue
-			}
-			res := m[r] - ys[r0+r]*k.InvYS
-			acc.Loss += wt * res * res / 2
-			acc.Weight += wt
-			acc.ResidualSum += wt * res
-			m[r] = wt * res
-		}
-		return nil
+	g, _, err := linmodel.DenseOne(x, b.NumRows(), w, k.Offset, ws, func(i int, m, wt float64) float64 {
+		res := m - ys[i]*k.InvYS
+		acc.Loss += wt * res * res / 2
+		acc.Weight += wt
+		acc.ResidualSum += wt * res
+		return wt * res
 	})
 	if err != nil {
 		return nil, err
 	}
 	for j := range d {
-		acc.Grad[j] += k.Scale[j] * p.G[j]
+		acc.Grad[j] += k.Scale[j] * g[j]
 	}
 	return acc, nil
 }

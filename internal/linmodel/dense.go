@@ -161,3 +161,27 @@ func (p *DensePass) Run(terms func(r0, rows int, m []float64) error) error {
 	}
 	return nil
 }
+
+// DenseOne is a DensePass of one coefficient vector w and intercept bias
+// over x (n rows of len(w)): for each row i of non-zero weight (ws nil:
+// every weight 1), in order, row(i, m, wt) gets the row's margin and
+// weight and returns its gradient multiplier (keeping the loss itself).
+// It returns the unscaled gradient sum Σ mult·x_i and Σ mult.
+func DenseOne(x []float64, n int, w []float64, bias float64, ws []float64, row func(i int, m, wt float64) float64) ([]float64, float64, error) {
+	p := DensePass{X: x, N: n, NF: len(w), K: 1, W: w, Bias: []float64{bias}, G: make([]float64, len(w)), InterceptG: make([]float64, 1)}
+	err := p.Run(func(r0, rows int, m []float64) error {
+		for r := range rows {
+			wt := 1.0
+			if ws != nil {
+				wt = ws[r0+r]
+			}
+			if wt == 0 {
+				m[r] = 0
+				continue
+			}
+			m[r] = row(r0+r, m[r], wt)
+		}
+		return nil
+	})
+	return p.G, p.InterceptG[0], err
+}
