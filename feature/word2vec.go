@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"sync"
 
 	"github.com/spindle-ml/spindle/engine"
 	"github.com/spindle-ml/spindle/internal/memlimit"
@@ -112,6 +113,22 @@ type w2vVocab struct {
 	Counts []int64
 	Codes  [][]uint8 // per word: branch bits from the root
 	Points [][]int32 // per word: inner-node indices along the path
+
+	indexOnce sync.Once
+	index     map[string]int32 // word → position, built once per value
+}
+
+// lookup returns the word → position map, built on first use: the
+// rounds and partitions that share this value (the embedded engine's)
+// share it.
+func (v *w2vVocab) lookup() map[string]int32 {
+	v.indexOnce.Do(func() {
+		v.index = make(map[string]int32, len(v.Words))
+		for i, t := range v.Words {
+			v.index[t] = int32(i)
+		}
+	})
+	return v.index
 }
 
 // buildHuffman assigns codes from counts sorted in decreasing order, the
@@ -488,10 +505,7 @@ func (k w2vRound) Fold(ctx context.Context, info engine.PartitionInfo, acc *w2vD
 	if err != nil {
 		return nil, err
 	}
-	index := make(map[string]int32, len(k.Vocab.Words))
-	for i, t := range k.Vocab.Words {
-		index[t] = int32(i)
-	}
+	index := k.Vocab.lookup()
 	// The round's share: documents whose position in the partition falls
 	// in this round's slice.
 	n := len(c.Values)
