@@ -368,7 +368,7 @@ func (k logisticGradient) lossMult(margins []float64, y, w float64) float64 {
 	if !k.Multinomial {
 		m := margins[0]
 		e := simd.Exp1(-math.Abs(m))
-		loss, mult := binomialTerms(m, simd.Log1p1(e), simd.Sigmoid1(m, e), y, w)
+		loss, mult := binomialTerms(m, e, simd.Log1p1(e), y, w)
 		margins[0] = mult
 		return loss
 	}
@@ -383,11 +383,18 @@ func (k logisticGradient) lossMult(margins []float64, y, w float64) float64 {
 }
 
 // binomialTerms returns a row's weighted loss and gradient multiplier
-// from its margin m, l = log(1 + e^−|m|) and sig = σ(m) (simd.Sigmoid1).
-func binomialTerms(m, l, sig, y, w float64) (loss, mult float64) {
+// from its margin m, e = e^−|m| and l = log(1 + e): σ(m) is 1/(1+e) for
+// m ≥ 0, else e/(1+e).
+func binomialTerms(m, e, l, y, w float64) (loss, mult float64) {
 	lossM := l
 	if m > 0 {
 		lossM = m + l
+	}
+	var sig float64
+	if m >= 0 {
+		sig = 1 / (1 + e)
+	} else {
+		sig = e / (1 + e)
 	}
 	return w * (lossM - y*m), w * (sig - y)
 }
@@ -530,14 +537,13 @@ func (k logisticGradient) foldDense(info engine.PartitionInfo, acc *lossGrad, b 
 			}
 			simd.Exp(ex[:rows], ex[:rows])
 			simd.Log1p(ex[:rows], lg[:rows])
-			simd.Sigmoid(m[:rows], ex[:rows], ex[:rows])
 			// The chunk's loss and weight are summed here, then added to
 			// the partition's (kept in registers, not in acc).
 			y := ys[r0 : r0+rows]
 			var loss, weight float64
 			if ws == nil { // every weight 1
 				for r, yr := range y {
-					l, mult := binomialTerms(m[r], lg[r], ex[r], yr, 1)
+					l, mult := binomialTerms(m[r], ex[r], lg[r], yr, 1)
 					loss += l
 					m[r] = mult
 				}
@@ -551,7 +557,7 @@ func (k logisticGradient) foldDense(info engine.PartitionInfo, acc *lossGrad, b 
 					m[r] = 0
 					continue
 				}
-				l, mult := binomialTerms(m[r], lg[r], ex[r], yr, wt)
+				l, mult := binomialTerms(m[r], ex[r], lg[r], yr, wt)
 				weight += wt
 				loss += l
 				m[r] = mult

@@ -107,27 +107,3 @@ func Log1p(x, out []float64) {
 		out[i] = Log1p1(x[i])
 	}
 }
-
-// Sigmoid1 returns the logistic function σ(m) from e = e^−|m| (Exp1):
-// 1/(1+e) for m ≥ 0, else e/(1+e).
-func Sigmoid1(m, e float64) float64 {
-	if m >= 0 {
-		return 1 / (1 + e)
-	}
-	return e / (1 + e)
-}
-
-// Sigmoid sets out[i] = Sigmoid1(m[i], e[i]); e and out must be at least
-// as long as m.
-func Sigmoid(m, e, out []float64) {
-	e, out = e[:len(m)], out[:len(m)]
-	n4 := len(m) &^ 3
-	if useAsm && n4 > 0 {
-		sigmoidAVX(&m[0], &e[0], &out[0], n4)
-	} else {
-		n4 = 0
-	}
-	for i := n4; i < len(m); i++ {
-		out[i] = Sigmoid1(m[i], e[i])
-	}
-}

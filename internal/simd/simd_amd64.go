@@ -36,6 +36,3 @@ func expAVX(x, out *float64, n int, tab *[18]float64)
 
 //go:noescape
 func log1pAVX(x, out *float64, n int, tab *[16]float64)
-
-//go:noescape
-func sigmoidAVX(m, e, out *float64, n int)

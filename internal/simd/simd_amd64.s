@@ -662,34 +662,3 @@ l1ploop:
 l1pdone:
 	VZEROUPPER
 	RET
-
-// func sigmoidAVX(m, e, out *float64, n int)
-// n is a multiple of 4: out = m ≥ 0 ? 1/(1+e) : e/(1+e).
-TEXT ·sigmoidAVX(SB), NOSPLIT, $0-32
-	MOVQ         m+0(FP), SI
-	MOVQ         e+8(FP), BX
-	MOVQ         out+16(FP), DI
-	MOVQ         n+24(FP), CX
-	MOVQ         $0x3FF0000000000000, AX
-	VMOVQ        AX, X8
-	VBROADCASTSD X8, Y8    // 1
-	VXORPD       Y9, Y9, Y9 // 0
-	XORQ         AX, AX
-
-sigloop:
-	CMPQ      AX, CX
-	JGE       sigdone
-	VMOVUPD   (BX)(AX*8), Y0     // e
-	VADDPD    Y8, Y0, Y1         // 1 + e (as Go's e+1... 1+e: addition commutes)
-	VDIVPD    Y1, Y8, Y2         // 1/(1+e)
-	VDIVPD    Y1, Y0, Y3         // e/(1+e)
-	VMOVUPD   (SI)(AX*8), Y4     // m
-	VCMPPD    $0x1D, Y9, Y4, Y5  // m ≥ 0 (GE_OQ; false for NaN)
-	VBLENDVPD Y5, Y2, Y3, Y3
-	VMOVUPD   Y3, (DI)(AX*8)
-	ADDQ      $4, AX
-	JMP       sigloop
-
-sigdone:
-	VZEROUPPER
-	RET

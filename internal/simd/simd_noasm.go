@@ -26,5 +26,3 @@ func prefetchAVX(p *float64, n int) { panic("no assembly") }
 
 func expAVX(x, out *float64, n int, tab *[18]float64)   { panic("no assembly") }
 func log1pAVX(x, out *float64, n int, tab *[16]float64) { panic("no assembly") }
-
-func sigmoidAVX(m, e, out *float64, n int) { panic("no assembly") }
