@@ -121,21 +121,29 @@ func (p *DensePass) Run(terms func(r0, rows int, m []float64) error) error {
 		if err := terms(c0, rows, m[:rows*K]); err != nil {
 			return err
 		}
-		ig := p.InterceptG[0] // K = 1: summed here, in the rows' order
-		for g0 := 0; g0 < rows; g0 += 4 {
-			gr, blk := min(4, rows-g0), x[(c0+g0)*nf:]
-			if gr == 4 && K == 1 {
+		if K == 1 { // one vector: the multipliers are m itself
+			ig := p.InterceptG[0] // summed here, in the rows' order
+			for g0 := 0; g0 < rows; g0 += 4 {
+				blk := x[(c0+g0)*nf:]
+				if rows-g0 < 4 {
+					for r := g0; r < rows; r++ {
+						ig += m[r]
+						simd.Axpy(m[r], x[(c0+r)*nf:(c0+r+1)*nf], p.G)
+					}
+					break
+				}
 				a := (*[4]float64)(m[g0 : g0+4])
 				ig += a[0]
 				ig += a[1]
 				ig += a[2]
 				ig += a[3]
 				simd.AxpyRows4(a, blk, nf, p.G)
-				continue
 			}
-			if K == 1 {
-				p.InterceptG[0] = ig
-			}
+			p.InterceptG[0] = ig
+			continue
+		}
+		for g0 := 0; g0 < rows; g0 += 4 {
+			gr, blk := min(4, rows-g0), x[(c0+g0)*nf:]
 			for c := range K {
 				for r := range gr {
 					prods[c*4+r] = m[(g0+r)*K+c]
@@ -151,12 +159,6 @@ func (p *DensePass) Run(terms func(r0, rows int, m []float64) error) error {
 					}
 				}
 			}
-			if K == 1 {
-				ig = p.InterceptG[0]
-			}
-		}
-		if K == 1 {
-			p.InterceptG[0] = ig
 		}
 	}
 	return nil
