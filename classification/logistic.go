@@ -524,6 +524,7 @@ func (k logisticGradient) foldDense(info engine.PartitionInfo, acc *lossGrad, b 
 	}
 	ex := make([]float64, linmodel.DenseChunk*K) // exponentials
 	lg := make([]float64, linmodel.DenseChunk)   // a row's log1p
+	sums := make([]float64, linmodel.DenseChunk) // a row's Σ of exponentials
 	err = p.Run(func(r0, rows int, m []float64) error {
 		weight := func(r int) float64 {
 			if ws == nil {
@@ -578,7 +579,7 @@ func (k logisticGradient) foldDense(info engine.PartitionInfo, acc *lossGrad, b 
 			for _, e := range ex[r*K : (r+1)*K] {
 				sum += e
 			}
-			lg[r] = sum - 1
+			sums[r], lg[r] = sum, sum-1
 		}
 		simd.Log1p(lg[:rows], lg[:rows])
 		for r := range rows {
@@ -588,12 +589,8 @@ func (k logisticGradient) foldDense(info engine.PartitionInfo, acc *lossGrad, b 
 				continue
 			}
 			y := int(ys[r0+r])
-			var sum float64
-			for _, e := range er {
-				sum += e
-			}
 			acc.Weight += wt
-			acc.Loss += softmaxTerms(er, sum, lg[r], mr[y], y, wt)
+			acc.Loss += softmaxTerms(er, sums[r], lg[r], mr[y], y, wt)
 			copy(mr, er)
 		}
 		return nil
