@@ -194,10 +194,16 @@ func axpy(a float64, x, y []float64) {
 	}
 }
 
+// maxAbs returns the largest |x_i|, or NaN if some x_i is NaN (as a
+// chain of math.Max would, without its cost).
 func maxAbs(x []float64) float64 {
 	var m float64
 	for _, v := range x {
-		m = math.Max(m, math.Abs(v))
+		if a := math.Abs(v); a > m {
+			m = a
+		} else if a != a {
+			return a
+		}
 	}
 	return m
 }
