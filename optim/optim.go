@@ -135,34 +135,52 @@ type OWLQN struct {
 // starting point.
 var ErrNotFinite = errors.New("objective is not finite at the starting point")
 
-// history keeps the correction pairs.
+// history keeps the correction pairs. Its vectors are reused: a pair
+// pushed out of the memory gives its arrays to the next (a 100,000-wide
+// model allocates no new vectors per iteration once the memory is full).
 type history struct {
-	s, y [][]float64
-	rho  []float64
-	m    int
+	s, y  [][]float64
+	rho   []float64
+	m     int
+	d     []float64 // direction's result, reused
+	alpha []float64
 }
 
+// push keeps a copy of the pair (s, y) if it is descent-compatible.
 func (h *history) push(s, y []float64) {
 	sy := dot(s, y)
 	if sy <= 1e-12*math.Sqrt(dot(s, s)*dot(y, y)) {
 		return // not a descent-compatible pair: skip it, keep the memory positive definite
 	}
+	var ns, ny []float64
 	if len(h.s) == h.m {
+		ns, ny = h.s[0], h.y[0]
 		h.s, h.y, h.rho = h.s[1:], h.y[1:], h.rho[1:]
+	} else {
+		ns, ny = make([]float64, len(s)), make([]float64, len(y))
 	}
-	h.s = append(h.s, s)
-	h.y = append(h.y, y)
+	copy(ns, s)
+	copy(ny, y)
+	h.s = append(h.s, ns)
+	h.y = append(h.y, ny)
 	h.rho = append(h.rho, 1/sy)
 }
 
-// direction returns −H·g by the two-loop recursion.
+// direction returns −H·g by the two-loop recursion, in a slice reused
+// from call to call (valid until the next call).
 func (h *history) direction(g []float64) []float64 {
-	d := make([]float64, len(g))
+	if len(h.d) != len(g) {
+		h.d = make([]float64, len(g))
+	}
+	d := h.d
 	for i := range g {
 		d[i] = -g[i]
 	}
 	k := len(h.s)
-	alpha := make([]float64, k)
+	if cap(h.alpha) < k {
+		h.alpha = make([]float64, k)
+	}
+	alpha := h.alpha[:k]
 	for i := k - 1; i >= 0; i-- {
 		alpha[i] = h.rho[i] * dot(h.s[i], d)
 		axpy(-alpha[i], h.y[i], d)
@@ -290,6 +308,7 @@ func minimize(ctx context.Context, obj Objective, x0 []float64, o *LBFGS, l1f fu
 		return nil, ErrNotFinite
 	}
 	res := &Result{History: []float64{f}}
+	var s, y []float64 // this iteration's correction pair (scratch)
 	h := &history{m: m}
 	steer := func(x, g []float64) []float64 { // the gradient the method follows
 		if l1 == nil {
@@ -343,8 +362,9 @@ func minimize(ctx context.Context, obj Objective, x0 []float64, o *LBFGS, l1f fu
 			}
 			return nil, err
 		}
-		s := make([]float64, n)
-		y := make([]float64, n)
+		if s == nil {
+			s, y = make([]float64, n), make([]float64, n) // scratch: push copies what it keeps
+		}
 		for i := range s {
 			s[i] = xn[i] - x[i]
 			y[i] = gn[i] - g[i] // smooth gradients, as OWL-QN prescribes
