@@ -238,12 +238,38 @@ func (o *OWLQN) Minimize(ctx context.Context, obj Objective, x0 []float64) (*Res
 	return minimize(ctx, obj, x0, &o.LBFGS, o.L1)
 }
 
-// evaluator counts evaluations and adds the L1 term.
+// evaluator counts evaluations and adds the L1 term. It also keeps the
+// vectors a run no longer reads (rejected line-search points, replaced
+// iterates) for reuse: a 100,000-wide model then allocates few vectors
+// per iteration.
 type evaluator struct {
 	ctx   context.Context
 	obj   Objective
 	l1    []float64 // L1 weight per coordinate; nil for L-BFGS
 	evals int
+	free  [][]float64
+}
+
+// vec returns a zeroed vector of n, reused if one is free.
+func (e *evaluator) vec(n int) []float64 {
+	if k := len(e.free); k > 0 {
+		v := e.free[k-1]
+		e.free = e.free[:k-1]
+		if len(v) == n {
+			clear(v)
+			return v
+		}
+	}
+	return make([]float64, n)
+}
+
+// put gives vectors back for reuse: the caller no longer reads them.
+func (e *evaluator) put(vs ...[]float64) {
+	for _, v := range vs {
+		if v != nil && len(e.free) < 8 {
+			e.free = append(e.free, v)
+		}
+	}
 }
 
 // eval returns the full objective (smooth + L1) and the smooth gradient.
@@ -261,9 +287,9 @@ func (e *evaluator) eval(x, grad []float64) (float64, error) {
 	return f, nil
 }
 
-// pseudoGradient is the minimum-norm subgradient of f + L1 (Andrew & Gao).
-func pseudoGradient(x, g, l1 []float64) []float64 {
-	pg := make([]float64, len(g))
+// pseudoGradient writes into pg (zeroed) the minimum-norm subgradient of
+// f + L1 (Andrew & Gao), and returns it.
+func pseudoGradient(pg, x, g, l1 []float64) []float64 {
 	for i := range g {
 		c := l1[i]
 		switch {
@@ -314,7 +340,7 @@ func minimize(ctx context.Context, obj Objective, x0 []float64, o *LBFGS, l1f fu
 		if l1 == nil {
 			return g
 		}
-		return pseudoGradient(x, g, l1)
+		return pseudoGradient(ev.vec(len(g)), x, g, l1)
 	}
 	pg := steer(x, g)
 	finish := func(reason string, converged bool) (*Result, error) {
@@ -371,8 +397,13 @@ func minimize(ctx context.Context, obj Objective, x0 []float64, o *LBFGS, l1f fu
 		}
 		h.push(s, y)
 		prev := f
+		oldX, oldG, oldPG := x, g, pg
 		x, g, f = xn, gn, fn
 		pg = steer(x, g)
+		ev.put(oldX, oldG)
+		if l1 != nil {
+			ev.put(oldPG)
+		}
 		res.Iterations = iter
 		res.History = append(res.History, f)
 		if o.Progress != nil {
@@ -401,11 +432,11 @@ func wolfeSearch(ev *evaluator, x []float64, f0 float64, g0, d []float64, step f
 	dg0 := dot(g0, d)
 	n := len(x)
 	at := func(a float64) ([]float64, []float64, float64, float64, error) {
-		xa := make([]float64, n)
+		xa := ev.vec(n)
 		for i := range xa {
 			xa[i] = x[i] + a*d[i]
 		}
-		ga := make([]float64, n)
+		ga := ev.vec(n)
 		fa, err := ev.eval(xa, ga)
 		return xa, ga, fa, dot(ga, d), err
 	}
@@ -421,11 +452,13 @@ func wolfeSearch(ev *evaluator, x []float64, f0 float64, g0, d []float64, step f
 			return nil, nil, 0, err
 		}
 		if !finite(fa) || fa > f0+c1*a*dg0 || (k > 0 && fa >= fLo) {
+			ev.put(xa, ga)
 			aHi, fHi, dHi, haveHi = a, fa, da, true
 		} else {
 			if math.Abs(da) <= -c2*dg0 {
 				return xa, ga, fa, nil
 			}
+			ev.put(xa, ga)
 			if da >= 0 {
 				aHi, fHi, dHi, haveHi = aLo, fLo, dLo, true
 			}
@@ -486,7 +519,7 @@ func orthantSearch(ev *evaluator, x []float64, f0 float64, pg, d []float64, step
 	}
 	a := step
 	for k := 0; k < 60; k++ {
-		xa := make([]float64, n)
+		xa := ev.vec(n)
 		for i := range xa {
 			v := x[i] + a*d[i]
 			if v*orth[i] <= 0 && l1[i] != 0 {
@@ -494,7 +527,7 @@ func orthantSearch(ev *evaluator, x []float64, f0 float64, pg, d []float64, step
 			}
 			xa[i] = v
 		}
-		ga := make([]float64, n)
+		ga := ev.vec(n)
 		fa, err := ev.eval(xa, ga)
 		if err != nil {
 			return nil, nil, 0, err
@@ -506,6 +539,7 @@ func orthantSearch(ev *evaluator, x []float64, f0 float64, pg, d []float64, step
 		if finite(fa) && fa <= f0+c1*dec {
 			return xa, ga, fa, nil
 		}
+		ev.put(xa, ga)
 		a *= 0.5
 	}
 	return nil, nil, 0, errLineSearch
