@@ -241,8 +241,8 @@ type prepared struct {
 	grads, sums sync.Pool
 
 	blockMu sync.Mutex
-	blocks  map[*table.VectorColumn][]float64 // columns found stored as one block (table.DenseBlock)
-	labels  map[[2]table.Column][2][]float64  // label and weight columns checked, and their values
+	blocks  map[int]blockEntry // by partition index: features found stored as one block
+	labels  map[int]labelEntry // by partition index: labels and weights checked
 }
 
 // zeroed returns a zeroed slice of n floats from pool, or a new one.
@@ -254,47 +254,61 @@ func zeroed(pool *sync.Pool, n int) []float64 {
 	return make([]float64, n)
 }
 
-// classLabels is c.ClassLabels, remembered for the kernels' lifetime
-// (columns are immutable): a fit's passes check a partition's labels and
-// weights once.
+// classLabels is c.ClassLabels, remembered per partition for the
+// kernels' lifetime (columns are immutable): a fit's passes check a
+// stored partition's labels and weights once. One entry per partition
+// index, replaced when the partition's columns change (a fold's view, new
+// each pass), so the cache never holds more than one pass's columns.
 func (p *prepared) classLabels(c *linmodel.Columns, info engine.PartitionInfo) ([]float64, []float64, error) {
 	key := [2]table.Column{c.Label, c.Weight}
 	p.blockMu.Lock()
-	lw, ok := p.labels[key]
+	e, ok := p.labels[info.Index]
 	p.blockMu.Unlock()
-	if ok {
-		return lw[0], lw[1], nil
+	if ok && e.cols == key {
+		return e.ys, e.ws, nil
 	}
 	ys, ws, err := c.ClassLabels(info)
 	if err == nil {
 		p.blockMu.Lock()
 		if p.labels == nil {
-			p.labels = map[[2]table.Column][2][]float64{}
+			p.labels = map[int]labelEntry{}
 		}
-		p.labels[key] = [2][]float64{ys, ws}
+		p.labels[info.Index] = labelEntry{key, ys, ws}
 		p.blockMu.Unlock()
 	}
 	return ys, ws, err
 }
 
-// denseBlock is table.DenseBlock(vc), remembered for the kernels' lifetime
-// when it holds: the check reads every row's header, a quarter of the
-// bytes of a 28-feature pass, and a fit's passes see the same columns
-// (columns are immutable).
-func (p *prepared) denseBlock(vc *table.VectorColumn) ([]float64, int, bool) {
+// labelEntry is a partition's checked labels and weights.
+type labelEntry struct {
+	cols   [2]table.Column
+	ys, ws []float64
+}
+
+// blockEntry is a partition's features found stored as a block.
+type blockEntry struct {
+	vc *table.VectorColumn
+	x  []float64
+}
+
+// denseBlock is table.DenseBlock(vc), remembered per partition for the
+// kernels' lifetime when it holds (one entry per partition index,
+// replaced when the column changes): the check reads every row's header,
+// a quarter of the bytes of a 28-feature pass.
+func (p *prepared) denseBlock(vc *table.VectorColumn, index int) ([]float64, int, bool) {
 	p.blockMu.Lock()
-	x, ok := p.blocks[vc]
+	e, ok := p.blocks[index]
 	p.blockMu.Unlock()
-	if ok {
-		return x, len(x) / len(vc.Values), true
+	if ok && e.vc == vc {
+		return e.x, len(e.x) / len(vc.Values), true
 	}
 	x, dim, ok := table.DenseBlock(vc)
 	if ok {
 		p.blockMu.Lock()
 		if p.blocks == nil {
-			p.blocks = map[*table.VectorColumn][]float64{}
+			p.blocks = map[int]blockEntry{}
 		}
-		p.blocks[vc] = x
+		p.blocks[index] = blockEntry{vc, x}
 		p.blockMu.Unlock()
 	}
 	return x, dim, ok
@@ -437,7 +451,14 @@ func (k logisticGradient) Fold(ctx context.Context, info engine.PartitionInfo, a
 	if acc.Grad == nil {
 		acc.Grad = zeroed(&k.prepared().grads, len(k.Coef))
 	}
-	if x, ok, err := k.denseRows(ctx, b, c.Features); err != nil {
+	// Dense rows go to foldDense: read in place when the partition stores
+	// them as a block (the check remembered for the fit), else copied once
+	// per pass (linmodel.CopyDense).
+	if x, dim, ok := k.prepared().denseBlock(c.Features, info.Index); ok {
+		if dim == k.NumFeatures {
+			return k.foldDense(info, acc, b, c, x)
+		}
+	} else if x, ok, err := linmodel.CopyDense(ctx, b, k.FeaturesCol, c.Features, k.NumFeatures); err != nil {
 		return nil, err
 	} else if ok {
 		return k.foldDense(info, acc, b, c, x)
@@ -484,15 +505,6 @@ func (k logisticGradient) Fold(ctx context.Context, info engine.PartitionInfo, a
 		}
 	}
 	return acc, nil
-}
-
-// denseRows is linmodel.DenseRows, with a column found stored as a block
-// remembered for the fit (prepared.denseBlock).
-func (k logisticGradient) denseRows(ctx context.Context, b *table.Batch, vc *table.VectorColumn) ([]float64, bool, error) {
-	if x, dim, ok := k.prepared().denseBlock(vc); ok {
-		return x, dim == k.NumFeatures, nil
-	}
-	return linmodel.CopyDense(ctx, b, k.FeaturesCol, vc, k.NumFeatures)
 }
 
 // feature returns the feature index of solved-for coordinate j.
