@@ -9,7 +9,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/spindle-ml/spindle/engine"
 	"github.com/spindle-ml/spindle/engine/local"
+	"github.com/spindle-ml/spindle/internal/linmodel"
 	"github.com/spindle-ml/spindle/internal/tabletest"
 	"github.com/spindle-ml/spindle/linalg"
 	"github.com/spindle-ml/spindle/ml"
@@ -316,4 +318,34 @@ func blockTable(t *testing.T, x [][]float64, y []float64, per int) *table.Table 
 		t.Fatal(err)
 	}
 	return tb
+}
+
+// TestPreparedCachesBounded: the per-fit caches hold one entry per
+// partition index, replaced when the partition's columns change (a fold's
+// view is new each pass), and give back what they were given.
+func TestPreparedCachesBounded(t *testing.T) {
+	var p prepared
+	for pass := range 5 {
+		tb := blockTable(t, [][]float64{{1, 2}, {3, 4}, {5, 6}}, []float64{0, 1, 0}, 3)
+		b := tb.Partitions()[0]
+		c, err := linmodel.Read(b, "features", "label", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		info := engine.PartitionInfo{Index: 7}
+		x, dim, ok := p.denseBlock(c.Features, info.Index)
+		if !ok || dim != 2 || len(x) != 6 {
+			t.Fatalf("pass %d: block %v %d %v", pass, x, dim, ok)
+		}
+		ys, ws, err := p.classLabels(c, info)
+		if err != nil || fmt.Sprint(ys) != "[0 1 0]" || ws != nil {
+			t.Fatalf("pass %d: labels %v %v %v", pass, ys, ws, err)
+		}
+		if again, _, _ := p.denseBlock(c.Features, info.Index); &again[0] != &x[0] {
+			t.Fatalf("pass %d: the block was not remembered", pass)
+		}
+		if len(p.blocks) != 1 || len(p.labels) != 1 {
+			t.Fatalf("pass %d: %d block and %d label entries, want 1 each", pass, len(p.blocks), len(p.labels))
+		}
+	}
 }
