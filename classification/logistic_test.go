@@ -349,3 +349,34 @@ func TestPreparedCachesBounded(t *testing.T) {
 		}
 	}
 }
+
+// TestMultinomialSparseRowsDensified: a multinomial fit over sparse rows
+// dense enough (a quarter or more non-zero) is copied into blocks each
+// pass and runs the block kernels: the same bits as the same rows stored
+// dense.
+func TestMultinomialSparseRowsDensified(t *testing.T) {
+	ctx := context.Background()
+	const n = 240
+	x, y := make([][]float64, n), make([]float64, n)
+	for i := range x {
+		a, b := math.Sin(float64(i)), math.Cos(float64(i)*0.3)
+		x[i] = []float64{a, 0, b, 0, float64(i%5) / 5, 0}
+		y[i] = float64(i % 3)
+		if a > 0.5 {
+			y[i] = 2
+		}
+	}
+	fit := func(sparse bool) *LogisticRegressionModel {
+		e := &local.Engine{}
+		ds := tabletest.Dataset(t, e, tabletest.Labeled(t, x, y, 50, sparse))
+		m, err := (&LogisticRegression{RegParam: 0.01, MaxIter: ml.Int(30)}).Fit(ctx, e, ds)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m.(*LogisticRegressionModel)
+	}
+	a, b := fit(true), fit(false)
+	if !a.Multinomial || fmt.Sprint(a.Coefficients, a.Intercepts, a.ObjectiveHistory) != fmt.Sprint(b.Coefficients, b.Intercepts, b.ObjectiveHistory) {
+		t.Errorf("sparse rows: %v %v, dense rows: %v %v", a.Coefficients, a.Intercepts, b.Coefficients, b.Intercepts)
+	}
+}

@@ -24,6 +24,7 @@ import (
 	"github.com/spindle-ml/spindle/engine"
 	"github.com/spindle-ml/spindle/engine/local"
 	"github.com/spindle-ml/spindle/evaluation"
+	"github.com/spindle-ml/spindle/linalg"
 	"github.com/spindle-ml/spindle/ml"
 	"github.com/spindle-ml/spindle/table"
 )
@@ -34,6 +35,7 @@ func main() {
 	iters := flag.Int("iter", 100, "maxIter")
 	prof := flag.String("cpuprofile", "", "write a CPU profile of the fit here")
 	flag.IntVar(&per, "partition", 2048, "rows per partition")
+	flag.BoolVar(&sparse, "sparse", false, "store the images as sparse vectors (as VectorAssembler does for rows with half their pixels 0)")
 	flag.Parse()
 	if *prof != "" {
 		f, err := os.Create(*prof)
@@ -123,7 +125,22 @@ func load(dir, split string) (*table.Table, int, error) {
 	var batches []*table.Batch
 	for lo := 0; lo < n; lo += per {
 		hi := min(lo+per, n)
-		b, err := table.NewBatch(schema, []table.Column{table.NewDenseVectorColumn(x[lo*d:hi*d], d), table.NewFloat64Column(y[lo:hi], nil)})
+		col := table.NewDenseVectorColumn(x[lo*d:hi*d], d)
+		if sparse {
+			for i, v := range col.Values {
+				var idx []int32
+				var val []float64
+				for j, p := range v.Values {
+					if p != 0 {
+						idx, val = append(idx, int32(j)), append(val, p)
+					}
+				}
+				if col.Values[i], err = linalg.Sparse(d, idx, val); err != nil {
+					return nil, 0, err
+				}
+			}
+		}
+		b, err := table.NewBatch(schema, []table.Column{col, table.NewFloat64Column(y[lo:hi], nil)})
 		if err != nil {
 			return nil, 0, err
 		}
@@ -133,8 +150,12 @@ func load(dir, split string) (*table.Table, int, error) {
 	return t, n, err
 }
 
-// per is the number of rows per partition.
-var per = 2048
+// per is the number of rows per partition; sparse stores rows as sparse
+// vectors.
+var (
+	per    = 2048
+	sparse bool
+)
 
 // readIdx returns the bytes after an idx file's header of skip bytes.
 func readIdx(path string, skip int) ([]byte, error) {
