@@ -5,7 +5,7 @@
 //
 // Why assembly: the Go compiler does not vectorize, and these loops are
 // where the time of a fit goes (gonum's BLAS has assembly only for its
-// level-1 kernels, SSE2, without FMA; see BenchmarkGonum for the
+// level-1 kernels, SSE2, without FMA; see BenchmarkKernels/GonumDdot for the
 // comparison). Each kernel's result is defined by its arithmetic, written
 // out in its doc comment and in the Go version: the lanes it keeps, the
 // fused multiply-adds (one rounding each), and the order of the final
@@ -66,28 +66,6 @@ func DotRows4(x []float64, stride int, w []float64, out *[4]float64) {
 	}
 	for r := range out {
 		out[r] = Dot(x[r*stride:r*stride+n], w)
-	}
-}
-
-// DotRows4x2 is DotRows4 for two vectors at once: out[r] is row r's
-// product with w0, out[4+r] with w1 (len(w1) = len(w0)), each the same
-// bits as Dot gives. Four rows and two vectors keep eight sums in flight,
-// where DotRows4's four wait on each other.
-func DotRows4x2(x []float64, stride int, w0, w1 []float64, out *[8]float64) {
-	n := len(w0)
-	if n == 0 {
-		*out = [8]float64{}
-		return
-	}
-	w1 = w1[:n]
-	_ = x[3*stride+n-1]
-	if useAsm {
-		dotRows4x2AVX(&x[0], stride, &w0[0], &w1[0], n, out)
-		return
-	}
-	for r := range 4 {
-		row := x[r*stride : r*stride+n]
-		out[r], out[4+r] = Dot(row, w0), Dot(row, w1)
 	}
 }
 

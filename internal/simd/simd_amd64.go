@@ -20,9 +20,6 @@ func dot32AVX(x, y *float32, n int) float32
 func axpy32AVX(a float32, x, y *float32, n int)
 
 //go:noescape
-func dotRows4x2AVX(x *float64, stride int, w0, w1 *float64, n int, out *[8]float64)
-
-//go:noescape
 func axpyRows4x2AVX(a0, a1 *[4]float64, x *float64, stride int, y0, y1 *float64, n int)
 
 //go:noescape

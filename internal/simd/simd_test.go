@@ -69,19 +69,6 @@ func TestSameBits(t *testing.T) {
 				}
 			}
 
-			w1 := randSlice(r, n)
-			var asm8, go8 [8]float64
-			DotRows4x2(x, stride, w, w1, &asm8)
-			withGo(func() { DotRows4x2(x, stride, w, w1, &go8) })
-			for k := range 4 {
-				want0, want1 := Dot(x[k*stride:k*stride+n], w), Dot(x[k*stride:k*stride+n], w1)
-				for i, want := range []float64{want0, want1} {
-					if got, gov := asm8[4*i+k], go8[4*i+k]; math.Float64bits(got) != math.Float64bits(want) || math.Float64bits(gov) != math.Float64bits(want) {
-						t.Errorf("DotRows4x2 row %d vector %d: assembly %v, Go %v, Dot %v", k, i, got, gov, want)
-					}
-				}
-			}
-
 			a := [4]float64{r.NormFloat64(), r.NormFloat64(), 0, r.NormFloat64()}
 			g1, g2 := randSlice(r, n), make([]float64, n)
 			copy(g2, g1)
@@ -201,16 +188,6 @@ func BenchmarkKernels(b *testing.B) {
 			}
 			report(b, 2*float64(rows*d), 8*float64(rows*d))
 		})
-		b.Run(fmt.Sprintf("DotRows4x2/d=%d", d), func(b *testing.B) {
-			var out [8]float64
-			w1 := randSlice(r, d)
-			for b.Loop() {
-				for i := 0; i+4 <= rows; i += 4 {
-					DotRows4x2(x[i*d:], d, w, w1, &out)
-				}
-			}
-			report(b, 4*float64(rows*d), 8*float64(rows*d))
-		})
 		b.Run(fmt.Sprintf("AxpyRows4/d=%d", d), func(b *testing.B) {
 			a := [4]float64{0.1, 0.2, 0.3, 0.4}
 			g := make([]float64, d)
@@ -257,7 +234,7 @@ func BenchmarkKernels(b *testing.B) {
 	}
 }
 
-// BenchmarkRoofline: "peak" runs DotRows4x2 on an L1-resident block on
+// BenchmarkRoofline: "peak" runs AxpyRows4x2 on an L1-resident block on
 // every core (the compute roof these kernels can reach); "bandwidth"
 // streams a 512 MiB array through Dot on every core (the memory roof).
 func BenchmarkRoofline(b *testing.B) {
@@ -275,13 +252,13 @@ func BenchmarkRoofline(b *testing.B) {
 		for c := range xs {
 			xs[c] = make([]float64, rows*d)
 		}
-		w0, w1 := make([]float64, d), make([]float64, d)
+		a := [4]float64{1e-9, 2e-9, 3e-9, 4e-9}
 		for b.Loop() {
 			par(func(c int) {
-				var out [8]float64
+				g0, g1 := make([]float64, d), make([]float64, d)
 				for range 1000 {
 					for i := 0; i < rows; i += 4 {
-						DotRows4x2(xs[c][i*d:], d, w0, w1, &out)
+						AxpyRows4x2(&a, &a, xs[c][i*d:], d, g0, g1)
 					}
 				}
 			})
