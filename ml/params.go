@@ -53,14 +53,25 @@ func ParamNames(stage any) []string {
 	if v.Kind() != reflect.Pointer || v.Elem().Kind() != reflect.Struct {
 		return nil
 	}
-	t := v.Elem().Type()
 	var out []string
-	for i := 0; i < t.NumField(); i++ {
-		f := t.Field(i)
-		if !f.IsExported() || !settable(f.Type) {
-			continue
+	for _, f := range fields(v.Elem().Type()) {
+		if settable(f.Type) {
+			out = append(out, sparkName(f.Name))
 		}
-		out = append(out, sparkName(f.Name))
+	}
+	return out
+}
+
+// fields returns the exported fields of the struct type t, those of its
+// embedded structs included (promoted, as Go promotes them), so that a
+// group of parameters several stages share (the tree parameters) is
+// declared once and embedded.
+func fields(t reflect.Type) []reflect.StructField {
+	var out []reflect.StructField
+	for _, f := range reflect.VisibleFields(t) {
+		if f.IsExported() && !(f.Anonymous && f.Type.Kind() == reflect.Struct) {
+			out = append(out, f)
+		}
 	}
 	return out
 }
@@ -127,9 +138,8 @@ func WithParams[S any](stage S, p ParamMap) (S, error) {
 
 func setParam(s reflect.Value, name string, val any) error {
 	t := s.Type()
-	for i := 0; i < t.NumField(); i++ {
-		f := t.Field(i)
-		if !f.IsExported() || !settable(f.Type) || sparkName(f.Name) != name {
+	for _, f := range fields(t) {
+		if !settable(f.Type) || sparkName(f.Name) != name {
 			continue
 		}
 		x, err := convert(val, f.Type)
@@ -141,7 +151,7 @@ func setParam(s reflect.Value, name string, val any) error {
 		if err := checkRule(f, x); err != nil {
 			return err
 		}
-		s.Field(i).Set(x)
+		s.FieldByIndex(f.Index).Set(x)
 		return nil
 	}
 	names := ParamNames(reflect.New(t).Interface())
@@ -264,13 +274,11 @@ func Params(stage any) ParamMap {
 		return nil
 	}
 	out := ParamMap{}
-	t := v.Type()
-	for i := 0; i < t.NumField(); i++ {
-		f := t.Field(i)
-		if !f.IsExported() || !settable(f.Type) || v.Field(i).IsZero() {
+	for _, f := range fields(v.Type()) {
+		x := v.FieldByIndex(f.Index)
+		if !settable(f.Type) || x.IsZero() {
 			continue
 		}
-		x := v.Field(i)
 		if x.Kind() == reflect.Pointer {
 			x = x.Elem()
 		}

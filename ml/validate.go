@@ -68,16 +68,14 @@ func Validate(stage any) error {
 	if v.Kind() != reflect.Struct {
 		return nil
 	}
-	t := v.Type()
-	for i := 0; i < t.NumField(); i++ {
-		f := t.Field(i)
-		if !f.IsExported() || !settable(f.Type) {
+	for _, f := range fields(v.Type()) {
+		if !settable(f.Type) {
 			continue
 		}
 		if _, tagged := f.Tag.Lookup("param"); !tagged {
 			continue // state (a fitted model's), or free-form text
 		}
-		x := v.Field(i)
+		x := v.FieldByIndex(f.Index)
 		if x.IsZero() {
 			continue // unset: the default applies
 		}
@@ -95,8 +93,7 @@ func Validate(stage any) error {
 
 // checkTags parses every `param` tag of the struct type t.
 func checkTags(t reflect.Type) error {
-	for i := 0; i < t.NumField(); i++ {
-		f := t.Field(i)
+	for _, f := range reflect.VisibleFields(t) {
 		if tag, ok := f.Tag.Lookup("param"); ok {
 			if _, err := parseRule(tag); err != nil {
 				return fmt.Errorf("field %s: %w", f.Name, err)

@@ -157,6 +157,8 @@ func typeOf[C Column]() Type {
 		return StringList
 	case *VectorColumn:
 		return Vector
+	case *BinsColumn:
+		return Bins
 	}
 	return 0
 }

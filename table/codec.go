@@ -31,6 +31,8 @@ type wireColumn struct {
 	Bools   []bool
 	Lists   [][]string
 	Vectors []linalg.Vector
+	Bins    []byte
+	Width   int
 }
 
 const wireVersion = 1
@@ -56,6 +58,8 @@ func EncodeBatch(w io.Writer, b *Batch) error {
 			wc.Lists, wc.Valid = c.Values, c.Valid
 		case *VectorColumn:
 			wc.Vectors, wc.Valid = c.Values, c.Valid
+		case *BinsColumn:
+			wc.Bins, wc.Width, wc.Valid = c.Data, c.Width, c.Valid
 		default:
 			return fmt.Errorf("encode batch: column %q has unsupported type %T", b.schema.Fields[i].Name, c)
 		}
@@ -117,6 +121,14 @@ func DecodeBatch(r io.Reader) (*Batch, error) {
 				}
 			}
 			cols[i], n = NewVectorColumn(nonNil(wc.Vectors), wc.Valid), len(wc.Vectors)
+		case Bins:
+			c, err := NewBinsColumn(nonNil(wc.Bins), wc.Width, wc.Valid)
+			if err != nil {
+				return nil, fmt.Errorf("decode batch: column %q: %w", f.Name, err)
+			}
+			cols[i], n = c, c.Len()
+		default:
+			return nil, fmt.Errorf("decode batch: column %q has unknown type %v", f.Name, f.Type)
 		}
 		if n != wb.Rows {
 			return nil, fmt.Errorf("decode batch: column %q has %d rows, want %d", f.Name, n, wb.Rows)

@@ -130,6 +130,8 @@ func NewColumn(t Type, n int) (Column, error) {
 		return NewStringListColumn(make([][]string, n), nil), nil
 	case Vector:
 		return NewVectorColumn(make([]linalg.Vector, n), nil), nil
+	case Bins: // rows of one zero byte
+		return &BinsColumn{Data: make([]uint8, n), Width: 1}, nil
 	}
 	return nil, fmt.Errorf("new column: invalid type %v", t)
 }

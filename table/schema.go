@@ -28,6 +28,7 @@ const (
 	Bool
 	StringList // a list of strings per row, e.g. tokens
 	Vector     // a dense or sparse linalg.Vector per row
+	Bins       // a fixed number of one-byte bin indexes per row (BinsColumn)
 )
 
 var typeNames = map[Type]string{
@@ -37,6 +38,7 @@ var typeNames = map[Type]string{
 	Bool:       "bool",
 	StringList: "list<string>",
 	Vector:     "vector",
+	Bins:       "bins",
 }
 
 // String returns the type's name, e.g. "float64" or "list<string>".

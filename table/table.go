@@ -108,6 +108,11 @@ func concatColumn(empty Column, parts []*Batch, j, total int) Column {
 		return concatTyped(c, parts, j, total)
 	case *VectorColumn:
 		return concatTyped(c, parts, j, total)
+	case *BinsColumn:
+		if len(parts) == 0 {
+			return c
+		}
+		return concatBins(parts[0].cols[j].(*BinsColumn), parts, j, total)
 	}
 	return empty
 }

@@ -15,6 +15,7 @@
 //	string list  large_list<large_utf8>
 //	vector       struct<size: int32, indices: large_list<int32>, values: large_list<float64>>
 //	             (indices null for a dense vector)
+//	bins         fixed_size_binary(width): a row's bin indexes, one byte each
 //
 // A batch's table.Origin travels as the schema metadata "origin.file" and
 // "origin.unit" and an extra int64 column "__origin_line".
@@ -78,6 +79,15 @@ func arrowType(t table.Type) (arrow.DataType, error) {
 	return nil, fmt.Errorf("colfile: no layout for column type %v", t)
 }
 
+// typeOf returns the Arrow type of column c of type t: a bins column's
+// carries its width.
+func typeOf(c table.Column, t table.Type) (arrow.DataType, error) {
+	if b, ok := c.(*table.BinsColumn); ok && t == table.Bins {
+		return &arrow.FixedSizeBinaryType{ByteWidth: b.Width}, nil
+	}
+	return arrowType(t)
+}
+
 // Encode writes b to w as an Arrow IPC file of one record batch.
 func Encode(w io.Writer, b *table.Batch) error {
 	fields := make([]arrow.Field, 0, len(b.Columns())+1)
@@ -90,7 +100,7 @@ func Encode(w io.Writer, b *table.Batch) error {
 	n := b.NumRows()
 	for i, c := range b.Columns() {
 		f := b.Schema().Fields[i]
-		typ, err := arrowType(f.Type)
+		typ, err := typeOf(c, f.Type)
 		if err != nil {
 			return err
 		}
@@ -209,6 +219,9 @@ func toArrow(c table.Column, typ arrow.DataType, n int) (arrow.Array, error) {
 		}
 		child := stringsData(all, nil, 0)
 		return array.MakeFromData(array.NewData(typ, n, []*memory.Buffer{valid, bytesOf(offs)}, []arrow.ArrayData{child}, nulls, 0)), nil
+	case *table.BinsColumn:
+		valid, nulls := validity(c.Valid, n)
+		return array.NewFixedSizeBinaryData(array.NewData(typ, n, []*memory.Buffer{valid, memory.NewBufferBytes(c.Data)}, nil, nulls, 0)), nil
 	case *table.VectorColumn:
 		valid, nulls := validity(c.Valid, n)
 		sizes := make([]int32, n)
@@ -397,6 +410,20 @@ func fromArrow(a arrow.Array, n int) (table.Type, table.Column, error) {
 			}
 		}
 		return table.StringList, table.NewStringListColumn(v, valid), nil
+	case *array.FixedSizeBinary:
+		w := a.DataType().(*arrow.FixedSizeBinaryType).ByteWidth
+		if a.Data().Offset() != 0 {
+			return 0, nil, fmt.Errorf("array offset %d", a.Data().Offset())
+		}
+		data := a.Data().Buffers()[1].Bytes()
+		if w <= 0 || len(data) < n*w {
+			return 0, nil, fmt.Errorf("bins of width %d: %d bytes for %d rows", w, len(data), n)
+		}
+		c, err := table.NewBinsColumn(data[:n*w:n*w], w, valid)
+		if err != nil {
+			return 0, nil, err
+		}
+		return table.Bins, c, nil
 	case *array.Struct:
 		if !arrow.TypeEqual(a.DataType(), vectorType) {
 			return 0, nil, fmt.Errorf("struct %v is not a vector", a.DataType())

@@ -123,3 +123,23 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+// TestBinsRoundTrip: a bins column comes back with its width, bytes and
+// nulls.
+func TestBinsRoundTrip(t *testing.T) {
+	c, err := table.NewBinsColumn([]uint8{0, 1, 2, 3, 4, 5, 250, 251, 252}, 3, table.NewBitmap(3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Valid.SetNull(1)
+	schema, _ := table.NewSchema(table.Field{Name: "b", Type: table.Bins})
+	b, err := table.NewBatch(schema, []table.Column{c})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := roundTrip(t, b)
+	gc, ok := got.Columns()[0].(*table.BinsColumn)
+	if !ok || !got.Schema().Equal(schema) || gc.Width != 3 || fmt.Sprint(gc.Row(2)) != "[250 251 252]" || !gc.IsNull(1) || gc.IsNull(0) {
+		t.Fatalf("decoded %+v", got.Columns()[0])
+	}
+}

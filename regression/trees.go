@@ -1,0 +1,270 @@
+package regression
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/spindle-ml/spindle/engine"
+	"github.com/spindle-ml/spindle/internal/linmodel"
+	"github.com/spindle-ml/spindle/linalg"
+	"github.com/spindle-ml/spindle/ml"
+	"github.com/spindle-ml/spindle/table"
+	"github.com/spindle-ml/spindle/tree"
+)
+
+func init() {
+	ml.Register(ml.Registration{Name: "DecisionTreeRegressor", New: func() any { return new(DecisionTreeRegressor) },
+		Model: &DecisionTreeRegressionModel{}, Evaluator: "regression"})
+	ml.Register(ml.Registration{Name: "RandomForestRegressor", New: func() any { return new(RandomForestRegressor) },
+		Model: &RandomForestRegressionModel{}, Evaluator: "regression"})
+}
+
+// Compile-time checks of the stage contract (see ml/stage.go).
+var (
+	_ ml.Estimator      = (*DecisionTreeRegressor)(nil)
+	_ ml.SchemaChecker  = (*DecisionTreeRegressor)(nil)
+	_ ml.ColumnReader   = (*DecisionTreeRegressor)(nil)
+	_ ml.Estimator      = (*RandomForestRegressor)(nil)
+	_ ml.SchemaChecker  = (*RandomForestRegressor)(nil)
+	_ ml.ColumnReader   = (*RandomForestRegressor)(nil)
+	_ ml.ParamChecker   = (*RandomForestRegressor)(nil)
+	_ engine.Mapper     = (*DecisionTreeRegressionModel)(nil)
+	_ ml.StateValidator = (*DecisionTreeRegressionModel)(nil)
+	_ engine.Mapper     = (*RandomForestRegressionModel)(nil)
+	_ ml.StateValidator = (*RandomForestRegressionModel)(nil)
+)
+
+// DecisionTreeRegressor is Spark ML's decision tree regressor, grown by
+// histograms (package tree; see classification.DecisionTreeClassifier for
+// the bins and the stopping rules) with the variance impurity: a node's
+// impurity is Σw(y − ȳ)²/Σw, a split's gain the parent's impurity less
+// the children's weighted by their weight shares, a leaf predicts its
+// weighted mean label. Defaults: maxDepth 5, maxBins 32,
+// minInstancesPerNode 1, minInfoGain 0, impurity variance.
+type DecisionTreeRegressor struct {
+	tree.Params
+	// Impurity is "variance", the only one for regression.
+	Impurity string `param:"oneOf=variance"`
+}
+
+// InputColumns implements ml.ColumnReader.
+func (r *DecisionTreeRegressor) InputColumns() []string { return r.Params.InputColumns() }
+
+// OutputSchema implements ml.SchemaChecker.
+func (r *DecisionTreeRegressor) OutputSchema(in *table.Schema) (*table.Schema, error) {
+	return treeRegressorSchema("DecisionTreeRegressor", in, &r.Params)
+}
+
+// Fit implements ml.Estimator: a sampling pass, a binning pass, then one
+// pass per level.
+func (r *DecisionTreeRegressor) Fit(ctx context.Context, e engine.Engine, ds engine.Dataset) (ml.Model, error) {
+	ens, err := fitRegressionForest(ctx, e, ds, "DecisionTreeRegressor", r, &r.Params, 1, "all", nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	return &DecisionTreeRegressionModel{TreeColumns: treeColumns(&r.Params), Ensemble: *ens}, nil
+}
+
+// RandomForestRegressor is Spark ML's random forest regressor: numTrees
+// variance trees on bootstrap draws of the rows, each node choosing among
+// featureSubsetStrategy features (see
+// classification.RandomForestClassifier); the prediction is the mean of
+// the trees'. Defaults (Spark's): numTrees 20, featureSubsetStrategy
+// "auto" (a third of the features), subsamplingRate 1, bootstrap true.
+type RandomForestRegressor struct {
+	tree.Params
+	// Impurity is "variance", the only one for regression.
+	Impurity string `param:"oneOf=variance"`
+	// NumTrees is the number of trees (0 means Spark's 20).
+	NumTrees int `param:"min=1"`
+	// FeatureSubsetStrategy: auto (default), all, sqrt, log2, onethird, a
+	// fraction in (0, 1] or a count.
+	FeatureSubsetStrategy string
+	// SubsamplingRate is the share of rows each tree draws (nil means 1).
+	SubsamplingRate *float64 `param:"gt=0,max=1"`
+	// Bootstrap draws rows with replacement (nil means true).
+	Bootstrap *bool
+}
+
+// CheckParams implements ml.ParamChecker.
+func (r *RandomForestRegressor) CheckParams() error {
+	if err := tree.CheckStrategy(r.FeatureSubsetStrategy); err != nil {
+		return ml.ParamErrorf("featureSubsetStrategy", "%v", err)
+	}
+	return nil
+}
+
+// InputColumns implements ml.ColumnReader.
+func (r *RandomForestRegressor) InputColumns() []string { return r.Params.InputColumns() }
+
+// OutputSchema implements ml.SchemaChecker.
+func (r *RandomForestRegressor) OutputSchema(in *table.Schema) (*table.Schema, error) {
+	return treeRegressorSchema("RandomForestRegressor", in, &r.Params)
+}
+
+// Fit implements ml.Estimator.
+func (r *RandomForestRegressor) Fit(ctx context.Context, e engine.Engine, ds engine.Dataset) (ml.Model, error) {
+	n := r.NumTrees
+	if n == 0 {
+		n = 20
+	}
+	ens, err := fitRegressionForest(ctx, e, ds, "RandomForestRegressor", r, &r.Params, n, r.FeatureSubsetStrategy, r.SubsamplingRate, r.Bootstrap)
+	if err != nil {
+		return nil, err
+	}
+	return &RandomForestRegressionModel{TreeColumns: treeColumns(&r.Params), Ensemble: *ens}, nil
+}
+
+func fitRegressionForest(ctx context.Context, e engine.Engine, ds engine.Dataset, name string, stage any, p *tree.Params,
+	numTrees int, strategy string, rate *float64, bootstrap *bool) (*tree.Ensemble, error) {
+	if err := ml.Validate(stage); err != nil {
+		return nil, err
+	}
+	if _, err := treeRegressorSchema(name, ds.Schema(), p); err != nil {
+		return nil, err
+	}
+	if err := tree.Check(name, p.Depth(), p.Bins()); err != nil {
+		return nil, err
+	}
+	features, label, _ := p.Columns()
+	b, err := tree.Prepare(ctx, e, ds, tree.Input{FeaturesCol: features, LabelCol: label, WeightCol: p.WeightCol}, p.Bins(), p.Seed)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	defer engine.Release(e, b.Data)
+	cfg := p.Config(b, tree.Variance, 0, "variance")
+	if cfg.FeaturesPerNode, err = tree.FeaturesPerNode(strategy, b.NumFeatures(), numTrees, false); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	s := tree.Sampling{}
+	r := ml.FloatOr(rate, 1)
+	switch {
+	case numTrees > 1 && ml.BoolOr(bootstrap, true):
+		s = tree.Sampling{Method: tree.SamplePoisson, Rate: r}
+	case r < 1:
+		s = tree.Sampling{Method: tree.SampleBernoulli, Rate: r}
+	}
+	trees, _, err := tree.FitForest(ctx, e, b, cfg, numTrees, s)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return &tree.Ensemble{NumFeatures: b.NumFeatures(), Trees: trees}, nil
+}
+
+func treeRegressorSchema(stage string, in *table.Schema, p *tree.Params) (*table.Schema, error) {
+	features, label, pred := p.Columns()
+	if _, err := ml.InputColumn(stage, in, features, table.Vector); err != nil {
+		return nil, err
+	}
+	if _, err := ml.InputColumn(stage, in, label, table.Float64, table.Int64); err != nil {
+		return nil, err
+	}
+	if p.WeightCol != "" {
+		if _, err := ml.InputColumn(stage, in, p.WeightCol, table.Float64, table.Int64); err != nil {
+			return nil, err
+		}
+	}
+	return ml.WithOutput(stage, in, pred, table.Float64)
+}
+
+// TreeColumns are a tree regression model's columns.
+type TreeColumns struct {
+	FeaturesCol, PredictionCol string
+}
+
+func treeColumns(p *tree.Params) TreeColumns {
+	features, _, pred := p.Columns()
+	return TreeColumns{FeaturesCol: features, PredictionCol: pred}
+}
+
+func (c TreeColumns) outputSchema(stage string, in *table.Schema) (*table.Schema, error) {
+	if _, err := ml.InputColumn(stage, in, c.FeaturesCol, table.Vector); err != nil {
+		return nil, err
+	}
+	return ml.WithOutput(stage, in, c.PredictionCol, table.Float64)
+}
+
+// transform adds the prediction column of predict over b's features.
+func (c TreeColumns) transform(stage string, nf int, info engine.PartitionInfo, b *table.Batch, predict func(x linalg.Vector) float64) (*table.Batch, error) {
+	out, err := c.outputSchema(stage, b.Schema())
+	if err != nil {
+		return nil, err
+	}
+	fc, err := table.ColumnAs[*table.VectorColumn](b, c.FeaturesCol)
+	if err != nil {
+		return nil, err
+	}
+	preds := make([]float64, fc.Len())
+	err = linmodel.EachRow(stage, b, fc, info, nf, func(i int, x linalg.Vector) error {
+		preds[i] = predict(x)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return b.Derive(out, append(append([]table.Column(nil), b.Columns()...), table.NewFloat64Column(preds, nil)))
+}
+
+func validateEnsemble(stage string, m *tree.Ensemble) error {
+	if m.NumClasses != 0 {
+		return fmt.Errorf("%s: a regression model with %d classes", stage, m.NumClasses)
+	}
+	if err := m.Validate(); err != nil {
+		return fmt.Errorf("%s: %w", stage, err)
+	}
+	return nil
+}
+
+// DecisionTreeRegressionModel is a fitted DecisionTreeRegressor.
+type DecisionTreeRegressionModel struct {
+	TreeColumns
+	tree.Ensemble
+}
+
+// KernelName implements engine.Kernel.
+func (*DecisionTreeRegressionModel) KernelName() string { return "regression.DecisionTreeRegressionModel" }
+
+// OutputSchema implements engine.Mapper.
+func (m *DecisionTreeRegressionModel) OutputSchema(in *table.Schema) (*table.Schema, error) {
+	return m.outputSchema("DecisionTreeRegressionModel", in)
+}
+
+// Predict returns the leaf's mean label.
+func (m *DecisionTreeRegressionModel) Predict(x linalg.Vector) float64 { return m.Mean(x) }
+
+// MapPartition implements engine.Mapper.
+func (m *DecisionTreeRegressionModel) MapPartition(_ context.Context, info engine.PartitionInfo, b *table.Batch) (*table.Batch, error) {
+	return m.transform("DecisionTreeRegressionModel", m.NumFeatures, info, b, m.Predict)
+}
+
+// Validate implements ml.StateValidator.
+func (m *DecisionTreeRegressionModel) Validate() error {
+	return validateEnsemble("DecisionTreeRegressionModel", &m.Ensemble)
+}
+
+// RandomForestRegressionModel is a fitted RandomForestRegressor.
+type RandomForestRegressionModel struct {
+	TreeColumns
+	tree.Ensemble
+}
+
+// KernelName implements engine.Kernel.
+func (*RandomForestRegressionModel) KernelName() string { return "regression.RandomForestRegressionModel" }
+
+// OutputSchema implements engine.Mapper.
+func (m *RandomForestRegressionModel) OutputSchema(in *table.Schema) (*table.Schema, error) {
+	return m.outputSchema("RandomForestRegressionModel", in)
+}
+
+// Predict returns the mean of the trees' predictions.
+func (m *RandomForestRegressionModel) Predict(x linalg.Vector) float64 { return m.Mean(x) }
+
+// MapPartition implements engine.Mapper.
+func (m *RandomForestRegressionModel) MapPartition(_ context.Context, info engine.PartitionInfo, b *table.Batch) (*table.Batch, error) {
+	return m.transform("RandomForestRegressionModel", m.NumFeatures, info, b, m.Predict)
+}
+
+// Validate implements ml.StateValidator.
+func (m *RandomForestRegressionModel) Validate() error {
+	return validateEnsemble("RandomForestRegressionModel", &m.Ensemble)
+}

@@ -1,0 +1,162 @@
+package tree
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/spindle-ml/spindle/engine"
+)
+
+// Params are the parameters Spark's tree learners share, with Spark's
+// names and defaults; the tree stages embed them.
+type Params struct {
+	FeaturesCol, LabelCol, WeightCol, PredictionCol string
+	// MaxDepth bounds the depth of a tree (0: a single leaf); nil means
+	// Spark's 5. At most 30.
+	MaxDepth *int `param:"min=0,max=30"`
+	// MaxBins is the number of bins a feature's values are put in
+	// (0 means Spark's 32); at most 256, a bin index being one byte.
+	MaxBins int `param:"min=2,max=256"`
+	// MinInstancesPerNode is the fewest rows a child may have (0 means
+	// Spark's 1).
+	MinInstancesPerNode int `param:"min=1"`
+	// MinInfoGain is the least gain a split must have (default 0).
+	MinInfoGain float64 `param:"min=0"`
+	// MinWeightFractionPerNode is the least fraction of the total weight
+	// a child may have (default 0; below 0.5).
+	MinWeightFractionPerNode float64 `param:"min=0,lt=0.5"`
+	// Seed seeds sampling: bootstrap, subsampling, feature subsets and
+	// the split thresholds' sample (default 0).
+	Seed int64
+}
+
+// Columns returns the feature, label and prediction column names, with
+// Spark's defaults.
+func (p *Params) Columns() (features, label, prediction string) {
+	return or(p.FeaturesCol, "features"), or(p.LabelCol, "label"), or(p.PredictionCol, "prediction")
+}
+
+// InputColumns returns the columns a learner reads (ml.ColumnReader).
+func (p *Params) InputColumns(extra ...string) []string {
+	f, l, _ := p.Columns()
+	out := []string{f, l}
+	for _, c := range append([]string{p.WeightCol}, extra...) {
+		if c != "" {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func or(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+// Depth returns MaxDepth with its default.
+func (p *Params) Depth() int {
+	if p.MaxDepth == nil {
+		return 5
+	}
+	return *p.MaxDepth
+}
+
+// Bins returns MaxBins with its default.
+func (p *Params) Bins() int {
+	if p.MaxBins == 0 {
+		return 32
+	}
+	return p.MaxBins
+}
+
+// Config returns the growing configuration of p over b.
+func (p *Params) Config(b *Binned, kind Kind, classes int, impurity string) *Config {
+	return &Config{Kind: kind, Classes: classes, Impurity: impurity, MaxDepth: p.Depth(),
+		MinInstances: float64(max(p.MinInstancesPerNode, 1)), MinWeight: p.MinWeightFractionPerNode * b.WeightSum,
+		MinInfoGain: p.MinInfoGain, NumBins: b.NumBins, Splits: b.Splits, Seed: p.Seed,
+		Weighted: b.Weighted, Validation: b.Validation}
+}
+
+// FeaturesPerNode resolves Spark's featureSubsetStrategy for nf features:
+// "auto" (all for a single tree, else "sqrt" for classification and
+// "onethird" for regression), "all", "sqrt" (⌈√n⌉), "log2" (⌈log₂ n⌉,
+// at least 1), "onethird" (⌈n/3⌉), a fraction in (0, 1] (⌈f·n⌉) or a
+// count n ≥ 1. It returns 0 for all features.
+func FeaturesPerNode(strategy string, nf, numTrees int, classification bool) (int, error) {
+	s := strings.ToLower(strings.TrimSpace(strategy))
+	if s == "" || s == "auto" {
+		switch {
+		case numTrees == 1:
+			s = "all"
+		case classification:
+			s = "sqrt"
+		default:
+			s = "onethird"
+		}
+	}
+	var k int
+	switch s {
+	case "all":
+		return 0, nil
+	case "sqrt":
+		k = int(math.Ceil(math.Sqrt(float64(nf))))
+	case "log2":
+		k = max(1, int(math.Ceil(math.Log2(float64(nf)))))
+	case "onethird":
+		k = int(math.Ceil(float64(nf) / 3))
+	default:
+		if n, err := strconv.Atoi(s); err == nil && n >= 1 {
+			k = n
+		} else if f, err := strconv.ParseFloat(s, 64); err == nil && f > 0 && f <= 1 {
+			k = int(math.Ceil(f * float64(nf)))
+		} else {
+			return 0, fmt.Errorf("featureSubsetStrategy %q: want auto, all, sqrt, log2, onethird, a fraction in (0, 1] or a count ≥ 1", strategy)
+		}
+	}
+	if k >= nf {
+		return 0, nil
+	}
+	return k, nil
+}
+
+// CheckStrategy checks a featureSubsetStrategy's form (ml.ParamChecker).
+func CheckStrategy(strategy string) error {
+	_, err := FeaturesPerNode(strategy, 10, 2, true)
+	return err
+}
+
+// FitStats count the passes of a fit.
+type FitStats struct {
+	// Passes is the number of engine passes of the fit, sampling and
+	// binning included; TreePasses those of the trees' levels and, for
+	// boosting, of the rounds' updates.
+	Passes, TreePasses int
+	// Rounds is the number of boosting rounds kept (GBT).
+	Rounds int
+}
+
+// FitForest grows numTrees trees together over b (1: a decision tree),
+// each on its own draw of the rows (sampling's Method and Rate; its seed
+// is the tree's), one pass per level for all of them.
+func FitForest(ctx context.Context, e engine.Engine, b *Binned, cfg *Config, numTrees int, sampling Sampling) ([]Tree, int, error) {
+	specs := make([]Spec, numTrees)
+	for t := range specs {
+		s := sampling
+		s.Seed = cfg.Seed ^ int64(rowKey(int64(t), 0x7f4a7c15))
+		specs[t] = Spec{Target: -1, Sampling: s, Index: t}
+	}
+	res, err := Grow(ctx, e, b.Data, cfg, specs, nil)
+	if err != nil {
+		return nil, 0, err
+	}
+	trees := make([]Tree, len(res.Trees))
+	for t, tr := range res.Trees {
+		trees[t] = *tr
+	}
+	return trees, res.Passes, nil
+}

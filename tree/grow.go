@@ -1,0 +1,443 @@
+package tree
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/spindle-ml/spindle/engine"
+)
+
+// Config is how trees grow: Spark's tree parameters, resolved.
+type Config struct {
+	// Kind is the histograms' statistic; Classes the number of classes
+	// (Kind Classes); Impurity "gini" or "entropy" for Classes.
+	Kind     Kind
+	Classes  int
+	Impurity string
+	// MaxDepth bounds the depth (0: a single leaf). A split is kept when
+	// each child has at least MinInstances rows and MinWeight weight (and,
+	// for Newton, MinHessian hessian), and its gain is at least
+	// MinInfoGain and positive.
+	MaxDepth               int
+	MinInstances           float64
+	MinWeight, MinInfoGain float64
+	Lambda, MinHessian     float64
+	// NumBins and Splits describe the binned features (Splits[f][b] is
+	// the threshold between bins b and b+1 of feature f).
+	NumBins []int32
+	Splits  [][]float64
+	// FeaturesPerNode, when in (0, features), is how many features each
+	// node draws (Spark's featureSubsetStrategy); 0 means all.
+	FeaturesPerNode int
+	Seed            int64
+	// Weighted and Validation say the binned data has WeightCol and
+	// ValidCol.
+	Weighted, Validation bool
+}
+
+// Spec is one tree to grow: its boosting target (−1: the label), its
+// row sampling, and its index among the trees of the fit (which, with
+// Config.Seed, draws its nodes' feature subsets).
+type Spec struct {
+	Target   int
+	Sampling Sampling
+	Index    int
+}
+
+// open is a node whose histogram a level pass gives (or its parent's
+// less its sibling's).
+type open struct {
+	tree  int
+	node  int32
+	depth int
+	stats []float64 // the node's totals; nil for a root before its pass
+	feats []int32   // the features it may split on; nil for all
+	hist  []float64 // its histogram, once known
+	// Built this pass into slot (≥ 0), or derived: parent − sibling.
+	slot    int32
+	parent  []float64
+	sibling *open
+}
+
+// Result is what Grow returns.
+type Result struct {
+	Trees []*Tree
+	// Passes is the number of engine passes the trees took (one per
+	// level that had a node to split).
+	Passes int
+	// Extra is the result of the aggregation run with the first pass.
+	Extra any
+}
+
+// Grow grows the trees of specs together over the binned dataset ds:
+// each level is one pass that builds the histograms of every open node of
+// every tree. extra, if not nil, is aggregated over ds in the first pass.
+func Grow(ctx context.Context, e engine.Engine, ds engine.Dataset, cfg *Config, specs []Spec, extra engine.AnyAggregator) (*Result, error) {
+	S := cfg.Kind.width(cfg.Classes)
+	nf := len(cfg.NumBins)
+	res := &Result{Trees: make([]*Tree, len(specs))}
+	var level []*open
+	for t := range specs {
+		res.Trees[t] = &Tree{Nodes: []Node{{Feature: -1, Left: -1, Right: -1}}}
+		level = append(level, &open{tree: t, node: 0, slot: -1, feats: cfg.features(specs[t].Index, 0, nf)})
+	}
+	for len(level) > 0 {
+		// Which nodes may split, and which histograms this pass builds.
+		var next []*open
+		var slots []Slot
+		size := 0
+		build := func(o *open) {
+			o.slot = int32(len(slots))
+			slots = append(slots, Slot{Features: o.feats, Offset: size})
+			size += cfg.histLen(o.feats) * S
+		}
+		splittable := func(o *open) bool {
+			return o.depth < cfg.MaxDepth && (o.stats == nil || cfg.canSplit(o.stats))
+		}
+		for i := 0; i < len(level); i++ {
+			o := level[i]
+			if o.sibling != nil && i+1 < len(level) && level[i+1].sibling == o {
+				// A pair of siblings: build the smaller, derive the other.
+				r := level[i+1]
+				i++
+				ls, rs := splittable(o), splittable(r)
+				switch {
+				case ls && rs && o.parent != nil:
+					small, big := o, r
+					if r.stats[0] < o.stats[0] {
+						small, big = r, o
+					}
+					build(small)
+					big.sibling = small
+				default:
+					if ls {
+						build(o)
+					}
+					if rs {
+						build(r)
+					}
+				}
+				if !ls {
+					o.parent = nil
+				}
+				if !rs {
+					r.parent = nil
+				}
+				continue
+			}
+			if splittable(o) {
+				build(o)
+			}
+		}
+		if len(slots) == 0 {
+			for _, o := range level {
+				cfg.finish(res.Trees[o.tree], o)
+			}
+			break
+		}
+		k := histKernel{Kind: cfg.Kind, Classes: cfg.Classes, Slots: slots, NumBins: cfg.NumBins, Size: size,
+			Weighted: cfg.Weighted, Validation: cfg.Validation, Trees: make([]Walker, len(specs))}
+		slotOf := make([][]int32, len(specs))
+		for t, tr := range res.Trees {
+			slotOf[t] = make([]int32, len(tr.Nodes))
+			for i := range slotOf[t] {
+				slotOf[t][i] = -1
+			}
+		}
+		for _, o := range level {
+			if o.slot >= 0 {
+				slotOf[o.tree][o.node] = o.slot
+			}
+		}
+		for t, tr := range res.Trees {
+			k.Trees[t] = walker(tr, slotOf[t], specs[t])
+		}
+		reqs := []engine.Request{{Dataset: ds, Agg: engine.Erase[*Hist](k)}}
+		if extra != nil && res.Passes == 0 {
+			reqs = append(reqs, engine.Request{Dataset: ds, Agg: extra})
+		}
+		out, err := engine.AggregateBatch(ctx, e, reqs)
+		if err != nil {
+			return nil, err
+		}
+		res.Passes++
+		if len(out) > 1 {
+			res.Extra = out[1]
+		}
+		h := out[0].(*Hist)
+		if h.Sums == nil {
+			h.Sums = make([]float64, size)
+		}
+		for _, o := range level {
+			if o.slot >= 0 {
+				o.hist = h.Sums[slots[o.slot].Offset : slots[o.slot].Offset+cfg.histLen(o.feats)*S]
+			}
+		}
+		for _, o := range level {
+			if o.hist == nil && o.sibling != nil && o.sibling.hist != nil && o.parent != nil {
+				o.hist = make([]float64, len(o.parent))
+				for j, v := range o.parent {
+					o.hist[j] = v - o.sibling.hist[j]
+				}
+			}
+		}
+		for _, o := range level {
+			tr := res.Trees[o.tree]
+			if o.stats == nil {
+				o.stats = cfg.totals(o.hist, o.feats, S)
+			}
+			if o.hist == nil || !cfg.canSplit(o.stats) {
+				cfg.finish(tr, o)
+				continue
+			}
+			sp, ok := cfg.best(o, S)
+			if !ok {
+				cfg.finish(tr, o)
+				continue
+			}
+			cfg.finish(tr, o)
+			nd := &tr.Nodes[o.node]
+			nd.Feature, nd.Bin, nd.Threshold, nd.Gain = sp.feature, uint8(sp.bin), cfg.Splits[sp.feature][sp.bin], sp.gain
+			l, r := int32(len(tr.Nodes)), int32(len(tr.Nodes)+1)
+			nd.Left, nd.Right = l, r
+			tr.Nodes = append(tr.Nodes, Node{Feature: -1, Left: -1, Right: -1}, Node{Feature: -1, Left: -1, Right: -1})
+			var parent []float64
+			if cfg.FeaturesPerNode == 0 {
+				parent = o.hist
+			}
+			lo := &open{tree: o.tree, node: l, depth: o.depth + 1, stats: sp.left, slot: -1, parent: parent,
+				feats: cfg.features(specs[o.tree].Index, int(l), nf)}
+			ro := &open{tree: o.tree, node: r, depth: o.depth + 1, stats: sp.right, slot: -1, parent: parent, sibling: lo,
+				feats: cfg.features(specs[o.tree].Index, int(r), nf)}
+			lo.sibling = ro
+			next = append(next, lo, ro)
+		}
+		level = next
+	}
+	return res, nil
+}
+
+// walker is tr as the level kernel walks it, with each node's slot.
+func walker(tr *Tree, slot []int32, sp Spec) Walker {
+	n := len(tr.Nodes)
+	w := Walker{Feature: make([]int32, n), Bin: make([]uint8, n), Left: make([]int32, n), Right: make([]int32, n), Slot: slot,
+		Target: sp.Target, Sampling: sp.Sampling}
+	for i := range tr.Nodes {
+		nd := &tr.Nodes[i]
+		w.Feature[i], w.Bin[i], w.Left[i], w.Right[i] = int32(max(nd.Feature, 0)), nd.Bin, nd.Left, nd.Right
+	}
+	return w
+}
+
+// histLen is the number of bins of a node over feats (nil: all).
+func (cfg *Config) histLen(feats []int32) int {
+	n := 0
+	if feats == nil {
+		for _, b := range cfg.NumBins {
+			n += int(b)
+		}
+		return n
+	}
+	for _, f := range feats {
+		n += int(cfg.NumBins[f])
+	}
+	return n
+}
+
+// features draws the features node may split on: nil (all) unless
+// FeaturesPerNode is set, then that many, sorted, drawn by a generator
+// seeded with the seed, the tree and the node.
+func (cfg *Config) features(tree, node, nf int) []int32 {
+	k := cfg.FeaturesPerNode
+	if k <= 0 || k >= nf {
+		return nil
+	}
+	all := make([]int32, nf)
+	for i := range all {
+		all[i] = int32(i)
+	}
+	state := rowKey(cfg.Seed^int64(tree)*0x5851f42d4c957f2d, int64(node))
+	for i := range k {
+		state = rowKey(int64(state), int64(i))
+		j := i + int(state%uint64(nf-i))
+		all[i], all[j] = all[j], all[i]
+	}
+	out := all[:k]
+	slices.Sort(out)
+	return out
+}
+
+// totals sums a histogram's first feature: the node's statistics.
+func (cfg *Config) totals(h []float64, feats []int32, S int) []float64 {
+	st := make([]float64, S)
+	if h == nil {
+		return st
+	}
+	// Every feature's bins hold every row once: the first feature's
+	// bins give the totals.
+	f := 0
+	if feats != nil {
+		f = int(feats[0])
+	}
+	nb := int(cfg.NumBins[f])
+	for b := range nb {
+		for s := range S {
+			st[s] += h[b*S+s]
+		}
+	}
+	return st
+}
+
+// canSplit reports whether a node of stats st could have a valid split.
+func (cfg *Config) canSplit(st []float64) bool {
+	if st[0] < 2*cfg.MinInstances || st[0] < 2 || st[1] < 2*cfg.MinWeight || st[1] <= 0 {
+		return false
+	}
+	if cfg.Kind == Newton {
+		return st[3] >= 2*cfg.MinHessian
+	}
+	return cfg.impurity(st) > 0
+}
+
+// impurity returns the impurity of a node of stats st: gini 1 − Σ p_c²,
+// entropy −Σ p_c log₂ p_c, variance Σw(y−ȳ)²/Σw, or for Newton nodes
+// −½G²/(H+λ).
+func (cfg *Config) impurity(st []float64) float64 {
+	w := st[1]
+	switch cfg.Kind {
+	case Classes:
+		if w <= 0 {
+			return 0
+		}
+		var s float64
+		for _, c := range st[2:] {
+			p := c / w
+			if cfg.Impurity == "entropy" {
+				if p > 0 {
+					s -= p * math.Log2(p)
+				}
+			} else {
+				s += p * p
+			}
+		}
+		if cfg.Impurity == "entropy" {
+			return s
+		}
+		return 1 - s
+	case Variance:
+		if w <= 0 {
+			return 0
+		}
+		return max((st[3]-st[2]*st[2]/w)/w, 0)
+	}
+	return -0.5 * st[2] * st[2] / (st[3] + cfg.Lambda)
+}
+
+// value returns a node's prediction from its stats.
+func (cfg *Config) value(st []float64) float64 {
+	switch cfg.Kind {
+	case Classes:
+		best := 0
+		for c, v := range st[2:] {
+			if v > st[2+best] {
+				best = c
+			}
+		}
+		return float64(best)
+	case Variance:
+		if st[1] <= 0 {
+			return 0
+		}
+		return st[2] / st[1]
+	}
+	return -st[2] / (st[3] + cfg.Lambda)
+}
+
+// finish sets node o's statistics in its tree (its split, if any, is set
+// after).
+func (cfg *Config) finish(tr *Tree, o *open) {
+	nd := &tr.Nodes[o.node]
+	st := o.stats
+	if st == nil {
+		st = make([]float64, cfg.Kind.width(cfg.Classes))
+	}
+	nd.Count, nd.Weight, nd.Impurity, nd.Value = st[0], st[1], cfg.impurity(st), cfg.value(st)
+	if cfg.Kind == Classes {
+		nd.ClassWeights = append([]float64(nil), st[2:]...)
+	}
+}
+
+type split struct {
+	feature, bin int
+	gain         float64
+	left, right  []float64
+}
+
+// best scans node o's histogram for its best valid split: the largest
+// gain, the first feature and bin on ties (Spark's order).
+func (cfg *Config) best(o *open, S int) (split, bool) {
+	var sp split
+	found := false
+	total := o.stats
+	left := make([]float64, S)
+	right := make([]float64, S)
+	parentImp := cfg.impurity(total)
+	feats := o.feats
+	nf := len(cfg.NumBins)
+	off := 0
+	for fi := 0; fi < nf; fi++ {
+		f := fi
+		if feats != nil {
+			if fi >= len(feats) {
+				break
+			}
+			f = int(feats[fi])
+		}
+		nb := int(cfg.NumBins[f])
+		h := o.hist[off*S : (off+nb)*S]
+		off += nb
+		clear(left)
+		for b := 0; b < nb-1; b++ {
+			for s := range S {
+				left[s] += h[b*S+s]
+				right[s] = total[s] - left[s]
+			}
+			if left[0] < cfg.MinInstances || right[0] < cfg.MinInstances || left[0] < 1 || right[0] < 1 ||
+				left[1] < cfg.MinWeight || right[1] < cfg.MinWeight {
+				continue
+			}
+			var gain float64
+			if cfg.Kind == Newton {
+				if left[3] < cfg.MinHessian || right[3] < cfg.MinHessian {
+					continue
+				}
+				gain = 0.5 * (left[2]*left[2]/(left[3]+cfg.Lambda) + right[2]*right[2]/(right[3]+cfg.Lambda) -
+					total[2]*total[2]/(total[3]+cfg.Lambda))
+			} else {
+				gain = parentImp - left[1]/total[1]*cfg.impurity(left) - right[1]/total[1]*cfg.impurity(right)
+			}
+			if gain < cfg.MinInfoGain || gain <= 0 || (found && gain <= sp.gain) {
+				continue
+			}
+			found = true
+			sp.feature, sp.bin, sp.gain = f, b, gain
+			sp.left = append(sp.left[:0], left...)
+			sp.right = append(sp.right[:0], right...)
+		}
+	}
+	return sp, found
+}
+
+// Check checks the parameters every tree learner shares, with errors
+// naming the stage.
+func Check(stage string, maxDepth, maxBins int) error {
+	if maxDepth > MaxDepth {
+		return fmt.Errorf("%s: maxDepth %d is above %d, the deepest tree Spindle (and Spark) grows", stage, maxDepth, MaxDepth)
+	}
+	if maxBins < 2 || maxBins > MaxBins {
+		return fmt.Errorf("%s: maxBins %d must be in [2, %d] (a bin index takes one byte)", stage, maxBins, MaxBins)
+	}
+	return nil
+}
