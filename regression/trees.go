@@ -222,7 +222,9 @@ type DecisionTreeRegressionModel struct {
 }
 
 // KernelName implements engine.Kernel.
-func (*DecisionTreeRegressionModel) KernelName() string { return "regression.DecisionTreeRegressionModel" }
+func (*DecisionTreeRegressionModel) KernelName() string {
+	return "regression.DecisionTreeRegressionModel"
+}
 
 // OutputSchema implements engine.Mapper.
 func (m *DecisionTreeRegressionModel) OutputSchema(in *table.Schema) (*table.Schema, error) {
@@ -249,7 +251,9 @@ type RandomForestRegressionModel struct {
 }
 
 // KernelName implements engine.Kernel.
-func (*RandomForestRegressionModel) KernelName() string { return "regression.RandomForestRegressionModel" }
+func (*RandomForestRegressionModel) KernelName() string {
+	return "regression.RandomForestRegressionModel"
+}
 
 // OutputSchema implements engine.Mapper.
 func (m *RandomForestRegressionModel) OutputSchema(in *table.Schema) (*table.Schema, error) {

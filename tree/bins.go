@@ -347,16 +347,22 @@ func (m Binner) OutputSchema(in *table.Schema) (*table.Schema, error) {
 // bin returns the bin of v among thresholds t: the number of thresholds
 // below v (so v ≤ t[b] and v > t[b−1]).
 func bin(t []float64, v float64) uint8 {
-	lo, hi := 0, len(t)
-	for lo < hi {
-		h := int(uint(lo+hi) >> 1)
-		if t[h] < v {
-			lo = h + 1
-		} else {
-			hi = h
-		}
+	// A branch-free lower bound: halve the range, moving its base past
+	// thresholds below v. t < v is the sign bit of t − v (both finite,
+	// and t − v is +0 when they are equal): an integer, where a float
+	// comparison would be a branch the data makes unpredictable.
+	n := len(t)
+	if n == 0 {
+		return 0
 	}
-	return uint8(lo)
+	base := 0
+	for n > 1 {
+		half := n >> 1
+		base += half * int(math.Float64bits(t[base+half-1]-v)>>63)
+		n -= half
+	}
+	base += int(math.Float64bits(t[base]-v) >> 63)
+	return uint8(base)
 }
 
 // MapPartition implements engine.Mapper.
@@ -372,10 +378,16 @@ func (m Binner) MapPartition(_ context.Context, info engine.PartitionInfo, b *ta
 	n, nf := b.NumRows(), len(m.Splits)
 	data := make([]uint8, n*nf)
 	if x != nil && len(x) == n*nf {
-		for i := range n {
-			row, dst := x[i*nf:(i+1)*nf], data[i*nf:(i+1)*nf]
-			for j, v := range row {
-				dst[j] = bin(m.Splits[j], v)
+		// Feature by feature over chunks of rows: a feature's thresholds
+		// stay in L1, the chunk in L2 (row by row, 28 features' thresholds
+		// do not fit L1, and binning took 4× as long).
+		const chunk = 256
+		for lo := 0; lo < n; lo += chunk {
+			hi := min(lo+chunk, n)
+			for j, t := range m.Splits {
+				for i := lo; i < hi; i++ {
+					data[i*nf+j] = bin(t, x[i*nf+j])
+				}
 			}
 		}
 	} else {

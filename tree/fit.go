@@ -160,3 +160,68 @@ func FitForest(ctx context.Context, e engine.Engine, b *Binned, cfg *Config, num
 	}
 	return trees, res.Passes, nil
 }
+
+// BoostParams are the parameters of Spark's gradient-boosted trees, with
+// Spark's names and defaults, and XGBoost's second-order boosting as an
+// option whose default keeps Spark's behaviour. The GBT stages embed them.
+type BoostParams struct {
+	// MaxIter is the number of boosting rounds (nil means Spark's 20).
+	MaxIter *int `param:"min=1"`
+	// StepSize is the learning rate, in (0, 1] (nil means Spark's 0.1).
+	StepSize *float64 `param:"gt=0,max=1"`
+	// SubsamplingRate is the share of rows each round samples, without
+	// replacement (nil means 1).
+	SubsamplingRate *float64 `param:"gt=0,max=1"`
+	// FeatureSubsetStrategy is the features each node draws ("all" by
+	// default; see RandomForest).
+	FeatureSubsetStrategy string
+	// ValidationIndicatorCol names a boolean column marking validation
+	// rows: they are left out of training, and boosting stops early when
+	// their error stops improving by ValidationTol (Spark's rule).
+	ValidationIndicatorCol string
+	// ValidationTol (nil means Spark's 0.01).
+	ValidationTol *float64 `param:"min=0"`
+	// NewtonLeaves (beyond Spark; default false) fits each tree to the
+	// loss's gradients and hessians, with split gain ½(G_L²/(H_L+λ) +
+	// G_R²/(H_R+λ) − G²/(H+λ)) and leaf values −G/(H+λ), as XGBoost does;
+	// boosting then starts from margin 0 (the mean label for the squared
+	// loss) instead of Spark's first tree fitted to the label.
+	// minInfoGain is then XGBoost's gamma.
+	NewtonLeaves bool
+	// RegLambda is λ, the L2 penalty of Newton leaf values (nil means 1,
+	// XGBoost's reg_lambda).
+	RegLambda *float64 `param:"min=0"`
+	// MinChildWeight is the least hessian sum a Newton child may have
+	// (nil means 1, XGBoost's min_child_weight).
+	MinChildWeight *float64 `param:"min=0"`
+}
+
+// Boost returns the boosting configuration for loss and k margins, and
+// sets cfg's Newton parameters.
+func (bp *BoostParams) Boost(cfg *Config, loss string, k int) Boost {
+	iters := 20
+	if bp.MaxIter != nil {
+		iters = *bp.MaxIter
+	}
+	b := Boost{Loss: loss, K: k, Newton: bp.NewtonLeaves, MaxIter: iters, Step: 0.1, Rate: 1, ValidationTol: 0.01}
+	if bp.StepSize != nil {
+		b.Step = *bp.StepSize
+	}
+	if bp.SubsamplingRate != nil {
+		b.Rate = *bp.SubsamplingRate
+	}
+	if bp.ValidationTol != nil {
+		b.ValidationTol = *bp.ValidationTol
+	}
+	if bp.NewtonLeaves {
+		cfg.Kind = Newton
+		cfg.Lambda, cfg.MinHessian = 1, 1
+		if bp.RegLambda != nil {
+			cfg.Lambda = *bp.RegLambda
+		}
+		if bp.MinChildWeight != nil {
+			cfg.MinHessian = *bp.MinChildWeight
+		}
+	}
+	return b
+}

@@ -76,6 +76,12 @@ type Result struct {
 // every tree. extra, if not nil, is aggregated over ds in the first pass.
 func Grow(ctx context.Context, e engine.Engine, ds engine.Dataset, cfg *Config, specs []Spec, extra engine.AnyAggregator) (*Result, error) {
 	S := cfg.Kind.width(cfg.Classes)
+	// Unweighted rows are summed narrow (the weight is the count).
+	narrow := !cfg.Weighted
+	NS := S
+	if narrow {
+		NS = cfg.Kind.narrowWidth(cfg.Classes)
+	}
 	nf := len(cfg.NumBins)
 	res := &Result{Trees: make([]*Tree, len(specs))}
 	var level []*open
@@ -91,7 +97,7 @@ func Grow(ctx context.Context, e engine.Engine, ds engine.Dataset, cfg *Config, 
 		build := func(o *open) {
 			o.slot = int32(len(slots))
 			slots = append(slots, Slot{Features: o.feats, Offset: size})
-			size += cfg.histLen(o.feats) * S
+			size += cfg.histLen(o.feats) * NS
 		}
 		splittable := func(o *open) bool {
 			return o.depth < cfg.MaxDepth && (o.stats == nil || cfg.canSplit(o.stats))
@@ -138,7 +144,7 @@ func Grow(ctx context.Context, e engine.Engine, ds engine.Dataset, cfg *Config, 
 			break
 		}
 		k := histKernel{Kind: cfg.Kind, Classes: cfg.Classes, Slots: slots, NumBins: cfg.NumBins, Size: size,
-			Weighted: cfg.Weighted, Validation: cfg.Validation, Trees: make([]Walker, len(specs))}
+			Weighted: cfg.Weighted, Validation: cfg.Validation, Narrow: narrow, Trees: make([]Walker, len(specs))}
 		slotOf := make([][]int32, len(specs))
 		for t, tr := range res.Trees {
 			slotOf[t] = make([]int32, len(tr.Nodes))
@@ -168,11 +174,19 @@ func Grow(ctx context.Context, e engine.Engine, ds engine.Dataset, cfg *Config, 
 		}
 		h := out[0].(*Hist)
 		if h.Sums == nil {
-			h.Sums = make([]float64, size)
+			h.Sums = make([]float64, size+slack)
 		}
 		for _, o := range level {
-			if o.slot >= 0 {
-				o.hist = h.Sums[slots[o.slot].Offset : slots[o.slot].Offset+cfg.histLen(o.feats)*S]
+			if o.slot < 0 {
+				continue
+			}
+			n := cfg.histLen(o.feats)
+			part := h.Sums[slots[o.slot].Offset : slots[o.slot].Offset+n*NS]
+			if narrow {
+				o.hist = make([]float64, n*S)
+				cfg.Kind.widen(o.hist, part, cfg.Classes)
+			} else {
+				o.hist = part
 			}
 		}
 		for _, o := range level {

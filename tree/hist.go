@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/spindle-ml/spindle/engine"
+	"github.com/spindle-ml/spindle/internal/simd"
 	"github.com/spindle-ml/spindle/table"
 )
 
@@ -37,6 +38,40 @@ func (k Kind) width(classes int) int {
 	}
 	return 4
 }
+
+// narrowWidth is the number of float64s per bin a pass over unweighted
+// rows sums: for Classes the class counts (the count and the weight are
+// their sum); the other kinds keep their 4 values, which one vector add
+// updates (simd.Hist4Rows).
+func (k Kind) narrowWidth(classes int) int {
+	if k == Classes {
+		return classes
+	}
+	return 4
+}
+
+// widen copies the narrow histogram h (narrowWidth per bin) into the
+// full one out (width per bin).
+func (k Kind) widen(out, h []float64, classes int) {
+	if k == Classes {
+		for b := 0; b*classes < len(h); b++ {
+			q, o := h[b*classes:(b+1)*classes], out[b*(classes+2):(b+1)*(classes+2)]
+			var n float64
+			for c, v := range q {
+				n += v
+				o[2+c] = v
+			}
+			o[0], o[1] = n, n
+		}
+		return
+	}
+	copy(out, h)
+}
+
+// slack is the room a partial leaves after its last slot, in float64s:
+// simd.Hist4Rows wants every bin a feature's offset can reach (+255)
+// inside the slice it gets.
+const slack = 256 * 4
 
 // Sampling draws a tree's rows: none (every row once), Poisson(Rate)
 // counts (a bootstrap, as Spark's forests) or Bernoulli(Rate) (a sample
@@ -93,17 +128,22 @@ type Walker struct {
 	Sampling Sampling
 }
 
-// slot returns the slot of the node row falls in.
+// slot returns the slot of the node row falls in. A node's right child
+// follows its left one (Grow appends them so), so the step is branch-free:
+// the child is Left + (bin > Bin).
 func (w *Walker) slot(row []uint8) int32 {
 	n := int32(0)
-	for w.Left[n] >= 0 {
-		if row[w.Feature[n]] <= w.Bin[n] {
-			n = w.Left[n]
-		} else {
-			n = w.Right[n]
+	for {
+		l := w.Left[n]
+		if l < 0 {
+			return w.Slot[n]
 		}
+		var d int32
+		if row[w.Feature[n]] > w.Bin[n] {
+			d = 1
+		}
+		n = l + d
 	}
-	return w.Slot[n]
 }
 
 // Slot is where one node's histogram lies in a pass's partial: at Offset,
@@ -136,6 +176,9 @@ type histKernel struct {
 	Weighted bool
 	// Validation skips the rows ValidCol marks.
 	Validation bool
+	// Narrow: the rows are unweighted, and the partial holds narrowWidth
+	// values per bin (Size counts them so).
+	Narrow bool
 }
 
 func (histKernel) KernelName() string { return "tree.Histograms" }
@@ -196,9 +239,12 @@ func (k histKernel) Fold(ctx context.Context, info engine.PartitionInfo, acc *Hi
 		valid = vc.Values
 	}
 	if acc.Sums == nil {
-		acc.Sums = make([]float64, k.Size)
+		acc.Sums = make([]float64, k.Size+slack)
 	}
 	S := k.Kind.width(k.Classes)
+	if k.Narrow {
+		S = k.Kind.narrowWidth(k.Classes)
+	}
 	// offs[f] is the position of feature f's first bin in an all-feature
 	// slot, in bins.
 	offs := make([]int32, nf+1)
@@ -208,7 +254,6 @@ func (k histKernel) Fold(ctx context.Context, info engine.PartitionInfo, acc *Hi
 	slotOf := make([]int32, n)
 	mult := make([]float64, n)
 	order := make([]int32, n)
-	var targets, hess []float64
 	for t := range k.Trees {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -223,7 +268,7 @@ func (k histKernel) Fold(ctx context.Context, info engine.PartitionInfo, acc *Hi
 		if hi < 0 {
 			continue
 		}
-		targets, hess = labels, nil
+		targets, hess := labels, []float64(nil)
 		if w.Target >= 0 {
 			if targets, err = floats(b, TargetCol(w.Target)); err != nil {
 				return nil, err
@@ -269,9 +314,9 @@ func (k histKernel) Fold(ctx context.Context, info engine.PartitionInfo, acc *Hi
 				continue
 			}
 			sl := &k.Slots[s]
-			// fo[fi] is the first bin of the fi-th feature of the slot.
-			feats := sl.Features
-			fo := offs
+			// fo[fi] is the first bin of the fi-th feature of the slot; a
+			// row's values are gathered into vals in that order.
+			fo, feats := offs[:nf], sl.Features
 			if feats != nil {
 				fo = make([]int32, len(feats))
 				var o int32
@@ -280,74 +325,95 @@ func (k histKernel) Fold(ctx context.Context, info engine.PartitionInfo, acc *Hi
 					o += k.NumBins[f]
 				}
 			}
-			h := acc.Sums[sl.Offset:]
+			if k.Kind != Classes {
+				// One 4-lane add per feature value: the row's count,
+				// weight, and target and its square (or gradient and
+				// hessian), by weight.
+				vecs := make([]float64, 4*len(rows))
+				for r, i := range rows {
+					m := mult[i]
+					wt := m
+					if weights != nil {
+						wt *= weights[i]
+					}
+					y := targets[i]
+					v := (*[4]float64)(vecs[4*r:])
+					v[0], v[1], v[2] = m, wt, wt*y
+					if hess != nil {
+						v[3] = wt * hess[i]
+					} else {
+						v[3] = wt * y * y
+					}
+				}
+				data, stride, idx := bc.Data, nf, rows
+				if feats != nil {
+					data, stride = make([]uint8, len(rows)*len(feats)), len(feats)
+					idx = make([]int32, len(rows))
+					for r, i := range rows {
+						row := bc.Data[int(i)*nf : (int(i)+1)*nf]
+						for fi, f := range feats {
+							data[r*stride+fi] = row[f]
+						}
+						idx[r] = int32(r)
+					}
+				}
+				simd.Hist4Rows(acc.Sums[sl.Offset:], fo, data, stride, idx, vecs)
+				continue
+			}
+			a := accum{h: acc.Sums[sl.Offset:], fo: fo, S: S}
+			if feats != nil {
+				a.vals = make([]uint8, len(feats))
+			}
 			for _, i := range rows {
 				row := bc.Data[int(i)*nf : (int(i)+1)*nf]
+				if feats != nil {
+					for fi, f := range feats {
+						a.vals[fi] = row[f]
+					}
+					row = a.vals
+				}
 				m := mult[i]
 				wt := m
 				if weights != nil {
 					wt *= weights[i]
 				}
-				switch k.Kind {
-				case Classes:
-					c := 2 + int(labels[i])
-					if feats == nil {
-						for f, bn := range row {
-							p := int(fo[f]+int32(bn)) * S
-							h[p] += m
-							h[p+1] += wt
-							h[p+c] += wt
-						}
-					} else {
-						for fi, f := range feats {
-							p := int(fo[fi]+int32(row[f])) * S
-							h[p] += m
-							h[p+1] += wt
-							h[p+c] += wt
-						}
-					}
-				case Variance:
-					y := targets[i]
-					a, a2 := wt*y, wt*y*y
-					if feats == nil {
-						for f, bn := range row {
-							p := int(fo[f]+int32(bn)) * 4
-							h[p] += m
-							h[p+1] += wt
-							h[p+2] += a
-							h[p+3] += a2
-						}
-					} else {
-						for fi, f := range feats {
-							p := int(fo[fi]+int32(row[f])) * 4
-							h[p] += m
-							h[p+1] += wt
-							h[p+2] += a
-							h[p+3] += a2
-						}
-					}
-				case Newton:
-					g, hh := wt*targets[i], wt*hess[i]
-					if feats == nil {
-						for f, bn := range row {
-							p := int(fo[f]+int32(bn)) * 4
-							h[p] += m
-							h[p+1] += wt
-							h[p+2] += g
-							h[p+3] += hh
-						}
-					} else {
-						for fi, f := range feats {
-							p := int(fo[fi]+int32(row[f])) * 4
-							h[p] += m
-							h[p+1] += wt
-							h[p+2] += g
-							h[p+3] += hh
-						}
-					}
+				if k.Narrow {
+					a.add1(row, int(labels[i]), m)
+				} else {
+					a.addClass(row, 2+int(labels[i]), m, wt)
 				}
 			}
 		}
 	}
 	return acc, nil
+}
+
+// accum adds rows to one slot's histogram h: a row's value of its fi-th
+// feature is the bin fo[fi] + value, of S float64s. The loops are the
+// hot path of tree training: one conversion to a fixed-size array per
+// bin keeps them to one bounds check.
+type accum struct {
+	h    []float64
+	fo   []int32
+	S    int
+	vals []uint8
+}
+
+// add1 adds m to one float of every bin of row (a narrow class count).
+func (a *accum) add1(row []uint8, c int, m float64) {
+	fo := a.fo[:len(row)]
+	h := a.h
+	for f, bn := range row {
+		h[(int(fo[f])+int(bn))*a.S+c] += m
+	}
+}
+
+func (a *accum) addClass(row []uint8, c int, m, wt float64) {
+	fo := a.fo[:len(row)]
+	for f, bn := range row {
+		q := a.h[(int(fo[f])+int(bn))*a.S:]
+		q[0] += m
+		q[1] += wt
+		q[c] += wt
+	}
 }

@@ -571,3 +571,45 @@ l1ploop:
 l1pdone:
 	VZEROUPPER
 	RET
+
+// func hist4RowsAVX(h *float64, off *int32, nf int, data *uint8, stride int, rows *int32, nrows int, vecs *float64)
+TEXT ·hist4RowsAVX(SB), NOSPLIT, $0-64
+	MOVQ h+0(FP), DI
+	MOVQ off+8(FP), SI
+	MOVQ nf+16(FP), CX
+	MOVQ data+24(FP), BX
+	MOVQ stride+32(FP), R12
+	MOVQ rows+40(FP), R13
+	MOVQ nrows+48(FP), R14
+	MOVQ vecs+56(FP), DX
+	XORQ R15, R15
+
+h4row:
+	CMPQ R15, R14
+	JGE  h4done
+	MOVLQSX (R13)(R15*4), R10
+	IMULQ   R12, R10
+	ADDQ    BX, R10            // R10: the row's bytes
+	VMOVUPD (DX), Y0           // the row's 4 values
+	ADDQ    $32, DX
+	XORQ    AX, AX
+
+h4feat:
+	CMPQ    AX, CX
+	JGE     h4next
+	MOVLQSX (SI)(AX*4), R8
+	MOVBQZX (R10)(AX*1), R9
+	ADDQ    R9, R8
+	SHLQ    $5, R8
+	VADDPD  (DI)(R8*1), Y0, Y1
+	VMOVUPD Y1, (DI)(R8*1)
+	INCQ    AX
+	JMP     h4feat
+
+h4next:
+	INCQ R15
+	JMP  h4row
+
+h4done:
+	VZEROUPPER
+	RET

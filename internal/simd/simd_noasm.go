@@ -22,3 +22,7 @@ func prefetchAVX(p *float64, n int) { panic("no assembly") }
 
 func expAVX(x, out *float64, n int, tab *[18]float64)   { panic("no assembly") }
 func log1pAVX(x, out *float64, n int, tab *[16]float64) { panic("no assembly") }
+
+func hist4RowsAVX(h *float64, off *int32, nf int, data *uint8, stride int, rows *int32, nrows int, vecs *float64) {
+	panic("no assembly")
+}

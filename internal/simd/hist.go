@@ -1,0 +1,49 @@
+package simd
+
+import "fmt"
+
+// Hist4Rows adds histogram rows: for each r < len(rows), with row =
+// data[rows[r]·stride : rows[r]·stride + len(off)] and v = vecs[4r : 4r+4],
+// it adds v lane by lane to the 4 values of bin off[f] + row[f] of h, for
+// every f < len(off) in order. It is the inner loop of tree training
+// (package tree): one 4-lane add per feature value, which the assembly
+// does with one AVX instruction. Every add is a plain float64 add, so the
+// Go version gives the same bits.
+//
+// h must hold the bins every index can reach: off[f] + 255 < len(h)/4 for
+// every f (the caller leaves that slack), which it checks, panicking
+// otherwise.
+func Hist4Rows(h []float64, off []int32, data []uint8, stride int, rows []int32, vecs []float64) {
+	nb := len(h) / 4
+	for _, o := range off {
+		if o < 0 || int(o)+255 >= nb {
+			panic(fmt.Sprintf("simd.Hist4Rows: bin offset %d beyond %d bins", o, nb))
+		}
+	}
+	if len(vecs) < 4*len(rows) || stride < len(off) {
+		panic("simd.Hist4Rows: short vecs or stride")
+	}
+	for _, r := range rows {
+		if r < 0 || int(r)*stride+len(off) > len(data) {
+			panic(fmt.Sprintf("simd.Hist4Rows: row %d beyond the data", r))
+		}
+	}
+	if len(rows) == 0 || len(off) == 0 {
+		return
+	}
+	if useAsm {
+		hist4RowsAVX(&h[0], &off[0], len(off), &data[0], stride, &rows[0], len(rows), &vecs[0])
+		return
+	}
+	for k, r := range rows {
+		row := data[int(r)*stride : int(r)*stride+len(off)]
+		v := (*[4]float64)(vecs[4*k:])
+		for f, b := range row {
+			q := (*[4]float64)(h[(int(off[f])+int(b))*4:])
+			q[0] += v[0]
+			q[1] += v[1]
+			q[2] += v[2]
+			q[3] += v[3]
+		}
+	}
+}
