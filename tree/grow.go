@@ -89,6 +89,7 @@ func Grow(ctx context.Context, e engine.Engine, ds engine.Dataset, cfg *Config, 
 		res.Trees[t] = &Tree{Nodes: []Node{{Feature: -1, Left: -1, Right: -1}}}
 		level = append(level, &open{tree: t, node: 0, slot: -1, feats: cfg.features(specs[t].Index, 0, nf)})
 	}
+	cache := &rowCache{parts: map[int]*rowNodes{}}
 	for len(level) > 0 {
 		// Which nodes may split, and which histograms this pass builds.
 		var next []*open
@@ -144,7 +145,8 @@ func Grow(ctx context.Context, e engine.Engine, ds engine.Dataset, cfg *Config, 
 			break
 		}
 		k := histKernel{Kind: cfg.Kind, Classes: cfg.Classes, Slots: slots, NumBins: cfg.NumBins, Size: size,
-			Weighted: cfg.Weighted, Validation: cfg.Validation, Narrow: narrow, Trees: make([]Walker, len(specs))}
+			Weighted: cfg.Weighted, Validation: cfg.Validation, Narrow: narrow, Trees: make([]Walker, len(specs)),
+			Level: level[0].depth, cache: cache}
 		slotOf := make([][]int32, len(specs))
 		for t, tr := range res.Trees {
 			slotOf[t] = make([]int32, len(tr.Nodes))

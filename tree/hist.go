@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"sync"
 
 	"github.com/spindle-ml/spindle/engine"
 	"github.com/spindle-ml/spindle/internal/simd"
@@ -92,6 +93,9 @@ const (
 
 // count returns how many times the row at pos is drawn.
 func (s Sampling) count(pos int64) float64 {
+	if s.Method == 0 {
+		return 1
+	}
 	switch s.Method {
 	case SamplePoisson:
 		u := table.RowUniform(s.Seed, pos)
@@ -128,15 +132,14 @@ type Walker struct {
 	Sampling Sampling
 }
 
-// slot returns the slot of the node row falls in. A node's right child
-// follows its left one (Grow appends them so), so the step is branch-free:
-// the child is Left + (bin > Bin).
-func (w *Walker) slot(row []uint8) int32 {
-	n := int32(0)
+// node returns the node row falls in, walking from node n. A node's
+// right child follows its left one (Grow appends them so), so the step is
+// branch-free: the child is Left + (bin > Bin).
+func (w *Walker) node(row []uint8, n int32) int32 {
 	for {
 		l := w.Left[n]
 		if l < 0 {
-			return w.Slot[n]
+			return n
 		}
 		var d int32
 		if row[w.Feature[n]] > w.Bin[n] {
@@ -144,6 +147,164 @@ func (w *Walker) slot(row []uint8) int32 {
 		}
 		n = l + d
 	}
+}
+
+// rowCache keeps, on the embedded engine, each partition's rows' nodes
+// from one level pass of a Grow to the next, so that a pass steps each
+// row down one level instead of walking it from the root. It is an
+// unexported field of the kernel: a distributed engine's workers decode
+// kernels without it and walk from the root, with the same result.
+type rowCache struct {
+	mu    sync.Mutex
+	parts map[int]*rowNodes
+	// free holds partials' buffers by length, given back by Merge: fresh
+	// ones fault their pages in (a fifth of the system time of a fit).
+	free map[int][][]float64
+}
+
+// buffer returns a zeroed buffer of n float64s, reused when one is free.
+func (c *rowCache) buffer(n int) []float64 {
+	if c != nil {
+		c.mu.Lock()
+		l := c.free[n]
+		if len(l) > 0 {
+			b := l[len(l)-1]
+			c.free[n] = l[:len(l)-1]
+			c.mu.Unlock()
+			clear(b)
+			return b
+		}
+		c.mu.Unlock()
+	}
+	return make([]float64, n)
+}
+
+// release gives b back for reuse.
+func (c *rowCache) release(b []float64) {
+	if c == nil || b == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.free == nil {
+		c.free = map[int][][]float64{}
+	}
+	c.free[len(b)] = append(c.free[len(b)], b)
+}
+
+// rowNodes are one partition's rows' nodes, per tree, and the level they
+// are at (−1: none).
+type rowNodes struct {
+	data  *uint8 // the partition's bins, to know it is the same one
+	level []int
+	parts []*rowPartition
+}
+
+// rowPartition is one tree's rows of a partition grouped by node: the
+// rows of node nd are order[start[nd]:end[nd]], in row order.
+type rowPartition struct {
+	order, tmp []int32
+	start, end []int32
+}
+
+func (p *rowPartition) rows(nd int32) []int32 {
+	if int(nd) >= len(p.start) || p.start[nd] < 0 {
+		return nil
+	}
+	return p.order[p.start[nd]:p.end[nd]]
+}
+
+// part returns tree t's rows by node at the walker's open nodes: when
+// step, by splitting the last pass's groups of the nodes split since
+// (left rows first, each side in row order); else by walking every kept
+// row from the root.
+func (rn *rowNodes) part(t int, w *Walker, step bool, n, nf int, data []uint8, keep func(int) bool) *rowPartition {
+	p := rn.parts[t]
+	nn := len(w.Left)
+	if !step || p == nil {
+		p = &rowPartition{order: make([]int32, 0, n), tmp: make([]int32, n)}
+		rn.parts[t] = p
+		if nn == 1 { // a root: every kept row
+			for i := range n {
+				if keep(i) {
+					p.order = append(p.order, int32(i))
+				}
+			}
+			p.start, p.end = []int32{0}, []int32{int32(len(p.order))}
+			return p
+		}
+		node := make([]int32, n)
+		counts := make([]int32, nn+1)
+		for i := range n {
+			node[i] = -1
+			if keep(i) {
+				node[i] = w.node(data[i*nf:(i+1)*nf], 0)
+				counts[node[i]+1]++
+			}
+		}
+		p.start, p.end = make([]int32, nn), make([]int32, nn)
+		for nd := range nn {
+			counts[nd+1] += counts[nd]
+			p.start[nd], p.end[nd] = counts[nd], counts[nd]
+		}
+		p.order = p.order[:counts[nn]]
+		for i := range n {
+			if nd := node[i]; nd >= 0 {
+				p.order[p.end[nd]] = int32(i)
+				p.end[nd]++
+			}
+		}
+		return p
+	}
+	old := len(p.start)
+	for len(p.start) < nn {
+		p.start, p.end = append(p.start, -1), append(p.end, -1)
+	}
+	for nd := range old {
+		l := w.Left[nd]
+		if l < 0 || int(l) < old || p.start[nd] < 0 {
+			continue // not split since the last pass
+		}
+		seg := p.order[p.start[nd]:p.end[nd]]
+		f, bn := w.Feature[nd], w.Bin[nd]
+		nl, nr := 0, 0
+		for _, i := range seg {
+			if data[int(i)*nf+int(f)] <= bn {
+				seg[nl] = i
+				nl++
+			} else {
+				p.tmp[nr] = i
+				nr++
+			}
+		}
+		copy(seg[nl:], p.tmp[:nr])
+		p.start[l], p.end[l] = p.start[nd], p.start[nd]+int32(nl)
+		p.start[l+1], p.end[l+1] = p.start[nd]+int32(nl), p.end[nd]
+	}
+	return p
+}
+
+// maxCached bounds the row-tree pairs a partition's cache holds (a forest
+// of many trees walks from the root instead).
+const maxCached = 1 << 22
+
+// entry returns the cache of partition index for the bins data (a new
+// one when it held another partition), or nil.
+func (c *rowCache) entry(index int, data []uint8, trees, rows int) *rowNodes {
+	if c == nil || len(data) == 0 || trees*rows > maxCached {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e := c.parts[index]
+	if e == nil || e.data != &data[0] || len(e.level) != trees {
+		e = &rowNodes{data: &data[0], level: make([]int, trees), parts: make([]*rowPartition, trees)}
+		for t := range e.level {
+			e.level[t] = -1
+		}
+		c.parts[index] = e
+	}
+	return e
 }
 
 // Slot is where one node's histogram lies in a pass's partial: at Offset,
@@ -179,12 +340,15 @@ type histKernel struct {
 	// Narrow: the rows are unweighted, and the partial holds narrowWidth
 	// values per bin (Size counts them so).
 	Narrow bool
+	// Level is the depth of the nodes this pass builds.
+	Level int
+	cache *rowCache
 }
 
 func (histKernel) KernelName() string { return "tree.Histograms" }
 func (histKernel) Zero() *Hist        { return &Hist{} }
 
-func (histKernel) Merge(a, b *Hist) (*Hist, error) {
+func (k histKernel) Merge(a, b *Hist) (*Hist, error) {
 	switch {
 	case b.Sums == nil:
 		return a, nil
@@ -196,6 +360,7 @@ func (histKernel) Merge(a, b *Hist) (*Hist, error) {
 	for i, v := range b.Sums {
 		a.Sums[i] += v
 	}
+	k.cache.release(b.Sums)
 	return a, nil
 }
 
@@ -239,7 +404,7 @@ func (k histKernel) Fold(ctx context.Context, info engine.PartitionInfo, acc *Hi
 		valid = vc.Values
 	}
 	if acc.Sums == nil {
-		acc.Sums = make([]float64, k.Size+slack)
+		acc.Sums = k.cache.buffer(k.Size + slack)
 	}
 	S := k.Kind.width(k.Classes)
 	if k.Narrow {
@@ -252,8 +417,8 @@ func (k histKernel) Fold(ctx context.Context, info engine.PartitionInfo, acc *Hi
 		offs[f+1] = offs[f] + nb
 	}
 	slotOf := make([]int32, n)
-	mult := make([]float64, n)
 	order := make([]int32, n)
+	var vecs []float64
 	for t := range k.Trees {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -265,7 +430,11 @@ func (k histKernel) Fold(ctx context.Context, info engine.PartitionInfo, acc *Hi
 				lo, hi = min(lo, s), max(hi, s)
 			}
 		}
+		rn := k.cache.entry(info.Index, bc.Data, len(k.Trees), n)
 		if hi < 0 {
+			if rn != nil {
+				rn.level[t] = -1
+			}
 			continue
 		}
 		targets, hess := labels, []float64(nil)
@@ -279,37 +448,51 @@ func (k histKernel) Fold(ctx context.Context, info engine.PartitionInfo, acc *Hi
 				}
 			}
 		}
-		// Each row's slot and draw count, then the rows bucketed by slot
-		// (a counting sort): a node's histogram is built in one run.
-		counts := make([]int32, hi-lo+2)
-		for i := range n {
-			s := int32(-1)
-			if valid == nil || !valid[i] {
-				s = w.slot(bc.Data[i*nf : (i+1)*nf])
-			}
-			if s >= 0 {
-				mult[i] = w.Sampling.count(info.RowOffset + int64(i))
-				if mult[i] == 0 {
-					s = -1
+		// keep reports whether row i is trained on by this tree.
+		keep := func(i int) bool {
+			return (valid == nil || !valid[i]) && (w.Sampling.Method == 0 || w.Sampling.count(info.RowOffset+int64(i)) > 0)
+		}
+		// The rows of each slot, in row order: from the cache's
+		// partition of the rows by node, one level deeper than the last
+		// pass's (XGBoost's row partitioner), or bucketed by slot after a
+		// walk from the root (a counting sort).
+		var rowsOf func(s int32) []int32
+		if rn != nil {
+			p := rn.part(t, w, rn.level[t] == k.Level-1, n, nf, bc.Data, keep)
+			rn.level[t] = k.Level
+			slotNode := make([]int32, hi-lo+1)
+			for nd, s := range w.Slot {
+				if s >= 0 {
+					slotNode[s-lo] = int32(nd)
 				}
 			}
-			slotOf[i] = s
-			if s >= 0 {
-				counts[s-lo+1]++
+			rowsOf = func(s int32) []int32 { return p.rows(slotNode[s-lo]) }
+		} else {
+			counts := make([]int32, hi-lo+2)
+			for i := range n {
+				s := w.Slot[w.node(bc.Data[i*nf:(i+1)*nf], 0)]
+				if s >= 0 && !keep(i) {
+					s = -1
+				}
+				slotOf[i] = s
+				if s >= 0 {
+					counts[s-lo+1]++
+				}
 			}
-		}
-		for s := 1; s < len(counts); s++ {
-			counts[s] += counts[s-1]
-		}
-		starts := append([]int32(nil), counts...)
-		for i := range n {
-			if s := slotOf[i]; s >= 0 {
-				order[counts[s-lo]] = int32(i)
-				counts[s-lo]++
+			for s := 1; s < len(counts); s++ {
+				counts[s] += counts[s-1]
 			}
+			starts := append([]int32(nil), counts...)
+			for i := range n {
+				if s := slotOf[i]; s >= 0 {
+					order[counts[s-lo]] = int32(i)
+					counts[s-lo]++
+				}
+			}
+			rowsOf = func(s int32) []int32 { return order[starts[s-lo]:starts[s-lo+1]] }
 		}
 		for s := lo; s <= hi; s++ {
-			rows := order[starts[s-lo]:starts[s-lo+1]]
+			rows := rowsOf(s)
 			if len(rows) == 0 {
 				continue
 			}
@@ -329,9 +512,12 @@ func (k histKernel) Fold(ctx context.Context, info engine.PartitionInfo, acc *Hi
 				// One 4-lane add per feature value: the row's count,
 				// weight, and target and its square (or gradient and
 				// hessian), by weight.
-				vecs := make([]float64, 4*len(rows))
+				if cap(vecs) < 4*len(rows) {
+					vecs = make([]float64, 4*len(rows))
+				}
+				vecs := vecs[:4*len(rows)]
 				for r, i := range rows {
-					m := mult[i]
+					m := w.Sampling.count(info.RowOffset + int64(i))
 					wt := m
 					if weights != nil {
 						wt *= weights[i]
@@ -372,7 +558,7 @@ func (k histKernel) Fold(ctx context.Context, info engine.PartitionInfo, acc *Hi
 					}
 					row = a.vals
 				}
-				m := mult[i]
+				m := w.Sampling.count(info.RowOffset + int64(i))
 				wt := m
 				if weights != nil {
 					wt *= weights[i]

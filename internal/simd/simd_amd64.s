@@ -593,6 +593,13 @@ h4row:
 	VMOVUPD (DX), Y0           // the row's 4 values
 	ADDQ    $32, DX
 	XORQ    AX, AX
+	// Prefetch the row 8 ahead (rows are gathered, not consecutive).
+	LEAQ    8(R15), R9
+	CMPQ    R9, R14
+	JGE     h4feat
+	MOVLQSX (R13)(R9*4), R11
+	IMULQ   R12, R11
+	PREFETCHT0 (BX)(R11*1)
 
 h4feat:
 	CMPQ    AX, CX
