@@ -26,7 +26,9 @@ import "github.com/spindle-ml/spindle/table"
 //   - ColumnReader: the input columns a stage reads (a run drops the
 //     others early);
 //   - ProgressReporter: an estimator that reports optimizer iterations;
-//   - StateValidator: a model that checks its state after loading.
+//   - StateValidator: a model that checks its state after loading;
+//   - Summarizer: a model that describes its fitted state for
+//     `spindle inspect`.
 //
 // Adding a stage is one file (its type, its registration, its compile-time
 // assertions), its test, and a line in the docs; see the README's "Adding
@@ -57,4 +59,11 @@ type ProgressReporter interface {
 // load, not a panic later.
 type StateValidator interface {
 	Validate() error
+}
+
+// Summarizer is implemented by models that describe their fitted state
+// for `spindle inspect`: sizes, and what matters most in it (a tree
+// model's top features). The values must marshal to JSON.
+type Summarizer interface {
+	Summary() map[string]any
 }

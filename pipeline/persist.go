@@ -299,7 +299,13 @@ func load(ctx context.Context, st *storage.Store, dir, verb string) (*PipelineMo
 			return nil, nil, fmt.Errorf("%s: %v (the data file has the stage as it was fitted)", smURI, err)
 		}
 		out.Stages = append(out.Stages, t)
-		info.Stages = append(info.Stages, StageInfo{Class: sm.Class, Params: params, DataBytes: int64(len(data))})
+		si := StageInfo{Class: sm.Class, Params: params, DataBytes: int64(len(data))}
+		if sz, ok := t.(ml.Summarizer); ok {
+			if si.Summary, err = json.Marshal(sz.Summary()); err != nil {
+				return nil, nil, fmt.Errorf("%s: summary: %w", smURI, err)
+			}
+		}
+		info.Stages = append(info.Stages, si)
 	}
 	if raw, err := r.read(ctx, "metrics.json", maxMetadataBytes); err == nil && json.Valid(raw) {
 		info.Metrics = raw
@@ -464,6 +470,9 @@ type StageInfo struct {
 	Class     string          `json:"class"`
 	Params    json.RawMessage `json:"params,omitempty"`
 	DataBytes int64           `json:"dataBytes"`
+	// Summary describes a fitted model's state (ml.Summarizer): a tree
+	// model's sizes and most important features.
+	Summary json.RawMessage `json:"summary,omitempty"`
 }
 
 // Inspect describes a saved model — its stages, their parameters and

@@ -1,8 +1,10 @@
 package tree
 
 import (
+	"cmp"
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/spindle-ml/spindle/linalg"
 )
@@ -112,4 +114,31 @@ func (m *Ensemble) Margins(x linalg.Vector, out []float64) {
 	for t := range m.Trees {
 		out[t%k] += m.TreeWeights[t] * m.Trees[t].Leaf(x).Value
 	}
+}
+
+// TopFeatures is how many features Summary lists.
+const TopFeatures = 10
+
+// Summary implements ml.Summarizer: the number of trees and nodes, the
+// deepest tree's depth, and the TopFeatures most important features
+// (FeatureImportances) as [index, importance] pairs, most important
+// first.
+func (m *Ensemble) Summary() map[string]any {
+	depth := 0
+	for t := range m.Trees {
+		depth = max(depth, m.Trees[t].Depth())
+	}
+	imp := m.FeatureImportances()
+	idx := make([]int, len(imp))
+	for j := range idx {
+		idx[j] = j
+	}
+	slices.SortStableFunc(idx, func(a, b int) int { return cmp.Compare(imp[b], imp[a]) })
+	var top [][2]float64
+	for _, j := range idx[:min(TopFeatures, len(idx))] {
+		if imp[j] > 0 {
+			top = append(top, [2]float64{float64(j), imp[j]})
+		}
+	}
+	return map[string]any{"numTrees": len(m.Trees), "totalNumNodes": m.TotalNumNodes(), "depth": depth, "topFeatures": top}
 }

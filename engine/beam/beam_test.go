@@ -27,6 +27,7 @@ import (
 	"github.com/spindle-ml/spindle/ml"
 	"github.com/spindle-ml/spindle/storage"
 	"github.com/spindle-ml/spindle/table"
+	"github.com/spindle-ml/spindle/tree"
 )
 
 var (
@@ -541,5 +542,67 @@ func TestRelativeInputOnWorkers(t *testing.T) {
 	n, err := engine.Aggregate(ctx, e, ds, engine.Count{})
 	if err != nil || n != 3 || rep.Rows != 3 {
 		t.Fatalf("%d rows (report %d), %v", n, rep.Rows, err)
+	}
+}
+
+// TestTreesSameAsLocal: gradient-boosted trees (Spark's and Newton
+// boosting) and a random forest fitted on Beam (prism in process, and the
+// standalone server's external workers for the boosted trees) are the
+// embedded engine's, bit for bit: the level passes' histograms merge in
+// the same fixed order, and the embedded engine's row cache (absent on
+// Beam's workers) changes nothing.
+func TestTreesSameAsLocal(t *testing.T) {
+	ctx := context.Background()
+	x, y := data(t)
+	tb := tabletest.Labeled(t, x, y, 64, false)
+	depth, iters := 3, 3
+	fits := []struct {
+		name    string
+		engines []engine.Engine
+		fit     func(e engine.Engine, ds engine.Dataset) (any, string, error)
+	}{
+		{"GBT", []engine.Engine{&local.Engine{}, &beam.Engine{Staging: t.TempDir()}, external(t)}, func(e engine.Engine, ds engine.Dataset) (any, string, error) {
+			m, st, err := (&classification.GBTClassifier{Params: tree.Params{MaxDepth: &depth}, BoostParams: tree.BoostParams{MaxIter: &iters}}).FitStats(ctx, e, ds)
+			if err != nil {
+				return nil, "", err
+			}
+			return m.Ensemble, fmt.Sprintf("%d passes, %.1f per round", st.Passes, float64(st.TreePasses)/float64(st.Rounds)), nil
+		}},
+		{"GBT newton", []engine.Engine{&local.Engine{}, &beam.Engine{Staging: t.TempDir()}}, func(e engine.Engine, ds engine.Dataset) (any, string, error) {
+			m, st, err := (&classification.GBTClassifier{Params: tree.Params{MaxDepth: &depth}, BoostParams: tree.BoostParams{MaxIter: &iters, NewtonLeaves: true}}).FitStats(ctx, e, ds)
+			if err != nil {
+				return nil, "", err
+			}
+			return m.Ensemble, fmt.Sprintf("%d passes", st.Passes), nil
+		}},
+		{"RandomForest", []engine.Engine{&local.Engine{}, &beam.Engine{Staging: t.TempDir()}}, func(e engine.Engine, ds engine.Dataset) (any, string, error) {
+			m, err := (&classification.RandomForestClassifier{Params: tree.Params{MaxDepth: &depth}, NumTrees: 4}).Fit(ctx, e, ds)
+			if err != nil {
+				return nil, "", err
+			}
+			return m.(*classification.RandomForestClassificationModel).Ensemble, "", nil
+		}},
+	}
+	for _, f := range fits {
+		t.Run(f.name, func(t *testing.T) {
+			var models []any
+			for i, e := range f.engines {
+				ds, err := e.FromTable(ctx, tb)
+				if err != nil {
+					t.Fatal(err)
+				}
+				m, info, err := f.fit(e, ds)
+				if err != nil {
+					t.Fatalf("engine %d: %v", i, err)
+				}
+				t.Logf("%s: %s", e.Name(), info)
+				models = append(models, m)
+			}
+			for i := 1; i < len(models); i++ {
+				if !reflect.DeepEqual(models[0], models[i]) {
+					t.Fatalf("engine %d: the trees differ from the embedded engine's", i)
+				}
+			}
+		})
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"path/filepath"
 	"slices"
@@ -198,6 +199,9 @@ func printInspect(e *env, info *pipeline.Info) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	for i, s := range info.Stages {
+		printSummary(w, i+1, s.Summary)
+	}
 	if len(info.Metrics) > 0 {
 		var m struct {
 			Variant string                   `json:"variant"`
@@ -217,4 +221,23 @@ func printInspect(e *env, info *pipeline.Info) error {
 
 func sortedKeys[V any](m map[string]V) []string {
 	return slices.Sorted(maps.Keys(m))
+}
+
+// printSummary prints a stage's summary (ml.Summarizer): a tree model's
+// sizes and top features.
+func printSummary(w io.Writer, stage int, raw json.RawMessage) {
+	var s struct {
+		NumTrees      *int         `json:"numTrees"`
+		TotalNumNodes int          `json:"totalNumNodes"`
+		Depth         int          `json:"depth"`
+		TopFeatures   [][2]float64 `json:"topFeatures"`
+	}
+	if len(raw) == 0 || json.Unmarshal(raw, &s) != nil || s.NumTrees == nil {
+		return
+	}
+	fmt.Fprintf(w, "stage %d: %d trees, %d nodes, depth %d; top features:", stage, *s.NumTrees, s.TotalNumNodes, s.Depth)
+	for _, f := range s.TopFeatures {
+		fmt.Fprintf(w, " %d (%.4f)", int(f[0]), f[1])
+	}
+	fmt.Fprintln(w)
 }
