@@ -35,6 +35,7 @@ type Config struct {
 	// Weighted and Validation say the binned data has WeightCol and
 	// ValidCol.
 	Weighted, Validation bool
+	pool                 *bufPool // the fit's buffers, shared by its Grows
 }
 
 // Spec is one tree to grow: its boosting target (−1: the label), its
@@ -89,7 +90,18 @@ func Grow(ctx context.Context, e engine.Engine, ds engine.Dataset, cfg *Config, 
 		res.Trees[t] = &Tree{Nodes: []Node{{Feature: -1, Left: -1, Right: -1}}}
 		level = append(level, &open{tree: t, node: 0, slot: -1, feats: cfg.features(specs[t].Index, 0, nf)})
 	}
-	cache := &rowCache{parts: map[int]*rowNodes{}}
+	if cfg.pool == nil {
+		cfg.pool = &bufPool{}
+	}
+	cache := &rowCache{parts: map[int]*rowNodes{}, pool: cfg.pool}
+	// The buffers of the last level's histograms, given back once the
+	// next level no longer needs them (its derivations are done).
+	var held [][]float64
+	defer func() {
+		for _, b := range held {
+			cfg.pool.put(b)
+		}
+	}()
 	for len(level) > 0 {
 		// Which nodes may split, and which histograms this pass builds.
 		var next []*open
@@ -176,29 +188,49 @@ func Grow(ctx context.Context, e engine.Engine, ds engine.Dataset, cfg *Config, 
 		}
 		h := out[0].(*Hist)
 		if h.Sums == nil {
-			h.Sums = make([]float64, size+slack)
+			h.Sums = cfg.pool.get(size + slack)
 		}
+		var now [][]float64 // this level's buffers
+		now = append(now, h.Sums)
 		for _, o := range level {
 			if o.slot < 0 {
 				continue
 			}
 			n := cfg.histLen(o.feats)
 			part := h.Sums[slots[o.slot].Offset : slots[o.slot].Offset+n*NS]
-			if narrow {
+			if narrow && cfg.Kind == Classes {
 				o.hist = make([]float64, n*S)
 				cfg.Kind.widen(o.hist, part, cfg.Classes)
 			} else {
 				o.hist = part
 			}
 		}
+		// The derived histograms, parent − sibling, in one buffer.
+		derive := func(o *open) bool {
+			return o.hist == nil && o.sibling != nil && o.sibling.hist != nil && o.parent != nil
+		}
+		total := 0
 		for _, o := range level {
-			if o.hist == nil && o.sibling != nil && o.sibling.hist != nil && o.parent != nil {
-				o.hist = make([]float64, len(o.parent))
-				for j, v := range o.parent {
-					o.hist[j] = v - o.sibling.hist[j]
+			if derive(o) {
+				total += len(o.parent)
+			}
+		}
+		if total > 0 {
+			buf := cfg.pool.get(total)
+			now = append(now, buf)
+			for _, o := range level {
+				if derive(o) {
+					o.hist, buf = buf[:len(o.parent):len(o.parent)], buf[len(o.parent):]
+					for j, v := range o.parent {
+						o.hist[j] = v - o.sibling.hist[j]
+					}
 				}
 			}
 		}
+		for _, b := range held {
+			cfg.pool.put(b)
+		}
+		held = now
 		for _, o := range level {
 			tr := res.Trees[o.tree]
 			if o.stats == nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"math/bits"
 	"strconv"
 	"sync"
 
@@ -51,23 +52,24 @@ func (k Kind) narrowWidth(classes int) int {
 	return 4
 }
 
-// widen copies the narrow histogram h (narrowWidth per bin) into the
-// full one out (width per bin).
+// widen copies the narrow histogram h of Classes (narrowWidth per bin)
+// into the full one out (width per bin); the other kinds are not
+// narrowed.
 func (k Kind) widen(out, h []float64, classes int) {
-	if k == Classes {
-		for b := 0; b*classes < len(h); b++ {
-			q, o := h[b*classes:(b+1)*classes], out[b*(classes+2):(b+1)*(classes+2)]
-			var n float64
-			for c, v := range q {
-				n += v
-				o[2+c] = v
-			}
-			o[0], o[1] = n, n
+	for b := 0; b*classes < len(h); b++ {
+		q, o := h[b*classes:(b+1)*classes], out[b*(classes+2):(b+1)*(classes+2)]
+		var n float64
+		for c, v := range q {
+			n += v
+			o[2+c] = v
 		}
-		return
+		o[0], o[1] = n, n
 	}
-	copy(out, h)
 }
+
+// blockBytes bounds the histogram bytes one sweep over a slot's rows
+// adds to (about a third of a core's L2 cache).
+const blockBytes = 384 << 10
 
 // slack is the room a partial leaves after its last slot, in float64s:
 // simd.Hist4Rows wants every bin a feature's offset can reach (+255)
@@ -157,39 +159,76 @@ func (w *Walker) node(row []uint8, n int32) int32 {
 type rowCache struct {
 	mu    sync.Mutex
 	parts map[int]*rowNodes
-	// free holds partials' buffers by length, given back by Merge: fresh
-	// ones fault their pages in (a fifth of the system time of a fit).
-	free map[int][][]float64
+	pool  *bufPool
 }
 
-// buffer returns a zeroed buffer of n float64s, reused when one is free.
-func (c *rowCache) buffer(n int) []float64 {
-	if c != nil {
-		c.mu.Lock()
-		l := c.free[n]
+// bufPool recycles the large float64 buffers of a fit — partials, the
+// driver's histograms — from pass to pass and round to round: fresh ones
+// fault their pages in (Fashion-MNIST's boosting spent half its time in
+// the kernel zeroing pages), and the sizes repeat level by level. Buffers
+// are kept by size class (capacities rounded up to a power of two), a few
+// per class.
+type bufPool struct {
+	mu   sync.Mutex
+	free map[int][][]float64 // by class
+}
+
+// perClass bounds the buffers a pool keeps of one size class.
+const perClass = 3
+
+func sizeClass(n int) int { return bits.Len(uint(n - 1)) }
+
+// get returns a zeroed buffer of n float64s, reused when one of its class
+// is free.
+func (p *bufPool) get(n int) []float64 {
+	if n <= 0 {
+		return nil
+	}
+	c := sizeClass(n)
+	if p != nil {
+		p.mu.Lock()
+		l := p.free[c]
 		if len(l) > 0 {
-			b := l[len(l)-1]
-			c.free[n] = l[:len(l)-1]
-			c.mu.Unlock()
+			b := l[len(l)-1][:n]
+			p.free[c] = l[:len(l)-1]
+			p.mu.Unlock()
 			clear(b)
 			return b
 		}
-		c.mu.Unlock()
+		p.mu.Unlock()
 	}
-	return make([]float64, n)
+	return make([]float64, n, 1<<c)
+}
+
+// put gives b back (dropped when its class holds enough).
+func (p *bufPool) put(b []float64) {
+	if p == nil || cap(b) == 0 || cap(b)&(cap(b)-1) != 0 {
+		return // not one of get's
+	}
+	c := sizeClass(cap(b))
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.free == nil {
+		p.free = map[int][][]float64{}
+	}
+	if len(p.free[c]) < perClass {
+		p.free[c] = append(p.free[c], b[:0])
+	}
+}
+
+// buffer returns a zeroed buffer of n float64s from the pool.
+func (c *rowCache) buffer(n int) []float64 {
+	if c == nil {
+		return make([]float64, n)
+	}
+	return c.pool.get(n)
 }
 
 // release gives b back for reuse.
 func (c *rowCache) release(b []float64) {
-	if c == nil || b == nil {
-		return
+	if c != nil {
+		c.pool.put(b)
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.free == nil {
-		c.free = map[int][][]float64{}
-	}
-	c.free[len(b)] = append(c.free[len(b)], b)
 }
 
 // rowNodes are one partition's rows' nodes, per tree, and the level they
@@ -543,7 +582,18 @@ func (k histKernel) Fold(ctx context.Context, info engine.PartitionInfo, acc *Hi
 						idx[r] = int32(r)
 					}
 				}
-				simd.Hist4Rows(acc.Sums[sl.Offset:], fo, data, stride, idx, vecs)
+				// Features in blocks whose bins fit in L2: a wide row's
+				// histogram (Fashion-MNIST's is 5 MB a node) built all at
+				// once misses the cache on every add.
+				h := acc.Sums[sl.Offset:]
+				for f0 := 0; f0 < len(fo); {
+					f1 := f0 + 1
+					for f1 < len(fo) && (int(fo[f1])+256-int(fo[f0]))*32 <= blockBytes {
+						f1++
+					}
+					simd.Hist4Rows(h, fo[f0:f1], data[f0:], stride, idx, vecs)
+					f0 = f1
+				}
 				continue
 			}
 			a := accum{h: acc.Sums[sl.Offset:], fo: fo, S: S}

@@ -27,6 +27,7 @@ import (
 	"github.com/spindle-ml/spindle/linalg"
 	"github.com/spindle-ml/spindle/ml"
 	"github.com/spindle-ml/spindle/table"
+	"github.com/spindle-ml/spindle/tree"
 )
 
 func main() {
@@ -35,6 +36,11 @@ func main() {
 	iters := flag.Int("iter", 100, "maxIter")
 	prof := flag.String("cpuprofile", "", "write a CPU profile of the fit here")
 	flag.IntVar(&per, "partition", 2048, "rows per partition")
+	flag.StringVar(&model, "model", "lr", "lr (multinomial LogisticRegression) or gbt (GBTClassifier, softmax, Newton leaves)")
+	flag.IntVar(&rounds, "rounds", 100, "gbt: boosting rounds")
+	flag.IntVar(&depth, "depth", 6, "gbt: maxDepth")
+	flag.IntVar(&bins, "bins", 256, "gbt: maxBins")
+	flag.Float64Var(&step, "step", 0.3, "gbt: stepSize")
 	flag.BoolVar(&sparse, "sparse", false, "store the images as sparse vectors (as VectorAssembler does for rows with half their pixels 0)")
 	flag.Parse()
 	if *prof != "" {
@@ -47,6 +53,13 @@ func main() {
 			os.Exit(1)
 		}
 		defer pprof.StopCPUProfile()
+	}
+	if mp := os.Getenv("FMNIST_MEMPROFILE"); mp != "" {
+		defer func() {
+			f, _ := os.Create(mp)
+			pprof.Lookup("allocs").WriteTo(f, 0)
+			f.Close()
+		}()
 	}
 	if err := run(*dir, *c, *iters); err != nil {
 		pprof.StopCPUProfile()
@@ -74,13 +87,29 @@ func run(dir string, c float64, iters int) error {
 	if err != nil {
 		return err
 	}
-	lr := &classification.LogisticRegression{RegParam: 1 / (float64(n) * c), Standardization: ml.Bool(false), MaxIter: ml.Int(iters), Family: "multinomial"}
+	var est ml.Estimator = &classification.LogisticRegression{RegParam: 1 / (float64(n) * c), Standardization: ml.Bool(false), MaxIter: ml.Int(iters), Family: "multinomial"}
+	if model == "gbt" {
+		est = &classification.GBTClassifier{Params: tree.Params{MaxDepth: &depth, MaxBins: bins},
+			BoostParams: tree.BoostParams{MaxIter: &rounds, StepSize: &step, NewtonLeaves: true}}
+	}
 	start := time.Now()
-	m, err := lr.Fit(ctx, e, trainDS)
+	m, err := est.Fit(ctx, e, trainDS)
 	if err != nil {
 		return err
 	}
 	fit := time.Since(start)
+	if model == "gbt" {
+		pred, err := ml.Transform(ctx, e, testDS, m)
+		if err != nil {
+			return err
+		}
+		acc, err := (&evaluation.MulticlassClassificationEvaluator{MetricName: "accuracy"}).Evaluate(ctx, e, pred)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("fit_s=%.3f rounds=%d trees=%d passes=%d test_accuracy=%.4f\n", fit.Seconds(), rounds, m.(*classification.GBTClassificationModel).NumTrees(), e.Passes(), acc)
+		return nil
+	}
 	passes := e.Passes()
 	pred, err := ml.Transform(ctx, e, testDS, m)
 	if err != nil {
@@ -155,6 +184,10 @@ func load(dir, split string) (*table.Table, int, error) {
 var (
 	per    = 2048
 	sparse bool
+	// The gbt model's flags.
+	model               string
+	rounds, depth, bins int
+	step                float64
 )
 
 // readIdx returns the bytes after an idx file's header of skip bytes.
