@@ -103,7 +103,11 @@ func (c *GBTClassifier) FitStats(ctx context.Context, e engine.Engine, ds engine
 		return nil, nil, err
 	}
 	features, label, _ := c.Columns()
-	in := tree.Input{FeaturesCol: features, LabelCol: label, WeightCol: c.WeightCol, ValidationCol: c.ValidationIndicatorCol, Classes: -1}
+	cats, err := tree.CategoricalFeatures(name, ds.Schema(), features, c.Bins())
+	if err != nil {
+		return nil, nil, err
+	}
+	in := tree.Input{FeaturesCol: features, LabelCol: label, WeightCol: c.WeightCol, ValidationCol: c.ValidationIndicatorCol, Classes: -1, Categories: cats}
 	b, err := tree.Prepare(ctx, e, ds, in, c.Bins(), c.Seed)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", name, err)

@@ -147,7 +147,11 @@ func fitClassForest(ctx context.Context, e engine.Engine, ds engine.Dataset, nam
 		return nil, err
 	}
 	features, label, _ := p.Columns()
-	b, err := tree.Prepare(ctx, e, ds, tree.Input{FeaturesCol: features, LabelCol: label, WeightCol: p.WeightCol, Classes: -1}, p.Bins(), p.Seed)
+	cats, err := tree.CategoricalFeatures(name, ds.Schema(), features, p.Bins())
+	if err != nil {
+		return nil, err
+	}
+	b, err := tree.Prepare(ctx, e, ds, tree.Input{FeaturesCol: features, LabelCol: label, WeightCol: p.WeightCol, Classes: -1, Categories: cats}, p.Bins(), p.Seed)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}

@@ -86,7 +86,11 @@ func (r *GBTRegressor) Fit(ctx context.Context, e engine.Engine, ds engine.Datas
 		return nil, err
 	}
 	features, label, _ := r.Columns()
-	in := tree.Input{FeaturesCol: features, LabelCol: label, WeightCol: r.WeightCol, ValidationCol: r.ValidationIndicatorCol}
+	cats, err := tree.CategoricalFeatures(name, ds.Schema(), features, r.Bins())
+	if err != nil {
+		return nil, err
+	}
+	in := tree.Input{FeaturesCol: features, LabelCol: label, WeightCol: r.WeightCol, ValidationCol: r.ValidationIndicatorCol, Categories: cats}
 	b, err := tree.Prepare(ctx, e, ds, in, r.Bins(), r.Seed)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)

@@ -127,7 +127,11 @@ func fitRegressionForest(ctx context.Context, e engine.Engine, ds engine.Dataset
 		return nil, err
 	}
 	features, label, _ := p.Columns()
-	b, err := tree.Prepare(ctx, e, ds, tree.Input{FeaturesCol: features, LabelCol: label, WeightCol: p.WeightCol}, p.Bins(), p.Seed)
+	cats, err := tree.CategoricalFeatures(name, ds.Schema(), features, p.Bins())
+	if err != nil {
+		return nil, err
+	}
+	b, err := tree.Prepare(ctx, e, ds, tree.Input{FeaturesCol: features, LabelCol: label, WeightCol: p.WeightCol, Categories: cats}, p.Bins(), p.Seed)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}

@@ -13,6 +13,8 @@ package table
 
 import (
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 )
@@ -77,6 +79,12 @@ func ParseType(s string) (Type, error) {
 type Field struct {
 	Name string
 	Type Type
+	// Categories, on a vector column, marks its categorical features
+	// (Spark's nominal attributes, which VectorIndexer sets) as
+	// FormatCategories writes them: "j:k,…" for feature j taking the
+	// category indexes 0 … k−1. Empty: every feature is continuous. Tree
+	// learners split categorical features by sets of categories.
+	Categories string
 }
 
 // Schema is the ordered list of a table's fields. Treat it as immutable
@@ -170,4 +178,42 @@ func (s *Schema) String() string {
 		parts[i] = f.Name + ":" + f.Type.String()
 	}
 	return strings.Join(parts, ", ")
+}
+
+// FormatCategories writes the categorical features of a vector column
+// (feature → number of categories) as Field.Categories holds them,
+// sorted by feature.
+func FormatCategories(arity map[int]int) string {
+	keys := make([]int, 0, len(arity))
+	for j := range arity {
+		keys = append(keys, j)
+	}
+	slices.Sort(keys)
+	parts := make([]string, len(keys))
+	for i, j := range keys {
+		parts[i] = strconv.Itoa(j) + ":" + strconv.Itoa(arity[j])
+	}
+	return strings.Join(parts, ",")
+}
+
+// ParseCategories reads Field.Categories: feature → number of categories
+// (nil for ""), failing on a malformed entry.
+func ParseCategories(s string) (map[int]int, error) {
+	if s == "" {
+		return nil, nil
+	}
+	out := map[int]int{}
+	for _, p := range strings.Split(s, ",") {
+		j, k, ok := strings.Cut(p, ":")
+		fj, err1 := strconv.Atoi(j)
+		fk, err2 := strconv.Atoi(k)
+		if !ok || err1 != nil || err2 != nil || fj < 0 || fk < 1 {
+			return nil, fmt.Errorf("categorical features %q: %q is not feature:categories", s, p)
+		}
+		if _, dup := out[fj]; dup {
+			return nil, fmt.Errorf("categorical features %q: feature %d twice", s, fj)
+		}
+		out[fj] = fk
+	}
+	return out, nil
 }

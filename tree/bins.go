@@ -34,6 +34,34 @@ type Input struct {
 	// Classes, when > 0, requires labels to be class indexes 0 … Classes−1
 	// (−1: any class index, counted by the sample).
 	Classes int
+	// Categories are the categorical features (feature → number of
+	// categories; CategoricalFeatures reads them from the schema).
+	Categories map[int]int
+}
+
+// CategoricalFeatures returns the categorical features of the vector
+// column features (table.Field.Categories, as VectorIndexer marks them),
+// failing — before any pass — when one has more categories than maxBins
+// (a category is a bin).
+func CategoricalFeatures(stage string, s *table.Schema, features string, maxBins int) (map[int]int, error) {
+	i := s.Index(features)
+	if i < 0 {
+		return nil, nil
+	}
+	cats, err := table.ParseCategories(s.Fields[i].Categories)
+	if err != nil {
+		return nil, fmt.Errorf("%s: column %q: %w", stage, features, err)
+	}
+	worst, arity := -1, 0
+	for j, k := range cats {
+		if k > maxBins && (k > arity || k == arity && j < worst) {
+			worst, arity = j, k
+		}
+	}
+	if worst >= 0 {
+		return nil, fmt.Errorf("%s: categorical feature %d of column %q has %d categories, more than maxBins (%d): each category is a bin; raise maxBins (up to %d) or lower VectorIndexer's maxCategories", stage, worst, features, arity, maxBins, MaxBins)
+	}
+	return cats, nil
 }
 
 // SampleSize is the number of rows split thresholds are computed from,
@@ -323,6 +351,9 @@ func thresholds(vals, counts []float64, numSplits int) []float64 {
 type Binner struct {
 	Input
 	Splits [][]float64
+	// Arity is each feature's number of categories (0: continuous): a
+	// categorical value is its own bin and must be a category index.
+	Arity []int32
 }
 
 // KernelName implements engine.Kernel.
@@ -377,6 +408,16 @@ func (m Binner) MapPartition(_ context.Context, info engine.PartitionInfo, b *ta
 	}
 	n, nf := b.NumRows(), len(m.Splits)
 	data := make([]uint8, n*nf)
+	// binOf bins feature j's value v of row i.
+	binOf := func(i, j int, v float64) (uint8, error) {
+		if m.Arity == nil || m.Arity[j] == 0 {
+			return bin(m.Splits[j], v), nil
+		}
+		if v < 0 || v != math.Trunc(v) || v >= float64(m.Arity[j]) {
+			return 0, fmt.Errorf("%s: categorical feature %d is %v, not a category index 0 … %d (as VectorIndexer makes them)", engine.Row{Info: info, Batch: b, I: i}, j, v, m.Arity[j]-1)
+		}
+		return uint8(v), nil
+	}
 	if x != nil && len(x) == n*nf {
 		// Feature by feature over chunks of rows: a feature's thresholds
 		// stay in L1, the chunk in L2 (row by row, 28 features' thresholds
@@ -385,6 +426,14 @@ func (m Binner) MapPartition(_ context.Context, info engine.PartitionInfo, b *ta
 		for lo := 0; lo < n; lo += chunk {
 			hi := min(lo+chunk, n)
 			for j, t := range m.Splits {
+				if m.Arity != nil && m.Arity[j] > 0 {
+					for i := lo; i < hi; i++ {
+						if data[i*nf+j], err = binOf(i, j, x[i*nf+j]); err != nil {
+							return nil, err
+						}
+					}
+					continue
+				}
 				for i := lo; i < hi; i++ {
 					data[i*nf+j] = bin(t, x[i*nf+j])
 				}
@@ -393,7 +442,7 @@ func (m Binner) MapPartition(_ context.Context, info engine.PartitionInfo, b *ta
 	} else {
 		zero := make([]uint8, nf)
 		for j := range zero {
-			zero[j] = bin(m.Splits[j], 0)
+			zero[j], _ = binOf(0, j, 0) // 0 is category 0 of a categorical feature
 		}
 		for i := range n {
 			v := c.Features.Values[i]
@@ -402,7 +451,15 @@ func (m Binner) MapPartition(_ context.Context, info engine.PartitionInfo, b *ta
 			}
 			dst := data[i*nf : (i+1)*nf]
 			copy(dst, zero)
-			linmodel.ForEach(v, func(j int, a float64) { dst[j] = bin(m.Splits[j], a) })
+			var bad error
+			linmodel.ForEach(v, func(j int, a float64) {
+				if bad == nil {
+					dst[j], bad = binOf(i, j, a)
+				}
+			})
+			if bad != nil {
+				return nil, bad
+			}
 		}
 	}
 	bins, err := table.NewBinsColumn(data, nf, nil)
@@ -441,6 +498,9 @@ type Binned struct {
 	// Splits are each feature's thresholds; NumBins their counts + 1.
 	Splits  [][]float64
 	NumBins []int32
+	// Arity is each feature's number of categories (0: continuous), nil
+	// when none is categorical.
+	Arity []int32
 	// Totals of the sampling pass: rows, weight, weighted label sum, the
 	// largest label.
 	Rows                 int64
@@ -461,10 +521,23 @@ func Prepare(ctx context.Context, e engine.Engine, ds engine.Dataset, in Input, 
 	}
 	splits := s.Splits(maxBins)
 	nb := make([]int32, len(splits))
+	var arity []int32
+	for j, k := range in.Categories {
+		if j >= len(splits) {
+			return nil, fmt.Errorf("categorical feature %d of %d features", j, len(splits))
+		}
+		if arity == nil {
+			arity = make([]int32, len(splits))
+		}
+		arity[j], splits[j] = int32(k), nil
+	}
 	for f, t := range splits {
 		nb[f] = int32(len(t) + 1)
+		if arity != nil && arity[f] > 0 {
+			nb[f] = arity[f]
+		}
 	}
-	m, err := e.MapPartitions(ds, Binner{Input: in, Splits: splits})
+	m, err := e.MapPartitions(ds, Binner{Input: in, Splits: splits, Arity: arity})
 	if err != nil {
 		return nil, err
 	}
@@ -472,6 +545,6 @@ func Prepare(ctx context.Context, e engine.Engine, ds engine.Dataset, in Input, 
 	if err != nil {
 		return nil, err
 	}
-	return &Binned{Data: data, Splits: splits, NumBins: nb, Rows: s.Rows, WeightSum: s.WeightSum, LabelSum: s.LabelSum,
+	return &Binned{Data: data, Splits: splits, NumBins: nb, Arity: arity, Rows: s.Rows, WeightSum: s.WeightSum, LabelSum: s.LabelSum,
 		MaxLabel: s.MaxLabel, Weighted: in.WeightCol != "", Validation: in.ValidationCol != ""}, nil
 }

@@ -62,27 +62,12 @@ type Boost struct {
 // leafWalker is a fitted tree over binned rows, with its leaves' values
 // already multiplied by the tree's weight, adding to margin Out.
 type leafWalker struct {
-	Feature     []int32
-	Bin         []uint8
-	Left, Right []int32
-	Value       []float64
-	Out         int
+	Branches
+	Value []float64
+	Out   int
 }
 
-func (w *leafWalker) value(row []uint8) float64 {
-	n := int32(0)
-	for {
-		l := w.Left[n]
-		if l < 0 {
-			return w.Value[n]
-		}
-		var d int32
-		if row[w.Feature[n]] > w.Bin[n] {
-			d = 1
-		}
-		n = l + d // the right child follows the left (see Walker.slot)
-	}
-}
+func (w *leafWalker) value(row []uint8) float64 { return w.Value[w.node(row, 0)] }
 
 // boostUpdate maps a round's dataset to the next: the last round's trees
 // added to the margins, and each output's target (and hessian) at the
@@ -422,9 +407,7 @@ func FitBoost(ctx context.Context, e engine.Engine, b *Binned, cfg *Config, bo B
 		for k, tr := range res.Trees {
 			ens.Trees = append(ens.Trees, *tr)
 			ens.TreeWeights = append(ens.TreeWeights, weight)
-			lw := leafWalker{Out: k, Value: make([]float64, len(tr.Nodes))}
-			w := walker(tr, nil, Spec{})
-			lw.Feature, lw.Bin, lw.Left, lw.Right = w.Feature, w.Bin, w.Left, w.Right
+			lw := leafWalker{Branches: branches(tr), Out: k, Value: make([]float64, len(tr.Nodes))}
 			for i := range tr.Nodes {
 				lw.Value[i] = weight * tr.Nodes[i].Value
 			}

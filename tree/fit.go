@@ -78,7 +78,7 @@ func (p *Params) Bins() int {
 func (p *Params) Config(b *Binned, kind Kind, classes int, impurity string) *Config {
 	return &Config{Kind: kind, Classes: classes, Impurity: impurity, MaxDepth: p.Depth(),
 		MinInstances: float64(max(p.MinInstancesPerNode, 1)), MinWeight: p.MinWeightFractionPerNode * b.WeightSum,
-		MinInfoGain: p.MinInfoGain, NumBins: b.NumBins, Splits: b.Splits, Seed: p.Seed,
+		MinInfoGain: p.MinInfoGain, NumBins: b.NumBins, Splits: b.Splits, Arity: b.Arity, MaxBins: p.Bins(), Seed: p.Seed,
 		Weighted: b.Weighted, Validation: b.Validation}
 }
 

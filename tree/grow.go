@@ -1,6 +1,7 @@
 package tree
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
@@ -28,6 +29,10 @@ type Config struct {
 	// the threshold between bins b and b+1 of feature f).
 	NumBins []int32
 	Splits  [][]float64
+	// Arity is each feature's number of categories (0: continuous); nil
+	// when none is categorical. MaxBins is the learner's maxBins.
+	Arity   []int32
+	MaxBins int
 	// FeaturesPerNode, when in (0, features), is how many features each
 	// node draws (Spark's featureSubsetStrategy); 0 means all.
 	FeaturesPerNode int
@@ -187,8 +192,15 @@ func Grow(ctx context.Context, e engine.Engine, ds engine.Dataset, cfg *Config, 
 			res.Extra = out[1]
 		}
 		h := out[0].(*Hist)
-		if h.Sums == nil {
-			h.Sums = cfg.pool.get(size + slack)
+		switch {
+		case h.Sums == nil:
+			h = &Hist{Sums: cfg.pool.get(size + slack)}
+		case !h.claimed.CompareAndSwap(false, true):
+			// Another fit's identical request got the same result, and
+			// recycles its buffer: take a copy.
+			own := cfg.pool.get(len(h.Sums))
+			copy(own, h.Sums)
+			h = &Hist{Sums: own}
 		}
 		var now [][]float64 // this level's buffers
 		now = append(now, h.Sums)
@@ -247,7 +259,12 @@ func Grow(ctx context.Context, e engine.Engine, ds engine.Dataset, cfg *Config, 
 			}
 			cfg.finish(tr, o)
 			nd := &tr.Nodes[o.node]
-			nd.Feature, nd.Bin, nd.Threshold, nd.Gain = sp.feature, uint8(sp.bin), cfg.Splits[sp.feature][sp.bin], sp.gain
+			nd.Feature, nd.Gain = sp.feature, sp.gain
+			if sp.cats != nil {
+				nd.Categorical, nd.LeftCategories = true, sp.cats
+			} else {
+				nd.Bin, nd.Threshold = uint8(sp.bin), cfg.Splits[sp.feature][sp.bin]
+			}
 			l, r := int32(len(tr.Nodes)), int32(len(tr.Nodes)+1)
 			nd.Left, nd.Right = l, r
 			tr.Nodes = append(tr.Nodes, Node{Feature: -1, Left: -1, Right: -1}, Node{Feature: -1, Left: -1, Right: -1})
@@ -269,14 +286,7 @@ func Grow(ctx context.Context, e engine.Engine, ds engine.Dataset, cfg *Config, 
 
 // walker is tr as the level kernel walks it, with each node's slot.
 func walker(tr *Tree, slot []int32, sp Spec) Walker {
-	n := len(tr.Nodes)
-	w := Walker{Feature: make([]int32, n), Bin: make([]uint8, n), Left: make([]int32, n), Right: make([]int32, n), Slot: slot,
-		Target: sp.Target, Sampling: sp.Sampling}
-	for i := range tr.Nodes {
-		nd := &tr.Nodes[i]
-		w.Feature[i], w.Bin[i], w.Left[i], w.Right[i] = int32(max(nd.Feature, 0)), nd.Bin, nd.Left, nd.Right
-	}
-	return w
+	return Walker{Branches: branches(tr), Slot: slot, Target: sp.Target, Sampling: sp.Sampling}
 }
 
 // histLen is the number of bins of a node over feats (nil: all).
@@ -419,12 +429,60 @@ func (cfg *Config) finish(tr *Tree, o *open) {
 
 type split struct {
 	feature, bin int
+	cats         []int // a categorical split's left categories
 	gain         float64
 	left, right  []float64
 }
 
+// gain returns the gain of splitting total into left and right, and
+// whether the split is valid (each child with MinInstances rows,
+// MinWeight weight and, for Newton, MinHessian hessian; gain at least
+// MinInfoGain and positive).
+func (cfg *Config) gain(total, left, right []float64, parentImp float64) (float64, bool) {
+	if left[0] < cfg.MinInstances || right[0] < cfg.MinInstances || left[0] < 1 || right[0] < 1 ||
+		left[1] < cfg.MinWeight || right[1] < cfg.MinWeight {
+		return 0, false
+	}
+	var g float64
+	if cfg.Kind == Newton {
+		if left[3] < cfg.MinHessian || right[3] < cfg.MinHessian {
+			return 0, false
+		}
+		g = 0.5 * (left[2]*left[2]/(left[3]+cfg.Lambda) + right[2]*right[2]/(right[3]+cfg.Lambda) -
+			total[2]*total[2]/(total[3]+cfg.Lambda))
+	} else {
+		g = parentImp - left[1]/total[1]*cfg.impurity(left) - right[1]/total[1]*cfg.impurity(right)
+	}
+	return g, g >= cfg.MinInfoGain && g > 0
+}
+
+// unordered reports whether a categorical feature of arity categories is
+// split by every subset of its categories (Spark's unordered features:
+// multiclass classification with 2^(arity−1) − 1 splits fitting in half
+// of maxBins) rather than by its categories ordered by centroid.
+func (cfg *Config) unordered(arity int) bool {
+	return cfg.Kind == Classes && cfg.Classes > 2 && arity <= 30 && (1<<(arity-1))-1 <= max(cfg.MaxBins/2, 1)
+}
+
+// centroid orders a category in an ordered categorical split (Spark's):
+// the weight of class 1 for a binary classifier, the impurity for more
+// classes, the mean target of a variance tree, the Newton leaf value.
+// Empty categories go last.
+func (cfg *Config) centroid(st []float64) float64 {
+	switch {
+	case st[0] == 0:
+		return math.MaxFloat64
+	case cfg.Kind == Classes && cfg.Classes == 2:
+		return st[3]
+	case cfg.Kind == Classes:
+		return cfg.impurity(st)
+	}
+	return cfg.value(st)
+}
+
 // best scans node o's histogram for its best valid split: the largest
-// gain, the first feature and bin on ties (Spark's order).
+// gain, the first feature and bin (or category set) on ties (Spark's
+// order).
 func (cfg *Config) best(o *open, S int) (split, bool) {
 	var sp split
 	found := false
@@ -432,6 +490,24 @@ func (cfg *Config) best(o *open, S int) (split, bool) {
 	left := make([]float64, S)
 	right := make([]float64, S)
 	parentImp := cfg.impurity(total)
+	consider := func(f, b int, cats []int) {
+		for s := range S {
+			right[s] = total[s] - left[s]
+		}
+		g, ok := cfg.gain(total, left, right, parentImp)
+		if !ok || (found && g <= sp.gain) {
+			return
+		}
+		found = true
+		sp.feature, sp.bin, sp.gain = f, b, g
+		sp.cats = nil
+		if cats != nil {
+			sp.cats = slices.Clone(cats)
+			slices.Sort(sp.cats)
+		}
+		sp.left = append(sp.left[:0], left...)
+		sp.right = append(sp.right[:0], right...)
+	}
 	feats := o.feats
 	nf := len(cfg.NumBins)
 	off := 0
@@ -447,32 +523,46 @@ func (cfg *Config) best(o *open, S int) (split, bool) {
 		h := o.hist[off*S : (off+nb)*S]
 		off += nb
 		clear(left)
-		for b := 0; b < nb-1; b++ {
-			for s := range S {
-				left[s] += h[b*S+s]
-				right[s] = total[s] - left[s]
-			}
-			if left[0] < cfg.MinInstances || right[0] < cfg.MinInstances || left[0] < 1 || right[0] < 1 ||
-				left[1] < cfg.MinWeight || right[1] < cfg.MinWeight {
-				continue
-			}
-			var gain float64
-			if cfg.Kind == Newton {
-				if left[3] < cfg.MinHessian || right[3] < cfg.MinHessian {
-					continue
+		if cfg.Arity == nil || cfg.Arity[f] == 0 {
+			for b := 0; b < nb-1; b++ {
+				for s := range S {
+					left[s] += h[b*S+s]
 				}
-				gain = 0.5 * (left[2]*left[2]/(left[3]+cfg.Lambda) + right[2]*right[2]/(right[3]+cfg.Lambda) -
-					total[2]*total[2]/(total[3]+cfg.Lambda))
-			} else {
-				gain = parentImp - left[1]/total[1]*cfg.impurity(left) - right[1]/total[1]*cfg.impurity(right)
+				consider(f, b, nil)
 			}
-			if gain < cfg.MinInfoGain || gain <= 0 || (found && gain <= sp.gain) {
-				continue
+			continue
+		}
+		if cfg.unordered(nb) {
+			// Every subset with the last category on the right: the
+			// categories of subset m are the bits of m.
+			var cats []int
+			for m := 1; m < 1<<(nb-1); m++ {
+				clear(left)
+				cats = cats[:0]
+				for c := range nb {
+					if m>>c&1 == 1 {
+						cats = append(cats, c)
+						for s := range S {
+							left[s] += h[c*S+s]
+						}
+					}
+				}
+				consider(f, 0, cats)
 			}
-			found = true
-			sp.feature, sp.bin, sp.gain = f, b, gain
-			sp.left = append(sp.left[:0], left...)
-			sp.right = append(sp.right[:0], right...)
+			continue
+		}
+		order := make([]int, nb)
+		cent := make([]float64, nb)
+		for c := range nb {
+			order[c], cent[c] = c, cfg.centroid(h[c*S:(c+1)*S])
+		}
+		slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(cent[a], cent[b]) })
+		for i := 0; i < nb-1; i++ {
+			c := order[i]
+			for s := range S {
+				left[s] += h[c*S+s]
+			}
+			consider(f, 0, order[:i+1])
 		}
 	}
 	return sp, found

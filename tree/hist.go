@@ -7,6 +7,7 @@ import (
 	"math/bits"
 	"strconv"
 	"sync"
+	"sync/atomic"
 
 	"github.com/spindle-ml/spindle/engine"
 	"github.com/spindle-ml/spindle/internal/simd"
@@ -119,36 +120,71 @@ func (s Sampling) count(pos int64) float64 {
 	return 1
 }
 
-// Walker is a tree being grown, as the level kernel walks it over binned
-// rows: a node with Left ≥ 0 sends a row left when its bin of Feature is
-// ≤ Bin; a node without children is a leaf or a node open at this level,
-// whose histogram goes to Slot (−1: none this pass).
+// Branches are a tree's splits over binned rows: node n with Left[n] ≥ 0
+// sends a row left when its bin of Feature[n] is ≤ Bin[n] (a continuous
+// feature, Cat[n] < 0) or is in Sets[Cat[n]] (a categorical feature, a
+// 256-bit set of bins); its right child is Left[n] + 1 (Grow appends
+// children so).
+type Branches struct {
+	Feature, Left, Right []int32
+	Bin                  []uint8
+	Cat                  []int32
+	Sets                 [][4]uint64
+}
+
+// branches returns tr's splits.
+func branches(tr *Tree) Branches {
+	n := len(tr.Nodes)
+	b := Branches{Feature: make([]int32, n), Left: make([]int32, n), Right: make([]int32, n), Bin: make([]uint8, n), Cat: make([]int32, n)}
+	for i := range tr.Nodes {
+		nd := &tr.Nodes[i]
+		b.Feature[i], b.Bin[i], b.Left[i], b.Right[i], b.Cat[i] = int32(max(nd.Feature, 0)), nd.Bin, nd.Left, nd.Right, -1
+		if nd.Categorical {
+			var set [4]uint64
+			for _, c := range nd.LeftCategories {
+				set[c>>6] |= 1 << (uint(c) & 63)
+			}
+			b.Cat[i] = int32(len(b.Sets))
+			b.Sets = append(b.Sets, set)
+		}
+	}
+	return b
+}
+
+// right reports whether a row whose bin of node n's feature is bin goes
+// right, as 0 or 1 (branch-free for continuous splits).
+func (b *Branches) right(n int32, bin uint8) int32 {
+	if c := b.Cat[n]; c >= 0 {
+		return 1 - int32(b.Sets[c][bin>>6]>>(bin&63)&1)
+	}
+	var d int32
+	if bin > b.Bin[n] {
+		d = 1
+	}
+	return d
+}
+
+// node returns the node row falls in, walking from node n.
+func (b *Branches) node(row []uint8, n int32) int32 {
+	for {
+		l := b.Left[n]
+		if l < 0 {
+			return n
+		}
+		n = l + b.right(n, row[b.Feature[n]])
+	}
+}
+
+// Walker is a tree being grown, as the level kernel walks it: its
+// branches so far; a node without children is a leaf or a node open at
+// this level, whose histogram goes to Slot (−1: none this pass).
 type Walker struct {
-	Feature     []int32
-	Bin         []uint8
-	Left, Right []int32
-	Slot        []int32
+	Branches
+	Slot []int32
 	// Target is the boosting target this tree fits (the columns TargetCol
 	// and HessCol of index Target), −1 for the label.
 	Target   int
 	Sampling Sampling
-}
-
-// node returns the node row falls in, walking from node n. A node's
-// right child follows its left one (Grow appends them so), so the step is
-// branch-free: the child is Left + (bin > Bin).
-func (w *Walker) node(row []uint8, n int32) int32 {
-	for {
-		l := w.Left[n]
-		if l < 0 {
-			return n
-		}
-		var d int32
-		if row[w.Feature[n]] > w.Bin[n] {
-			d = 1
-		}
-		n = l + d
-	}
 }
 
 // rowCache keeps, on the embedded engine, each partition's rows' nodes
@@ -305,10 +341,10 @@ func (rn *rowNodes) part(t int, w *Walker, step bool, n, nf int, data []uint8, k
 			continue // not split since the last pass
 		}
 		seg := p.order[p.start[nd]:p.end[nd]]
-		f, bn := w.Feature[nd], w.Bin[nd]
+		f := w.Feature[nd]
 		nl, nr := 0, 0
 		for _, i := range seg {
-			if data[int(i)*nf+int(f)] <= bn {
+			if w.right(int32(nd), data[int(i)*nf+int(f)]) == 0 {
 				seg[nl] = i
 				nl++
 			} else {
@@ -363,6 +399,10 @@ func HessCol(k int) string { return "__hess" + strconv.Itoa(k) }
 // Hist is a level pass's partial: every slot's histogram, concatenated.
 type Hist struct {
 	Sums []float64
+	// claimed is set by the first fit that takes the result for its own:
+	// under engine.Lockstep, identical requests of several fits share one
+	// result, and only one of them may recycle its buffer.
+	claimed atomic.Bool
 }
 
 // histKernel builds the histograms of one tree level's open nodes.

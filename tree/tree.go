@@ -35,6 +35,7 @@ package tree
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/spindle-ml/spindle/linalg"
 )
@@ -54,6 +55,12 @@ type Node struct {
 	Feature   int
 	Threshold float64
 	Bin       uint8
+	// Categorical marks a split of a categorical feature: a row goes left
+	// when its value is one of LeftCategories (Spark's CategoricalSplit;
+	// any other value, unseen ones included, goes right). Threshold and
+	// Bin are then unused.
+	Categorical    bool
+	LeftCategories []int
 	// Left and Right index the children in the tree's Nodes (−1 for a
 	// leaf).
 	Left, Right int32
@@ -79,24 +86,21 @@ type Tree struct {
 	Nodes []Node
 }
 
+// GoesLeft reports whether a row with value v of the node's feature goes
+// to its left child.
+func (n *Node) GoesLeft(v float64) bool {
+	if !n.Categorical {
+		return v <= n.Threshold
+	}
+	c := int(v)
+	return float64(c) == v && slices.Contains(n.LeftCategories, c)
+}
+
 // Leaf returns the leaf x falls in.
 func (t *Tree) Leaf(x linalg.Vector) *Node {
 	n := &t.Nodes[0]
 	for !n.IsLeaf() {
-		if x.At(n.Feature) <= n.Threshold {
-			n = &t.Nodes[n.Left]
-		} else {
-			n = &t.Nodes[n.Right]
-		}
-	}
-	return n
-}
-
-// LeafDense returns the leaf of the dense row x.
-func (t *Tree) LeafDense(x []float64) *Node {
-	n := &t.Nodes[0]
-	for !n.IsLeaf() {
-		if x[n.Feature] <= n.Threshold {
+		if n.GoesLeft(x.At(n.Feature)) {
 			n = &t.Nodes[n.Left]
 		} else {
 			n = &t.Nodes[n.Right]
@@ -153,6 +157,16 @@ func (t *Tree) Validate(numFeatures, numClasses int) error {
 		}
 		if math.IsNaN(n.Threshold) {
 			return fmt.Errorf("node %d has threshold NaN", i)
+		}
+		if n.Categorical {
+			if len(n.LeftCategories) == 0 {
+				return fmt.Errorf("node %d splits categorical feature %d with no category going left", i, n.Feature)
+			}
+			for _, c := range n.LeftCategories {
+				if c < 0 || c >= MaxBins {
+					return fmt.Errorf("node %d sends category %d left, outside [0, %d)", i, c, MaxBins)
+				}
+			}
 		}
 		for _, c := range []int32{n.Left, n.Right} {
 			if c <= 0 || int(c) >= len(t.Nodes) {

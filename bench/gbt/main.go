@@ -14,8 +14,9 @@ import (
 	"runtime/pprof"
 	"time"
 
-	"github.com/spindle-ml/spindle/classification"
 	"github.com/spindle-ml/spindle/bench/internal/synth"
+	"github.com/spindle-ml/spindle/classification"
+	"github.com/spindle-ml/spindle/engine"
 	"github.com/spindle-ml/spindle/engine/local"
 	"github.com/spindle-ml/spindle/evaluation"
 	"github.com/spindle-ml/spindle/ml"
@@ -40,6 +41,7 @@ func run() error {
 	newton := flag.Bool("newton", true, "newtonLeaves (gbt)")
 	per := flag.Int("partition", 65536, "rows per partition")
 	prof := flag.String("cpuprofile", "", "write a CPU profile of the fit")
+	memcheck := flag.Bool("memcheck", false, "only bin the training rows and print the binned dataset's heap bytes per feature value")
 	flag.Parse()
 	ctx := context.Background()
 	x, y, err := synth.Load(*in, *cols)
@@ -60,6 +62,9 @@ func run() error {
 	trainDS, _ := e.FromTable(ctx, train)
 	testDS, _ := e.FromTable(ctx, test)
 	runtime.GC()
+	if *memcheck {
+		return binnedBytes(ctx, e, trainDS, n, *cols, *bins)
+	}
 	p := tree.Params{MaxDepth: &*depth, MaxBins: *bins}
 	if *prof != "" {
 		f, err := os.Create(*prof)
@@ -101,5 +106,26 @@ func run() error {
 		return err
 	}
 	fmt.Printf("fit_s=%.3f test_auc=%.6f%s\n", fit.Seconds(), auc, extra)
+	return nil
+}
+
+// binnedBytes bins the training rows (tree.Prepare) and prints the growth
+// of the live heap it leaves, per feature value and per row beyond one
+// byte a value: the binned dataset's memory.
+func binnedBytes(ctx context.Context, e *local.Engine, ds engine.Dataset, rows, cols, bins int) error {
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	b, err := tree.Prepare(ctx, e, ds, tree.Input{FeaturesCol: "features", LabelCol: "label"}, bins, 0)
+	if err != nil {
+		return err
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	grown := float64(after.HeapAlloc) - float64(before.HeapAlloc)
+	values := float64(rows) * float64(cols)
+	fmt.Printf("binned_bytes=%.0f values=%.0f bytes_per_value=%.3f extra_bytes_per_row=%.2f\n",
+		grown, values, grown/values, (grown-values)/float64(rows))
+	runtime.KeepAlive(b)
 	return nil
 }

@@ -17,7 +17,9 @@
 //	             (indices null for a dense vector)
 //	bins         fixed_size_binary(width): a row's bin indexes, one byte each
 //
-// A batch's table.Origin travels as the schema metadata "origin.file" and
+// A vector field's categorical features (table.Field.Categories) travel
+// as the field metadata "spindle.categories". A batch's table.Origin
+// travels as the schema metadata "origin.file" and
 // "origin.unit" and an extra int64 column "__origin_line".
 //
 // Encode ends the file with a CRC-32C of the Arrow bytes and the magic
@@ -54,6 +56,9 @@ import (
 )
 
 const originLine = "__origin_line"
+
+// categoriesKey is the Arrow field metadata holding table.Field.Categories.
+const categoriesKey = "spindle.categories"
 
 var vectorType = arrow.StructOf(
 	arrow.Field{Name: "size", Type: arrow.PrimitiveTypes.Int32},
@@ -108,7 +113,11 @@ func Encode(w io.Writer, b *table.Batch) error {
 		if err != nil {
 			return fmt.Errorf("colfile: column %q: %w", f.Name, err)
 		}
-		fields = append(fields, arrow.Field{Name: f.Name, Type: typ, Nullable: true})
+		af := arrow.Field{Name: f.Name, Type: typ, Nullable: true}
+		if f.Categories != "" {
+			af.Metadata = arrow.NewMetadata([]string{categoriesKey}, []string{f.Categories})
+		}
+		fields = append(fields, af)
 		arrays = append(arrays, a)
 	}
 	var md arrow.Metadata
@@ -320,7 +329,7 @@ func Decode(data []byte) (b *table.Batch, err error) {
 		if err != nil {
 			return nil, fmt.Errorf("colfile: column %q: %w", f.Name, err)
 		}
-		fields = append(fields, table.Field{Name: f.Name, Type: t})
+		fields = append(fields, table.Field{Name: f.Name, Type: t, Categories: value(f.Metadata, categoriesKey)})
 		cols = append(cols, c)
 	}
 	schema, err := table.NewSchema(fields...)
