@@ -5,7 +5,10 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"runtime"
 	"slices"
+	"sync"
+	"sync/atomic"
 
 	"github.com/spindle-ml/spindle/engine"
 )
@@ -243,16 +246,35 @@ func Grow(ctx context.Context, e engine.Engine, ds engine.Dataset, cfg *Config, 
 			cfg.pool.put(b)
 		}
 		held = now
-		for _, o := range level {
+		// Each node's best split, nodes in parallel on the driver's cores
+		// (each node's search is sequential, so the result is the same).
+		splits := make([]split, len(level))
+		found := make([]bool, len(level))
+		var wg sync.WaitGroup
+		var cursor atomic.Int64
+		for range min(runtime.GOMAXPROCS(0), len(level)) {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for {
+					i := int(cursor.Add(1) - 1)
+					if i >= len(level) {
+						return
+					}
+					o := level[i]
+					if o.stats == nil {
+						o.stats = cfg.totals(o.hist, o.feats, S)
+					}
+					if o.hist != nil && cfg.canSplit(o.stats) {
+						splits[i], found[i] = cfg.best(o, S)
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		for i, o := range level {
 			tr := res.Trees[o.tree]
-			if o.stats == nil {
-				o.stats = cfg.totals(o.hist, o.feats, S)
-			}
-			if o.hist == nil || !cfg.canSplit(o.stats) {
-				cfg.finish(tr, o)
-				continue
-			}
-			sp, ok := cfg.best(o, S)
+			sp, ok := splits[i], found[i]
 			if !ok {
 				cfg.finish(tr, o)
 				continue
