@@ -65,7 +65,7 @@ func run() error {
 	if *memcheck {
 		return binnedBytes(ctx, e, trainDS, n, *cols, *bins)
 	}
-	p := tree.Params{MaxDepth: &*depth, MaxBins: *bins}
+	p := tree.Params{MaxDepth: depth, MaxBins: *bins}
 	if *prof != "" {
 		f, err := os.Create(*prof)
 		if err != nil {
@@ -127,5 +127,6 @@ func binnedBytes(ctx context.Context, e *local.Engine, ds engine.Dataset, rows, 
 	fmt.Printf("binned_bytes=%.0f values=%.0f bytes_per_value=%.3f extra_bytes_per_row=%.2f\n",
 		grown, values, grown/values, (grown-values)/float64(rows))
 	runtime.KeepAlive(b)
+	runtime.KeepAlive(ds) // the input stays, as in a fit
 	return nil
 }
