@@ -32,7 +32,9 @@ type goldenExact struct {
 	} `json:"datasets"`
 	Cases []struct {
 		Dataset, Impurity string
+		Depth             int
 		Tree              *goldenNode
+		Importances       []float64
 	} `json:"cases"`
 }
 
@@ -54,24 +56,25 @@ func TestExactTrees(t *testing.T) {
 	ctx := context.Background()
 	e := &local.Engine{}
 	for _, c := range g.Cases {
-		t.Run(c.Dataset+"/"+c.Impurity, func(t *testing.T) {
+		t.Run(fmt.Sprintf("%s/%s/depth=%d", c.Dataset, c.Impurity, c.Depth), func(t *testing.T) {
 			d := g.Datasets[c.Dataset]
 			ds := tabletest.Dataset(t, e, tabletest.Labeled(t, d.X, d.Y, 37, false))
-			p := tree.Params{MaxBins: 256}
-			var tr *tree.Tree
+			p := tree.Params{MaxBins: 256, MaxDepth: &c.Depth}
+			var ens *tree.Ensemble
 			if c.Impurity == "variance" {
 				m, err := (&regression.DecisionTreeRegressor{Params: p}).Fit(ctx, e, ds)
 				if err != nil {
 					t.Fatal(err)
 				}
-				tr = &m.(*regression.DecisionTreeRegressionModel).Trees[0]
+				ens = &m.(*regression.DecisionTreeRegressionModel).Ensemble
 			} else {
 				m, err := (&classification.DecisionTreeClassifier{Params: p, Impurity: c.Impurity}).Fit(ctx, e, ds)
 				if err != nil {
 					t.Fatal(err)
 				}
-				tr = &m.(*classification.DecisionTreeClassificationModel).Trees[0]
+				ens = &m.(*classification.DecisionTreeClassificationModel).Ensemble
 			}
+			tr := &ens.Trees[0]
 			rows := make([]int, len(d.X))
 			for i := range rows {
 				rows[i] = i
@@ -82,6 +85,18 @@ func TestExactTrees(t *testing.T) {
 				t.Errorf("compared %d nodes, the tree has %d", nodes, len(tr.Nodes))
 			}
 			t.Logf("%d nodes, %d ties (%d nodes under them not compared)", len(tr.Nodes), cmp.ties, cmp.skipped)
+			// Without ties the trees are the same, and so are the
+			// feature importances (the shallow cases have none).
+			if c.Depth < 5 && cmp.ties > 0 {
+				t.Errorf("%d ties in a case chosen to have none", cmp.ties)
+			}
+			if cmp.ties == 0 {
+				for j, v := range ens.FeatureImportances() {
+					if math.Abs(v-c.Importances[j]) > 1e-9 {
+						t.Errorf("importance of feature %d: %v, scikit-learn %v", j, v, c.Importances[j])
+					}
+				}
+			}
 			if cmp.skipped > len(tr.Nodes)/2 {
 				t.Errorf("only %d of %d nodes compared", len(tr.Nodes)-cmp.skipped, len(tr.Nodes))
 			}
@@ -120,6 +135,9 @@ func compareNode(t *testing.T, c *comparison, path string, tr *tree.Tree, i int3
 	}
 	if n.IsLeaf() {
 		return 1
+	}
+	if n.Feature != *g.Feature {
+		c.ties++ // another feature splitting the rows the same way
 	}
 	var left, right []int
 	for _, r := range rows {

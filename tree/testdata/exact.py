@@ -5,10 +5,12 @@ with maxBins 256 considers every threshold scikit-learn does.
 
 Run:  /usr/bin/python3 tree/testdata/exact.py > tree/testdata/exact.json
 
-Settings follow Spark's defaults: max_depth 5, min_samples_leaf 1,
-min_samples_split 2. Each tree is written depth-first from the root:
+Settings follow Spark's defaults: max_depth 5 (2 or 3 for three shallow
+trees), min_samples_leaf 1, min_samples_split 2. Each tree is written depth-first from the root:
 feature, threshold (left when x <= threshold), impurity, n_node_samples
-and the node value (class counts, or the mean target). scikit-learn reads
+and the node value (class counts, or the mean target), and the
+feature importances (Spark's definition is the same: each split's
+impurity decrease times its node's weight, normalized). scikit-learn reads
 X as float32; its thresholds are midpoints of float32 values, so the test
 compares the rows each split sends left, not the threshold's digits.
 """
@@ -53,15 +55,19 @@ def main():
     }
     for name, (X, y) in data.items():
         out["datasets"][name] = {"X": X.tolist(), "y": y.tolist()}
-    for name, crit in [("iris", "gini"), ("iris", "entropy"), ("wine", "gini"), ("wine", "entropy"),
-                       ("digits", "gini"), ("digits", "entropy"),
-                       ("diabetes", "squared_error"), ("iris_width", "squared_error"), ("wine_alcohol", "squared_error")]:
+    for name, crit, depth in [("iris", "gini", 5), ("iris", "entropy", 5), ("wine", "gini", 5), ("wine", "entropy", 5),
+                              ("digits", "gini", 5), ("digits", "entropy", 5),
+                              ("diabetes", "squared_error", 5), ("iris_width", "squared_error", 5),
+                              ("wine_alcohol", "squared_error", 5),
+                              # shallow trees without ties, for the importances
+                              ("diabetes", "squared_error", 3), ("wine", "gini", 2), ("digits", "entropy", 3)]:
         X, y = data[name]
         if crit == "squared_error":
-            m = DecisionTreeRegressor(criterion=crit, max_depth=5, random_state=0).fit(X, y)
+            m = DecisionTreeRegressor(criterion=crit, max_depth=depth, random_state=0).fit(X, y)
         else:
-            m = DecisionTreeClassifier(criterion=crit, max_depth=5, random_state=0).fit(X, y)
-        out["cases"].append({"dataset": name, "impurity": {"squared_error": "variance"}.get(crit, crit), "tree": dump(m)})
+            m = DecisionTreeClassifier(criterion=crit, max_depth=depth, random_state=0).fit(X, y)
+        out["cases"].append({"dataset": name, "impurity": {"squared_error": "variance"}.get(crit, crit), "depth": depth,
+                             "tree": dump(m), "importances": m.feature_importances_.tolist()})
     json.dump(out, __import__("sys").stdout)
 
 
