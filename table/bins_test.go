@@ -57,3 +57,34 @@ func TestBinsColumn(t *testing.T) {
 		t.Fatalf("concatenated %v nulls %d", all.Data, all.NullCount())
 	}
 }
+
+// FuzzParseCategories: any string parses or fails without a panic, and
+// what parses formats back to the same categories.
+func FuzzParseCategories(f *testing.F) {
+	for _, s := range []string{"", "0:2", "3:4,7:2", "1:0", "a:b", "2:3,2:4", "-1:2", "5:300"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		m, err := table.ParseCategories(s)
+		if err != nil {
+			return
+		}
+		back, err := table.ParseCategories(table.FormatCategories(m))
+		if err != nil || fmt.Sprint(back) != fmt.Sprint(m) {
+			t.Fatalf("%q → %v → %q → %v, %v", s, m, table.FormatCategories(m), back, err)
+		}
+	})
+}
+
+// TestCategories: the categorical features' field format.
+func TestCategories(t *testing.T) {
+	m := map[int]int{7: 2, 3: 4}
+	if s := table.FormatCategories(m); s != "3:4,7:2" {
+		t.Fatalf("format %q", s)
+	}
+	for _, bad := range []string{"3", "3:x", "-1:2", "3:0", "3:2,3:4"} {
+		if _, err := table.ParseCategories(bad); err == nil {
+			t.Errorf("%q parsed", bad)
+		}
+	}
+}
