@@ -184,13 +184,27 @@ func (k sampleKernel) Fold(_ context.Context, info engine.PartitionInfo, acc *Sa
 		}
 	}
 	nf := acc.NumFeatures
+	// Validation rows are checked but neither sampled nor counted: the
+	// thresholds and totals are the training rows' (as Spark splits its
+	// training set only).
+	var valid []bool
+	if k.ValidationCol != "" {
+		vc, err := table.ColumnAs[*table.BoolColumn](b, k.ValidationCol)
+		if err != nil {
+			return nil, err
+		}
+		valid = vc.Values
+	}
 	type cand struct {
 		key uint64
 		i   int
 	}
-	cands := make([]cand, n)
+	cands := make([]cand, 0, n)
 	for i := range n {
-		cands[i] = cand{rowKey(k.Seed, info.RowOffset+int64(i)), i}
+		if valid != nil && valid[i] {
+			continue
+		}
+		cands = append(cands, cand{rowKey(k.Seed, info.RowOffset+int64(i)), i})
 		w := 1.0
 		if ws != nil {
 			w = ws[i]
