@@ -43,7 +43,8 @@ type Config struct {
 	// Weighted and Validation say the binned data has WeightCol and
 	// ValidCol.
 	Weighted, Validation bool
-	pool                 *bufPool // the fit's buffers, shared by its Grows
+	pool                 *bufPool  // the fit's buffers, shared by its Grows
+	cols                 *colCache // the fit's columns of bins (embedded engine)
 }
 
 // Spec is one tree to grow: its boosting target (−1: the label), its
@@ -101,7 +102,10 @@ func Grow(ctx context.Context, e engine.Engine, ds engine.Dataset, cfg *Config, 
 	if cfg.pool == nil {
 		cfg.pool = &bufPool{}
 	}
-	cache := &rowCache{parts: map[int]*rowNodes{}, pool: cfg.pool}
+	if cfg.cols == nil {
+		cfg.cols = &colCache{parts: map[int]*partCols{}}
+	}
+	cache := &rowCache{parts: map[int]*rowNodes{}, pool: cfg.pool, cols: cfg.cols}
 	// The buffers of the last level's histograms, given back once the
 	// next level no longer needs them (its derivations are done).
 	var held [][]float64
