@@ -60,14 +60,6 @@ type GBTClassifier struct {
 	Impurity string `param:"oneOf=variance"`
 }
 
-// CheckParams implements ml.ParamChecker.
-func (c *GBTClassifier) CheckParams() error {
-	if err := tree.CheckStrategy(c.FeatureSubsetStrategy); err != nil {
-		return ml.ParamErrorf("featureSubsetStrategy", "%v", err)
-	}
-	return nil
-}
-
 // InputColumns implements ml.ColumnReader.
 func (c *GBTClassifier) InputColumns() []string {
 	return c.Params.InputColumns(c.ValidationIndicatorCol)

@@ -1232,24 +1232,7 @@ func (m *LogisticRegressionModel) MapPartition(_ context.Context, info engine.Pa
 	if err != nil {
 		return nil, err
 	}
-	fc, err := table.ColumnAs[*table.VectorColumn](b, m.FeaturesCol)
-	if err != nil {
-		return nil, err
-	}
-	n := fc.Len()
-	raws, probs := make([]linalg.Vector, n), make([]linalg.Vector, n)
-	preds := make([]float64, n)
-	err = linmodel.EachRow("LogisticRegressionModel", b, fc, info, m.NumFeatures, func(i int, x linalg.Vector) error {
-		r, p, y := m.Predict(x)
-		raws[i], probs[i], preds[i] = linalg.Dense(r), linalg.Dense(p), y
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	cols := append(append([]table.Column(nil), b.Columns()...),
-		table.NewVectorColumn(raws, nil), table.NewVectorColumn(probs, nil), table.NewFloat64Column(preds, nil))
-	return b.Derive(out, cols)
+	return addPredictions("LogisticRegressionModel", out, b, m.FeaturesCol, m.NumFeatures, info, m.Predict)
 }
 
 // Validate checks the model's arrays against its sizes.

@@ -69,7 +69,7 @@ func (c *DecisionTreeClassifier) OutputSchema(in *table.Schema) (*table.Schema, 
 // pass per tree level.
 func (c *DecisionTreeClassifier) Fit(ctx context.Context, e engine.Engine, ds engine.Dataset) (ml.Model, error) {
 	const name = "DecisionTreeClassifier"
-	ens, err := fitClassForest(ctx, e, ds, name, c, &c.Params, c.Impurity, 1, "all", nil, nil)
+	ens, err := fitClassForest(ctx, e, ds, name, c, &c.Params, c.Impurity, 1, "all", tree.Sampling{})
 	if err != nil {
 		return nil, err
 	}
@@ -90,26 +90,10 @@ func (c *DecisionTreeClassifier) Fit(ctx context.Context, e engine.Engine, ds en
 // tree defaults (maxDepth 5, maxBins 32).
 type RandomForestClassifier struct {
 	tree.Params
+	tree.ForestParams
 	RawPredictionCol, ProbabilityCol string
 	// Impurity is "gini" (default) or "entropy".
 	Impurity string `param:"oneOf=gini|entropy"`
-	// NumTrees is the number of trees (0 means Spark's 20).
-	NumTrees int `param:"min=1"`
-	// FeatureSubsetStrategy: auto (default), all, sqrt, log2, onethird, a
-	// fraction in (0, 1] or a count.
-	FeatureSubsetStrategy string
-	// SubsamplingRate is the share of rows each tree draws (nil means 1).
-	SubsamplingRate *float64 `param:"gt=0,max=1"`
-	// Bootstrap draws rows with replacement (nil means true).
-	Bootstrap *bool
-}
-
-// CheckParams implements ml.ParamChecker.
-func (c *RandomForestClassifier) CheckParams() error {
-	if err := tree.CheckStrategy(c.FeatureSubsetStrategy); err != nil {
-		return ml.ParamErrorf("featureSubsetStrategy", "%v", err)
-	}
-	return nil
 }
 
 // InputColumns implements ml.ColumnReader.
@@ -123,11 +107,7 @@ func (c *RandomForestClassifier) OutputSchema(in *table.Schema) (*table.Schema, 
 // Fit implements ml.Estimator.
 func (c *RandomForestClassifier) Fit(ctx context.Context, e engine.Engine, ds engine.Dataset) (ml.Model, error) {
 	const name = "RandomForestClassifier"
-	n := c.NumTrees
-	if n == 0 {
-		n = 20
-	}
-	ens, err := fitClassForest(ctx, e, ds, name, c, &c.Params, c.Impurity, n, c.FeatureSubsetStrategy, c.SubsamplingRate, c.Bootstrap)
+	ens, err := fitClassForest(ctx, e, ds, name, c, &c.Params, c.Impurity, c.Trees(), c.FeatureSubsetStrategy, c.Sampling(c.Trees()))
 	if err != nil {
 		return nil, err
 	}
@@ -136,7 +116,7 @@ func (c *RandomForestClassifier) Fit(ctx context.Context, e engine.Engine, ds en
 
 // fitClassForest fits numTrees classification trees.
 func fitClassForest(ctx context.Context, e engine.Engine, ds engine.Dataset, name string, stage any, p *tree.Params,
-	impurity string, numTrees int, strategy string, rate *float64, bootstrap *bool) (*tree.Ensemble, error) {
+	impurity string, numTrees int, strategy string, sampling tree.Sampling) (*tree.Ensemble, error) {
 	if err := ml.Validate(stage); err != nil {
 		return nil, err
 	}
@@ -164,25 +144,11 @@ func fitClassForest(ctx context.Context, e engine.Engine, ds engine.Dataset, nam
 	if cfg.FeaturesPerNode, err = tree.FeaturesPerNode(strategy, b.NumFeatures(), numTrees, true); err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	trees, _, err := tree.FitForest(ctx, e, b, cfg, numTrees, forestSampling(numTrees, rate, bootstrap))
+	trees, _, err := tree.FitForest(ctx, e, b, cfg, numTrees, sampling)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	return &tree.Ensemble{NumFeatures: b.NumFeatures(), NumClasses: classes, Trees: trees}, nil
-}
-
-// forestSampling is Spark's row sampling of a forest's trees: Poisson
-// copies with bootstrap (more than one tree), else a sample without
-// replacement when the rate is below 1.
-func forestSampling(numTrees int, rate *float64, bootstrap *bool) tree.Sampling {
-	r := ml.FloatOr(rate, 1)
-	switch {
-	case numTrees > 1 && ml.BoolOr(bootstrap, true):
-		return tree.Sampling{Method: tree.SamplePoisson, Rate: r}
-	case r < 1:
-		return tree.Sampling{Method: tree.SampleBernoulli, Rate: r}
-	}
-	return tree.Sampling{}
 }
 
 // treeClassifierSchema checks a tree classifier's input columns and adds
@@ -244,7 +210,15 @@ func (c TreeColumns) transform(stage string, nf int, info engine.PartitionInfo, 
 	if err != nil {
 		return nil, err
 	}
-	fc, err := table.ColumnAs[*table.VectorColumn](b, c.FeaturesCol)
+	return addPredictions(stage, out, b, c.FeaturesCol, nf, info, predict)
+}
+
+// addPredictions appends the rawPrediction, probability and prediction
+// columns of predict over the vectors of column features (nf features
+// each) to b, under schema out.
+func addPredictions(stage string, out *table.Schema, b *table.Batch, features string, nf int, info engine.PartitionInfo,
+	predict func(x linalg.Vector) (raw, prob []float64, pred float64)) (*table.Batch, error) {
+	fc, err := table.ColumnAs[*table.VectorColumn](b, features)
 	if err != nil {
 		return nil, err
 	}

@@ -49,8 +49,8 @@ type GBTRegressor struct {
 
 // CheckParams implements ml.ParamChecker.
 func (r *GBTRegressor) CheckParams() error {
-	if err := tree.CheckStrategy(r.FeatureSubsetStrategy); err != nil {
-		return ml.ParamErrorf("featureSubsetStrategy", "%v", err)
+	if err := r.BoostParams.CheckParams(); err != nil {
+		return err
 	}
 	if r.NewtonLeaves && r.LossType == "absolute" {
 		return ml.ParamErrorf("newtonLeaves", "needs a loss with a hessian: lossType squared, not absolute")

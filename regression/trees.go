@@ -58,7 +58,7 @@ func (r *DecisionTreeRegressor) OutputSchema(in *table.Schema) (*table.Schema, e
 // Fit implements ml.Estimator: a sampling pass, a binning pass, then one
 // pass per level.
 func (r *DecisionTreeRegressor) Fit(ctx context.Context, e engine.Engine, ds engine.Dataset) (ml.Model, error) {
-	ens, err := fitRegressionForest(ctx, e, ds, "DecisionTreeRegressor", r, &r.Params, 1, "all", nil, nil)
+	ens, err := fitRegressionForest(ctx, e, ds, "DecisionTreeRegressor", r, &r.Params, 1, "all", tree.Sampling{})
 	if err != nil {
 		return nil, err
 	}
@@ -73,25 +73,9 @@ func (r *DecisionTreeRegressor) Fit(ctx context.Context, e engine.Engine, ds eng
 // "auto" (a third of the features), subsamplingRate 1, bootstrap true.
 type RandomForestRegressor struct {
 	tree.Params
+	tree.ForestParams
 	// Impurity is "variance", the only one for regression.
 	Impurity string `param:"oneOf=variance"`
-	// NumTrees is the number of trees (0 means Spark's 20).
-	NumTrees int `param:"min=1"`
-	// FeatureSubsetStrategy: auto (default), all, sqrt, log2, onethird, a
-	// fraction in (0, 1] or a count.
-	FeatureSubsetStrategy string
-	// SubsamplingRate is the share of rows each tree draws (nil means 1).
-	SubsamplingRate *float64 `param:"gt=0,max=1"`
-	// Bootstrap draws rows with replacement (nil means true).
-	Bootstrap *bool
-}
-
-// CheckParams implements ml.ParamChecker.
-func (r *RandomForestRegressor) CheckParams() error {
-	if err := tree.CheckStrategy(r.FeatureSubsetStrategy); err != nil {
-		return ml.ParamErrorf("featureSubsetStrategy", "%v", err)
-	}
-	return nil
 }
 
 // InputColumns implements ml.ColumnReader.
@@ -104,11 +88,7 @@ func (r *RandomForestRegressor) OutputSchema(in *table.Schema) (*table.Schema, e
 
 // Fit implements ml.Estimator.
 func (r *RandomForestRegressor) Fit(ctx context.Context, e engine.Engine, ds engine.Dataset) (ml.Model, error) {
-	n := r.NumTrees
-	if n == 0 {
-		n = 20
-	}
-	ens, err := fitRegressionForest(ctx, e, ds, "RandomForestRegressor", r, &r.Params, n, r.FeatureSubsetStrategy, r.SubsamplingRate, r.Bootstrap)
+	ens, err := fitRegressionForest(ctx, e, ds, "RandomForestRegressor", r, &r.Params, r.Trees(), r.FeatureSubsetStrategy, r.Sampling(r.Trees()))
 	if err != nil {
 		return nil, err
 	}
@@ -116,7 +96,7 @@ func (r *RandomForestRegressor) Fit(ctx context.Context, e engine.Engine, ds eng
 }
 
 func fitRegressionForest(ctx context.Context, e engine.Engine, ds engine.Dataset, name string, stage any, p *tree.Params,
-	numTrees int, strategy string, rate *float64, bootstrap *bool) (*tree.Ensemble, error) {
+	numTrees int, strategy string, s tree.Sampling) (*tree.Ensemble, error) {
 	if err := ml.Validate(stage); err != nil {
 		return nil, err
 	}
@@ -139,14 +119,6 @@ func fitRegressionForest(ctx context.Context, e engine.Engine, ds engine.Dataset
 	cfg := p.Config(b, tree.Variance, 0, "variance")
 	if cfg.FeaturesPerNode, err = tree.FeaturesPerNode(strategy, b.NumFeatures(), numTrees, false); err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
-	}
-	s := tree.Sampling{}
-	r := ml.FloatOr(rate, 1)
-	switch {
-	case numTrees > 1 && ml.BoolOr(bootstrap, true):
-		s = tree.Sampling{Method: tree.SamplePoisson, Rate: r}
-	case r < 1:
-		s = tree.Sampling{Method: tree.SampleBernoulli, Rate: r}
 	}
 	trees, _, err := tree.FitForest(ctx, e, b, cfg, numTrees, s)
 	if err != nil {

@@ -102,7 +102,7 @@ func TestCategoricalSplits(t *testing.T) {
 	t.Run("forest and boosting", func(t *testing.T) {
 		ds := indexed(t, e, 6, 400, cases[0].label)
 		for _, est := range []ml.Estimator{
-			&classification.RandomForestClassifier{Params: tree.Params{FeaturesCol: "idx"}, NumTrees: 5, FeatureSubsetStrategy: "all"},
+			&classification.RandomForestClassifier{Params: tree.Params{FeaturesCol: "idx"}, ForestParams: tree.ForestParams{NumTrees: 5, FeatureSubsetStrategy: "all"}},
 			&classification.GBTClassifier{Params: tree.Params{FeaturesCol: "idx"}},
 			&regression.GBTRegressor{Params: tree.Params{FeaturesCol: "idx"}, BoostParams: tree.BoostParams{NewtonLeaves: true}},
 		} {

@@ -63,9 +63,9 @@ func TestEnsemblesInReferenceRange(t *testing.T) {
 			var est ml.Estimator
 			switch {
 			case c.Algo == "rf" && reg:
-				est = &regression.RandomForestRegressor{NumTrees: 50}
+				est = &regression.RandomForestRegressor{ForestParams: tree.ForestParams{NumTrees: 50}}
 			case c.Algo == "rf":
-				est = &classification.RandomForestClassifier{NumTrees: 50}
+				est = &classification.RandomForestClassifier{ForestParams: tree.ForestParams{NumTrees: 50}}
 			case c.Algo == "gbt" && reg:
 				est = &regression.GBTRegressor{}
 			case c.Algo == "gbt":

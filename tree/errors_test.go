@@ -62,7 +62,7 @@ func TestBadInput(t *testing.T) {
 		{"negative maxDepth", x, y, &regression.DecisionTreeRegressor{Params: tree.Params{MaxDepth: &neg}}, "maxDepth", true},
 		{"maxBins above 256", x, y, &classification.GBTClassifier{Params: tree.Params{MaxBins: 300}}, "maxBins", true},
 		{"maxBins 1", x, y, &regression.RandomForestRegressor{Params: tree.Params{MaxBins: 1}}, "maxBins", true},
-		{"bad strategy", x, y, &classification.RandomForestClassifier{FeatureSubsetStrategy: "most"}, "featureSubsetStrategy", true},
+		{"bad strategy", x, y, &classification.RandomForestClassifier{ForestParams: tree.ForestParams{FeatureSubsetStrategy: "most"}}, "featureSubsetStrategy", true},
 		{"newton absolute", x, y, &regression.GBTRegressor{LossType: "absolute", BoostParams: tree.BoostParams{NewtonLeaves: true}}, "newtonLeaves", true},
 		{"missing validation column", x, y, &classification.GBTClassifier{BoostParams: tree.BoostParams{ValidationIndicatorCol: "isVal"}}, `"isVal" does not exist`, true},
 		{"missing weight column", x, y, &regression.DecisionTreeRegressor{Params: tree.Params{WeightCol: "w"}}, `"w" does not exist`, true},

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/spindle-ml/spindle/engine"
+	"github.com/spindle-ml/spindle/ml"
 )
 
 // Params are the parameters Spark's tree learners share, with Spark's
@@ -225,3 +226,58 @@ func (bp *BoostParams) Boost(cfg *Config, loss string, k int) Boost {
 	}
 	return b
 }
+
+// ForestParams are the parameters of Spark's random forests, with Spark's
+// names and defaults; the forest stages embed them.
+type ForestParams struct {
+	// NumTrees is the number of trees (0 means Spark's 20).
+	NumTrees int `param:"min=1"`
+	// FeatureSubsetStrategy is how many features each node draws: auto
+	// (default: sqrt for classification, onethird for regression), all,
+	// sqrt, log2, onethird, a fraction in (0, 1] or a count.
+	FeatureSubsetStrategy string
+	// SubsamplingRate is the share of rows each tree draws (nil means 1).
+	SubsamplingRate *float64 `param:"gt=0,max=1"`
+	// Bootstrap draws rows with replacement (nil means true).
+	Bootstrap *bool
+}
+
+// CheckParams implements ml.ParamChecker (promoted to the stages).
+func (fp *ForestParams) CheckParams() error { return checkStrategy(fp.FeatureSubsetStrategy) }
+
+// Trees returns NumTrees with its default.
+func (fp *ForestParams) Trees() int {
+	if fp.NumTrees == 0 {
+		return 20
+	}
+	return fp.NumTrees
+}
+
+// Sampling returns Spark's row sampling of numTrees trees: Poisson
+// copies (a bootstrap) with more than one tree unless Bootstrap is
+// false, else a subsamplingRate sample without replacement when it is
+// below 1, else every row.
+func (fp *ForestParams) Sampling(numTrees int) Sampling {
+	r := 1.0
+	if fp.SubsamplingRate != nil {
+		r = *fp.SubsamplingRate
+	}
+	switch {
+	case numTrees > 1 && (fp.Bootstrap == nil || *fp.Bootstrap):
+		return Sampling{Method: SamplePoisson, Rate: r}
+	case r < 1:
+		return Sampling{Method: SampleBernoulli, Rate: r}
+	}
+	return Sampling{}
+}
+
+// checkStrategy is CheckStrategy as a parameter error.
+func checkStrategy(s string) error {
+	if err := CheckStrategy(s); err != nil {
+		return ml.ParamErrorf("featureSubsetStrategy", "%v", err)
+	}
+	return nil
+}
+
+// CheckParams implements ml.ParamChecker (promoted to the stages).
+func (bp *BoostParams) CheckParams() error { return checkStrategy(bp.FeatureSubsetStrategy) }

@@ -34,7 +34,7 @@ func TestIndependentOfPartitioning(t *testing.T) {
 	rate := 0.7
 	ests := map[string]func() ml.Estimator{
 		"RandomForest": func() ml.Estimator {
-			return &classification.RandomForestClassifier{NumTrees: 8, Params: tree.Params{Seed: 3}}
+			return &classification.RandomForestClassifier{ForestParams: tree.ForestParams{NumTrees: 8}, Params: tree.Params{Seed: 3}}
 		},
 		"GBT subsampled": func() ml.Estimator {
 			return &classification.GBTClassifier{Params: tree.Params{Seed: 3}, BoostParams: tree.BoostParams{SubsamplingRate: &rate, NewtonLeaves: true}}

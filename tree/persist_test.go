@@ -31,10 +31,10 @@ func TestSaveLoad(t *testing.T) {
 	depth, iters := 3, 4
 	models := []ml.Estimator{
 		&classification.DecisionTreeClassifier{Params: tree.Params{FeaturesCol: "idx"}},
-		&classification.RandomForestClassifier{Params: tree.Params{FeaturesCol: "idx", MaxDepth: &depth}, NumTrees: 3},
+		&classification.RandomForestClassifier{Params: tree.Params{FeaturesCol: "idx", MaxDepth: &depth}, ForestParams: tree.ForestParams{NumTrees: 3}},
 		&classification.GBTClassifier{Params: tree.Params{FeaturesCol: "idx", MaxDepth: &depth}, BoostParams: tree.BoostParams{MaxIter: &iters}},
 		&regression.DecisionTreeRegressor{Params: tree.Params{FeaturesCol: "idx"}},
-		&regression.RandomForestRegressor{Params: tree.Params{FeaturesCol: "idx", MaxDepth: &depth}, NumTrees: 3},
+		&regression.RandomForestRegressor{Params: tree.Params{FeaturesCol: "idx", MaxDepth: &depth}, ForestParams: tree.ForestParams{NumTrees: 3}},
 		&regression.GBTRegressor{Params: tree.Params{FeaturesCol: "idx", MaxDepth: &depth}, BoostParams: tree.BoostParams{MaxIter: &iters, NewtonLeaves: true}},
 	}
 	st := storage.New(storage.Options{})

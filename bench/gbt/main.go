@@ -89,7 +89,7 @@ func run() error {
 		m = gm
 		extra = fmt.Sprintf(" rounds=%d passes=%d passes_per_round=%.2f", st.Rounds, st.Passes, float64(st.TreePasses)/float64(st.Rounds))
 	case "rf":
-		rf := &classification.RandomForestClassifier{Params: p, NumTrees: *rounds}
+		rf := &classification.RandomForestClassifier{Params: p, ForestParams: tree.ForestParams{NumTrees: *rounds}}
 		if m, err = rf.Fit(ctx, e, trainDS); err != nil {
 			return err
 		}

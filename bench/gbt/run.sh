@@ -9,7 +9,7 @@
 #   - RandomForestClassifier, 100 trees, depth 10, vs scikit-learn's, same.
 # Prints fit times, test AUCs and median time ratios.
 #
-#   bench/gbt/run.sh [RUNS]
+#   bench/gbt/run.sh [RUNS]      (RF_RUNS=N: the forest's runs, default RUNS)
 source "$(dirname "$0")/../../scripts/lib.sh"
 runs=${1:-3}
 out=$ROOT/bench/out
@@ -28,7 +28,7 @@ for i in $(seq "$runs"); do
   echo "$(field fit_s "$out/b1") $(field fit_s "$out/b2")" >> "$out/gbt-ratios.txt"
 done
 echo "spindle GBT, Spark's defaults: $("$out/gbt" -i "$out/logreg.bin" -rounds 20 -depth 5 -bins 32 -step 0.1 -newton=false)"
-for i in $(seq "$runs"); do
+for i in $(seq "${RF_RUNS:-$runs}"); do
   "$out/gbt" -i "$out/logreg.bin" -algo rf -rounds 100 -depth 10 -bins 32 > "$out/b1"
   /usr/bin/python3 bench/gbt/xgb.py "$out/logreg.bin" rf 100 10 > "$out/b2"
   echo "run $i spindle RF: $(cat "$out/b1")"

@@ -24,6 +24,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/spindle-ml/spindle/bench/internal/synth"
 	"github.com/spindle-ml/spindle/classification"
 	"github.com/spindle-ml/spindle/engine"
 	"github.com/spindle-ml/spindle/engine/beam"
@@ -141,34 +142,6 @@ func (t *timed) AggregateAny(ctx context.Context, ds engine.Dataset, a engine.An
 	return t.Engine.AggregateAny(ctx, ds, a)
 }
 
-func load(path string) ([][]float64, []float64, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer f.Close()
-	data, err := io.ReadAll(bufio.NewReaderSize(f, 1<<20))
-	if err != nil {
-		return nil, nil, err
-	}
-	n := len(data) / 8 / (cols + 1)
-	x := make([][]float64, n)
-	y := make([]float64, n)
-	flat := make([]float64, n*cols)
-	for i := 0; i < n; i++ {
-		x[i] = flat[i*cols : (i+1)*cols]
-		for j := 0; j <= cols; j++ {
-			v := math.Float64frombits(binary.LittleEndian.Uint64(data[(i*(cols+1)+j)*8:]))
-			if j < cols {
-				x[i][j] = v
-			} else {
-				y[i] = v
-			}
-		}
-	}
-	return x, y, nil
-}
-
 func tableOf(x [][]float64, y []float64) (*table.Table, error) {
 	vecs := make([]linalg.Vector, len(x))
 	for i, r := range x {
@@ -231,7 +204,7 @@ func fit(args []string) error {
 // loadTrain loads the dataset and makes a table of its first 80% of rows,
 // the training rows.
 func loadTrain(path string) (x [][]float64, y []float64, nTrain int, train *table.Table, err error) {
-	if x, y, err = load(path); err != nil {
+	if x, y, err = synth.Load(path, cols); err != nil {
 		return nil, nil, 0, nil, err
 	}
 	nTrain = len(x) * 8 / 10

@@ -576,7 +576,7 @@ func TestTreesSameAsLocal(t *testing.T) {
 			return m.Ensemble, fmt.Sprintf("%d passes", st.Passes), nil
 		}},
 		{"RandomForest", []engine.Engine{&local.Engine{}, &beam.Engine{Staging: t.TempDir()}}, func(e engine.Engine, ds engine.Dataset) (any, string, error) {
-			m, err := (&classification.RandomForestClassifier{Params: tree.Params{MaxDepth: &depth}, NumTrees: 4}).Fit(ctx, e, ds)
+			m, err := (&classification.RandomForestClassifier{Params: tree.Params{MaxDepth: &depth}, ForestParams: tree.ForestParams{NumTrees: 4}}).Fit(ctx, e, ds)
 			if err != nil {
 				return nil, "", err
 			}
