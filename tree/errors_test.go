@@ -3,6 +3,7 @@ package tree_test
 import (
 	"context"
 	"math"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -81,5 +82,31 @@ func TestBadInput(t *testing.T) {
 				t.Fatalf("%d passes ran before the error %v", e.passes, err)
 			}
 		})
+	}
+}
+
+// TestSparkOnlyParams: Spark's memory knobs are accepted by name and
+// change nothing.
+func TestSparkOnlyParams(t *testing.T) {
+	st, err := ml.New("GBTClassifier", ml.ParamMap{"cacheNodeIds": true, "checkpointInterval": 10, "maxMemoryInMB": 256, "maxIter": 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := [][]float64{{1, 2}, {2, 1}, {3, 0}, {4, 5}, {5, 2}, {6, 1}}
+	y := []float64{0, 1, 0, 1, 0, 1}
+	ctx := context.Background()
+	e := &local.Engine{}
+	ds := tabletest.Dataset(t, e, tabletest.Labeled(t, x, y, 4, false))
+	a, err := st.(ml.Estimator).Fit(ctx, e, ds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	three := 3
+	b, err := (&classification.GBTClassifier{BoostParams: tree.BoostParams{MaxIter: &three}}).Fit(ctx, e, ds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(a.(*classification.GBTClassificationModel).Ensemble, b.(*classification.GBTClassificationModel).Ensemble) {
+		t.Fatal("Spark's memory knobs changed the model")
 	}
 }

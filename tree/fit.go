@@ -32,6 +32,15 @@ type Params struct {
 	// Seed seeds sampling: bootstrap, subsampling, feature subsets and
 	// the split thresholds' sample (default 0).
 	Seed int64
+	// CacheNodeIds, CheckpointInterval and MaxMemoryInMB are accepted so
+	// that a spec written for Spark runs, and have no effect: they bound
+	// Spark's per-node RDD caching and the nodes it groups per pass, while
+	// Spindle keeps each row's node on the embedded engine (or walks the
+	// tree on Beam's workers) and builds every open node of a level in
+	// one pass.
+	CacheNodeIds       bool
+	CheckpointInterval int `param:"min=-1"`
+	MaxMemoryInMB      int `param:"min=0"`
 }
 
 // Columns returns the feature, label and prediction column names, with
