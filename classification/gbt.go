@@ -91,9 +91,6 @@ func (c *GBTClassifier) FitStats(ctx context.Context, e engine.Engine, ds engine
 	if _, err := c.OutputSchema(ds.Schema()); err != nil {
 		return nil, nil, err
 	}
-	if err := tree.Check(name, c.Depth(), c.Bins()); err != nil {
-		return nil, nil, err
-	}
 	features, label, _ := c.Columns()
 	cats, err := tree.CategoricalFeatures(name, ds.Schema(), features, c.Bins())
 	if err != nil {

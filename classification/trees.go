@@ -123,9 +123,6 @@ func fitClassForest(ctx context.Context, e engine.Engine, ds engine.Dataset, nam
 	if _, err := treeClassifierSchema(name, ds.Schema(), p, "", ""); err != nil {
 		return nil, err
 	}
-	if err := tree.Check(name, p.Depth(), p.Bins()); err != nil {
-		return nil, err
-	}
 	features, label, _ := p.Columns()
 	cats, err := tree.CategoricalFeatures(name, ds.Schema(), features, p.Bins())
 	if err != nil {

@@ -82,9 +82,6 @@ func (r *GBTRegressor) Fit(ctx context.Context, e engine.Engine, ds engine.Datas
 	if _, err := r.OutputSchema(ds.Schema()); err != nil {
 		return nil, err
 	}
-	if err := tree.Check(name, r.Depth(), r.Bins()); err != nil {
-		return nil, err
-	}
 	features, label, _ := r.Columns()
 	cats, err := tree.CategoricalFeatures(name, ds.Schema(), features, r.Bins())
 	if err != nil {

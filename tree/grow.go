@@ -3,7 +3,6 @@ package tree
 import (
 	"cmp"
 	"context"
-	"fmt"
 	"math"
 	"runtime"
 	"slices"
@@ -592,16 +591,4 @@ func (cfg *Config) best(o *open, S int) (split, bool) {
 		}
 	}
 	return sp, found
-}
-
-// Check checks the parameters every tree learner shares, with errors
-// naming the stage.
-func Check(stage string, maxDepth, maxBins int) error {
-	if maxDepth > MaxDepth {
-		return fmt.Errorf("%s: maxDepth %d is above %d, the deepest tree Spindle (and Spark) grows", stage, maxDepth, MaxDepth)
-	}
-	if maxBins < 2 || maxBins > MaxBins {
-		return fmt.Errorf("%s: maxBins %d must be in [2, %d] (a bin index takes one byte)", stage, maxBins, MaxBins)
-	}
-	return nil
 }
