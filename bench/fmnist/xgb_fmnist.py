@@ -6,25 +6,14 @@ Spindle's includes its binning).
 
   xgb_fmnist.py ROUNDS DEPTH ETA
 """
-import gzip
 import sys
 import time
 
-import numpy as np
 import xgboost as xgb
 
-D = "/usr/share/datasets/fashion-mnist/"
+from fmnist_data import load
 
-
-def idx(name, skip):
-    with gzip.open(D + name) as f:
-        return np.frombuffer(f.read()[skip:], dtype=np.uint8)
-
-
-X = idx("train-images-idx3-ubyte.gz", 16).reshape(-1, 784) / 255.0
-y = idx("train-labels-idx1-ubyte.gz", 8)
-Xt = idx("t10k-images-idx3-ubyte.gz", 16).reshape(-1, 784) / 255.0
-yt = idx("t10k-labels-idx1-ubyte.gz", 8)
+X, y, Xt, yt = load()
 rounds, depth, eta = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
 start = time.perf_counter()
 d = xgb.DMatrix(X, label=y, nthread=2)
