@@ -230,8 +230,11 @@ func (k sampleKernel) Fold(_ context.Context, info engine.PartitionInfo, acc *Sa
 			linmodel.ForEach(c.Features.Values[cd.i], func(j int, v float64) { dst[j] = v })
 		}
 	}
-	merged := k.mergeRows(acc, part)
-	return merged, nil
+	if len(acc.Keys) == 0 { // the first rows of this partial: no merge to copy
+		part.Rows, part.WeightSum, part.LabelSum, part.MaxLabel = acc.Rows, acc.WeightSum, acc.LabelSum, acc.MaxLabel
+		return part, nil
+	}
+	return k.mergeRows(acc, part), nil
 }
 
 // mergeRows keeps the Size rows of smallest keys of a and b in a.

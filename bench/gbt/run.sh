@@ -6,7 +6,8 @@
 #     (target: AUC ≥ XGBoost's − 0.001, time ≤ 1.0×);
 #   - GBTClassifier with Spark's defaults (20 rounds, depth 5, 32 bins,
 #     step 0.1, first-order trees), Spindle alone;
-#   - RandomForestClassifier, 100 trees, depth 10, vs scikit-learn's, same.
+#   - RandomForestClassifier, 100 trees, depth 10, vs scikit-learn's, same;
+#   - the heap the binned training rows take, per feature value.
 # Prints fit times, test AUCs and median time ratios.
 #
 #   bench/gbt/run.sh [RUNS]      (RF_RUNS=N: the forest's runs, default RUNS)
@@ -27,6 +28,7 @@ for i in $(seq "$runs"); do
   echo "run $i xgboost hist:                   $(cat "$out/b2")"
   echo "$(field fit_s "$out/b1") $(field fit_s "$out/b2")" >> "$out/gbt-ratios.txt"
 done
+echo "binned dataset's memory: $("$out/gbt" -i "$out/logreg.bin" -memcheck)"
 echo "spindle GBT, Spark's defaults: $("$out/gbt" -i "$out/logreg.bin" -rounds 20 -depth 5 -bins 32 -step 0.1 -newton=false)"
 for i in $(seq "${RF_RUNS:-$runs}"); do
   "$out/gbt" -i "$out/logreg.bin" -algo rf -rounds 100 -depth 10 -bins 32 > "$out/b1"
