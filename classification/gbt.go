@@ -91,15 +91,9 @@ func (c *GBTClassifier) FitStats(ctx context.Context, e engine.Engine, ds engine
 	if _, err := c.OutputSchema(ds.Schema()); err != nil {
 		return nil, nil, err
 	}
-	features, label, _ := c.Columns()
-	cats, err := tree.CategoricalFeatures(name, ds.Schema(), features, c.Bins())
+	b, err := c.Params.Prepare(ctx, e, ds, name, true, c.ValidationIndicatorCol)
 	if err != nil {
 		return nil, nil, err
-	}
-	in := tree.Input{FeaturesCol: features, LabelCol: label, WeightCol: c.WeightCol, ValidationCol: c.ValidationIndicatorCol, Classes: -1, Categories: cats}
-	b, err := tree.Prepare(ctx, e, ds, in, c.Bins(), c.Seed)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", name, err)
 	}
 	defer engine.Release(e, b.Data)
 	classes := max(int(b.MaxLabel)+1, 2)

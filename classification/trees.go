@@ -123,14 +123,9 @@ func fitClassForest(ctx context.Context, e engine.Engine, ds engine.Dataset, nam
 	if _, err := treeClassifierSchema(name, ds.Schema(), p, "", ""); err != nil {
 		return nil, err
 	}
-	features, label, _ := p.Columns()
-	cats, err := tree.CategoricalFeatures(name, ds.Schema(), features, p.Bins())
+	b, err := p.Prepare(ctx, e, ds, name, true, "")
 	if err != nil {
 		return nil, err
-	}
-	b, err := tree.Prepare(ctx, e, ds, tree.Input{FeaturesCol: features, LabelCol: label, WeightCol: p.WeightCol, Classes: -1, Categories: cats}, p.Bins(), p.Seed)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	defer engine.Release(e, b.Data)
 	classes := max(int(b.MaxLabel)+1, 2)

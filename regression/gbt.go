@@ -82,15 +82,9 @@ func (r *GBTRegressor) Fit(ctx context.Context, e engine.Engine, ds engine.Datas
 	if _, err := r.OutputSchema(ds.Schema()); err != nil {
 		return nil, err
 	}
-	features, label, _ := r.Columns()
-	cats, err := tree.CategoricalFeatures(name, ds.Schema(), features, r.Bins())
+	b, err := r.Params.Prepare(ctx, e, ds, name, false, r.ValidationIndicatorCol)
 	if err != nil {
 		return nil, err
-	}
-	in := tree.Input{FeaturesCol: features, LabelCol: label, WeightCol: r.WeightCol, ValidationCol: r.ValidationIndicatorCol, Categories: cats}
-	b, err := tree.Prepare(ctx, e, ds, in, r.Bins(), r.Seed)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	defer engine.Release(e, b.Data)
 	cfg := r.Config(b, tree.Variance, 0, "variance")

@@ -103,14 +103,9 @@ func fitRegressionForest(ctx context.Context, e engine.Engine, ds engine.Dataset
 	if _, err := treeRegressorSchema(name, ds.Schema(), p); err != nil {
 		return nil, err
 	}
-	features, label, _ := p.Columns()
-	cats, err := tree.CategoricalFeatures(name, ds.Schema(), features, p.Bins())
+	b, err := p.Prepare(ctx, e, ds, name, false, "")
 	if err != nil {
 		return nil, err
-	}
-	b, err := tree.Prepare(ctx, e, ds, tree.Input{FeaturesCol: features, LabelCol: label, WeightCol: p.WeightCol, Categories: cats}, p.Bins(), p.Seed)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	defer engine.Release(e, b.Data)
 	cfg := p.Config(b, tree.Variance, 0, "variance")

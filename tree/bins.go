@@ -301,13 +301,19 @@ func SampleRows(ctx context.Context, e engine.Engine, ds engine.Dataset, in Inpu
 // weight), a threshold goes between a value and the next whenever adding
 // the next value's weight would take the running weight further from the
 // target than it is. A constant feature has none (it is never split).
-func (s *Sample) Splits(maxBins int) [][]float64 {
+//
+// The features in categorical (feature → categories) have none: their
+// values are their bins.
+func (s *Sample) Splits(maxBins int, categorical map[int]int) [][]float64 {
 	nf := s.NumFeatures
 	rows := len(s.Keys)
 	out := make([][]float64, nf)
 	type vw struct{ v, w float64 }
 	col := make([]vw, rows)
 	for j := range nf {
+		if _, ok := categorical[j]; ok {
+			continue
+		}
 		for r := range rows {
 			col[r] = vw{s.Values[r*nf+j], s.Weights[r]}
 		}
@@ -536,7 +542,7 @@ func Prepare(ctx context.Context, e engine.Engine, ds engine.Dataset, in Input, 
 	if err != nil {
 		return nil, err
 	}
-	splits := s.Splits(maxBins)
+	splits := s.Splits(maxBins, in.Categories)
 	nb := make([]int32, len(splits))
 	var arity []int32
 	for j, k := range in.Categories {
@@ -546,7 +552,7 @@ func Prepare(ctx context.Context, e engine.Engine, ds engine.Dataset, in Input, 
 		if arity == nil {
 			arity = make([]int32, len(splits))
 		}
-		arity[j], splits[j] = int32(k), nil
+		arity[j] = int32(k)
 	}
 	for f, t := range splits {
 		nb[f] = int32(len(t) + 1)

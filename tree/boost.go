@@ -400,7 +400,7 @@ func FitBoost(ctx context.Context, e engine.Engine, b *Binned, cfg *Config, bo B
 				specs[k].Sampling = Sampling{Method: SampleBernoulli, Rate: bo.Rate, Seed: cfg.Seed + int64(round)}
 			}
 		}
-		res, err := Grow(ctx, e, cur, cfg, specs, nil)
+		res, err := Grow(ctx, e, cur, cfg, specs)
 		if err != nil {
 			return nil, nil, err
 		}

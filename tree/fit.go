@@ -160,7 +160,7 @@ func FitForest(ctx context.Context, e engine.Engine, b *Binned, cfg *Config, num
 		s.Seed = cfg.Seed ^ int64(rowKey(int64(t), 0x7f4a7c15))
 		specs[t] = Spec{Target: -1, Sampling: s, Index: t}
 	}
-	res, err := Grow(ctx, e, b.Data, cfg, specs, nil)
+	res, err := Grow(ctx, e, b.Data, cfg, specs)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -290,3 +290,25 @@ func checkStrategy(s string) error {
 
 // CheckParams implements ml.ParamChecker (promoted to the stages).
 func (bp *BoostParams) CheckParams() error { return checkStrategy(bp.FeatureSubsetStrategy) }
+
+// Prepare is the binning a stage named stage runs before it grows trees
+// (the package Prepare): it reads p's columns and the features'
+// categorical marks (refusing, before any pass, one with more categories
+// than maxBins), requires class indexes as labels when classify, and
+// leaves out of the thresholds' sample the rows validationCol marks.
+func (p *Params) Prepare(ctx context.Context, e engine.Engine, ds engine.Dataset, stage string, classify bool, validationCol string) (*Binned, error) {
+	features, label, _ := p.Columns()
+	cats, err := CategoricalFeatures(stage, ds.Schema(), features, p.Bins())
+	if err != nil {
+		return nil, err
+	}
+	in := Input{FeaturesCol: features, LabelCol: label, WeightCol: p.WeightCol, ValidationCol: validationCol, Categories: cats}
+	if classify {
+		in.Classes = -1
+	}
+	b, err := Prepare(ctx, e, ds, in, p.Bins(), p.Seed)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", stage, err)
+	}
+	return b, nil
+}

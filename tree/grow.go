@@ -76,14 +76,12 @@ type Result struct {
 	// Passes is the number of engine passes the trees took (one per
 	// level that had a node to split).
 	Passes int
-	// Extra is the result of the aggregation run with the first pass.
-	Extra any
 }
 
 // Grow grows the trees of specs together over the binned dataset ds:
 // each level is one pass that builds the histograms of every open node of
-// every tree. extra, if not nil, is aggregated over ds in the first pass.
-func Grow(ctx context.Context, e engine.Engine, ds engine.Dataset, cfg *Config, specs []Spec, extra engine.AnyAggregator) (*Result, error) {
+// every tree.
+func Grow(ctx context.Context, e engine.Engine, ds engine.Dataset, cfg *Config, specs []Spec) (*Result, error) {
 	S := cfg.Kind.width(cfg.Classes)
 	// Unweighted rows are summed narrow (the weight is the count).
 	narrow := !cfg.Weighted
@@ -185,19 +183,11 @@ func Grow(ctx context.Context, e engine.Engine, ds engine.Dataset, cfg *Config, 
 		for t, tr := range res.Trees {
 			k.Trees[t] = walker(tr, slotOf[t], specs[t])
 		}
-		reqs := []engine.Request{{Dataset: ds, Agg: engine.Erase[*Hist](k)}}
-		if extra != nil && res.Passes == 0 {
-			reqs = append(reqs, engine.Request{Dataset: ds, Agg: extra})
-		}
-		out, err := engine.AggregateBatch(ctx, e, reqs)
+		h, err := engine.Aggregate[*Hist](ctx, e, ds, k)
 		if err != nil {
 			return nil, err
 		}
 		res.Passes++
-		if len(out) > 1 {
-			res.Extra = out[1]
-		}
-		h := out[0].(*Hist)
 		switch {
 		case h.Sums == nil:
 			h = &Hist{Sums: cfg.pool.get(size + slack)}

@@ -545,8 +545,7 @@ func (k histKernel) Fold(ctx context.Context, info engine.PartitionInfo, acc *Hi
 	for f, nb := range k.NumBins {
 		offs[f+1] = offs[f] + nb
 	}
-	slotOf := make([]int32, n)
-	order := make([]int32, n)
+	var slotOf, order []int32 // the walk's, without the row cache
 	var vecs []float64
 	for t := range k.Trees {
 		if err := ctx.Err(); err != nil {
@@ -600,6 +599,9 @@ func (k histKernel) Fold(ctx context.Context, info engine.PartitionInfo, acc *Hi
 			}
 			rowsOf = func(s int32) []int32 { return p.rows(slotNode[s-lo]) }
 		} else {
+			if slotOf == nil {
+				slotOf, order = make([]int32, n), make([]int32, n)
+			}
 			counts := make([]int32, hi-lo+2)
 			for i := range n {
 				s := w.Slot[w.node(bc.Data[i*nf:(i+1)*nf], 0)]

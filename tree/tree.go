@@ -40,9 +40,6 @@ import (
 	"github.com/spindle-ml/spindle/linalg"
 )
 
-// MaxDepth is the deepest tree Spindle grows, as Spark's limit.
-const MaxDepth = 30
-
 // MaxBins is the most bins a feature may have: a bin index takes one byte.
 const MaxBins = 256
 
