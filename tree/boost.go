@@ -69,6 +69,64 @@ type leafWalker struct {
 
 func (w *leafWalker) value(row []uint8) float64 { return w.Value[w.node(row, 0)] }
 
+// addTo adds the tree's value of each of the n binned rows data (nf bins
+// a row) to m.
+func (w *leafWalker) addTo(m []float64, data []uint8, n, nf int) {
+	fl, depth, ok := w.flat()
+	if !ok {
+		for i := range n {
+			m[i] += w.value(data[i*nf : (i+1)*nf])
+		}
+		return
+	}
+	// Four rows at a time, each stepped depth times without a branch:
+	// the walks are independent, so their loads overlap.
+	i := 0
+	for ; i+4 <= n; i += 4 {
+		r0, r1, r2, r3 := data[i*nf:(i+1)*nf], data[(i+1)*nf:(i+2)*nf], data[(i+2)*nf:(i+3)*nf], data[(i+3)*nf:(i+4)*nf]
+		var n0, n1, n2, n3 int32
+		for range depth {
+			a, b, c, d := &fl[n0], &fl[n1], &fl[n2], &fl[n3]
+			n0 = a.l + (a.b-int32(r0[a.f]))>>31&1
+			n1 = b.l + (b.b-int32(r1[b.f]))>>31&1
+			n2 = c.l + (c.b-int32(r2[c.f]))>>31&1
+			n3 = d.l + (d.b-int32(r3[d.f]))>>31&1
+		}
+		m[i] += w.Value[n0]
+		m[i+1] += w.Value[n1]
+		m[i+2] += w.Value[n2]
+		m[i+3] += w.Value[n3]
+	}
+	for ; i < n; i++ {
+		m[i] += w.value(data[i*nf : (i+1)*nf])
+	}
+}
+
+// flatNode is a node of a walk that steps every row the same number of
+// times: a row goes to l, or l + 1 when its bin of feature f is above b;
+// a leaf steps to itself (feature 0, bin 255: never above).
+type flatNode struct{ f, b, l, _ int32 }
+
+// flat returns b's nodes as flatNodes and the tree's depth; ok is false
+// when a split is categorical.
+func (b *Branches) flat() (fl []flatNode, depth int, ok bool) {
+	fl = make([]flatNode, len(b.Left))
+	d := make([]int, len(b.Left))
+	for n, l := range b.Left {
+		if l < 0 {
+			fl[n] = flatNode{f: 0, b: 255, l: int32(n)}
+			continue
+		}
+		if b.Cat[n] >= 0 || int(l)+1 >= len(b.Left) || l <= int32(n) {
+			return nil, 0, false
+		}
+		fl[n] = flatNode{f: b.Feature[n], b: int32(b.Bin[n]), l: l}
+		d[l], d[l+1] = d[n]+1, d[n]+1
+		depth = max(depth, d[n]+1)
+	}
+	return fl, depth, true
+}
+
 // boostUpdate maps a round's dataset to the next: the last round's trees
 // added to the margins, and each output's target (and hessian) at the
 // new margins.
@@ -136,10 +194,7 @@ func (u boostUpdate) margins(b *table.Batch) ([][]float64, error) {
 	}
 	for t := range u.Trees {
 		w := &u.Trees[t]
-		m := ms[w.Out]
-		for i := range n {
-			m[i] += w.value(bc.Data[i*nf : (i+1)*nf])
-		}
+		w.addTo(ms[w.Out], bc.Data, n, nf)
 	}
 	return ms, nil
 }
