@@ -646,6 +646,14 @@ func (k histKernel) Fold(ctx context.Context, info engine.PartitionInfo, acc *Hi
 				// One 4-lane add per feature value: the row's count,
 				// weight, and target and its square (or gradient and
 				// hessian), by weight.
+				h := acc.Sums[sl.Offset:]
+				if weights == nil && w.Sampling.Method == 0 && feats == nil {
+					// Unit rows: the kernel reads the targets in place.
+					eachBlock(fo, func(f0, f1 int) {
+						simd.Hist1GH(h, fo[f0:f1], bc.Data[f0:], nf, rows, targets, hess)
+					})
+					continue
+				}
 				if cap(vecs) < 4*len(rows) {
 					vecs = make([]float64, 4*len(rows))
 				}
@@ -677,18 +685,9 @@ func (k histKernel) Fold(ctx context.Context, info engine.PartitionInfo, acc *Hi
 						idx[r] = int32(r)
 					}
 				}
-				// Features in blocks whose bins fit in L2: a wide row's
-				// histogram (Fashion-MNIST's is 5 MB a node) built all at
-				// once misses the cache on every add.
-				h := acc.Sums[sl.Offset:]
-				for f0 := 0; f0 < len(fo); {
-					f1 := f0 + 1
-					for f1 < len(fo) && (int(fo[f1])+256-int(fo[f0]))*32 <= blockBytes {
-						f1++
-					}
+				eachBlock(fo, func(f0, f1 int) {
 					simd.Hist4Rows(h, fo[f0:f1], data[f0:], stride, idx, vecs)
-					f0 = f1
-				}
+				})
 				continue
 			}
 			a := accum{h: acc.Sums[sl.Offset:], fo: fo, S: S}
@@ -717,6 +716,21 @@ func (k histKernel) Fold(ctx context.Context, info engine.PartitionInfo, acc *Hi
 		}
 	}
 	return acc, nil
+}
+
+// eachBlock calls add for the features [f0, f1) of blocks whose bins
+// (first bins fo) fit in L2, in order: a wide row's histogram
+// (Fashion-MNIST's is 5 MB a node) built all at once misses the cache on
+// every add.
+func eachBlock(fo []int32, add func(f0, f1 int)) {
+	for f0 := 0; f0 < len(fo); {
+		f1 := f0 + 1
+		for f1 < len(fo) && (int(fo[f1])+256-int(fo[f0]))*32 <= blockBytes {
+			f1++
+		}
+		add(f0, f1)
+		f0 = f1
+	}
 }
 
 // accum adds rows to one slot's histogram h: a row's value of its fi-th

@@ -47,3 +47,51 @@ func Hist4Rows(h []float64, off []int32, data []uint8, stride int, rows []int32,
 		}
 	}
 }
+
+// Hist1GH is Hist4Rows for unit rows: row i = rows[r] adds (1, 1, g[i],
+// hs[i]) — a count, a weight, a gradient and a hessian — or, when hs is
+// nil, (1, 1, g[i], g[i]²) (a target and its square). It reads g and hs
+// in place, with the row's bytes, so no per-row values are gathered
+// first; the bits are Hist4Rows's for the same values.
+func Hist1GH(h []float64, off []int32, data []uint8, stride int, rows []int32, g, hs []float64) {
+	nb := len(h) / 4
+	for _, o := range off {
+		if o < 0 || int(o)+255 >= nb {
+			panic(fmt.Sprintf("simd.Hist1GH: bin offset %d beyond %d bins", o, nb))
+		}
+	}
+	if stride < len(off) {
+		panic("simd.Hist1GH: stride shorter than a row")
+	}
+	for _, r := range rows {
+		if r < 0 || int(r)*stride+len(off) > len(data) || int(r) >= len(g) || (hs != nil && int(r) >= len(hs)) {
+			panic(fmt.Sprintf("simd.Hist1GH: row %d beyond the data or values", r))
+		}
+	}
+	if len(rows) == 0 || len(off) == 0 {
+		return
+	}
+	if useAsm {
+		var hp *float64
+		if hs != nil {
+			hp = &hs[0]
+		}
+		hist1GHAVX(&h[0], &off[0], len(off), &data[0], stride, &rows[0], len(rows), &g[0], hp)
+		return
+	}
+	for _, r := range rows {
+		row := data[int(r)*stride : int(r)*stride+len(off)]
+		y := g[r]
+		v3 := y * y
+		if hs != nil {
+			v3 = hs[r]
+		}
+		for f, b := range row {
+			q := (*[4]float64)(h[(int(off[f])+int(b))*4:])
+			q[0]++
+			q[1]++
+			q[2] += y
+			q[3] += v3
+		}
+	}
+}

@@ -61,3 +61,62 @@ func TestHist4Rows(t *testing.T) {
 	}()
 	Hist4Rows(make([]float64, 4*256), []int32{1}, []uint8{0}, 1, []int32{0}, make([]float64, 4))
 }
+
+// TestHist1GH: the unit-row kernel adds what Hist4Rows adds for the rows'
+// (1, 1, g, h) or (1, 1, y, y²), bit for bit.
+func TestHist1GH(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for _, nf := range []int{1, 5, 28} {
+		for _, square := range []bool{false, true} {
+			off := make([]int32, nf)
+			for f := range off {
+				off[f] = int32(f * 256)
+			}
+			n := 300
+			data := make([]uint8, n*nf)
+			for i := range data {
+				data[i] = uint8(r.IntN(256))
+			}
+			g, hs := make([]float64, n), make([]float64, n)
+			vecs := make([]float64, 4*n)
+			for i := range g {
+				g[i], hs[i] = r.NormFloat64(), r.Float64()
+				h3 := hs[i]
+				if square {
+					h3 = g[i] * g[i]
+				}
+				vecs[4*i], vecs[4*i+1], vecs[4*i+2], vecs[4*i+3] = 1, 1, g[i], h3
+			}
+			var rows []int32
+			for i := range n {
+				if r.IntN(3) > 0 {
+					rows = append(rows, int32(i))
+				}
+			}
+			compact := make([]float64, 4*len(rows))
+			for k, i := range rows {
+				copy(compact[4*k:4*k+4], vecs[4*i:])
+			}
+			// Hist4Rows takes the values in the rows' order.
+			idx := make([]int32, len(rows))
+			gathered := make([]uint8, len(rows)*nf)
+			for k, i := range rows {
+				idx[k] = int32(k)
+				copy(gathered[k*nf:(k+1)*nf], data[int(i)*nf:])
+			}
+			want := make([]float64, 4*(nf*256+256))
+			Hist4Rows(want, off, gathered, nf, idx, compact)
+			h := make([]float64, len(want))
+			hsArg := hs
+			if square {
+				hsArg = nil
+			}
+			Hist1GH(h, off, data, nf, rows, g, hsArg)
+			for i := range h {
+				if h[i] != want[i] {
+					t.Fatalf("nf=%d square=%v: h[%d] = %v, want %v", nf, square, i, h[i], want[i])
+				}
+			}
+		}
+	}
+}

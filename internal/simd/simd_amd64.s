@@ -620,3 +620,73 @@ h4next:
 h4done:
 	VZEROUPPER
 	RET
+
+// func hist1GHAVX(h *float64, off *int32, nf int, data *uint8, stride int, rows *int32, nrows int, grad *float64, hs *float64)
+TEXT ·hist1GHAVX(SB), NOSPLIT, $0-72
+	MOVQ h+0(FP), DI
+	MOVQ off+8(FP), SI
+	MOVQ nf+16(FP), CX
+	MOVQ data+24(FP), BX
+	MOVQ stride+32(FP), R12
+	MOVQ rows+40(FP), R13
+	MOVQ nrows+48(FP), R14
+	MOVQ grad+56(FP), DX
+	XORQ R15, R15
+	MOVQ $0x3FF0000000000000, R8
+	VMOVQ    R8, X15
+	VMOVDDUP X15, X15           // (1, 1): the count and the weight
+
+ghrow:
+	CMPQ R15, R14
+	JGE  ghdone
+	MOVLQSX (R13)(R15*4), R10   // the row's index i
+	VMOVSD  (DX)(R10*8), X1     // g[i]
+	MOVQ    hs+64(FP), R11
+	TESTQ   R11, R11
+	JZ      ghsquare
+	VMOVSD  (R11)(R10*8), X2    // hs[i]
+	JMP     ghpack
+
+ghsquare:
+	VMULSD X1, X1, X2           // g[i]²
+
+ghpack:
+	VUNPCKLPD   X2, X1, X1      // (g, h)
+	VINSERTF128 $1, X1, Y15, Y0 // (1, 1, g, h)
+	IMULQ       R12, R10
+	ADDQ        BX, R10         // R10: the row's bytes
+	XORQ        AX, AX
+	// Prefetch row 8 ahead: its bytes and its values (rows are
+	// gathered, not consecutive).
+	LEAQ    8(R15), R9
+	CMPQ    R9, R14
+	JGE     ghfeat
+	MOVLQSX (R13)(R9*4), R9
+	PREFETCHT0 (DX)(R9*8)
+	TESTQ   R11, R11
+	JZ      ghpfrow
+	PREFETCHT0 (R11)(R9*8)
+
+ghpfrow:
+	IMULQ   R12, R9
+	PREFETCHT0 (BX)(R9*1)
+
+ghfeat:
+	CMPQ    AX, CX
+	JGE     ghnext
+	MOVLQSX (SI)(AX*4), R8
+	MOVBQZX (R10)(AX*1), R9
+	ADDQ    R9, R8
+	SHLQ    $5, R8
+	VADDPD  (DI)(R8*1), Y0, Y1
+	VMOVUPD Y1, (DI)(R8*1)
+	INCQ    AX
+	JMP     ghfeat
+
+ghnext:
+	INCQ R15
+	JMP  ghrow
+
+ghdone:
+	VZEROUPPER
+	RET

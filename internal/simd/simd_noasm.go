@@ -26,3 +26,7 @@ func log1pAVX(x, out *float64, n int, tab *[16]float64) { panic("no assembly") }
 func hist4RowsAVX(h *float64, off *int32, nf int, data *uint8, stride int, rows *int32, nrows int, vecs *float64) {
 	panic("no assembly")
 }
+
+func hist1GHAVX(h *float64, off *int32, nf int, data *uint8, stride int, rows *int32, nrows int, grad *float64, hs *float64) {
+	panic("no assembly")
+}
