@@ -247,12 +247,17 @@ func (u boostUpdate) MapPartition(_ context.Context, _ engine.PartitionInfo, b *
 		simd.Exp(h0, h0)
 		for i, y := range labels {
 			e := h0[i]
-			p := 1 / (1 + e)
-			if ms[0][i] < 0 {
-				p = e / (1 + e)
-			}
+			// p is 1/(1+e) for z ≥ 0, e/(1+e) below: both computed and
+			// one picked by the sign bit, as the signs do not follow a
+			// pattern a branch predictor learns.
+			neg := uint64(int64(math.Float64bits(ms[0][i])) >> 63)
+			p := math.Float64frombits(math.Float64bits(1/(1+e))&^neg | math.Float64bits(e/(1+e))&neg)
 			t0[i] = p - y
-			h0[i] = max(p*(1-p), 1e-16)
+			v := p * (1 - p)
+			if v < 1e-16 {
+				v = 1e-16
+			}
+			h0[i] = v
 		}
 	case u.Loss == Logistic:
 		// Spark: the negative gradient of 2·log(1 + e^{−2y'F}).
