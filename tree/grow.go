@@ -400,10 +400,7 @@ func (cfg *Config) impurity(st []float64) float64 {
 		}
 		return 1 - s
 	case Variance:
-		if w <= 0 {
-			return 0
-		}
-		return max((st[3]-st[2]*st[2]/w)/w, 0)
+		return variance(w, st[2], st[3])
 	}
 	return -0.5 * st[2] * st[2] / (st[3] + cfg.Lambda)
 }
@@ -469,6 +466,50 @@ func (cfg *Config) gain(total, left, right []float64, parentImp float64) (float6
 		g = parentImp - left[1]/total[1]*cfg.impurity(left) - right[1]/total[1]*cfg.impurity(right)
 	}
 	return g, g >= cfg.MinInfoGain && g > 0
+}
+
+// scan4 is best's scan of one continuous feature's bins h for the kinds
+// of 4 values a bin (Variance, Newton), with the gain written out and
+// the sums in registers (Fashion-MNIST's boosting spent a fifth of its
+// time in the general loop): it returns the first bin of the largest
+// valid gain. Its gains are gain's, bit for bit.
+func (cfg *Config) scan4(h []float64, total *[4]float64, parentImp float64) (int, float64, bool) {
+	best, bestGain, found := -1, 0.0, false
+	var l0, l1, l2, l3 float64
+	minN, minW, minH, lambda := cfg.MinInstances, cfg.MinWeight, cfg.MinHessian, cfg.Lambda
+	totalTerm := total[2] * total[2] / (total[3] + lambda)
+	newton := cfg.Kind == Newton
+	nb := len(h) / 4
+	for b := 0; b < nb-1; b++ {
+		q := (*[4]float64)(h[4*b:])
+		l0, l1, l2, l3 = l0+q[0], l1+q[1], l2+q[2], l3+q[3]
+		r0, r1, r2, r3 := total[0]-l0, total[1]-l1, total[2]-l2, total[3]-l3
+		if l0 < minN || r0 < minN || l0 < 1 || r0 < 1 || l1 < minW || r1 < minW {
+			continue
+		}
+		var g float64
+		if newton {
+			if l3 < minH || r3 < minH {
+				continue
+			}
+			g = 0.5 * (l2*l2/(l3+lambda) + r2*r2/(r3+lambda) - totalTerm)
+		} else {
+			g = parentImp - l1/total[1]*variance(l1, l2, l3) - r1/total[1]*variance(r1, r2, r3)
+		}
+		if g >= cfg.MinInfoGain && g > 0 && (!found || g > bestGain) {
+			best, bestGain, found = b, g, true
+		}
+	}
+	return best, bestGain, found
+}
+
+// variance is Config.impurity of Variance stats with weight w, sum s and
+// sum of squares s2.
+func variance(w, s, s2 float64) float64 {
+	if w <= 0 {
+		return 0
+	}
+	return max((s2-s*s/w)/w, 0)
 }
 
 // unordered reports whether a categorical feature of arity categories is
@@ -538,6 +579,18 @@ func (cfg *Config) best(o *open, S int) (split, bool) {
 		h := o.hist[off*S : (off+nb)*S]
 		off += nb
 		clear(left)
+		if (cfg.Arity == nil || cfg.Arity[f] == 0) && S == 4 {
+			if b, g, ok := cfg.scan4(h, (*[4]float64)(total), parentImp); ok && (!found || g > sp.gain) {
+				for s := range 4 {
+					left[s] = 0
+					for c := 0; c <= b; c++ {
+						left[s] += h[c*4+s]
+					}
+				}
+				consider(f, b, nil)
+			}
+			continue
+		}
 		if cfg.Arity == nil || cfg.Arity[f] == 0 {
 			for b := 0; b < nb-1; b++ {
 				for s := range S {
