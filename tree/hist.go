@@ -72,6 +72,10 @@ func (k Kind) widen(out, h []float64, classes int) {
 // adds to (about a third of a core's L2 cache).
 const blockBytes = 384 << 10
 
+// colBlockBytes bounds the histogram bytes one sweep of the column
+// kernel adds to (L1 and some).
+const colBlockBytes = 40 << 10
+
 // slack is the room a partial leaves after its last slot, in float64s:
 // simd.Hist4Rows wants every bin a feature's offset can reach (+255)
 // inside the slice it gets.
@@ -199,12 +203,13 @@ type rowCache struct {
 	cols  *colCache
 }
 
-// colCache holds, for a fit on the embedded engine, columns of each
-// partition's bins, one feature's bytes in row order: partitioning a
+// colCache holds, for a fit on the embedded engine, each partition's
+// bins column-major, one feature's bytes in row order: partitioning a
 // node's rows by a split reads one feature of scattered rows, which from
 // the row-major bins is a cache miss a row (a fifth of a boosting fit's
-// time), from a column a sequential read. A column is copied the first
-// time a split needs it.
+// time), from a column a sequential read; and wide rows' histograms are
+// built from columns a few features at a time (histKernel.Fold). The
+// columns are transposed the first time a pass needs one.
 type colCache struct {
 	mu    sync.Mutex
 	parts map[int]*partCols
@@ -212,28 +217,41 @@ type colCache struct {
 
 type partCols struct {
 	data *uint8
-	cols [][]uint8
+	all  []uint8 // feature f's bins are all[f·n : (f+1)·n]
+}
+
+// columns returns partition index's bins (data, row-major, nf a row)
+// column-major, transposed the first time.
+func (c *colCache) columns(index int, data []uint8, nf int) []uint8 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	p := c.parts[index]
+	if p == nil || p.data != &data[0] {
+		n := len(data) / nf
+		all := make([]uint8, len(data))
+		// Blocks of rows, so that the rows read stay in cache while each
+		// column's run of them is written.
+		const block = 256
+		for i0 := 0; i0 < n; i0 += block {
+			i1 := min(i0+block, n)
+			for f := range nf {
+				col := all[f*n+i0 : f*n+i1]
+				for k := range col {
+					col[k] = data[(i0+k)*nf+f]
+				}
+			}
+		}
+		p = &partCols{data: &data[0], all: all}
+		c.parts[index] = p
+	}
+	return p.all
 }
 
 // column returns feature f of the row-major bins data (nf a row) of
 // partition index.
 func (c *colCache) column(index int, data []uint8, nf, f int) []uint8 {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	p := c.parts[index]
-	if p == nil || p.data != &data[0] {
-		p = &partCols{data: &data[0], cols: make([][]uint8, nf)}
-		c.parts[index] = p
-	}
-	if p.cols[f] == nil {
-		n := len(data) / nf
-		col := make([]uint8, n)
-		for i := range col {
-			col[i] = data[i*nf+f]
-		}
-		p.cols[f] = col
-	}
-	return p.cols[f]
+	n := len(data) / nf
+	return c.columns(index, data, nf)[f*n : (f+1)*n]
 }
 
 // bufPool recycles the large float64 buffers of a fit — partials, the
@@ -647,7 +665,8 @@ func (k histKernel) Fold(ctx context.Context, info engine.PartitionInfo, acc *Hi
 				// weight, and target and its square (or gradient and
 				// hessian), by weight.
 				h := acc.Sums[sl.Offset:]
-				if weights == nil && w.Sampling.Method == 0 && feats == nil {
+				wide := rn != nil && feats == nil && int(offs[nf]+256)*32 > blockBytes
+				if weights == nil && w.Sampling.Method == 0 && feats == nil && !wide {
 					// Unit rows: the kernel reads the targets in place.
 					eachBlock(fo, func(f0, f1 int) {
 						simd.Hist1GH(h, fo[f0:f1], bc.Data[f0:], nf, rows, targets, hess)
@@ -672,6 +691,13 @@ func (k histKernel) Fold(ctx context.Context, info engine.PartitionInfo, acc *Hi
 					} else {
 						v[3] = wt * y * y
 					}
+				}
+				if wide {
+					// A few features at a time from the columns, their
+					// bins in L1, the rows' values streamed.
+					cols := k.cache.cols.columns(info.Index, bc.Data, nf)
+					simd.HistCols(h, fo, cols, n, rows, vecs, colBlockBytes)
+					continue
 				}
 				data, stride, idx := bc.Data, nf, rows
 				if feats != nil {

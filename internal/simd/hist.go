@@ -95,3 +95,56 @@ func Hist1GH(h []float64, off []int32, data []uint8, stride int, rows []int32, g
 		}
 	}
 }
+
+// HistCols is Hist4Rows over column-major bins: row i's value of feature
+// f is cols[f·n + i], and v = vecs[4r : 4r+4] belongs to the r-th row of
+// rows. It is the kernel for wide rows, whose histograms outgrow the
+// cache: it sweeps the rows once per block of features whose bins take at
+// most blockBytes (a block is at least one feature), so that a block's
+// bins stay in L1 while the rows stream by. Each bin gets the same adds
+// in the same order as from Hist4Rows over the same rows, so the same
+// bits.
+func HistCols(h []float64, off []int32, cols []uint8, n int, rows []int32, vecs []float64, blockBytes int) {
+	nb := len(h) / 4
+	for _, o := range off {
+		if o < 0 || int(o)+255 >= nb {
+			panic(fmt.Sprintf("simd.HistCols: bin offset %d beyond %d bins", o, nb))
+		}
+	}
+	if len(vecs) < 4*len(rows) || len(cols) < len(off)*n {
+		panic("simd.HistCols: short vecs or columns")
+	}
+	for _, r := range rows {
+		if r < 0 || int(r) >= n {
+			panic(fmt.Sprintf("simd.HistCols: row %d beyond %d", r, n))
+		}
+	}
+	if len(rows) == 0 {
+		return
+	}
+	for f0 := 0; f0 < len(off); {
+		f1 := f0 + 1
+		for f1 < len(off) && int(off[f1]+256-off[f0])*32 <= blockBytes {
+			f1++
+		}
+		histCols(h, off[f0:f1], cols[f0*n:], n, rows, vecs)
+		f0 = f1
+	}
+}
+
+func histCols(h []float64, off []int32, cols []uint8, n int, rows []int32, vecs []float64) {
+	if useAsm {
+		histColsAVX(&h[0], &off[0], len(off), &cols[0], n, &rows[0], len(rows), &vecs[0])
+		return
+	}
+	for k, r := range rows {
+		v := (*[4]float64)(vecs[4*k:])
+		for f, o := range off {
+			q := (*[4]float64)(h[(int(o)+int(cols[f*n+int(r)]))*4:])
+			q[0] += v[0]
+			q[1] += v[1]
+			q[2] += v[2]
+			q[3] += v[3]
+		}
+	}
+}

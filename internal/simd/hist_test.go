@@ -120,3 +120,49 @@ func TestHist1GH(t *testing.T) {
 		}
 	}
 }
+
+// TestHistCols: the column-major kernel gives Hist4Rows's bits for the
+// same rows.
+func TestHistCols(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for _, c := range []struct{ nf, block int }{{1, 0}, {4, 0}, {9, 0}, {9, 3 * 256 * 32}, {9, 1 << 20}} {
+		nf, n := c.nf, 257
+		off := make([]int32, nf)
+		for f := range off {
+			off[f] = int32(f * 256)
+		}
+		data := make([]uint8, n*nf)
+		for i := range data {
+			data[i] = uint8(r.IntN(256))
+		}
+		cols := make([]uint8, n*nf)
+		for i := range n {
+			for f := range nf {
+				cols[f*n+i] = data[i*nf+f]
+			}
+		}
+		var rows []int32
+		for i := range n {
+			if r.IntN(2) == 0 {
+				rows = append(rows, int32(i))
+			}
+		}
+		vecs := make([]float64, 4*n)
+		for i := range vecs {
+			vecs[i] = r.NormFloat64()
+		}
+		compact := make([]float64, 4*len(rows))
+		for k, i := range rows {
+			copy(compact[4*k:4*k+4], vecs[4*i:])
+		}
+		want := make([]float64, 4*(nf*256+256))
+		Hist4Rows(want, off, data, nf, rows, compact)
+		h := make([]float64, len(want))
+		HistCols(h, off, cols, n, rows, compact, c.block)
+		for i := range h {
+			if h[i] != want[i] {
+				t.Fatalf("nf=%d block=%d: h[%d] = %v, want %v", nf, c.block, i, h[i], want[i])
+			}
+		}
+	}
+}

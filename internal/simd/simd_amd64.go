@@ -39,3 +39,6 @@ func hist4RowsAVX(h *float64, off *int32, nf int, data *uint8, stride int, rows 
 
 //go:noescape
 func hist1GHAVX(h *float64, off *int32, nf int, data *uint8, stride int, rows *int32, nrows int, grad *float64, hs *float64)
+
+//go:noescape
+func histColsAVX(h *float64, off *int32, nf int, cols *uint8, n int, rows *int32, nrows int, vecs *float64)

@@ -690,3 +690,45 @@ ghnext:
 ghdone:
 	VZEROUPPER
 	RET
+
+// func histColsAVX(h *float64, off *int32, nf int, cols *uint8, n int, rows *int32, nrows int, vecs *float64)
+TEXT ·histColsAVX(SB), NOSPLIT, $0-64
+	MOVQ h+0(FP), DI
+	MOVQ off+8(FP), SI
+	MOVQ nf+16(FP), CX
+	MOVQ cols+24(FP), BX
+	MOVQ n+32(FP), R12
+	MOVQ rows+40(FP), R13
+	MOVQ nrows+48(FP), R14
+	MOVQ vecs+56(FP), DX
+	XORQ R15, R15
+
+hcrow:
+	CMPQ R15, R14
+	JGE  hcdone
+	MOVLQSX (R13)(R15*4), R10
+	ADDQ    BX, R10            // R10: the row's byte of the first column
+	VMOVUPD (DX), Y0           // the row's 4 values
+	ADDQ    $32, DX
+	XORQ    AX, AX
+
+hcfeat:
+	CMPQ    AX, CX
+	JGE     hcnext
+	MOVLQSX (SI)(AX*4), R8
+	MOVBQZX (R10), R9
+	ADDQ    R12, R10           // the next column
+	ADDQ    R9, R8
+	SHLQ    $5, R8
+	VADDPD  (DI)(R8*1), Y0, Y1
+	VMOVUPD Y1, (DI)(R8*1)
+	INCQ    AX
+	JMP     hcfeat
+
+hcnext:
+	INCQ R15
+	JMP  hcrow
+
+hcdone:
+	VZEROUPPER
+	RET

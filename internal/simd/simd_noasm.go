@@ -30,3 +30,7 @@ func hist4RowsAVX(h *float64, off *int32, nf int, data *uint8, stride int, rows 
 func hist1GHAVX(h *float64, off *int32, nf int, data *uint8, stride int, rows *int32, nrows int, grad *float64, hs *float64) {
 	panic("no assembly")
 }
+
+func histColsAVX(h *float64, off *int32, nf int, cols *uint8, n int, rows *int32, nrows int, vecs *float64) {
+	panic("no assembly")
+}
