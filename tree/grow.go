@@ -223,15 +223,14 @@ func Grow(ctx context.Context, e engine.Engine, ds engine.Dataset, cfg *Config, 
 				total += len(o.parent)
 			}
 		}
+		derived := make([]bool, len(level)) // subtracted by the split search's workers
 		if total > 0 {
 			buf := cfg.pool.get(total)
 			now = append(now, buf)
-			for _, o := range level {
+			for i, o := range level {
 				if derive(o) {
 					o.hist, buf = buf[:len(o.parent):len(o.parent)], buf[len(o.parent):]
-					for j, v := range o.parent {
-						o.hist[j] = v - o.sibling.hist[j]
-					}
+					derived[i] = true
 				}
 			}
 		}
@@ -255,6 +254,11 @@ func Grow(ctx context.Context, e engine.Engine, ds engine.Dataset, cfg *Config, 
 						return
 					}
 					o := level[i]
+					if derived[i] {
+						for j, v := range o.parent {
+							o.hist[j] = v - o.sibling.hist[j]
+						}
+					}
 					if o.stats == nil {
 						o.stats = cfg.totals(o.hist, o.feats, S)
 					}
