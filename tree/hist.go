@@ -688,6 +688,8 @@ func (k histKernel) Fold(ctx context.Context, info engine.PartitionInfo, acc *Hi
 				// weight, and target and its square (or gradient and
 				// hessian), by weight.
 				h := acc.Sums[sl.Offset:]
+				// Wide rows (a node's bins beyond L2) are added from the
+				// columns.
 				wide := rn != nil && feats == nil && int(offs[nf]+256)*32 > blockBytes
 				if weights == nil && w.Sampling.Method == 0 && feats == nil && !wide {
 					// Unit rows: the kernel reads the targets in place.
