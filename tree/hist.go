@@ -721,7 +721,7 @@ func (k histKernel) Fold(ctx context.Context, info engine.PartitionInfo, acc *Hi
 					// A few features at a time from the columns, their
 					// bins in L1, the rows' values streamed.
 					cols := k.cache.cols.columns(info.Index, bc.Data, nf)
-					simd.HistCols(h, fo, cols, n, rows, vecs, colBlockBytes)
+					histCols(h, fo, cols, n, rows, vecs)
 					continue
 				}
 				data, stride, idx := bc.Data, nf, rows
@@ -768,6 +768,29 @@ func (k histKernel) Fold(ctx context.Context, info engine.PartitionInfo, acc *Hi
 	}
 	return acc, nil
 }
+
+// histCols is simd.HistCols, the features shared out to every core when
+// the rows are many: each bin still gets its adds in row order, so the
+// bits do not depend on the number of workers. A partition of wide rows
+// is then folded by all cores, without a partial per core to zero and
+// merge (Fashion-MNIST's are hundreds of MB a level).
+func histCols(h []float64, fo []int32, cols []uint8, n int, rows []int32, vecs []float64) {
+	p := min(runtime.GOMAXPROCS(0), len(fo), len(rows)/minRowsPerWorker)
+	if p <= 1 {
+		simd.HistCols(h, fo, cols, n, rows, vecs, colBlockBytes)
+		return
+	}
+	var wg sync.WaitGroup
+	for k := range p {
+		f0, f1 := k*len(fo)/p, (k+1)*len(fo)/p
+		wg.Go(func() { simd.HistCols(h, fo[f0:f1], cols[f0*n:], n, rows, vecs, colBlockBytes) })
+	}
+	wg.Wait()
+}
+
+// minRowsPerWorker is the fewest rows for which histCols shares the
+// features out.
+const minRowsPerWorker = 2048
 
 // eachBlock calls add for the features [f0, f1) of blocks whose bins
 // (first bins fo) fit in L2, in order: a wide row's histogram
