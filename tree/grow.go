@@ -583,7 +583,7 @@ func (cfg *Config) best(o *open, S int) (split, bool) {
 		h := o.hist[off*S : (off+nb)*S]
 		off += nb
 		clear(left)
-		if (cfg.Arity == nil || cfg.Arity[f] == 0) && S == 4 {
+		if (cfg.Arity == nil || cfg.Arity[f] == 0) && S == 4 && cfg.Kind != Classes {
 			if b, g, ok := cfg.scan4(h, (*[4]float64)(total), parentImp); ok && (!found || g > sp.gain) {
 				for s := range 4 {
 					left[s] = 0

@@ -52,6 +52,10 @@ def main():
         "diabetes": (few_values(load_diabetes().data), load_diabetes().target),
         "iris_width": (iris.data[:, :3], iris.data[:, 3]),
         "wine_alcohol": (wine.data[:, 1:], wine.data[:, 0]),
+        # two classes: a binary classifier's histograms have 4 values a
+        # bin, as the regression kinds
+        "iris_binary": (iris.data, (iris.target == 1).astype(int)),
+        "digits_binary": (load_digits().data, (load_digits().target >= 5).astype(int)),
     }
     for name, (X, y) in data.items():
         out["datasets"][name] = {"X": X.tolist(), "y": y.tolist()}
@@ -59,6 +63,7 @@ def main():
                               ("digits", "gini", 5), ("digits", "entropy", 5),
                               ("diabetes", "squared_error", 5), ("iris_width", "squared_error", 5),
                               ("wine_alcohol", "squared_error", 5),
+                              ("iris_binary", "gini", 5), ("digits_binary", "entropy", 5), ("digits_binary", "gini", 4),
                               # shallow trees without ties, for the importances
                               ("diabetes", "squared_error", 3), ("wine", "gini", 2), ("digits", "entropy", 3)]:
         X, y = data[name]
