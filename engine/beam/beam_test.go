@@ -606,3 +606,44 @@ func TestTreesSameAsLocal(t *testing.T) {
 		})
 	}
 }
+
+// TestWideTreesSameAsLocal: on rows wide enough that the embedded engine
+// builds histograms from columns, a partition's features shared among
+// its cores (one partition of 4,500 rows × 50 features of 256 values),
+// softmax boosting on Beam grows the same trees, bit for bit: Beam's
+// workers add row by row.
+func TestWideTreesSameAsLocal(t *testing.T) {
+	ctx := context.Background()
+	r := rand.New(rand.NewPCG(5, 6))
+	n, nf := 4500, 50
+	x, y := make([][]float64, n), make([]float64, n)
+	for i := range x {
+		x[i] = make([]float64, nf)
+		for j := range x[i] {
+			x[i][j] = float64(r.IntN(256))
+		}
+		s := x[i][0] - x[i][1] + 0.5*x[i][7] + 40*r.NormFloat64()
+		y[i] = float64(min(max(int(s/100)+1, 0), 2))
+	}
+	tb := tabletest.Labeled(t, x, y, n, false)
+	depth, iters, bins := 3, 2, 256
+	var models []tree.Ensemble
+	for i, e := range []engine.Engine{&local.Engine{}, &beam.Engine{Staging: t.TempDir()}} {
+		ds, err := e.FromTable(ctx, tb)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := (&classification.GBTClassifier{Params: tree.Params{MaxDepth: &depth, MaxBins: bins},
+			BoostParams: tree.BoostParams{MaxIter: &iters, NewtonLeaves: true}}).Fit(ctx, e, ds)
+		if err != nil {
+			t.Fatalf("engine %d: %v", i, err)
+		}
+		models = append(models, m.(*classification.GBTClassificationModel).Ensemble)
+	}
+	if got := len(models[0].Trees); got != 3*iters {
+		t.Fatalf("%d trees, want %d (3 classes × %d rounds)", got, 3*iters, iters)
+	}
+	if !reflect.DeepEqual(models[0], models[1]) {
+		t.Fatal("the trees differ from the embedded engine's")
+	}
+}
