@@ -68,6 +68,10 @@ type open struct {
 	slot    int32
 	parent  []float64
 	sibling *open
+	// sub: hist is still to be made parent − sibling, which best does a
+	// feature at a time just before scanning it (from L1, not memory).
+	// A node that cannot split never needs it.
+	sub bool
 }
 
 // Result is what Grow returns.
@@ -254,11 +258,7 @@ func Grow(ctx context.Context, e engine.Engine, ds engine.Dataset, cfg *Config, 
 						return
 					}
 					o := level[i]
-					if derived[i] {
-						for j, v := range o.parent {
-							o.hist[j] = v - o.sibling.hist[j]
-						}
-					}
+					o.sub = derived[i]
 					if o.stats == nil {
 						o.stats = cfg.totals(o.hist, o.feats, S)
 					}
@@ -581,6 +581,12 @@ func (cfg *Config) best(o *open, S int) (split, bool) {
 		}
 		nb := int(cfg.NumBins[f])
 		h := o.hist[off*S : (off+nb)*S]
+		if o.sub {
+			p, sib := o.parent[off*S:(off+nb)*S], o.sibling.hist[off*S:(off+nb)*S]
+			for j, v := range p {
+				h[j] = v - sib[j]
+			}
+		}
 		off += nb
 		clear(left)
 		if (cfg.Arity == nil || cfg.Arity[f] == 0) && S == 4 && cfg.Kind != Classes {
@@ -637,5 +643,6 @@ func (cfg *Config) best(o *open, S int) (split, bool) {
 			consider(f, 0, order[:i+1])
 		}
 	}
+	o.sub = false
 	return sp, found
 }
