@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/bits"
 	"runtime"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -588,6 +589,10 @@ func (k histKernel) Fold(ctx context.Context, info engine.PartitionInfo, acc *Hi
 	}
 	var slotOf, order []int32 // the walk's, without the row cache
 	var vecs []float64
+	rn := k.cache.entry(info.Index, bc.Data, len(k.Trees), n)
+	// Wide rows (a node's bins beyond L2) are added from the columns, on
+	// the embedded engine.
+	wide := rn != nil && int(offs[nf]+256)*32 > blockBytes
 	for t := range k.Trees {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -599,7 +604,6 @@ func (k histKernel) Fold(ctx context.Context, info engine.PartitionInfo, acc *Hi
 				lo, hi = min(lo, s), max(hi, s)
 			}
 		}
-		rn := k.cache.entry(info.Index, bc.Data, len(k.Trees), n)
 		if hi < 0 {
 			if rn != nil {
 				rn.level[t] = -1
@@ -643,37 +647,16 @@ func (k histKernel) Fold(ctx context.Context, info engine.PartitionInfo, acc *Hi
 			if slotOf == nil {
 				slotOf, order = make([]int32, n), make([]int32, n)
 			}
-			counts := make([]int32, hi-lo+2)
-			for i := range n {
-				s := w.Slot[w.node(bc.Data[i*nf:(i+1)*nf], 0)]
-				if s >= 0 && !keep(i) {
-					s = -1
-				}
-				slotOf[i] = s
-				if s >= 0 {
-					counts[s-lo+1]++
-				}
-			}
-			for s := 1; s < len(counts); s++ {
-				counts[s] += counts[s-1]
-			}
-			starts := append([]int32(nil), counts...)
-			for i := range n {
-				if s := slotOf[i]; s >= 0 {
-					order[counts[s-lo]] = int32(i)
-					counts[s-lo]++
-				}
-			}
-			rowsOf = func(s int32) []int32 { return order[starts[s-lo]:starts[s-lo+1]] }
+			rowsOf = bucket(w, bc, lo, hi, keep, slotOf, order)
 		}
+		tr := treeRows{w: w, offset: info.RowOffset, labels: labels, weights: weights, targets: targets, hess: hess}
 		for s := lo; s <= hi; s++ {
 			rows := rowsOf(s)
 			if len(rows) == 0 {
 				continue
 			}
 			sl := &k.Slots[s]
-			// fo[fi] is the first bin of the fi-th feature of the slot; a
-			// row's values are gathered into vals in that order.
+			// fo[fi] is the first bin of the fi-th feature of the slot.
 			fo, feats := offs[:nf], sl.Features
 			if feats != nil {
 				fo = make([]int32, len(feats))
@@ -683,90 +666,147 @@ func (k histKernel) Fold(ctx context.Context, info engine.PartitionInfo, acc *Hi
 					o += k.NumBins[f]
 				}
 			}
-			if k.Kind != Classes {
-				// One 4-lane add per feature value: the row's count,
-				// weight, and target and its square (or gradient and
-				// hessian), by weight.
-				h := acc.Sums[sl.Offset:]
-				// Wide rows (a node's bins beyond L2) are added from the
-				// columns.
-				wide := rn != nil && feats == nil && int(offs[nf]+256)*32 > blockBytes
-				if weights == nil && w.Sampling.Method == 0 && feats == nil && !wide {
-					// Unit rows: the kernel reads the targets in place.
-					eachBlock(fo, func(f0, f1 int) {
-						simd.Hist1GH(h, fo[f0:f1], bc.Data[f0:], nf, rows, targets, hess)
-					})
-					continue
-				}
-				if cap(vecs) < 4*len(rows) {
-					vecs = make([]float64, 4*len(rows))
-				}
-				vecs := vecs[:4*len(rows)]
-				for r, i := range rows {
-					m := w.Sampling.count(info.RowOffset + int64(i))
-					wt := m
-					if weights != nil {
-						wt *= weights[i]
-					}
-					y := targets[i]
-					v := (*[4]float64)(vecs[4*r:])
-					v[0], v[1], v[2] = m, wt, wt*y
-					if hess != nil {
-						v[3] = wt * hess[i]
-					} else {
-						v[3] = wt * y * y
-					}
-				}
-				if wide {
-					// A few features at a time from the columns, their
-					// bins in L1, the rows' values streamed.
-					cols := k.cache.cols.columns(info.Index, bc.Data, nf)
-					histCols(h, fo, cols, n, rows, vecs)
-					continue
-				}
-				data, stride, idx := bc.Data, nf, rows
-				if feats != nil {
-					data, stride = make([]uint8, len(rows)*len(feats)), len(feats)
-					idx = make([]int32, len(rows))
-					for r, i := range rows {
-						row := bc.Data[int(i)*nf : (int(i)+1)*nf]
-						for fi, f := range feats {
-							data[r*stride+fi] = row[f]
-						}
-						idx[r] = int32(r)
-					}
-				}
-				eachBlock(fo, func(f0, f1 int) {
-					simd.Hist4Rows(h, fo[f0:f1], data[f0:], stride, idx, vecs)
-				})
-				continue
-			}
-			a := accum{h: acc.Sums[sl.Offset:], fo: fo, S: S}
-			if feats != nil {
-				a.vals = make([]uint8, len(feats))
-			}
-			for _, i := range rows {
-				row := bc.Data[int(i)*nf : (int(i)+1)*nf]
-				if feats != nil {
-					for fi, f := range feats {
-						a.vals[fi] = row[f]
-					}
-					row = a.vals
-				}
-				m := w.Sampling.count(info.RowOffset + int64(i))
-				wt := m
-				if weights != nil {
-					wt *= weights[i]
-				}
-				if k.Narrow {
-					a.add1(row, int(labels[i]), m)
-				} else {
-					a.addClass(row, 2+int(labels[i]), m, wt)
-				}
+			h := acc.Sums[sl.Offset:]
+			switch {
+			case k.Kind == Classes:
+				tr.addClasses(h, fo, feats, S, k.Narrow, bc, rows)
+			case wide && feats == nil:
+				vecs = tr.vecs(rows, vecs)
+				histCols(h, fo, k.cache.cols.columns(info.Index, bc.Data, nf), n, rows, vecs)
+			default:
+				vecs = tr.add4(h, fo, feats, bc, rows, vecs)
 			}
 		}
 	}
 	return acc, nil
+}
+
+// bucket groups the kept rows of bc by the slot (lo … hi) of the node
+// each falls in, walking from the root: a counting sort into order, each
+// slot's rows in row order (slotOf is scratch, a row each).
+func bucket(w *Walker, bc *table.BinsColumn, lo, hi int32, keep func(int) bool, slotOf, order []int32) func(s int32) []int32 {
+	n, nf := bc.Len(), bc.Width
+	counts := make([]int32, hi-lo+2)
+	for i := range n {
+		s := w.Slot[w.node(bc.Data[i*nf:(i+1)*nf], 0)]
+		if s >= 0 && !keep(i) {
+			s = -1
+		}
+		slotOf[i] = s
+		if s >= 0 {
+			counts[s-lo+1]++
+		}
+	}
+	for s := 1; s < len(counts); s++ {
+		counts[s] += counts[s-1]
+	}
+	starts := append([]int32(nil), counts...)
+	for i := range n {
+		if s := slotOf[i]; s >= 0 {
+			order[counts[s-lo]] = int32(i)
+			counts[s-lo]++
+		}
+	}
+	return func(s int32) []int32 { return order[starts[s-lo]:starts[s-lo+1]] }
+}
+
+// treeRows are one tree's rows of a partition as its histograms add
+// them: their draws, weights and targets.
+type treeRows struct {
+	w       *Walker
+	offset  int64 // the partition's first row position
+	labels  []float64
+	weights []float64 // nil: all 1
+	targets []float64
+	hess    []float64 // nil: the target's square is added
+}
+
+// draw returns row i's count (its draws under the tree's sampling) and
+// weight.
+func (r *treeRows) draw(i int32) (m, wt float64) {
+	m = r.w.Sampling.count(r.offset + int64(i))
+	wt = m
+	if r.weights != nil {
+		wt *= r.weights[i]
+	}
+	return m, wt
+}
+
+// vecs returns the 4-lane adds of rows, in buf when it is large enough:
+// each row's count, weight, and target and its square (or gradient and
+// hessian), by weight.
+func (r *treeRows) vecs(rows []int32, buf []float64) []float64 {
+	buf = slices.Grow(buf[:0], 4*len(rows))[:4*len(rows)]
+	for j, i := range rows {
+		m, wt := r.draw(i)
+		y := r.targets[i]
+		v := (*[4]float64)(buf[4*j:])
+		v[0], v[1], v[2] = m, wt, wt*y
+		if r.hess != nil {
+			v[3] = wt * r.hess[i]
+		} else {
+			v[3] = wt * y * y
+		}
+	}
+	return buf
+}
+
+// add4 adds rows, row by row, to the 4-value histogram h of a slot whose
+// fi-th feature (feats[fi], or fi when feats is nil) starts at bin
+// fo[fi], one vector add per feature value; buf is vecs's room, returned
+// for reuse.
+func (r *treeRows) add4(h []float64, fo, feats []int32, bc *table.BinsColumn, rows []int32, buf []float64) []float64 {
+	nf := bc.Width
+	if r.weights == nil && r.w.Sampling.Method == 0 && feats == nil {
+		// Unit rows: the kernel reads the targets in place.
+		eachBlock(fo, func(f0, f1 int) {
+			simd.Hist1GH(h, fo[f0:f1], bc.Data[f0:], nf, rows, r.targets, r.hess)
+		})
+		return buf
+	}
+	vecs := r.vecs(rows, buf)
+	data, stride, idx := bc.Data, nf, rows
+	if feats != nil { // the slot's features of its rows, gathered
+		data, stride = make([]uint8, len(rows)*len(feats)), len(feats)
+		idx = make([]int32, len(rows))
+		for j, i := range rows {
+			row := bc.Data[int(i)*nf : (int(i)+1)*nf]
+			for fi, f := range feats {
+				data[j*stride+fi] = row[f]
+			}
+			idx[j] = int32(j)
+		}
+	}
+	eachBlock(fo, func(f0, f1 int) {
+		simd.Hist4Rows(h, fo[f0:f1], data[f0:], stride, idx, vecs)
+	})
+	return vecs
+}
+
+// addClasses adds rows to the class histogram h (S values a bin; narrow:
+// the class counts alone, the rows being unweighted) of a slot laid out
+// as add4's.
+func (r *treeRows) addClasses(h []float64, fo, feats []int32, S int, narrow bool, bc *table.BinsColumn, rows []int32) {
+	nf := bc.Width
+	a := accum{h: h, fo: fo, S: S}
+	if feats != nil {
+		a.vals = make([]uint8, len(feats))
+	}
+	for _, i := range rows {
+		row := bc.Data[int(i)*nf : (int(i)+1)*nf]
+		if feats != nil {
+			for fi, f := range feats {
+				a.vals[fi] = row[f]
+			}
+			row = a.vals
+		}
+		m, wt := r.draw(i)
+		if narrow {
+			a.add1(row, int(r.labels[i]), m)
+		} else {
+			a.addClass(row, 2+int(r.labels[i]), m, wt)
+		}
+	}
 }
 
 // histCols is simd.HistCols, the features shared out to every core when
