@@ -67,10 +67,8 @@ func (c *GBTClassifier) InputColumns() []string {
 
 // OutputSchema implements ml.SchemaChecker.
 func (c *GBTClassifier) OutputSchema(in *table.Schema) (*table.Schema, error) {
-	if c.ValidationIndicatorCol != "" {
-		if _, err := ml.InputColumn("GBTClassifier", in, c.ValidationIndicatorCol, table.Bool); err != nil {
-			return nil, err
-		}
+	if err := c.BoostParams.CheckColumns("GBTClassifier", in); err != nil {
+		return nil, err
 	}
 	return treeClassifierSchema("GBTClassifier", in, &c.Params, c.RawPredictionCol, c.ProbabilityCol)
 }
@@ -98,14 +96,14 @@ func (c *GBTClassifier) FitStats(ctx context.Context, e engine.Engine, ds engine
 	defer engine.Release(e, b.Data)
 	classes := max(int(b.MaxLabel)+1, 2)
 	cfg := c.Config(b, tree.Variance, 0, "variance")
-	if cfg.FeaturesPerNode, err = tree.FeaturesPerNode(orDefault(c.FeatureSubsetStrategy, "all"), b.NumFeatures(), 1, false); err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", name, err)
-	}
 	loss, k := tree.Logistic, 1
 	if classes > 2 {
 		loss, k = tree.Softmax, classes
 	}
-	bo := c.Boost(cfg, loss, k)
+	bo, err := c.Boost(cfg, loss, k)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", name, err)
+	}
 	ens, st, err := tree.FitBoost(ctx, e, b, cfg, bo)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", name, err)

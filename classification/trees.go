@@ -114,7 +114,7 @@ func (c *RandomForestClassifier) Fit(ctx context.Context, e engine.Engine, ds en
 	return &RandomForestClassificationModel{TreeColumns: treeColumns(&c.Params, c.RawPredictionCol, c.ProbabilityCol), Ensemble: *ens}, nil
 }
 
-// fitClassForest fits numTrees classification trees.
+// fitClassForest fits numTrees classification trees for stage (tree.Params.Forest).
 func fitClassForest(ctx context.Context, e engine.Engine, ds engine.Dataset, name string, stage any, p *tree.Params,
 	impurity string, numTrees int, strategy string, sampling tree.Sampling) (*tree.Ensemble, error) {
 	if err := ml.Validate(stage); err != nil {
@@ -123,37 +123,15 @@ func fitClassForest(ctx context.Context, e engine.Engine, ds engine.Dataset, nam
 	if _, err := treeClassifierSchema(name, ds.Schema(), p, "", ""); err != nil {
 		return nil, err
 	}
-	b, err := p.Prepare(ctx, e, ds, name, true, "")
-	if err != nil {
-		return nil, err
-	}
-	defer engine.Release(e, b.Data)
-	classes := max(int(b.MaxLabel)+1, 2)
-	if impurity == "" {
-		impurity = "gini"
-	}
-	cfg := p.Config(b, tree.Classes, classes, impurity)
-	if cfg.FeaturesPerNode, err = tree.FeaturesPerNode(strategy, b.NumFeatures(), numTrees, true); err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
-	}
-	trees, _, err := tree.FitForest(ctx, e, b, cfg, numTrees, sampling)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
-	}
-	return &tree.Ensemble{NumFeatures: b.NumFeatures(), NumClasses: classes, Trees: trees}, nil
+	return p.Forest(ctx, e, ds, name, true, impurity, numTrees, strategy, sampling)
 }
 
 // treeClassifierSchema checks a tree classifier's input columns and adds
 // its outputs.
 func treeClassifierSchema(stage string, in *table.Schema, p *tree.Params, raw, prob string) (*table.Schema, error) {
-	features, label, pred := p.Columns()
-	if _, err := ml.InputColumn(stage, in, label, table.Float64, table.Int64); err != nil {
+	features, _, pred := p.Columns()
+	if err := p.CheckColumns(stage, in); err != nil {
 		return nil, err
-	}
-	if p.WeightCol != "" {
-		if _, err := ml.InputColumn(stage, in, p.WeightCol, table.Float64, table.Int64); err != nil {
-			return nil, err
-		}
 	}
 	return probabilisticSchema(stage, in, features, orDefault(raw, "rawPrediction"), orDefault(prob, "probability"), pred)
 }

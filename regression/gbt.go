@@ -65,10 +65,8 @@ func (r *GBTRegressor) InputColumns() []string {
 
 // OutputSchema implements ml.SchemaChecker.
 func (r *GBTRegressor) OutputSchema(in *table.Schema) (*table.Schema, error) {
-	if r.ValidationIndicatorCol != "" {
-		if _, err := ml.InputColumn("GBTRegressor", in, r.ValidationIndicatorCol, table.Bool); err != nil {
-			return nil, err
-		}
+	if err := r.BoostParams.CheckColumns("GBTRegressor", in); err != nil {
+		return nil, err
 	}
 	return treeRegressorSchema("GBTRegressor", in, &r.Params)
 }
@@ -88,18 +86,14 @@ func (r *GBTRegressor) Fit(ctx context.Context, e engine.Engine, ds engine.Datas
 	}
 	defer engine.Release(e, b.Data)
 	cfg := r.Config(b, tree.Variance, 0, "variance")
-	strategy := r.FeatureSubsetStrategy
-	if strategy == "" {
-		strategy = "all"
-	}
-	if cfg.FeaturesPerNode, err = tree.FeaturesPerNode(strategy, b.NumFeatures(), 1, false); err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
-	}
 	loss := tree.Squared
 	if r.LossType == "absolute" {
 		loss = tree.Absolute
 	}
-	bo := r.Boost(cfg, loss, 1)
+	bo, err := r.Boost(cfg, loss, 1)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
 	bo.Base = []float64{b.LabelSum / b.WeightSum}
 	ens, _, err := tree.FitBoost(ctx, e, b, cfg, bo)
 	if err != nil {

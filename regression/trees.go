@@ -95,6 +95,7 @@ func (r *RandomForestRegressor) Fit(ctx context.Context, e engine.Engine, ds eng
 	return &RandomForestRegressionModel{TreeColumns: treeColumns(&r.Params), Ensemble: *ens}, nil
 }
 
+// fitRegressionForest fits numTrees regression trees for stage (tree.Params.Forest).
 func fitRegressionForest(ctx context.Context, e engine.Engine, ds engine.Dataset, name string, stage any, p *tree.Params,
 	numTrees int, strategy string, s tree.Sampling) (*tree.Ensemble, error) {
 	if err := ml.Validate(stage); err != nil {
@@ -103,34 +104,16 @@ func fitRegressionForest(ctx context.Context, e engine.Engine, ds engine.Dataset
 	if _, err := treeRegressorSchema(name, ds.Schema(), p); err != nil {
 		return nil, err
 	}
-	b, err := p.Prepare(ctx, e, ds, name, false, "")
-	if err != nil {
-		return nil, err
-	}
-	defer engine.Release(e, b.Data)
-	cfg := p.Config(b, tree.Variance, 0, "variance")
-	if cfg.FeaturesPerNode, err = tree.FeaturesPerNode(strategy, b.NumFeatures(), numTrees, false); err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
-	}
-	trees, _, err := tree.FitForest(ctx, e, b, cfg, numTrees, s)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
-	}
-	return &tree.Ensemble{NumFeatures: b.NumFeatures(), Trees: trees}, nil
+	return p.Forest(ctx, e, ds, name, false, "", numTrees, strategy, s)
 }
 
 func treeRegressorSchema(stage string, in *table.Schema, p *tree.Params) (*table.Schema, error) {
-	features, label, pred := p.Columns()
+	features, _, pred := p.Columns()
 	if _, err := ml.InputColumn(stage, in, features, table.Vector); err != nil {
 		return nil, err
 	}
-	if _, err := ml.InputColumn(stage, in, label, table.Float64, table.Int64); err != nil {
+	if err := p.CheckColumns(stage, in); err != nil {
 		return nil, err
-	}
-	if p.WeightCol != "" {
-		if _, err := ml.InputColumn(stage, in, p.WeightCol, table.Float64, table.Int64); err != nil {
-			return nil, err
-		}
 	}
 	return ml.WithOutput(stage, in, pred, table.Float64)
 }

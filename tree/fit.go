@@ -9,6 +9,7 @@ import (
 
 	"github.com/spindle-ml/spindle/engine"
 	"github.com/spindle-ml/spindle/ml"
+	"github.com/spindle-ml/spindle/table"
 )
 
 // Params are the parameters Spark's tree learners share, with Spark's
@@ -66,6 +67,48 @@ func or(s, def string) string {
 		return def
 	}
 	return s
+}
+
+// CheckColumns checks a learner's label column (numeric) and weight
+// column (numeric, when set) in its input schema, naming the stage.
+func (p *Params) CheckColumns(stage string, in *table.Schema) error {
+	_, label, _ := p.Columns()
+	if _, err := ml.InputColumn(stage, in, label, table.Float64, table.Int64); err != nil {
+		return err
+	}
+	if p.WeightCol != "" {
+		if _, err := ml.InputColumn(stage, in, p.WeightCol, table.Float64, table.Int64); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Forest is the fit of a decision tree or forest stage named stage over
+// ds (its parameters validated): the binning passes, then numTrees trees
+// grown together — class trees of impurity gini (default) or entropy
+// when classify, else variance trees — each node drawing features by
+// strategy, each tree its rows by sampling.
+func (p *Params) Forest(ctx context.Context, e engine.Engine, ds engine.Dataset, stage string, classify bool, impurity string,
+	numTrees int, strategy string, sampling Sampling) (*Ensemble, error) {
+	b, err := p.Prepare(ctx, e, ds, stage, classify, "")
+	if err != nil {
+		return nil, err
+	}
+	defer engine.Release(e, b.Data)
+	cfg, classes := p.Config(b, Variance, 0, "variance"), 0
+	if classify {
+		classes = max(int(b.MaxLabel)+1, 2)
+		cfg = p.Config(b, Classes, classes, or(impurity, "gini"))
+	}
+	if cfg.FeaturesPerNode, err = FeaturesPerNode(strategy, b.NumFeatures(), numTrees, classify); err != nil {
+		return nil, fmt.Errorf("%s: %w", stage, err)
+	}
+	trees, _, err := FitForest(ctx, e, b, cfg, numTrees, sampling)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", stage, err)
+	}
+	return &Ensemble{NumFeatures: b.NumFeatures(), NumClasses: classes, Trees: trees}, nil
 }
 
 // Depth returns MaxDepth with its default.
@@ -206,9 +249,24 @@ type BoostParams struct {
 	MinChildWeight *float64 `param:"min=0"`
 }
 
+// CheckColumns checks the validation indicator column, when set, in a
+// boosting stage's input schema.
+func (bp *BoostParams) CheckColumns(stage string, in *table.Schema) error {
+	if bp.ValidationIndicatorCol == "" {
+		return nil
+	}
+	_, err := ml.InputColumn(stage, in, bp.ValidationIndicatorCol, table.Bool)
+	return err
+}
+
 // Boost returns the boosting configuration for loss and k margins, and
-// sets cfg's Newton parameters.
-func (bp *BoostParams) Boost(cfg *Config, loss string, k int) Boost {
+// sets cfg's Newton parameters and its features per node
+// (featureSubsetStrategy, all by default).
+func (bp *BoostParams) Boost(cfg *Config, loss string, k int) (Boost, error) {
+	var err error
+	if cfg.FeaturesPerNode, err = FeaturesPerNode(or(bp.FeatureSubsetStrategy, "all"), len(cfg.NumBins), 1, false); err != nil {
+		return Boost{}, err
+	}
 	iters := 20
 	if bp.MaxIter != nil {
 		iters = *bp.MaxIter
@@ -233,7 +291,7 @@ func (bp *BoostParams) Boost(cfg *Config, loss string, k int) Boost {
 			cfg.MinHessian = *bp.MinChildWeight
 		}
 	}
-	return b
+	return b, nil
 }
 
 // ForestParams are the parameters of Spark's random forests, with Spark's
