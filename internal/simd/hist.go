@@ -14,12 +14,7 @@ import "fmt"
 // every f (the caller leaves that slack), which it checks, panicking
 // otherwise.
 func Hist4Rows(h []float64, off []int32, data []uint8, stride int, rows []int32, vecs []float64) {
-	nb := len(h) / 4
-	for _, o := range off {
-		if o < 0 || int(o)+255 >= nb {
-			panic(fmt.Sprintf("simd.Hist4Rows: bin offset %d beyond %d bins", o, nb))
-		}
-	}
+	checkOffsets("Hist4Rows", h, off)
 	if len(vecs) < 4*len(rows) || stride < len(off) {
 		panic("simd.Hist4Rows: short vecs or stride")
 	}
@@ -48,18 +43,24 @@ func Hist4Rows(h []float64, off []int32, data []uint8, stride int, rows []int32,
 	}
 }
 
+// checkOffsets panics unless h holds every bin the offsets reach: off[f]
+// + 255 < len(h)/4 (the histogram kernels' contract).
+func checkOffsets(kernel string, h []float64, off []int32) {
+	nb := len(h) / 4
+	for _, o := range off {
+		if o < 0 || int(o)+255 >= nb {
+			panic(fmt.Sprintf("simd.%s: bin offset %d beyond %d bins", kernel, o, nb))
+		}
+	}
+}
+
 // Hist1GH is Hist4Rows for unit rows: row i = rows[r] adds (1, 1, g[i],
 // hs[i]) — a count, a weight, a gradient and a hessian — or, when hs is
 // nil, (1, 1, g[i], g[i]²) (a target and its square). It reads g and hs
 // in place, with the row's bytes, so no per-row values are gathered
 // first; the bits are Hist4Rows's for the same values.
 func Hist1GH(h []float64, off []int32, data []uint8, stride int, rows []int32, g, hs []float64) {
-	nb := len(h) / 4
-	for _, o := range off {
-		if o < 0 || int(o)+255 >= nb {
-			panic(fmt.Sprintf("simd.Hist1GH: bin offset %d beyond %d bins", o, nb))
-		}
-	}
+	checkOffsets("Hist1GH", h, off)
 	if stride < len(off) {
 		panic("simd.Hist1GH: stride shorter than a row")
 	}
@@ -105,12 +106,7 @@ func Hist1GH(h []float64, off []int32, data []uint8, stride int, rows []int32, g
 // in the same order as from Hist4Rows over the same rows, so the same
 // bits.
 func HistCols(h []float64, off []int32, cols []uint8, n int, rows []int32, vecs []float64, blockBytes int) {
-	nb := len(h) / 4
-	for _, o := range off {
-		if o < 0 || int(o)+255 >= nb {
-			panic(fmt.Sprintf("simd.HistCols: bin offset %d beyond %d bins", o, nb))
-		}
-	}
+	checkOffsets("HistCols", h, off)
 	if len(vecs) < 4*len(rows) || len(cols) < len(off)*n {
 		panic("simd.HistCols: short vecs or columns")
 	}
