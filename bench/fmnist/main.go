@@ -20,6 +20,7 @@ import (
 	"runtime/pprof"
 	"time"
 
+	"github.com/spindle-ml/spindle/bench/internal/cpuprof"
 	"github.com/spindle-ml/spindle/classification"
 	"github.com/spindle-ml/spindle/engine"
 	"github.com/spindle-ml/spindle/engine/local"
@@ -43,17 +44,12 @@ func main() {
 	flag.Float64Var(&step, "step", 0.3, "gbt: stepSize")
 	flag.BoolVar(&sparse, "sparse", false, "store the images as sparse vectors (as VectorAssembler does for rows with half their pixels 0)")
 	flag.Parse()
-	if *prof != "" {
-		f, err := os.Create(*prof)
-		if err == nil {
-			err = pprof.StartCPUProfile(f)
-		}
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "fmnist:", err)
-			os.Exit(1)
-		}
-		defer pprof.StopCPUProfile()
+	stop, err := cpuprof.Start(*prof)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "fmnist:", err)
+		os.Exit(1)
 	}
+	defer stop()
 	if mp := os.Getenv("FMNIST_MEMPROFILE"); mp != "" {
 		defer func() {
 			f, _ := os.Create(mp)
@@ -62,7 +58,7 @@ func main() {
 		}()
 	}
 	if err := run(*dir, *c, *iters); err != nil {
-		pprof.StopCPUProfile()
+		stop()
 		fmt.Fprintln(os.Stderr, "fmnist:", err)
 		os.Exit(1)
 	}

@@ -11,9 +11,9 @@ import (
 	"fmt"
 	"os"
 	"runtime"
-	"runtime/pprof"
 	"time"
 
+	"github.com/spindle-ml/spindle/bench/internal/cpuprof"
 	"github.com/spindle-ml/spindle/bench/internal/synth"
 	"github.com/spindle-ml/spindle/classification"
 	"github.com/spindle-ml/spindle/engine"
@@ -66,16 +66,11 @@ func run() error {
 		return binnedBytes(ctx, e, trainDS, n, *cols, *bins)
 	}
 	p := tree.Params{MaxDepth: depth, MaxBins: *bins}
-	if *prof != "" {
-		f, err := os.Create(*prof)
-		if err != nil {
-			return err
-		}
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
+	stop, err := cpuprof.Start(*prof)
+	if err != nil {
+		return err
 	}
+	defer stop()
 	start := time.Now()
 	var m ml.Model
 	extra := ""

@@ -16,10 +16,10 @@ import (
 	"hash/fnv"
 	"math"
 	"os"
-	"runtime/pprof"
 	"strings"
 	"time"
 
+	"github.com/spindle-ml/spindle/bench/internal/cpuprof"
 	"github.com/spindle-ml/spindle/engine"
 	"github.com/spindle-ml/spindle/engine/local"
 	"github.com/spindle-ml/spindle/feature"
@@ -70,16 +70,11 @@ func run(ctx context.Context, path, prof string) error {
 	if ds, err = e.Persist(ctx, ds); err != nil {
 		return err
 	}
-	if prof != "" {
-		f, err := os.Create(prof)
-		if err != nil {
-			return err
-		}
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
+	stop, err := cpuprof.Start(prof)
+	if err != nil {
+		return err
 	}
+	defer stop()
 	start := time.Now()
 	m, err := (&feature.Word2Vec{InputCol: "filtered", OutputCol: "w2v", VectorSize: 250, MinCount: ml.Int(5), Seed: 11}).Fit(ctx, e, ds)
 	if err != nil {
