@@ -16,6 +16,7 @@ import (
 	"github.com/spindle-ml/spindle/pipeline"
 	"github.com/spindle-ml/spindle/spec"
 	"github.com/spindle-ml/spindle/storage"
+	"github.com/spindle-ml/spindle/table"
 	"github.com/spindle-ml/spindle/tuning"
 )
 
@@ -53,7 +54,7 @@ func (r *runner) model(ctx context.Context, variant string, mi int, labels []str
 	r.log.Info("test", append([]any{"variant", variant, "model", m.Name, "fitSeconds", mr.FitSeconds}, metricAttrs(mr.Test)...)...)
 
 	if r.s.Output.SaveModels {
-		if err := r.save(ctx, variant, mr, labels, append(fitted, model)); err != nil {
+		if err := r.save(ctx, variant, mr, labels, append(fitted, model), train.Schema()); err != nil {
 			return nil, err
 		}
 	}
@@ -138,9 +139,15 @@ func (r *runner) fit(ctx context.Context, variant string, mi int, mr *ModelRepor
 
 // save writes the whole fitted pipeline, raw input to prediction (and
 // predictedLabel for string labels), with the model's metrics.
-func (r *runner) save(ctx context.Context, variant string, mr *ModelReport, labels []string, stages []ml.Transformer) error {
+func (r *runner) save(ctx context.Context, variant string, mr *ModelReport, labels []string, stages []ml.Transformer, in *table.Schema) (err error) {
 	if labels != nil {
 		stages = append(stages, &feature.IndexToString{InputCol: "prediction", OutputCol: "predictedLabel", Labels: labels})
+	}
+	pm := &pipeline.PipelineModel{Stages: stages}
+	// The columns the model reads, typed as the data had them: what
+	// 'spindle serve' decodes requests into.
+	if pm.Input, err = in.Select(pm.InputColumns()...); err != nil {
+		return fmt.Errorf("save %s: %w", variant, err)
 	}
 	dir := "models/" + variant
 	if len(r.s.Models) > 1 {
@@ -154,7 +161,7 @@ func (r *runner) save(ctx context.Context, variant string, mr *ModelReport, labe
 	if err != nil {
 		return err
 	}
-	err = pipeline.Save(ctx, r.st, storage.Join(r.out, dir), &pipeline.PipelineModel{Stages: stages}, pipeline.SaveOptions{
+	err = pipeline.Save(ctx, r.st, storage.Join(r.out, dir), pm, pipeline.SaveOptions{
 		Overwrite: true, SpindleVersion: r.o.SpindleVersion, RunID: r.info.RunID, Extra: map[string][]byte{"metrics.json": mjs}})
 	if err != nil {
 		return err

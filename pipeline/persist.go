@@ -22,6 +22,7 @@ import (
 	"github.com/spindle-ml/spindle/engine"
 	"github.com/spindle-ml/spindle/ml"
 	"github.com/spindle-ml/spindle/storage"
+	"github.com/spindle-ml/spindle/table"
 )
 
 // FormatVersion is the saved-model format this build writes. Version 2
@@ -54,11 +55,20 @@ type SaveOptions struct {
 }
 
 type modelMeta struct {
-	Class          string      `json:"class"`
-	FormatVersion  int         `json:"formatVersion"`
-	SpindleVersion string      `json:"spindleVersion,omitempty"`
-	RunID          string      `json:"runId,omitempty"`
-	Stages         []stageMeta `json:"stages"`
+	Class          string `json:"class"`
+	FormatVersion  int    `json:"formatVersion"`
+	SpindleVersion string `json:"spindleVersion,omitempty"`
+	RunID          string `json:"runId,omitempty"`
+	// Input is the schema of the columns the model reads, when known.
+	Input  []InputColumn `json:"input,omitempty"`
+	Stages []stageMeta   `json:"stages"`
+}
+
+// InputColumn is one column a saved model reads, as its metadata.json and
+// Info show it.
+type InputColumn struct {
+	Name string `json:"name"`
+	Type string `json:"type"`
 }
 
 type stageMeta struct {
@@ -123,6 +133,11 @@ func Save(ctx context.Context, st *storage.Store, dir string, m *PipelineModel, 
 		return nil
 	}
 	meta := modelMeta{Class: "PipelineModel", FormatVersion: FormatVersion, SpindleVersion: o.SpindleVersion, RunID: o.RunID}
+	if m.Input != nil {
+		for _, f := range m.Input.Fields {
+			meta.Input = append(meta.Input, InputColumn{f.Name, f.Type.String()})
+		}
+	}
 	for i, t := range m.Stages {
 		k, ok := t.(engine.Kernel)
 		if !ok {
@@ -252,6 +267,12 @@ func Load(ctx context.Context, st *storage.Store, dir string) (*PipelineModel, e
 	return m, err
 }
 
+// LoadWithInfo loads a model as Load does and describes it as Inspect
+// does, reading it once.
+func LoadWithInfo(ctx context.Context, st *storage.Store, dir string) (*PipelineModel, *Info, error) {
+	return load(ctx, st, dir, "load")
+}
+
 // load reads and checks a whole model; verb ("load", "inspect") starts
 // the error messages. It returns the model and its description.
 func load(ctx context.Context, st *storage.Store, dir, verb string) (*PipelineModel, *Info, error) {
@@ -261,6 +282,19 @@ func load(ctx context.Context, st *storage.Store, dir, verb string) (*PipelineMo
 	}
 	out := &PipelineModel{}
 	info := &Info{Dir: dir, FormatVersion: m.FormatVersion, SpindleVersion: m.SpindleVersion, RunID: m.RunID}
+	if m.Input != nil {
+		fields := make([]table.Field, len(m.Input))
+		for i, f := range m.Input {
+			t, err := table.ParseType(f.Type)
+			if err != nil {
+				return nil, nil, fmt.Errorf("%s: input column %q: %v", storage.Join(dir, "metadata.json"), f.Name, err)
+			}
+			fields[i] = table.Field{Name: f.Name, Type: t}
+		}
+		if out.Input, err = table.NewSchema(fields...); err != nil {
+			return nil, nil, fmt.Errorf("%s: input: %v", storage.Join(dir, "metadata.json"), err)
+		}
+	}
 	for i, sm := range m.Stages {
 		smName := sm.Dir + "/metadata.json"
 		raw, err := r.read(ctx, smName, maxMetadataBytes)
@@ -311,6 +345,11 @@ func load(ctx context.Context, st *storage.Store, dir, verb string) (*PipelineMo
 		info.Metrics = raw
 	} else if err != nil && !errors.Is(err, storage.ErrNotFound) {
 		return nil, nil, fmt.Errorf("%s %s: %w", verb, dir, err)
+	}
+	if s, err := out.InputSchema(); err == nil {
+		for _, f := range s.Fields {
+			info.Input = append(info.Input, InputColumn{f.Name, f.Type.String()})
+		}
 	}
 	return out, info, nil
 }
@@ -456,11 +495,13 @@ func DecodeStage(uri string, raw []byte) (ml.Transformer, error) {
 
 // Info describes a saved model.
 type Info struct {
-	Dir            string      `json:"dir"`
-	FormatVersion  int         `json:"formatVersion"`
-	SpindleVersion string      `json:"spindleVersion,omitempty"`
-	RunID          string      `json:"runId,omitempty"`
-	Stages         []StageInfo `json:"stages"`
+	Dir            string `json:"dir"`
+	FormatVersion  int    `json:"formatVersion"`
+	SpindleVersion string `json:"spindleVersion,omitempty"`
+	RunID          string `json:"runId,omitempty"`
+	// Input is the columns the model reads (PipelineModel.InputSchema).
+	Input  []InputColumn `json:"input,omitempty"`
+	Stages []StageInfo   `json:"stages"`
 	// Metrics is the model directory's metrics.json, if it has one.
 	Metrics json.RawMessage `json:"metrics,omitempty"`
 }

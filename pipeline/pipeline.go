@@ -45,6 +45,10 @@ type Pipeline struct {
 // PipelineModel is a fitted pipeline: transformers applied in order.
 type PipelineModel struct {
 	Stages []ml.Transformer
+	// Input, if known, is the schema of the columns the model reads
+	// (InputColumns with their types). Save records it and Load restores
+	// it; InputSchema works it out when a model was saved without it.
+	Input *table.Schema
 }
 
 // stageName is a stage's kind for messages and file names.

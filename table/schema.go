@@ -217,3 +217,16 @@ func ParseCategories(s string) (map[int]int, error) {
 	}
 	return out, nil
 }
+
+// Select returns the schema of the named fields, in the order given.
+func (s *Schema) Select(names ...string) (*Schema, error) {
+	fields := make([]Field, len(names))
+	for i, n := range names {
+		j := s.Index(n)
+		if j < 0 {
+			return nil, fmt.Errorf("schema: no field %q (have %v)", n, s.Names())
+		}
+		fields[i] = s.Fields[j]
+	}
+	return NewSchema(fields...)
+}

@@ -538,3 +538,20 @@ func appendValue(buf []byte, c table.Column, i int) ([]byte, error) {
 	}
 	return buf, fmt.Errorf("unsupported column %T", c)
 }
+
+// DecodeValue sets row i of column c to the JSON value raw (not null) as
+// Read would, with Read's error for a value that does not fit the column:
+// how a scoring request's values become a batch.
+func DecodeValue(c table.Column, i int, raw json.RawMessage) error {
+	if err := set(c, i, raw); err != nil {
+		return valueErr(raw, c.Type(), err)
+	}
+	return nil
+}
+
+// AppendValue appends row i of column c (not null) to buf as Write writes
+// it, so that a served prediction is byte for byte what 'spindle predict'
+// writes to JSON Lines.
+func AppendValue(buf []byte, c table.Column, i int) ([]byte, error) {
+	return appendValue(buf, c, i)
+}

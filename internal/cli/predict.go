@@ -22,9 +22,6 @@ import (
 	"github.com/spindle-ml/spindle/storage"
 )
 
-// modelOutputs are the columns a saved pipeline adds that predict keeps.
-var modelOutputs = []string{"rawPrediction", "probability", "prediction", "predictedLabel"}
-
 func predictCmd(e *env) *cobra.Command {
 	var f profileFlags
 	var bf beamFlags
@@ -131,7 +128,7 @@ func runPredict(ctx context.Context, e *env, eng engine.Engine, modelDir, out, o
 	if !all {
 		in := ds.Schema()
 		keep := append([]string(nil), in.Names()...)
-		for _, c := range modelOutputs {
+		for _, c := range pipeline.PredictionColumns() {
 			if res.Schema().Index(c) >= 0 && in.Index(c) < 0 {
 				keep = append(keep, c)
 			}
