@@ -54,7 +54,7 @@ func (r *runner) model(ctx context.Context, variant string, mi int, labels []str
 	r.log.Info("test", append([]any{"variant", variant, "model", m.Name, "fitSeconds", mr.FitSeconds}, metricAttrs(mr.Test)...)...)
 
 	if r.s.Output.SaveModels {
-		if err := r.save(ctx, variant, mr, labels, append(fitted, model), train.Schema()); err != nil {
+		if err := r.save(ctx, variant, mr, labels, append(fitted, model), r.input); err != nil {
 			return nil, err
 		}
 	}

@@ -48,6 +48,9 @@ type runner struct {
 	// copy of the runner); reports are their reports so far.
 	mu      *sync.Mutex
 	reports []*VariantReport
+	// input is the schema of the cleaned input the shared stages read:
+	// a saved model's input columns are typed from it.
+	input *table.Schema
 }
 
 // The phases passes are counted under (Report.Passes).
@@ -474,6 +477,7 @@ func (r *runner) splitStored(ctx context.Context, train, test engine.Dataset) (e
 func (r *runner) featurizeShared(ctx context.Context, train, test engine.Dataset) ([]ml.Transformer, engine.Dataset, engine.Dataset, error) {
 	r.prog(Event{Step: "shared stages"})
 	start := time.Now()
+	r.input = train.Schema()
 	fitted, train, test, err := r.fitStages(ctx, "shared stages", r.shared, train, test, r.columnsNeeded())
 	if err != nil {
 		return nil, nil, nil, err

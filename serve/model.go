@@ -87,8 +87,13 @@ func readMarker(ctx context.Context, st *storage.Store, dir string) ([32]byte, e
 
 // loadModel loads and checks src and prepares it for row-wise scoring.
 func loadModel(ctx context.Context, st *storage.Store, src ModelSource) (*model, error) {
+	// The marker is read first: a save that lands between the two reads
+	// then shows as a change at the next poll.
 	marker, err := readMarker(ctx, st, src.Dir)
 	if err != nil {
+		if _, _, lerr := pipeline.LoadWithInfo(ctx, st, src.Dir); lerr != nil {
+			err = lerr // says what is there instead of a model
+		}
 		return nil, fmt.Errorf("model %s: %w", src.Name, err)
 	}
 	pm, info, err := pipeline.LoadWithInfo(ctx, st, src.Dir)

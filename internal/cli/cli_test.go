@@ -6,8 +6,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/spindle-ml/spindle/internal/s3test"
@@ -25,7 +27,11 @@ const childArgs = "SPINDLE_TEST_CLI_ARGS"
 
 func TestMain(m *testing.M) {
 	if args := os.Getenv(childArgs); args != "" {
-		os.Exit(Main(context.Background(), strings.Split(args, "\x1f"), os.Stdout, os.Stderr))
+		// As cmd/spindle does: SIGINT and SIGTERM end the command's context.
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		code := Main(ctx, strings.Split(args, "\x1f"), os.Stdout, os.Stderr)
+		stop()
+		os.Exit(code)
 	}
 	os.Exit(s3test.Main(m, &server))
 }

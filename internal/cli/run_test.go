@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,6 +18,7 @@ import (
 	"github.com/spindle-ml/spindle/format"
 	"github.com/spindle-ml/spindle/internal/tabletest"
 	"github.com/spindle-ml/spindle/job"
+	"github.com/spindle-ml/spindle/serve"
 	"github.com/spindle-ml/spindle/storage"
 	"github.com/spindle-ml/spindle/table"
 )
@@ -247,6 +250,45 @@ func TestRunExample(t *testing.T) {
 	if acc["tfidf"] < 0.92 || acc["tf"] < 0.9 || acc["word2vec"] < 0.9 {
 		t.Fatalf("test accuracies %v", acc)
 	}
+	servedAsPredicted(t, filepath.Join(out, "models", "tfidf"), csvPath)
+}
+
+// servedAsPredicted checks that 'spindle serve' answers, for every row of
+// the data, byte for byte what 'spindle predict' writes: the whole corpus
+// in batches of 500 rows as JSON, then the first 50 rows one at a time.
+func servedAsPredicted(t *testing.T, model, data string) {
+	scored := filepath.Join(t.TempDir(), "scored.jsonl")
+	if code, _, stderr := run("predict", "--model", model, "--input", data, "--out", scored); code != ExitOK {
+		t.Fatalf("predict: exit %d: %s", code, stderr)
+	}
+	want := jsonRows(t, string(must(os.ReadFile(scored))))
+	srv, err := serve.New(context.Background(), storage.New(storage.Options{}), []serve.ModelSource{{Name: "tfidf", Dir: model}}, serve.Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(srv)
+	defer hs.Close()
+	var got []map[string]json.RawMessage
+	post := func(body string) []map[string]json.RawMessage {
+		code, ans := httpDo(t, "POST", hs.URL+"/v1/models/tfidf:predict", "application/json", body)
+		var a struct{ Predictions []map[string]json.RawMessage }
+		if err := json.Unmarshal([]byte(ans), &a); code != 200 || err != nil {
+			t.Fatalf("serve: %d %.300s", code, ans)
+		}
+		return a.Predictions
+	}
+	for lo := 0; lo < len(want); lo += 500 {
+		var rows []string
+		for _, r := range want[lo:min(lo+500, len(want))] {
+			rows = append(rows, `{"text":`+string(r["text"])+`}`)
+		}
+		got = append(got, post("["+strings.Join(rows, ",")+"]")...)
+	}
+	samePredictions(t, "batches", want, got)
+	for i, r := range want[:50] {
+		samePredictions(t, fmt.Sprintf("row %d alone", i+1), want[i:i+1], post(`{"text":`+string(r["text"])+`}`))
+	}
+	t.Logf("serve and predict agree byte for byte on %d rows", len(want))
 }
 
 // TestStage uploads the artifacts of a cluster run to S3 and prints the
