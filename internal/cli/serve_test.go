@@ -90,7 +90,7 @@ func jsonRows(t *testing.T, text string) []map[string]json.RawMessage {
 }
 
 // samePredictions checks that served predictions equal, byte for byte,
-// the prediction columns of 'spindle predict''s JSON Lines.
+// the prediction columns of 'spindle predict”s JSON Lines.
 func samePredictions(t *testing.T, what string, want, got []map[string]json.RawMessage) {
 	t.Helper()
 	if len(got) != len(want) {
@@ -106,7 +106,7 @@ func samePredictions(t *testing.T, what string, want, got []map[string]json.RawM
 }
 
 // TestServeCommand trains a model, serves it from a child process and
-// checks that the served predictions are 'spindle predict''s bit for bit;
+// checks that the served predictions are 'spindle predict”s bit for bit;
 // that a new run into the model's directory is picked up with no request
 // failing; SIGHUP reloads; SIGTERM drains and exits 0.
 func TestServeCommand(t *testing.T) {
