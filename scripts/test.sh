@@ -33,7 +33,7 @@ go test -count=1 ./...
 "$ROOT/scripts/deploy-check.sh"
 fuzztime=${SPINDLE_FUZZTIME:-15s}
 for target in ./format/csv:FuzzRead ./format/csv:FuzzReadSplits ./internal/colfile:FuzzDecode ./format/jsonl:FuzzRead ./format/parquet:FuzzRead ./format/libsvm:FuzzRead \
-  ./internal/lines:FuzzText ./internal/numtext:FuzzParseFloat ./pipeline:FuzzDecodeStage ./spec:FuzzParse ./serve:FuzzDecodeRequest; do
+  ./internal/lines:FuzzText ./internal/numtext:FuzzParseFloat ./pipeline:FuzzDecodeStage ./spec:FuzzParse ./serve:FuzzDecodeRequest ./serve:FuzzUnquote; do
   pkg=${target%%:*} fn=${target##*:}
   log "fuzz $fn in $pkg for $fuzztime"
   # Go 1.26's fuzz coordinator can report its own -fuzztime deadline as a

@@ -65,23 +65,20 @@ func decodeJSON(body []byte, in *table.Schema, maxRows int) (*table.Batch, error
 		}
 		rows = []map[string]json.RawMessage{row}
 	case '[':
-		var raws []json.RawMessage
-		if err := json.Unmarshal(body, &raws); err != nil {
-			return nil, jsonError("body", body, err)
+		// One pass for a good body; a bad one is parsed again, row by
+		// row, to say which row is at fault.
+		if err := json.Unmarshal(body, &rows); err != nil {
+			return nil, arrayError(body, err)
 		}
-		if len(raws) == 0 {
+		if len(rows) == 0 {
 			return nil, badRequest("body: an empty array; send at least one row")
 		}
-		if len(raws) > maxRows {
-			return nil, badRequest("body: %d rows is more than the %d a request may hold", len(raws), maxRows)
+		if len(rows) > maxRows {
+			return nil, badRequest("body: %d rows is more than the %d a request may hold", len(rows), maxRows)
 		}
-		rows = make([]map[string]json.RawMessage, len(raws))
-		for i, raw := range raws {
-			if raw[0] != '{' {
-				return nil, badRequest("row %d: want a JSON object of column values, got %s", i+1, kindOf(raw))
-			}
-			if err := json.Unmarshal(raw, &rows[i]); err != nil {
-				return nil, jsonError(fmt.Sprintf("row %d", i+1), raw, err)
+		for i, row := range rows {
+			if row == nil {
+				return nil, badRequest("row %d: want a JSON object of column values, got null", i+1)
 			}
 		}
 	default:
@@ -110,6 +107,24 @@ func decodeJSON(body []byte, in *table.Schema, maxRows int) (*table.Batch, error
 	return requestBatch(in, cols, lines)
 }
 
+// arrayError describes why body, a JSON array, is not an array of rows.
+func arrayError(body []byte, err error) error {
+	var raws []json.RawMessage
+	if err := json.Unmarshal(body, &raws); err != nil {
+		return jsonError("body", body, err)
+	}
+	for i, raw := range raws {
+		if raw[0] != '{' {
+			return badRequest("row %d: want a JSON object of column values, got %s", i+1, kindOf(raw))
+		}
+		var row map[string]json.RawMessage
+		if err := json.Unmarshal(raw, &row); err != nil {
+			return jsonError(fmt.Sprintf("row %d", i+1), raw, err)
+		}
+	}
+	return jsonError("body", body, err)
+}
+
 // setJSON sets row i of c from a request's JSON value. It is stricter
 // than reading a JSON Lines file: a string column takes only strings.
 func setJSON(c table.Column, i int, raw json.RawMessage) error {
@@ -122,6 +137,8 @@ func setJSON(c table.Column, i int, raw json.RawMessage) error {
 		if raw[0] != '"' {
 			return fmt.Errorf("want a string, got %s", kindOf(raw))
 		}
+		c.(*table.StringColumn).Values[i] = unquote(raw)
+		return nil
 	case table.Int64, table.Float64:
 		if raw[0] != '-' && (raw[0] < '0' || raw[0] > '9') && !(c.Type() == table.Float64 && raw[0] == '"') {
 			return fmt.Errorf("want a number, got %s", kindOf(raw))

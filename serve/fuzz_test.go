@@ -1,6 +1,7 @@
 package serve
 
 import (
+	"encoding/json"
 	"errors"
 	"net/http/httptest"
 	"path/filepath"
@@ -64,6 +65,23 @@ func FuzzDecodeRequest(f *testing.F) {
 			if w.Code != 200 && (w.Code < 400 || w.Code > 499 || !strings.HasPrefix(w.Body.String(), `{"error":`)) {
 				t.Fatalf("%s: status %d %q", ct, w.Code, w.Body.String())
 			}
+		}
+	})
+}
+
+// FuzzUnquote: for every valid JSON string literal, unquote gives what
+// json.Unmarshal gives.
+func FuzzUnquote(f *testing.F) {
+	for _, s := range []string{`"abc"`, `"a\nb\t\"c\\"`, `"\u00e9\ud83d\ude00"`, `"\ud83d"`, `"\udc00x"`, "\"\xff\xfe\"", `"\/\b\f\r"`, `"\ud83d\u0041"`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		var want string
+		if json.Unmarshal([]byte(raw), &want) != nil || len(raw) < 2 || raw[0] != '"' || raw[len(raw)-1] != '"' {
+			return
+		}
+		if got := unquote([]byte(raw)); got != want {
+			t.Fatalf("unquote(%q) = %q, json.Unmarshal gives %q", raw, got, want)
 		}
 	})
 }
