@@ -239,7 +239,9 @@ func (f *StringFunction) MapPartition(_ context.Context, _ engine.PartitionInfo,
 // becomes null; float to int truncates toward zero; NaN and ±Inf become
 // null as int64. Text is read as a number the way the readers read it
 // (decimal, NaN/Inf/Infinity; no hex, and a value beyond float64's range
-// is null rather than ±Inf).
+// is null rather than ±Inf). In a spec, To is a type name:
+//
+//	- {type: Cast, inputCol: age, outputCol: ageNum, to: float64}
 type Cast struct {
 	InputCol  string
 	OutputCol string
@@ -358,7 +360,10 @@ func castValue(in table.Column, i int, out table.Column) bool {
 func setNull(c table.Column, i int) { c.(interface{ SetNull(int) }).SetNull(i) }
 
 // FillNull replaces nulls, per column, with a value given as text and read
-// as the column's type (Spark's na.fill with a dict).
+// as the column's type (Spark's na.fill with a dict). In a spec, Values
+// is a mapping; numbers and booleans there stand for their text:
+//
+//	- {type: FillNull, values: {age: 0, city: unknown}}
 type FillNull struct {
 	Values map[string]string
 }

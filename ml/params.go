@@ -14,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/spindle-ml/spindle/jsonnum"
+	"github.com/spindle-ml/spindle/table"
 )
 
 // ErrUnknownParam is wrapped by the error for a parameter name a stage
@@ -86,6 +87,9 @@ func sparkName(field string) string {
 }
 
 func settable(t reflect.Type) bool {
+	if t == columnType {
+		return true // a column type, written as its name ("float64")
+	}
 	switch t.Kind() {
 	case reflect.Bool, reflect.Int, reflect.Int64, reflect.Int32, reflect.Float64, reflect.String:
 		return true
@@ -95,9 +99,16 @@ func settable(t reflect.Type) bool {
 		return k == reflect.Bool || k == reflect.Float64 || k == reflect.Int
 	case reflect.Slice:
 		return settable(t.Elem()) && t.Elem().Kind() != reflect.Pointer
+	case reflect.Map:
+		// A mapping of names to values (FillNull's values per column).
+		return t.Key().Kind() == reflect.String && t.Elem().Kind() == reflect.String
 	}
 	return false
 }
+
+// columnType is table.Type's reflect type: a parameter of that type is
+// written as a type name and shown as one.
+var columnType = reflect.TypeFor[table.Type]()
 
 // StageName is the short name of a stage's type, e.g. "LogisticRegression".
 func StageName(stage any) string {
@@ -173,6 +184,8 @@ func typeWord(t reflect.Type) string {
 		return typeWord(t.Elem())
 	case reflect.Slice:
 		return "a list of " + strings.TrimPrefix(strings.TrimPrefix(typeWord(t.Elem()), "an "), "a ") + "s"
+	case reflect.Map:
+		return "a mapping of names to values"
 	}
 	return t.String()
 }
@@ -183,6 +196,17 @@ func convert(val any, t reflect.Type) (reflect.Value, error) {
 	bad := func() (reflect.Value, error) {
 		return reflect.Value{}, fmt.Errorf("want %s, got %v", typeWord(t), describe(val))
 	}
+	if t == columnType {
+		s, ok := val.(string)
+		if !ok {
+			return reflect.Value{}, fmt.Errorf("want a column type (string, int64, float64, bool, list<string>, vector), got %v", describe(val))
+		}
+		ct, err := table.ParseType(s)
+		if err != nil {
+			return reflect.Value{}, err
+		}
+		return reflect.ValueOf(ct), nil
+	}
 	switch t.Kind() {
 	case reflect.Bool:
 		b, ok := val.(bool)
@@ -190,6 +214,28 @@ func convert(val any, t reflect.Type) (reflect.Value, error) {
 			return bad()
 		}
 		return reflect.ValueOf(b).Convert(t), nil
+	case reflect.Map:
+		items, ok := val.(map[string]any)
+		if !ok {
+			return bad()
+		}
+		out := reflect.MakeMapWithSize(t, len(items))
+		for k, it := range items {
+			// A number or boolean is taken as the text it is written as:
+			// {age: 0} means the value "0".
+			switch x := it.(type) {
+			case int, int64, uint64, bool:
+				it = fmt.Sprint(x)
+			case float64:
+				it = strconv.FormatFloat(x, 'g', -1, 64)
+			}
+			x, err := convert(it, t.Elem())
+			if err != nil {
+				return reflect.Value{}, fmt.Errorf("%s: %w", k, err)
+			}
+			out.SetMapIndex(reflect.ValueOf(k).Convert(t.Key()), x)
+		}
+		return out, nil
 	case reflect.Pointer:
 		x, err := convert(val, t.Elem())
 		if err != nil {
@@ -281,6 +327,10 @@ func Params(stage any) ParamMap {
 		}
 		if x.Kind() == reflect.Pointer {
 			x = x.Elem()
+		}
+		if f.Type == columnType {
+			out[sparkName(f.Name)] = x.Interface().(table.Type).String()
+			continue
 		}
 		out[sparkName(f.Name)] = x.Interface()
 	}

@@ -3,11 +3,14 @@ package spec_test
 import (
 	"errors"
 	"os"
+	"reflect"
 	"strings"
 	"testing"
 
+	"github.com/spindle-ml/spindle/feature"
 	"github.com/spindle-ml/spindle/ml"
 	"github.com/spindle-ml/spindle/spec"
+	"github.com/spindle-ml/spindle/table"
 
 	// The stages a spec may name register themselves.
 	_ "github.com/spindle-ml/spindle/classification"
@@ -268,6 +271,43 @@ func TestRelativePaths(t *testing.T) {
 		}
 		if s.Input.URI != c.uri || s.Output.Dir != c.out {
 			t.Errorf("%s %v: uri %q out %q, want %q %q", c.file, c.sets, s.Input.URI, s.Output.Dir, c.uri, c.out)
+		}
+	}
+}
+
+// TestCastAndFillNull: Cast's target type and FillNull's values per
+// column are written in a spec like any parameter; a wrong one names its
+// line.
+func TestCastAndFillNull(t *testing.T) {
+	text := strings.Replace(base, "stages:\n  - {type: RegexTokenizer", `stages:
+  - {type: FillNull, values: {text: "(empty)", n: 0, ok: true}}
+  - {type: Cast, inputCol: n, outputCol: nf, to: double}
+  - {type: RegexTokenizer`, 1)
+	s, err := spec.Parse("t.yaml", []byte(text), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fill, ok := s.Stages[0].Value.(*feature.FillNull)
+	if !ok || !reflect.DeepEqual(fill.Values, map[string]string{"text": "(empty)", "n": "0", "ok": "true"}) {
+		t.Fatalf("FillNull %#v", s.Stages[0].Value)
+	}
+	cast, ok := s.Stages[1].Value.(*feature.Cast)
+	if !ok || cast.To != table.Float64 || cast.InputCol != "n" || cast.OutputCol != "nf" {
+		t.Fatalf("Cast %#v", s.Stages[1].Value)
+	}
+	if p := ml.Params(cast); p["to"] != "float64" {
+		t.Fatalf("Cast's params %v", p)
+	}
+	for _, c := range []struct{ stage, msg string }{
+		{`{type: Cast, inputCol: n, to: decimal}`, `unknown column type "decimal"`},
+		{`{type: Cast, inputCol: n, to: 3}`, "want a column type"},
+		{`{type: FillNull, values: [a, b]}`, "want a mapping of names to values"},
+		{`{type: FillNull, values: {a: [1]}}`, "a: want a string"},
+	} {
+		bad := strings.Replace(base, "stages:\n  - {type: RegexTokenizer, inputCol: text, outputCol: words, pattern: '\\W'}", "stages:\n  - "+c.stage, 1)
+		_, err := spec.Parse("t.yaml", []byte(bad), nil)
+		if err == nil || !strings.Contains(err.Error(), c.msg) || !strings.Contains(err.Error(), "t.yaml:8:") {
+			t.Errorf("%s: %v, want t.yaml:8: … %q", c.stage, err, c.msg)
 		}
 	}
 }
