@@ -241,7 +241,7 @@ func (f *StringFunction) MapPartition(_ context.Context, _ engine.PartitionInfo,
 // (decimal, NaN/Inf/Infinity; no hex, and a value beyond float64's range
 // is null rather than ±Inf). In a spec, To is a type name:
 //
-//	- {type: Cast, inputCol: age, outputCol: ageNum, to: float64}
+//	{type: Cast, inputCol: age, outputCol: ageNum, to: float64}
 type Cast struct {
 	InputCol  string
 	OutputCol string
@@ -363,7 +363,7 @@ func setNull(c table.Column, i int) { c.(interface{ SetNull(int) }).SetNull(i) }
 // as the column's type (Spark's na.fill with a dict). In a spec, Values
 // is a mapping; numbers and booleans there stand for their text:
 //
-//	- {type: FillNull, values: {age: 0, city: unknown}}
+//	{type: FillNull, values: {age: 0, city: unknown}}
 type FillNull struct {
 	Values map[string]string
 }
