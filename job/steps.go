@@ -360,6 +360,10 @@ func (r *runner) checkSchemas(schema *table.Schema) error {
 	walk := func(in *table.Schema, stages []any, specs []spec.Stage) (*table.Schema, bool, error) {
 		s := in
 		for i, st := range stages {
+			st, err := ml.ExpandInputCols(st, s)
+			if err != nil {
+				return nil, false, r.specErr(specs[i].Pos, "stage %s: %v", specs[i].Type, err)
+			}
 			sc, ok := st.(ml.SchemaChecker)
 			if !ok {
 				return s, false, nil // an estimator whose output is known only once fitted
@@ -552,7 +556,7 @@ func (r *runner) columnsNeeded() map[string]bool {
 	}
 	for _, st := range readers {
 		cr, ok := st.(ml.ColumnReader)
-		if !ok || cr.InputColumns() == nil {
+		if !ok || cr.InputColumns() == nil || ml.HasColumnPattern(cr.InputColumns()) {
 			return nil
 		}
 		for _, c := range cr.InputColumns() {

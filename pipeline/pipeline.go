@@ -65,6 +65,10 @@ func stageName(s any) string {
 func (p *Pipeline) OutputSchema(in *table.Schema) (*table.Schema, error) {
 	s := in
 	for i, st := range p.Stages {
+		st, err := ml.ExpandInputCols(st, s)
+		if err != nil {
+			return nil, fmt.Errorf("pipeline stage %d (%s): %w", i+1, stageName(st), err)
+		}
 		t, ok := st.(ml.Transformer)
 		if !ok {
 			if _, ok := st.(ml.Estimator); !ok {
@@ -89,6 +93,12 @@ func (p *Pipeline) Fit(ctx context.Context, e engine.Engine, ds engine.Dataset) 
 		name := stageName(st)
 		if p.Progress != nil {
 			p.Progress(i, name)
+		}
+		// Column patterns in inputCols ("pixel*") become the columns they
+		// match here, so that the fitted model names its columns.
+		st, err := ml.ExpandInputCols(st, cur.Schema())
+		if err != nil {
+			return nil, fmt.Errorf("pipeline stage %d (%s): %w", i+1, name, err)
 		}
 		var t ml.Transformer
 		switch s := st.(type) {

@@ -531,3 +531,49 @@ func TestKillAndRerun(t *testing.T) {
 	}
 	t.Logf("rerun: %d passes reused, %d jobs run", reused, ran)
 }
+
+// TestColumnPatterns: inputCols may name columns by a glob or a regular
+// expression; the saved model lists the columns they matched.
+func TestColumnPatterns(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("id,p1,p2,p10,label\n")
+	for i := range 100 {
+		y := i % 2
+		fmt.Fprintf(&b, "%d,%d.5,%d,%d,%c\n", i, y*3+i%3, y*2-i%2, i%5, "ny"[y])
+	}
+	data := writeFile(t, "p.csv", b.String())
+	spec := `name: p
+input: {uri: %s}
+label: label
+variants:
+  - name: v
+    stages:
+      - {type: VectorAssembler, inputCols: [%s], outputCol: features}
+models:
+  - {name: lr, type: LogisticRegression}
+metrics: [accuracy]
+output: {dir: %s}
+`
+	for _, c := range []struct{ pattern, cols, err string }{
+		{"'p*'", `["p1","p2","p10"]`, ""},
+		{"'/p[0-9]/'", `["p1","p2"]`, ""},
+		{"id, 'p1?'", `["id","p10"]`, ""},
+		{"'q*'", "", `spec.yaml:7:9: stage VectorAssembler: inputCols: column pattern "q*" matches no column`},
+	} {
+		out := filepath.Join(t.TempDir(), "out")
+		code, _, stderr := run("run", writeFile(t, "spec.yaml", fmt.Sprintf(spec, data, c.pattern, out)))
+		if c.err != "" {
+			if code != ExitUsage || !strings.Contains(stderr, c.err) {
+				t.Errorf("%s: exit %d %s", c.pattern, code, stderr)
+			}
+			continue
+		}
+		if code != ExitOK {
+			t.Fatalf("%s: exit %d %s", c.pattern, code, stderr)
+		}
+		_, stdout, _ := run("inspect", filepath.Join(out, "models", "v"))
+		if !strings.Contains(stdout, `{"inputCols":`+c.cols+`,"outputCol":"features"}`) {
+			t.Errorf("%s: the model's assembler:\n%s", c.pattern, stdout)
+		}
+	}
+}
