@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 
@@ -153,11 +154,7 @@ func (r *runner) save(ctx context.Context, variant string, mr *ModelReport, labe
 	if len(r.s.Models) > 1 {
 		dir += "." + mr.Name
 	}
-	mjs, err := json.MarshalIndent(struct {
-		RunID   string `json:"runId"`
-		Variant string `json:"variant"`
-		*ModelReport
-	}{r.info.RunID, variant, mr}, "", "  ")
+	mjs, err := json.MarshalIndent(ModelMetrics{RunID: r.info.RunID, Variant: variant, Label: r.s.Label.Column, ModelReport: mr}, "", "  ")
 	if err != nil {
 		return err
 	}
@@ -168,6 +165,17 @@ func (r *runner) save(ctx context.Context, variant string, mr *ModelReport, labe
 	}
 	mr.Model = dir
 	return nil
+}
+
+// ModelMetrics is a saved model's metrics.json: the run, variant and
+// label column it was trained with, and its report.
+type ModelMetrics struct {
+	RunID   string `json:"runId"`
+	Variant string `json:"variant"`
+	// Label is the label column of the data it was trained on (as read,
+	// before indexing); 'spindle predict --evaluate' looks for it.
+	Label string `json:"label,omitempty"`
+	*ModelReport
 }
 
 // writeProcessed writes the training rows and the scored test rows as
@@ -234,55 +242,72 @@ func newEvaluator(typ, metric, labelCol string) (evaluation.Evaluator, error) {
 
 // score computes the spec's metrics on the test predictions.
 func (r *runner) score(ctx context.Context, mr *ModelReport, pred engine.Dataset, labels []string) error {
-	label := r.s.Label.IndexedCol
+	test, conf, err := Score(ctx, r.e, pred, r.s.Label.IndexedCol, r.s.Metrics, labels)
+	if err != nil {
+		return err
+	}
+	maps.Copy(mr.Test, test)
+	mr.Confusion = conf
+	return nil
+}
+
+// Score computes metrics (spec metric names) on scored rows pred whose
+// true label, indexed as the model's prediction is, is column label;
+// labels, if known, name the classes in index order. Classification
+// metrics share one pass (a confusion matrix, returned when there are at
+// most evaluation.MaxMatrixClasses classes); each other metric is a pass
+// of its evaluator. 'spindle run' scores its test split with it, and
+// 'spindle predict --evaluate' the data it scores.
+func Score(ctx context.Context, e engine.Engine, pred engine.Dataset, label string, metrics, labels []string) (map[string]jsonnum.Float, *ConfusionReport, error) {
+	out := map[string]jsonnum.Float{}
 	var conf *evaluation.Confusion
 	confMetric := "f1"
-	if slices.Contains(r.s.Metrics, "logLoss") {
+	if slices.Contains(metrics, "logLoss") {
 		confMetric = "logLoss" // the confusion pass then sums the log loss too
 	}
-	for _, name := range r.s.Metrics {
+	for _, name := range metrics {
 		switch spec.MetricType(name) {
 		case "multiclass":
 			if conf == nil {
 				var err error
-				if conf, err = (&evaluation.MulticlassClassificationEvaluator{LabelCol: label, MetricName: confMetric}).Confusion(ctx, r.e, pred); err != nil {
-					return err
+				if conf, err = (&evaluation.MulticlassClassificationEvaluator{LabelCol: label, MetricName: confMetric}).Confusion(ctx, e, pred); err != nil {
+					return nil, nil, err
 				}
 			}
-			mr.Test[name] = jsonnum.Float(conf.Metric(name))
+			out[name] = jsonnum.Float(conf.Metric(name))
 		default:
 			ev, err := newEvaluator(spec.MetricType(name), name, label)
 			if err != nil {
-				return err
+				return nil, nil, err
 			}
-			v, err := ev.Evaluate(ctx, r.e, pred)
+			v, err := ev.Evaluate(ctx, e, pred)
 			if err != nil {
-				return fmt.Errorf("metric %s: %w", name, err)
+				return nil, nil, fmt.Errorf("metric %s: %w", name, err)
 			}
-			mr.Test[name] = jsonnum.Float(v)
+			out[name] = jsonnum.Float(v)
 		}
 	}
-	if conf != nil && len(labels) <= evaluation.MaxMatrixClasses {
-		cr := &ConfusionReport{Matrix: conf.Matrix()}
-		if n := len(labels); len(cr.Matrix) < n {
-			// Classes absent from the test split still get a row.
-			full := make([][]float64, n)
-			for i := range full {
-				full[i] = make([]float64, n)
-				if i < len(cr.Matrix) {
-					copy(full[i], cr.Matrix[i])
-				}
-			}
-			cr.Matrix = full
-		}
-		for i := range cr.Matrix {
-			if i < len(labels) {
-				cr.Labels = append(cr.Labels, labels[i])
-			} else {
-				cr.Labels = append(cr.Labels, fmt.Sprint(i))
-			}
-		}
-		mr.Confusion = cr
+	if conf == nil || len(labels) > evaluation.MaxMatrixClasses {
+		return out, nil, nil
 	}
-	return nil
+	cr := &ConfusionReport{Matrix: conf.Matrix()}
+	if n := len(labels); len(cr.Matrix) < n {
+		// Classes absent from the rows still get a row.
+		full := make([][]float64, n)
+		for i := range full {
+			full[i] = make([]float64, n)
+			if i < len(cr.Matrix) {
+				copy(full[i], cr.Matrix[i])
+			}
+		}
+		cr.Matrix = full
+	}
+	for i := range cr.Matrix {
+		if i < len(labels) {
+			cr.Labels = append(cr.Labels, labels[i])
+		} else {
+			cr.Labels = append(cr.Labels, fmt.Sprint(i))
+		}
+	}
+	return out, cr, nil
 }

@@ -16,10 +16,14 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/spindle-ml/spindle/engine"
+	"github.com/spindle-ml/spindle/feature"
 	"github.com/spindle-ml/spindle/format"
+	"github.com/spindle-ml/spindle/job"
 	"github.com/spindle-ml/spindle/jsonnum"
 	"github.com/spindle-ml/spindle/pipeline"
+	"github.com/spindle-ml/spindle/spec"
 	"github.com/spindle-ml/spindle/storage"
+	"github.com/spindle-ml/spindle/table"
 )
 
 func predictCmd(e *env) *cobra.Command {
@@ -27,6 +31,7 @@ func predictCmd(e *env) *cobra.Command {
 	var bf beamFlags
 	var model, out, outFormat string
 	var all bool
+	var ev evalFlags
 	cmd := &cobra.Command{
 		Use:   "predict --model MODEL --input DATA --out OUT",
 		Short: "Score data with a saved model (batch prediction)",
@@ -36,6 +41,10 @@ writes the input columns plus rawPrediction, probability, prediction and,
 for string labels, predictedLabel to OUT (one file, written atomically;
 the format comes from OUT's extension or --out-format). --all-columns
 keeps the intermediate columns too.
+
+--evaluate also scores the predictions against the data's label column
+(the one the model was trained with, or --label) and prints the metrics
+its run computed (or --metrics), with the confusion matrix.
 
 With --runner other than local, the rows are read, scored and written by
 the Beam job's workers, never by this process: OUT is then a directory
@@ -55,7 +64,7 @@ _SUCCESS object that lists them with their row counts, written last.`,
 				return err
 			}
 			defer done()
-			return runPredict(cmd.Context(), e, eng, model, out, outFormat, all, f)
+			return runPredict(cmd.Context(), e, eng, model, out, outFormat, all, f, ev)
 		},
 	}
 	fl := cmd.Flags()
@@ -65,6 +74,9 @@ _SUCCESS object that lists them with their row counts, written last.`,
 	fl.StringVar(&out, "out", "", "output file or s3:// object")
 	fl.StringVar(&outFormat, "out-format", "", "output format: csv, jsonl, parquet, libsvm (default: from --out's extension)")
 	fl.BoolVar(&all, "all-columns", false, "keep every intermediate column")
+	fl.BoolVar(&ev.on, "evaluate", false, "print metrics of the predictions against the label column")
+	fl.StringVar(&ev.label, "label", "", "with --evaluate: the label column (default: the model's training label)")
+	fl.StringSliceVar(&ev.metrics, "metrics", nil, "with --evaluate: metrics to print (default: those of the model's run)")
 	fl.StringVar(&f.format, "format", "", "input format (default: from the extension)")
 	fl.BoolVar(&f.noHeader, "no-header", false, "CSV input: the first line is data")
 	fl.StringVar(&f.delimiter, "delimiter", "", "CSV input: field delimiter")
@@ -75,7 +87,7 @@ _SUCCESS object that lists them with their row counts, written last.`,
 	return cmd
 }
 
-func runPredict(ctx context.Context, e *env, eng engine.Engine, modelDir, out, outFormat string, all bool, f profileFlags) error {
+func runPredict(ctx context.Context, e *env, eng engine.Engine, modelDir, out, outFormat string, all bool, f profileFlags, ev evalFlags) error {
 	o, err := f.options()
 	if err != nil {
 		return err
@@ -103,9 +115,14 @@ func runPredict(ctx context.Context, e *env, eng engine.Engine, modelDir, out, o
 		}
 	}
 	start := time.Now()
-	m, err := pipeline.Load(ctx, st, modelDir)
+	m, info, err := pipeline.LoadWithInfo(ctx, st, modelDir)
 	if err != nil {
 		return err
+	}
+	if ev.on {
+		if err := ev.resolve(modelDir, info); err != nil {
+			return err
+		}
 	}
 	ds, rep, err := format.Load(ctx, eng, st, f.input, o)
 	if err != nil {
@@ -124,6 +141,11 @@ func runPredict(ctx context.Context, e *env, eng engine.Engine, modelDir, out, o
 	res, err := m.Transform(ctx, eng, ds)
 	if err != nil {
 		return err
+	}
+	if ev.on {
+		if res, err = ev.evaluate(ctx, e, eng, m, res, f.input); err != nil {
+			return err
+		}
 	}
 	if !all {
 		in := ds.Schema()
@@ -237,4 +259,118 @@ func printSummary(w io.Writer, stage int, raw json.RawMessage) {
 		fmt.Fprintf(w, " %d (%.4f)", int(f[0]), f[1])
 	}
 	fmt.Fprintln(w)
+}
+
+// evalFlags are predict's --evaluate settings.
+type evalFlags struct {
+	on      bool
+	label   string
+	metrics []string
+}
+
+// resolve fills in the label column and metrics from the model's
+// metrics.json where the flags leave them out.
+func (ev *evalFlags) resolve(modelDir string, info *pipeline.Info) error {
+	var mm struct {
+		Label string                   `json:"label"`
+		Test  map[string]jsonnum.Float `json:"test"`
+	}
+	if len(info.Metrics) > 0 {
+		_ = json.Unmarshal(info.Metrics, &mm)
+	}
+	if ev.label == "" {
+		if ev.label = mm.Label; ev.label == "" {
+			return usagef("--evaluate: model %s does not say its label column (saved by an older spindle, or not by 'spindle run'); pass --label", modelDir)
+		}
+	}
+	if len(ev.metrics) == 0 {
+		if ev.metrics = sortedKeys(mm.Test); len(ev.metrics) == 0 {
+			return usagef("--evaluate: model %s does not list its run's metrics; pass --metrics", modelDir)
+		}
+	}
+	for _, name := range ev.metrics {
+		if spec.MetricType(name) == "" {
+			return usagef("--metrics: unknown metric %q", name)
+		}
+	}
+	return nil
+}
+
+// evaluate indexes the label of the scored rows res as the model indexes
+// its predictions (by the labels of its IndexToString stage, or a number
+// cast to double), prints the metrics and returns res, kept for writing.
+func (ev *evalFlags) evaluate(ctx context.Context, e *env, eng engine.Engine, m *pipeline.PipelineModel, res engine.Dataset, input string) (engine.Dataset, error) {
+	s := res.Schema()
+	j := s.Index(ev.label)
+	if j < 0 {
+		return nil, fmt.Errorf("--evaluate: %s has no label column %q (columns: %v)", input, ev.label, s.Names())
+	}
+	indexed := "labelIndex"
+	for s.Index(indexed) >= 0 {
+		indexed = "_" + indexed
+	}
+	var labels []string
+	if its, ok := m.Stages[len(m.Stages)-1].(*feature.IndexToString); ok {
+		labels = its.Labels
+	}
+	var mapper engine.Mapper
+	switch t := s.Fields[j].Type; {
+	case labels != nil:
+		mapper = &feature.StringIndexerModel{InputCols: []string{ev.label}, OutputCols: []string{indexed}, Labels: [][]string{labels}, HandleInvalid: "error"}
+	case t.IsNumeric() || t == table.Bool:
+		mapper = &feature.Cast{InputCol: ev.label, OutputCol: indexed, To: table.Float64}
+	default:
+		return nil, fmt.Errorf("--evaluate: label column %q of %s is %v, and the model predicts numbers", ev.label, input, t)
+	}
+	if _, err := mapper.OutputSchema(s); err != nil {
+		return nil, fmt.Errorf("--evaluate: %w", err)
+	}
+	if engine.IsResident(eng) {
+		var err error
+		if res, err = eng.Persist(ctx, res); err != nil { // scored once, evaluated and written
+			return nil, err
+		}
+	}
+	lds, err := eng.MapPartitions(res, mapper)
+	if err != nil {
+		return nil, err
+	}
+	scores, conf, err := job.Score(ctx, eng, lds, indexed, ev.metrics, labels)
+	if err != nil {
+		return nil, fmt.Errorf("--evaluate: %w", err)
+	}
+	w := e.stdout
+	fmt.Fprintf(w, "metrics of the predictions for %s against its column %s:\n", input, ev.label)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for _, name := range ev.metrics {
+		fmt.Fprintf(tw, "  %s\t%.6f\n", name, float64(scores[name]))
+	}
+	if err := tw.Flush(); err != nil {
+		return nil, err
+	}
+	if conf != nil {
+		fmt.Fprintln(w, "confusion matrix (rows: true label, columns: predicted):")
+		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprint(tw, "\t")
+		for _, l := range conf.Labels {
+			fmt.Fprintf(tw, "%s\t", l)
+		}
+		fmt.Fprintln(tw)
+		for i, row := range conf.Matrix {
+			fmt.Fprintf(tw, "%s\t", conf.Labels[i])
+			for _, v := range row {
+				fmt.Fprintf(tw, "%g\t", v)
+			}
+			fmt.Fprintln(tw)
+		}
+		if err := tw.Flush(); err != nil {
+			return nil, err
+		}
+	}
+	attrs := []any{"input", input, "label", ev.label}
+	for _, name := range ev.metrics {
+		attrs = append(attrs, name, float64(scores[name]))
+	}
+	e.log.Info("evaluated", attrs...)
+	return res, nil
 }

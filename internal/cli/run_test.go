@@ -577,3 +577,66 @@ output: {dir: %s}
 		}
 	}
 }
+
+// TestPredictEvaluate: predict --evaluate prints the run's metrics for the
+// scored rows; accuracy agrees with the written predictions.
+func TestPredictEvaluate(t *testing.T) {
+	data := smallCSV(t)
+	raw, _ := os.ReadFile(data)
+	lines := strings.Split(string(raw), "\n")
+	// The clean rows, with a third of the labels flipped so that the
+	// accuracy is not 1.
+	for i := 1; i < 121; i += 3 {
+		if strings.Contains(lines[i], ",spam,") {
+			lines[i] = strings.Replace(lines[i], ",spam,", ",ham,", 1)
+		} else {
+			lines[i] = strings.Replace(lines[i], ",ham,", ",spam,", 1)
+		}
+	}
+	clean := writeFile(t, "clean.csv", strings.Join(lines[:121], "\n")+"\n")
+	out := filepath.Join(t.TempDir(), "out")
+	if code, _, stderr := run("run", writeFile(t, "spec.yaml", fmt.Sprintf(smallSpec, data, "unused")), "--out", out); code != ExitOK {
+		t.Fatalf("run: exit %d: %s", code, stderr)
+	}
+	model := filepath.Join(out, "models", "tf")
+	scored := filepath.Join(t.TempDir(), "scored.csv")
+	code, stdout, stderr := run("predict", "--model", model, "--input", clean, "--out", scored, "--evaluate")
+	if code != ExitOK {
+		t.Fatalf("predict --evaluate: exit %d: %s", code, stderr)
+	}
+	right := 0
+	rows := strings.Split(strings.TrimSpace(string(must(os.ReadFile(scored)))), "\n")[1:]
+	for _, l := range rows {
+		f := strings.Split(l, ",")
+		if f[1] == f[len(f)-1] {
+			right++
+		}
+	}
+	want := fmt.Sprintf("accuracy  %.6f", float64(right)/float64(len(rows)))
+	for _, s := range []string{"against its column label", want, "f1 ", "logLoss ", "confusion matrix", " ham  spam"} {
+		if !strings.Contains(stdout, s) {
+			t.Fatalf("predict --evaluate printed no %q:\n%s", s, stdout)
+		}
+	}
+	if right == len(rows) || right < len(rows)/2 {
+		t.Fatalf("%d of %d right: the flipped labels did not count", right, len(rows))
+	}
+	code, stdout, _ = run("predict", "--model", model, "--input", clean, "--out", scored, "--evaluate", "--metrics", "areaUnderROC")
+	if code != ExitOK || !strings.Contains(stdout, "areaUnderROC  0.") || strings.Contains(stdout, "accuracy") {
+		t.Fatalf("--metrics areaUnderROC: exit %d\n%s", code, stdout)
+	}
+	for _, c := range []struct {
+		args []string
+		code int
+		msg  string
+	}{
+		{[]string{"--label", "nope"}, ExitFailure, `has no label column "nope"`},
+		{[]string{"--metrics", "bogus"}, ExitUsage, `unknown metric "bogus"`},
+		{[]string{"--label", "n"}, ExitFailure, "StringIndexer"},
+	} {
+		code, _, stderr := run(append([]string{"predict", "--model", model, "--input", clean, "--out", scored, "--evaluate"}, c.args...)...)
+		if code != c.code || !strings.Contains(stderr, c.msg) {
+			t.Errorf("%v: exit %d %s", c.args, code, stderr)
+		}
+	}
+}
