@@ -60,7 +60,7 @@ var ErrUnknownFormat = errors.New("cannot tell the format")
 // Detect tells the format of uri from its extension (of the last path
 // segment, so "data/*.csv" is CSV).
 func Detect(uri string) (Format, error) {
-	ext := strings.TrimPrefix(strings.ToLower(path.Ext(strings.TrimSuffix(uri, "/"))), ".")
+	ext := strings.TrimPrefix(strings.ToLower(path.Ext(trimCompressionExt(strings.TrimSuffix(uri, "/")))), ".")
 	if f, err := Parse(ext); err == nil {
 		return f, nil
 	}
@@ -115,6 +115,9 @@ func Read(ctx context.Context, st *storage.Store, uri string, o Options) (*table
 	if err != nil {
 		return nil, nil, err
 	}
+	if srcs, err = decompressSources(ctx, srcs, f); err != nil {
+		return nil, nil, err
+	}
 	if o.Wrap != nil {
 		for i, s := range srcs {
 			srcs[i] = o.Wrap(s)
@@ -161,7 +164,7 @@ func resolve(ctx context.Context, st *storage.Store, uri string, o Options) ([]s
 			}
 		}
 	}
-	if f == CSV && o.CSV.Delimiter == 0 && strings.HasSuffix(strings.ToLower(uri), ".tsv") {
+	if f == CSV && o.CSV.Delimiter == 0 && strings.HasSuffix(strings.ToLower(trimCompressionExt(uri)), ".tsv") {
 		o.CSV.Delimiter = '\t'
 	}
 	return srcs, f, o, nil
@@ -184,6 +187,13 @@ func Load(ctx context.Context, e engine.Engine, st *storage.Store, uri string, o
 	srcs, f, o, err := resolve(ctx, st, uri, o)
 	if err != nil {
 		return nil, nil, err
+	}
+	// Workers read byte ranges of plain files; a compressed file has no
+	// ranges to read.
+	if name, c, err := anyCompressed(ctx, srcs); err != nil {
+		return nil, nil, err
+	} else if c != Uncompressed {
+		return nil, nil, fmt.Errorf("%s: %s-compressed input is read by the embedded engine only; a Beam runner's workers read plain files in byte ranges (decompress it first)", name, c)
 	}
 	rep := &Report{Format: f, Files: len(srcs)}
 	var ds engine.Dataset

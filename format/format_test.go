@@ -1,6 +1,8 @@
 package format_test
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
@@ -9,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/klauspost/compress/zstd"
 	"github.com/spindle-ml/spindle/format"
 	"github.com/spindle-ml/spindle/internal/s3test"
 	"github.com/spindle-ml/spindle/internal/tabletest"
@@ -80,15 +83,58 @@ func TestRoundTripEverywhere(t *testing.T) {
 				if !tabletest.RowsEqual(got.Rows(), want) {
 					t.Fatalf("rows differ:\n got %v\nwant %v", got.Rows(), want)
 				}
+				// The same file compressed reads the same, told by its
+				// extension or, under the plain name, by its first bytes.
+				raw, err := st.ReadFile(ctx, uri)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for ext, data := range map[string][]byte{".gz": gzipped(t, raw), ".zst": zstded(t, raw)} {
+					for _, name := range []string{"data." + string(f) + ext, "magic" + ext + "." + string(f)} {
+						cu := storage.Join(base, name)
+						if err := st.WriteFile(ctx, cu, data); err != nil {
+							t.Fatal(err)
+						}
+						got, rep, err := format.Read(ctx, st, cu, o)
+						if err != nil {
+							t.Fatalf("%s: %v", name, err)
+						}
+						if rep.Format != f || !tabletest.RowsEqual(got.Rows(), want) {
+							t.Fatalf("%s: format %s, rows differ:\n got %v\nwant %v", name, rep.Format, got.Rows(), want)
+						}
+					}
+				}
 			})
 		}
 	}
+}
+
+func gzipped(t *testing.T, data []byte) []byte {
+	var b bytes.Buffer
+	w := gzip.NewWriter(&b)
+	if _, err := w.Write(data); err != nil || w.Close() != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+func zstded(t *testing.T, data []byte) []byte {
+	var b bytes.Buffer
+	w, err := zstd.NewWriter(&b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Write(data); err != nil || w.Close() != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
 }
 
 func TestDetect(t *testing.T) {
 	for uri, want := range map[string]format.Format{
 		"a.csv": format.CSV, "s3://b/x/*.parquet": format.Parquet, "d/part-0.jsonl": format.JSONL,
 		"x.json": format.JSONL, "y.svm": format.LibSVM, "z.TSV": format.CSV,
+		"a.csv.gz": format.CSV, "s3://b/*.jsonl.zst": format.JSONL, "p.parquet.bz2": format.Parquet, "t.tsv.zstd": format.CSV,
 	} {
 		if got, err := format.Detect(uri); err != nil || got != want {
 			t.Errorf("Detect(%s) = %v, %v", uri, got, err)

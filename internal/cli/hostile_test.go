@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/klauspost/compress/zstd"
 	"github.com/spindle-ml/spindle/format"
 	"github.com/spindle-ml/spindle/storage"
 	"github.com/spindle-ml/spindle/table"
@@ -92,6 +93,19 @@ func gz(s string) string {
 	return b.String()
 }
 
+// zst compresses s with zstd.
+func zst(s string) string {
+	var b bytes.Buffer
+	w, _ := zstd.NewWriter(&b)
+	w.Write([]byte(s))
+	w.Close()
+	return b.String()
+}
+
+// bz2Small is "a,b\n1,2\n3,4\n" compressed by Python's bz2 (Go has no
+// bzip2 writer).
+const bz2Small = "BZh91AY&SY\x03\x0c\x1f\x1b\x00\x00\x05Y\x00\x00\x10\x00\x04<\x000\x00 \x00\"\x1e\xa1\x88C\x02'4\xe3\x80\x1e.\xe4\x8ap\xa1 \x06\x18>6"
+
 func exists(rel string) func(t *testing.T, dir string) {
 	return func(t *testing.T, dir string) {
 		t.Helper()
@@ -155,9 +169,16 @@ func hostileCases(parquet string) []hostile {
 	profileCase("csv bare quote in header", "x.csv", "a,b\"c\n1,2\n", ExitFailure, `{d}/x.csv:1: column 2: unexpected text after a closing quote`)
 	profileCase("csv invalid UTF-8", "x.csv", "a,b\n1,ok\n2,caf\xe9\n", ExitFailure, `{d}/x.csv:3: column 2 ("b"): invalid UTF-8`)
 	profileCase("csv invalid UTF-8 header", "x.csv", "a,caf\xe9\n1,2\n", ExitFailure, `{d}/x.csv:1: column 2: invalid UTF-8: in the header`)
-	profileCase("csv gzip", "x.csv", gz("a,b\n1,2\n"), ExitFailure, "{d}/x.csv: the file is gzip-compressed, not CSV text; decompress it first")
-	profileCase("csv zstd", "x.csv", "\x28\xb5\x2f\xfd\x00\x01", ExitFailure, "{d}/x.csv: the file is zstd-compressed")
-	profileCase("csv bzip2", "x.csv", "BZh91AY&SY", ExitFailure, "{d}/x.csv: the file is bzip2-compressed")
+	// Compressed files are read through, told by their first bytes or
+	// their extension; damaged ones name the file and the compression.
+	profileCase("csv gzip by magic", "x.csv", gz("a,b\n1,2\n"), ExitOK, "rows: 1", "columns: 2")
+	profileCase("csv gzip by extension", "x.csv.gz", gz("a,b\n1,2\n3,4\n"), ExitOK, "rows: 2")
+	profileCase("csv bzip2", "x.csv.bz2", bz2Small, ExitOK, "rows: 2")
+	profileCase("csv zstd", "x.csv.zst", zst("a,b\n1,2\n3,4\n5,6\n"), ExitOK, "rows: 3")
+	profileCase("csv zstd truncated", "x.csv", "\x28\xb5\x2f\xfd\x00\x01", ExitFailure, "{d}/x.csv: the zstd data ends early (truncated file?)")
+	profileCase("csv bzip2 truncated", "x.csv", "BZh91AY&SY", ExitFailure, "{d}/x.csv: the bzip2 data ends early")
+	profileCase("csv gzip truncated", "x.csv.gz", gz("a,b\n1,2\n")[:20], ExitFailure, "{d}/x.csv.gz: the gzip data ends early")
+	profileCase("csv gzip not gzip", "x.csv.gz", "a,b\n1,2\n", ExitFailure, "{d}/x.csv.gz: not valid gzip data")
 	profileCase("csv xz", "x.csv", "\xfd7zXZ\x00\x00", ExitFailure, "{d}/x.csv: the file is xz-compressed")
 	profileCase("csv zip", "x.csv", "PK\x03\x04\x14\x00", ExitFailure, "{d}/x.csv: the file is a zip archive, not CSV text; extract it first")
 	profileCase("csv that is parquet", "x.csv", parquet, ExitFailure, "{d}/x.csv: the file is Parquet, not CSV text; read it with format parquet")
@@ -212,7 +233,8 @@ func hostileCases(parquet string) []hostile {
 		want: []string{`{d}/x.jsonl:2: field "a": 99999999999999999999 is beyond int64's range`}})
 	add(hostile{name: "jsonl declared int gets text", files: map[string]string{"x.jsonl": "{\"a\":1}\n{\"a\":\"x\"}\n"}, args: []string{"profile", "{d}/x.jsonl", "--schema", "a=int64"}, code: ExitFailure,
 		want: []string{`{d}/x.jsonl:2: field "a": "x" is not an integer`}})
-	profileCase("jsonl gzip", "x.jsonl", gz("{\"a\":1}\n"), ExitFailure, "{d}/x.jsonl: the file is gzip-compressed, not JSON Lines text")
+	profileCase("jsonl gzip", "x.jsonl", gz("{\"a\":1}\n"), ExitOK, "rows: 1")
+	profileCase("jsonl zstd", "x.jsonl.zst", zst("{\"a\":1}\n{\"a\":2}\n"), ExitOK, "rows: 2")
 	profileCase("jsonl empty", "x.jsonl", "", ExitFailure, "{d}/x.jsonl: no data rows")
 	profileCase("jsonl byte order mark", "x.jsonl", "\xEF\xBB\xBF{\"text\":\"hi\"}\n", ExitOK, "text")
 	profileCase("jsonl mixed types", "x.jsonl", "{\"a\":1}\n{\"a\":\"x\"}\n", ExitOK, "string")
@@ -237,7 +259,7 @@ func hostileCases(parquet string) []hostile {
 	profileCase("libsvm beyond float64", "x.svm", "1 2:1e400\n", ExitFailure, `{d}/x.svm:1: token 2: value "1e400" is beyond float64's range`)
 	profileCase("libsvm hex index", "x.svm", "1 0x2:1\n", ExitFailure, `{d}/x.svm:1: token 2: index "0x2" is not an integer`)
 	profileCase("libsvm index beyond int32", "x.svm", "1 4294967296:1\n", ExitFailure, `{d}/x.svm:1: token 2: index "4294967296" is not an integer in [1, 2147483647]`)
-	profileCase("libsvm gzip", "x.svm", gz("1 1:1\n"), ExitFailure, "{d}/x.svm: the file is gzip-compressed, not LibSVM text")
+	profileCase("libsvm gzip", "x.svm.gz", gz("1 1:1\n0 2:1\n"), ExitOK, "rows: 2")
 	profileCase("libsvm byte order mark", "x.svm", "\xEF\xBB\xBF1 1:2\n0 2:1\n", ExitOK, "rows: 2")
 	profileCase("libsvm comments and blanks", "x.svm", "# header\n\n1 1:2 # row\n0 2:1\n", ExitOK, "rows: 2")
 	{
@@ -408,6 +430,12 @@ func hostileCases(parquet string) []hostile {
 		{"version with an argument", []string{"version", "x"}, ExitUsage, "expected no arguments, got 1 argument(s)"},
 	} {
 		add(hostile{name: c.name, args: c.args, code: c.code, want: []string{c.want}})
+	}
+	{
+		f, a := runSpec(hostileSpec, "--runner", "prism", "--staging", "{d}/st", "--set", "input.uri={d}/x.csv.gz")
+		f["x.csv.gz"] = gz(hostileData())
+		add(hostile{name: "compressed input on a Beam runner", files: f, args: a, code: ExitFailure,
+			want: []string{"{d}/x.csv.gz: gzip-compressed input is read by the embedded engine only"}})
 	}
 	{
 		f, a := runSpec(hostileSpec, "--runner", "prism", "--staging", "{d}/data.csv")
