@@ -105,12 +105,18 @@ type InputReport struct {
 	Classes          []profile.ClassCount `json:"classes,omitempty"`
 	ReadSeconds      float64              `json:"readSeconds"`
 	MalformedDropped int64                `json:"malformedDropped,omitempty"`
+	// Test describes the test input (input.test), read and cleaned the
+	// same way; its label is indexed as the training input's.
+	Test *InputReport `json:"test,omitempty"`
 }
 
 // SplitReport describes the train/test split.
 type SplitReport struct {
+	// TrainRatio and Seed made a random split; with input.test they are
+	// 0 and TestInput names the test data.
 	TrainRatio float64 `json:"trainRatio"`
 	Seed       int64   `json:"seed"`
+	TestInput  string  `json:"testInput,omitempty"`
 	Train      int64   `json:"trainRows"`
 	Test       int64   `json:"testRows"`
 }

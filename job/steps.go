@@ -48,6 +48,9 @@ type runner struct {
 	// copy of the runner); reports are their reports so far.
 	mu      *sync.Mutex
 	reports []*VariantReport
+	// testData is the test input (input.test), read, cleaned and
+	// labelled alongside the training input until the split takes it.
+	testData engine.Dataset
 	// input is the schema of the cleaned input the shared stages read:
 	// a saved model's input columns are typed from it.
 	input *table.Schema
@@ -186,31 +189,50 @@ func values(stages []spec.Stage) []any {
 	return out
 }
 
-// read reads the input and checks what the spec says about its columns.
+// read reads the input and checks what the spec says about its columns;
+// with input.test, it reads the test data too (r.testData).
 func (r *runner) read(ctx context.Context) (engine.Dataset, error) {
 	s := r.s
-	r.prog(Event{Step: "read " + s.Input.URI})
-	start := time.Now()
-	opts := s.Input.Options
-	opts.Wrap = r.o.Wrap
-	ds, frep, err := format.Load(ctx, r.e, r.st, s.Input.URI, opts)
+	ds, err := r.readFrom(ctx, s.Input.URI, s.Input.Pos, &r.rep.Input)
 	if err != nil {
-		if errors.Is(err, format.ErrUnknownFormat) {
-			return nil, r.specErr(s.Input.Pos, "%v; set input.format", err)
-		}
-		return nil, fmt.Errorf("read input: %w", err)
-	}
-	in := &r.rep.Input
-	in.URI, in.Format, in.Rows, in.ReadSeconds = s.Input.URI, string(frep.Format), frep.Rows, since(start)
-	if frep.CSV != nil {
-		in.MalformedDropped = frep.CSV.Dropped
-	}
-	r.log.Info("read", "uri", s.Input.URI, "format", frep.Format, "files", frep.Files, "rows", frep.Rows, "seconds", in.ReadSeconds, "engine", r.e.Name())
-	if frep.Rows == 0 {
-		return nil, fmt.Errorf("input %s has no rows", s.Input.URI)
+		return nil, err
 	}
 	if err := r.checkInputSchema(ds.Schema()); err != nil {
 		return nil, err
+	}
+	if s.Input.Test == "" {
+		return ds, nil
+	}
+	r.rep.Input.Test = &InputReport{}
+	if r.testData, err = r.readFrom(ctx, s.Input.Test, s.Input.TestPos, r.rep.Input.Test); err != nil {
+		return nil, err
+	}
+	if got, want := r.testData.Schema(), ds.Schema(); !got.Equal(want) {
+		return nil, r.specErr(s.Input.TestPos, "input.test %s has columns %v; the training input %s has %v (the same columns and types are needed)", s.Input.Test, got, s.Input.URI, want)
+	}
+	return ds, nil
+}
+
+// readFrom reads uri with the input's options, reporting into in.
+func (r *runner) readFrom(ctx context.Context, uri string, pos spec.Pos, in *InputReport) (engine.Dataset, error) {
+	r.prog(Event{Step: "read " + uri})
+	start := time.Now()
+	opts := r.s.Input.Options
+	opts.Wrap = r.o.Wrap
+	ds, frep, err := format.Load(ctx, r.e, r.st, uri, opts)
+	if err != nil {
+		if errors.Is(err, format.ErrUnknownFormat) {
+			return nil, r.specErr(pos, "%v; set input.format", err)
+		}
+		return nil, fmt.Errorf("read input: %w", err)
+	}
+	in.URI, in.Format, in.Rows, in.ReadSeconds = uri, string(frep.Format), frep.Rows, since(start)
+	if frep.CSV != nil {
+		in.MalformedDropped = frep.CSV.Dropped
+	}
+	r.log.Info("read", "uri", uri, "format", frep.Format, "files", frep.Files, "rows", frep.Rows, "seconds", in.ReadSeconds, "engine", r.e.Name())
+	if frep.Rows == 0 {
+		return nil, fmt.Errorf("input %s has no rows", uri)
 	}
 	return ds, nil
 }
@@ -256,7 +278,17 @@ func (r *runner) checkInputSchema(schema *table.Schema) error {
 // clean reports each column's nulls and drops rows as clean.dropNulls
 // says.
 func (r *runner) clean(ctx context.Context, ds engine.Dataset) (engine.Dataset, error) {
-	s, in := r.s, &r.rep.Input
+	ds, err := r.cleanInto(ctx, ds, &r.rep.Input)
+	if err != nil || r.testData == nil {
+		return ds, err
+	}
+	r.testData, err = r.cleanInto(ctx, r.testData, r.rep.Input.Test)
+	return ds, err
+}
+
+// cleanInto cleans one input, reporting into in.
+func (r *runner) cleanInto(ctx context.Context, ds engine.Dataset, in *InputReport) (engine.Dataset, error) {
+	s := r.s
 	r.prog(Event{Step: "count nulls"})
 	nulls, err := engine.Aggregate(ctx, r.e, ds, nullCounter{})
 	if err != nil {
@@ -270,7 +302,7 @@ func (r *runner) clean(ctx context.Context, ds engine.Dataset) (engine.Dataset, 
 		}
 		in.Nulls[name] = n
 		if n > 0 {
-			r.log.Info("nulls", "column", name, "count", n, "percent", 100*float64(n)/float64(in.Rows))
+			r.log.Info("nulls", "uri", in.URI, "column", name, "count", n, "percent", 100*float64(n)/float64(in.Rows))
 		}
 	}
 	in.DropNulls = s.Clean.DropNulls
@@ -289,9 +321,13 @@ func (r *runner) clean(ctx context.Context, ds engine.Dataset) (engine.Dataset, 
 	if in.RowsAfterClean, err = engine.NumRows(ctx, r.e, ds); err != nil {
 		return nil, err
 	}
-	r.log.Info("cleaned", "dropNulls", s.Clean.DropNulls, "rows", in.RowsAfterClean, "dropped", in.Rows-in.RowsAfterClean)
+	r.log.Info("cleaned", "uri", in.URI, "dropNulls", s.Clean.DropNulls, "rows", in.RowsAfterClean, "dropped", in.Rows-in.RowsAfterClean)
 	if in.RowsAfterClean == 0 {
-		return nil, r.specErr(s.Clean.Pos, "no rows are left after dropping nulls (%d rows read, every one has a null)", in.Rows)
+		where := ""
+		if in != &r.rep.Input {
+			where = " in input.test " + in.URI
+		}
+		return nil, r.specErr(s.Clean.Pos, "no rows are left after dropping nulls (%d rows read, every one has a null)%s", in.Rows, where)
 	}
 	return ds, nil
 }
@@ -343,9 +379,22 @@ func (r *runner) label(ctx context.Context, ds engine.Dataset) (engine.Dataset, 
 		if ds, err = ml.Transform(ctx, r.e, ds, idx); err != nil {
 			return nil, nil, err
 		}
+		// The test data's labels are indexed as the training data's; a
+		// class the training data lacks is an error naming its row.
+		if r.testData != nil {
+			if r.testData, err = ml.Transform(ctx, r.e, r.testData, idx); err != nil {
+				return nil, nil, err
+			}
+		}
 		return ds, idx.(*feature.StringIndexerModel).Labels[0], nil
 	case table.Float64, table.Int64, table.Bool:
-		ds, err = r.e.MapPartitions(ds, &feature.Cast{InputCol: s.Label.Column, OutputCol: s.Label.IndexedCol, To: table.Float64})
+		cast := &feature.Cast{InputCol: s.Label.Column, OutputCol: s.Label.IndexedCol, To: table.Float64}
+		if r.testData != nil {
+			if r.testData, err = r.e.MapPartitions(r.testData, cast); err != nil {
+				return nil, nil, err
+			}
+		}
+		ds, err = r.e.MapPartitions(ds, cast)
 		return ds, nil, err
 	default:
 		return nil, nil, r.specErr(s.Label.Pos, "label column %q is %v; want a string or number", s.Label.Column, typ)
@@ -430,6 +479,22 @@ func (r *runner) sharedMapOnly() bool {
 func (r *runner) split(ctx context.Context, ds engine.Dataset, store bool) (train, test engine.Dataset, err error) {
 	s := r.s
 	var parts [2]engine.Dataset
+	if r.testData != nil {
+		// The data came split (input.test).
+		parts = [2]engine.Dataset{ds, r.testData}
+		r.testData = nil
+		if !store {
+			return parts[0], parts[1], nil
+		}
+		stored, err := engine.PersistAll(ctx, r.e, parts[:]...)
+		if err != nil {
+			return nil, nil, err
+		}
+		if err := r.splitStored(ctx, stored[0], stored[1]); err != nil {
+			return nil, nil, err
+		}
+		return stored[0], stored[1], nil
+	}
 	for p := range parts {
 		if parts[p], err = r.e.MapPartitions(ds, engine.SplitPart{Weights: []float64{s.Split.TrainRatio, 1 - s.Split.TrainRatio}, Seed: s.Split.Seed, Part: p}); err != nil {
 			return nil, nil, err
@@ -456,13 +521,20 @@ func (r *runner) splitStored(ctx context.Context, train, test engine.Dataset) (e
 	parts := [2]engine.Dataset{train, test}
 	sp := &r.rep.Split
 	sp.TrainRatio, sp.Seed = s.Split.TrainRatio, s.Split.Seed
+	if s.Input.Test != "" {
+		sp.TrainRatio, sp.Seed, sp.TestInput = 0, 0, s.Input.Test
+	}
 	if sp.Train, err = engine.NumRows(ctx, r.e, parts[0]); err != nil {
 		return err
 	}
 	if sp.Test, err = engine.NumRows(ctx, r.e, parts[1]); err != nil {
 		return err
 	}
-	r.log.Info("split", "train", sp.Train, "test", sp.Test, "trainRatio", sp.TrainRatio, "seed", sp.Seed)
+	if sp.TestInput != "" {
+		r.log.Info("split", "train", sp.Train, "test", sp.Test, "testInput", sp.TestInput)
+	} else {
+		r.log.Info("split", "train", sp.Train, "test", sp.Test, "trainRatio", sp.TrainRatio, "seed", sp.Seed)
+	}
 	if sp.Train == 0 || sp.Test == 0 {
 		return r.specErr(spec.Pos{}, "the %d rows split into %d train and %d test rows; both need rows", r.rep.Input.RowsAfterClean, sp.Train, sp.Test)
 	}

@@ -8,6 +8,7 @@
 //	name: spam
 //	input:
 //	  uri: data/spam.csv            # local path, glob, directory or s3://
+//	  test: data/test.csv           # optional: the test rows, instead of a split
 //	  format: csv                   # default: from the extension
 //	  options: {header: true, delimiter: ",", nullValues: [""],
 //	            schema: {age: int64}, onMalformed: fail}
@@ -37,7 +38,11 @@
 //	metrics: [accuracy, f1]
 //	output: {dir: out/spam, processedData: false, saveModels: true}
 //
-// Relative paths (input.uri, output.dir) are relative to the spec's own
+// With input.test, the data comes with its own split: the models train on
+// input.uri and are scored on input.test (same format and options, same
+// columns), and a split section is an error.
+//
+// Relative paths (input.uri, input.test, output.dir) are relative to the spec's own
 // directory. YAML anchors, aliases and merge keys (<<: *base) work. Each
 // parameter is checked against its range (see ml.Validate) where it is
 // written, and all such mistakes are reported together.
@@ -113,7 +118,10 @@ type Spec struct {
 
 // Input is what to read.
 type Input struct {
-	URI     string
+	URI string
+	// Test, if set, is the test data's URI: it replaces the random split.
+	Test    string
+	TestPos Pos
 	Options format.Options
 	Pos     Pos
 	// SchemaPos holds the place of each input.options.schema entry.
@@ -562,6 +570,9 @@ func (d *decoder) spec(root *yaml.Node) *Spec {
 	s.Clean = d.clean(top["clean"])
 	s.Label = d.label(top["label"])
 	s.Split = d.split(top["split"])
+	if n := top["split"]; n != nil && s.Input.Test != "" && d.err == nil {
+		d.failf(n, "split: the input has its own test data (input.test); remove split or input.test")
+	}
 	if n := top["stages"]; n != nil {
 		s.Stages = d.stages(n, "stages")
 	}
@@ -572,7 +583,7 @@ func (d *decoder) spec(root *yaml.Node) *Spec {
 	return s
 }
 
-var inputKeys = []string{"uri", "format", "options"}
+var inputKeys = []string{"uri", "test", "format", "options"}
 
 func (d *decoder) input(n *yaml.Node) Input {
 	in := Input{}
@@ -582,6 +593,10 @@ func (d *decoder) input(n *yaml.Node) Input {
 	in.Pos = d.pos(n)
 	m, _ := d.mapping(n, "input", inputKeys, "uri")
 	in.URI = d.path(m["uri"], d.str(m["uri"], "input.uri"))
+	if t := m["test"]; t != nil {
+		in.Test = d.path(t, d.str(t, "input.test"))
+		in.TestPos = d.pos(t)
+	}
 	if f := m["format"]; f != nil {
 		ff, err := format.Parse(d.str(f, "input.format"))
 		if err != nil && d.err == nil {

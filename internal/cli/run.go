@@ -213,8 +213,12 @@ func runSpec(ctx context.Context, e *env, uri, out string, sets []string, eng en
 
 // printRun prints the comparison table of variants and models.
 func printRun(w io.Writer, rep *job.Report, out string) error {
-	fmt.Fprintf(w, "%s: %d rows read, %d after cleaning; train %d, test %d (ratio %v, seed %d); read %.2f s, shared stages %.2f s\n",
-		rep.Name, rep.Input.Rows, rep.Input.RowsAfterClean, rep.Split.Train, rep.Split.Test, rep.Split.TrainRatio, rep.Split.Seed,
+	split := fmt.Sprintf("ratio %v, seed %d", rep.Split.TrainRatio, rep.Split.Seed)
+	if t := rep.Input.Test; t != nil {
+		split = fmt.Sprintf("test from %s: %d rows read, %d after cleaning", t.URI, t.Rows, t.RowsAfterClean)
+	}
+	fmt.Fprintf(w, "%s: %d rows read, %d after cleaning; train %d, test %d (%s); read %.2f s, shared stages %.2f s\n",
+		rep.Name, rep.Input.Rows, rep.Input.RowsAfterClean, rep.Split.Train, rep.Split.Test, split,
 		rep.Input.ReadSeconds, rep.SharedSeconds)
 	var metrics []string
 	for _, v := range rep.Variants {

@@ -640,3 +640,72 @@ func TestPredictEvaluate(t *testing.T) {
 		}
 	}
 }
+
+// TestInputTest: data that comes with its own test file trains on the
+// input and is scored on input.test, on both engines alike; mismatched
+// test data is refused with the spec's line.
+func TestInputTest(t *testing.T) {
+	var train, test strings.Builder
+	train.WriteString("text,label\n")
+	test.WriteString("text,label\n")
+	spam := []string{"win money now", "free offer click here", "cheap pills free", "click to win a prize"}
+	ham := []string{"meeting at noon", "the linux kernel patch", "lunch with the team", "review my patch"}
+	for i := range 40 {
+		fmt.Fprintf(&train, "%s,spam\n%s,ham\n", spam[i%4], ham[i%4])
+	}
+	for i := range 7 {
+		fmt.Fprintf(&test, "%s now,spam\n%s today,ham\n", spam[i%4], ham[i%4])
+	}
+	trainCSV := writeFile(t, "train.csv", train.String())
+	testCSV := writeFile(t, "test.csv", test.String())
+	spec := `name: t
+input: {uri: %s, test: %s}
+label: label
+stages:
+  - {type: RegexTokenizer, inputCol: text, outputCol: words, pattern: '\W+'}
+variants:
+  - name: tf
+    stages:
+      - {type: HashingTF, inputCol: words, outputCol: features, numFeatures: 64}
+models:
+  - {name: lr, type: LogisticRegression}
+metrics: [accuracy]
+%s`
+	var accs []float64
+	for _, runner := range []string{"local", "prism"} {
+		out := filepath.Join(t.TempDir(), "out")
+		args := []string{"run", writeFile(t, "spec.yaml", fmt.Sprintf(spec, trainCSV, testCSV, "")), "--out", out}
+		if runner != "local" {
+			args = append(args, "--runner", runner, "--staging", filepath.Join(t.TempDir(), "st"))
+		}
+		code, stdout, stderr := run(args...)
+		if code != ExitOK {
+			t.Fatalf("%s: exit %d: %s", runner, code, stderr)
+		}
+		rep := readMetrics(t, filepath.Join(out, "metrics.json"))
+		if rep.Split.Train != 80 || rep.Split.Test != 14 || rep.Split.TestInput != testCSV || rep.Split.TrainRatio != 0 ||
+			rep.Input.Test == nil || rep.Input.Test.Rows != 14 || !strings.Contains(stdout, "test from "+testCSV) {
+			t.Fatalf("%s: split %+v, test input %+v\n%s", runner, rep.Split, rep.Input.Test, stdout)
+		}
+		accs = append(accs, float64(rep.Variants[0].Models[0].Test["accuracy"]))
+	}
+	if accs[0] != accs[1] || accs[0] < 0.9 {
+		t.Fatalf("test accuracy local %v, prism %v", accs[0], accs[1])
+	}
+	other := writeFile(t, "other.csv", "body,label\nx,spam\n")
+	unseen := writeFile(t, "unseen.csv", "text,label\nwin now,spam\nhello,eggs\n")
+	for _, c := range []struct {
+		test, extra string
+		code        int
+		msg         string
+	}{
+		{other, "", ExitUsage, "spec.yaml:2:"},
+		{testCSV, "split: {trainRatio: 0.8}\n", ExitUsage, "split: the input has its own test data (input.test)"},
+		{unseen, "", ExitFailure, "unseen.csv:3"},
+	} {
+		code, _, stderr := run("run", writeFile(t, "spec.yaml", fmt.Sprintf(spec, trainCSV, c.test, c.extra)), "--out", filepath.Join(t.TempDir(), "out"))
+		if code != c.code || !strings.Contains(stderr, c.msg) {
+			t.Errorf("test %s: exit %d: %s", c.test, code, stderr)
+		}
+	}
+}
