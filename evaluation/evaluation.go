@@ -493,3 +493,61 @@ func (ev *RegressionEvaluator) Evaluate(ctx context.Context, e engine.Engine, ds
 	// Explained variance: Σw(p − ȳ)² / Σw, as Spark's explainedVariance.
 	return (s.SumP2 - 2*meanY*s.SumP + s.W*meanY*meanY) / s.W, nil
 }
+
+// Curves computes the ROC curve (false positive rate, true positive rate)
+// and the precision–recall curve (recall, precision) of a binary
+// classifier's scores (ev's columns, as Evaluate reads them) in one pass,
+// as Spark's BinaryClassificationMetrics.roc and pr do: one point per
+// distinct score, from the highest, after (0, 0) for ROC and (0, first
+// precision) for PR. Curves with more than maxPoints points are thinned
+// to about maxPoints, evenly by rank, keeping both ends, for plotting.
+func (ev *BinaryClassificationEvaluator) Curves(ctx context.Context, e engine.Engine, ds engine.Dataset, maxPoints int) (roc, pr [][2]float64, err error) {
+	k := binaryKernel{ScoreCol: orDefault(ev.RawPredictionCol, "rawPrediction"), LabelCol: orDefault(ev.LabelCol, "label"), WeightCol: ev.WeightCol}
+	for _, c := range []string{k.ScoreCol, k.LabelCol} {
+		if ds.Schema().Index(c) < 0 {
+			return nil, nil, fmt.Errorf("BinaryClassificationEvaluator: column %q does not exist (columns: %v)", c, ds.Schema().Names())
+		}
+	}
+	sc, err := engine.Aggregate(ctx, e, ds, k)
+	if err != nil {
+		return nil, nil, fmt.Errorf("BinaryClassificationEvaluator: %w", err)
+	}
+	scores := make([]float64, 0, len(sc.Pos)+len(sc.Neg))
+	var P, N float64
+	for s, w := range sc.Pos {
+		scores = append(scores, s)
+		P += w
+	}
+	for s, w := range sc.Neg {
+		if _, ok := sc.Pos[s]; !ok {
+			scores = append(scores, s)
+		}
+		N += w
+	}
+	if P == 0 || N == 0 {
+		return nil, nil, fmt.Errorf("binary curves need both labels; found %v positive and %v negative weight", P, N)
+	}
+	sort.Sort(sort.Reverse(sort.Float64Slice(scores)))
+	roc = append(roc, [2]float64{0, 0})
+	pr = append(pr, [2]float64{0, sc.Pos[scores[0]] / (sc.Pos[scores[0]] + sc.Neg[scores[0]])})
+	var tp, fp float64
+	for _, s := range scores {
+		tp += sc.Pos[s]
+		fp += sc.Neg[s]
+		roc = append(roc, [2]float64{fp / N, tp / P})
+		pr = append(pr, [2]float64{tp / P, tp / (tp + fp)})
+	}
+	return thin(roc, maxPoints), thin(pr, maxPoints), nil
+}
+
+// thin keeps about n points of a curve, evenly by rank, with both ends.
+func thin(c [][2]float64, n int) [][2]float64 {
+	if n < 2 || len(c) <= n {
+		return c
+	}
+	out := make([][2]float64, 0, n)
+	for i := range n {
+		out = append(out, c[i*(len(c)-1)/(n-1)])
+	}
+	return out
+}

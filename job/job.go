@@ -108,6 +108,9 @@ type InputReport struct {
 	// Test describes the test input (input.test), read and cleaned the
 	// same way; its label is indexed as the training input's.
 	Test *InputReport `json:"test,omitempty"`
+	// Profile describes each column of the cleaned input: type, nulls,
+	// distinct values, and min, max, mean and stddev of numbers.
+	Profile []profile.ColumnProfile `json:"profile,omitempty"`
 }
 
 // SplitReport describes the train/test split.
@@ -140,6 +143,27 @@ type ModelReport struct {
 	ScoreSeconds float64                  `json:"scoreSeconds"`
 	Model        string                   `json:"model,omitempty"`
 	Processed    []string                 `json:"processedData,omitempty"`
+	// ROC and PR are a binary classifier's test curves: (false positive
+	// rate, true positive rate) and (recall, precision), thinned to about
+	// 200 points.
+	ROC [][2]float64 `json:"roc,omitempty"`
+	PR  [][2]float64 `json:"pr,omitempty"`
+	// ObjectiveHistory is the final fit's loss per optimizer iteration,
+	// for models that report it (LogisticRegression, LinearSVC …).
+	ObjectiveHistory []float64 `json:"objectiveHistory,omitempty"`
+	// TopFeatures are the model's most important features: a tree
+	// ensemble's importances, or a linear model's largest coefficients
+	// by magnitude (TopFeaturesKind says which).
+	TopFeatures     []FeatureWeight `json:"topFeatures,omitempty"`
+	TopFeaturesKind string          `json:"topFeaturesKind,omitempty"`
+}
+
+// FeatureWeight is one feature's importance or coefficient. Name is set
+// when the features vector was assembled from named scalar columns.
+type FeatureWeight struct {
+	Index  int     `json:"index"`
+	Name   string  `json:"name,omitempty"`
+	Weight float64 `json:"weight"`
 }
 
 // TuningReport keeps every fold's metric.

@@ -51,6 +51,10 @@ func (r *runner) model(ctx context.Context, variant string, mi int, labels []str
 	if err := r.score(sctx, mr, pred, labels); err != nil {
 		return nil, err
 	}
+	if err := r.curves(sctx, mr, pred); err != nil {
+		return nil, err
+	}
+	describeModel(mr, model, fitted)
 	mr.ScoreSeconds = since(start)
 	r.log.Info("test", append([]any{"variant", variant, "model", m.Name, "fitSeconds", mr.FitSeconds}, metricAttrs(mr.Test)...)...)
 

@@ -335,13 +335,9 @@ func (r *runner) cleanInto(ctx context.Context, ds engine.Dataset, in *InputRepo
 // label reports the class balance and adds the indexed label: string
 // labels by frequency (StringIndexer, whose labels it returns), numbers
 // cast to double.
-func (r *runner) label(ctx context.Context, ds engine.Dataset) (engine.Dataset, []string, error) {
+func (r *runner) label(ctx context.Context, ds engine.Dataset) (_ engine.Dataset, _ []string, err error) {
 	s, in := r.s, &r.rep.Input
 	in.Label = s.Label.Column
-	lds, err := r.e.MapPartitions(ds, engine.Select{Columns: []string{s.Label.Column}})
-	if err != nil {
-		return nil, nil, err
-	}
 	// A string label's classes are counted and indexed at once (one
 	// pass, engine.Lockstep); the index is used once the counts check out.
 	var lprof *profile.Profile
@@ -350,7 +346,9 @@ func (r *runner) label(ctx context.Context, ds engine.Dataset) (engine.Dataset, 
 	typ := ds.Schema().Fields[ds.Schema().Index(s.Label.Column)].Type
 	errs := engine.Lockstep(ctx, r.e, 2, func(ctx context.Context, i int, e engine.Engine) (err error) {
 		if i == 0 {
-			lprof, err = profile.Run(ctx, e, lds, profile.Profiler{Label: s.Label.Column})
+			// The whole cleaned input's profile (the report's data
+			// profile) with the label's classes, in the same pass.
+			lprof, err = profile.Run(ctx, e, ds, profile.Profiler{Label: s.Label.Column})
 			return err
 		}
 		if typ == table.String {
@@ -365,7 +363,8 @@ func (r *runner) label(ctx context.Context, ds engine.Dataset) (engine.Dataset, 
 	for _, c := range lprof.Classes {
 		r.log.Info("class", "label", c.Class, "count", c.Count, "percent", c.Percent)
 	}
-	if ln := lprof.Columns[0].Nulls; ln > 0 {
+	in.Profile = lprof.Columns
+	if ln := lprof.Columns[ds.Schema().Index(s.Label.Column)].Nulls; ln > 0 {
 		return nil, nil, r.specErr(s.Label.Pos, "label column %q has %d nulls; drop them with clean.dropNulls", s.Label.Column, ln)
 	}
 	switch typ {

@@ -1,0 +1,88 @@
+package job
+
+import (
+	"cmp"
+	"context"
+	"math"
+	"slices"
+
+	"github.com/spindle-ml/spindle/engine"
+	"github.com/spindle-ml/spindle/evaluation"
+	"github.com/spindle-ml/spindle/feature"
+	"github.com/spindle-ml/spindle/ml"
+)
+
+// topFeatures is how many features a model report lists.
+const topFeatures = 20
+
+// curvePoints bounds the points of a reported ROC or PR curve.
+const curvePoints = 200
+
+// curves adds a binary classifier's test ROC and PR curves to mr (one
+// pass over the scored rows).
+func (r *runner) curves(ctx context.Context, mr *ModelReport, pred engine.Dataset) error {
+	if len(r.rep.Input.Classes) != 2 || pred.Schema().Index("rawPrediction") < 0 {
+		return nil
+	}
+	ev := &evaluation.BinaryClassificationEvaluator{LabelCol: r.s.Label.IndexedCol}
+	var err error
+	mr.ROC, mr.PR, err = ev.Curves(ctx, r.e, pred, curvePoints)
+	return err
+}
+
+// describeModel adds what the fitted model says about itself to mr: its
+// objective history and its most important features, named after the
+// columns of the VectorAssembler that made its features, if any.
+func describeModel(mr *ModelReport, model ml.Model, fitted []ml.Transformer) {
+	p := ml.Params(model)
+	if h, ok := p["objectiveHistory"].([]float64); ok {
+		mr.ObjectiveHistory = h
+	}
+	var names []string
+	featuresCol, _ := p["featuresCol"].(string)
+	if featuresCol == "" {
+		featuresCol = "features"
+	}
+	for _, t := range slices.Backward(fitted) {
+		if va, ok := t.(*feature.VectorAssembler); ok && va.OutputCol == featuresCol {
+			names = va.InputCols
+			break
+		}
+	}
+	var w []FeatureWeight
+	if sz, ok := model.(ml.Summarizer); ok {
+		if top, ok := sz.Summary()["topFeatures"].([][2]float64); ok {
+			for _, f := range top {
+				w = append(w, FeatureWeight{Index: int(f[0]), Weight: f[1]})
+			}
+			mr.TopFeaturesKind = "importance"
+		}
+	}
+	if coef, ok := p["coefficients"].([]float64); ok && w == nil {
+		n, _ := p["numFeatures"].(int)
+		if n <= 0 || len(coef)%n != 0 {
+			n = len(coef)
+		}
+		rows := len(coef) / max(n, 1)
+		// A feature's weight: its coefficient (one row), or the largest
+		// in magnitude over the classes' rows.
+		for j := range n {
+			best := 0.0
+			for c := range rows {
+				if v := coef[c*n+j]; math.Abs(v) > math.Abs(best) {
+					best = v
+				}
+			}
+			w = append(w, FeatureWeight{Index: j, Weight: best})
+		}
+		slices.SortStableFunc(w, func(a, b FeatureWeight) int { return cmp.Compare(math.Abs(b.Weight), math.Abs(a.Weight)) })
+		w = w[:min(topFeatures, len(w))]
+		mr.TopFeaturesKind = "coefficient"
+	}
+	for i := range w {
+		if w[i].Index < len(names) {
+			w[i].Name = names[w[i].Index]
+		}
+	}
+	mr.TopFeatures = w
+}
