@@ -48,6 +48,10 @@ type Options struct {
 	SpindleVersion string
 	// Wrap, if set, wraps input sources (for read progress).
 	Wrap func(storage.Source) storage.Source
+	// Report, if set, renders the run's report page from its final
+	// metrics; the run writes it as report.html, before _SUCCESS (package
+	// report's HTML; the job does not import it, it imports the job).
+	Report func(*Report) ([]byte, error)
 }
 
 // Event is a progress report: the step, and where tuning and the
@@ -249,6 +253,15 @@ func Run(ctx context.Context, s *spec.Spec, o Options) (*Report, error) {
 	}
 	if werr := r.writeMetrics(wctx); werr != nil {
 		err = errors.Join(err, werr)
+	}
+	if o.Report != nil {
+		// A page that cannot be drawn does not fail the run (its models
+		// and metrics are written); 'spindle report' can retry.
+		if html, rerr := o.Report(r.rep); rerr != nil {
+			r.log.Error("report.html not written", "error", rerr.Error())
+		} else if werr := r.st.WriteFile(wctx, storage.Join(out, "report.html"), html); werr != nil {
+			err = errors.Join(err, fmt.Errorf("write report.html: %w", werr))
+		}
 	}
 	if werr := r.st.WriteFile(wctx, storage.Join(out, "run.log"), logBuf.Bytes()); werr != nil {
 		err = errors.Join(err, fmt.Errorf("write run.log: %w", werr))

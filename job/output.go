@@ -254,3 +254,28 @@ func ReadManifest(ctx context.Context, st *storage.Store, dir string) (*Manifest
 	}
 	return &m, nil
 }
+
+// UpdateManifest sets the size of file name (relative to dir) in the
+// _SUCCESS manifest of a finished run, after the file was rewritten
+// ('spindle report' rebuilding report.html). A run without a manifest
+// (not finished) is left as it is.
+func UpdateManifest(ctx context.Context, st *storage.Store, dir, name string, size int64) error {
+	m, err := ReadManifest(ctx, st, dir)
+	if err != nil {
+		if _, serr := st.ReadFile(ctx, storage.Join(dir, SuccessFile)); errors.Is(serr, storage.ErrNotFound) {
+			return nil
+		}
+		return err
+	}
+	i := slices.IndexFunc(m.Files, func(f ManifestFile) bool { return f.Path == name })
+	if i < 0 {
+		m.Files = append(m.Files, ManifestFile{Path: name, Size: size})
+	} else {
+		m.Files[i].Size = size
+	}
+	data, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return err
+	}
+	return st.WriteFile(ctx, storage.Join(dir, SuccessFile), append(data, '\n'))
+}

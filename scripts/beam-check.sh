@@ -63,3 +63,11 @@ for other in ("prism", "external", "spindle-pool"):
         sys.exit(1)
 print(f"identical fold and test metrics on local, prism, the standalone job server and a Spindle worker pool ({len(ref)} models)", file=sys.stderr)
 PY
+
+# The reference run's report.html in a real browser: no console error,
+# every chart drawn (report.TestReportInChromium).
+if [ -n "${SPINDLE_CHROMIUM:-}" ]; then
+  log "report.html of the reference run in headless Chromium"
+  SPINDLE_REPORT_RUN="$work/local" go test -count=1 -run '^TestReportInChromium$' -v ./report 2>&1 | grep -E '^(---|ok|FAIL|\s+chromium_test)' >&2
+  [ -s "$work/local/report.html" ] || { echo "the reference run wrote no report.html" >&2; exit 1; }
+fi

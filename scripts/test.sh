@@ -12,6 +12,8 @@ cd "$ROOT"
 "$ROOT/scripts/tools.sh"
 "$ROOT/scripts/example-data.sh"
 export SPINDLE_EXAMPLE_CSV=$EXAMPLE_CSV
+SPINDLE_CHROMIUM=$(command -v chromium)
+export SPINDLE_CHROMIUM
 # One worker pool for the whole run, started before the tests open
 # connections by the thousand (see start_pool in lib.sh).
 make_work spindle-test

@@ -38,3 +38,15 @@ for prog in prism:go/cmd/prism beam-boot:go/container; do
   fi
 done
 log "Beam programs: $beam_dir"
+
+# Headless Chromium (Debian package chromium) for the report test, which
+# opens report.html in a real browser.
+if ! command -v chromium >/dev/null; then
+  log "installing chromium (Debian package, once)"
+  if [ "$(id -u)" = 0 ]; then
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >&2
+  else
+    sudo -n sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium' >&2
+  fi
+fi
+log "chromium: $(command -v chromium)"

@@ -164,7 +164,7 @@ AWS SDK's default chain; AWS_REGION and AWS_ENDPOINT_URL_S3 are honoured.`,
 	pf.BoolVarP(&e.verbose, "verbose", "v", false, "log debug lines too (each Beam job and reused pass)")
 	pf.StringVar(&e.cpuProfile, "cpuprofile", "", "write a CPU profile (go tool pprof) to this file")
 	_ = pf.MarkHidden("cpuprofile")
-	root.AddCommand(profileCmd(e), runCmd(e), predictCmd(e), serveCmd(e), inspectCmd(e), stageCmd(e), poolCmd(e), versionCmd(e))
+	root.AddCommand(profileCmd(e), runCmd(e), predictCmd(e), serveCmd(e), reportCmd(e), inspectCmd(e), stageCmd(e), poolCmd(e), versionCmd(e))
 
 	err := root.ExecuteContext(ctx)
 	if err == nil {

@@ -20,6 +20,7 @@ import (
 	"github.com/spindle-ml/spindle/engine/beam"
 	"github.com/spindle-ml/spindle/engine/local"
 	"github.com/spindle-ml/spindle/job"
+	"github.com/spindle-ml/spindle/report"
 	"github.com/spindle-ml/spindle/spec"
 	"github.com/spindle-ml/spindle/storage"
 )
@@ -194,7 +195,7 @@ func runSpec(ctx context.Context, e *env, uri, out string, sets []string, eng en
 	defer show.finish()
 	rep, err := job.Run(ctx, s, job.Options{
 		Store: e.store(), Engine: eng, Out: out, OutName: "--out", Log: e.log,
-		Progress: show.event, SpindleVersion: version(),
+		Progress: show.event, SpindleVersion: version(), Report: report.HTML,
 	})
 	show.finish()
 	if err != nil {
