@@ -34,11 +34,11 @@ import (
 var pageTemplate string
 
 var page = template.Must(template.New("report").Funcs(template.FuncMap{
-	"num":   num,
-	"pct":   func(v float64) string { return fmt.Sprintf("%.1f%%", v) },
-	"secs":  func(v float64) string { return fmt.Sprintf("%.2f s", v) },
-	"mib":   func(v int64) string { return fmt.Sprintf("%.0f MiB", float64(v)/(1<<20)) },
-	"fnum":  fnum,
+	"num":  num,
+	"pct":  func(v float64) string { return fmt.Sprintf("%.1f%%", v) },
+	"secs": func(v float64) string { return fmt.Sprintf("%.2f s", v) },
+	"mib":  func(v int64) string { return fmt.Sprintf("%.0f MiB", float64(v)/(1<<20)) },
+	"fnum": fnum,
 }).Parse(pageTemplate))
 
 // num formats a metric: 4 decimals, or NaN/Inf as written.
@@ -336,4 +336,3 @@ func Write(ctx context.Context, st *storage.Store, dir string) error {
 	}
 	return job.UpdateManifest(ctx, st, dir, "report.html", int64(len(html)))
 }
-
