@@ -133,6 +133,20 @@ func TestRunSmall(t *testing.T) {
 			if !strings.Contains(string(log), `"msg":"run finished"`) {
 				t.Fatalf("run.log:\n%s", log)
 			}
+			// The report page, written by the run and rebuilt on demand.
+			page, err := st.ReadFile(ctx, storage.Join(out, "report.html"))
+			if err != nil || !strings.Contains(string(page), "Models compared") || strings.Count(string(page), `<svg class="chart"`) < 5 {
+				t.Fatalf("report.html (%v):\n%.500s", err, page)
+			}
+			if err := st.Delete(ctx, storage.Join(out, "report.html")); err != nil {
+				t.Fatal(err)
+			}
+			if code, _, stderr := run("report", out); code != ExitOK {
+				t.Fatalf("report: exit %d: %s", code, stderr)
+			}
+			if again, err := st.ReadFile(ctx, storage.Join(out, "report.html")); err != nil || len(again) != len(page) {
+				t.Fatalf("rebuilt report.html: %d bytes (was %d), %v", len(again), len(page), err)
+			}
 
 			// Batch scoring with the saved model, back to the same store. A
 			// null text cannot be scored: the error names the row.
