@@ -33,7 +33,6 @@ func colorOf(i int) color.Color { return palette[i%len(palette)] }
 
 // chart sizes.
 var (
-	wide   = 6.4 * vg.Inch
 	narrow = 4.6 * vg.Inch
 	tall   = 3.6 * vg.Inch
 )
