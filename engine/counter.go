@@ -209,3 +209,7 @@ func (c *Counter) StoredRows(ds Dataset) (int64, bool) { return storedRows(c.Eng
 
 // Release implements Releaser as the wrapped engine does.
 func (c *Counter) Release(ds Dataset) { Release(c.Engine, ds) }
+
+// ScratchDir implements Scratcher as the counted engine does; it fails
+// for an engine without a scratch location.
+func (c *Counter) ScratchDir(ctx context.Context) (string, error) { return scratchOf(ctx, c.Engine) }

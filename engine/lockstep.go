@@ -76,6 +76,9 @@ func (m *member) StoredRows(ds Dataset) (int64, bool) { return storedRows(m.Engi
 // Release implements Releaser as the shared engine does.
 func (m *member) Release(ds Dataset) { Release(m.Engine, ds) }
 
+// ScratchDir implements Scratcher as the shared engine does.
+func (m *member) ScratchDir(ctx context.Context) (string, error) { return scratchOf(ctx, m.Engine) }
+
 // Persist implements Engine: it waits for the round, so that the
 // persists and aggregations of a round are one pass.
 func (m *member) Persist(ctx context.Context, ds Dataset) (Dataset, error) {

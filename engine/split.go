@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/spindle-ml/spindle/table"
 )
@@ -64,4 +65,34 @@ type Resident interface {
 func IsResident(e Engine) bool {
 	r, ok := e.(Resident)
 	return ok && r.Resident()
+}
+
+// Scratcher is implemented by engines whose workers share a location for
+// files a later pass reads (the Beam engine's staging location).
+type Scratcher interface {
+	// ScratchDir returns a directory or s3:// prefix every worker can
+	// write and read, kept for the engine's life (and, when it is a
+	// named staging location, across reruns).
+	ScratchDir(ctx context.Context) (string, error)
+}
+
+// ScratchDir returns e's shared scratch location (Scratcher); ok is false
+// for an engine without one.
+func ScratchDir(ctx context.Context, e Engine) (dir string, ok bool, err error) {
+	s, ok := e.(Scratcher)
+	if !ok {
+		return "", false, nil
+	}
+	dir, err = s.ScratchDir(ctx)
+	return dir, true, err
+}
+
+// scratchOf is a wrapper's ScratchDir: its engine's, or an error naming
+// the engine.
+func scratchOf(ctx context.Context, e Engine) (string, error) {
+	dir, ok, err := ScratchDir(ctx, e)
+	if !ok {
+		return "", fmt.Errorf("the %s engine has no scratch location shared by its workers", e.Name())
+	}
+	return dir, err
 }

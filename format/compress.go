@@ -5,15 +5,22 @@ import (
 	"compress/bzip2"
 	"compress/gzip"
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"path"
+	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/klauspost/compress/zstd"
 
+	"github.com/spindle-ml/spindle/engine"
 	"github.com/spindle-ml/spindle/storage"
+	"github.com/spindle-ml/spindle/table"
 )
 
 // Compression is a whole-file compression that reading undoes on the fly
@@ -176,16 +183,119 @@ func decompressSources(ctx context.Context, srcs []storage.Source, f Format) ([]
 	return out, nil
 }
 
-// anyCompressed returns the first compressed source, or "".
-func anyCompressed(ctx context.Context, srcs []storage.Source) (string, Compression, error) {
-	for _, s := range srcs {
+func init() { engine.RegisterReader(&decompressFiles{}) }
+
+// decompressFiles is a read whose split i decompresses file In[i],
+// streaming, into Out[i]: how a cluster's workers read a compressed input
+// (whose text has no byte ranges to split at) — first decompressed by one
+// worker per file into the engine's scratch location, then read in
+// splits like any file. Its report is the decompressed size.
+type decompressFiles struct {
+	Storage storage.Options
+	In      []compressedFile
+	Out     []string
+}
+
+type compressedFile struct {
+	URI, Version string
+	Size         int64
+	Codec        Compression
+}
+
+func (*decompressFiles) KernelName() string { return "format.Decompress" }
+func (d *decompressFiles) NumSplits() int   { return len(d.In) }
+
+func (d *decompressFiles) ReadSplit(ctx context.Context, i int) ([]*table.Batch, []byte, error) {
+	st := storage.New(d.Storage)
+	f := d.In[i]
+	r, err := decompressed{objectAt{st, f.URI}, f.Codec}.Open(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer r.Close()
+	w, err := st.Create(ctx, d.Out[i])
+	if err != nil {
+		return nil, nil, err
+	}
+	n, err := io.Copy(w, r)
+	if err != nil {
+		_ = w.Abort()
+		return nil, nil, err
+	}
+	if err := w.Close(); err != nil {
+		return nil, nil, fmt.Errorf("write %s: %w", d.Out[i], err)
+	}
+	return nil, binary.AppendVarint(nil, n), nil
+}
+
+// objectAt is a stored object as a Source, for a worker.
+type objectAt struct {
+	st  *storage.Store
+	uri string
+}
+
+func (o objectAt) Name() string { return o.uri }
+func (o objectAt) Size() int64  { return -1 }
+func (o objectAt) Open(ctx context.Context) (io.ReadCloser, error) {
+	return o.st.Open(ctx, o.uri)
+}
+
+// stageDecompressed has e's workers decompress the compressed sources
+// into e's scratch location (one worker per file; no byte passes through
+// this process) and returns the sources with each compressed one
+// replaced by its decompressed copy, under its own name.
+func stageDecompressed(ctx context.Context, e engine.Engine, st *storage.Store, srcs []storage.Source) ([]storage.Source, error) {
+	d := &decompressFiles{Storage: st.ForWorkers()}
+	var at []int
+	for i, s := range srcs {
 		c, err := sniffCompression(ctx, s)
 		if err != nil {
-			return "", "", err
+			return nil, err
 		}
-		if c != Uncompressed {
-			return s.Name(), c, nil
+		if c == Uncompressed {
+			continue
+		}
+		f := compressedFile{URI: s.Name(), Size: s.Size(), Codec: c}
+		if v, ok := s.(interface{ Version() string }); ok {
+			f.Version = v.Version()
+		}
+		d.In = append(d.In, f)
+		at = append(at, i)
+	}
+	if len(at) == 0 {
+		return srcs, nil
+	}
+	dir, ok, err := engine.ScratchDir(ctx, e)
+	if err == nil && !ok {
+		err = fmt.Errorf("the %s engine has no scratch location shared by its workers", e.Name())
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %s-compressed input: %w; decompress it first", d.In[0].URI, d.In[0].Codec, err)
+	}
+	if loc, err := storage.Parse(dir); err == nil && !loc.IsS3() {
+		if abs, err := filepath.Abs(loc.Path); err == nil {
+			dir = abs
 		}
 	}
-	return "", "", nil
+	for _, f := range d.In {
+		// Named by what it holds, so that a rerun finds it.
+		h := sha256.Sum256(fmt.Appendf(nil, "%s\x00%s\x00%d\x00%s", f.URI, f.Version, f.Size, f.Codec))
+		d.Out = append(d.Out, storage.Join(dir, "decompressed-"+hex.EncodeToString(h[:8])+"-"+path.Base(trimCompressionExt(f.URI))))
+	}
+	res, err := e.ReadSplits(ctx, d)
+	if err != nil {
+		return nil, fmt.Errorf("decompress %s: %w", d.In[0].URI, err)
+	}
+	out := slices.Clone(srcs)
+	for k, i := range at {
+		objs, err := st.Sources(ctx, d.Out[k])
+		if err != nil {
+			return nil, fmt.Errorf("decompressed copy of %s: %w", d.In[k].URI, err)
+		}
+		if n, _ := binary.Varint(res[k].Report); len(objs) != 1 || objs[0].Size() != n {
+			return nil, fmt.Errorf("decompressed copy of %s: %d objects at %s, want one of %d bytes", d.In[k].URI, len(objs), d.Out[k], n)
+		}
+		out[i] = storage.Renamed(objs[0], srcs[i].Name())
+	}
+	return out, nil
 }

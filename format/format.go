@@ -189,11 +189,9 @@ func Load(ctx context.Context, e engine.Engine, st *storage.Store, uri string, o
 		return nil, nil, err
 	}
 	// Workers read byte ranges of plain files; a compressed file has no
-	// ranges to read.
-	if name, c, err := anyCompressed(ctx, srcs); err != nil {
+	// ranges to read: the workers decompress it first.
+	if srcs, err = stageDecompressed(ctx, e, st, srcs); err != nil {
 		return nil, nil, err
-	} else if c != Uncompressed {
-		return nil, nil, fmt.Errorf("%s: %s-compressed input is read by the embedded engine only; a Beam runner's workers read plain files in byte ranges (decompress it first)", name, c)
 	}
 	rep := &Report{Format: f, Files: len(srcs)}
 	var ds engine.Dataset

@@ -76,3 +76,36 @@ func (b bytesSource) OpenReaderAt(context.Context) (ReaderAt, error) {
 type bytesReaderAt struct{ *bytes.Reader }
 
 func (bytesReaderAt) Close() error { return nil }
+
+// Renamed returns src under another name: messages call it name, while
+// it is read from src (Location). A staged copy of an input (a
+// compressed file decompressed for a cluster's workers) keeps the name
+// the user gave.
+func Renamed(src Source, name string) Source { return renamed{src, name} }
+
+type renamed struct {
+	Source
+	name string
+}
+
+func (r renamed) Name() string { return r.name }
+
+// Location is where the source is read from.
+func (r renamed) Location() string { return r.Source.Name() }
+
+// Version is the read object's version, if it has one.
+func (r renamed) Version() string {
+	if v, ok := r.Source.(interface{ Version() string }); ok {
+		return v.Version()
+	}
+	return ""
+}
+
+// ReadFrom returns where src is read from: its Name, unless it was
+// Renamed.
+func ReadFrom(src Source) string {
+	if l, ok := src.(interface{ Location() string }); ok {
+		return l.Location()
+	}
+	return src.Name()
+}

@@ -1,6 +1,8 @@
 package beam_test
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"fmt"
 	"io/fs"
@@ -645,5 +647,53 @@ func TestWideTreesSameAsLocal(t *testing.T) {
 	}
 	if !reflect.DeepEqual(models[0], models[1]) {
 		t.Fatal("the trees differ from the embedded engine's")
+	}
+}
+
+// TestCompressedInputsOnWorkers: gzip and zstd files of every format are
+// decompressed by the (external) workers into the staging location, then
+// read in splits, giving the rows the plain files give.
+func TestCompressedInputsOnWorkers(t *testing.T) {
+	ctx := context.Background()
+	st := storage.New(storage.Options{})
+	dir := t.TempDir()
+	x, y := data(t)
+	tb := tabletest.Labeled(t, x[:50], y[:50], 7, false)
+	e := external(t)
+	for _, f := range format.Formats {
+		o := format.Options{Format: f}
+		if f == format.LibSVM {
+			o.LabelCol, o.FeaturesCol = "label", "features"
+		}
+		plain := filepath.Join(dir, "data."+string(f))
+		if err := format.Write(ctx, st, plain, tb, o); err != nil {
+			t.Fatal(err)
+		}
+		want, _, err := format.Read(ctx, st, plain, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, _ := os.ReadFile(plain)
+		var gz bytes.Buffer
+		w := gzip.NewWriter(&gz)
+		w.Write(raw)
+		w.Close()
+		for _, name := range []string{"data." + string(f) + ".gz", "magic-" + string(f)} {
+			path := filepath.Join(dir, name)
+			if err := os.WriteFile(path, gz.Bytes(), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			ds, rep, err := format.Load(ctx, e, st, path, o)
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			got, err := e.Collect(ctx, ds)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rep.Rows != 50 || !tabletest.RowsEqual(got.Rows(), want.Rows()) {
+				t.Fatalf("%s: %d rows, differ from the plain file's", name, rep.Rows)
+			}
+		}
 	}
 }

@@ -248,3 +248,12 @@ func (f *splitFn) ProcessElement(ctx context.Context, g int, done func(int)) err
 	done(g)
 	return nil
 }
+
+// ScratchDir implements engine.Scratcher: a folder of the staging
+// location.
+func (e *Engine) ScratchDir(ctx context.Context) (string, error) {
+	if err := e.prepare(ctx); err != nil {
+		return "", err
+	}
+	return storage.Join(e.root, "scratch"), nil
+}

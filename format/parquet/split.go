@@ -19,9 +19,20 @@ func init() { engine.RegisterReader(&rowGroups{}) }
 
 // rowGroupFile is one input of a split read.
 type rowGroupFile struct {
-	URI     string
-	Size    int64
-	Version string // part of the reader's fingerprint
+	URI string
+	// Location, if set, is where the file is read from (a staged copy);
+	// URI then only names it.
+	Location string
+	Size     int64
+	Version  string // part of the reader's fingerprint
+}
+
+// at is where f is read from.
+func (f rowGroupFile) at() string {
+	if f.Location != "" {
+		return f.Location
+	}
+	return f.URI
 }
 
 // rowGroup is one split: row group Index of file File.
@@ -43,7 +54,7 @@ func (r *rowGroups) NumSplits() int   { return len(r.Groups) }
 func (r *rowGroups) ReadSplit(ctx context.Context, i int) ([]*table.Batch, []byte, error) {
 	g := r.Groups[i]
 	f := r.Files[g.File]
-	ra, err := storage.New(r.Storage).OpenReaderAt(ctx, f.URI)
+	ra, err := storage.New(r.Storage).OpenReaderAt(ctx, f.at())
 	if err != nil {
 		return nil, nil, err
 	}
@@ -68,10 +79,13 @@ func ReadSplits(ctx context.Context, e engine.Engine, st *storage.Store, srcs []
 	var rows int64
 	for fi, src := range srcs {
 		f := rowGroupFile{URI: src.Name()}
+		if l := storage.ReadFrom(src); l != f.URI {
+			f.Location = l
+		}
 		if v, ok := src.(interface{ Version() string }); ok {
 			f.Version = v.Version()
 		}
-		ra, err := st.OpenReaderAt(ctx, f.URI)
+		ra, err := st.OpenReaderAt(ctx, f.at())
 		if err != nil {
 			return nil, 0, err
 		}

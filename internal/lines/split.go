@@ -13,11 +13,22 @@ import (
 // File is one input of a read in cells (see Cells): what a worker needs
 // to read its text at any offset the way Text reads it as a stream.
 type File struct {
-	URI     string
-	Size    int64
+	URI string
+	// Location, if set, is where the file is read from; URI then only
+	// names it (a staged, decompressed copy of a compressed input).
+	Location string
+	Size     int64
 	Version string // storage.Object.Version: part of the readers' fingerprints
 	BOM     int    // bytes of byte order mark before the text
 	LoneCR  bool   // lines end in lone CRs (FixCR)
+}
+
+// at is where f is read from.
+func (f File) at() string {
+	if f.Location != "" {
+		return f.Location
+	}
+	return f.URI
 }
 
 // TextSize is the length of the file's text (after the byte order mark).
@@ -37,10 +48,13 @@ func SniffFiles(ctx context.Context, st *storage.Store, srcs []storage.Source, f
 	out := make([]File, 0, len(srcs))
 	for _, src := range srcs {
 		f := File{URI: src.Name(), Size: src.Size()}
+		if l := storage.ReadFrom(src); l != f.URI {
+			f.Location = l
+		}
 		if v, ok := src.(interface{ Version() string }); ok {
 			f.Version = v.Version()
 		}
-		r, err := st.OpenReaderAt(ctx, f.URI)
+		r, err := st.OpenReaderAt(ctx, f.at())
 		if err != nil {
 			return nil, err
 		}
@@ -76,7 +90,7 @@ func Cells(files []File, size int) []Cell {
 // ReadText returns the text bytes [start, end) of f, with lone CRs made
 // LF as Text does.
 func ReadText(ctx context.Context, st *storage.Store, f File, start, end int64) ([]byte, error) {
-	r, err := st.OpenReaderAt(ctx, f.URI)
+	r, err := st.OpenReaderAt(ctx, f.at())
 	if err != nil {
 		return nil, err
 	}
