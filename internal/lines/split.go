@@ -18,9 +18,9 @@ type File struct {
 	// names it (a staged, decompressed copy of a compressed input).
 	Location string
 	Size     int64
-	Version string // storage.Object.Version: part of the readers' fingerprints
-	BOM     int    // bytes of byte order mark before the text
-	LoneCR  bool   // lines end in lone CRs (FixCR)
+	Version  string // storage.Object.Version: part of the readers' fingerprints
+	BOM      int    // bytes of byte order mark before the text
+	LoneCR   bool   // lines end in lone CRs (FixCR)
 }
 
 // at is where f is read from.
