@@ -178,6 +178,9 @@ type TuningReport struct {
 	FoldMetrics [][]jsonnum.Float `json:"foldMetrics"`
 	AvgMetrics  []jsonnum.Float   `json:"avgMetrics"`
 	Best        ml.ParamMap       `json:"best"`
+	// ObjectiveHistories[i][k] is the loss per iteration of grid point
+	// i's fit on fold k, for models that report it.
+	ObjectiveHistories [][][]float64 `json:"objectiveHistories,omitempty"`
 	// Failed lists the fits that failed numerically (tuning.Failure);
 	// the best map was chosen among the others.
 	Failed []tuning.Failure `json:"failed,omitempty"`

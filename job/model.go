@@ -129,7 +129,7 @@ func (r *runner) fit(ctx context.Context, variant string, mi int, mr *ModelRepor
 	if err != nil {
 		return nil, err
 	}
-	mr.Tuning = &TuningReport{Method: t.Method, Metric: t.Evaluator.MetricName, ParamMaps: tm.ParamMaps, FoldMetrics: floats2(tm.Metrics), AvgMetrics: jsonnum.Floats(tm.AvgMetrics), Best: tm.Best(), Failed: tm.Failed}
+	mr.Tuning = &TuningReport{Method: t.Method, Metric: t.Evaluator.MetricName, ParamMaps: tm.ParamMaps, FoldMetrics: floats2(tm.Metrics), AvgMetrics: jsonnum.Floats(tm.AvgMetrics), Best: tm.Best(), Failed: tm.Failed, ObjectiveHistories: tm.Histories}
 	for _, f := range tm.Failed {
 		r.log.Warn("tuning: a fit failed; the best map is chosen among the others", "variant", variant, "model", m.Name, "fold", f.Fold+1, "paramMap", tm.ParamMaps[f.ParamMap].String(), "error", f.Err)
 	}

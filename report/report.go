@@ -93,6 +93,7 @@ type modelView struct {
 	Title     string
 	Confusion *confusion
 	Folds     template.HTML
+	Histories template.HTML
 	Features  template.HTML
 }
 
@@ -198,6 +199,27 @@ func HTML(rep *job.Report) ([]byte, error) {
 				}
 				if mv.Folds, err = chart(foldChart(name+": "+t.Method, t.Metric, points, folds, avg)); err != nil {
 					return nil, err
+				}
+				var fits []series
+				for g, hs := range t.ObjectiveHistories {
+					for k, h := range hs {
+						var xy plotter.XYs
+						for it, l := range h {
+							if !math.IsNaN(l) && !math.IsInf(l, 0) {
+								xy = append(xy, plotter.XY{X: float64(it), Y: l})
+							}
+						}
+						label := points[g]
+						if len(hs) > 1 {
+							label += fmt.Sprintf(" fold %d", k+1)
+						}
+						fits = append(fits, series{label, xy})
+					}
+				}
+				if hasPoints(fits) {
+					if mv.Histories, err = chart(lineChart(name+": objective of each tuning fit", "iteration", "loss", fits, false, false)); err != nil {
+						return nil, err
+					}
 				}
 			}
 			if len(m.TopFeatures) > 0 {

@@ -55,6 +55,9 @@ func expectedCharts(rep *job.Report) int {
 			obj = obj || len(m.ObjectiveHistory) > 0
 			if m.Tuning != nil && len(m.Tuning.FoldMetrics) > 0 {
 				n++
+				if len(m.Tuning.ObjectiveHistories) > 0 {
+					n++
+				}
 			}
 			if len(m.TopFeatures) > 0 {
 				n++
@@ -77,8 +80,8 @@ func TestReportPage(t *testing.T) {
 		t.Fatal(err)
 	}
 	charts := chartRE.FindAllString(string(html), -1)
-	if want := expectedCharts(rep); len(charts) != want || want != 12 {
-		t.Fatalf("%d charts, want %d (12 for the reference run)", len(charts), want)
+	if want := expectedCharts(rep); len(charts) != want || want != 15 {
+		t.Fatalf("%d charts, want %d (15 for the reference run)", len(charts), want)
 	}
 	for i, c := range charts {
 		// Each chart draws its data: paths beyond the axes and grid.
@@ -90,7 +93,7 @@ func TestReportPage(t *testing.T) {
 		"<title>spam — Spindle run " + rep.RunID + "</title>",
 		`<section id="comparison">`, "word2vec", "{maxIter: 20}", "0.9705",
 		"ROC (test split)", "Precision–recall (test split)", "Objective history (final fit)",
-		"tfidf / lr: crossValidator", "tfidf / lr: top features", "true \\ predicted", "Class balance (label)",
+		"tfidf / lr: crossValidator", "tfidf / lr: top features", "tfidf / lr: objective of each tuning fit", "{maxIter: 15} fold 2", "true \\ predicted", "Class balance (label)",
 		"Column profile (after cleaning)", "Time per phase", "Engine passes per phase", "No column has a null.",
 	} {
 		if !bytes.Contains(html, []byte(want)) {

@@ -134,6 +134,9 @@ type Result struct {
 	Metrics [][]float64
 	// AvgMetrics[i] is the mean of Metrics[i].
 	AvgMetrics []float64
+	// Histories[i][k], for models that report one (objectiveHistory), is
+	// the objective per optimizer iteration of map i's fit on fold k.
+	Histories [][][]float64
 	// BestIndex indexes the best param map; ties go to the first.
 	BestIndex int
 	// IsLargerBetter is the evaluator's direction.
@@ -290,7 +293,7 @@ func (cv *CrossValidator) FitTuned(ctx context.Context, e engine.Engine, ds engi
 	if cv.EagerRefit {
 		whole = ds
 	}
-	ms, failed, eager, err := fitAndScore(ctx, e, cv.Estimator, grid, cv.Evaluator, folds, whole, cv.Parallelism, func(fold, i int) {
+	ms, hist, failed, eager, err := fitAndScore(ctx, e, cv.Estimator, grid, cv.Evaluator, folds, whole, cv.Parallelism, func(fold, i int) {
 		if cv.Progress != nil {
 			cv.Progress(fold, k, i, len(grid))
 		}
@@ -301,6 +304,15 @@ func (cv *CrossValidator) FitTuned(ctx context.Context, e engine.Engine, ds engi
 	for i := range grid {
 		for fold := range folds {
 			res.Metrics[i][fold] = ms[fold][i]
+			if hist[fold][i] != nil {
+				if res.Histories == nil {
+					res.Histories = make([][][]float64, len(grid))
+				}
+				if res.Histories[i] == nil {
+					res.Histories[i] = make([][]float64, len(folds))
+				}
+				res.Histories[i][fold] = hist[fold][i]
+			}
 		}
 	}
 	res.Failed = failed
@@ -367,7 +379,7 @@ func (tv *TrainValidationSplit) FitTuned(ctx context.Context, e engine.Engine, d
 	if tv.EagerRefit {
 		whole = ds
 	}
-	ms, failed, eager, err := fitAndScore(ctx, e, tv.Estimator, grid, tv.Evaluator, []foldData{{train: parts[0], valid: parts[1]}}, whole, tv.Parallelism, func(_, i int) {
+	ms, hist, failed, eager, err := fitAndScore(ctx, e, tv.Estimator, grid, tv.Evaluator, []foldData{{train: parts[0], valid: parts[1]}}, whole, tv.Parallelism, func(_, i int) {
 		if tv.Progress != nil {
 			tv.Progress(0, 1, i, len(grid))
 		}
@@ -378,6 +390,12 @@ func (tv *TrainValidationSplit) FitTuned(ctx context.Context, e engine.Engine, d
 	res := Result{ParamMaps: grid, Metrics: make([][]float64, len(grid)), IsLargerBetter: tv.Evaluator.IsLargerBetter(), Failed: failed}
 	for i, m := range ms[0] {
 		res.Metrics[i] = []float64{m}
+		if hist[0][i] != nil {
+			if res.Histories == nil {
+				res.Histories = make([][][]float64, len(grid))
+			}
+			res.Histories[i] = [][]float64{hist[0][i]}
+		}
 	}
 	return refit(ctx, e, "TrainValidationSplit", tv.Estimator, ds, res, eager, func() {
 		if tv.Progress != nil {
@@ -412,10 +430,12 @@ func checkTuner(name string, est ml.Estimator, grid []ml.ParamMap, ev evaluation
 // A fit whose objective is not finite (optim.ErrNotFinite: it diverges
 // at its starting point, say for a regParam that overflows) fails its
 // own (fold, map) only: its metric is NaN and it is listed in failed.
-func fitAndScore(ctx context.Context, e engine.Engine, est ml.Estimator, grid []ml.ParamMap, ev evaluation.Evaluator, folds []foldData, whole engine.Dataset, parallelism int, progress func(fold, i int)) (out [][]float64, failed []Failure, eager []eagerFit, err error) {
+func fitAndScore(ctx context.Context, e engine.Engine, est ml.Estimator, grid []ml.ParamMap, ev evaluation.Evaluator, folds []foldData, whole engine.Dataset, parallelism int, progress func(fold, i int)) (out [][]float64, hist [][][]float64, failed []Failure, eager []eagerFit, err error) {
 	out = make([][]float64, len(folds))
+	hist = make([][][]float64, len(folds))
 	for f := range out {
 		out[f] = make([]float64, len(grid))
+		hist[f] = make([][]float64, len(grid))
 	}
 	n := len(grid)
 	members := len(folds) * n
@@ -443,6 +463,9 @@ func fitAndScore(ctx context.Context, e engine.Engine, est ml.Estimator, grid []
 		if err == nil {
 			var m ml.Model
 			if m, err = est.Fit(ctx, e, folds[f].train); err == nil {
+				if h, ok := ml.Params(m)["objectiveHistory"].([]float64); ok {
+					hist[f][i] = h
+				}
 				var pred engine.Dataset
 				if pred, err = ml.Transform(ctx, e, folds[f].valid, m); err == nil {
 					out[f][i], err = ev.Evaluate(ctx, e, pred)
@@ -462,13 +485,13 @@ func fitAndScore(ctx context.Context, e engine.Engine, est ml.Estimator, grid []
 			continue
 		}
 		if !errors.Is(err, optim.ErrNotFinite) {
-			return nil, nil, nil, err
+			return nil, nil, nil, nil, err
 		}
 		f, i := k/n, k%n
 		out[f][i] = math.NaN()
 		failed = append(failed, Failure{Fold: f, ParamMap: i, Err: err.Error()})
 	}
-	return out, failed, eager, nil
+	return out, hist, failed, eager, nil
 }
 
 // waves runs fn for [0, n) in lockstep, at most width at once (0: all):

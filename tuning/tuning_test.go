@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -168,6 +169,10 @@ func TestCrossValidator(t *testing.T) {
 					}
 					if loss != m.Metrics[i][f] {
 						t.Fatalf("fold %d, map %v: %v, fitting alone gives %v", f, pm, m.Metrics[i][f], loss)
+					}
+					// And its objective history is that fit's.
+					if h := fm.(*classification.LogisticRegressionModel).ObjectiveHistory; len(h) == 0 || !slices.Equal(m.Histories[i][f], h) {
+						t.Fatalf("fold %d, map %v: objective history %v, fitting alone gives %v", f, pm, m.Histories[i][f], h)
 					}
 				}
 			}
