@@ -77,6 +77,27 @@ func inks(img image.Image) (ink, colour int) {
 	return
 }
 
+// cropBottom cuts off the page background below the content.
+func cropBottom(img image.Image) image.Image {
+	b := img.Bounds()
+	bg := img.At(b.Max.X-1, b.Max.Y-1)
+	last := b.Min.Y
+	for y := b.Max.Y - 1; y >= b.Min.Y && last == b.Min.Y; y-- {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			if img.At(x, y) != bg {
+				last = y
+				break
+			}
+		}
+	}
+	if si, ok := img.(interface {
+		SubImage(image.Rectangle) image.Image
+	}); ok {
+		return si.SubImage(image.Rect(b.Min.X, b.Min.Y, b.Max.X, min(b.Max.Y, last+24)))
+	}
+	return img
+}
+
 var consoleRE = regexp.MustCompile(`(?m)^.*:CONSOLE[^\n]*`)
 
 // TestReportInChromium opens the reference run's report in headless
@@ -107,7 +128,8 @@ func TestReportInChromium(t *testing.T) {
 	if err := os.WriteFile(page, html, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	img, log := shoot(t, bin, page, 1400, 4300)
+	img, log := shoot(t, bin, page, 1400, 8000)
+	img = cropBottom(img)
 	if c := consoleRE.FindAllString(log, -1); len(c) > 0 {
 		t.Fatalf("the browser's console:\n%s", strings.Join(c, "\n"))
 	}
