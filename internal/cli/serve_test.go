@@ -2,14 +2,24 @@ package cli
 
 import (
 	"bufio"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"io"
+	"math/big"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -23,7 +33,10 @@ import (
 func startServe(t *testing.T, args ...string) (*exec.Cmd, string, <-chan string) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0])
-	cmd.Env = append(os.Environ(), childArgs+"="+strings.Join(append([]string{"serve", "--addr", "127.0.0.1:0"}, args...), "\x1f"))
+	if !slices.Contains(args, "--addr") {
+		args = append([]string{"--addr", "127.0.0.1:0"}, args...)
+	}
+	cmd.Env = append(os.Environ(), childArgs+"="+strings.Join(append([]string{"serve"}, args...), "\x1f"))
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -40,7 +53,7 @@ func startServe(t *testing.T, args ...string) (*exec.Cmd, string, <-chan string)
 		}
 		close(lines)
 	}()
-	url := regexp.MustCompile(`url=(http://\S+)`)
+	url := regexp.MustCompile(`url=(https?://\S+)`)
 	deadline := time.After(30 * time.Second)
 	for {
 		select {
@@ -272,6 +285,68 @@ func TestServeFlags(t *testing.T) {
 		code, _, stderr := run(c.args...)
 		if code != c.code || !strings.Contains(stderr, c.msg) {
 			t.Errorf("%v: exit %d %q; want %d with %q", c.args, code, stderr, c.code, c.msg)
+		}
+	}
+}
+
+// TestServeTLS: off loopback, serve takes a token and TLS; the answers
+// come over HTTPS to clients with the token only.
+func TestServeTLS(t *testing.T) {
+	data := smallCSV(t)
+	out := filepath.Join(t.TempDir(), "out")
+	if code, _, stderr := run("run", writeFile(t, "spec.yaml", fmt.Sprintf(smallSpec, data, "unused")), "--out", out); code != ExitOK {
+		t.Fatalf("run: exit %d: %s", code, stderr)
+	}
+	// A self-signed certificate for 127.0.0.1.
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "spindle test"},
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kder, _ := x509.MarshalECPrivateKey(key)
+	certFile := writeFile(t, "cert.pem", string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})))
+	keyFile := writeFile(t, "key.pem", string(pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder})))
+	token := "tls-test-token-0123456789"
+	tokenFile := writeFile(t, "token", token+"\n")
+	_, url, _ := startServe(t, "--model", filepath.Join(out, "models", "tf"), "--addr", "0.0.0.0:0",
+		"--token-file", tokenFile, "--tls-cert", certFile, "--tls-key", keyFile)
+	if !strings.HasPrefix(url, "https://") {
+		t.Fatalf("url %s", url)
+	}
+	url = "https://127.0.0.1:" + url[strings.LastIndex(url, ":")+1:]
+	cert, _ := x509.ParseCertificate(der)
+	pool := x509.NewCertPool()
+	pool.AddCert(cert)
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}, Timeout: 10 * time.Second}
+	for _, c := range []struct {
+		auth string
+		want int
+	}{{"", 401}, {"Bearer wrong", 401}, {"Bearer " + token, 200}} {
+		req, _ := http.NewRequest("POST", url+"/v1/models/tf:predict", strings.NewReader(`{"text":"win money now","n":1}`))
+		if c.auth != "" {
+			req.Header.Set("Authorization", c.auth)
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != c.want || (c.want == 200 && !strings.Contains(string(body), `"predictedLabel":"spam"`)) {
+			t.Fatalf("auth %q: %d %s", c.auth, resp.StatusCode, body)
+		}
+	}
+	// Plain HTTP to the TLS port is refused.
+	if resp, err := http.Get("http://" + strings.TrimPrefix(url, "https://") + "/healthz"); err == nil {
+		resp.Body.Close()
+		if resp.StatusCode == 200 {
+			t.Fatal("plain HTTP answered 200 on the TLS port")
 		}
 	}
 }
