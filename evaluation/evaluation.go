@@ -155,22 +155,32 @@ func (ev *BinaryClassificationEvaluator) Evaluate(ctx context.Context, e engine.
 	if metric != "areaUnderROC" && metric != "areaUnderPR" {
 		return 0, fmt.Errorf("BinaryClassificationEvaluator: metricName %q is not areaUnderROC or areaUnderPR", metric)
 	}
-	k := binaryKernel{ScoreCol: orDefault(ev.RawPredictionCol, "rawPrediction"), LabelCol: orDefault(ev.LabelCol, "label"), WeightCol: ev.WeightCol}
-	for _, c := range []string{k.ScoreCol, k.LabelCol} {
-		if ds.Schema().Index(c) < 0 {
-			return 0, fmt.Errorf("BinaryClassificationEvaluator: column %q does not exist (columns: %v)", c, ds.Schema().Names())
-		}
-	}
-	sc, err := engine.Aggregate(ctx, e, ds, k)
+	sc, err := ev.scoreCounts(ctx, e, ds)
 	if err != nil {
-		return 0, fmt.Errorf("BinaryClassificationEvaluator: %w", err)
+		return 0, err
 	}
 	return binaryMetric(sc, metric)
 }
 
-func binaryMetric(sc *ScoreCounts, metric string) (float64, error) {
-	scores := make([]float64, 0, len(sc.Pos)+len(sc.Neg))
-	var P, N float64
+// scoreCounts aggregates ds's positive and negative weight per score.
+func (ev *BinaryClassificationEvaluator) scoreCounts(ctx context.Context, e engine.Engine, ds engine.Dataset) (*ScoreCounts, error) {
+	k := binaryKernel{ScoreCol: orDefault(ev.RawPredictionCol, "rawPrediction"), LabelCol: orDefault(ev.LabelCol, "label"), WeightCol: ev.WeightCol}
+	for _, c := range []string{k.ScoreCol, k.LabelCol} {
+		if ds.Schema().Index(c) < 0 {
+			return nil, fmt.Errorf("BinaryClassificationEvaluator: column %q does not exist (columns: %v)", c, ds.Schema().Names())
+		}
+	}
+	sc, err := engine.Aggregate(ctx, e, ds, k)
+	if err != nil {
+		return nil, fmt.Errorf("BinaryClassificationEvaluator: %w", err)
+	}
+	return sc, nil
+}
+
+// ranked returns the distinct scores, highest first, and the total
+// positive and negative weight; both must be positive.
+func (sc *ScoreCounts) ranked() (scores []float64, P, N float64, err error) {
+	scores = make([]float64, 0, len(sc.Pos)+len(sc.Neg))
 	for s, w := range sc.Pos {
 		scores = append(scores, s)
 		P += w
@@ -182,9 +192,17 @@ func binaryMetric(sc *ScoreCounts, metric string) (float64, error) {
 		N += w
 	}
 	if P == 0 || N == 0 {
-		return 0, fmt.Errorf("binary metrics need both labels; found %v positive and %v negative weight", P, N)
+		return nil, 0, 0, fmt.Errorf("binary metrics need both labels; found %v positive and %v negative weight", P, N)
 	}
 	sort.Sort(sort.Reverse(sort.Float64Slice(scores)))
+	return scores, P, N, nil
+}
+
+func binaryMetric(sc *ScoreCounts, metric string) (float64, error) {
+	scores, P, N, err := sc.ranked()
+	if err != nil {
+		return 0, err
+	}
 	var tp, fp, area float64
 	prevR, prevX := 0.0, 0.0
 	if metric == "areaUnderPR" {
@@ -502,32 +520,14 @@ func (ev *RegressionEvaluator) Evaluate(ctx context.Context, e engine.Engine, ds
 // precision) for PR. Curves with more than maxPoints points are thinned
 // to about maxPoints, evenly by rank, keeping both ends, for plotting.
 func (ev *BinaryClassificationEvaluator) Curves(ctx context.Context, e engine.Engine, ds engine.Dataset, maxPoints int) (roc, pr [][2]float64, err error) {
-	k := binaryKernel{ScoreCol: orDefault(ev.RawPredictionCol, "rawPrediction"), LabelCol: orDefault(ev.LabelCol, "label"), WeightCol: ev.WeightCol}
-	for _, c := range []string{k.ScoreCol, k.LabelCol} {
-		if ds.Schema().Index(c) < 0 {
-			return nil, nil, fmt.Errorf("BinaryClassificationEvaluator: column %q does not exist (columns: %v)", c, ds.Schema().Names())
-		}
-	}
-	sc, err := engine.Aggregate(ctx, e, ds, k)
+	sc, err := ev.scoreCounts(ctx, e, ds)
 	if err != nil {
-		return nil, nil, fmt.Errorf("BinaryClassificationEvaluator: %w", err)
+		return nil, nil, err
 	}
-	scores := make([]float64, 0, len(sc.Pos)+len(sc.Neg))
-	var P, N float64
-	for s, w := range sc.Pos {
-		scores = append(scores, s)
-		P += w
+	scores, P, N, err := sc.ranked()
+	if err != nil {
+		return nil, nil, err
 	}
-	for s, w := range sc.Neg {
-		if _, ok := sc.Pos[s]; !ok {
-			scores = append(scores, s)
-		}
-		N += w
-	}
-	if P == 0 || N == 0 {
-		return nil, nil, fmt.Errorf("binary curves need both labels; found %v positive and %v negative weight", P, N)
-	}
-	sort.Sort(sort.Reverse(sort.Float64Slice(scores)))
 	roc = append(roc, [2]float64{0, 0})
 	pr = append(pr, [2]float64{0, sc.Pos[scores[0]] / (sc.Pos[scores[0]] + sc.Neg[scores[0]])})
 	var tp, fp float64

@@ -92,6 +92,27 @@ func TestBinaryGolden(t *testing.T) {
 			t.Errorf("%+v = %v, %v; want %v", c.ev, got, err, c.want)
 		}
 	}
+	// The curves: under the full ROC and PR curves lie scikit-learn's
+	// areas (trapezoids, as Spark integrates); a thinned curve keeps its
+	// ends and stays close.
+	trapezoid := func(c [][2]float64) (a float64) {
+		for i := 1; i < len(c); i++ {
+			a += (c[i][0] - c[i-1][0]) * (c[i][1] + c[i-1][1]) / 2
+		}
+		return a
+	}
+	ev := &BinaryClassificationEvaluator{}
+	roc, pr, err := ev.Curves(ctx, e, d, 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !close6(trapezoid(roc), g.Binary.AreaUnderROC) || !close6(trapezoid(pr), g.Binary.AreaUnderPR) || roc[0] != [2]float64{0, 0} || roc[len(roc)-1] != [2]float64{1, 1} {
+		t.Fatalf("ROC area %v (want %v), PR area %v (want %v), ends %v %v", trapezoid(roc), g.Binary.AreaUnderROC, trapezoid(pr), g.Binary.AreaUnderPR, roc[0], roc[len(roc)-1])
+	}
+	thin, _, err := ev.Curves(ctx, e, d, 20)
+	if err != nil || len(thin) != 20 || thin[0] != roc[0] || thin[19] != roc[len(roc)-1] || math.Abs(trapezoid(thin)-g.Binary.AreaUnderROC) > 0.02 {
+		t.Fatalf("thinned ROC: %d points, %v, area %v", len(thin), err, trapezoid(thin))
+	}
 }
 
 func TestMulticlassGolden(t *testing.T) {
