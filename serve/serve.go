@@ -23,7 +23,9 @@
 // body {"error":"…"} of one sentence naming the row, column or header at
 // fault: 400 bad body, 401 missing or wrong token, 404 unknown model or
 // path, 405 wrong method, 413 body over the limit, 415 other content
-// types, 503 when the queue is full or the server is draining.
+// types, 503 when the queue of requests waiting to be scored is full.
+// While the server drains (Drain), /readyz answers 503 and requests are
+// still scored.
 //
 // # Safety
 //
