@@ -143,7 +143,7 @@ type modelInfo struct {
 
 func (m *model) describe() modelInfo {
 	d := modelInfo{Name: m.src.Name, Dir: m.src.Dir, RunID: m.info.RunID, Loaded: m.loadedAt.UTC(),
-		Input: m.info.Input, Metrics: m.info.Metrics, Predict: "/v1/models/" + m.src.Name + ":predict",
+		Input: m.info.Input, Metrics: summaryOf(m.info.Metrics), Predict: "/v1/models/" + m.src.Name + ":predict",
 		Manifest: fmt.Sprintf("%x", m.marker)}
 	for _, f := range m.input.Fields {
 		if !slices.ContainsFunc(d.Input, func(c pipeline.InputColumn) bool { return c.Name == f.Name }) {
@@ -159,4 +159,33 @@ func (m *model) describe() modelInfo {
 		d.Stages = append(d.Stages, s.Class)
 	}
 	return d
+}
+
+// summaryKeys are the parts of a model's metrics.json GET /v1/models
+// shows; curves, histories and fold metrics stay in the file.
+var summaryKeys = []string{"runId", "variant", "label", "name", "type", "params", "test", "confusion", "fitSeconds"}
+
+// summaryOf keeps the summaryKeys of a model's metrics.json.
+func summaryOf(metrics json.RawMessage) json.RawMessage {
+	var all map[string]json.RawMessage
+	if len(metrics) == 0 || json.Unmarshal(metrics, &all) != nil {
+		return nil
+	}
+	keep := map[string]json.RawMessage{}
+	for _, k := range summaryKeys {
+		if v, ok := all[k]; ok {
+			keep[k] = v
+		}
+	}
+	if t, ok := all["tuning"]; ok {
+		var tu map[string]json.RawMessage
+		if json.Unmarshal(t, &tu) == nil && tu["best"] != nil {
+			keep["bestParams"] = tu["best"]
+		}
+	}
+	out, err := json.Marshal(keep)
+	if err != nil {
+		return nil
+	}
+	return out
 }

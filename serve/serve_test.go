@@ -73,7 +73,8 @@ func saveModel(t testing.TB, dir string, maxIter int) *pipeline.PipelineModel {
 	if m.Input, err = tb.Schema().Select(m.InputColumns()...); err != nil {
 		t.Fatal(err)
 	}
-	if err := pipeline.Save(ctx, storage.New(storage.Options{}), dir, m, pipeline.SaveOptions{Overwrite: true, RunID: fmt.Sprintf("iter%d", maxIter)}); err != nil {
+	if err := pipeline.Save(ctx, storage.New(storage.Options{}), dir, m, pipeline.SaveOptions{Overwrite: true, RunID: fmt.Sprintf("iter%d", maxIter),
+		Extra: map[string][]byte{"metrics.json": []byte(`{"name":"lr","test":{"accuracy":1},"roc":[[0,0],[1,1]],"tuning":{"best":{"maxIter":5},"foldMetrics":[[1]]}}`)}}); err != nil {
 		t.Fatal(err)
 	}
 	return m
@@ -384,6 +385,10 @@ func TestModelsAndHealth(t *testing.T) {
 	}
 	if code, _ := get(s, "/v1/models/b"); code != 200 {
 		t.Fatal(code)
+	}
+	// The model's metrics, without its curves and fold metrics.
+	if m := string(a.Metrics); !strings.Contains(m, `"test":{"accuracy":1}`) || !strings.Contains(m, `"bestParams":{"maxIter":5}`) || strings.Contains(m, "roc") || strings.Contains(m, "foldMetrics") {
+		t.Fatalf("metrics shown: %s", m)
 	}
 	if code, _ := get(s, "/readyz"); code != 200 {
 		t.Fatal(code)
