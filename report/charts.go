@@ -72,6 +72,10 @@ type series struct {
 	xy   plotter.XYs
 }
 
+// maxLegend is the most series a chart's legend names; a chart with more
+// (a large grid's tuning fits) draws them without one.
+const maxLegend = 12
+
 // lineChart draws lines, one per series; diagonal adds the y = x line
 // (a ROC curve's chance line).
 func lineChart(title, x, y string, ss []series, diagonal, points bool) (template.HTML, error) {
@@ -96,7 +100,9 @@ func lineChart(title, x, y string, ss []series, diagonal, points bool) (template
 		l.Color = colorOf(i)
 		l.Width = vg.Points(1.5)
 		p.Add(l)
-		p.Legend.Add(s.name, l)
+		if len(ss) <= maxLegend {
+			p.Legend.Add(s.name, l)
+		}
 		if points {
 			sc, err := plotter.NewScatter(s.xy)
 			if err != nil {

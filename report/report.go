@@ -217,7 +217,11 @@ func HTML(rep *job.Report) ([]byte, error) {
 					}
 				}
 				if hasPoints(fits) {
-					if mv.Histories, err = chart(lineChart(name+": objective of each tuning fit", "iteration", "loss", fits, false, false)); err != nil {
+					title := name + ": objective of each tuning fit"
+					if len(fits) > maxLegend {
+						title += fmt.Sprintf(" (%d fits)", len(fits))
+					}
+					if mv.Histories, err = chart(lineChart(title, "iteration", "loss", fits, false, false)); err != nil {
 						return nil, err
 					}
 				}
