@@ -9,6 +9,7 @@ import (
 	"github.com/spindle-ml/spindle/engine"
 	"github.com/spindle-ml/spindle/evaluation"
 	"github.com/spindle-ml/spindle/feature"
+	"github.com/spindle-ml/spindle/jsonnum"
 	"github.com/spindle-ml/spindle/ml"
 )
 
@@ -36,7 +37,7 @@ func (r *runner) curves(ctx context.Context, mr *ModelReport, pred engine.Datase
 func describeModel(mr *ModelReport, model ml.Model, fitted []ml.Transformer) {
 	p := ml.Params(model)
 	if h, ok := p["objectiveHistory"].([]float64); ok {
-		mr.ObjectiveHistory = h
+		mr.ObjectiveHistory = jsonnum.Floats(h)
 	}
 	var names []string
 	featuresCol, _ := p["featuresCol"].(string)
@@ -53,7 +54,7 @@ func describeModel(mr *ModelReport, model ml.Model, fitted []ml.Transformer) {
 	if sz, ok := model.(ml.Summarizer); ok {
 		if top, ok := sz.Summary()["topFeatures"].([][2]float64); ok {
 			for _, f := range top {
-				w = append(w, FeatureWeight{Index: int(f[0]), Weight: f[1]})
+				w = append(w, FeatureWeight{Index: int(f[0]), Weight: jsonnum.Float(f[1])})
 			}
 			mr.TopFeaturesKind = "importance"
 		}
@@ -73,9 +74,11 @@ func describeModel(mr *ModelReport, model ml.Model, fitted []ml.Transformer) {
 					best = v
 				}
 			}
-			w = append(w, FeatureWeight{Index: j, Weight: best})
+			w = append(w, FeatureWeight{Index: j, Weight: jsonnum.Float(best)})
 		}
-		slices.SortStableFunc(w, func(a, b FeatureWeight) int { return cmp.Compare(math.Abs(b.Weight), math.Abs(a.Weight)) })
+		slices.SortStableFunc(w, func(a, b FeatureWeight) int {
+			return cmp.Compare(math.Abs(float64(b.Weight)), math.Abs(float64(a.Weight)))
+		})
 		w = w[:min(topFeatures, len(w))]
 		mr.TopFeaturesKind = "coefficient"
 	}

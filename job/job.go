@@ -154,7 +154,7 @@ type ModelReport struct {
 	PR  [][2]float64 `json:"pr,omitempty"`
 	// ObjectiveHistory is the final fit's loss per optimizer iteration,
 	// for models that report it (LogisticRegression, LinearSVC …).
-	ObjectiveHistory []float64 `json:"objectiveHistory,omitempty"`
+	ObjectiveHistory []jsonnum.Float `json:"objectiveHistory,omitempty"`
 	// TopFeatures are the model's most important features: a tree
 	// ensemble's importances, or a linear model's largest coefficients
 	// by magnitude (TopFeaturesKind says which).
@@ -165,9 +165,9 @@ type ModelReport struct {
 // FeatureWeight is one feature's importance or coefficient. Name is set
 // when the features vector was assembled from named scalar columns.
 type FeatureWeight struct {
-	Index  int     `json:"index"`
-	Name   string  `json:"name,omitempty"`
-	Weight float64 `json:"weight"`
+	Index  int           `json:"index"`
+	Name   string        `json:"name,omitempty"`
+	Weight jsonnum.Float `json:"weight"`
 }
 
 // TuningReport keeps every fold's metric.
@@ -180,7 +180,7 @@ type TuningReport struct {
 	Best        ml.ParamMap       `json:"best"`
 	// ObjectiveHistories[i][k] is the loss per iteration of grid point
 	// i's fit on fold k, for models that report it.
-	ObjectiveHistories [][][]float64 `json:"objectiveHistories,omitempty"`
+	ObjectiveHistories [][][]jsonnum.Float `json:"objectiveHistories,omitempty"`
 	// Failed lists the fits that failed numerically (tuning.Failure);
 	// the best map was chosen among the others.
 	Failed []tuning.Failure `json:"failed,omitempty"`

@@ -129,7 +129,7 @@ func (r *runner) fit(ctx context.Context, variant string, mi int, mr *ModelRepor
 	if err != nil {
 		return nil, err
 	}
-	mr.Tuning = &TuningReport{Method: t.Method, Metric: t.Evaluator.MetricName, ParamMaps: tm.ParamMaps, FoldMetrics: floats2(tm.Metrics), AvgMetrics: jsonnum.Floats(tm.AvgMetrics), Best: tm.Best(), Failed: tm.Failed, ObjectiveHistories: tm.Histories}
+	mr.Tuning = &TuningReport{Method: t.Method, Metric: t.Evaluator.MetricName, ParamMaps: tm.ParamMaps, FoldMetrics: floats2(tm.Metrics), AvgMetrics: jsonnum.Floats(tm.AvgMetrics), Best: tm.Best(), Failed: tm.Failed, ObjectiveHistories: floats3(tm.Histories)}
 	for _, f := range tm.Failed {
 		r.log.Warn("tuning: a fit failed; the best map is chosen among the others", "variant", variant, "model", m.Name, "fold", f.Fold+1, "paramMap", tm.ParamMaps[f.ParamMap].String(), "error", f.Err)
 	}
@@ -214,6 +214,18 @@ func (r *runner) writeProcessed(ctx context.Context, variant string, mr *ModelRe
 		mr.Processed = append(mr.Processed, rel)
 	}
 	return nil
+}
+
+// floats3 is floats2 one level deeper.
+func floats3(x [][][]float64) [][][]jsonnum.Float {
+	if x == nil {
+		return nil
+	}
+	out := make([][][]jsonnum.Float, len(x))
+	for i, v := range x {
+		out[i] = floats2(v)
+	}
+	return out
 }
 
 func floats2(x [][]float64) [][]jsonnum.Float {

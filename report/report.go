@@ -154,7 +154,7 @@ func HTML(rep *job.Report) ([]byte, error) {
 			if len(m.ObjectiveHistory) > 0 {
 				var xy plotter.XYs
 				for i, l := range m.ObjectiveHistory {
-					if !math.IsNaN(l) && !math.IsInf(l, 0) {
+					if l := float64(l); !math.IsNaN(l) && !math.IsInf(l, 0) {
 						xy = append(xy, plotter.XY{X: float64(i), Y: l})
 					}
 				}
@@ -205,7 +205,7 @@ func HTML(rep *job.Report) ([]byte, error) {
 					for k, h := range hs {
 						var xy plotter.XYs
 						for it, l := range h {
-							if !math.IsNaN(l) && !math.IsInf(l, 0) {
+							if l := float64(l); !math.IsNaN(l) && !math.IsInf(l, 0) {
 								xy = append(xy, plotter.XY{X: float64(it), Y: l})
 							}
 						}
@@ -235,7 +235,7 @@ func HTML(rep *job.Report) ([]byte, error) {
 						l = fmt.Sprintf("feature %d", f.Index)
 					}
 					labels = append(labels, l)
-					vals = append(vals, f.Weight)
+					vals = append(vals, float64(f.Weight))
 				}
 				what := "importance"
 				if m.TopFeaturesKind == "coefficient" {
