@@ -59,6 +59,9 @@ _SUCCESS object that lists them with their row counts, written last.`,
 			if model == "" || f.input == "" || out == "" {
 				return usagef("--model, --input and --out are required")
 			}
+			if !ev.on && (ev.label != "" || len(ev.metrics) > 0) {
+				return usagef("--label and --metrics go with --evaluate")
+			}
 			eng, done, err := openEngine(cmd.Context(), e, bf)
 			if err != nil {
 				return err

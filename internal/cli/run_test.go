@@ -647,6 +647,7 @@ func TestPredictEvaluate(t *testing.T) {
 		{[]string{"--label", "nope"}, ExitFailure, `has no label column "nope"`},
 		{[]string{"--metrics", "bogus"}, ExitUsage, `unknown metric "bogus"`},
 		{[]string{"--label", "n"}, ExitFailure, "StringIndexer"},
+		{[]string{"--evaluate=false", "--label", "label"}, ExitUsage, "--label and --metrics go with --evaluate"},
 	} {
 		code, _, stderr := run(append([]string{"predict", "--model", model, "--input", clean, "--out", scored, "--evaluate"}, c.args...)...)
 		if code != c.code || !strings.Contains(stderr, c.msg) {
