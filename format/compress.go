@@ -101,21 +101,27 @@ func (d decompressed) Open(ctx context.Context) (io.ReadCloser, error) {
 	if err != nil {
 		return nil, err
 	}
+	return decompress(r, d.src.Name(), d.c)
+}
+
+// decompress returns the content of r, compressed with c, named name in
+// errors; closing it closes r.
+func decompress(r io.ReadCloser, name string, c Compression) (io.ReadCloser, error) {
 	var dr io.Reader
 	closeDec := func() {}
-	switch d.c {
+	switch c {
 	case Gzip:
 		z, err := gzip.NewReader(r)
 		if err != nil {
 			r.Close()
-			return nil, fmt.Errorf("%s: not valid gzip data: %w", d.src.Name(), err)
+			return nil, fmt.Errorf("%s: not valid gzip data: %w", name, err)
 		}
 		dr = z
 	case Zstd:
 		z, err := zstd.NewReader(r, zstd.WithDecoderConcurrency(1))
 		if err != nil {
 			r.Close()
-			return nil, fmt.Errorf("%s: %w", d.src.Name(), err)
+			return nil, fmt.Errorf("%s: %w", name, err)
 		}
 		dr, closeDec = z, z.Close
 	case Bzip2:
@@ -123,7 +129,7 @@ func (d decompressed) Open(ctx context.Context) (io.ReadCloser, error) {
 	default:
 		return r, nil
 	}
-	return &decompressReader{r: dr, under: r, closeDec: closeDec, name: d.src.Name(), c: d.c}, nil
+	return &decompressReader{r: dr, under: r, closeDec: closeDec, name: name, c: c}, nil
 }
 
 type decompressReader struct {
@@ -208,7 +214,11 @@ func (d *decompressFiles) NumSplits() int   { return len(d.In) }
 func (d *decompressFiles) ReadSplit(ctx context.Context, i int) ([]*table.Batch, []byte, error) {
 	st := storage.New(d.Storage)
 	f := d.In[i]
-	r, err := decompressed{objectAt{st, f.URI}, f.Codec}.Open(ctx)
+	cr, err := st.Open(ctx, f.URI)
+	if err != nil {
+		return nil, nil, err
+	}
+	r, err := decompress(cr, f.URI, f.Codec)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -226,18 +236,6 @@ func (d *decompressFiles) ReadSplit(ctx context.Context, i int) ([]*table.Batch,
 		return nil, nil, fmt.Errorf("write %s: %w", d.Out[i], err)
 	}
 	return nil, binary.AppendVarint(nil, n), nil
-}
-
-// objectAt is a stored object as a Source, for a worker.
-type objectAt struct {
-	st  *storage.Store
-	uri string
-}
-
-func (o objectAt) Name() string { return o.uri }
-func (o objectAt) Size() int64  { return -1 }
-func (o objectAt) Open(ctx context.Context) (io.ReadCloser, error) {
-	return o.st.Open(ctx, o.uri)
 }
 
 // stageDecompressed has e's workers decompress the compressed sources

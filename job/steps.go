@@ -367,6 +367,9 @@ func (r *runner) label(ctx context.Context, ds engine.Dataset) (_ engine.Dataset
 	if ln := lprof.Columns[ds.Schema().Index(s.Label.Column)].Nulls; ln > 0 {
 		return nil, nil, r.specErr(s.Label.Pos, "label column %q has %d nulls; drop them with clean.dropNulls", s.Label.Column, ln)
 	}
+	// The label's index: string labels by frequency, numbers cast.
+	var index ml.Transformer
+	var labels []string
 	switch typ {
 	case table.String:
 		if len(lprof.Classes) < 2 {
@@ -375,29 +378,23 @@ func (r *runner) label(ctx context.Context, ds engine.Dataset) (_ engine.Dataset
 		if idxErr != nil {
 			return nil, nil, fmt.Errorf("index label: %w", idxErr)
 		}
-		if ds, err = ml.Transform(ctx, r.e, ds, idx); err != nil {
-			return nil, nil, err
-		}
-		// The test data's labels are indexed as the training data's; a
-		// class the training data lacks is an error naming its row.
-		if r.testData != nil {
-			if r.testData, err = ml.Transform(ctx, r.e, r.testData, idx); err != nil {
-				return nil, nil, err
-			}
-		}
-		return ds, idx.(*feature.StringIndexerModel).Labels[0], nil
+		index, labels = idx, idx.(*feature.StringIndexerModel).Labels[0]
 	case table.Float64, table.Int64, table.Bool:
-		cast := &feature.Cast{InputCol: s.Label.Column, OutputCol: s.Label.IndexedCol, To: table.Float64}
-		if r.testData != nil {
-			if r.testData, err = r.e.MapPartitions(r.testData, cast); err != nil {
-				return nil, nil, err
-			}
-		}
-		ds, err = r.e.MapPartitions(ds, cast)
-		return ds, nil, err
+		index = &feature.Cast{InputCol: s.Label.Column, OutputCol: s.Label.IndexedCol, To: table.Float64}
 	default:
 		return nil, nil, r.specErr(s.Label.Pos, "label column %q is %v; want a string or number", s.Label.Column, typ)
 	}
+	if ds, err = ml.Transform(ctx, r.e, ds, index); err != nil {
+		return nil, nil, err
+	}
+	// The test data's labels are indexed as the training data's; a class
+	// the training data lacks is an error naming its row.
+	if r.testData != nil {
+		if r.testData, err = ml.Transform(ctx, r.e, r.testData, index); err != nil {
+			return nil, nil, err
+		}
+	}
+	return ds, labels, nil
 }
 
 // checkSchemas walks the shared and each variant's stages over schema,
@@ -482,21 +479,11 @@ func (r *runner) split(ctx context.Context, ds engine.Dataset, store bool) (trai
 		// The data came split (input.test).
 		parts = [2]engine.Dataset{ds, r.testData}
 		r.testData = nil
-		if !store {
-			return parts[0], parts[1], nil
-		}
-		stored, err := engine.PersistAll(ctx, r.e, parts[:]...)
-		if err != nil {
-			return nil, nil, err
-		}
-		if err := r.splitStored(ctx, stored[0], stored[1]); err != nil {
-			return nil, nil, err
-		}
-		return stored[0], stored[1], nil
-	}
-	for p := range parts {
-		if parts[p], err = r.e.MapPartitions(ds, engine.SplitPart{Weights: []float64{s.Split.TrainRatio, 1 - s.Split.TrainRatio}, Seed: s.Split.Seed, Part: p}); err != nil {
-			return nil, nil, err
+	} else {
+		for p := range parts {
+			if parts[p], err = r.e.MapPartitions(ds, engine.SplitPart{Weights: []float64{s.Split.TrainRatio, 1 - s.Split.TrainRatio}, Seed: s.Split.Seed, Part: p}); err != nil {
+				return nil, nil, err
+			}
 		}
 	}
 	if !store {

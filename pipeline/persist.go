@@ -346,7 +346,10 @@ func load(ctx context.Context, st *storage.Store, dir, verb string) (*PipelineMo
 	} else if err != nil && !errors.Is(err, storage.ErrNotFound) {
 		return nil, nil, fmt.Errorf("%s %s: %w", verb, dir, err)
 	}
+	// A model saved without its input schema gets the one its stages
+	// accept, worked out once here (InputSchema).
 	if s, err := out.InputSchema(); err == nil {
+		out.Input = s
 		for _, f := range s.Fields {
 			info.Input = append(info.Input, InputColumn{f.Name, f.Type.String()})
 		}

@@ -46,8 +46,8 @@ type Pipeline struct {
 type PipelineModel struct {
 	Stages []ml.Transformer
 	// Input, if known, is the schema of the columns the model reads
-	// (InputColumns with their types). Save records it and Load restores
-	// it; InputSchema works it out when a model was saved without it.
+	// (InputColumns with their types). Save records it; Load restores it,
+	// or works it out (InputSchema) for a model saved without it.
 	Input *table.Schema
 }
 

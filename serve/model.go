@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -69,9 +68,10 @@ type model struct {
 	described json.RawMessage
 }
 
-// outCol is a prediction column a response carries: its position in the
-// model's output and its JSON key.
+// outCol is a prediction column a response carries: its name, position
+// in the model's output and JSON key.
 type outCol struct {
+	name  string
 	index int
 	key   []byte
 }
@@ -115,7 +115,7 @@ func loadModel(ctx context.Context, st *storage.Store, src ModelSource) (*model,
 	for _, c := range pipeline.PredictionColumns() {
 		if j := out.Index(c); j >= 0 && in.Index(c) < 0 {
 			key, _ := json.Marshal(c)
-			m.output = append(m.output, outCol{index: j, key: key})
+			m.output = append(m.output, outCol{name: c, index: j, key: key})
 		}
 	}
 	if len(m.output) == 0 {
@@ -145,15 +145,8 @@ func (m *model) describe() modelInfo {
 	d := modelInfo{Name: m.src.Name, Dir: m.src.Dir, RunID: m.info.RunID, Loaded: m.loadedAt.UTC(),
 		Input: m.info.Input, Metrics: summaryOf(m.info.Metrics), Predict: "/v1/models/" + m.src.Name + ":predict",
 		Manifest: fmt.Sprintf("%x", m.marker)}
-	for _, f := range m.input.Fields {
-		if !slices.ContainsFunc(d.Input, func(c pipeline.InputColumn) bool { return c.Name == f.Name }) {
-			d.Input = append(d.Input, pipeline.InputColumn{Name: f.Name, Type: f.Type.String()})
-		}
-	}
 	for _, c := range m.output {
-		var k string
-		_ = json.Unmarshal(c.key, &k)
-		d.Output = append(d.Output, k)
+		d.Output = append(d.Output, c.name)
 	}
 	for _, s := range m.info.Stages {
 		d.Stages = append(d.Stages, s.Class)

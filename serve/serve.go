@@ -117,8 +117,12 @@ type Server struct {
 	// balancer stops sending while requests in flight finish.
 	draining atomic.Bool
 	reloadMu sync.Mutex
-	metrics  *metrics
-	bufs     sync.Pool
+	// failed holds, per model, the manifest digest of a version that
+	// failed to load, so that polling does not load it again and again
+	// (guarded by reloadMu; SIGHUP's forced reload tries it anyway).
+	failed  map[string][32]byte
+	metrics *metrics
+	bufs    sync.Pool
 }
 
 // New loads every model (all must load) and returns a Server for them.
@@ -127,7 +131,7 @@ func New(ctx context.Context, st *storage.Store, sources []ModelSource, o Option
 	if len(sources) == 0 {
 		return nil, errors.New("serve: no model to serve")
 	}
-	s := &Server{o: o.withDefaults(), st: st, sources: slices.Clone(sources)}
+	s := &Server{o: o.withDefaults(), st: st, sources: slices.Clone(sources), failed: map[string][32]byte{}}
 	s.slots = make(chan struct{}, s.o.MaxConcurrent)
 	s.metrics = newMetrics(s)
 	loaded := map[string]*model{}
@@ -186,9 +190,10 @@ func (s *Server) Reload(ctx context.Context, force bool) error {
 				s.metrics.reload(src.Name, "error")
 				continue
 			}
-			if marker == old.marker {
+			if f, ok := s.failed[src.Name]; marker == old.marker || (ok && marker == f) {
 				continue
 			}
+			s.failed[src.Name] = marker // until it loads
 		}
 		m, err := loadModel(ctx, s.st, src)
 		if err != nil {
@@ -198,6 +203,7 @@ func (s *Server) Reload(ctx context.Context, force bool) error {
 			continue
 		}
 		next[src.Name] = m
+		delete(s.failed, src.Name)
 		changed = true
 		s.metrics.reload(src.Name, "ok")
 		s.metrics.loaded(m)

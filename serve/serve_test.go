@@ -40,16 +40,8 @@ func corpus(t testing.TB) *table.Table {
 		text = append(text, texts[i%len(texts)])
 		y = append(y, float64(1-(i%len(texts))/5))
 	}
-	schema, _ := table.NewSchema(table.Field{Name: "text", Type: table.String}, table.Field{Name: "y", Type: table.Float64})
-	b, err := table.NewBatch(schema, []table.Column{table.NewStringColumn(text, nil), table.NewFloat64Column(y, nil)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tb, err := table.New(schema, b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tb
+	return tabletest.Table(t, []table.Field{{Name: "text", Type: table.String}, {Name: "y", Type: table.Float64}},
+		table.NewStringColumn(text, nil), table.NewFloat64Column(y, nil))
 }
 
 // saveModel fits a text pipeline (maxIter iterations of logistic
@@ -470,13 +462,24 @@ func TestReload(t *testing.T) {
 	if _, still := post(s, "/v1/models/m:predict", "", `{"text":"win money now"}`); still != after {
 		t.Fatalf("after a failed reload: %s, want %s", still, after)
 	}
+	// A new but broken version is tried once by polling, not at every
+	// poll.
+	if err := os.WriteFile(filepath.Join(dir, "_SUCCESS"), []byte(`{"files":{}}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Reload(ctx, false); err == nil {
+		t.Fatal("a broken new version loaded")
+	}
+	if err := s.Reload(ctx, false); err != nil {
+		t.Fatalf("the broken version was tried again: %v", err)
+	}
 	close(stop)
 	wg.Wait()
 	if len(failures) > 0 {
 		t.Fatalf("%d requests failed during reloads, first: %s", len(failures), failures[0])
 	}
 	_, metrics := get(s, "/metrics")
-	if !strings.Contains(metrics, `spindle_serve_reloads_total{model="m",result="ok"} 1`) || !strings.Contains(metrics, `spindle_serve_reloads_total{model="m",result="error"} 1`) {
+	if !strings.Contains(metrics, `spindle_serve_reloads_total{model="m",result="ok"} 1`) || !strings.Contains(metrics, `spindle_serve_reloads_total{model="m",result="error"} 2`) {
 		t.Fatalf("reload metrics:\n%s", metrics)
 	}
 }

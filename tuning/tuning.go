@@ -304,17 +304,9 @@ func (cv *CrossValidator) FitTuned(ctx context.Context, e engine.Engine, ds engi
 	for i := range grid {
 		for fold := range folds {
 			res.Metrics[i][fold] = ms[fold][i]
-			if hist[fold][i] != nil {
-				if res.Histories == nil {
-					res.Histories = make([][][]float64, len(grid))
-				}
-				if res.Histories[i] == nil {
-					res.Histories[i] = make([][]float64, len(folds))
-				}
-				res.Histories[i][fold] = hist[fold][i]
-			}
 		}
 	}
+	res.Histories = byMap(hist)
 	res.Failed = failed
 	return refit(ctx, e, "CrossValidator", cv.Estimator, ds, res, eager, func() {
 		if cv.Progress != nil {
@@ -390,13 +382,8 @@ func (tv *TrainValidationSplit) FitTuned(ctx context.Context, e engine.Engine, d
 	res := Result{ParamMaps: grid, Metrics: make([][]float64, len(grid)), IsLargerBetter: tv.Evaluator.IsLargerBetter(), Failed: failed}
 	for i, m := range ms[0] {
 		res.Metrics[i] = []float64{m}
-		if hist[0][i] != nil {
-			if res.Histories == nil {
-				res.Histories = make([][][]float64, len(grid))
-			}
-			res.Histories[i] = [][]float64{hist[0][i]}
-		}
 	}
+	res.Histories = byMap(hist)
 	return refit(ctx, e, "TrainValidationSplit", tv.Estimator, ds, res, eager, func() {
 		if tv.Progress != nil {
 			tv.Progress(-1, 1, res.BestIndex, len(grid))
@@ -492,6 +479,27 @@ func fitAndScore(ctx context.Context, e engine.Engine, est ml.Estimator, grid []
 		failed = append(failed, Failure{Fold: f, ParamMap: i, Err: err.Error()})
 	}
 	return out, hist, failed, eager, nil
+}
+
+// byMap turns fitAndScore's histories, [fold][map], into Result's,
+// [map][fold]; nil when no fit reported one.
+func byMap(hist [][][]float64) [][][]float64 {
+	var out [][][]float64
+	for f, maps := range hist {
+		for i, h := range maps {
+			if h == nil {
+				continue
+			}
+			if out == nil {
+				out = make([][][]float64, len(maps))
+			}
+			if out[i] == nil {
+				out[i] = make([][]float64, len(hist))
+			}
+			out[i][f] = h
+		}
+	}
+	return out
 }
 
 // waves runs fn for [0, n) in lockstep, at most width at once (0: all):

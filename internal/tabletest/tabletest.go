@@ -122,8 +122,18 @@ func Labeled(t testing.TB, x [][]float64, y []float64, per int, sparse bool) *ta
 // columns holding vecs and y.
 func LabeledVectors(t testing.TB, vecs []linalg.Vector, y []float64) *table.Table {
 	t.Helper()
-	schema, _ := table.NewSchema(table.Field{Name: "features", Type: table.Vector}, table.Field{Name: "label", Type: table.Float64})
-	b, err := table.NewBatch(schema, []table.Column{table.NewVectorColumn(vecs, nil), table.NewFloat64Column(y, nil)})
+	return Table(t, []table.Field{{Name: "features", Type: table.Vector}, {Name: "label", Type: table.Float64}},
+		table.NewVectorColumn(vecs, nil), table.NewFloat64Column(y, nil))
+}
+
+// Table returns a one-partition table of the given fields and columns.
+func Table(t testing.TB, fields []table.Field, cols ...table.Column) *table.Table {
+	t.Helper()
+	schema, err := table.NewSchema(fields...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := table.NewBatch(schema, cols)
 	if err != nil {
 		t.Fatal(err)
 	}
