@@ -53,11 +53,12 @@ var (
 type GBTClassifier struct {
 	tree.Params
 	tree.BoostParams
-	RawPredictionCol, ProbabilityCol string
+	RawPredictionCol string `param:"default=rawPrediction,nonempty"`
+	ProbabilityCol   string `param:"default=probability,nonempty"`
 	// LossType is "logistic", the only one (Spark's).
-	LossType string `param:"oneOf=logistic"`
+	LossType string `param:"default=logistic,oneOf=logistic"`
 	// Impurity is "variance" (Spark's boosting fits regression trees).
-	Impurity string `param:"oneOf=variance"`
+	Impurity string `param:"default=variance,oneOf=variance"`
 }
 
 // InputColumns implements ml.ColumnReader.

@@ -57,17 +57,21 @@ var (
 type LogisticRegression struct {
 	// FeaturesCol, LabelCol, WeightCol name the inputs. Defaults:
 	// "features", "label", none (every row weighs 1).
-	FeaturesCol, LabelCol, WeightCol string
+	FeaturesCol string `param:"default=features,nonempty"`
+	LabelCol    string `param:"default=label,nonempty"`
+	WeightCol   string `param:""`
 	// PredictionCol, RawPredictionCol, ProbabilityCol name the outputs.
 	// Defaults: "prediction", "rawPrediction", "probability".
-	PredictionCol, RawPredictionCol, ProbabilityCol string
+	PredictionCol    string `param:"default=prediction,nonempty"`
+	RawPredictionCol string `param:"default=rawPrediction,nonempty"`
+	ProbabilityCol   string `param:"default=probability,nonempty"`
 	// MaxIter bounds optimizer iterations. If nil, it is 100; 0 runs
 	// none (the model is the starting point, as in Spark).
-	MaxIter *int `param:"min=0"`
+	MaxIter *int `param:"default=100,min=0"`
 	// RegParam is the regularization strength, ≥ 0. Default 0.
-	RegParam float64 `param:"min=0"`
+	RegParam float64 `param:"default=0,min=0"`
 	// ElasticNetParam mixes L1 (1) and L2 (0). Default 0.
-	ElasticNetParam float64 `param:"min=0,max=1"`
+	ElasticNetParam float64 `param:"default=0,min=0,max=1"`
 	// Tol is the optimizer's convergence tolerance, ≥ 0. If nil, it is
 	// 1e-6. Below 1e-9 it asks for the minimizer itself, not Spark's
 	// iterates: the fit then runs over centred features (the same
@@ -75,17 +79,17 @@ type LogisticRegression struct {
 	// component is below Tol·max(1, |f|) (or an iteration no longer
 	// decreases the objective, or MaxIter): with tol 1e-12 the
 	// coefficients land within 1e-6 of the exact minimizer.
-	Tol *float64 `param:"min=0"`
+	Tol *float64 `param:"default=1e-06,min=0"`
 	// FitIntercept fits intercepts. If nil, it is true.
-	FitIntercept *bool
+	FitIntercept *bool `param:"default=true"`
 	// Standardization penalizes scaled coefficients. If nil, it is true.
-	Standardization *bool
+	Standardization *bool `param:"default=true"`
 	// Family is "auto" (default: binomial for ≤ 2 classes),
 	// "binomial" or "multinomial".
-	Family string `param:"oneOf=auto|binomial|multinomial"`
+	Family string `param:"default=auto,oneOf=auto|binomial|multinomial"`
 	// Threshold is the binomial decision threshold on P(label = 1), in
 	// [0, 1]. If nil, it is 0.5.
-	Threshold *float64 `param:"min=0,max=1"`
+	Threshold *float64 `param:"default=0.5,min=0,max=1"`
 	// Thresholds, one per class, overrides Threshold: the predicted class
 	// is the one with the largest p_k / t_k (Spark's thresholds; at most
 	// one may be 0).
@@ -1070,7 +1074,7 @@ func (lr *LogisticRegression) Fit(ctx context.Context, e engine.Engine, ds engin
 	m := &LogisticRegressionModel{
 		FeaturesCol: featuresCol, PredictionCol: orDefault(lr.PredictionCol, "prediction"),
 		RawPredictionCol: orDefault(lr.RawPredictionCol, "rawPrediction"), ProbabilityCol: orDefault(lr.ProbabilityCol, "probability"),
-		NumClasses: numClasses, NumFeatures: numFeatures, Multinomial: multinomial, Threshold: ml.FloatOr(lr.Threshold, 0.5), ThresholdSet: true, Thresholds: lr.Thresholds,
+		NumClasses: numClasses, NumFeatures: numFeatures, Multinomial: multinomial, Threshold: ml.FloatOr(lr.Threshold, 0.5), Thresholds: lr.Thresholds,
 		Coefficients: make([]float64, k*numFeatures), Intercepts: make([]float64, k),
 		ObjectiveHistory: res.History, TotalIterations: res.Iterations,
 	}
@@ -1110,15 +1114,16 @@ func classWeight(s *TrainingStats, c int) float64 {
 // [1−p, p]; multinomial: softmax) and prediction (binomial: 1 when p >
 // Threshold; multinomial: the most probable class).
 type LogisticRegressionModel struct {
-	FeaturesCol, PredictionCol, RawPredictionCol, ProbabilityCol string
-	NumClasses, NumFeatures                                      int
-	Multinomial                                                  bool
-	// Threshold is the binomial decision threshold. ThresholdSet says it
-	// is stored as is: models saved before it was added stored 0 for
-	// Spark's default 0.5.
-	Threshold    float64
-	ThresholdSet bool
-	Thresholds   []float64
+	FeaturesCol             string `param:"default=features,nonempty"`
+	PredictionCol           string `param:"default=prediction,nonempty"`
+	RawPredictionCol        string `param:"default=rawPrediction,nonempty"`
+	ProbabilityCol          string `param:"default=probability,nonempty"`
+	NumClasses, NumFeatures int
+	Multinomial             bool
+	// Threshold is the binomial decision threshold (the estimator's,
+	// 0.5 unless set).
+	Threshold  float64   `param:"min=0,max=1"`
+	Thresholds []float64 `param:"min=0"`
 	// Coefficients holds one row of NumFeatures per class (one row for a
 	// binomial model); Intercepts one value per row.
 	Coefficients, Intercepts []float64
@@ -1144,11 +1149,7 @@ func (m *LogisticRegressionModel) Predict(x linalg.Vector) (raw, prob []float64,
 	}
 	if !m.Multinomial {
 		p := sigmoid(margins[0])
-		th := m.Threshold
-		if !m.ThresholdSet && th == 0 {
-			th = 0.5 // saved before models stored their threshold
-		}
-		if p > th {
+		if p > m.Threshold {
 			pred = 1
 		}
 		prob = []float64{1 - p, p}

@@ -46,12 +46,16 @@ var (
 // probable class. Defaults: smoothing 1.0, modelType multinomial,
 // featuresCol "features", labelCol "label" (class indexes 0, 1, …).
 type NaiveBayes struct {
-	FeaturesCol, LabelCol, WeightCol                string
-	PredictionCol, RawPredictionCol, ProbabilityCol string
+	FeaturesCol      string `param:"default=features,nonempty"`
+	LabelCol         string `param:"default=label,nonempty"`
+	WeightCol        string `param:""`
+	PredictionCol    string `param:"default=prediction,nonempty"`
+	RawPredictionCol string `param:"default=rawPrediction,nonempty"`
+	ProbabilityCol   string `param:"default=probability,nonempty"`
 	// Smoothing is λ, ≥ 0; nil means Spark's default 1.0.
-	Smoothing *float64 `param:"min=0"`
+	Smoothing *float64 `param:"default=1,min=0"`
 	// ModelType is "multinomial" (default), "bernoulli" or "gaussian".
-	ModelType string `param:"oneOf=multinomial|bernoulli|gaussian"`
+	ModelType string `param:"default=multinomial,oneOf=multinomial|bernoulli|gaussian"`
 }
 
 // InputColumns implements ml.ColumnReader.
@@ -284,9 +288,12 @@ func (nb *NaiveBayes) Fit(ctx context.Context, e engine.Engine, ds engine.Datase
 // NaiveBayesModel is a fitted naive Bayes classifier; Transform adds
 // rawPrediction (log joint scores), probability and prediction.
 type NaiveBayesModel struct {
-	FeaturesCol, PredictionCol, RawPredictionCol, ProbabilityCol string
-	ModelType                                                    string
-	NumClasses, NumFeatures                                      int
+	FeaturesCol             string `param:"default=features,nonempty"`
+	PredictionCol           string `param:"default=prediction,nonempty"`
+	RawPredictionCol        string `param:"default=rawPrediction,nonempty"`
+	ProbabilityCol          string `param:"default=probability,nonempty"`
+	ModelType               string `param:"oneOf=multinomial|bernoulli|gaussian"`
+	NumClasses, NumFeatures int
 	// Pi holds the log priors; Theta (classes × features, row-major) the
 	// log conditional probabilities, or the means for gaussian; Sigma the
 	// gaussian variances.

@@ -50,16 +50,20 @@ var (
 // "features", labelCol "label"; outputs rawPrediction [−m, m] and
 // prediction (1 when m > threshold).
 type LinearSVC struct {
-	FeaturesCol, LabelCol, WeightCol, PredictionCol, RawPredictionCol string
+	FeaturesCol      string `param:"default=features,nonempty"`
+	LabelCol         string `param:"default=label,nonempty"`
+	WeightCol        string `param:""`
+	PredictionCol    string `param:"default=prediction,nonempty"`
+	RawPredictionCol string `param:"default=rawPrediction,nonempty"`
 	// MaxIter bounds each optimizer run. If nil, it is 100; 0 runs none
 	// (the model is all zeros, as in Spark).
-	MaxIter *int `param:"min=0"`
+	MaxIter *int `param:"default=100,min=0"`
 	// RegParam (λ, ≥ 0) and Tol (≥ 0; nil means 1e-6).
-	RegParam float64  `param:"min=0"`
-	Tol      *float64 `param:"min=0"`
+	RegParam float64  `param:"default=0,min=0"`
+	Tol      *float64 `param:"default=1e-06,min=0"`
 	// Threshold on the margin. Default 0.
-	Threshold                     float64 `param:""`
-	FitIntercept, Standardization *bool
+	Threshold                     float64 `param:"default=0"`
+	FitIntercept, Standardization *bool   `param:"default=true"`
 	// Progress, if set, is called after each optimizer iteration.
 	Progress func(iter int, loss float64)
 }
@@ -283,12 +287,15 @@ func (s *LinearSVC) Fit(ctx context.Context, e engine.Engine, ds engine.Dataset)
 // LinearSVCModel is a fitted linear SVM: rawPrediction [−m, m] with
 // m = β·x + b, prediction 1 when m > Threshold.
 type LinearSVCModel struct {
-	FeaturesCol, PredictionCol, RawPredictionCol string
-	NumFeatures                                  int
-	Coefficients                                 []float64
-	Intercept, Threshold                         float64
-	ObjectiveHistory                             []float64
-	TotalIterations                              int
+	FeaturesCol      string `param:"default=features,nonempty"`
+	PredictionCol    string `param:"default=prediction,nonempty"`
+	RawPredictionCol string `param:"default=rawPrediction,nonempty"`
+	NumFeatures      int
+	Coefficients     []float64
+	Intercept        float64
+	Threshold        float64 `param:""`
+	ObjectiveHistory []float64
+	TotalIterations  int
 }
 
 // KernelName implements engine.Kernel.

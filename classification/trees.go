@@ -52,9 +52,10 @@ var (
 // their normalization, prediction the most probable class (Spark's).
 type DecisionTreeClassifier struct {
 	tree.Params
-	RawPredictionCol, ProbabilityCol string
+	RawPredictionCol string `param:"default=rawPrediction,nonempty"`
+	ProbabilityCol   string `param:"default=probability,nonempty"`
 	// Impurity is "gini" (default) or "entropy".
-	Impurity string `param:"oneOf=gini|entropy"`
+	Impurity string `param:"default=gini,oneOf=gini|entropy"`
 }
 
 // InputColumns implements ml.ColumnReader.
@@ -91,9 +92,10 @@ func (c *DecisionTreeClassifier) Fit(ctx context.Context, e engine.Engine, ds en
 type RandomForestClassifier struct {
 	tree.Params
 	tree.ForestParams
-	RawPredictionCol, ProbabilityCol string
+	RawPredictionCol string `param:"default=rawPrediction,nonempty"`
+	ProbabilityCol   string `param:"default=probability,nonempty"`
 	// Impurity is "gini" (default) or "entropy".
-	Impurity string `param:"oneOf=gini|entropy"`
+	Impurity string `param:"default=gini,oneOf=gini|entropy"`
 }
 
 // InputColumns implements ml.ColumnReader.
@@ -138,7 +140,10 @@ func treeClassifierSchema(stage string, in *table.Schema, p *tree.Params, raw, p
 
 // TreeColumns are a tree classification model's columns.
 type TreeColumns struct {
-	FeaturesCol, PredictionCol, RawPredictionCol, ProbabilityCol string
+	FeaturesCol      string `param:"default=features,nonempty"`
+	PredictionCol    string `param:"default=prediction,nonempty"`
+	RawPredictionCol string `param:"default=rawPrediction,nonempty"`
+	ProbabilityCol   string `param:"default=probability,nonempty"`
 }
 
 func treeColumns(p *tree.Params, raw, prob string) TreeColumns {

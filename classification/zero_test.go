@@ -80,14 +80,14 @@ func TestWrittenZeroIsNotDefault(t *testing.T) {
 	}
 }
 
-// TestOldThresholdZero: a model saved before ThresholdSet existed stored
-// 0 for the default; it still predicts at 0.5.
-func TestOldThresholdZero(t *testing.T) {
-	m := &LogisticRegressionModel{NumClasses: 2, NumFeatures: 1, Coefficients: []float64{1}, Intercepts: []float64{-0.2}}
+// TestModelThresholdZero: a model's threshold of 0 is a threshold (every
+// positive probability predicts 1); the estimator's default gives 0.5.
+func TestModelThresholdZero(t *testing.T) {
+	m := &LogisticRegressionModel{NumClasses: 2, NumFeatures: 1, Coefficients: []float64{1}, Intercepts: []float64{-0.2}, Threshold: 0.5}
 	if _, _, pred := m.Predict(linalg.Dense([]float64{0})); pred != 0 { // p = σ(-0.2) < 0.5
-		t.Errorf("old model: prediction %v, want 0", pred)
+		t.Errorf("threshold 0.5: prediction %v, want 0", pred)
 	}
-	m.ThresholdSet = true
+	m.Threshold = 0
 	if _, _, pred := m.Predict(linalg.Dense([]float64{0})); pred != 1 { // threshold 0
 		t.Errorf("explicit 0: prediction %v, want 1", pred)
 	}

@@ -6,6 +6,8 @@ import (
 	"encoding/gob"
 	"fmt"
 	"reflect"
+	"slices"
+	"strings"
 	"sync"
 
 	"github.com/spindle-ml/spindle/table"
@@ -242,4 +244,26 @@ func (t *TreeMerger) Result() (any, error) {
 		return nil, fmt.Errorf("%s merge: %d partials still missing", t.a.KernelName(), len(t.nodes))
 	}
 	return t.result, nil
+}
+
+// KernelInfo describes one registered kernel type.
+type KernelInfo struct {
+	// Name is the kernel's registry key.
+	Name string
+	// Type is the registered Go type (often a pointer).
+	Type reflect.Type
+	// Aggregator reports whether the kernel was registered as one.
+	Aggregator bool
+}
+
+// Kernels lists every kernel type registered in this binary, by name.
+func Kernels() []KernelInfo {
+	var out []KernelInfo
+	registry.Range(func(k, v any) bool {
+		e := v.(entry)
+		out = append(out, KernelInfo{Name: k.(string), Type: e.typ, Aggregator: e.wrap != nil})
+		return true
+	})
+	slices.SortFunc(out, func(a, b KernelInfo) int { return strings.Compare(a.Name, b.Name) })
+	return out
 }

@@ -33,8 +33,8 @@ var (
 // size from metadata).
 type VectorAssembler struct {
 	InputCols     []string `param:"nonempty"`
-	OutputCol     string
-	HandleInvalid string `param:"oneOf=error|skip|keep"`
+	OutputCol     string   `param:"nonempty"`
+	HandleInvalid string   `param:"default=error,oneOf=error|skip|keep"`
 }
 
 // InputColumns implements ml.ColumnReader.

@@ -27,10 +27,10 @@ var (
 // threshold, which needs Threshold ≥ 0 (its implicit zeros would all be
 // 1 otherwise; Spark refuses it too). Nulls stay null.
 type Binarizer struct {
-	InputCol  string
-	OutputCol string
+	InputCol  string `param:"nonempty"`
+	OutputCol string `param:"nonempty"`
 	// Threshold is the value to exceed. Default 0.
-	Threshold float64 `param:""`
+	Threshold float64 `param:"default=0"`
 }
 
 // InputColumns implements ml.ColumnReader.

@@ -89,10 +89,10 @@ func outName(in, out string) string {
 // column with Replacement, in which $1 or ${name} refer to groups — Spark's
 // regexp_replace. Nulls stay null.
 type RegexReplace struct {
-	InputCol    string
-	OutputCol   string
+	InputCol    string `param:"nonempty"`
+	OutputCol   string `param:"nonempty"`
 	Pattern     string `param:"nonempty"`
-	Replacement string
+	Replacement string `param:"default="`
 }
 
 // InputColumns implements ml.ColumnReader.
@@ -160,9 +160,9 @@ func (r *RegexReplace) MapPartition(_ context.Context, _ engine.PartitionInfo, b
 // "upper", "trim", "ltrim" or "rtrim" (Spark's functions of those names;
 // trims remove spaces only, as Spark's do). Nulls stay null.
 type StringFunction struct {
-	InputCol  string
-	OutputCol string
-	Function  string
+	InputCol  string `param:"nonempty"`
+	OutputCol string `param:"nonempty"`
+	Function  string `param:"oneOf=lower|upper|trim|ltrim|rtrim"`
 }
 
 // InputColumns implements ml.ColumnReader.
@@ -243,9 +243,9 @@ func (f *StringFunction) MapPartition(_ context.Context, _ engine.PartitionInfo,
 //
 //	{type: Cast, inputCol: age, outputCol: ageNum, to: float64}
 type Cast struct {
-	InputCol  string
-	OutputCol string
-	To        table.Type
+	InputCol  string     `param:"nonempty"`
+	OutputCol string     `param:"nonempty"`
+	To        table.Type `param:""`
 }
 
 // InputColumns implements ml.ColumnReader.
@@ -365,7 +365,7 @@ func setNull(c table.Column, i int) { c.(interface{ SetNull(int) }).SetNull(i) }
 //
 //	{type: FillNull, values: {age: 0, city: unknown}}
 type FillNull struct {
-	Values map[string]string
+	Values map[string]string `param:""`
 }
 
 // InputColumns implements ml.ColumnReader.
@@ -442,7 +442,7 @@ func fillTyped[T any, C any](c *table.TypedColumn[T], v T, mk func([]T, table.Bi
 // DropNullRows removes rows with a null in any of Columns, or in any
 // column when Columns is empty (Spark's na.drop(how="any", subset)).
 type DropNullRows struct {
-	Columns []string
+	Columns []string `param:""`
 }
 
 // InputColumns implements ml.ColumnReader.
@@ -466,9 +466,9 @@ func (d *DropNullRows) MapPartition(ctx context.Context, info engine.PartitionIn
 // bytewise), or "is null" / "is not null" (Value unused). Rows where the
 // column is null fail every comparison, as in SQL.
 type Filter struct {
-	Column string
+	Column string `param:"nonempty"`
 	Op     string `param:"oneOf===|!=|<|<=|>|>=|is null|is not null"`
-	Value  string
+	Value  string `param:""`
 }
 
 // InputColumns implements ml.ColumnReader.

@@ -34,22 +34,22 @@ var (
 // them); the VocabSize terms with the largest total counts are kept,
 // ordered by count, most frequent first (ties by term, ascending).
 type CountVectorizer struct {
-	InputCol  string
-	OutputCol string
+	InputCol  string `param:"nonempty"`
+	OutputCol string `param:"nonempty"`
 	// VocabSize caps the vocabulary, ≥ 1. If 0, it is 2^18.
-	VocabSize int `param:"gt=0"`
-	// MinDF is the minimum document frequency, ≥ 0. Default 1 (0 keeps
-	// the same terms: every term is in at least one document).
-	MinDF float64 `param:"min=0"`
+	VocabSize int `param:"default=262144,gt=0"`
+	// MinDF is the minimum document frequency, ≥ 0. If nil, it is 1 (0
+	// keeps the same terms: every term is in at least one document).
+	MinDF *float64 `param:"default=1,min=0"`
 	// MaxDF is the maximum document frequency, ≥ 0. If nil, there is
 	// none.
-	MaxDF *float64 `param:"min=0"`
+	MaxDF *float64 `param:"default=9.223372036854775807e18,min=0"`
 	// MinTF drops, per document, terms counted fewer times (≥ 1: a count;
-	// below 1: a fraction of the document's tokens), ≥ 0. Default 1 (0
+	// below 1: a fraction of the document's tokens), ≥ 0. If nil, it is 1 (0
 	// keeps the same terms).
-	MinTF float64 `param:"min=0"`
+	MinTF *float64 `param:"default=1,min=0"`
 	// Binary sets non-zero counts to 1.
-	Binary bool
+	Binary bool `param:"default=false"`
 }
 
 // InputColumns implements ml.ColumnReader.
@@ -126,7 +126,7 @@ func (cv *CountVectorizer) Fit(ctx context.Context, e engine.Engine, ds engine.D
 	if vocab == 0 {
 		vocab = 1 << 18
 	}
-	m := &CountVectorizerModel{InputCol: cv.InputCol, OutputCol: cv.OutputCol, MinTF: cv.MinTF, Binary: cv.Binary}
+	m := &CountVectorizerModel{InputCol: cv.InputCol, OutputCol: cv.OutputCol, MinTF: ml.FloatOr(cv.MinTF, 1), Binary: cv.Binary}
 	if _, err := m.OutputSchema(ds.Schema()); err != nil {
 		return nil, err
 	}
@@ -134,7 +134,7 @@ func (cv *CountVectorizer) Fit(ctx context.Context, e engine.Engine, ds engine.D
 	if err != nil {
 		return nil, fmt.Errorf("CountVectorizer: %w", err)
 	}
-	minDF := docThreshold(cv.MinDF, tc.Docs, 1)
+	minDF := docThreshold(ml.FloatOr(cv.MinDF, 1), tc.Docs, 1)
 	maxDF := math.Inf(1)
 	if cv.MaxDF != nil {
 		maxDF = *cv.MaxDF
@@ -162,7 +162,7 @@ func (cv *CountVectorizer) Fit(ctx context.Context, e engine.Engine, ds engine.D
 		terms = terms[:vocab]
 	}
 	if len(terms) == 0 {
-		return nil, fmt.Errorf("CountVectorizer: the vocabulary is empty (no term passes minDF %v / maxDF %v)", cv.MinDF, cv.MaxDF)
+		return nil, fmt.Errorf("CountVectorizer: the vocabulary is empty (no term passes minDF %v / maxDF %v)", ml.FloatOr(cv.MinDF, 1), ml.FloatOr(cv.MaxDF, math.Inf(1)))
 	}
 	m.Vocabulary = terms
 	return m, nil
@@ -170,10 +170,10 @@ func (cv *CountVectorizer) Fit(ctx context.Context, e engine.Engine, ds engine.D
 
 // CountVectorizerModel maps documents to counts over a fixed vocabulary.
 type CountVectorizerModel struct {
-	InputCol, OutputCol string
+	InputCol, OutputCol string `param:"nonempty"`
 	Vocabulary          []string
-	MinTF               float64
-	Binary              bool
+	MinTF               float64 `param:"min=0"`
+	Binary              bool    `param:""`
 }
 
 // KernelName implements engine.Kernel.

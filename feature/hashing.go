@@ -84,13 +84,13 @@ func TermIndex(term string, numFeatures int) int {
 // HashingTF. Colliding terms add up. With Binary, every non-zero count is
 // 1.
 type HashingTF struct {
-	InputCol  string
-	OutputCol string
+	InputCol  string `param:"nonempty"`
+	OutputCol string `param:"nonempty"`
 	// NumFeatures is the vector size, in [1, 2^31−1]. If 0, it is
 	// 2^18 = 262,144.
-	NumFeatures int `param:"gt=0,max=2147483647"`
+	NumFeatures int `param:"default=262144,gt=0,max=2147483647"`
 	// Binary sets non-zero counts to 1 (for binary models). Default false.
-	Binary bool
+	Binary bool `param:"default=false"`
 }
 
 // InputColumns implements ml.ColumnReader.

@@ -35,10 +35,10 @@ var (
 //
 // The model multiplies each term frequency by its idf.
 type IDF struct {
-	InputCol  string
-	OutputCol string
+	InputCol  string `param:"nonempty"`
+	OutputCol string `param:"nonempty"`
 	// MinDocFreq zeroes the idf of terms in fewer documents. Default 0.
-	MinDocFreq int `param:"min=0"`
+	MinDocFreq int `param:"default=0,min=0"`
 }
 
 // InputColumns implements ml.ColumnReader.
@@ -134,7 +134,7 @@ func (f *IDF) Fit(ctx context.Context, e engine.Engine, ds engine.Dataset) (ml.M
 
 // IDFModel scales term frequencies by fitted idf weights.
 type IDFModel struct {
-	InputCol, OutputCol string
+	InputCol, OutputCol string `param:"nonempty"`
 	IDF                 []float64
 	DocFreq             []int64
 	NumDocs             int64

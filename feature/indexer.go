@@ -69,12 +69,12 @@ const (
 type StringIndexer struct {
 	// InputCol and OutputCol name one column; InputCols and OutputCols
 	// several (set one form or the other).
-	InputCol, OutputCol   string
-	InputCols, OutputCols []string
+	InputCol, OutputCol   string   `param:"nonempty"`
+	InputCols, OutputCols []string `param:"nonempty"`
 	// StringOrderType orders the labels. If empty, it is frequencyDesc.
-	StringOrderType string `param:"oneOf=frequencyDesc|frequencyAsc|alphabetDesc|alphabetAsc"`
+	StringOrderType string `param:"default=frequencyDesc,oneOf=frequencyDesc|frequencyAsc|alphabetDesc|alphabetAsc"`
 	// HandleInvalid is error (default), skip or keep.
-	HandleInvalid string `param:"oneOf=error|skip|keep"`
+	HandleInvalid string `param:"default=error,oneOf=error|skip|keep"`
 }
 
 // InputColumns implements ml.ColumnReader.
@@ -229,10 +229,10 @@ func (s *StringIndexer) Fit(ctx context.Context, e engine.Engine, ds engine.Data
 
 // StringIndexerModel maps values to their fitted label indices.
 type StringIndexerModel struct {
-	InputCols, OutputCols []string
+	InputCols, OutputCols []string `param:""`
 	// Labels holds, per input column, the labels in index order.
 	Labels        [][]string
-	HandleInvalid string
+	HandleInvalid string `param:"oneOf=error|skip|keep"`
 
 	once  sync.Once
 	index []map[string]int
@@ -324,9 +324,9 @@ func (m *StringIndexerModel) MapPartition(_ context.Context, info engine.Partiti
 // IndexToString maps indices back to labels (Spark's IndexToString); an
 // index outside the labels is an error.
 type IndexToString struct {
-	InputCol  string
-	OutputCol string
-	Labels    []string
+	InputCol  string   `param:"nonempty"`
+	OutputCol string   `param:"nonempty"`
+	Labels    []string `param:""`
 }
 
 // InputColumns implements ml.ColumnReader.

@@ -227,13 +227,13 @@ func TestStageErrors(t *testing.T) {
 		{"NaN in assembler", tb, &VectorAssembler{InputCols: []string{"x"}, OutputCol: "v"}, `column "x", row 2: NaN value`},
 		{"mismatched sizes", vecs, &StandardScaler{InputCol: "v", OutputCol: "o"}, "vector of size 3, earlier rows have 2 (vectors of mismatched size)"},
 		{"mismatched sizes IDF", vecs, &IDF{InputCol: "v", OutputCol: "o"}, "vectors of mismatched size"},
-		{"unknown language", tb, &StopWordsRemover{InputCol: "text", OutputCol: "o", Language: "klingon"}, `no stop words for language "klingon"`},
+		{"unknown language", tb, &StopWordsRemover{InputCol: "text", OutputCol: "o", Language: "klingon"}, `StopWordsRemover: parameter language: must be one of danish, dutch, english`},
 		{"bad handleInvalid", tb, &StringIndexer{InputCol: "text", OutputCol: "o", HandleInvalid: "ignore"}, `parameter handleInvalid: must be one of error, skip, keep, got "ignore"`},
 		{"bad order", tb, &StringIndexer{InputCol: "text", OutputCol: "o", StringOrderType: "random"}, `parameter stringOrderType: must be one of frequencyDesc, frequencyAsc, alphabetDesc, alphabetAsc, got "random"`},
 		{"bad cast", tb, &Cast{InputCol: "text", To: table.Vector}, "cast: cannot cast to vector"},
 		{"bad fill", tb, &FillNull{Values: map[string]string{"x": "abc"}}, `fillna: column "x": value "abc" is not a valid float64`},
 		{"bad filter op", tb, &Filter{Column: "x", Op: "~"}, `Filter: parameter op: must be one of ==, !=, <, <=, >, >=, is null, is not null, got "~"`},
-		{"bad function", tb, &StringFunction{InputCol: "text", Function: "reverse"}, `StringFunction: parameter function: "reverse" is not one of lower, upper, trim, ltrim, rtrim`},
+		{"bad function", tb, &StringFunction{InputCol: "text", Function: "reverse"}, `StringFunction: parameter function: must be one of lower, upper, trim, ltrim, rtrim, got "reverse"`},
 		{"minmax bounds", vecs, &MinMaxScaler{InputCol: "v", OutputCol: "o", Min: 2, Max: ml.Float(1)}, "MinMaxScaler: parameter min: must be below max (1), got 2"},
 	}
 	for _, tt := range tests {

@@ -92,15 +92,15 @@ func singleOrMany(in, out string, ins, outs []string) ([]string, []string) {
 // most frequent value, the smallest on ties. Outputs keep the input type
 // (an int64 column gets the surrogate truncated, as Spark casts back).
 type Imputer struct {
-	InputCol, OutputCol   string
-	InputCols, OutputCols []string
+	InputCol, OutputCol   string   `param:"nonempty"`
+	InputCols, OutputCols []string `param:"nonempty"`
 	// Strategy is mean (default), median or mode.
-	Strategy string `param:"oneOf=mean|median|mode"`
+	Strategy string `param:"default=mean,oneOf=mean|median|mode"`
 	// MissingValue marks missing entries besides null. If nil, it is NaN.
-	MissingValue *float64 `param:"nan,inf"`
+	MissingValue *float64 `param:"default=NaN,nan,inf"`
 	// RelativeError, in [0, 1], is accepted for Spark compatibility;
 	// medians are exact.
-	RelativeError float64 `param:"min=0,max=1"`
+	RelativeError *float64 `param:"default=0.001,min=0,max=1"`
 }
 
 // InputColumns implements ml.ColumnReader.
@@ -228,9 +228,9 @@ func (im *Imputer) Fit(ctx context.Context, e engine.Engine, ds engine.Dataset) 
 
 // ImputerModel fills missing values with fitted surrogates.
 type ImputerModel struct {
-	InputCols, OutputCols []string
+	InputCols, OutputCols []string `param:""`
 	Surrogates            []float64
-	MissingValue          float64
+	MissingValue          float64 `param:"nan,inf"`
 }
 
 // KernelName implements engine.Kernel.
@@ -300,10 +300,10 @@ func (m *ImputerModel) MapPartition(_ context.Context, _ engine.PartitionInfo, b
 // skip (drop the row) or keep (NaN goes to an extra bucket n; outside values
 // are still an error, as in Spark).
 type Bucketizer struct {
-	InputCol      string
-	OutputCol     string
+	InputCol      string    `param:"nonempty"`
+	OutputCol     string    `param:"nonempty"`
 	Splits        []float64 `param:"inf"`
-	HandleInvalid string    `param:"oneOf=error|skip|keep"`
+	HandleInvalid string    `param:"default=error,oneOf=error|skip|keep"`
 }
 
 // InputColumns implements ml.ColumnReader.
@@ -404,15 +404,15 @@ func (bz *Bucketizer) MapPartition(_ context.Context, info engine.PartitionInfo,
 // −Inf and +Inf (Spark's QuantileDiscretizer). Repeated quantiles are
 // merged, so heavy ties can give fewer buckets, as in Spark.
 type QuantileDiscretizer struct {
-	InputCol  string
-	OutputCol string
+	InputCol  string `param:"nonempty"`
+	OutputCol string `param:"nonempty"`
 	// NumBuckets is the number of buckets, ≥ 2. If 0, it is 2.
-	NumBuckets int `param:"min=2"`
+	NumBuckets int `param:"default=2,min=2"`
 	// RelativeError, in [0, 1], is accepted for Spark compatibility; the
 	// quantiles are exact (error 0), which satisfies any requested error.
-	RelativeError float64 `param:"min=0,max=1"`
+	RelativeError *float64 `param:"default=0.001,min=0,max=1"`
 	// HandleInvalid is passed to the Bucketizer (error, skip or keep).
-	HandleInvalid string `param:"oneOf=error|skip|keep"`
+	HandleInvalid string `param:"default=error,oneOf=error|skip|keep"`
 }
 
 // InputColumns implements ml.ColumnReader.
@@ -430,8 +430,8 @@ func (q *QuantileDiscretizer) Fit(ctx context.Context, e engine.Engine, ds engin
 	if nb < 2 {
 		return nil, fmt.Errorf("QuantileDiscretizer: numBuckets must be ≥ 2, got %d", q.NumBuckets)
 	}
-	if q.RelativeError < 0 || q.RelativeError > 1 {
-		return nil, fmt.Errorf("QuantileDiscretizer: relativeError must be in [0, 1], got %v", q.RelativeError)
+	if err := ml.Validate(q); err != nil {
+		return nil, err
 	}
 	if _, err := (&Bucketizer{InputCol: q.InputCol, OutputCol: q.OutputCol, Splits: []float64{0, 1, 2}, HandleInvalid: q.HandleInvalid}).OutputSchema(ds.Schema()); err != nil {
 		return nil, err
@@ -471,12 +471,12 @@ func (q *QuantileDiscretizer) Fit(ctx context.Context, e engine.Engine, ds engin
 // keep, an extra last category takes unseen indices (and, with DropLast,
 // is the dropped one); error (default) fails on them.
 type OneHotEncoder struct {
-	InputCol, OutputCol   string
-	InputCols, OutputCols []string
+	InputCol, OutputCol   string   `param:"nonempty"`
+	InputCols, OutputCols []string `param:"nonempty"`
 	// DropLast drops the last category. If nil, it is true.
-	DropLast *bool
+	DropLast *bool `param:"default=true"`
 	// HandleInvalid is error (default) or keep.
-	HandleInvalid string `param:"oneOf=error|keep"`
+	HandleInvalid string `param:"default=error,oneOf=error|keep"`
 }
 
 // InputColumns implements ml.ColumnReader.
@@ -565,10 +565,10 @@ func (maxKernel) Merge(a, b *MaxIndex) (*MaxIndex, error) {
 
 // OneHotEncoderModel encodes with fitted category counts.
 type OneHotEncoderModel struct {
-	InputCols, OutputCols []string
+	InputCols, OutputCols []string `param:""`
 	CategorySizes         []int
-	DropLast              bool
-	HandleInvalid         string
+	DropLast              bool   `param:""`
+	HandleInvalid         string `param:"oneOf=error|keep"`
 }
 
 // KernelName implements engine.Kernel.

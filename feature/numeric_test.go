@@ -213,11 +213,11 @@ func TestCountVectorizerGolden(t *testing.T) {
 			}
 		}
 	}
-	m, _ = (&CountVectorizer{InputCol: "w", OutputCol: "v", MinDF: 2, VocabSize: 2}).Fit(context.Background(), &local.Engine{}, mustDS(t, tb))
+	m, _ = (&CountVectorizer{InputCol: "w", OutputCol: "v", MinDF: ml.Float(2), VocabSize: 2}).Fit(context.Background(), &local.Engine{}, mustDS(t, tb))
 	if got := m.(*CountVectorizerModel).Vocabulary; !reflect.DeepEqual(got, []string{"a", "b"}) {
 		t.Fatalf("minDF 2, vocabSize 2: %v", got)
 	}
-	out, _ = run(t, tb, &CountVectorizer{InputCol: "w", OutputCol: "v", MinTF: 2, Binary: true})
+	out, _ = run(t, tb, &CountVectorizer{InputCol: "w", OutputCol: "v", MinTF: ml.Float(2), Binary: true})
 	if d := column(t, out, "v")[0].(linalg.Vector).ToDense().Values; !reflect.DeepEqual(d, []float64{1, 0, 0, 0}) {
 		t.Fatalf("minTF 2 binary: %v", d)
 	}

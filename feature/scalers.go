@@ -80,12 +80,12 @@ func vectorOutputSchema(stage string, in *table.Schema, inCol, outCol string) (*
 // with WithMean it is first centred (output dense). A feature with zero
 // deviation scales to 0. Sparse input stays sparse when WithMean is false.
 type StandardScaler struct {
-	InputCol  string
-	OutputCol string
+	InputCol  string `param:"nonempty"`
+	OutputCol string `param:"nonempty"`
 	// WithMean centres the data. Default false.
-	WithMean bool
+	WithMean bool `param:"default=false"`
 	// WithStd scales to unit deviation. If nil, it is true.
-	WithStd *bool
+	WithStd *bool `param:"default=true"`
 }
 
 // InputColumns implements ml.ColumnReader.
@@ -114,8 +114,8 @@ func (s *StandardScaler) Fit(ctx context.Context, e engine.Engine, ds engine.Dat
 
 // StandardScalerModel applies a fitted StandardScaler.
 type StandardScalerModel struct {
-	InputCol, OutputCol string
-	WithMean, WithStd   bool
+	InputCol, OutputCol string `param:"nonempty"`
+	WithMean, WithStd   bool   `param:""`
 	Mean, Std           []float64
 }
 
@@ -165,12 +165,12 @@ func (m *StandardScalerModel) MapPartition(_ context.Context, info engine.Partit
 // (x − Emin) / (Emax − Emin) × (Max − Min) + Min, and a constant feature
 // to (Min + Max) / 2 — Spark's formula. Output is dense.
 type MinMaxScaler struct {
-	InputCol  string
-	OutputCol string
+	InputCol  string `param:"nonempty"`
+	OutputCol string `param:"nonempty"`
 	// Min is the lower bound of the output. Default 0.
-	Min float64 `param:""`
+	Min float64 `param:"default=0"`
 	// Max is the upper bound, above Min. If nil, it is 1.
-	Max *float64 `param:""`
+	Max *float64 `param:"default=1"`
 }
 
 // InputColumns implements ml.ColumnReader.
@@ -207,8 +207,8 @@ func (s *MinMaxScaler) Fit(ctx context.Context, e engine.Engine, ds engine.Datas
 
 // MinMaxScalerModel applies a fitted MinMaxScaler.
 type MinMaxScalerModel struct {
-	InputCol, OutputCol      string
-	Min, Max                 float64
+	InputCol, OutputCol      string  `param:"nonempty"`
+	Min, Max                 float64 `param:""`
 	OriginalMin, OriginalMax []float64
 }
 
@@ -241,8 +241,8 @@ func (m *MinMaxScalerModel) MapPartition(_ context.Context, info engine.Partitio
 // MaxAbsScaler divides each feature by its maximum absolute value, into
 // [−1, 1]; sparse input stays sparse; an all-zero feature stays 0.
 type MaxAbsScaler struct {
-	InputCol  string
-	OutputCol string
+	InputCol  string `param:"nonempty"`
+	OutputCol string `param:"nonempty"`
 }
 
 // InputColumns implements ml.ColumnReader.
@@ -265,7 +265,7 @@ func (s *MaxAbsScaler) Fit(ctx context.Context, e engine.Engine, ds engine.Datas
 
 // MaxAbsScalerModel applies a fitted MaxAbsScaler.
 type MaxAbsScalerModel struct {
-	InputCol, OutputCol string
+	InputCol, OutputCol string `param:"nonempty"`
 	MaxAbs              []float64
 }
 
@@ -298,10 +298,10 @@ func (m *MaxAbsScalerModel) MapPartition(_ context.Context, info engine.Partitio
 // Normalizer scales each vector to unit P-norm (default P = 2); a zero
 // vector stays zero. Sparse stays sparse.
 type Normalizer struct {
-	InputCol  string
-	OutputCol string
+	InputCol  string `param:"nonempty"`
+	OutputCol string `param:"nonempty"`
 	// P is the norm's order, ≥ 1 or +Inf. If 0, it is 2.
-	P float64 `param:"min=1,inf"`
+	P float64 `param:"default=2,min=1,inf"`
 }
 
 // InputColumns implements ml.ColumnReader.

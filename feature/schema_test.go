@@ -42,7 +42,7 @@ func TestEstimatorSchemas(t *testing.T) {
 		OutputSchema(*table.Schema) (*table.Schema, error)
 	}{
 		&StringIndexer{InputCol: "s", OutputCol: "si"},
-		&CountVectorizer{InputCol: "words", OutputCol: "cv", MinDF: 1},
+		&CountVectorizer{InputCol: "words", OutputCol: "cv", MinDF: ml.Float(1)},
 		&IDF{InputCol: "v", OutputCol: "idf"},
 		&Word2Vec{InputCol: "words", OutputCol: "w2v", VectorSize: 4, MinCount: ml.Int(1)},
 		&StandardScaler{InputCol: "v", OutputCol: "std"},

@@ -55,8 +55,8 @@ func mapStrings(in table.Column, fn func(string) []string) *table.StringListColu
 // Tokenizer lowercases a string column and splits it on whitespace
 // (Spark's Tokenizer: toLowerCase, then split on "\\s").
 type Tokenizer struct {
-	InputCol  string
-	OutputCol string
+	InputCol  string `param:"nonempty"`
+	OutputCol string `param:"nonempty"`
 }
 
 // InputColumns implements ml.ColumnReader.
@@ -99,17 +99,17 @@ func (t *Tokenizer) MapPartition(_ context.Context, _ engine.PartitionInfo, b *t
 // run on a hand-written scanner with identical results (tested against
 // regexp), because tokenizing is the hot path of every text pipeline.
 type RegexTokenizer struct {
-	InputCol  string
-	OutputCol string
+	InputCol  string `param:"nonempty"`
+	OutputCol string `param:"nonempty"`
 	// Pattern is the regular expression. If empty, it is `\s+`.
-	Pattern string `param:"nonempty"`
+	Pattern string `param:"default=\\s+,nonempty"`
 	// Gaps says Pattern matches separators. If nil, it is true.
-	Gaps *bool
+	Gaps *bool `param:"default=true"`
 	// MinTokenLength drops shorter tokens (length in UTF-16 code units, as
 	// Java counts), ≥ 0. If nil, it is 1; 0 keeps empty tokens.
-	MinTokenLength *int `param:"min=0"`
+	MinTokenLength *int `param:"default=1,min=0"`
 	// ToLowercase lowercases the input first. If nil, it is true.
-	ToLowercase *bool
+	ToLowercase *bool `param:"default=true"`
 }
 
 // InputColumns implements ml.ColumnReader.
@@ -466,16 +466,16 @@ func DefaultStopWords(language string) ([]string, error) {
 // StopWordsRemover drops stop words from a list<string> column.
 // Comparison ignores case unless CaseSensitive; null entries are kept.
 type StopWordsRemover struct {
-	InputCol  string
-	OutputCol string
+	InputCol  string `param:"nonempty"`
+	OutputCol string `param:"nonempty"`
 	// StopWords is the list to remove. If nil, it is the default list of
 	// Language.
-	StopWords []string
+	StopWords []string `param:""`
 	// Language picks the default list (see stopwords.Languages). If
 	// empty, it is "english".
-	Language string
+	Language string `param:"default=english,oneOf=danish|dutch|english|finnish|french|german|hungarian|italian|nepali|norwegian|portuguese|russian|spanish|swedish|turkish"`
 	// CaseSensitive compares words exactly. Default false.
-	CaseSensitive bool
+	CaseSensitive bool `param:"default=false"`
 }
 
 // InputColumns implements ml.ColumnReader.
@@ -599,10 +599,10 @@ func lowerFold(s string) string {
 // tokens joined by a space (Spark's NGram). Fewer than N tokens give an
 // empty list.
 type NGram struct {
-	InputCol  string
-	OutputCol string
+	InputCol  string `param:"nonempty"`
+	OutputCol string `param:"nonempty"`
 	// N is the gram length, ≥ 1. If 0, it is 2.
-	N int `param:"min=1"`
+	N int `param:"default=2,min=1"`
 }
 
 // InputColumns implements ml.ColumnReader.

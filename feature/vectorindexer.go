@@ -39,12 +39,12 @@ var (
 // handleInvalid, for a value the fit did not see in a categorical
 // feature: "error" (default), "skip" (drop the row) or "keep" (index k).
 type VectorIndexer struct {
-	InputCol, OutputCol string
+	InputCol, OutputCol string `param:"nonempty"`
 	// MaxCategories bounds a categorical feature's distinct values (≥ 2;
 	// 0 means Spark's 20).
-	MaxCategories int `param:"min=2"`
+	MaxCategories int `param:"default=20,min=2"`
 	// HandleInvalid is "error" (default), "skip" or "keep".
-	HandleInvalid string `param:"oneOf=error|skip|keep"`
+	HandleInvalid string `param:"default=error,oneOf=error|skip|keep"`
 }
 
 // InputColumns implements ml.ColumnReader.
@@ -194,9 +194,9 @@ func (v *VectorIndexer) Fit(ctx context.Context, e engine.Engine, ds engine.Data
 // VectorIndexerModel is a fitted VectorIndexer: CategoryMaps[j] lists the
 // values of categorical feature j in the order of their indexes.
 type VectorIndexerModel struct {
-	InputCol, OutputCol string
+	InputCol, OutputCol string `param:"nonempty"`
 	NumFeatures         int
-	HandleInvalid       string
+	HandleInvalid       string `param:"oneOf=error|skip|keep"`
 	CategoryMaps        map[int][]float64
 }
 

@@ -51,28 +51,28 @@ var (
 // about 50,000 words a partition), which uses every core and converges
 // like sequential training on corpora of useful size.
 type Word2Vec struct {
-	InputCol  string
-	OutputCol string
+	InputCol  string `param:"nonempty"`
+	OutputCol string `param:"nonempty"`
 	// VectorSize is the dimension of word vectors, ≥ 1. If 0, it is 100.
-	VectorSize int `param:"gt=0"`
+	VectorSize int `param:"default=100,gt=0"`
 	// WindowSize is the context window (words each side, at most), ≥ 1.
 	// If 0, it is 5.
-	WindowSize int `param:"gt=0"`
+	WindowSize int `param:"default=5,gt=0"`
 	// MinCount drops rarer words, ≥ 0. If nil, it is 5; 0 keeps every
 	// word.
-	MinCount *int `param:"min=0"`
+	MinCount *int `param:"default=5,min=0"`
 	// MaxIter is the number of passes over the data, ≥ 1. If 0, it is 1.
-	MaxIter int `param:"gt=0"`
+	MaxIter int `param:"default=1,gt=0"`
 	// StepSize is the initial learning rate, > 0. If 0, it is 0.025.
-	StepSize float64 `param:"gt=0"`
+	StepSize float64 `param:"default=0.025,gt=0"`
 	// MaxSentenceLength cuts longer documents into sentences of this many
 	// words, ≥ 1. If 0, it is 1000.
-	MaxSentenceLength int `param:"gt=0"`
+	MaxSentenceLength int `param:"default=1000,gt=0"`
 	// RoundWords is how many words a partition trains on between two
 	// merges, ≥ 1. If 0, it is 50,000.
-	RoundWords int `param:"gt=0"`
+	RoundWords int `param:"default=50000,gt=0"`
 	// Seed seeds initialization and window sampling.
-	Seed int64
+	Seed int64 `param:"default=0"`
 }
 
 // InputColumns implements ml.ColumnReader.
@@ -599,7 +599,7 @@ func w2vExp() []float32 {
 // in the document (unknown words count in the divisor, as in Spark); an
 // empty document maps to zeros.
 type Word2VecModel struct {
-	InputCol, OutputCol string
+	InputCol, OutputCol string `param:"nonempty"`
 	Words               []string
 	VectorSize          int
 	// Vectors holds the word vectors row by row (len(Words) × VectorSize).

@@ -35,8 +35,8 @@ func (r *runner) curves(ctx context.Context, mr *ModelReport, pred engine.Datase
 // objective history and its most important features, named after the
 // columns of the VectorAssembler that made its features, if any.
 func describeModel(mr *ModelReport, model ml.Model, fitted []ml.Transformer) {
-	p := ml.Params(model)
-	if h, ok := p["objectiveHistory"].([]float64); ok {
+	p, d := ml.Params(model), ml.Data(model)
+	if h, ok := d["objectiveHistory"].([]float64); ok {
 		mr.ObjectiveHistory = jsonnum.Floats(h)
 	}
 	var names []string
@@ -59,8 +59,8 @@ func describeModel(mr *ModelReport, model ml.Model, fitted []ml.Transformer) {
 			mr.TopFeaturesKind = "importance"
 		}
 	}
-	if coef, ok := p["coefficients"].([]float64); ok && w == nil {
-		n, _ := p["numFeatures"].(int)
+	if coef, ok := d["coefficients"].([]float64); ok && w == nil {
+		n, _ := d["numFeatures"].(int)
 		if n <= 0 || len(coef)%n != 0 {
 			n = len(coef)
 		}

@@ -46,19 +46,13 @@ func (p ParamMap) String() string {
 	return "{" + strings.Join(parts, ", ") + "}"
 }
 
-// ParamNames returns the Spark names of the parameters of stage (a pointer
-// to a stage struct): its exported fields of plain data types, with the
-// first letter lowered. Function fields (callbacks) are not parameters.
+// ParamNames returns the Spark names of the parameters of stage (a
+// pointer to a stage struct): its fields with a `param` tag, with the
+// first letter lowered.
 func ParamNames(stage any) []string {
-	v := reflect.ValueOf(stage)
-	if v.Kind() != reflect.Pointer || v.Elem().Kind() != reflect.Struct {
-		return nil
-	}
 	var out []string
-	for _, f := range fields(v.Elem().Type()) {
-		if settable(f.Type) {
-			out = append(out, sparkName(f.Name))
-		}
+	for _, p := range ParamsOf(stage) {
+		out = append(out, p.Name)
 	}
 	return out
 }
@@ -149,20 +143,24 @@ func WithParams[S any](stage S, p ParamMap) (S, error) {
 
 func setParam(s reflect.Value, name string, val any) error {
 	t := s.Type()
-	for _, f := range fields(t) {
-		if !settable(f.Type) || sparkName(f.Name) != name {
+	ps, err := paramsOfType(t)
+	if err != nil {
+		return err
+	}
+	for _, p := range ps {
+		if p.Name != name {
 			continue
 		}
-		x, err := convert(val, f.Type)
+		x, err := convert(val, p.Type, false)
 		if err != nil {
 			return fmt.Errorf("parameter %s: %w", name, err)
 		}
 		// A written value is checked even when it is the zero value: zero
 		// means the default only for a parameter left unset.
-		if err := checkRule(f, x); err != nil {
+		if err := checkRule(p.field(t), x); err != nil {
 			return err
 		}
-		s.FieldByIndex(f.Index).Set(x)
+		p.value(s).Set(x)
 		return nil
 	}
 	names := ParamNames(reflect.New(t).Interface())
@@ -190,9 +188,16 @@ func typeWord(t reflect.Type) string {
 	return t.String()
 }
 
+// convertJSON is convert for values decoded from a saved model's JSON
+// (with UseNumber): json.Number for numbers, and "NaN", "Infinity" and
+// "-Infinity" for non-finite floats (package jsonnum).
+func convertJSON(val any, t reflect.Type) (reflect.Value, error) { return convert(val, t, true) }
+
 // convert turns a decoded YAML/JSON value (bool, int, int64, uint64,
-// float64, string, []any) into a value of type t.
-func convert(val any, t reflect.Type) (reflect.Value, error) {
+// float64, json.Number, string, []any, map[string]any) into a value of
+// type t. With fromJSON, a float may also be written "NaN", "Infinity"
+// or "-Infinity".
+func convert(val any, t reflect.Type, fromJSON bool) (reflect.Value, error) {
 	bad := func() (reflect.Value, error) {
 		return reflect.Value{}, fmt.Errorf("want %s, got %v", typeWord(t), describe(val))
 	}
@@ -224,12 +229,12 @@ func convert(val any, t reflect.Type) (reflect.Value, error) {
 			// A number or boolean is taken as the text it is written as:
 			// {age: 0} means the value "0".
 			switch x := it.(type) {
-			case int, int64, uint64, bool:
+			case int, int64, uint64, bool, json.Number:
 				it = fmt.Sprint(x)
 			case float64:
 				it = strconv.FormatFloat(x, 'g', -1, 64)
 			}
-			x, err := convert(it, t.Elem())
+			x, err := convert(it, t.Elem(), fromJSON)
 			if err != nil {
 				return reflect.Value{}, fmt.Errorf("%s: %w", k, err)
 			}
@@ -237,7 +242,7 @@ func convert(val any, t reflect.Type) (reflect.Value, error) {
 		}
 		return out, nil
 	case reflect.Pointer:
-		x, err := convert(val, t.Elem())
+		x, err := convert(val, t.Elem(), fromJSON)
 		if err != nil {
 			return reflect.Value{}, err
 		}
@@ -267,6 +272,12 @@ func convert(val any, t reflect.Type) (reflect.Value, error) {
 				return bad()
 			}
 			i = int64(x)
+		case json.Number:
+			n, err := strconv.ParseInt(string(x), 10, 64)
+			if err != nil {
+				return bad()
+			}
+			i = n
 		default:
 			return bad()
 		}
@@ -287,6 +298,17 @@ func convert(val any, t reflect.Type) (reflect.Value, error) {
 			f = float64(x)
 		case float64:
 			f = x
+		case json.Number:
+			var err error
+			if f, err = strconv.ParseFloat(string(x), 64); err != nil {
+				return bad()
+			}
+		case string:
+			v, ok := special(x)
+			if !fromJSON || !ok {
+				return bad()
+			}
+			f = v
 		default:
 			return bad()
 		}
@@ -298,7 +320,7 @@ func convert(val any, t reflect.Type) (reflect.Value, error) {
 		}
 		out := reflect.MakeSlice(t, len(items), len(items))
 		for i, it := range items {
-			x, err := convert(it, t.Elem())
+			x, err := convert(it, t.Elem(), fromJSON)
 			if err != nil {
 				return reflect.Value{}, fmt.Errorf("item %d: %w", i+1, err)
 			}
@@ -309,32 +331,40 @@ func convert(val any, t reflect.Type) (reflect.Value, error) {
 	return bad()
 }
 
-// Params returns the parameters of stage that differ from their zero value,
-// by Spark name (for logs, metrics and `spindle inspect`).
+// Params returns the parameters of stage that are set (differ from
+// their zero value), by Spark name, for logs, metrics and `spindle
+// inspect`; a pointer parameter as its element, a column type as its
+// name.
 func Params(stage any) ParamMap {
-	v := reflect.ValueOf(stage)
-	for v.Kind() == reflect.Pointer && !v.IsNil() {
-		v = v.Elem()
-	}
+	v := structOf(stage)
 	if v.Kind() != reflect.Struct {
 		return nil
 	}
 	out := ParamMap{}
-	for _, f := range fields(v.Type()) {
-		x := v.FieldByIndex(f.Index)
-		if !settable(f.Type) || x.IsZero() {
+	for _, p := range ParamsOf(stage) {
+		x := p.value(v)
+		if x.IsZero() {
 			continue
 		}
 		if x.Kind() == reflect.Pointer {
 			x = x.Elem()
 		}
-		if f.Type == columnType {
-			out[sparkName(f.Name)] = x.Interface().(table.Type).String()
-			continue
-		}
-		out[sparkName(f.Name)] = x.Interface()
+		out[p.Name] = jsonValue(x)
 	}
 	return out
+}
+
+// special reads the jsonnum spellings of non-finite floats.
+func special(s string) (float64, bool) {
+	switch s {
+	case "NaN":
+		return math.NaN(), true
+	case "Infinity":
+		return math.Inf(1), true
+	case "-Infinity":
+		return math.Inf(-1), true
+	}
+	return 0, false
 }
 
 // describe renders a decoded value for an error message.

@@ -10,15 +10,15 @@ import (
 )
 
 type stage struct {
-	InputCol  string
-	MaxIter   int
-	RegParam  float64
-	Binary    bool
-	Gaps      *bool
-	StopWords []string
-	Splits    []float64
+	InputCol  string    `param:""`
+	MaxIter   int       `param:""`
+	RegParam  float64   `param:""`
+	Binary    bool      `param:""`
+	Gaps      *bool     `param:""`
+	StopWords []string  `param:""`
+	Splits    []float64 `param:""`
 	Progress  func(int)
-	IDF       bool
+	IDF       bool `param:""`
 }
 
 func TestWithParams(t *testing.T) {
@@ -73,7 +73,9 @@ func TestParams(t *testing.T) {
 }
 
 func TestPointerParams(t *testing.T) {
-	type nb struct{ Smoothing *float64 }
+	type nb struct {
+		Smoothing *float64 `param:""`
+	}
 	got, err := ml.WithParams(&nb{}, ml.ParamMap{"smoothing": 0.5})
 	if err != nil || got.Smoothing == nil || *got.Smoothing != 0.5 {
 		t.Fatalf("%v %+v", err, got)

@@ -54,8 +54,13 @@ func Register(r Registration) {
 	if !isT && !isE {
 		panic(fmt.Sprintf("ml: stage %s (%T) is neither a Transformer nor an Estimator", r.Name, proto))
 	}
-	if err := checkTags(v.Elem().Type()); err != nil {
+	if err := checkStage(v.Elem().Type(), false); err != nil {
 		panic(fmt.Sprintf("ml: stage %s: %v", r.Name, err))
+	}
+	if r.Model != nil {
+		if err := checkStage(reflect.TypeOf(r.Model), true); err != nil {
+			panic(fmt.Sprintf("ml: stage %s: model %T: %v", r.Name, r.Model, err))
+		}
 	}
 	if _, dup := registry.LoadOrStore(r.Name, r); dup {
 		panic(fmt.Sprintf("ml: stage %q registered twice", r.Name))

@@ -22,7 +22,7 @@ import (
 //	Splits   []float64 `param:"inf"`         // each element; ±Inf allowed
 //	MissingValue *float64 `param:"nan,inf"`
 //
-// Rules: min=, gt=, max=, lt= bound numbers (and each element of a list);
+// Rules (see also param.go for default=): min=, gt=, max=, lt= bound numbers (and each element of a list);
 // oneOf= lists the allowed strings; nonempty refuses an empty string or
 // list; a float must be finite unless the tag says nan or inf. A value the user writes is always checked, zero
 // included: zero is a field's default only when the field is left unset,
@@ -55,31 +55,22 @@ func ParamErrorf(param, format string, args ...any) error {
 	return &ParamError{Param: param, Msg: fmt.Sprintf(format, args...)}
 }
 
-// Validate checks every parameter of stage that has a `param` tag and is
-// set (a non-nil pointer, a non-zero value) against its rules, then the
-// stage's CheckParams. The error names the stage and the parameter.
-// (WithParams checks every value it sets, tagged or not: a float there
-// must be finite unless its tag says otherwise.)
+// Validate checks every parameter of stage that is set (a non-nil
+// pointer, a non-zero value) against its rule, then the stage's
+// CheckParams. The error names the stage and the parameter. (WithParams
+// checks every value it sets: a float there must be finite unless its tag
+// says otherwise.)
 func Validate(stage any) error {
-	v := reflect.ValueOf(stage)
-	for v.Kind() == reflect.Pointer && !v.IsNil() {
-		v = v.Elem()
-	}
+	v := structOf(stage)
 	if v.Kind() != reflect.Struct {
 		return nil
 	}
-	for _, f := range fields(v.Type()) {
-		if !settable(f.Type) {
-			continue
-		}
-		if _, tagged := f.Tag.Lookup("param"); !tagged {
-			continue // state (a fitted model's), or free-form text
-		}
-		x := v.FieldByIndex(f.Index)
+	for _, p := range ParamsOf(stage) {
+		x := p.value(v)
 		if x.IsZero() {
 			continue // unset: the default applies
 		}
-		if err := checkRule(f, x); err != nil {
+		if err := checkRule(p.field(v.Type()), x); err != nil {
 			return fmt.Errorf("%s: %w", StageName(stage), err)
 		}
 	}
@@ -91,65 +82,9 @@ func Validate(stage any) error {
 	return nil
 }
 
-// checkTags parses every `param` tag of the struct type t.
-func checkTags(t reflect.Type) error {
-	for _, f := range reflect.VisibleFields(t) {
-		if tag, ok := f.Tag.Lookup("param"); ok {
-			if _, err := parseRule(tag); err != nil {
-				return fmt.Errorf("field %s: %w", f.Name, err)
-			}
-		}
-	}
-	return nil
-}
-
-// rule is a parsed `param` tag.
-type rule struct {
-	min, max         float64
-	minOpen, maxOpen bool // gt / lt instead of min / max
-	hasMin, hasMax   bool
-	oneOf            []string
-	nan, inf         bool
-	nonEmpty         bool
-}
-
-func parseRule(tag string) (rule, error) {
-	r := rule{}
-	if tag == "" {
-		return r, nil
-	}
-	for _, part := range strings.Split(tag, ",") {
-		k, v, _ := strings.Cut(part, "=")
-		num := func() (float64, error) { return strconv.ParseFloat(v, 64) }
-		var err error
-		switch k {
-		case "min", "gt":
-			r.min, err = num()
-			r.hasMin, r.minOpen = true, k == "gt"
-		case "max", "lt":
-			r.max, err = num()
-			r.hasMax, r.maxOpen = true, k == "lt"
-		case "oneOf":
-			r.oneOf = strings.Split(v, "|")
-		case "nan":
-			r.nan = true
-		case "inf":
-			r.inf = true
-		case "nonempty":
-			r.nonEmpty = true
-		default:
-			err = fmt.Errorf("unknown rule %q", k)
-		}
-		if err != nil {
-			return r, fmt.Errorf("bad param tag %q: %w", tag, err)
-		}
-	}
-	return r, nil
-}
-
 // checkRule checks the value x of field f.
 func checkRule(f reflect.StructField, x reflect.Value) error {
-	r, err := parseRule(f.Tag.Get("param"))
+	r, _, err := parseTag(f.Tag.Get("param"))
 	if err != nil {
 		return err // Register refuses such a stage, so only for unregistered ones
 	}
@@ -160,7 +95,7 @@ func checkRule(f reflect.StructField, x reflect.Value) error {
 		}
 		x = x.Elem()
 	}
-	if r.nonEmpty && (x.Kind() == reflect.Slice || x.Kind() == reflect.String) && x.Len() == 0 {
+	if r.NonEmpty && (x.Kind() == reflect.Slice || x.Kind() == reflect.String) && x.Len() == 0 {
 		return &ParamError{Param: name, Msg: "must not be empty"}
 	}
 	if x.Kind() == reflect.Slice {
@@ -177,13 +112,37 @@ func checkRule(f reflect.StructField, x reflect.Value) error {
 	return nil
 }
 
+// Allows reports whether the rule allows x (a value of the parameter's
+// type, or its element type).
+func (r Rule) Allows(x any) bool {
+	v := reflect.ValueOf(x)
+	for v.Kind() == reflect.Pointer {
+		if v.IsNil() {
+			return true
+		}
+		v = v.Elem()
+	}
+	if r.NonEmpty && (v.Kind() == reflect.Slice || v.Kind() == reflect.String) && v.Len() == 0 {
+		return false
+	}
+	if v.Kind() == reflect.Slice {
+		for i := 0; i < v.Len(); i++ {
+			if r.check(v.Index(i)) != "" {
+				return false
+			}
+		}
+		return true
+	}
+	return r.check(v) == ""
+}
+
 // check returns what is wrong with one value, or "".
-func (r rule) check(x reflect.Value) string {
+func (r Rule) check(x reflect.Value) string {
 	var f float64
 	switch x.Kind() {
 	case reflect.String:
-		if len(r.oneOf) > 0 && !slices.Contains(r.oneOf, x.String()) {
-			return fmt.Sprintf("must be one of %s, got %q", strings.Join(r.oneOf, ", "), x.String())
+		if len(r.OneOf) > 0 && !slices.Contains(r.OneOf, x.String()) {
+			return fmt.Sprintf("must be one of %s, got %q", strings.Join(r.OneOf, ", "), x.String())
 		}
 		return ""
 	case reflect.Int, reflect.Int32, reflect.Int64:
@@ -191,9 +150,9 @@ func (r rule) check(x reflect.Value) string {
 	case reflect.Float64:
 		f = x.Float()
 		switch {
-		case math.IsNaN(f) && !r.nan:
+		case math.IsNaN(f) && !r.NaN:
 			return "must be a number, got NaN"
-		case math.IsInf(f, 0) && !r.inf:
+		case math.IsInf(f, 0) && !r.Inf:
 			return fmt.Sprintf("must be finite, got %v", f)
 		case math.IsNaN(f), math.IsInf(f, 0):
 			return ""
@@ -202,25 +161,25 @@ func (r rule) check(x reflect.Value) string {
 		return ""
 	}
 	lo, hi := "[", "]"
-	if r.minOpen {
+	if r.MinOpen {
 		lo = "("
 	}
-	if r.maxOpen {
+	if r.MaxOpen {
 		hi = ")"
 	}
-	bad := r.hasMin && (f < r.min || r.minOpen && f == r.min) || r.hasMax && (f > r.max || r.maxOpen && f == r.max)
+	bad := r.HasMin && (f < r.Min || r.MinOpen && f == r.Min) || r.HasMax && (f > r.Max || r.MaxOpen && f == r.Max)
 	if !bad {
 		return ""
 	}
-	got, mn, mx := num(f), num(r.min), num(r.max)
+	got, mn, mx := num(f), num(r.Min), num(r.Max)
 	switch {
-	case r.hasMin && r.hasMax:
+	case r.HasMin && r.HasMax:
 		return fmt.Sprintf("must be in %s%s, %s%s, got %s", lo, mn, mx, hi, got)
-	case r.hasMin && r.minOpen:
+	case r.HasMin && r.MinOpen:
 		return fmt.Sprintf("must be > %s, got %s", mn, got)
-	case r.hasMin:
+	case r.HasMin:
 		return fmt.Sprintf("must be ≥ %s, got %s", mn, got)
-	case r.maxOpen:
+	case r.MaxOpen:
 		return fmt.Sprintf("must be < %s, got %s", mx, got)
 	}
 	return fmt.Sprintf("must be ≤ %s, got %s", mx, got)

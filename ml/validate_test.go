@@ -19,7 +19,7 @@ type ruled struct {
 	Pattern    string    `param:"nonempty"`
 	Splits     []float64 `param:"inf"`
 	Missing    *float64  `param:"nan,inf"`
-	Free       float64   // untagged: WithParams still refuses NaN and ±Inf
+	Free       float64   `param:""` // no rule: still no NaN or ±Inf
 	Lo, Hi     float64   `param:""`
 }
 
@@ -84,7 +84,7 @@ func TestParamRules(t *testing.T) {
 		{&ruled{MaxIter: ml.Int(-2)}, "ruled: parameter maxIter: must be ≥ 0, got -2"},
 		{&ruled{Alpha: 1.5}, "ruled: parameter alpha: must be in [0, 1], got 1.5"},
 		{&ruled{Lo: 2, Hi: 1}, "ruled: parameter lo: must be below hi (1), got 2"},
-		{&ruled{Free: math.NaN()}, ""}, // untagged fields are state, not checked
+		{&ruled{Free: math.NaN()}, "ruled: parameter free: must be a number, got NaN"},
 	} {
 		err := ml.Validate(c.r)
 		if c.want == "" {

@@ -42,9 +42,9 @@ type GBTRegressor struct {
 	tree.Params
 	tree.BoostParams
 	// LossType is "squared" (default) or "absolute".
-	LossType string `param:"oneOf=squared|absolute"`
+	LossType string `param:"default=squared,oneOf=squared|absolute"`
 	// Impurity is "variance" (Spark's boosting fits regression trees).
-	Impurity string `param:"oneOf=variance"`
+	Impurity string `param:"default=variance,oneOf=variance"`
 }
 
 // CheckParams implements ml.ParamChecker.

@@ -61,18 +61,21 @@ const MaxNormalFeatures = 4096
 // "prediction", maxIter 100, tol 1e-6, regParam 0, elasticNetParam 0,
 // fitIntercept true, standardization true, solver auto.
 type LinearRegression struct {
-	FeaturesCol, LabelCol, WeightCol, PredictionCol string
+	FeaturesCol   string `param:"default=features,nonempty"`
+	LabelCol      string `param:"default=label,nonempty"`
+	WeightCol     string `param:""`
+	PredictionCol string `param:"default=prediction,nonempty"`
 	// MaxIter bounds the optimizer's iterations. If nil, it is 100; 0
 	// runs none. (The normal solver's L2 answer is direct and ignores it,
 	// as Spark's does.)
-	MaxIter *int `param:"min=0"`
+	MaxIter *int `param:"default=100,min=0"`
 	// RegParam is λ (≥ 0); ElasticNetParam α (in [0, 1]); Tol the
 	// optimizer's tolerance (≥ 0; nil means 1e-6).
-	RegParam                      float64  `param:"min=0"`
-	ElasticNetParam               float64  `param:"min=0,max=1"`
-	Tol                           *float64 `param:"min=0"`
-	FitIntercept, Standardization *bool
-	Solver                        string `param:"oneOf=auto|normal|l-bfgs"`
+	RegParam                      float64  `param:"default=0,min=0"`
+	ElasticNetParam               float64  `param:"default=0,min=0,max=1"`
+	Tol                           *float64 `param:"default=1e-06,min=0"`
+	FitIntercept, Standardization *bool    `param:"default=true"`
+	Solver                        string   `param:"default=auto,oneOf=auto|normal|l-bfgs"`
 	// Progress, if set, is called after each optimizer iteration.
 	Progress func(iter int, loss float64)
 }
@@ -603,15 +606,16 @@ func solveNormal(ctx context.Context, e engine.Engine, ds engine.Dataset, lr *Li
 
 // LinearRegressionModel predicts β·x + b into PredictionCol.
 type LinearRegressionModel struct {
-	FeaturesCol, PredictionCol string
-	Coefficients               []float64
-	Intercept                  float64
-	NumFeatures                int
+	FeaturesCol   string `param:"default=features,nonempty"`
+	PredictionCol string `param:"default=prediction,nonempty"`
+	Coefficients  []float64
+	Intercept     float64
+	NumFeatures   int
 	// ObjectiveHistory and TotalIterations summarize training (empty for
 	// a direct normal-equation solve); Solver is the one used.
 	ObjectiveHistory []float64
 	TotalIterations  int
-	Solver           string
+	Solver           string `param:""`
 }
 
 // KernelName implements engine.Kernel.

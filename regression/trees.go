@@ -44,7 +44,7 @@ var (
 type DecisionTreeRegressor struct {
 	tree.Params
 	// Impurity is "variance", the only one for regression.
-	Impurity string `param:"oneOf=variance"`
+	Impurity string `param:"default=variance,oneOf=variance"`
 }
 
 // InputColumns implements ml.ColumnReader.
@@ -75,7 +75,7 @@ type RandomForestRegressor struct {
 	tree.Params
 	tree.ForestParams
 	// Impurity is "variance", the only one for regression.
-	Impurity string `param:"oneOf=variance"`
+	Impurity string `param:"default=variance,oneOf=variance"`
 }
 
 // InputColumns implements ml.ColumnReader.
@@ -120,7 +120,8 @@ func treeRegressorSchema(stage string, in *table.Schema, p *tree.Params) (*table
 
 // TreeColumns are a tree regression model's columns.
 type TreeColumns struct {
-	FeaturesCol, PredictionCol string
+	FeaturesCol   string `param:"default=features,nonempty"`
+	PredictionCol string `param:"default=prediction,nonempty"`
 }
 
 func treeColumns(p *tree.Params) TreeColumns {

@@ -15,33 +15,36 @@ import (
 // Params are the parameters Spark's tree learners share, with Spark's
 // names and defaults; the tree stages embed them.
 type Params struct {
-	FeaturesCol, LabelCol, WeightCol, PredictionCol string
+	FeaturesCol   string `param:"default=features,nonempty"`
+	LabelCol      string `param:"default=label,nonempty"`
+	WeightCol     string `param:""`
+	PredictionCol string `param:"default=prediction,nonempty"`
 	// MaxDepth bounds the depth of a tree (0: a single leaf); nil means
 	// Spark's 5. At most 30.
-	MaxDepth *int `param:"min=0,max=30"`
+	MaxDepth *int `param:"default=5,min=0,max=30"`
 	// MaxBins is the number of bins a feature's values are put in
 	// (0 means Spark's 32); at most 256, a bin index being one byte.
-	MaxBins int `param:"min=2,max=256"`
+	MaxBins int `param:"default=32,min=2,max=256"`
 	// MinInstancesPerNode is the fewest rows a child may have (0 means
 	// Spark's 1).
-	MinInstancesPerNode int `param:"min=1"`
+	MinInstancesPerNode int `param:"default=1,min=1"`
 	// MinInfoGain is the least gain a split must have (default 0).
-	MinInfoGain float64 `param:"min=0"`
+	MinInfoGain float64 `param:"default=0,min=0"`
 	// MinWeightFractionPerNode is the least fraction of the total weight
 	// a child may have (default 0; below 0.5).
-	MinWeightFractionPerNode float64 `param:"min=0,lt=0.5"`
+	MinWeightFractionPerNode float64 `param:"default=0,min=0,lt=0.5"`
 	// Seed seeds sampling: bootstrap, subsampling, feature subsets and
 	// the split thresholds' sample (default 0).
-	Seed int64
+	Seed int64 `param:"default=0"`
 	// CacheNodeIds, CheckpointInterval and MaxMemoryInMB are accepted so
 	// that a spec written for Spark runs, and have no effect: they bound
 	// Spark's per-node RDD caching and the nodes it groups per pass, while
 	// Spindle keeps each row's node on the embedded engine (or walks the
 	// tree on Beam's workers) and builds every open node of a level in
 	// one pass.
-	CacheNodeIds       bool
-	CheckpointInterval int `param:"min=-1"`
-	MaxMemoryInMB      int `param:"min=0"`
+	CacheNodeIds       bool `param:"default=false"`
+	CheckpointInterval *int `param:"default=10,min=-1"`
+	MaxMemoryInMB      *int `param:"default=256,min=0"`
 }
 
 // Columns returns the feature, label and prediction column names, with
@@ -219,34 +222,34 @@ func FitForest(ctx context.Context, e engine.Engine, b *Binned, cfg *Config, num
 // option whose default keeps Spark's behaviour. The GBT stages embed them.
 type BoostParams struct {
 	// MaxIter is the number of boosting rounds (nil means Spark's 20).
-	MaxIter *int `param:"min=1"`
+	MaxIter *int `param:"default=20,min=1"`
 	// StepSize is the learning rate, in (0, 1] (nil means Spark's 0.1).
-	StepSize *float64 `param:"gt=0,max=1"`
+	StepSize *float64 `param:"default=0.1,gt=0,max=1"`
 	// SubsamplingRate is the share of rows each round samples, without
 	// replacement (nil means 1).
-	SubsamplingRate *float64 `param:"gt=0,max=1"`
+	SubsamplingRate *float64 `param:"default=1,gt=0,max=1"`
 	// FeatureSubsetStrategy is the features each node draws ("all" by
 	// default; see RandomForest).
-	FeatureSubsetStrategy string
+	FeatureSubsetStrategy string `param:"default=all,nonempty"`
 	// ValidationIndicatorCol names a boolean column marking validation
 	// rows: they are left out of training, and boosting stops early when
 	// their error stops improving by ValidationTol (Spark's rule).
-	ValidationIndicatorCol string
+	ValidationIndicatorCol string `param:""`
 	// ValidationTol (nil means Spark's 0.01).
-	ValidationTol *float64 `param:"min=0"`
+	ValidationTol *float64 `param:"default=0.01,min=0"`
 	// NewtonLeaves (beyond Spark; default false) fits each tree to the
 	// loss's gradients and hessians, with split gain ½(G_L²/(H_L+λ) +
 	// G_R²/(H_R+λ) − G²/(H+λ)) and leaf values −G/(H+λ), as XGBoost does;
 	// boosting then starts from margin 0 (the mean label for the squared
 	// loss) instead of Spark's first tree fitted to the label.
 	// minInfoGain is then XGBoost's gamma.
-	NewtonLeaves bool
+	NewtonLeaves bool `param:"default=false"`
 	// RegLambda is λ, the L2 penalty of Newton leaf values (nil means 1,
 	// XGBoost's reg_lambda).
-	RegLambda *float64 `param:"min=0"`
+	RegLambda *float64 `param:"default=1,min=0"`
 	// MinChildWeight is the least hessian sum a Newton child may have
 	// (nil means 1, XGBoost's min_child_weight).
-	MinChildWeight *float64 `param:"min=0"`
+	MinChildWeight *float64 `param:"default=1,min=0"`
 }
 
 // CheckColumns checks the validation indicator column, when set, in a
@@ -298,15 +301,15 @@ func (bp *BoostParams) Boost(cfg *Config, loss string, k int) (Boost, error) {
 // names and defaults; the forest stages embed them.
 type ForestParams struct {
 	// NumTrees is the number of trees (0 means Spark's 20).
-	NumTrees int `param:"min=1"`
+	NumTrees int `param:"default=20,min=1"`
 	// FeatureSubsetStrategy is how many features each node draws: auto
 	// (default: sqrt for classification, onethird for regression), all,
 	// sqrt, log2, onethird, a fraction in (0, 1] or a count.
-	FeatureSubsetStrategy string
+	FeatureSubsetStrategy string `param:"default=auto,nonempty"`
 	// SubsamplingRate is the share of rows each tree draws (nil means 1).
-	SubsamplingRate *float64 `param:"gt=0,max=1"`
+	SubsamplingRate *float64 `param:"default=1,gt=0,max=1"`
 	// Bootstrap draws rows with replacement (nil means true).
-	Bootstrap *bool
+	Bootstrap *bool `param:"default=true"`
 }
 
 // CheckParams implements ml.ParamChecker (promoted to the stages).

@@ -450,7 +450,7 @@ func fitAndScore(ctx context.Context, e engine.Engine, est ml.Estimator, grid []
 		if err == nil {
 			var m ml.Model
 			if m, err = est.Fit(ctx, e, folds[f].train); err == nil {
-				if h, ok := ml.Params(m)["objectiveHistory"].([]float64); ok {
+				if h, ok := ml.Data(m)["objectiveHistory"].([]float64); ok {
 					hist[f][i] = h
 				}
 				var pred engine.Dataset

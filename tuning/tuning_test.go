@@ -309,7 +309,9 @@ func TestStratifiedFolds(t *testing.T) {
 
 // diverging is a logistic regression whose fit fails numerically (as
 // optim.ErrNotFinite) for a regParam above 1.
-type diverging struct{ RegParam float64 }
+type diverging struct {
+	RegParam float64 `param:""`
+}
 
 func (d *diverging) Fit(ctx context.Context, e engine.Engine, ds engine.Dataset) (ml.Model, error) {
 	if d.RegParam > 1 {
