@@ -12,7 +12,8 @@
 // Drivers (optimizer loops, tree growers) run in the calling process and
 // call the engine once per pass. What a worker runs is never a closure: it
 // is a Kernel, a named value registered with Register or RegisterAggregator
-// whose exported fields gob-encode. The embedded engine (engine/local) calls
+// whose exported fields are its whole state (see wire.go for their
+// encoding). The embedded engine (engine/local) calls
 // kernels directly; a distributed engine ships their encoding (Encode) to
 // other processes, which Decode them. Both run each partition through
 // RunPartition, which holds the per-partition checks of the contract.
@@ -24,7 +25,8 @@ import (
 	"github.com/spindle-ml/spindle/table"
 )
 
-// Kernel is work that a worker runs: a registered, gob-encodable value.
+// Kernel is work that a worker runs: a registered value whose exported
+// fields are all it needs (Encode sends them).
 // KernelName is its registry key; by convention "package.Type".
 type Kernel interface {
 	KernelName() string
@@ -68,7 +70,8 @@ type Mapper interface {
 }
 
 // Aggregator folds partitions into a partial result of type P and merges
-// partials. Merge must be associative; P must gob-encode (exported fields).
+// partials. Merge must be associative; P travels in the wire encoding
+// (Marshal), so its state must be its exported fields.
 type Aggregator[P any] interface {
 	Kernel
 	// Zero returns an empty partial.

@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding"
 	"encoding/binary"
-	"encoding/gob"
 	"encoding/hex"
 	"fmt"
 	"hash"
@@ -13,6 +12,8 @@ import (
 	"reflect"
 	"slices"
 	"unsafe"
+
+	"github.com/fxamacker/cbor/v2"
 )
 
 // Fingerprint returns a SHA-256 digest (hex) of what a kernel is: its
@@ -70,7 +71,7 @@ type rawHash struct{ maphash.Hash }
 
 var (
 	binaryMarshaler = reflect.TypeFor[encoding.BinaryMarshaler]()
-	gobEncoder      = reflect.TypeFor[gob.GobEncoder]()
+	cborMarshaler   = reflect.TypeFor[cbor.Marshaler]()
 )
 
 // hashValue writes v to h unambiguously: a tag per kind, lengths before
@@ -89,11 +90,11 @@ func hashValue(h hash.Hash, v reflect.Value, depth int) error {
 		return nil
 	}
 	t := v.Type()
-	if t.Kind() != reflect.Pointer && t.Kind() != reflect.Interface && (t.Implements(gobEncoder) || t.Implements(binaryMarshaler)) {
+	if t.Kind() != reflect.Pointer && t.Kind() != reflect.Interface && (t.Implements(cborMarshaler) || t.Implements(binaryMarshaler)) {
 		var b []byte
 		var err error
-		if m, ok := v.Interface().(gob.GobEncoder); ok {
-			b, err = m.GobEncode()
+		if m, ok := v.Interface().(cbor.Marshaler); ok {
+			b, err = m.MarshalCBOR()
 		} else {
 			b, err = v.Interface().(encoding.BinaryMarshaler).MarshalBinary()
 		}
@@ -127,6 +128,15 @@ func hashValue(h hash.Hash, v reflect.Value, depth int) error {
 		putU(uint64(v.Len()))
 		h.Write([]byte(v.String()))
 	case reflect.Slice, reflect.Array:
+		if t.Kind() == reflect.Slice {
+			// A nil list and an empty one are different values (an
+			// empty stop-word list is not the default list).
+			if v.IsNil() {
+				h.Write([]byte{0})
+			} else {
+				h.Write([]byte{1})
+			}
+		}
 		if t.Elem().Kind() == reflect.Uint8 && t.Kind() == reflect.Slice {
 			putU(uint64(v.Len()))
 			h.Write(v.Bytes())
@@ -142,6 +152,11 @@ func hashValue(h hash.Hash, v reflect.Value, depth int) error {
 			}
 		}
 	case reflect.Map:
+		if v.IsNil() {
+			h.Write([]byte{0})
+		} else {
+			h.Write([]byte{1})
+		}
 		// Each entry is hashed on its own; the entries go in the order
 		// of their digests.
 		entries := make([][]byte, 0, v.Len())

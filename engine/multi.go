@@ -1,12 +1,12 @@
 package engine
 
 import (
-	"bytes"
 	"context"
 	"encoding/binary"
-	"encoding/gob"
 	"fmt"
 	"hash"
+
+	"github.com/fxamacker/cbor/v2"
 
 	"github.com/spindle-ml/spindle/table"
 )
@@ -26,7 +26,7 @@ func init() {
 // result apart.
 type Multi struct {
 	// Kernels are the aggregations, encoded (Encode). They are filled in
-	// only when the Multi itself is encoded (GobEncode): an engine in this
+	// only when the Multi itself is encoded (MarshalCBOR): an engine in this
 	// process folds with the aggregations as they are.
 	Kernels [][]byte
 
@@ -35,8 +35,9 @@ type Multi struct {
 }
 
 var (
-	_ AnyAggregator  = (*Multi)(nil)
-	_ gob.GobEncoder = (*Multi)(nil)
+	_ AnyAggregator    = (*Multi)(nil)
+	_ cbor.Marshaler   = (*Multi)(nil)
+	_ cbor.Unmarshaler = (*Multi)(nil)
 )
 
 // NewMulti combines aggregations over the same dataset; each must be
@@ -53,8 +54,8 @@ func NewMulti(aggs []AnyAggregator) (*Multi, error) {
 // multiWire is a Multi's encoding.
 type multiWire struct{ Kernels [][]byte }
 
-// GobEncode implements gob.GobEncoder: every aggregation, encoded.
-func (m *Multi) GobEncode() ([]byte, error) {
+// MarshalCBOR implements cbor.Marshaler: every aggregation, encoded.
+func (m *Multi) MarshalCBOR() ([]byte, error) {
 	w := multiWire{Kernels: make([][]byte, len(m.aggs))}
 	for i, a := range m.aggs {
 		var err error
@@ -62,18 +63,18 @@ func (m *Multi) GobEncode() ([]byte, error) {
 			return nil, err
 		}
 	}
-	var buf bytes.Buffer
-	if err := gob.NewEncoder(&buf).Encode(w); err != nil {
+	data, err := Marshal(w)
+	if err != nil {
 		return nil, fmt.Errorf("encode engine.Multi: %w", err)
 	}
-	return buf.Bytes(), nil
+	return data, nil
 }
 
-// GobDecode implements gob.GobDecoder; the registry's wrapper then
+// UnmarshalCBOR implements cbor.Unmarshaler; the registry's wrapper then
 // rebuilds the aggregations (decode).
-func (m *Multi) GobDecode(data []byte) error {
+func (m *Multi) UnmarshalCBOR(data []byte) error {
 	var w multiWire
-	if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&w); err != nil {
+	if err := Unmarshal(data, &w); err != nil {
 		return fmt.Errorf("decode engine.Multi: %w", err)
 	}
 	m.Kernels = w.Kernels
@@ -168,11 +169,11 @@ func (m *Multi) EncodePartial(p any) ([]byte, error) {
 			return nil, err
 		}
 	}
-	var buf bytes.Buffer
-	if err := gob.NewEncoder(&buf).Encode(encs); err != nil {
+	data, err := Marshal(encs)
+	if err != nil {
 		return nil, fmt.Errorf("encode partial of engine.Multi: %w", err)
 	}
-	return buf.Bytes(), nil
+	return data, nil
 }
 
 // DecodePartial implements AnyAggregator.
@@ -181,7 +182,7 @@ func (m *Multi) DecodePartial(data []byte) (any, error) {
 		return nil, m.err
 	}
 	var encs [][]byte
-	if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&encs); err != nil {
+	if err := Unmarshal(data, &encs); err != nil {
 		return nil, fmt.Errorf("decode partial of engine.Multi: %w", err)
 	}
 	if len(encs) != len(m.aggs) {

@@ -1,14 +1,14 @@
 package engine
 
 import (
-	"bytes"
 	"context"
-	"encoding/gob"
 	"fmt"
 	"reflect"
 	"slices"
 	"strings"
 	"sync"
+
+	"github.com/fxamacker/cbor/v2"
 
 	"github.com/spindle-ml/spindle/table"
 )
@@ -39,15 +39,15 @@ func (e erased[P]) FoldAny(ctx context.Context, info PartitionInfo, acc any, b *
 }
 func (e erased[P]) MergeAny(a, b any) (any, error) { return e.a.Merge(a.(P), b.(P)) }
 func (e erased[P]) EncodePartial(p any) ([]byte, error) {
-	var buf bytes.Buffer
-	if err := gob.NewEncoder(&buf).Encode(p.(P)); err != nil {
+	data, err := Marshal(p.(P))
+	if err != nil {
 		return nil, fmt.Errorf("encode partial of %s: %w", e.a.KernelName(), err)
 	}
-	return buf.Bytes(), nil
+	return data, nil
 }
 func (e erased[P]) DecodePartial(data []byte) (any, error) {
 	var p P
-	if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&p); err != nil {
+	if err := Unmarshal(data, &p); err != nil {
 		return nil, fmt.Errorf("decode partial of %s: %w", e.a.KernelName(), err)
 	}
 	return p, nil
@@ -98,12 +98,14 @@ func checkRegistered(k Kernel) error {
 	return nil
 }
 
+// envelope is an encoded kernel: its registered name, then its fields.
 type envelope struct {
-	Name    string
-	Payload []byte
+	Name   string
+	Kernel cbor.RawMessage
 }
 
-// Encode serializes a registered kernel (name and gob-encoded fields).
+// Encode serializes a registered kernel: its name and every exported
+// field, in the wire encoding (Marshal).
 func Encode(k Kernel) ([]byte, error) {
 	if a, ok := k.(AnyAggregator); ok {
 		k = a.Unwrap()
@@ -111,22 +113,22 @@ func Encode(k Kernel) ([]byte, error) {
 	if err := checkRegistered(k); err != nil {
 		return nil, err
 	}
-	var payload bytes.Buffer
-	if err := gob.NewEncoder(&payload).Encode(k); err != nil {
+	payload, err := Marshal(k)
+	if err != nil {
 		return nil, fmt.Errorf("encode kernel %s: %w", k.KernelName(), err)
 	}
-	var out bytes.Buffer
-	if err := gob.NewEncoder(&out).Encode(envelope{Name: k.KernelName(), Payload: payload.Bytes()}); err != nil {
+	out, err := Marshal(envelope{Name: k.KernelName(), Kernel: payload})
+	if err != nil {
 		return nil, fmt.Errorf("encode kernel %s: %w", k.KernelName(), err)
 	}
-	return out.Bytes(), nil
+	return out, nil
 }
 
 // Decode rebuilds a kernel written by Encode. An aggregator comes back as an
 // AnyAggregator, a mapper as a Mapper.
 func Decode(data []byte) (Kernel, error) {
 	var env envelope
-	if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&env); err != nil {
+	if err := Unmarshal(data, &env); err != nil {
 		return nil, fmt.Errorf("decode kernel: %w", err)
 	}
 	v, ok := registry.Load(env.Name)
@@ -135,7 +137,7 @@ func Decode(data []byte) (Kernel, error) {
 	}
 	e := v.(entry)
 	ptr := reflect.New(e.typ)
-	if err := gob.NewDecoder(bytes.NewReader(env.Payload)).DecodeValue(ptr); err != nil {
+	if err := Unmarshal(env.Kernel, ptr.Interface()); err != nil {
 		return nil, fmt.Errorf("decode kernel %s: %w", env.Name, err)
 	}
 	k, ok := ptr.Elem().Interface().(Kernel)
@@ -266,4 +268,14 @@ func Kernels() []KernelInfo {
 	})
 	slices.SortFunc(out, func(a, b KernelInfo) int { return strings.Compare(a.Name, b.Name) })
 	return out
+}
+
+// KernelType returns the Go type registered under name (often a
+// pointer type).
+func KernelType(name string) (reflect.Type, bool) {
+	v, ok := registry.Load(name)
+	if !ok {
+		return nil, false
+	}
+	return v.(entry).typ, true
 }

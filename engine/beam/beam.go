@@ -32,7 +32,6 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
-	"encoding/gob"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -212,7 +211,7 @@ func groupNames(n int) []string {
 	return fs
 }
 
-func groupName(g int) string { return fmt.Sprintf("group-%05d.gob", g) }
+func groupName(g int) string { return fmt.Sprintf("group-%05d.cbor", g) }
 
 // done reads dir's _SUCCESS; ok is false when the pass has not completed,
 // or when a file it wrote is missing (workers write without waiting for
@@ -647,7 +646,7 @@ func (e *Engine) blob(ctx context.Context, enc []byte) (kernelBlob, error) {
 		return kernelBlob{Data: enc}, nil
 	}
 	sum := sha256.Sum256(enc)
-	uri := storage.Join(storage.Join(e.root, "kernels"), hex.EncodeToString(sum[:])+".gob")
+	uri := storage.Join(storage.Join(e.root, "kernels"), hex.EncodeToString(sum[:])+".cbor")
 	if _, err := e.st.List(ctx, uri); err == nil {
 		return kernelBlob{URI: uri}, nil
 	}
@@ -763,11 +762,11 @@ func (f *partitionFn) ProcessElement(ctx context.Context, g int, done func(int))
 	if err != nil {
 		return err
 	}
-	var buf bytes.Buffer
-	if err := gob.NewEncoder(&buf).Encode(out); err != nil {
+	data, err := engine.Marshal(out)
+	if err != nil {
 		return err
 	}
-	if err := st.WriteScratch(ctx, storage.Join(f.Out, groupName(g)), buf.Bytes()); err != nil {
+	if err := st.WriteScratch(ctx, storage.Join(f.Out, groupName(g)), data); err != nil {
 		return err
 	}
 	done(g)
@@ -798,7 +797,7 @@ func groupWritten[E any](ctx context.Context, st *storage.Store, dir string, g i
 		return false
 	}
 	var es []E
-	if gob.NewDecoder(bytes.NewReader(data)).Decode(&es) != nil {
+	if engine.Unmarshal(data, &es) != nil {
 		return false
 	}
 	for _, name := range files(es) {
@@ -810,7 +809,7 @@ func groupWritten[E any](ctx context.Context, st *storage.Store, dir string, g i
 }
 
 // readGroupFiles reads the group files of a job over n items (partitions,
-// splits), each a gob-encoded []E of its items, and returns the entries in
+// splits), each a []E of its items in the wire encoding, and returns the entries in
 // item order.
 func readGroupFiles[E any](ctx context.Context, st *storage.Store, dir string, n int, items string) ([]E, error) {
 	names := groupNames(n)
@@ -821,7 +820,7 @@ func readGroupFiles[E any](ctx context.Context, st *storage.Store, dir string, n
 		if err != nil {
 			return err
 		}
-		if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&all[g]); err != nil {
+		if err := engine.Unmarshal(data, &all[g]); err != nil {
 			return fmt.Errorf("%s: %w", uri, err)
 		}
 		if want := min(groupSize, n-g*groupSize); len(all[g]) != want {

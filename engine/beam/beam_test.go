@@ -368,7 +368,7 @@ func TestRerunRedoesOnlyMissingGroups(t *testing.T) {
 		return e, out.Rows()
 	}
 	_, want := persist()
-	groups, err := filepath.Glob(filepath.Join(staging, "ds-*", "group-*.gob"))
+	groups, err := filepath.Glob(filepath.Join(staging, "ds-*", "group-*.cbor"))
 	if err != nil || len(groups) != 4 {
 		t.Fatalf("group files %v %v", groups, err)
 	}

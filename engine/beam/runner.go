@@ -247,12 +247,23 @@ func startPrism(ctx context.Context) (string, error) {
 	return fmt.Sprintf("localhost:%d", port), nil
 }
 
+// prismJobs makes the jobs this process sends to a prism job server run
+// one at a time: prism (Beam 2.77) stages a job's artifacts into a map
+// it does not lock (jobservices/artifact.go, ReverseArtifactRetrievalService),
+// so two jobs submitted at once can crash the server ("concurrent map
+// writes"). Each job already runs its partitions on every core.
+var prismJobs sync.Mutex
+
 // execute runs one pipeline on r.
 func execute(ctx context.Context, r Runner, p *beamsdk.Pipeline) error {
 	if err := sdk.enter(ctx, r); err != nil {
 		return err
 	}
 	defer sdk.leave()
+	if r.name() == "prism" {
+		prismJobs.Lock()
+		defer prismJobs.Unlock()
+	}
 	var err error
 	if r.name() == "dataflow" {
 		_, err = dataflow.Execute(ctx, p)

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
-	"encoding/gob"
 	"encoding/hex"
 	"fmt"
 
@@ -238,11 +237,11 @@ func (f *splitFn) ProcessElement(ctx context.Context, g int, done func(int)) err
 	if err != nil {
 		return err
 	}
-	var buf bytes.Buffer
-	if err := gob.NewEncoder(&buf).Encode(out); err != nil {
+	data, err := engine.Marshal(out)
+	if err != nil {
 		return err
 	}
-	if err := f.st.WriteScratch(ctx, storage.Join(f.Out, groupName(g)), buf.Bytes()); err != nil {
+	if err := f.st.WriteScratch(ctx, storage.Join(f.Out, groupName(g)), data); err != nil {
 		return err
 	}
 	done(g)

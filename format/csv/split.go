@@ -3,7 +3,6 @@ package csv
 import (
 	"bytes"
 	"context"
-	"encoding/gob"
 	"errors"
 	"fmt"
 	"slices"
@@ -43,7 +42,7 @@ func init() {
 	engine.RegisterReader(&parseReader{})
 }
 
-// wireOptions are the options a worker needs, in a form that gob-encodes.
+// wireOptions are the options a worker needs, as exported fields.
 type wireOptions struct {
 	NoHeader                 bool
 	Delimiter, Quote, Escape byte
@@ -192,15 +191,15 @@ func (r *parseReader) ReadSplit(ctx context.Context, i int) ([]*table.Batch, []b
 }
 
 func encodeReport(v any) ([]byte, error) {
-	var buf bytes.Buffer
-	if err := gob.NewEncoder(&buf).Encode(v); err != nil {
+	data, err := engine.Marshal(v)
+	if err != nil {
 		return nil, fmt.Errorf("encode split report: %w", err)
 	}
-	return buf.Bytes(), nil
+	return data, nil
 }
 
 func decodeReport(data []byte, v any) error {
-	if err := gob.NewDecoder(bytes.NewReader(data)).Decode(v); err != nil {
+	if err := engine.Unmarshal(data, v); err != nil {
 		return fmt.Errorf("decode split report: %w", err)
 	}
 	return nil

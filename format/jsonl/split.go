@@ -3,7 +3,6 @@ package jsonl
 import (
 	"bytes"
 	"context"
-	"encoding/gob"
 	"errors"
 	"fmt"
 
@@ -141,15 +140,15 @@ func (b *buildCells) ReadSplit(ctx context.Context, i int) ([]*table.Batch, []by
 }
 
 func encode(v any) ([]byte, error) {
-	var buf bytes.Buffer
-	if err := gob.NewEncoder(&buf).Encode(v); err != nil {
+	data, err := engine.Marshal(v)
+	if err != nil {
 		return nil, fmt.Errorf("jsonl: encode a split report: %w", err)
 	}
-	return buf.Bytes(), nil
+	return data, nil
 }
 
 func decode(data []byte, v any) error {
-	if err := gob.NewDecoder(bytes.NewReader(data)).Decode(v); err != nil {
+	if err := engine.Unmarshal(data, v); err != nil {
 		return fmt.Errorf("jsonl: decode a split report: %w", err)
 	}
 	return nil

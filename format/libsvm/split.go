@@ -3,7 +3,6 @@ package libsvm
 import (
 	"bytes"
 	"context"
-	"encoding/gob"
 	"errors"
 	"fmt"
 
@@ -85,11 +84,11 @@ type report struct {
 }
 
 func (r report) encode() ([]byte, error) {
-	var buf bytes.Buffer
-	if err := gob.NewEncoder(&buf).Encode(r); err != nil {
+	data, err := engine.Marshal(r)
+	if err != nil {
 		return nil, fmt.Errorf("libsvm: encode a split report: %w", err)
 	}
-	return buf.Bytes(), nil
+	return data, nil
 }
 
 // failed reports err as the cell's malformed line, or returns it.
@@ -163,7 +162,7 @@ func ReadSplits(ctx context.Context, e engine.Engine, st *storage.Store, srcs []
 	reps := make([]report, len(res))
 	nls := make([]int64, len(res))
 	for i, r := range res {
-		if err := gob.NewDecoder(bytes.NewReader(r.Report)).Decode(&reps[i]); err != nil {
+		if err := engine.Unmarshal(r.Report, &reps[i]); err != nil {
 			return nil, 0, fmt.Errorf("libsvm: decode a split report: %w", err)
 		}
 		nls[i] = reps[i].NL
@@ -194,7 +193,7 @@ func ReadSplits(ctx context.Context, e engine.Engine, st *storage.Store, srcs []
 	var parts []engine.Part
 	for _, r := range res {
 		var rep report
-		if err := gob.NewDecoder(bytes.NewReader(r.Report)).Decode(&rep); err != nil {
+		if err := engine.Unmarshal(r.Report, &rep); err != nil {
 			return nil, 0, fmt.Errorf("libsvm: decode a split report: %w", err)
 		}
 		if rep.Err != nil {
