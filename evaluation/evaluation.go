@@ -7,9 +7,12 @@
 package evaluation
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"sort"
 
 	"github.com/spindle-ml/spindle/engine"
@@ -178,23 +181,27 @@ func (ev *BinaryClassificationEvaluator) scoreCounts(ctx context.Context, e engi
 }
 
 // ranked returns the distinct scores, highest first, and the total
-// positive and negative weight; both must be positive.
+// positive and negative weight; both must be positive. The totals are
+// summed in score order, so they are the same to the last bit whatever
+// the maps' order.
 func (sc *ScoreCounts) ranked() (scores []float64, P, N float64, err error) {
 	scores = make([]float64, 0, len(sc.Pos)+len(sc.Neg))
-	for s, w := range sc.Pos {
+	for s := range sc.Pos {
 		scores = append(scores, s)
-		P += w
 	}
-	for s, w := range sc.Neg {
+	for s := range sc.Neg {
 		if _, ok := sc.Pos[s]; !ok {
 			scores = append(scores, s)
 		}
-		N += w
+	}
+	sort.Sort(sort.Reverse(sort.Float64Slice(scores)))
+	for _, s := range scores {
+		P += sc.Pos[s]
+		N += sc.Neg[s]
 	}
 	if P == 0 || N == 0 {
 		return nil, 0, 0, fmt.Errorf("binary metrics need both labels; found %v positive and %v negative weight", P, N)
 	}
-	sort.Sort(sort.Reverse(sort.Float64Slice(scores)))
 	return scores, P, N, nil
 }
 
@@ -351,13 +358,26 @@ func (ev *MulticlassClassificationEvaluator) Evaluate(ctx context.Context, e eng
 }
 
 // Metric computes a multiclass metric from the confusion statistics.
+// Sums run over the cells in (label, prediction) order, so a metric is
+// the same to the last bit however the counts were gathered.
 func (c *Confusion) Metric(metric string) float64 {
 	if metric == "logLoss" {
 		return c.LogLoss / c.Weight
 	}
+	keys := slices.SortedFunc(maps.Keys(c.Counts), func(a, b [2]int) int {
+		if a[0] != b[0] {
+			return cmp.Compare(a[0], b[0])
+		}
+		return cmp.Compare(a[1], b[1])
+	})
 	labelW, predW := map[int]float64{}, map[int]float64{}
+	var labels []int
 	var correct float64
-	for key, w := range c.Counts {
+	for _, key := range keys {
+		w := c.Counts[key]
+		if _, seen := labelW[key[0]]; !seen {
+			labels = append(labels, key[0])
+		}
 		labelW[key[0]] += w
 		predW[key[1]] += w
 		if key[0] == key[1] {
@@ -368,7 +388,8 @@ func (c *Confusion) Metric(metric string) float64 {
 		return correct / c.Weight
 	}
 	var out float64
-	for l, lw := range labelW {
+	for _, l := range labels {
+		lw := labelW[l]
 		tp := c.Counts[[2]int{l, l}]
 		var prec, rec float64
 		if predW[l] > 0 {

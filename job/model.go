@@ -245,15 +245,11 @@ func metricAttrs(m map[string]jsonnum.Float) []any {
 }
 
 func newEvaluator(typ, metric, labelCol string) (evaluation.Evaluator, error) {
-	switch typ {
-	case "multiclass":
-		return &evaluation.MulticlassClassificationEvaluator{MetricName: metric, LabelCol: labelCol}, nil
-	case "binary":
-		return &evaluation.BinaryClassificationEvaluator{MetricName: metric, LabelCol: labelCol}, nil
-	case "regression":
-		return &evaluation.RegressionEvaluator{MetricName: metric, LabelCol: labelCol}, nil
+	ev, ok := evaluation.LookupEvaluator(typ)
+	if !ok {
+		return nil, fmt.Errorf("unknown evaluator type %q", typ)
 	}
-	return nil, fmt.Errorf("unknown evaluator type %q", typ)
+	return ev.New(metric, nil, labelCol), nil
 }
 
 // score computes the spec's metrics on the test predictions.

@@ -61,6 +61,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/spindle-ml/spindle/evaluation"
 	"github.com/spindle-ml/spindle/format"
 	"github.com/spindle-ml/spindle/format/csv"
 	"github.com/spindle-ml/spindle/ml"
@@ -232,21 +233,28 @@ type Output struct {
 	SaveModels    bool
 }
 
-// Metric names allowed in metrics, by evaluator type.
-var metricNames = map[string][]string{
-	"multiclass": {"f1", "accuracy", "weightedPrecision", "weightedRecall", "logLoss"},
-	"binary":     {"areaUnderROC", "areaUnderPR"},
-	"regression": {"rmse", "mse", "mae", "r2", "var"},
+// metricsOf returns the metrics of evaluator typ (package evaluation's
+// registry), its default first.
+func metricsOf(typ string) []string {
+	ev, _ := evaluation.LookupEvaluator(typ)
+	var out []string
+	for _, m := range ev.Metrics {
+		out = append(out, m.Name)
+	}
+	return out
 }
 
-// MetricType returns the evaluator type that computes metric, or "".
+// MetricType returns the evaluator that computes metric, or "".
 func MetricType(metric string) string {
-	for t, ms := range metricNames {
-		if slices.Contains(ms, metric) {
-			return t
-		}
-	}
-	return ""
+	m, _ := evaluation.LookupMetric(metric)
+	return m.Evaluator
+}
+
+// defaultMetrics are the test metrics of a spec that lists none, by the
+// kind of its models (their default evaluator).
+var defaultMetrics = map[string][]string{
+	"multiclass": {"accuracy", "f1", "weightedPrecision", "weightedRecall"},
+	"regression": {"rmse", "mse", "mae", "r2"},
 }
 
 // Parse reads a spec from data (file names it in messages, and relative
@@ -578,7 +586,7 @@ func (d *decoder) spec(root *yaml.Node) *Spec {
 	}
 	s.Variants = d.variants(top["variants"])
 	s.Models = d.models(top["models"])
-	s.Metrics = d.metrics(top["metrics"])
+	s.Metrics = d.metrics(top["metrics"], s.Models, top["models"])
 	s.Output = d.output(top["output"])
 	return s
 }
@@ -963,39 +971,81 @@ func (d *decoder) tuning(n *yaml.Node, what string, model Stage) *Tuning {
 	if t.Evaluator.Type == "" {
 		t.Evaluator.Type = "multiclass"
 	}
-	t.Evaluator.MetricName = metricNames[t.Evaluator.Type][0]
+	t.Evaluator.MetricName = metricsOf(t.Evaluator.Type)[0]
 	if v := m["evaluator"]; v != nil {
 		em, _ := d.mapping(v, what+".evaluator", []string{"type", "metricName"})
+		at := v
 		if x := em["type"]; x != nil {
-			t.Evaluator.Type = d.oneOf(x, what+".evaluator.type", "multiclass", "binary", "regression")
+			t.Evaluator.Type = d.oneOf(x, what+".evaluator.type", evaluation.EvaluatorNames()...)
 			if d.err != nil {
 				return t
 			}
-			t.Evaluator.MetricName = metricNames[t.Evaluator.Type][0]
+			t.Evaluator.MetricName = metricsOf(t.Evaluator.Type)[0]
+			at = x
 		}
 		if x := em["metricName"]; x != nil {
-			t.Evaluator.MetricName = d.oneOf(x, what+".evaluator.metricName", metricNames[t.Evaluator.Type]...)
+			t.Evaluator.MetricName = d.oneOf(x, what+".evaluator.metricName", metricsOf(t.Evaluator.Type)...)
+			at = x
+		}
+		// The tuning metric must score the model: every fold is judged
+		// by it.
+		if err := evaluation.CheckModel(t.Evaluator.MetricName, model.Value, model.evaluator); err != nil && d.err == nil {
+			d.failf(at, "%s.evaluator: %v", what, err)
 		}
 	}
 	return t
 }
 
-func (d *decoder) metrics(n *yaml.Node) []string {
+// metrics reads the test metrics, or gives the defaults of the models'
+// kind, and checks every metric against every model before any work: a
+// metric must score each model (evaluation.CheckModel: a classifier's
+// metric for a classifier, and only of columns the model makes).
+func (d *decoder) metrics(n *yaml.Node, models []Model, modelsNode *yaml.Node) []string {
+	if d.err != nil {
+		return nil
+	}
+	kinds := map[string][]string{}
+	var order []string
+	for _, m := range models {
+		if _, seen := kinds[m.Stage.evaluator]; !seen {
+			order = append(order, m.Stage.evaluator)
+		}
+		kinds[m.Stage.evaluator] = append(kinds[m.Stage.evaluator], m.Name)
+	}
+	if len(order) > 1 {
+		d.failf(modelsNode, "models: %s and %s are models of different kinds (%s and %s): a run's models are all classifiers or all regressors",
+			kinds[order[0]][0], kinds[order[1]][0], order[0], order[1])
+		return nil
+	}
 	if n == nil {
-		return []string{"accuracy", "f1", "weightedPrecision", "weightedRecall"}
+		if len(order) == 0 {
+			return nil
+		}
+		ms := defaultMetrics[order[0]]
+		for _, m := range models {
+			for _, name := range ms {
+				if err := evaluation.CheckModel(name, m.Stage.Value, m.Stage.evaluator); err != nil {
+					d.failf(modelsNode, "the default metrics (%s) cannot score model %s: %v; list the metrics to report", strings.Join(ms, ", "), m.Name, err)
+					return nil
+				}
+			}
+		}
+		return ms
 	}
 	ms := d.strList(n, "metrics")
-	var all []string
-	for _, t := range []string{"multiclass", "binary", "regression"} {
-		all = append(all, metricNames[t]...)
-	}
-	for i, m := range ms {
-		if d.err == nil && MetricType(m) == "" {
-			at := n
-			if n.Kind == yaml.SequenceNode {
-				at = n.Content[i]
+	for i, name := range ms {
+		at := n
+		if n.Kind == yaml.SequenceNode {
+			at = n.Content[i]
+		}
+		if d.err == nil && MetricType(name) == "" {
+			d.failf(at, "unknown metric %q (allowed: %s)", name, strings.Join(evaluation.MetricNames(), ", "))
+			return ms
+		}
+		for _, m := range models {
+			if err := evaluation.CheckModel(name, m.Stage.Value, m.Stage.evaluator); err != nil && d.err == nil {
+				d.failf(at, "metrics: model %s: %v", m.Name, err)
 			}
-			d.failf(at, "unknown metric %q (allowed: %s)", m, strings.Join(all, ", "))
 		}
 	}
 	return ms

@@ -89,6 +89,54 @@ func TestOverrides(t *testing.T) {
 	}
 }
 
+// TestMetricChecks: every model × metric × evaluator is checked before
+// any work: a metric that needs a column the model does not make, or that
+// scores another kind of model, is an error at its line:column.
+func TestMetricChecks(t *testing.T) {
+	cases := []struct {
+		name string
+		edit []string // old, new, old, new …
+		want string
+	}{
+		{"logLoss of LinearSVC", []string{"type: LogisticRegression", "type: LinearSVC", "metrics: [accuracy, f1]", "metrics: [accuracy, logLoss]"},
+			`t.yaml:20:21: metrics: model lr: logLoss reads the probability column, which LinearSVC does not make (its metrics: areaUnderROC, areaUnderPR, f1, accuracy, weightedPrecision, weightedRecall)`},
+		{"tuning by logLoss of LinearSVC", []string{"type: LogisticRegression", "type: LinearSVC", "grid: {maxIter: [10, 15]}", "grid: {maxIter: [10, 15]}\n      evaluator: {metricName: logLoss}"},
+			`t.yaml:20:31: models[0].tuning.evaluator: logLoss reads the probability column, which LinearSVC does not make`},
+		{"regression metric of a classifier", []string{"metrics: [accuracy, f1]", "metrics: [accuracy, rmse]"},
+			`t.yaml:20:21: metrics: model lr: rmse is a regression metric, which cannot score LogisticRegression (a multiclass model; its metrics: areaUnderROC, areaUnderPR, f1, accuracy, weightedPrecision, weightedRecall, logLoss)`},
+		{"classification metrics of a regressor", []string{"type: LogisticRegression", "type: LinearRegression", "    tuning:\n      numFolds: 2\n      grid: {maxIter: [10, 15]}\n", ""},
+			`t.yaml:17:11: metrics: model lr: accuracy is a multiclass metric, which cannot score LinearRegression (a regression model; its metrics: rmse, mse, mae, r2, var)`},
+		{"binary evaluator for a regressor", []string{"type: LogisticRegression", "type: LinearRegression", "grid: {maxIter: [10, 15]}", "grid: {maxIter: [10, 15]}\n      evaluator: {type: binary}", "metrics: [accuracy, f1]", "metrics: [rmse]"},
+			`models[0].tuning.evaluator: areaUnderROC is a binary metric, which cannot score LinearRegression`},
+		{"models of two kinds", []string{"metrics: [accuracy, f1]", "  - {name: lin, type: LinearRegression}\nmetrics: [accuracy, f1]"},
+			`models: lr and lin are models of different kinds (multiclass and regression): a run's models are all classifiers or all regressors`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			src := base
+			for i := 0; i < len(c.edit); i += 2 {
+				if !strings.Contains(src, c.edit[i]) {
+					t.Fatalf("no %q", c.edit[i])
+				}
+				src = strings.Replace(src, c.edit[i], c.edit[i+1], 1)
+			}
+			_, err := spec.Parse("t.yaml", []byte(src), nil)
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("got %v\nwant %q", err, c.want)
+			}
+		})
+	}
+	// A regression spec without metrics gets the regression metrics.
+	src := strings.Replace(strings.Replace(base, "type: LogisticRegression", "type: LinearRegression", 1), "metrics: [accuracy, f1]\n", "", 1)
+	s, err := spec.Parse("t.yaml", []byte(src), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(s.Metrics, ",") != "rmse,mse,mae,r2" || s.Models[0].Tuning.Evaluator.MetricName != "rmse" {
+		t.Fatalf("metrics %v, tuning by %s", s.Metrics, s.Models[0].Tuning.Evaluator.MetricName)
+	}
+}
+
 // TestSpecErrors: each mistake gives one error at its line:column that
 // says what is allowed.
 func TestSpecErrors(t *testing.T) {
@@ -100,7 +148,8 @@ func TestSpecErrors(t *testing.T) {
 		{"unknown param", "pattern: '\\W'", "patern: '\\W'", `t.yaml:8:62: stages[0]: RegexTokenizer: unknown parameter "patern" (parameters: gaps, inputCol, minTokenLength, outputCol, pattern, toLowercase)`},
 		{"wrong param type", "numFeatures: 250", "numFeatures: many", `t.yaml:12:78: variants[0].stages[0]: HashingTF: parameter numFeatures: want an integer, got "many"`},
 		{"missing models", "models:", "modelz:", `unknown key "modelz"`},
-		{"bad metric", "metrics: [accuracy, f1]", "metrics: [accuracy, f2]", `t.yaml:20:21: unknown metric "f2" (allowed: f1, accuracy,`},
+		{"bad metric", "metrics: [accuracy, f1]", "metrics: [accuracy, f2]", `t.yaml:20:21: unknown metric "f2" (allowed: areaUnderROC, areaUnderPR, f1, accuracy,`},
+
 		{"bad tuning key", "numFolds: 2", "folds: 2", `t.yaml:18:7: unknown key "folds" in models[0].tuning (allowed: method, numFolds,`},
 		{"one fold", "numFolds: 2", "numFolds: 1", `t.yaml:18:17: models[0].tuning.numFolds must be at least 2, got 1`},
 		{"bad refit", "numFolds: 2", "refit: later", `t.yaml:18:14: models[0].tuning.refit`},
