@@ -112,14 +112,26 @@ func loadModel(ctx context.Context, st *storage.Store, src ModelSource) (*model,
 		return nil, fmt.Errorf("model %s (%s): %w", src.Name, src.Dir, err)
 	}
 	m := &model{src: src, pm: pm, input: in, info: info, marker: marker, loadedAt: time.Now()}
+	add := func(c string, j int) {
+		key, _ := json.Marshal(c)
+		m.output = append(m.output, outCol{name: c, index: j, key: key})
+	}
 	for _, c := range pipeline.PredictionColumns() {
 		if j := out.Index(c); j >= 0 && in.Index(c) < 0 {
-			key, _ := json.Marshal(c)
-			m.output = append(m.output, outCol{name: c, index: j, key: key})
+			add(c, j)
 		}
 	}
 	if len(m.output) == 0 {
-		return nil, fmt.Errorf("model %s (%s): makes none of the prediction columns %v", src.Name, src.Dir, pipeline.PredictionColumns())
+		// A pipeline without a predictor (feature stages only) answers
+		// with every column it adds.
+		for j, f := range out.Fields {
+			if in.Index(f.Name) < 0 {
+				add(f.Name, j)
+			}
+		}
+	}
+	if len(m.output) == 0 {
+		return nil, fmt.Errorf("model %s (%s): adds no column to its input", src.Name, src.Dir)
 	}
 	if m.described, err = json.Marshal(m.describe()); err != nil {
 		return nil, fmt.Errorf("model %s: %w", src.Name, err)

@@ -19,6 +19,8 @@
 //
 // one object per row, in order, each value written exactly as 'spindle
 // predict' writes it to JSON Lines (so the two agree byte for byte). A
+// pipeline without a predictor (feature stages only) answers with the
+// columns it adds instead of the prediction columns. A
 // request the server cannot take is answered with a status and a JSON
 // body {"error":"…"} of one sentence naming the row, column or header at
 // fault: 400 bad body, 401 missing or wrong token, 404 unknown model or

@@ -30,6 +30,7 @@ import (
 
 	"github.com/spindle-ml/spindle/internal/lines"
 	"github.com/spindle-ml/spindle/internal/numtext"
+	"github.com/spindle-ml/spindle/jsonnum"
 	"github.com/spindle-ml/spindle/linalg"
 	"github.com/spindle-ml/spindle/storage"
 	"github.com/spindle-ml/spindle/table"
@@ -297,12 +298,13 @@ func classify(raw json.RawMessage) kind {
 	return kInt
 }
 
-// sparkVector is Spark ML's JSON form of a vector.
+// sparkVector is Spark ML's JSON form of a vector; its values may be
+// "NaN", "Infinity" or "-Infinity", as the scalars' (package jsonnum).
 type sparkVector struct {
-	Type    *int      `json:"type"`
-	Size    *int      `json:"size"`
-	Indices []int32   `json:"indices"`
-	Values  []float64 `json:"values"`
+	Type    *int            `json:"type"`
+	Size    *int            `json:"size"`
+	Indices []int32         `json:"indices"`
+	Values  []jsonnum.Float `json:"values"`
 }
 
 func decodeVector(raw json.RawMessage) (linalg.Vector, error) {
@@ -316,21 +318,20 @@ func decodeVector(raw json.RawMessage) (linalg.Vector, error) {
 	case sv.Type == nil:
 		return linalg.Vector{}, errors.New("vector object without \"type\"")
 	case *sv.Type == 1:
-		if sv.Values == nil {
-			sv.Values = []float64{}
-		}
-		return linalg.Dense(sv.Values), nil
+		return linalg.Dense(floats(sv.Values)), nil
 	case *sv.Type == 0 && sv.Size != nil:
-		return linalg.Sparse(*sv.Size, sv.Indices, nonNil(sv.Values))
+		return linalg.Sparse(*sv.Size, sv.Indices, floats(sv.Values))
 	}
 	return linalg.Vector{}, errors.New("vector object must be {\"type\":1,\"values\":[…]} or {\"type\":0,\"size\":n,\"indices\":[…],\"values\":[…]}")
 }
 
-func nonNil(v []float64) []float64 {
-	if v == nil {
-		return []float64{}
+// floats converts a vector's values, never to nil.
+func floats(v []jsonnum.Float) []float64 {
+	out := make([]float64, len(v))
+	for i, x := range v {
+		out[i] = float64(x)
 	}
-	return v
+	return out
 }
 
 func (rc *rawChunk) build(schema *table.Schema) (*table.Batch, error) {
@@ -478,6 +479,15 @@ func Write(w io.Writer, t *table.Table) error {
 	return nil
 }
 
+// appendVectorValue writes one vector value: a number as Spark writes
+// it, a non-finite value as a scalar's.
+func appendVectorValue(buf []byte, v float64) []byte {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return appendFloat(buf, v)
+	}
+	return strconv.AppendFloat(buf, v, 'g', -1, 64)
+}
+
 func appendFloat(buf []byte, v float64) []byte {
 	switch {
 	case math.IsNaN(v):
@@ -529,10 +539,9 @@ func appendValue(buf []byte, c table.Column, i int) ([]byte, error) {
 			if k > 0 {
 				buf = append(buf, ',')
 			}
-			if math.IsNaN(x) || math.IsInf(x, 0) {
-				return buf, fmt.Errorf("vector value %v has no JSON form", x)
-			}
-			buf = strconv.AppendFloat(buf, x, 'g', -1, 64)
+			// Non-finite values as the scalars' ("NaN", "Infinity"):
+			// a value Spindle computed is always writable.
+			buf = appendVectorValue(buf, x)
 		}
 		return append(buf, "]}"...), nil
 	}
