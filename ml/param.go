@@ -408,6 +408,12 @@ func SetSavedParams(stage any, set, defaults map[string]json.RawMessage) error {
 		if err != nil {
 			return fmt.Errorf("paramMap: parameter %s: %w", name, err)
 		}
+		if x.IsZero() && !p.HasDefault() {
+			// The unset state of a parameter without a default (a model's
+			// handleInvalid left empty means "error"): nothing to check.
+			p.value(s).Set(x)
+			continue
+		}
 		if err := checkRule(p.field(s.Type()), x); err != nil {
 			return fmt.Errorf("paramMap: %w", err)
 		}

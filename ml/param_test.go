@@ -95,7 +95,8 @@ func TestSetSavedParamsRefuses(t *testing.T) {
 		{`{"minLen":1.5}`, `{}`, "parameter minLen: want an integer, got 1.5"},
 		{`{"gaps":null}`, `{}`, ""}, // null: unset
 		{`{"threshold":"NaN"}`, `{}`, "parameter threshold: must be a number, got NaN"},
-		{`{"inputCol":""}`, `{}`, "parameter inputCol: must not be empty"},
+		{`{"inputCol":""}`, `{}`, ""}, // the unset state of a parameter without a default
+		{`{"pattern":""}`, `{}`, "parameter pattern: must not be empty"},
 		{`{"seed":9007199254740993}`, `{}`, ""},
 		{`{}`, `{"threshold":0}`, "defaultParamMap: parameter threshold has no default"},
 		{`{"gaps":true}`, `{"gaps":true}`, "gaps is in both paramMap and defaultParamMap"},

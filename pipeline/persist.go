@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -20,26 +19,30 @@ import (
 	"syscall"
 
 	"github.com/spindle-ml/spindle/engine"
+	"github.com/spindle-ml/spindle/internal/learned"
+	"github.com/spindle-ml/spindle/jsonnum"
 	"github.com/spindle-ml/spindle/ml"
 	"github.com/spindle-ml/spindle/storage"
 	"github.com/spindle-ml/spindle/table"
 )
 
-// FormatVersion is the saved-model format this build writes. Version 2
-// adds the _SUCCESS manifest (every file's size and SHA-256); version 1
-// models, without it, still load.
-const FormatVersion = 2
-
-// stageFormatVersion is the layout of one stage's directory.
-const stageFormatVersion = 1
+// FormatVersion is the saved-model format this build writes and reads.
+// Version 3 keeps each stage's parameters as JSON (Spark's paramMap and
+// defaultParamMap) and what it learned as a one-row Parquet file; versions
+// 1 and 2 stored stages gob-encoded, which loses a parameter set to zero,
+// and are refused with how to re-save them.
+const FormatVersion = 3
 
 // Limits on what Load reads, so a corrupt or hostile directory cannot
 // make it allocate without bound.
 const (
 	maxMetadataBytes = 1 << 20 // a metadata.json or the _SUCCESS manifest
-	maxStageBytes    = 4 << 30 // a stage's data.gob
+	maxStageBytes    = 4 << 30 // a stage's data.parquet
 	maxStages        = 10_000
 )
+
+// dataFile is the name of a stage's learned data in its directory.
+const dataFile = "data.parquet"
 
 // SaveOptions configure Save.
 type SaveOptions struct {
@@ -61,7 +64,7 @@ type modelMeta struct {
 	RunID          string `json:"runId,omitempty"`
 	// Input is the schema of the columns the model reads, when known.
 	Input  []InputColumn `json:"input,omitempty"`
-	Stages []stageMeta   `json:"stages"`
+	Stages []stageRef    `json:"stages"`
 }
 
 // InputColumn is one column a saved model reads, as its metadata.json and
@@ -71,12 +74,31 @@ type InputColumn struct {
 	Type string `json:"type"`
 }
 
+// stageRef is a stage's entry in the model's metadata.json.
+type stageRef struct {
+	Class string `json:"class"`
+	UID   string `json:"uid"`
+	Dir   string `json:"dir"`
+}
+
+// stageMeta is a stage's own metadata.json: what the stage is.
 type stageMeta struct {
-	Class         string          `json:"class"`
-	UID           string          `json:"uid"`
-	Dir           string          `json:"dir,omitempty"`
-	FormatVersion int             `json:"formatVersion,omitempty"`
-	Params        json.RawMessage `json:"params,omitempty"`
+	Class          string `json:"class"`
+	UID            string `json:"uid"`
+	FormatVersion  int    `json:"formatVersion"`
+	SpindleVersion string `json:"spindleVersion,omitempty"`
+	// ParamMap holds the parameters that are set, DefaultParamMap the
+	// defaults in force for the others (ml.SplitParams).
+	ParamMap        map[string]json.RawMessage `json:"paramMap"`
+	DefaultParamMap map[string]json.RawMessage `json:"defaultParamMap"`
+	// Data describes the learned data file, if the stage learned any.
+	Data *dataMeta `json:"data,omitempty"`
+}
+
+// dataMeta names a stage's learned data file and its columns.
+type dataMeta struct {
+	File    string           `json:"file"`
+	Columns []learned.Column `json:"columns"`
 }
 
 // manifest is a saved model's _SUCCESS file: every other file, by path
@@ -143,26 +165,28 @@ func Save(ctx context.Context, st *storage.Store, dir string, m *PipelineModel, 
 		if !ok {
 			return fmt.Errorf("save %s: stage %d (%T) cannot be saved: it is not a registered kernel", dir, i+1, t)
 		}
-		data, err := engine.Encode(k)
-		if err != nil {
-			return fmt.Errorf("save %s: stage %d: %w", dir, i+1, err)
-		}
-		params, err := stageParams(t)
-		if err != nil {
-			return fmt.Errorf("save %s: stage %d: %w", dir, i+1, err)
-		}
 		kind := k.KernelName()
-		sd := fmt.Sprintf("stages/%02d_%s", i, sanitize(kind))
-		sm := stageMeta{Class: kind, UID: fmt.Sprintf("%s_%02d", sanitize(kind), i), Dir: sd, FormatVersion: stageFormatVersion, Params: params}
-		sjs, _ := json.MarshalIndent(sm, "", "  ")
-		if err := write(sd+"/metadata.json", sjs); err != nil {
+		if typ, ok := engine.KernelType(kind); !ok || typ != reflect.TypeOf(t) {
+			return fmt.Errorf("save %s: stage %d (%T) is not registered as %s", dir, i+1, t, kind)
+		}
+		ref := stageRef{Class: kind, UID: fmt.Sprintf("%s_%02d", sanitize(kind), i), Dir: fmt.Sprintf("stages/%02d_%s", i, sanitize(kind))}
+		sm, data, err := encodeStage(t, ref, o.SpindleVersion)
+		if err != nil {
+			return fmt.Errorf("save %s: stage %d (%s): %w", dir, i+1, kind, err)
+		}
+		sjs, err := marshalIndent(sm)
+		if err != nil {
+			return fmt.Errorf("save %s: stage %d (%s): %w", dir, i+1, kind, err)
+		}
+		if err := write(ref.Dir+"/metadata.json", sjs); err != nil {
 			return err
 		}
-		if err := write(sd+"/data.gob", data); err != nil {
-			return err
+		if data != nil {
+			if err := write(ref.Dir+"/"+dataFile, data); err != nil {
+				return err
+			}
 		}
-		sm.Params = nil
-		meta.Stages = append(meta.Stages, sm)
+		meta.Stages = append(meta.Stages, ref)
 	}
 	for name, data := range o.Extra {
 		if name == "" || strings.ContainsAny(name, "/\\") || name == "metadata.json" || name == "_SUCCESS" {
@@ -172,11 +196,11 @@ func Save(ctx context.Context, st *storage.Store, dir string, m *PipelineModel, 
 			return err
 		}
 	}
-	mjs, _ := json.MarshalIndent(meta, "", "  ")
+	mjs, _ := marshalIndent(meta)
 	if err := write("metadata.json", mjs); err != nil {
 		return err
 	}
-	manJS, _ := json.MarshalIndent(man, "", "  ")
+	manJS, _ := marshalIndent(man)
 	if err := st.WriteFile(ctx, storage.Join(target, "_SUCCESS"), manJS); err != nil {
 		return fmt.Errorf("save %s: %w", dir, err)
 	}
@@ -199,9 +223,59 @@ func Save(ctx context.Context, st *storage.Store, dir string, m *PipelineModel, 
 	return nil
 }
 
-// stageParams is a stage's parameters as its metadata.json shows them.
-func stageParams(t any) (json.RawMessage, error) {
-	return json.Marshal(summarizeParams(ml.Params(t)))
+// encodeStage returns a stage's metadata (its parameters as Spark splits
+// them) and its learned data (nil when it learned nothing).
+func encodeStage(t ml.Transformer, ref stageRef, version string) (*stageMeta, []byte, error) {
+	set, defaults := ml.SplitParams(t)
+	sm := &stageMeta{Class: ref.Class, UID: ref.UID, FormatVersion: FormatVersion, SpindleVersion: version}
+	var err error
+	if sm.ParamMap, err = rawParams(set); err != nil {
+		return nil, nil, err
+	}
+	if sm.DefaultParamMap, err = rawParams(defaults); err != nil {
+		return nil, nil, err
+	}
+	schema, err := learned.Schema(reflect.TypeOf(t))
+	if err != nil {
+		return nil, nil, err
+	}
+	data, err := learned.Write(t)
+	if err != nil {
+		return nil, nil, fmt.Errorf("learned data: %w", err)
+	}
+	if data != nil {
+		sm.Data = &dataMeta{File: dataFile, Columns: learned.Columns(schema)}
+	}
+	return sm, data, nil
+}
+
+// marshalIndent writes v as indented JSON, without escaping < > & (a
+// column type reads "list<element: float64>").
+func marshalIndent(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
+
+// rawParams encodes each parameter's value as JSON, non-finite floats as
+// package jsonnum writes them.
+func rawParams(p ml.ParamMap) (map[string]json.RawMessage, error) {
+	out := make(map[string]json.RawMessage, len(p))
+	for k, v := range p {
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(jsonnum.Value(v)); err != nil {
+			return nil, fmt.Errorf("parameter %s: %w", k, err)
+		}
+		out[k] = bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
+	}
+	return out, nil
 }
 
 var unsafeChars = regexp.MustCompile(`[^A-Za-z0-9_.-]+`)
@@ -295,50 +369,12 @@ func load(ctx context.Context, st *storage.Store, dir, verb string) (*PipelineMo
 			return nil, nil, fmt.Errorf("%s: input: %v", storage.Join(dir, "metadata.json"), err)
 		}
 	}
-	for i, sm := range m.Stages {
-		smName := sm.Dir + "/metadata.json"
-		raw, err := r.read(ctx, smName, maxMetadataBytes)
+	for i, ref := range m.Stages {
+		t, si, err := r.stage(ctx, ref)
 		if err != nil {
 			return nil, nil, fmt.Errorf("%s %s: stage %d: %w", verb, dir, i+1, err)
-		}
-		smURI := storage.Join(dir, smName)
-		var full stageMeta
-		if err := json.Unmarshal(raw, &full); err != nil {
-			return nil, nil, fmt.Errorf("%s: not valid stage metadata: %v", smURI, err)
-		}
-		switch {
-		case full.Class != sm.Class:
-			return nil, nil, fmt.Errorf("%s: class %s, the model's metadata.json says %s", smURI, full.Class, sm.Class)
-		case full.FormatVersion != stageFormatVersion:
-			return nil, nil, fmt.Errorf("%s: stage format version %d; this build reads version %d", smURI, full.FormatVersion, stageFormatVersion)
-		}
-		dataURI := storage.Join(dir, sm.Dir+"/data.gob")
-		data, err := r.read(ctx, sm.Dir+"/data.gob", maxStageBytes)
-		if err != nil {
-			return nil, nil, fmt.Errorf("%s %s: stage %d: %w", verb, dir, i+1, err)
-		}
-		t, err := decodeStage(dataURI, sm, data)
-		if err != nil {
-			return nil, nil, fmt.Errorf("%s %s: %w", verb, dir, err)
-		}
-		params, err := stageParams(t)
-		if err != nil {
-			return nil, nil, fmt.Errorf("%s: %w", dataURI, err)
-		}
-		// (Version 1 saves left params out when they did not encode.)
-		if len(full.Params) == 0 && r.man == nil {
-			full.Params = params
-		}
-		if err := sameParams(full.Params, params); err != nil {
-			return nil, nil, fmt.Errorf("%s: %v (the data file has the stage as it was fitted)", smURI, err)
 		}
 		out.Stages = append(out.Stages, t)
-		si := StageInfo{Class: sm.Class, Params: params, DataBytes: int64(len(data))}
-		if sz, ok := t.(ml.Summarizer); ok {
-			if si.Summary, err = json.Marshal(sz.Summary()); err != nil {
-				return nil, nil, fmt.Errorf("%s: summary: %w", smURI, err)
-			}
-		}
 		info.Stages = append(info.Stages, si)
 	}
 	if raw, err := r.read(ctx, "metrics.json", maxMetadataBytes); err == nil && json.Valid(raw) {
@@ -355,40 +391,6 @@ func load(ctx context.Context, st *storage.Store, dir, verb string) (*PipelineMo
 		}
 	}
 	return out, info, nil
-}
-
-// sameParams compares the parameters a stage's metadata.json shows with
-// those of the decoded stage, naming the first that differs.
-func sameParams(meta, data json.RawMessage) error {
-	var a, b map[string]any
-	if len(meta) > 0 {
-		if err := json.Unmarshal(meta, &a); err != nil {
-			return fmt.Errorf("params are not a JSON object: %v", err)
-		}
-	}
-	if err := json.Unmarshal(data, &b); err != nil {
-		return err
-	}
-	keys := slices.Sorted(maps.Keys(a))
-	for k := range b {
-		if _, ok := a[k]; !ok {
-			keys = append(keys, k)
-		}
-	}
-	for _, k := range keys {
-		if !reflect.DeepEqual(a[k], b[k]) {
-			return fmt.Errorf("params say %s is %s, the data file says %s", k, showJSON(a[k]), showJSON(b[k]))
-		}
-	}
-	return nil
-}
-
-func showJSON(v any) string {
-	if v == nil {
-		return "unset"
-	}
-	b, _ := json.Marshal(v)
-	return string(b)
 }
 
 // openModel checks a saved model's _SUCCESS marker and reads its
@@ -417,14 +419,12 @@ func openModel(ctx context.Context, st *storage.Store, dir, verb string) (*reade
 	if err != nil {
 		return nil, nil, err
 	}
-	if m.FormatVersion >= 2 {
-		r.man = &manifest{}
-		if err := json.Unmarshal(marker, r.man); err != nil || r.man.Files == nil {
-			return nil, nil, fmt.Errorf("%s: not a valid manifest (format version %d models list their files there): %v", storage.Join(dir, "_SUCCESS"), m.FormatVersion, err)
-		}
-		if _, err := r.read(ctx, "metadata.json", maxMetadataBytes); err != nil {
-			return nil, nil, fmt.Errorf("%s %s: %w", verb, dir, err)
-		}
+	r.man = &manifest{}
+	if err := json.Unmarshal(marker, r.man); err != nil || r.man.Files == nil {
+		return nil, nil, fmt.Errorf("%s: not a valid manifest (a saved model lists its files there): %v", storage.Join(dir, "_SUCCESS"), err)
+	}
+	if _, err := r.read(ctx, "metadata.json", maxMetadataBytes); err != nil {
+		return nil, nil, fmt.Errorf("%s %s: %w", verb, dir, err)
 	}
 	return r, m, nil
 }
@@ -445,55 +445,135 @@ func parseMeta(uri string, data []byte) (*modelMeta, error) {
 	switch {
 	case m.Class != "PipelineModel":
 		return nil, fmt.Errorf("%s: class %q, want PipelineModel", uri, m.Class)
-	case m.FormatVersion < 1 || m.FormatVersion > FormatVersion:
-		return nil, fmt.Errorf("%s: format version %d; this build reads versions 1 to %d", uri, m.FormatVersion, FormatVersion)
+	case m.FormatVersion == 1 || m.FormatVersion == 2:
+		return nil, fmt.Errorf("%s: format version %d: this build reads saved models of format version %d only (versions 1 and 2 stored each stage gob-encoded, which loses parameters set to zero); re-save the model by running its spec again with this build (spindle run SPEC)", uri, m.FormatVersion, FormatVersion)
+	case m.FormatVersion != FormatVersion:
+		return nil, fmt.Errorf("%s: format version %d; this build reads version %d", uri, m.FormatVersion, FormatVersion)
 	case len(m.Stages) == 0:
 		return nil, fmt.Errorf("%s: the model has no stages", uri)
 	case len(m.Stages) > maxStages:
 		return nil, fmt.Errorf("%s: %d stages is more than the %d allowed", uri, len(m.Stages), maxStages)
 	}
 	for i, s := range m.Stages {
-		if s.Class == "" || s.Dir == "" || strings.Contains(s.Dir, "..") || strings.HasPrefix(s.Dir, "/") {
+		if s.Class == "" || s.Dir == "" || strings.Contains(s.Dir, "..") || strings.HasPrefix(s.Dir, "/") || strings.Contains(s.Dir, "\\") {
 			return nil, fmt.Errorf("%s: stage %d: missing class or bad directory %q", uri, i+1, s.Dir)
-		}
-		if s.FormatVersion != stageFormatVersion {
-			return nil, fmt.Errorf("%s: stage %d: format version %d; this build reads stage version %d", uri, i+1, s.FormatVersion, stageFormatVersion)
 		}
 	}
 	return &m, nil
 }
 
-// decodeStage rebuilds one stage, checks it and that it is the class the
-// metadata names.
-func decodeStage(uri string, sm stageMeta, raw []byte) (ml.Transformer, error) {
-	t, err := DecodeStage(uri, raw)
+// stage reads, checks and rebuilds one stage of the model and describes
+// it.
+func (r *reader) stage(ctx context.Context, ref stageRef) (ml.Transformer, StageInfo, error) {
+	metaName := ref.Dir + "/metadata.json"
+	meta, err := r.read(ctx, metaName, maxMetadataBytes)
 	if err != nil {
-		return nil, err
+		return nil, StageInfo{}, err
 	}
-	if k := t.(engine.Kernel); k.KernelName() != sm.Class {
-		return nil, fmt.Errorf("%s: holds a %s, the metadata says %s", uri, k.KernelName(), sm.Class)
-	}
-	return t, nil
-}
-
-// DecodeStage rebuilds one saved stage from its data file's bytes (named
-// uri in errors) and checks its state, so that a corrupt file is an error,
-// never a panic or a model that fails later.
-func DecodeStage(uri string, raw []byte) (ml.Transformer, error) {
-	k, err := engine.Decode(raw)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %v", uri, err)
-	}
-	t, ok := k.(ml.Transformer)
-	if !ok {
-		return nil, fmt.Errorf("%s: %s is not a transformer", uri, k.KernelName())
-	}
-	if v, ok := t.(ml.StateValidator); ok {
-		if err := v.Validate(); err != nil {
-			return nil, fmt.Errorf("%s: invalid %s: %v", uri, k.KernelName(), err)
+	metaURI := storage.Join(r.dir, metaName)
+	var data []byte
+	dataURI := storage.Join(r.dir, ref.Dir+"/"+dataFile)
+	if _, listed := r.man.Files[ref.Dir+"/"+dataFile]; listed {
+		if data, err = r.read(ctx, ref.Dir+"/"+dataFile, maxStageBytes); err != nil {
+			return nil, StageInfo{}, err
 		}
 	}
-	return t, nil
+	t, sm, err := decodeStage(metaURI, dataURI, meta, data)
+	if err != nil {
+		return nil, StageInfo{}, err
+	}
+	if sm.Class != ref.Class || sm.UID != ref.UID {
+		return nil, StageInfo{}, fmt.Errorf("%s: stage %s (%s), the model's metadata.json says %s (%s)", metaURI, sm.UID, sm.Class, ref.UID, ref.Class)
+	}
+	si := StageInfo{Class: sm.Class, DataBytes: int64(len(data))}
+	set, defaults := ml.SplitParams(t)
+	if si.Params, err = json.Marshal(set); err != nil {
+		return nil, StageInfo{}, fmt.Errorf("%s: %w", metaURI, err)
+	}
+	if si.Defaults, err = json.Marshal(defaults); err != nil {
+		return nil, StageInfo{}, fmt.Errorf("%s: %w", metaURI, err)
+	}
+	if sm.Data != nil {
+		si.Data = sm.Data.Columns
+	}
+	if sz, ok := t.(ml.Summarizer); ok {
+		if si.Summary, err = json.Marshal(sz.Summary()); err != nil {
+			return nil, StageInfo{}, fmt.Errorf("%s: summary: %w", metaURI, err)
+		}
+	}
+	si.stage = t
+	return t, si, nil
+}
+
+// decodeStage rebuilds a stage from its metadata.json and learned data
+// (nil when none), named metaURI and dataURI in errors, and checks it:
+// the class is registered, every parameter is known, of its type and in
+// its range, the data file has exactly the class's columns, and the
+// stage's state is consistent (ml.StateValidator). The error names the
+// file, the class and the parameter or column.
+func decodeStage(metaURI, dataURI string, meta, data []byte) (ml.Transformer, *stageMeta, error) {
+	var sm stageMeta
+	dec := json.NewDecoder(bytes.NewReader(meta))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&sm); err != nil {
+		return nil, nil, fmt.Errorf("%s: not valid stage metadata: %v", metaURI, err)
+	}
+	if dec.More() {
+		return nil, nil, fmt.Errorf("%s: not valid stage metadata: more after the object", metaURI)
+	}
+	if sm.FormatVersion != FormatVersion {
+		return nil, nil, fmt.Errorf("%s: stage format version %d; this build reads version %d", metaURI, sm.FormatVersion, FormatVersion)
+	}
+	typ, ok := engine.KernelType(sm.Class)
+	if !ok {
+		return nil, nil, fmt.Errorf("%s: class %q is not a stage this build knows", metaURI, sm.Class)
+	}
+	if typ.Kind() != reflect.Pointer || typ.Elem().Kind() != reflect.Struct {
+		return nil, nil, fmt.Errorf("%s: class %s is not a saved stage", metaURI, sm.Class)
+	}
+	v := reflect.New(typ.Elem())
+	t, ok := v.Interface().(ml.Transformer)
+	if !ok {
+		return nil, nil, fmt.Errorf("%s: class %s is not a transformer", metaURI, sm.Class)
+	}
+	if err := ml.SetSavedParams(t, sm.ParamMap, sm.DefaultParamMap); err != nil {
+		return nil, nil, fmt.Errorf("%s: %s: %w", metaURI, sm.Class, err)
+	}
+	schema, err := learned.Schema(typ)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %s: %w", metaURI, sm.Class, err)
+	}
+	switch {
+	case schema.NumFields() == 0 && (sm.Data != nil || data != nil):
+		return nil, nil, fmt.Errorf("%s: %s learns nothing, but the metadata lists learned data", metaURI, sm.Class)
+	case schema.NumFields() > 0 && (sm.Data == nil || data == nil):
+		return nil, nil, fmt.Errorf("%s: %s: the learned data (%s) is missing", metaURI, sm.Class, dataFile)
+	case sm.Data != nil && (sm.Data.File != dataFile || !slices.Equal(sm.Data.Columns, learned.Columns(schema))):
+		return nil, nil, fmt.Errorf("%s: %s: the data the metadata lists (%s: %v) is not this class's (%s: %v)", metaURI, sm.Class, sm.Data.File, sm.Data.Columns, dataFile, learned.Columns(schema))
+	}
+	if data != nil {
+		if err := learned.Read(data, t); err != nil {
+			return nil, nil, fmt.Errorf("%s: %s: %w", dataURI, sm.Class, err)
+		}
+	}
+	if err := ml.Validate(t); err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", metaURI, err)
+	}
+	if sv, ok := t.(ml.StateValidator); ok {
+		if err := sv.Validate(); err != nil {
+			return nil, nil, fmt.Errorf("%s: invalid %s: %v", dataURI, sm.Class, err)
+		}
+	}
+	return t, &sm, nil
+}
+
+// DecodeStage rebuilds one saved stage from its metadata.json and
+// data.parquet bytes (data nil for a stage that learned nothing), as Load
+// does: the result is a valid stage, or an error naming the file (uri is
+// the stage's directory), the class and what is wrong — never a panic.
+func DecodeStage(uri string, meta, data []byte) (ml.Transformer, error) {
+	t, _, err := decodeStage(uri+"/metadata.json", uri+"/"+dataFile, meta, data)
+	return t, err
 }
 
 // Info describes a saved model.
@@ -511,29 +591,51 @@ type Info struct {
 
 // StageInfo describes one saved stage.
 type StageInfo struct {
-	Class     string          `json:"class"`
-	Params    json.RawMessage `json:"params,omitempty"`
-	DataBytes int64           `json:"dataBytes"`
+	Class string `json:"class"`
+	// Params are the parameters that are set (paramMap), Defaults the
+	// defaults in force for the others (defaultParamMap).
+	Params   json.RawMessage `json:"params,omitempty"`
+	Defaults json.RawMessage `json:"defaultParams,omitempty"`
+	// Data lists the learned data's columns, DataBytes its file's size.
+	Data      []learned.Column `json:"data,omitempty"`
+	DataBytes int64            `json:"dataBytes"`
+	// Values holds the learned data itself, by column, when
+	// InspectOptions.Data asked for it (lists longer than MaxValues as
+	// their length).
+	Values map[string]any `json:"values,omitempty"`
 	// Summary describes a fitted model's state (ml.Summarizer): a tree
 	// model's sizes and most important features.
 	Summary json.RawMessage `json:"summary,omitempty"`
+
+	stage ml.Transformer
 }
 
 // Inspect describes a saved model — its stages, their parameters and
 // sizes, its metrics when saved with them — after loading and checking it
 // exactly as Load does: what it shows is what a prediction would use.
 func Inspect(ctx context.Context, st *storage.Store, dir string) (*Info, error) {
-	_, info, err := load(ctx, st, dir, "inspect")
-	return info, err
+	return InspectWith(ctx, st, dir, InspectOptions{})
 }
 
-// summarizeParams shortens long lists (a model's weights) to their length,
-// so the metadata stays small and readable; the data file has them all.
-func summarizeParams(p ml.ParamMap) ml.ParamMap {
-	for k, v := range p {
-		if rv := reflect.ValueOf(v); rv.Kind() == reflect.Slice && rv.Len() > 32 {
-			p[k] = fmt.Sprintf("<%d values>", rv.Len())
+// InspectOptions configure InspectWith.
+type InspectOptions struct {
+	// Data adds each stage's learned data to StageInfo.Values, lists of
+	// more than MaxValues items as their length (all of them when
+	// MaxValues is 0).
+	Data      bool
+	MaxValues int
+}
+
+// InspectWith is Inspect with options.
+func InspectWith(ctx context.Context, st *storage.Store, dir string, o InspectOptions) (*Info, error) {
+	_, info, err := load(ctx, st, dir, "inspect")
+	if err != nil || !o.Data {
+		return info, err
+	}
+	for i := range info.Stages {
+		if len(info.Stages[i].Data) > 0 {
+			info.Stages[i].Values = learned.Values(info.Stages[i].stage, o.MaxValues)
 		}
 	}
-	return p
+	return info, nil
 }

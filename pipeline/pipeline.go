@@ -3,13 +3,15 @@
 // of the stages before it, and yields a PipelineModel of transformers. A
 // PipelineModel saves to a directory, local or s3://, and loads back.
 //
-// # Saved format (version 2)
+// # Saved format (version 3; docs/model-format.md)
 //
-//	DIR/metadata.json            {"class":"PipelineModel","formatVersion":2,
-//	                              "spindleVersion":…, "runId":…, "stages":[…]}
-//	DIR/stages/NN_Kind/metadata.json   class, uid, stage format version,
-//	                                   params (for people; checked on load)
-//	DIR/stages/NN_Kind/data.gob        the stage, as the engine encodes it
+//	DIR/metadata.json            {"class":"PipelineModel","formatVersion":3,
+//	                              "spindleVersion":…, "runId":…, "input":[…], "stages":[…]}
+//	DIR/stages/NN_Kind/metadata.json   class, uid, format version, and the
+//	                                   parameters as Spark splits them:
+//	                                   paramMap (set) and defaultParamMap
+//	DIR/stages/NN_Kind/data.parquet    what a fitted model learned, one row
+//	                                   (package internal/learned)
 //	DIR/metrics.json …           extra files (SaveOptions.Extra)
 //	DIR/_SUCCESS                 written last: the manifest, every other
 //	                             file's size and SHA-256
@@ -19,9 +21,10 @@
 // directory without _SUCCESS, so a half-written model is never loaded, and
 // checks every file: sizes bounded, each file against the manifest (a
 // truncated, edited or swapped file is named), format versions, classes,
-// each stage's metadata params against the decoded stage, and each stage's
-// state. Version 1 models (an empty _SUCCESS) load with every check but
-// the checksums.
+// every parameter against its rule, the learned data's columns against the
+// class's, and each stage's state. Models of format versions 1 and 2
+// (gob-encoded stages) are refused, naming their version and how to
+// re-save them.
 package pipeline
 
 import (

@@ -2,6 +2,8 @@ package pipeline_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -12,7 +14,6 @@ import (
 	"testing"
 
 	"github.com/spindle-ml/spindle/classification"
-	"github.com/spindle-ml/spindle/engine"
 	"github.com/spindle-ml/spindle/engine/local"
 	"github.com/spindle-ml/spindle/feature"
 	"github.com/spindle-ml/spindle/internal/s3test"
@@ -206,23 +207,17 @@ func TestSaveLoadFreshProcess(t *testing.T) {
 
 // TestLoadErrors damages a saved model in each way a disk, an interrupted
 // copy or a hand edit can, and checks each gives an error naming the file
-// — from Load and from Inspect, which loads what it shows. Version 1
-// models (no manifest) still load, with their metadata checked against
-// their data.
+// — from Load and from Inspect, which loads what it shows. Edits that
+// also rewrite the manifest (resealed) reach the checks of what the files
+// say: parameters known, typed and in range; learned data of this class.
 func TestLoadErrors(t *testing.T) {
 	ctx := context.Background()
 	m := fit(t)
 	st := storage.New(storage.Options{})
 	base := t.TempDir()
-	stageFile := "stages/05_classification.LogisticRegressionModel/data.gob"
+	lrDir := "stages/05_classification.LogisticRegressionModel"
+	lrData := lrDir + "/data.parquet"
 	hashMeta := "stages/03_feature.HashingTF/metadata.json"
-	// v1 turns a saved model into a version 1 one: no manifest.
-	v1 := func(d string) error {
-		if err := os.WriteFile(filepath.Join(d, "_SUCCESS"), nil, 0o644); err != nil {
-			return err
-		}
-		return rewrite(filepath.Join(d, "metadata.json"), `"formatVersion": 2`, `"formatVersion": 1`)
-	}
 	both := func(fs ...func(string) error) func(string) error {
 		return func(d string) error {
 			for _, f := range fs {
@@ -230,7 +225,7 @@ func TestLoadErrors(t *testing.T) {
 					return err
 				}
 			}
-			return nil
+			return reseal(d)
 		}
 	}
 	cases := []struct {
@@ -244,32 +239,35 @@ func TestLoadErrors(t *testing.T) {
 			return os.WriteFile(filepath.Join(d, "metadata.json"), []byte("{\"class\": "), 0o644)
 		}, "metadata.json: not valid model metadata"},
 		{"wrong version", func(d string) error {
-			return rewrite(filepath.Join(d, "metadata.json"), `"formatVersion": 2`, `"formatVersion": 99`)
-		}, "format version 99"},
+			return rewrite(filepath.Join(d, "metadata.json"), `"formatVersion": 3`, `"formatVersion": 99`)
+		}, "format version 99; this build reads version 3"},
+		{"old version", func(d string) error {
+			return rewrite(filepath.Join(d, "metadata.json"), `"formatVersion": 3`, `"formatVersion": 2`)
+		}, "metadata.json: format version 2: this build reads saved models of format version 3 only (versions 1 and 2 stored each stage gob-encoded, which loses parameters set to zero); re-save the model by running its spec again with this build (spindle run SPEC)"},
 		{"path escape", func(d string) error {
 			return rewrite(filepath.Join(d, "metadata.json"), `"dir": "stages/00_`, `"dir": "../00_`)
 		}, "bad directory"},
-		{"truncated stage", func(d string) error {
-			p := filepath.Join(d, stageFile)
+		{"truncated data", func(d string) error {
+			p := filepath.Join(d, lrData)
 			b, err := os.ReadFile(p)
 			if err != nil {
 				return err
 			}
 			return os.WriteFile(p, b[:len(b)/2], 0o644)
-		}, stageFile + ": "},
+		}, lrData + ": "},
 		{"flipped byte", func(d string) error {
-			p := filepath.Join(d, stageFile)
+			p := filepath.Join(d, lrData)
 			b, err := os.ReadFile(p)
 			if err != nil {
 				return err
 			}
-			b[len(b)-3] ^= 1
+			b[len(b)/2] ^= 1
 			return os.WriteFile(p, b, 0o644)
-		}, stageFile + ": checksum differs from the manifest's"},
-		{"missing stage", func(d string) error { return os.Remove(filepath.Join(d, stageFile)) }, "data.gob"},
+		}, lrData + ": checksum differs from the manifest's"},
+		{"missing data", func(d string) error { return os.Remove(filepath.Join(d, lrData)) }, "data.parquet"},
 		{"edited metadata", func(d string) error {
 			return rewrite(filepath.Join(d, "metadata.json"), `"class": "feature.IDFModel"`, `"class": "feature.HashingTF"`)
-		}, "metadata.json: 1124 bytes, the manifest says 1123: the file was truncated or changed after the model was saved"},
+		}, "the file was truncated or changed after the model was saved"},
 		{"swapped stages", func(d string) error {
 			return rewrite(filepath.Join(d, "metadata.json"), `"dir": "stages/01_feature.RegexTokenizer"`, `"dir": "stages/02_feature.StopWordsRemover"`)
 		}, "the file was truncated or changed after the model was saved"},
@@ -277,18 +275,49 @@ func TestLoadErrors(t *testing.T) {
 			return os.WriteFile(filepath.Join(d, "metrics.json"), []byte(`{"accuracy": 1}`), 0o644)
 		}, "metrics.json: "},
 		{"bad manifest", func(d string) error { return os.WriteFile(filepath.Join(d, "_SUCCESS"), []byte("{"), 0o644) }, "_SUCCESS: not a valid manifest"},
-		{"v1 class mismatch", both(v1, func(d string) error {
-			return rewrite(filepath.Join(d, "metadata.json"), `"class": "feature.IDFModel"`, `"class": "feature.HashingTF"`)
-		}), "the model's metadata.json says feature.HashingTF"},
-		{"v1 stage format version", both(v1, func(d string) error {
-			return rewrite(filepath.Join(d, "metadata.json"), "\"formatVersion\": 1\n", "\"formatVersion\": 7\n")
-		}), "stage 1: format version 7"},
-		{"v1 stage metadata format version", both(v1, func(d string) error {
-			return rewrite(filepath.Join(d, hashMeta), `"formatVersion": 1`, `"formatVersion": 7`)
-		}), hashMeta + ": stage format version 7"},
-		{"v1 params disagree with data", both(v1, func(d string) error {
-			return rewrite(filepath.Join(d, hashMeta), `"numFeatures": 64`, `"numFeatures": 128`)
-		}), hashMeta + ": params say numFeatures is 128, the data file says 64"},
+		// Resealed edits: what the files say is checked too.
+		{"unknown param", both(func(d string) error {
+			return rewrite(filepath.Join(d, hashMeta), `"numFeatures": 64`, `"numFeaturez": 64`)
+		}), hashMeta + `: feature.HashingTF: unknown parameter "numFeaturez" (parameters: binary, inputCol, numFeatures, outputCol)`},
+		{"param of the wrong type", both(func(d string) error {
+			return rewrite(filepath.Join(d, hashMeta), `"numFeatures": 64`, `"numFeatures": "64"`)
+		}), hashMeta + `: feature.HashingTF: paramMap: parameter numFeatures: want an integer, got "64"`},
+		{"param out of range", both(func(d string) error {
+			return rewrite(filepath.Join(d, hashMeta), `"numFeatures": 64`, `"numFeatures": 0`)
+		}), hashMeta + `: feature.HashingTF: paramMap: parameter numFeatures: must be in (0, 2147483647], got 0`},
+		{"default of a param without one", both(func(d string) error {
+			return rewrite(filepath.Join(d, hashMeta), `"defaultParamMap": {`, `"defaultParamMap": {"inputCol": "x",`)
+		}), hashMeta + `: feature.HashingTF: parameter inputCol is in both paramMap and defaultParamMap`},
+		{"unknown metadata key", both(func(d string) error {
+			return rewrite(filepath.Join(d, hashMeta), `"paramMap": {`, `"params": {}, "paramMap": {`)
+		}), hashMeta + `: not valid stage metadata: json: unknown field "params"`},
+		{"unknown class", both(func(d string) error {
+			if err := rewrite(filepath.Join(d, hashMeta), `"class": "feature.HashingTF"`, `"class": "feature.HashingTG"`); err != nil {
+				return err
+			}
+			return rewrite(filepath.Join(d, "metadata.json"), `"class": "feature.HashingTF"`, `"class": "feature.HashingTG"`)
+		}), hashMeta + `: class "feature.HashingTG" is not a stage this build knows`},
+		{"truncated data, resealed", both(func(d string) error {
+			p := filepath.Join(d, lrData)
+			b, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			return os.WriteFile(p, b[:len(b)-20], 0o644)
+		}), lrData + ": classification.LogisticRegressionModel: not a readable Parquet file"},
+		{"data of another stage", both(func(d string) error {
+			b, err := os.ReadFile(filepath.Join(d, "stages/04_feature.IDFModel/data.parquet"))
+			if err != nil {
+				return err
+			}
+			return os.WriteFile(filepath.Join(d, lrData), b, 0o644)
+		}), lrData + ": classification.LogisticRegressionModel: column idf is not one this model has (its columns: numClasses, numFeatures, multinomial, coefficients, intercepts, objectiveHistory, totalIterations): the file belongs to another stage"},
+		{"inconsistent data", both(func(d string) error {
+			return rewrite(filepath.Join(d, lrDir, "metadata.json"), `"thresholds": null`, `"thresholds": [0.5]`)
+		}), lrData + ": invalid classification.LogisticRegressionModel: LogisticRegressionModel: 2 classes"},
+		{"data listed for a stage that learns none", both(func(d string) error {
+			return rewrite(filepath.Join(d, hashMeta), `"paramMap": {`, `"data": {"file": "data.parquet", "columns": []}, "paramMap": {`)
+		}), hashMeta + ": feature.HashingTF learns nothing, but the metadata lists learned data"},
 	}
 	for i, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -308,22 +337,33 @@ func TestLoadErrors(t *testing.T) {
 			}
 		})
 	}
-	// An undamaged version 1 model loads, and Inspect shows the decoded
-	// stages' parameters.
-	dir := filepath.Join(base, "v1")
-	if err := pipeline.Save(ctx, st, dir, m, pipeline.SaveOptions{}); err != nil {
-		t.Fatal(err)
+}
+
+// reseal rewrites a saved model's manifest for its files as they are now,
+// as a tool rewriting a model consistently would.
+func reseal(dir string) error {
+	files := map[string]any{}
+	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || d.Name() == "_SUCCESS" {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		sum := sha256.Sum256(b)
+		files[filepath.ToSlash(rel)] = map[string]any{"size": len(b), "sha256": hex.EncodeToString(sum[:])}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
-	if err := v1(dir); err != nil {
-		t.Fatal(err)
+	js, err := json.Marshal(map[string]any{"files": files})
+	if err != nil {
+		return err
 	}
-	if _, err := pipeline.Load(ctx, st, dir); err != nil {
-		t.Fatalf("version 1 model: %v", err)
-	}
-	info, err := pipeline.Inspect(ctx, st, dir)
-	if err != nil || info.FormatVersion != 1 || !strings.Contains(string(info.Stages[3].Params), `"numFeatures":64`) {
-		t.Fatalf("inspect: %+v, %v", info, err)
-	}
+	return os.WriteFile(filepath.Join(dir, "_SUCCESS"), js, 0o644)
 }
 
 func rewrite(path, old, new string) error {
@@ -353,19 +393,42 @@ func TestSchemaErrors(t *testing.T) {
 	}
 }
 
-// FuzzDecodeStage feeds arbitrary bytes to the model loader's stage decoder:
-// it must return an error or a valid stage, never panic or hang.
+// FuzzDecodeStage feeds arbitrary stage metadata and learned data to the
+// model loader's stage decoder: it must return an error, or a stage that
+// is valid — its parameters pass their rules and constraints, and saving
+// it again gives the same files, which decode to the same stage.
 func FuzzDecodeStage(f *testing.F) {
 	m := fit(f)
 	for _, s := range m.Stages {
-		b, err := engine.Encode(s.(engine.Kernel))
+		meta, data, err := pipeline.EncodeStage(s)
 		if err != nil {
 			f.Fatal(err)
 		}
-		f.Add(b)
+		f.Add(meta, data)
 	}
-	f.Fuzz(func(t *testing.T, data []byte) {
-		_, _ = pipeline.DecodeStage("fuzz", data)
+	f.Fuzz(func(t *testing.T, meta, data []byte) {
+		if len(data) == 0 {
+			data = nil
+		}
+		st, err := pipeline.DecodeStage("fuzz", meta, data)
+		if err != nil {
+			return
+		}
+		if err := ml.Validate(st); err != nil {
+			t.Fatalf("decoded an invalid stage: %v", err)
+		}
+		meta2, data2, err := pipeline.EncodeStage(st)
+		if err != nil {
+			t.Fatalf("a decoded stage does not encode: %v", err)
+		}
+		st2, err := pipeline.DecodeStage("fuzz", meta2, data2)
+		if err != nil {
+			t.Fatalf("a decoded stage, encoded again, does not decode: %v", err)
+		}
+		meta3, data3, err := pipeline.EncodeStage(st2)
+		if err != nil || string(meta3) != string(meta2) || string(data3) != string(data2) {
+			t.Fatalf("encoding is not stable: %v", err)
+		}
 	})
 }
 

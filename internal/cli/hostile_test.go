@@ -307,7 +307,7 @@ func hostileCases(parquet string) []hostile {
 	specCase("spec bad pattern", hspec("pattern: '\\W+'", "pattern: '(x'"), ExitUsage, `{d}/spec.yaml:5:71: stages[0]: RegexTokenizer: parameter pattern: "(x" is not a valid regular expression`)
 	specCase("spec empty pattern", hspec("pattern: '\\W+'", "pattern: ''"), ExitUsage, `RegexTokenizer: parameter pattern: must not be empty`)
 	specCase("spec bad string function", hspec("  - {type: RegexTokenizer", "  - {type: StringFunction, inputCol: text, outputCol: t2, function: reverse}\n  - {type: RegexTokenizer"), ExitUsage,
-		`StringFunction: parameter function: "reverse" is not one of lower, upper, trim, ltrim, rtrim`)
+		`StringFunction: parameter function: must be one of lower, upper, trim, ltrim, rtrim, got "reverse"`)
 	specCase("spec bad filter op", hspec("  - {type: RegexTokenizer", "  - {type: Filter, column: n, op: '~', value: '3'}\n  - {type: RegexTokenizer"), ExitUsage,
 		`Filter: parameter op: must be one of ==, !=, <, <=, >, >=, is null, is not null, got "~"`)
 	specCase("spec NaN regParam", hspec("regParam: 0.01", "regParam: .nan"), ExitUsage, `parameter regParam: must be a number, got NaN`)
@@ -560,14 +560,15 @@ func modelCases() []hostile {
 		{name: "inspect a missing model", args: []string{"inspect", "{d}/nope"}, code: ExitFailure, want: []string{"inspect {d}/nope: no such model (nothing is there)"}},
 		{name: "inspect a file", files: map[string]string{"f.txt": "x"}, args: []string{"inspect", "{d}/f.txt"}, code: ExitFailure, want: []string{"inspect {d}/f.txt: is a file, not a model directory"}},
 		mk("model without marker", map[string]string{"model/_SUCCESS": "\x00delete"}, inspect, ExitFailure, "inspect {d}/model: no _SUCCESS marker: not a saved model, or its save did not finish"),
-		mk("model truncated data", map[string]string{"model/stages/02_feature.HashingTF/data.gob": "\x00truncate"}, inspect, ExitFailure, "{d}/model/stages/02_feature.HashingTF/data.gob: ", "the manifest says"),
+		mk("model truncated data", map[string]string{"model/stages/03_classification.LogisticRegressionModel/data.parquet": "\x00truncate"}, inspect, ExitFailure, "{d}/model/stages/03_classification.LogisticRegressionModel/data.parquet: ", "the manifest says"),
 		mk("model edited params", map[string]string{"model/stages/02_feature.HashingTF/metadata.json": "\x00replace\"numFeatures\": 64\x00\"numFeatures\": 128"}, predict, ExitFailure,
 			"{d}/model/stages/02_feature.HashingTF/metadata.json: ", "the file was truncated or changed after the model was saved"),
-		mk("model stage format version", map[string]string{"model/metadata.json": "\x00replace\"formatVersion\": 1\n\x00\"formatVersion\": 7\n"}, inspect, ExitFailure, "{d}/model/metadata.json: stage 1: format version 7"),
-		mk("model format version", map[string]string{"model/metadata.json": "\x00replace\"formatVersion\": 2,\x00\"formatVersion\": 9,"}, inspect, ExitFailure, "{d}/model/metadata.json: format version 9; this build reads versions 1 to 2"),
+		mk("model of an older format", map[string]string{"model/metadata.json": "\x00replace\"formatVersion\": 3,\x00\"formatVersion\": 2,"}, inspect, ExitFailure,
+			"{d}/model/metadata.json: format version 2: this build reads saved models of format version 3 only", "re-save the model by running its spec again with this build (spindle run SPEC)"),
+		mk("model format version", map[string]string{"model/metadata.json": "\x00replace\"formatVersion\": 3,\x00\"formatVersion\": 9,"}, inspect, ExitFailure, "{d}/model/metadata.json: format version 9; this build reads version 3"),
 		mk("model metadata not JSON", map[string]string{"model/metadata.json": "{\"class\":"}, predict, ExitFailure, "{d}/model/metadata.json: not valid model metadata"),
 		mk("model manifest damaged", map[string]string{"model/_SUCCESS": "{"}, predict, ExitFailure, "{d}/model/_SUCCESS: not a valid manifest"),
-		mk("model missing stage data", map[string]string{"model/stages/03_classification.LogisticRegressionModel/data.gob": "\x00delete"}, predict, ExitFailure, "data.gob: no such file or directory"),
+		mk("model missing stage data", map[string]string{"model/stages/03_classification.LogisticRegressionModel/data.parquet": "\x00delete"}, predict, ExitFailure, "data.parquet: no such file or directory"),
 		mk("model escapes its directory", map[string]string{"model/metadata.json": "\x00replace\"dir\": \"stages/00_\x00\"dir\": \"../00_"}, predict, ExitFailure, "bad directory"),
 		mk("model metrics edited", map[string]string{"model/metrics.json": "{}"}, inspect, ExitFailure, "{d}/model/metrics.json: 2 bytes, the manifest says"),
 		mk("predict input lacks the column", map[string]string{"data.csv": "body,label\nhi,ham\n"}, predict, ExitFailure, `model {d}/model does not fit {d}/data.csv: pipeline stage 1 (feature.StringFunction): `, `input column "text" does not exist (columns: body, label)`),

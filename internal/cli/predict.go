@@ -10,6 +10,7 @@ import (
 	"maps"
 	"path/filepath"
 	"slices"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -183,14 +184,18 @@ func runPredict(ctx context.Context, e *env, eng engine.Engine, modelDir, out, o
 
 func inspectCmd(e *env) *cobra.Command {
 	var asJSON bool
+	var maxValues int
 	cmd := &cobra.Command{
 		Use:   "inspect MODEL",
-		Short: "Describe a saved model: stages, parameters, sizes and metrics",
+		Short: "Describe a saved model: stages, parameters, learned data, sizes and metrics",
 		Example: `  spindle inspect out/spam/models/tfidf
   spindle inspect s3://bucket/runs/1/models/tf --json`,
 		Args: exactArgs(1, "one MODEL directory or URI"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			info, err := pipeline.Inspect(cmd.Context(), e.store(), args[0])
+			if maxValues < 0 {
+				return usagef("--max-values must be ≥ 0, got %d", maxValues)
+			}
+			info, err := pipeline.InspectWith(cmd.Context(), e.store(), args[0], pipeline.InspectOptions{Data: asJSON, MaxValues: maxValues})
 			if err != nil {
 				return err
 			}
@@ -202,7 +207,8 @@ func inspectCmd(e *env) *cobra.Command {
 			return printInspect(e, info)
 		},
 	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON document")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON document, with each stage's learned data (stages[].values)")
+	cmd.Flags().IntVar(&maxValues, "max-values", 100_000, "with --json, show longer lists of learned values as their length (0: show all)")
 	return cmd
 }
 
@@ -210,13 +216,17 @@ func printInspect(e *env, info *pipeline.Info) error {
 	w := e.stdout
 	fmt.Fprintf(w, "model %s (format %d, spindle %s), %d stages\n", info.Dir, info.FormatVersion, info.SpindleVersion, len(info.Stages))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "#\tstage\tbytes\tparams")
+	fmt.Fprintln(tw, "#\tstage\tbytes\tparams (set)\tlearned data")
 	for i, s := range info.Stages {
 		var params bytes.Buffer
 		if json.Compact(&params, s.Params) != nil {
 			params.Reset()
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%d\t%s\n", i+1, s.Class, s.DataBytes, params.String())
+		var cols []string
+		for _, c := range s.Data {
+			cols = append(cols, c.Name)
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%d\t%s\t%s\n", i+1, s.Class, s.DataBytes, params.String(), strings.Join(cols, ", "))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
