@@ -14,7 +14,8 @@ import (
 
 func init() {
 	ml.Register(ml.Registration{Name: "GBTClassifier", New: func() any { return new(GBTClassifier) },
-		Model: &GBTClassificationModel{}, Evaluator: "multiclass"})
+		Model: &GBTClassificationModel{}, Evaluator: "multiclass",
+		Samples: tree.Samples("binary", true)})
 }
 
 // Compile-time checks of the stage contract (see ml/stage.go).

@@ -14,9 +14,11 @@ import (
 
 func init() {
 	ml.Register(ml.Registration{Name: "DecisionTreeClassifier", New: func() any { return new(DecisionTreeClassifier) },
-		Model: &DecisionTreeClassificationModel{}, Evaluator: "multiclass"})
+		Model: &DecisionTreeClassificationModel{}, Evaluator: "multiclass",
+		Samples: tree.Samples("binary", false)})
 	ml.Register(ml.Registration{Name: "RandomForestClassifier", New: func() any { return new(RandomForestClassifier) },
-		Model: &RandomForestClassificationModel{}, Evaluator: "multiclass"})
+		Model: &RandomForestClassificationModel{}, Evaluator: "multiclass",
+		Samples: tree.Samples("binary", false)})
 }
 
 // Compile-time checks of the stage contract (see ml/stage.go).

@@ -29,6 +29,12 @@ type Registration struct {
 	// and names the evaluator that scores it by default: "multiclass",
 	// "binary" or "regression". Empty for feature stages.
 	Evaluator string
+	// Samples tell the conformance suite how to feed the stage (the first
+	// is swept over every parameter value, the others run with the
+	// defaults); NoSample says why a stage has none, and the suite lists
+	// it.
+	Samples  []Sample
+	NoSample string
 }
 
 // registry holds the registrations by name. It is written only by Register

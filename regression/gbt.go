@@ -13,7 +13,8 @@ import (
 
 func init() {
 	ml.Register(ml.Registration{Name: "GBTRegressor", New: func() any { return new(GBTRegressor) },
-		Model: &GBTRegressionModel{}, Evaluator: "regression"})
+		Model: &GBTRegressionModel{}, Evaluator: "regression",
+		Samples: tree.Samples("regression", true)})
 }
 
 // Compile-time checks of the stage contract (see ml/stage.go).

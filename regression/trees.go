@@ -14,9 +14,11 @@ import (
 
 func init() {
 	ml.Register(ml.Registration{Name: "DecisionTreeRegressor", New: func() any { return new(DecisionTreeRegressor) },
-		Model: &DecisionTreeRegressionModel{}, Evaluator: "regression"})
+		Model: &DecisionTreeRegressionModel{}, Evaluator: "regression",
+		Samples: tree.Samples("regression", false)})
 	ml.Register(ml.Registration{Name: "RandomForestRegressor", New: func() any { return new(RandomForestRegressor) },
-		Model: &RandomForestRegressionModel{}, Evaluator: "regression"})
+		Model: &RandomForestRegressionModel{}, Evaluator: "regression",
+		Samples: tree.Samples("regression", false)})
 }
 
 // Compile-time checks of the stage contract (see ml/stage.go).
