@@ -24,7 +24,7 @@ func init() {
 	engine.RegisterAggregator[*TrainingStats](statsKernel{})
 	engine.RegisterAggregator[*lossGrad](logisticGradient{})
 	ml.Register(ml.Registration{Name: "LogisticRegression", New: func() any { return new(LogisticRegression) }, Model: &LogisticRegressionModel{}, Evaluator: "multiclass",
-		Samples: []ml.Sample{{Columns: []ml.SampleColumn{{Name: "features", Type: table.Vector}, {Name: "w", Type: table.Float64, Kind: "positive"}}, Label: "binary", Params: ml.ParamMap{}, Values: map[string][]any{"thresholds": {[]any{0.3, 0.7}}, "weightCol": {"w"}, "maxIter": {3}}}, {Name: "multiclass", Columns: []ml.SampleColumn{{Name: "features", Type: table.Vector}}, Label: "multiclass", Params: ml.ParamMap{}}, {Name: "sparse", Columns: []ml.SampleColumn{{Name: "features", Type: table.Vector, Kind: "counts"}}, Label: "binary", Params: ml.ParamMap{"regParam": 0.1, "elasticNetParam": 0.5}}}})
+		Samples: []ml.Sample{{Columns: []ml.SampleColumn{{Name: "features", Type: table.Vector}, {Name: "w", Type: table.Float64, Kind: "positive"}}, Label: "binary", Params: ml.ParamMap{}, Values: map[string][]any{"thresholds": {[]any{0.3, 0.7}}, "weightCol": {"w"}, "maxIter": {3}}}, {Name: "multiclass", Columns: []ml.SampleColumn{{Name: "features", Type: table.Vector, Kind: "dense+sparse"}}, Label: "multiclass", Params: ml.ParamMap{}}, {Name: "sparse", Columns: []ml.SampleColumn{{Name: "features", Type: table.Vector, Kind: "counts"}}, Label: "binary", Params: ml.ParamMap{"regParam": 0.1, "elasticNetParam": 0.5}}}})
 }
 
 // Compile-time checks of the stage contract (see ml/stage.go).
@@ -134,29 +134,35 @@ func (k statsKernel) Fold(_ context.Context, info engine.PartitionInfo, acc *Tra
 	if err != nil {
 		return nil, err
 	}
-	// A dense block is summed in sweeps (Moments.AddDense); anything it
-	// does not take — a bad label, weight or feature — goes row by row
-	// below, which names the first bad row.
-	if x, nf, ok := table.DenseBlock(c.Features); ok {
-		if ys, ws, err := c.ClassLabels(info); err == nil {
-			mo, ok, err := acc.Moments.AddDense(x, nf, ys, ws)
-			if err != nil {
-				return nil, err
-			}
-			if ok {
-				acc.Moments = *mo
-				for i, y := range ys {
-					for int(y) >= len(acc.ClassWeight) {
-						acc.ClassWeight = append(acc.ClassWeight, 0)
-					}
-					w := 1.0
-					if ws != nil {
-						w = ws[i]
-					}
-					acc.ClassWeight[int(y)] += w
+	// The rows are summed in two sweeps (Moments.AddDense over a block,
+	// AddRows over rows held one by one: the same bits, so every engine
+	// and storage gets the same statistics); anything the sweeps do not
+	// take — a bad label, weight or feature — goes row by row below,
+	// which names the first bad row.
+	if ys, ws, err := c.ClassLabels(info); err == nil {
+		var mo *linmodel.Moments
+		var ok bool
+		if x, nf, block := table.DenseBlock(c.Features); block {
+			mo, ok, err = acc.Moments.AddDense(x, nf, ys, ws)
+		} else {
+			mo, ok, err = acc.Moments.AddRows(c.Features.Values, c.Features.Valid, ys, ws)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			acc.Moments = *mo
+			for i, y := range ys {
+				for int(y) >= len(acc.ClassWeight) {
+					acc.ClassWeight = append(acc.ClassWeight, 0)
 				}
-				return acc, nil
+				w := 1.0
+				if ws != nil {
+					w = ws[i]
+				}
+				acc.ClassWeight[int(y)] += w
 			}
+			return acc, nil
 		}
 	}
 	for i := 0; i < b.NumRows(); i++ {

@@ -32,8 +32,10 @@ type Sample struct {
 // beyond what the type implies: for strings "text" (sentences with
 // capitals, digits and punctuation, the default) or "category" (a few
 // distinct values); for string lists "tokens" (the default); for vectors
-// "dense" (the default: mixed signs, some sparse rows), "counts"
-// (non-negative counts, sparse) or "binary" (0 and 1); for numbers
+// "dense" (the default: mixed signs, every row dense, as an assembler or
+// Word2Vec makes them), "dense+sparse" (a quarter of the rows sparse),
+// "counts" (non-negative counts, sparse), "binary" (0 and 1) or "mixed"
+// (some features categorical); for numbers
 // "normal" (the default), "positive" or "category" (a few small
 // integers). With Nulls, about one value in eight is null.
 type SampleColumn struct {

@@ -99,18 +99,24 @@ func (k momentsKernel) Fold(_ context.Context, info engine.PartitionInfo, acc *l
 	if err != nil {
 		return nil, err
 	}
-	// A dense block is summed in sweeps (Moments.AddDense); anything it
-	// does not take goes row by row below, which names the first bad row.
-	if x, nf, ok := table.DenseBlock(c.Features); ok {
-		ys, ws, err := c.Labels(info, func(float64) bool { return true }, func(i int) (float64, float64, error) {
-			_, y, w, err := c.Row(i, info)
-			return y, w, err
-		})
-		if err == nil {
-			mo, ok, err := acc.AddDense(x, nf, ys, ws)
-			if err != nil || ok {
-				return mo, err
-			}
+	// The rows are summed in two sweeps (Moments.AddDense over a block,
+	// AddRows over rows held one by one: the same bits, so every engine
+	// and storage gets the same statistics); anything the sweeps do not
+	// take goes row by row below, which names the first bad row.
+	ys, ws, err := c.Labels(info, func(float64) bool { return true }, func(i int) (float64, float64, error) {
+		_, y, w, err := c.Row(i, info)
+		return y, w, err
+	})
+	if err == nil {
+		var mo *linmodel.Moments
+		var ok bool
+		if x, nf, block := table.DenseBlock(c.Features); block {
+			mo, ok, err = acc.AddDense(x, nf, ys, ws)
+		} else {
+			mo, ok, err = acc.AddRows(c.Features.Values, c.Features.Valid, ys, ws)
+		}
+		if err != nil || ok {
+			return mo, err
 		}
 	}
 	for i := 0; i < b.NumRows(); i++ {

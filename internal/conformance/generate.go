@@ -407,12 +407,12 @@ func generate(r *rand.Rand, c ml.SampleColumn, n int) (table.Column, error) {
 			var x linalg.Vector
 			var err error
 			switch c.Kind {
-			case "", "dense":
+			case "", "dense", "dense+sparse":
 				x = linalg.Dense(make([]float64, 5))
 				for j := range x.Values {
 					x.Values[j] = r.NormFloat64()
 				}
-				if i%4 == 1 { // some rows sparse, of the same size
+				if c.Kind == "dense+sparse" && i%4 == 1 { // some rows sparse, of the same size
 					x, err = linalg.Sparse(5, []int32{1, 3}, []float64{r.NormFloat64(), r.NormFloat64()})
 				}
 			case "counts":

@@ -341,6 +341,102 @@ func (m *Moments) AddDense(x []float64, nf int, ys, ws []float64) (*Moments, boo
 	return out, err == nil, err
 }
 
+// AddRows is AddDense over rows held one by one, dense or sparse: the
+// same two sweeps in the same order (per feature, its non-zero values in
+// row order), so it gives the same bits as AddDense over the same values
+// stored as a block — what makes a fit's statistics independent of how a
+// partition is stored (a Beam worker reads a staged partition as a
+// block) and of whether a vector is stored sparse or dense. It returns ok
+// false, m unchanged, for a null row, a row of another size or a
+// non-finite value of non-zero weight: Add, row by row, then names it.
+func (m *Moments) AddRows(vs []linalg.Vector, valid table.Bitmap, ys, ws []float64) (*Moments, bool, error) {
+	if len(vs) == 0 {
+		return m, false, nil
+	}
+	nf := vs[0].Size
+	if m.Size >= 0 && m.Size != nf {
+		return m, false, nil
+	}
+	for i, v := range vs {
+		if !valid.Valid(i) || v.Size != nf {
+			return m, false, nil
+		}
+	}
+	if m.Size < 0 {
+		if err := CheckFeatures("feature statistics", nf, 3); err != nil {
+			return m, false, err
+		}
+	}
+	n := len(ys)
+	p := &Moments{Size: nf, Rows: int64(n), NZMean: make([]float64, nf), NZM2: make([]float64, nf), NZWeight: make([]float64, nf)}
+	weight := func(i int) float64 {
+		if ws == nil {
+			return 1
+		}
+		return ws[i]
+	}
+	sum := p.NZMean // weighted sums, then means
+	var ysum float64
+	for i := range n {
+		w := weight(i)
+		if w == 0 {
+			continue
+		}
+		p.WeightSum += w
+		p.WeightSqSum += w * w
+		ysum += w * ys[i]
+		v := vs[i]
+		for k, x := range v.Values {
+			if x == 0 {
+				continue
+			}
+			if x-x != 0 { // NaN or ±Inf
+				return m, false, nil
+			}
+			j := k
+			if v.Indices != nil {
+				j = int(v.Indices[k])
+			}
+			p.NZWeight[j] += w
+			sum[j] += w * x
+		}
+	}
+	for j, w := range p.NZWeight {
+		if w > 0 {
+			sum[j] /= w
+		}
+	}
+	if p.WeightSum > 0 {
+		p.LabelMean = ysum / p.WeightSum
+	}
+	for i := range n {
+		w := weight(i)
+		if w == 0 {
+			continue
+		}
+		dy := ys[i] - p.LabelMean
+		p.LabelM2 += w * dy * dy
+		v := vs[i]
+		for k, x := range v.Values {
+			if x == 0 {
+				continue
+			}
+			j := k
+			if v.Indices != nil {
+				j = int(v.Indices[k])
+			}
+			d := x - p.NZMean[j]
+			p.NZM2[j] += w * d * d
+		}
+	}
+	if m.Size < 0 {
+		p.Rows += m.Rows
+		return p, true, nil
+	}
+	out, err := m.Merge(p)
+	return out, err == nil, err
+}
+
 // Merge adds b into m and returns m.
 func (m *Moments) Merge(b *Moments) (*Moments, error) {
 	if b.Size < 0 {

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/spindle-ml/spindle/linalg"
+	"github.com/spindle-ml/spindle/table"
 )
 
 // TestAddDense: a block's moments equal Add's row by row (to rounding),
@@ -79,5 +80,66 @@ func TestAddDense(t *testing.T) {
 	}
 	if _, ok, _ := m.AddDense(x[:2*(nf-1)], nf-1, ys[:2], nil); ok {
 		t.Error("another size accepted")
+	}
+}
+
+// TestAddRowsSameBitsAsAddDense: the same values held as a block, as
+// dense rows or as sparse rows (explicit zeros included) give the same
+// moments to the last bit, so a fit's statistics do not depend on how a
+// partition is stored; a null or another size is refused.
+func TestAddRowsSameBitsAsAddDense(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	const n, nf = 300, 6
+	x := make([]float64, n*nf)
+	for i := range x {
+		if r.IntN(3) > 0 {
+			x[i] = r.NormFloat64()*2 + 5
+		}
+	}
+	ys, ws := make([]float64, n), make([]float64, n)
+	dense, sparse := make([]linalg.Vector, n), make([]linalg.Vector, n)
+	for i := range n {
+		ys[i], ws[i] = float64(r.IntN(2)), float64(r.IntN(3))
+		row := x[i*nf : (i+1)*nf]
+		dense[i] = linalg.Dense(row)
+		var idx []int32
+		var vals []float64
+		for j, v := range row {
+			if v != 0 || j == 0 { // an explicit zero now and then
+				idx, vals = append(idx, int32(j)), append(vals, v)
+			}
+		}
+		var err error
+		if sparse[i], err = linalg.Sparse(nf, idx, vals); err != nil {
+			t.Fatal(err)
+		}
+	}
+	block, ok, err := NewMoments().AddDense(x, nf, ys, ws)
+	if !ok || err != nil {
+		t.Fatal(ok, err)
+	}
+	for name, rows := range map[string][]linalg.Vector{"dense": dense, "sparse": sparse} {
+		got, ok, err := NewMoments().AddRows(rows, nil, ys, ws)
+		if !ok || err != nil {
+			t.Fatalf("%s: %v %v", name, ok, err)
+		}
+		if math.Float64bits(got.WeightSum) != math.Float64bits(block.WeightSum) || math.Float64bits(got.LabelM2) != math.Float64bits(block.LabelM2) {
+			t.Fatalf("%s: totals %+v, block %+v", name, got, block)
+		}
+		for j := range nf {
+			for _, p := range [][2]float64{{got.NZMean[j], block.NZMean[j]}, {got.NZM2[j], block.NZM2[j]}, {got.NZWeight[j], block.NZWeight[j]}} {
+				if math.Float64bits(p[0]) != math.Float64bits(p[1]) {
+					t.Fatalf("%s: feature %d: %v, block %v", name, j, p[0], p[1])
+				}
+			}
+		}
+	}
+	valid := table.NewBitmap(n)
+	valid.SetNull(5)
+	if m, ok, _ := NewMoments().AddRows(dense, valid, ys, ws); ok || m.Size != -1 {
+		t.Error("a null row is taken")
+	}
+	if _, ok, _ := NewMoments().AddRows([]linalg.Vector{linalg.Dense(x[:nf]), linalg.Dense(x[:nf-1])}, nil, ys[:2], nil); ok {
+		t.Error("rows of two sizes are taken")
 	}
 }
