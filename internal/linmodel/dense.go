@@ -217,4 +217,3 @@ func DenseOne(x []float64, n int, w []float64, bias float64, ws []float64, row f
 	})
 	return p.G, p.InterceptG[0], err
 }
-
