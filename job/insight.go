@@ -8,9 +8,9 @@ import (
 
 	"github.com/spindle-ml/spindle/engine"
 	"github.com/spindle-ml/spindle/evaluation"
-	"github.com/spindle-ml/spindle/feature"
 	"github.com/spindle-ml/spindle/jsonnum"
 	"github.com/spindle-ml/spindle/ml"
+	"github.com/spindle-ml/spindle/table"
 )
 
 // topFeatures is how many features a model report lists.
@@ -33,23 +33,19 @@ func (r *runner) curves(ctx context.Context, mr *ModelReport, pred engine.Datase
 
 // describeModel adds what the fitted model says about itself to mr: its
 // objective history and its most important features, named after the
-// columns of the VectorAssembler that made its features, if any.
-func describeModel(mr *ModelReport, model ml.Model, fitted []ml.Transformer) {
+// slots of the feature vector as the fitted stages make it from input
+// schema in (ml.SlotsOf: an assembled column by its name, a vector input
+// slot by slot, a hashed term as tf[74]), where they can tell.
+func describeModel(mr *ModelReport, model ml.Model, fitted []ml.Transformer, in *table.Schema) {
 	p, d := ml.Params(model), ml.Data(model)
 	if h, ok := d["objectiveHistory"].([]float64); ok {
 		mr.ObjectiveHistory = jsonnum.Floats(h)
 	}
-	var names []string
 	featuresCol, _ := p["featuresCol"].(string)
 	if featuresCol == "" {
 		featuresCol = "features"
 	}
-	for _, t := range slices.Backward(fitted) {
-		if va, ok := t.(*feature.VectorAssembler); ok && va.OutputCol == featuresCol {
-			names = va.InputCols
-			break
-		}
-	}
+	slots := ml.SlotsOf(in, fitted, featuresCol, nil)
 	var w []FeatureWeight
 	if sz, ok := model.(ml.Summarizer); ok {
 		if top, ok := sz.Summary()["topFeatures"].([][2]float64); ok {
@@ -83,8 +79,8 @@ func describeModel(mr *ModelReport, model ml.Model, fitted []ml.Transformer) {
 		mr.TopFeaturesKind = "coefficient"
 	}
 	for i := range w {
-		if w[i].Index < len(names) {
-			w[i].Name = names[w[i].Index]
+		if slots != nil && w[i].Index < slots.Size {
+			w[i].Name = slots.Name(w[i].Index)
 		}
 	}
 	mr.TopFeatures = w

@@ -54,7 +54,7 @@ func (r *runner) model(ctx context.Context, variant string, mi int, labels []str
 	if err := r.curves(sctx, mr, pred); err != nil {
 		return nil, err
 	}
-	describeModel(mr, model, fitted)
+	describeModel(mr, model, fitted, r.input)
 	mr.ScoreSeconds = since(start)
 	r.log.Info("test", append([]any{"variant", variant, "model", m.Name, "fitSeconds", mr.FitSeconds}, metricAttrs(mr.Test)...)...)
 

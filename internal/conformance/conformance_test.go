@@ -119,6 +119,9 @@ func TestConformance(t *testing.T) {
 			if err := conformance.CheckMetrics(r); err != nil {
 				fail("metrics", err)
 			}
+			if err := conformance.Slots(r, data, conformance.SlotNames(data)); err != nil {
+				fail("feature names", err)
+			}
 			if err := conformance.Wire(r); err != nil {
 				fail("kernel encoding", err)
 			}

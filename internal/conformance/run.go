@@ -5,11 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -504,4 +506,112 @@ func arrowValue(arr arrow.Array, i int) any {
 		return out
 	}
 	return fmt.Sprintf("<%s>", arr.DataType())
+}
+
+// Slots checks the names a report gives the slots of each vector column
+// the model adds (namer: how the job names a model's features): one name
+// per slot of every vector, and, for slots that copy their inputs (an
+// assembler's), a slot named after an input column — x, or v[k] for an
+// input vector v — holds that column's value.
+func Slots(r *Result, data *table.Table, namer func(stages []ml.Transformer, col string) *ml.Slots) error {
+	out := r.Out.Concat()
+	in := data.Schema()
+	for _, f := range out.Schema().Fields[in.Len():] {
+		if f.Type != table.Vector {
+			continue
+		}
+		slots := namer([]ml.Transformer{r.Model}, f.Name)
+		if slots == nil {
+			continue
+		}
+		c, _ := out.ColumnByName(f.Name)
+		vc := c.(*table.VectorColumn)
+		for i, v := range vc.Values {
+			if vc.IsNull(i) {
+				continue
+			}
+			if v.Size != slots.Size {
+				return fmt.Errorf("column %s has %d slots, %d named", f.Name, v.Size, slots.Size)
+			}
+			for j := range min(slots.Size, 1000) {
+				if !slots.Copies {
+					break
+				}
+				name := slots.Name(j)
+				want, ok, err := slotValue(out, name, i)
+				if err != nil {
+					return fmt.Errorf("column %s, row %d, slot %d (%s): %w", f.Name, i+1, j, name, err)
+				}
+				if ok && math.Float64bits(want) != math.Float64bits(v.At(j)) {
+					return fmt.Errorf("column %s, row %d: slot %d is named %s, which holds %v, but the slot holds %v", f.Name, i+1, j, name, want, v.At(j))
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// SlotNames is how a report names the slots of a vector column the
+// stages make from data (ml.SlotsOf), the slots of data's own vector
+// columns named v[0] … v[n-1] after their size.
+func SlotNames(data *table.Table) func(stages []ml.Transformer, col string) *ml.Slots {
+	in := data.Concat()
+	raw := func(col string) *ml.Slots {
+		c, err := in.ColumnByName(col)
+		if err != nil {
+			return nil
+		}
+		vc, ok := c.(*table.VectorColumn)
+		if !ok {
+			return nil
+		}
+		for i, v := range vc.Values {
+			if !vc.IsNull(i) {
+				s := ml.IndexedSlots(col, v.Size)
+				s.Copies = true
+				return s
+			}
+		}
+		return nil
+	}
+	return func(stages []ml.Transformer, col string) *ml.Slots {
+		return ml.SlotsOf(data.Schema(), stages, col, raw)
+	}
+}
+
+// slotValue is the value a slot named name would hold in row i: input
+// column name's, or element k of input vector v for "v[k]"; ok is false
+// for a name of neither form.
+func slotValue(b *table.Batch, name string, i int) (float64, bool, error) {
+	col, k := name, -1
+	if open := strings.LastIndex(name, "["); open > 0 && strings.HasSuffix(name, "]") {
+		n, err := strconv.Atoi(name[open+1 : len(name)-1])
+		if err == nil {
+			col, k = name[:open], n
+		}
+	}
+	c, err := b.ColumnByName(col)
+	if err != nil || c.IsNull(i) {
+		return 0, false, nil
+	}
+	switch c := c.(type) {
+	case *table.Float64Column:
+		return c.Values[i], k < 0, nil
+	case *table.Int64Column:
+		return float64(c.Values[i]), k < 0, nil
+	case *table.BoolColumn:
+		if c.Values[i] {
+			return 1, k < 0, nil
+		}
+		return 0, k < 0, nil
+	case *table.VectorColumn:
+		if k < 0 {
+			return 0, false, fmt.Errorf("names a whole vector column, not one of its slots")
+		}
+		if k >= c.Values[i].Size {
+			return 0, false, fmt.Errorf("%s has %d slots", col, c.Values[i].Size)
+		}
+		return c.Values[i].At(k), true, nil
+	}
+	return 0, false, nil
 }
