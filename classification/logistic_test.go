@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/spindle-ml/spindle/internal/approx"
+
 	"github.com/spindle-ml/spindle/engine"
 	"github.com/spindle-ml/spindle/engine/local"
 	"github.com/spindle-ml/spindle/internal/linmodel"
@@ -60,6 +62,7 @@ func dataset(t testing.TB, x [][]float64, y []float64, per int) *table.Table {
 func TestLogisticRegressionGolden(t *testing.T) {
 	g := loadGoldenLR(t)
 	ctx := context.Background()
+	approx.Cases(t, "logistic golden file", len(g.Cases))
 	for _, c := range g.Cases {
 		t.Run(fmt.Sprintf("%s/reg=%v/en=%v/std=%v", c.Dataset, c.RegParam, c.ElasticNetParam, c.Standardization), func(t *testing.T) {
 			d := g.Datasets[c.Dataset]
@@ -73,21 +76,19 @@ func TestLogisticRegressionGolden(t *testing.T) {
 			}
 			model := m.(*LogisticRegressionModel)
 			name := c.Dataset
-			var maxRef, maxDiff float64
+			var got, want []float64
 			for k, row := range c.Coef {
-				for j, want := range row {
-					got := model.Coefficients[k*model.NumFeatures+j]
-					maxRef = math.Max(maxRef, math.Abs(want))
-					maxDiff = math.Max(maxDiff, math.Abs(got-want))
-					if want == 0 && c.ElasticNetParam > 0 && math.Abs(got) > 1e-6 {
-						t.Errorf("%s %+v: coefficient %d,%d = %v, scikit-learn has exactly 0", name, c.RegParam, k, j, got)
+				for j, w := range row {
+					g := model.Coefficients[k*model.NumFeatures+j]
+					got, want = append(got, g), append(want, w)
+					if w == 0 && c.ElasticNetParam > 0 && !(math.Abs(g) <= 1e-6) {
+						t.Errorf("%s %+v: coefficient %d,%d = %v, scikit-learn has exactly 0", name, c.RegParam, k, j, g)
 					}
 				}
-				maxRef = math.Max(maxRef, math.Abs(c.Intercept[k]))
-				maxDiff = math.Max(maxDiff, math.Abs(model.Intercepts[k]-c.Intercept[k]))
+				got, want = append(got, model.Intercepts[k]), append(want, c.Intercept[k])
 			}
-			if rel := maxDiff / maxRef; rel > 1e-4 {
-				t.Errorf("%s reg=%v α=%v std=%v: max coefficient difference %.3g relative to %.3g (%d iterations)", name, c.RegParam, c.ElasticNetParam, c.Standardization, rel, maxRef, model.TotalIterations)
+			if rel := approx.ScaledRel(got, want); rel > 1e-4 {
+				t.Errorf("%s reg=%v α=%v std=%v: max coefficient difference %.3g relative (%d iterations)", name, c.RegParam, c.ElasticNetParam, c.Standardization, rel, model.TotalIterations)
 			} else {
 				t.Logf("%s reg=%v α=%v std=%v: coefficients within %.2g relative (%d iterations)", name, c.RegParam, c.ElasticNetParam, c.Standardization, rel, model.TotalIterations)
 			}
@@ -103,7 +104,7 @@ func TestLogisticRegressionGolden(t *testing.T) {
 			}
 			ll /= float64(len(d.X))
 			acc := float64(correct) / float64(len(d.X))
-			if math.Abs(ll-c.TrainLogLoss) > 1e-6*math.Max(1, c.TrainLogLoss)*10 || acc != c.TrainAccuracy {
+			if !approx.Close(ll, c.TrainLogLoss, 1e-5) || acc != c.TrainAccuracy {
 				t.Errorf("%s: train logloss %.9f accuracy %.6f; scikit-learn %.9f %.6f", name, ll, acc, c.TrainLogLoss, c.TrainAccuracy)
 			}
 		})

@@ -4,10 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"math"
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/spindle-ml/spindle/internal/approx"
 
 	"github.com/spindle-ml/spindle/engine/local"
 	"github.com/spindle-ml/spindle/evaluation"
@@ -44,6 +45,7 @@ func TestNaiveBayesGolden(t *testing.T) {
 	}
 	ctx := context.Background()
 	e := &local.Engine{}
+	approx.Cases(t, "naive Bayes golden file", len(g.Cases))
 	for _, c := range g.Cases {
 		t.Run(fmt.Sprintf("%s/%s/smoothing=%v", c.Dataset, c.ModelType, c.Smoothing), func(t *testing.T) {
 			d := g.Datasets[c.Dataset]
@@ -68,7 +70,9 @@ func TestNaiveBayesGolden(t *testing.T) {
 			nb := m.(*NaiveBayesModel)
 			var worst float64
 			check := func(got, want float64) {
-				worst = math.Max(worst, math.Abs(got-want)/math.Max(1, math.Abs(want)))
+				if r := approx.Rel(got, want); !(r <= worst) {
+					worst = r
+				}
 			}
 			for k, p := range c.Pi {
 				check(nb.Pi[k], p)
@@ -85,10 +89,10 @@ func TestNaiveBayesGolden(t *testing.T) {
 					t.Fatal(err)
 				}
 				for k := range want {
-					worst = math.Max(worst, math.Abs(p[k]-want[k]))
+					check(p[k], want[k])
 				}
 			}
-			if worst > 1e-9 {
+			if !(worst <= 1e-9) {
 				t.Errorf("%s %s λ=%v: parameters or probabilities differ by %.3g", c.Dataset, c.ModelType, c.Smoothing, worst)
 			} else {
 				t.Logf("%s %s λ=%v: within %.2g", c.Dataset, c.ModelType, c.Smoothing, worst)
@@ -98,9 +102,7 @@ func TestNaiveBayesGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if math.Abs(acc-c.TrainAccuracy) > 1e-12 {
-				t.Errorf("%s %s: train accuracy %v, scikit-learn %v", c.Dataset, c.ModelType, acc, c.TrainAccuracy)
-			}
+			approx.Float(t, fmt.Sprintf("%s %s: train accuracy (scikit-learn's)", c.Dataset, c.ModelType), acc, c.TrainAccuracy, 1e-12)
 		})
 	}
 }

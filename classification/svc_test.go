@@ -4,10 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"math"
 	"os"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/spindle-ml/spindle/internal/approx"
 
 	"github.com/spindle-ml/spindle/engine/local"
 	"github.com/spindle-ml/spindle/evaluation"
@@ -42,6 +44,7 @@ func TestLinearSVCGolden(t *testing.T) {
 	}
 	ctx := context.Background()
 	e := &local.Engine{}
+	approx.Cases(t, "LinearSVC golden file", len(g.Cases))
 	for _, c := range g.Cases {
 		t.Run(fmt.Sprintf("%s/reg=%v/std=%v", c.Dataset, c.RegParam, c.Standardization), func(t *testing.T) {
 			d := g.Datasets[c.Dataset]
@@ -51,12 +54,7 @@ func TestLinearSVCGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			svc := m.(*LinearSVCModel)
-			maxRef, maxDiff := math.Abs(c.Intercept), math.Abs(svc.Intercept-c.Intercept)
-			for j, want := range c.Coef {
-				maxRef = math.Max(maxRef, math.Abs(want))
-				maxDiff = math.Max(maxDiff, math.Abs(svc.Coefficients[j]-want))
-			}
-			if rel := maxDiff / maxRef; rel > 1e-6 {
+			if rel := approx.ScaledRel(append(slices.Clone(svc.Coefficients), svc.Intercept), append(slices.Clone(c.Coef), c.Intercept)); rel > 1e-6 {
 				t.Errorf("%s reg=%v std=%v: coefficients differ by %.3g relative (%d iterations)\n got %v %v\nwant %v %v", c.Dataset, c.RegParam, c.Standardization, rel, svc.TotalIterations, svc.Coefficients, svc.Intercept, c.Coef, c.Intercept)
 			} else {
 				t.Logf("%s reg=%v std=%v: within %.2g relative (%d iterations)", c.Dataset, c.RegParam, c.Standardization, rel, svc.TotalIterations)
@@ -66,9 +64,7 @@ func TestLinearSVCGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if math.Abs(acc-c.TrainAccuracy) > 1e-12 {
-				t.Errorf("%s: train accuracy %v, libsvm %v", c.Dataset, acc, c.TrainAccuracy)
-			}
+			approx.Float(t, c.Dataset+": train accuracy (libsvm's)", acc, c.TrainAccuracy, 1e-12)
 		})
 	}
 }

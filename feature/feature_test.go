@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/spindle-ml/spindle/internal/approx"
+
 	"github.com/spindle-ml/spindle/engine"
 	"github.com/spindle-ml/spindle/engine/local"
 	"github.com/spindle-ml/spindle/internal/tabletest"
@@ -186,15 +188,17 @@ type stageGolden struct {
 // vectorsClose compares a vector column with expected dense rows.
 func vectorsClose(t *testing.T, what string, got []any, want [][]float64) {
 	t.Helper()
+	approx.Cases(t, what, len(want))
 	if len(got) != len(want) {
 		t.Fatalf("%s: %d rows, want %d", what, len(got), len(want))
 	}
 	for i, g := range got {
 		v := g.(linalg.Vector).ToDense()
-		for j, w := range want[i] {
-			if x := v.Values[j]; math.Abs(x-w) > 1e-12*math.Max(1, math.Abs(w)) {
-				t.Fatalf("%s: row %d feature %d = %.17g, want %.17g", what, i, j, x, w)
+		if r, j := approx.MaxRel(v.Values, want[i]); r > 1e-12 {
+			if j < 0 {
+				t.Fatalf("%s: row %d has %d features, want %d", what, i, len(v.Values), len(want[i]))
 			}
+			t.Fatalf("%s: row %d feature %d = %.17g, want %.17g", what, i, j, v.Values[j], want[i][j])
 		}
 	}
 }
@@ -231,15 +235,8 @@ func mustDS(t testing.TB, tb *table.Table) engine.Dataset {
 }
 
 func floatsClose(a, b []float64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if math.Abs(a[i]-b[i]) > 1e-12*math.Max(1, math.Abs(b[i])) {
-			return false
-		}
-	}
-	return true
+	r, _ := approx.MaxRel(a, b)
+	return len(b) > 0 && r <= 1e-12
 }
 
 func TestScalersGolden(t *testing.T) {

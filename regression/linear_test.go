@@ -6,8 +6,11 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/spindle-ml/spindle/internal/approx"
 
 	"github.com/spindle-ml/spindle/engine/local"
 	"github.com/spindle-ml/spindle/evaluation"
@@ -51,6 +54,7 @@ func TestLinearRegressionGolden(t *testing.T) {
 	}
 	ctx := context.Background()
 	e := &local.Engine{}
+	approx.Cases(t, "testdata/golden/linear.json", len(g.Cases))
 	for _, c := range g.Cases {
 		t.Run(fmt.Sprintf("%s/reg=%v/en=%v/std=%v", c.Dataset, c.RegParam, c.ElasticNetParam, c.Standardization), func(t *testing.T) {
 			d := g.Datasets[c.Dataset]
@@ -64,12 +68,7 @@ func TestLinearRegressionGolden(t *testing.T) {
 						t.Fatal(err)
 					}
 					model := m.(*LinearRegressionModel)
-					maxRef, maxDiff := math.Abs(c.Intercept), math.Abs(model.Intercept-c.Intercept)
-					for j, want := range c.Coef {
-						maxRef = math.Max(maxRef, math.Abs(want))
-						maxDiff = math.Max(maxDiff, math.Abs(model.Coefficients[j]-want))
-					}
-					rel := maxDiff / maxRef
+					rel := approx.ScaledRel(append(slices.Clone(model.Coefficients), model.Intercept), append(slices.Clone(c.Coef), c.Intercept))
 					if rel > 1e-4 {
 						t.Errorf("%s %s sparse=%v reg=%v α=%v std=%v: coefficients differ by %.3g relative (%d iterations)\n got %v %v\nwant %v %v",
 							c.Dataset, solver, sparse, c.RegParam, c.ElasticNetParam, c.Standardization, rel, model.TotalIterations, model.Coefficients, model.Intercept, c.Coef, c.Intercept)
@@ -84,9 +83,7 @@ func TestLinearRegressionGolden(t *testing.T) {
 						if err != nil {
 							t.Fatal(err)
 						}
-						if math.Abs(got-want) > 1e-6*math.Max(1, math.Abs(want)) {
-							t.Errorf("%s %s: train %s %.9g, scikit-learn %.9g", c.Dataset, solver, metric, got, want)
-						}
+						approx.Float(t, fmt.Sprintf("%s %s: train %s (scikit-learn's)", c.Dataset, solver, metric), got, want, 1e-6)
 					}
 				}
 			}

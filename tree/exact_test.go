@@ -8,6 +8,8 @@ import (
 	"os"
 	"testing"
 
+	"github.com/spindle-ml/spindle/internal/approx"
+
 	"github.com/spindle-ml/spindle/classification"
 	"github.com/spindle-ml/spindle/engine/local"
 	"github.com/spindle-ml/spindle/internal/tabletest"
@@ -55,6 +57,7 @@ func TestExactTrees(t *testing.T) {
 	}
 	ctx := context.Background()
 	e := &local.Engine{}
+	approx.Cases(t, "testdata/exact.json", len(g.Cases))
 	for _, c := range g.Cases {
 		t.Run(fmt.Sprintf("%s/%s/depth=%d", c.Dataset, c.Impurity, c.Depth), func(t *testing.T) {
 			d := g.Datasets[c.Dataset]
@@ -91,11 +94,7 @@ func TestExactTrees(t *testing.T) {
 				t.Errorf("%d ties in a case chosen to have none", cmp.ties)
 			}
 			if cmp.ties == 0 {
-				for j, v := range ens.FeatureImportances() {
-					if math.Abs(v-c.Importances[j]) > 1e-9 {
-						t.Errorf("importance of feature %d: %v, scikit-learn %v", j, v, c.Importances[j])
-					}
-				}
+				approx.Floats(t, "feature importances (scikit-learn's)", ens.FeatureImportances(), c.Importances, 1e-9)
 			}
 			if cmp.skipped > len(tr.Nodes)/2 {
 				t.Errorf("only %d of %d nodes compared", len(tr.Nodes)-cmp.skipped, len(tr.Nodes))
@@ -120,13 +119,9 @@ func compareNode(t *testing.T, c *comparison, path string, tr *tree.Tree, i int3
 	if int(n.Count) != g.N || len(rows) != g.N {
 		t.Fatalf("%s: %v rows (%d reach it), scikit-learn %d", path, n.Count, len(rows), g.N)
 	}
-	if math.Abs(n.Impurity-g.Impurity) > 1e-9*math.Max(1, math.Abs(g.Impurity)) {
-		t.Errorf("%s: impurity %v, scikit-learn %v", path, n.Impurity, g.Impurity)
-	}
+	approx.Float(t, path+": impurity (scikit-learn's)", n.Impurity, g.Impurity, 1e-9)
 	if regress {
-		if math.Abs(n.Value-g.Value[0]) > 1e-9*math.Max(1, math.Abs(g.Value[0])) {
-			t.Errorf("%s: value %v, scikit-learn %v", path, n.Value, g.Value[0])
-		}
+		approx.Float(t, path+": value (scikit-learn's)", n.Value, g.Value[0], 1e-9)
 	} else if fmt.Sprint(n.ClassWeights) != fmt.Sprint(g.Value) {
 		t.Errorf("%s: class weights %v, scikit-learn %v", path, n.ClassWeights, g.Value)
 	}
