@@ -46,26 +46,30 @@ func TestLinearSVCGolden(t *testing.T) {
 	e := &local.Engine{}
 	approx.Cases(t, "LinearSVC golden file", len(g.Cases))
 	for _, c := range g.Cases {
-		t.Run(fmt.Sprintf("%s/reg=%v/std=%v", c.Dataset, c.RegParam, c.Standardization), func(t *testing.T) {
-			d := g.Datasets[c.Dataset]
-			ds := tabletest.Dataset(t, e, dataset(t, d.X, d.Y, 50))
-			m, err := (&LinearSVC{RegParam: c.RegParam, Standardization: ml.Bool(c.Standardization), MaxIter: ml.Int(2000), Tol: ml.Float(1e-12)}).Fit(ctx, e, ds)
-			if err != nil {
-				t.Fatal(err)
-			}
-			svc := m.(*LinearSVCModel)
-			if rel := approx.ScaledRel(append(slices.Clone(svc.Coefficients), svc.Intercept), append(slices.Clone(c.Coef), c.Intercept)); rel > 1e-6 {
-				t.Errorf("%s reg=%v std=%v: coefficients differ by %.3g relative (%d iterations)\n got %v %v\nwant %v %v", c.Dataset, c.RegParam, c.Standardization, rel, svc.TotalIterations, svc.Coefficients, svc.Intercept, c.Coef, c.Intercept)
-			} else {
-				t.Logf("%s reg=%v std=%v: within %.2g relative (%d iterations)", c.Dataset, c.RegParam, c.Standardization, rel, svc.TotalIterations)
-			}
-			pred, _ := ml.Transform(ctx, e, ds, m)
-			acc, err := (&evaluation.MulticlassClassificationEvaluator{MetricName: "accuracy"}).Evaluate(ctx, e, pred)
-			if err != nil {
-				t.Fatal(err)
-			}
-			approx.Float(t, c.Dataset+": train accuracy (libsvm's)", acc, c.TrainAccuracy, 1e-12)
-		})
+		// Rows stored dense (block kernels) and sparse (row by row, a
+		// path of its own) must both match the reference.
+		for _, sparse := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/reg=%v/std=%v/sparse=%v", c.Dataset, c.RegParam, c.Standardization, sparse), func(t *testing.T) {
+				d := g.Datasets[c.Dataset]
+				ds := tabletest.Dataset(t, e, tabletest.Labeled(t, d.X, d.Y, 50, sparse))
+				m, err := (&LinearSVC{RegParam: c.RegParam, Standardization: ml.Bool(c.Standardization), MaxIter: ml.Int(2000), Tol: ml.Float(1e-12)}).Fit(ctx, e, ds)
+				if err != nil {
+					t.Fatal(err)
+				}
+				svc := m.(*LinearSVCModel)
+				if rel := approx.ScaledRel(append(slices.Clone(svc.Coefficients), svc.Intercept), append(slices.Clone(c.Coef), c.Intercept)); rel > 1e-6 {
+					t.Errorf("%s reg=%v std=%v sparse=%v: coefficients differ by %.3g relative (%d iterations)\n got %v %v\nwant %v %v", c.Dataset, c.RegParam, c.Standardization, sparse, rel, svc.TotalIterations, svc.Coefficients, svc.Intercept, c.Coef, c.Intercept)
+				} else {
+					t.Logf("%s reg=%v std=%v sparse=%v: within %.2g relative (%d iterations)", c.Dataset, c.RegParam, c.Standardization, sparse, rel, svc.TotalIterations)
+				}
+				pred, _ := ml.Transform(ctx, e, ds, m)
+				acc, err := (&evaluation.MulticlassClassificationEvaluator{MetricName: "accuracy"}).Evaluate(ctx, e, pred)
+				if err != nil {
+					t.Fatal(err)
+				}
+				approx.Float(t, c.Dataset+": train accuracy (libsvm's)", acc, c.TrainAccuracy, 1e-12)
+			})
+		}
 	}
 }
 
