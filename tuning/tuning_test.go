@@ -359,3 +359,131 @@ func TestTuningFailedFit(t *testing.T) {
 		t.Errorf("all maps failing: %v", err)
 	}
 }
+
+// TestFoldColAndStratifyAreHonoured: a CrossValidator's folds are what
+// its settings say, checked against folds built without its own fold
+// mappers: with foldCol, each fold's validation rows are the rows whose
+// column holds that fold (selected here with table.Filter on the
+// column's values); with stratify, every fold keeps the class balance,
+// so its metrics are those of folds dealt within each class, and not
+// those of random folds.
+func TestFoldColAndStratifyAreHonoured(t *testing.T) {
+	ctx := context.Background()
+	e := &local.Engine{}
+	tb := noisy(t, 1200, 150)
+	// A fold column unlike the row order, so random folds cannot match.
+	tb, err := tb.WithColumn("block", table.Int64, func(b *table.Batch) (table.Column, error) {
+		x, _ := table.ColumnAs[*table.VectorColumn](b, "features")
+		out := make([]int64, b.NumRows())
+		for i, v := range x.Values {
+			if v.At(2) > 0 {
+				out[i] = 1
+			}
+			if v.At(1) > 0.5 {
+				out[i] += 2
+			}
+		}
+		return table.NewInt64Column(out, nil), nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds := tabletest.Dataset(t, e, tb)
+	lr := &classification.LogisticRegression{MaxIter: ml.Int(20)}
+	grid := (&tuning.ParamGridBuilder{}).AddGrid("regParam", 0.5, 0.01).Build()
+	ev := &evaluation.MulticlassClassificationEvaluator{MetricName: "logLoss"}
+	fitOn := func(train, valid *table.Table, pm ml.ParamMap) float64 {
+		t.Helper()
+		est, _ := ml.WithParams(lr, pm)
+		m, err := est.Fit(ctx, e, tabletest.Dataset(t, e, train))
+		if err != nil {
+			t.Fatal(err)
+		}
+		pred, _ := ml.Transform(ctx, e, tabletest.Dataset(t, e, valid), m)
+		v, err := ev.Evaluate(ctx, e, pred)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+
+	cv := &tuning.CrossValidator{Estimator: lr, EstimatorParamMaps: grid, Evaluator: ev, NumFolds: 4, Seed: 3, FoldCol: "block"}
+	m, err := cv.FitTuned(ctx, e, ds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for f := range 4 {
+		keep := func(in bool) func(b *table.Batch) ([]int, error) {
+			return func(b *table.Batch) ([]int, error) {
+				c, _ := table.ColumnAs[*table.Int64Column](b, "block")
+				var rows []int
+				for i, v := range c.Values {
+					if (v == int64(f)) == in {
+						rows = append(rows, i)
+					}
+				}
+				return rows, nil
+			}
+		}
+		valid, _ := tb.Filter(keep(true))
+		train, _ := tb.Filter(keep(false))
+		if valid.Count() == 0 || train.Count() == 0 {
+			t.Fatalf("fold %d: %d validation and %d training rows", f, valid.Count(), train.Count())
+		}
+		for i, pm := range grid {
+			if want := fitOn(train, valid, pm); m.Metrics[i][f] != want {
+				t.Fatalf("foldCol: fold %d, map %v: %v, the rows whose block is %d give %v", f, pm, m.Metrics[i][f], f, want)
+			}
+		}
+	}
+
+	// Stratified folds: every fold's class counts are within one of a
+	// third of the class's, and the metrics are those folds'.
+	strat := &tuning.CrossValidator{Estimator: lr, EstimatorParamMaps: grid, Evaluator: ev, NumFolds: 3, Seed: 5, Stratify: true}
+	sm, err := strat.FitTuned(ctx, e, ds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	random := &tuning.CrossValidator{Estimator: lr, EstimatorParamMaps: grid, Evaluator: ev, NumFolds: 3, Seed: 5}
+	rm, err := random.FitTuned(ctx, e, ds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if reflect.DeepEqual(sm.Metrics, rm.Metrics) {
+		t.Fatal("stratified and random folds give the same metrics: stratify is ignored")
+	}
+	counts, err := engine.Aggregate(ctx, e, ds, tuning.ClassCounterForTest("label"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	offsets := tuning.StratifiedOffsetsForTest(counts)
+	total := map[float64]int{}
+	for _, r := range tb.Rows() {
+		total[r[1].(float64)]++
+	}
+	for f := range 3 {
+		part := func(train bool) *table.Table {
+			d, _ := e.MapPartitions(ds, &tuning.StratifiedFold{NumFolds: 3, Fold: f, Seed: 5, Train: train, LabelCol: "label", Offsets: offsets})
+			out, err := e.Collect(ctx, d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return out
+		}
+		valid, train := part(false), part(true)
+		byClass := map[float64]int{}
+		for _, r := range valid.Rows() {
+			byClass[r[1].(float64)]++
+		}
+		for c, n := range total {
+			if want := float64(n) / 3; math.Abs(float64(byClass[c])-want) > 1 {
+				t.Fatalf("stratified fold %d, class %v: %d rows, want %.1f±1", f, c, byClass[c], want)
+			}
+		}
+		for i, pm := range grid {
+			if want := fitOn(train, valid, pm); sm.Metrics[i][f] != want {
+				t.Fatalf("stratify: fold %d, map %v: %v, the stratified fold gives %v", f, pm, sm.Metrics[i][f], want)
+			}
+		}
+	}
+}
