@@ -2,7 +2,10 @@ package feature
 
 import (
 	"regexp"
+	"strings"
 	"testing"
+
+	"github.com/spindle-ml/spindle/ml"
 )
 
 // TestClassRunMatchesRegexp checks the fast path gives exactly what the
@@ -93,7 +96,9 @@ func TestTokenizerFastPaths(t *testing.T) {
 		re := regexp.MustCompile(pat)
 		for _, in := range inputs {
 			var want []string
-			for _, tk := range re.Split(toLower(in), -1) {
+			// The reference lowercases with the standard library, not
+			// the package's own fast path, so a bug there shows.
+			for _, tk := range re.Split(strings.ToLower(in), -1) {
 				if tk != "" {
 					want = append(want, tk)
 				}
@@ -118,12 +123,37 @@ func FuzzTokenizerFastPath(f *testing.F) {
 	f.Fuzz(func(t *testing.T, in string) {
 		fast := (&RegexTokenizer{Pattern: `\W`}).tokenizer()
 		var want []string
-		for _, tk := range regexp.MustCompile(`\W`).Split(toLower(in), -1) {
+		for _, tk := range regexp.MustCompile(`\W`).Split(strings.ToLower(in), -1) {
 			if tk != "" {
 				want = append(want, tk)
 			}
 		}
 		got := fast(in)
+		if len(got) != len(want) {
+			t.Fatalf("%q: %q, want %q", in, got, want)
+		}
+		for i := range got {
+			if got[i] != want[i] {
+				t.Fatalf("%q: %q, want %q", in, got, want)
+			}
+		}
+	})
+}
+
+// FuzzToLower: the ASCII fast path of toLower (RegexTokenizer's general
+// path and StringFunction lower use it) is strings.ToLower, and so is the
+// general tokenizer's lowercasing.
+func FuzzToLower(f *testing.F) {
+	for _, s := range []string{"", "Hello, World", "ALL CAPS 42", "naïve Café", "\xff\xfeA"} {
+		f.Add(s)
+	}
+	tok := (&RegexTokenizer{Pattern: `[a-z]+`, Gaps: ml.Bool(false)}).tokenizer()
+	f.Fuzz(func(t *testing.T, in string) {
+		if got, want := toLower(in), strings.ToLower(in); got != want {
+			t.Fatalf("toLower(%q) = %q, want %q", in, got, want)
+		}
+		want := regexp.MustCompile(`[a-z]+`).FindAllString(strings.ToLower(in), -1)
+		got := tok(in)
 		if len(got) != len(want) {
 			t.Fatalf("%q: %q, want %q", in, got, want)
 		}

@@ -578,3 +578,41 @@ func TestParseModelSource(t *testing.T) {
 		}
 	}
 }
+
+// TestReloadDuringRequest: a request in flight while a reload swaps the
+// model — held here waiting for the only scoring slot, its model already
+// chosen — finishes on the version it started with; the next request
+// gets the new one. (TestReload's loop shows no request fails during
+// reloads; this shows one overlapped a reload, every time.)
+func TestReloadDuringRequest(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "m")
+	saveModel(t, dir, 1)
+	s := newServer(t, Options{MaxConcurrent: 1, MaxQueue: 4}, ModelSource{Name: "m", Dir: dir})
+	const body = `[{"text":"win money now"},{"text":"lunch with the team"}]`
+	_, before := post(s, "/v1/models/m:predict", "", body)
+	s.slots <- struct{}{} // the only slot, taken
+	answer := make(chan string)
+	go func() {
+		_, got := post(s, "/v1/models/m:predict", "", body)
+		answer <- got
+	}()
+	for s.waiting.Load() != 1 {
+		time.Sleep(time.Millisecond)
+	}
+	saveModel(t, dir, 30)
+	if err := s.Reload(context.Background(), false); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case got := <-answer:
+		t.Fatalf("the request finished before its slot was free: %s", got)
+	default:
+	}
+	<-s.slots // free the slot: the waiting request is scored now
+	if got := <-answer; got != before {
+		t.Fatalf("a request in flight across a reload: %s, want the version it started with: %s", got, before)
+	}
+	if _, after := post(s, "/v1/models/m:predict", "", body); after == before {
+		t.Fatalf("after the reload, the old model answers: %s", after)
+	}
+}
