@@ -24,7 +24,26 @@ func init() {
 	engine.RegisterAggregator[*TrainingStats](statsKernel{})
 	engine.RegisterAggregator[*lossGrad](logisticGradient{})
 	ml.Register(ml.Registration{Name: "LogisticRegression", New: func() any { return new(LogisticRegression) }, Model: &LogisticRegressionModel{}, Evaluator: "multiclass",
-		Samples: []ml.Sample{{Columns: []ml.SampleColumn{{Name: "features", Type: table.Vector}, {Name: "w", Type: table.Float64, Kind: "positive"}}, Label: "binary", Params: ml.ParamMap{}, Values: map[string][]any{"thresholds": {[]any{0.3, 0.7}}, "weightCol": {"w"}, "maxIter": {3}}}, {Name: "multiclass", Columns: []ml.SampleColumn{{Name: "features", Type: table.Vector, Kind: "dense+sparse"}}, Label: "multiclass", Params: ml.ParamMap{}}, {Name: "sparse", Columns: []ml.SampleColumn{{Name: "features", Type: table.Vector, Kind: "counts"}}, Label: "binary", Params: ml.ParamMap{"regParam": 0.1, "elasticNetParam": 0.5}}}})
+		Samples: []ml.Sample{
+			{
+				Columns: []ml.SampleColumn{{Name: "features", Type: table.Vector}, {Name: "w", Type: table.Float64, Kind: "positive"}},
+				Label:   "binary",
+				Params:  ml.ParamMap{},
+				Values:  map[string][]any{"thresholds": {[]any{0.3, 0.7}}, "weightCol": {"w"}, "maxIter": {3}},
+			},
+			{
+				Name:    "multiclass",
+				Columns: []ml.SampleColumn{{Name: "features", Type: table.Vector, Kind: "dense+sparse"}},
+				Label:   "multiclass",
+				Params:  ml.ParamMap{},
+			},
+			{
+				Name:    "sparse",
+				Columns: []ml.SampleColumn{{Name: "features", Type: table.Vector, Kind: "counts"}},
+				Label:   "binary",
+				Params:  ml.ParamMap{"regParam": 0.1, "elasticNetParam": 0.5},
+			},
+		}})
 }
 
 // Compile-time checks of the stage contract (see ml/stage.go).

@@ -15,7 +15,26 @@ import (
 func init() {
 	engine.RegisterAggregator[*NaiveBayesStats](nbKernel{})
 	ml.Register(ml.Registration{Name: "NaiveBayes", New: func() any { return new(NaiveBayes) }, Model: &NaiveBayesModel{}, Evaluator: "multiclass",
-		Samples: []ml.Sample{{Columns: []ml.SampleColumn{{Name: "features", Type: table.Vector, Kind: "binary"}, {Name: "w", Type: table.Float64, Kind: "positive"}}, Label: "multiclass", Params: ml.ParamMap{}, Values: map[string][]any{"weightCol": {"w"}}}, {Name: "counts", Columns: []ml.SampleColumn{{Name: "features", Type: table.Vector, Kind: "counts"}}, Label: "binary", Params: ml.ParamMap{}}, {Name: "gaussian", Columns: []ml.SampleColumn{{Name: "features", Type: table.Vector}}, Label: "binary", Params: ml.ParamMap{"modelType": "gaussian"}}}})
+		Samples: []ml.Sample{
+			{
+				Columns: []ml.SampleColumn{{Name: "features", Type: table.Vector, Kind: "binary"}, {Name: "w", Type: table.Float64, Kind: "positive"}},
+				Label:   "multiclass",
+				Params:  ml.ParamMap{},
+				Values:  map[string][]any{"weightCol": {"w"}},
+			},
+			{
+				Name:    "counts",
+				Columns: []ml.SampleColumn{{Name: "features", Type: table.Vector, Kind: "counts"}},
+				Label:   "binary",
+				Params:  ml.ParamMap{},
+			},
+			{
+				Name:    "gaussian",
+				Columns: []ml.SampleColumn{{Name: "features", Type: table.Vector}},
+				Label:   "binary",
+				Params:  ml.ParamMap{"modelType": "gaussian"},
+			},
+		}})
 }
 
 // Compile-time checks of the stage contract (see ml/stage.go).

@@ -15,7 +15,20 @@ import (
 func init() {
 	engine.RegisterAggregator[*lossGrad](hingeGradient{})
 	ml.Register(ml.Registration{Name: "LinearSVC", New: func() any { return new(LinearSVC) }, Model: &LinearSVCModel{}, Evaluator: "multiclass",
-		Samples: []ml.Sample{{Columns: []ml.SampleColumn{{Name: "features", Type: table.Vector}, {Name: "w", Type: table.Float64, Kind: "positive"}}, Label: "binary", Params: ml.ParamMap{}, Values: map[string][]any{"weightCol": {"w"}, "maxIter": {3}}}, {Name: "sparse", Columns: []ml.SampleColumn{{Name: "features", Type: table.Vector, Kind: "counts"}}, Label: "binary", Params: ml.ParamMap{"regParam": 0.1}}}})
+		Samples: []ml.Sample{
+			{
+				Columns: []ml.SampleColumn{{Name: "features", Type: table.Vector}, {Name: "w", Type: table.Float64, Kind: "positive"}},
+				Label:   "binary",
+				Params:  ml.ParamMap{},
+				Values:  map[string][]any{"weightCol": {"w"}, "maxIter": {3}},
+			},
+			{
+				Name:    "sparse",
+				Columns: []ml.SampleColumn{{Name: "features", Type: table.Vector, Kind: "counts"}},
+				Label:   "binary",
+				Params:  ml.ParamMap{"regParam": 0.1},
+			},
+		}})
 }
 
 // Compile-time checks of the stage contract (see ml/stage.go).

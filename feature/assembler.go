@@ -13,7 +13,17 @@ import (
 
 func init() {
 	ml.Register(ml.Registration{Name: "VectorAssembler", New: func() any { return new(VectorAssembler) },
-		Samples: []ml.Sample{{Columns: []ml.SampleColumn{{Name: "x", Type: table.Float64}, {Name: "v", Type: table.Vector}, {Name: "b", Type: table.Bool}, {Name: "n", Type: table.Int64, Kind: "category"}}, Params: ml.ParamMap{"inputCols": []any{"x", "v", "b", "n"}, "outputCol": "out"}}, {Name: "nulls", Columns: []ml.SampleColumn{{Name: "x", Type: table.Float64, Nulls: true}, {Name: "v", Type: table.Vector}}, Params: ml.ParamMap{"inputCols": []any{"x", "v"}, "outputCol": "out", "handleInvalid": "keep"}}}})
+		Samples: []ml.Sample{
+			{
+				Columns: []ml.SampleColumn{{Name: "x", Type: table.Float64}, {Name: "v", Type: table.Vector}, {Name: "b", Type: table.Bool}, {Name: "n", Type: table.Int64, Kind: "category"}},
+				Params:  ml.ParamMap{"inputCols": []any{"x", "v", "b", "n"}, "outputCol": "out"},
+			},
+			{
+				Name:    "nulls",
+				Columns: []ml.SampleColumn{{Name: "x", Type: table.Float64, Nulls: true}, {Name: "v", Type: table.Vector}},
+				Params:  ml.ParamMap{"inputCols": []any{"x", "v"}, "outputCol": "out", "handleInvalid": "keep"},
+			},
+		}})
 }
 
 // Compile-time checks of the stage contract (see ml/stage.go).

@@ -12,7 +12,17 @@ import (
 
 func init() {
 	ml.Register(ml.Registration{Name: "Binarizer", New: func() any { return new(Binarizer) },
-		Samples: []ml.Sample{{Columns: []ml.SampleColumn{{Name: "x", Type: table.Float64}}, Params: ml.ParamMap{"inputCol": "x", "outputCol": "out"}}, {Name: "vector", Columns: []ml.SampleColumn{{Name: "v", Type: table.Vector}}, Params: ml.ParamMap{"inputCol": "v", "outputCol": "out"}}}})
+		Samples: []ml.Sample{
+			{
+				Columns: []ml.SampleColumn{{Name: "x", Type: table.Float64}},
+				Params:  ml.ParamMap{"inputCol": "x", "outputCol": "out"},
+			},
+			{
+				Name:    "vector",
+				Columns: []ml.SampleColumn{{Name: "v", Type: table.Vector}},
+				Params:  ml.ParamMap{"inputCol": "v", "outputCol": "out"},
+			},
+		}})
 }
 
 var (

@@ -22,17 +22,62 @@ import (
 
 func init() {
 	ml.Register(ml.Registration{Name: "RegexReplace", New: func() any { return new(RegexReplace) },
-		Samples: []ml.Sample{{Columns: []ml.SampleColumn{{Name: "s", Type: table.String}}, Params: ml.ParamMap{"inputCol": "s", "outputCol": "out", "pattern": "[0-9]+", "replacement": "#"}, Values: map[string][]any{"pattern": {`\s+`, `(\w+)@(\w+)`, `^`}, "replacement": {"", "$1", "<$0>"}}}}})
+		Samples: []ml.Sample{
+			{
+				Columns: []ml.SampleColumn{{Name: "s", Type: table.String}},
+				Params:  ml.ParamMap{"inputCol": "s", "outputCol": "out", "pattern": "[0-9]+", "replacement": "#"},
+				Values:  map[string][]any{"pattern": {`\s+`, `(\w+)@(\w+)`, `^`}, "replacement": {"", "$1", "<$0>"}},
+			},
+		}})
 	ml.Register(ml.Registration{Name: "StringFunction", New: func() any { return new(StringFunction) },
-		Samples: []ml.Sample{{Columns: []ml.SampleColumn{{Name: "s", Type: table.String}}, Params: ml.ParamMap{"inputCol": "s", "outputCol": "out", "function": "lower"}}}})
+		Samples: []ml.Sample{
+			{
+				Columns: []ml.SampleColumn{{Name: "s", Type: table.String}},
+				Params:  ml.ParamMap{"inputCol": "s", "outputCol": "out", "function": "lower"},
+			},
+		}})
 	ml.Register(ml.Registration{Name: "Cast", New: func() any { return new(Cast) },
-		Samples: []ml.Sample{{Columns: []ml.SampleColumn{{Name: "x", Type: table.Float64, Kind: "category"}}, Params: ml.ParamMap{"inputCol": "x", "outputCol": "out", "to": "string"}, Values: map[string][]any{"to": {"int64", "float64", "bool", "string"}}}, {Name: "string", Columns: []ml.SampleColumn{{Name: "s", Type: table.String, Kind: "category"}}, Params: ml.ParamMap{"inputCol": "s", "outputCol": "out", "to": "string"}}}})
+		Samples: []ml.Sample{
+			{
+				Columns: []ml.SampleColumn{{Name: "x", Type: table.Float64, Kind: "category"}},
+				Params:  ml.ParamMap{"inputCol": "x", "outputCol": "out", "to": "string"},
+				Values:  map[string][]any{"to": {"int64", "float64", "bool", "string"}},
+			},
+			{
+				Name:    "string",
+				Columns: []ml.SampleColumn{{Name: "s", Type: table.String, Kind: "category"}},
+				Params:  ml.ParamMap{"inputCol": "s", "outputCol": "out", "to": "string"},
+			},
+		}})
 	ml.Register(ml.Registration{Name: "FillNull", New: func() any { return new(FillNull) },
-		Samples: []ml.Sample{{Columns: []ml.SampleColumn{{Name: "x", Type: table.Float64, Nulls: true}, {Name: "s", Type: table.String, Kind: "category", Nulls: true}, {Name: "b", Type: table.Bool, Nulls: true}}, Params: ml.ParamMap{"values": map[string]any{"x": "0", "s": "missing", "b": "true"}}, Values: map[string][]any{"values": {map[string]any{"x": "-1.5"}, map[string]any{}}}}}})
+		Samples: []ml.Sample{
+			{
+				Columns: []ml.SampleColumn{{Name: "x", Type: table.Float64, Nulls: true}, {Name: "s", Type: table.String, Kind: "category", Nulls: true}, {Name: "b", Type: table.Bool, Nulls: true}},
+				Params:  ml.ParamMap{"values": map[string]any{"x": "0", "s": "missing", "b": "true"}},
+				Values:  map[string][]any{"values": {map[string]any{"x": "-1.5"}, map[string]any{}}},
+			},
+		}})
 	ml.Register(ml.Registration{Name: "DropNullRows", New: func() any { return new(DropNullRows) },
-		Samples: []ml.Sample{{Columns: []ml.SampleColumn{{Name: "x", Type: table.Float64, Nulls: true}, {Name: "s", Type: table.String, Kind: "category", Nulls: true}}, Params: ml.ParamMap{}, Values: map[string][]any{"columns": {[]any{"x"}, []any{}}}}}})
+		Samples: []ml.Sample{
+			{
+				Columns: []ml.SampleColumn{{Name: "x", Type: table.Float64, Nulls: true}, {Name: "s", Type: table.String, Kind: "category", Nulls: true}},
+				Params:  ml.ParamMap{},
+				Values:  map[string][]any{"columns": {[]any{"x"}, []any{}}},
+			},
+		}})
 	ml.Register(ml.Registration{Name: "Filter", New: func() any { return new(Filter) },
-		Samples: []ml.Sample{{Columns: []ml.SampleColumn{{Name: "x", Type: table.Float64, Nulls: true}}, Params: ml.ParamMap{"column": "x", "op": ">", "value": "0"}, Values: map[string][]any{"value": {"-1.5", "1e300"}}}, {Name: "string", Columns: []ml.SampleColumn{{Name: "s", Type: table.String, Kind: "category", Nulls: true}}, Params: ml.ParamMap{"column": "s", "op": "==", "value": "red"}}}})
+		Samples: []ml.Sample{
+			{
+				Columns: []ml.SampleColumn{{Name: "x", Type: table.Float64, Nulls: true}},
+				Params:  ml.ParamMap{"column": "x", "op": ">", "value": "0"},
+				Values:  map[string][]any{"value": {"-1.5", "1e300"}},
+			},
+			{
+				Name:    "string",
+				Columns: []ml.SampleColumn{{Name: "s", Type: table.String, Kind: "category", Nulls: true}},
+				Params:  ml.ParamMap{"column": "s", "op": "==", "value": "red"},
+			},
+		}})
 }
 
 // Compile-time checks of the stage contract (see ml/stage.go).

@@ -15,7 +15,12 @@ import (
 
 func init() {
 	ml.Register(ml.Registration{Name: "HashingTF", New: func() any { return new(HashingTF) },
-		Samples: []ml.Sample{{Columns: []ml.SampleColumn{{Name: "words", Type: table.StringList}}, Params: ml.ParamMap{"inputCol": "words", "outputCol": "out"}}}})
+		Samples: []ml.Sample{
+			{
+				Columns: []ml.SampleColumn{{Name: "words", Type: table.StringList}},
+				Params:  ml.ParamMap{"inputCol": "words", "outputCol": "out"},
+			},
+		}})
 }
 
 // Compile-time checks of the stage contract (see ml/stage.go).

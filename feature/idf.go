@@ -15,7 +15,12 @@ import (
 func init() {
 	engine.RegisterAggregator[*DocFreq](docFreqKernel{})
 	ml.Register(ml.Registration{Name: "IDF", New: func() any { return new(IDF) }, Model: &IDFModel{},
-		Samples: []ml.Sample{{Columns: []ml.SampleColumn{{Name: "tf", Type: table.Vector, Kind: "counts"}}, Params: ml.ParamMap{"inputCol": "tf", "outputCol": "out"}}}})
+		Samples: []ml.Sample{
+			{
+				Columns: []ml.SampleColumn{{Name: "tf", Type: table.Vector, Kind: "counts"}},
+				Params:  ml.ParamMap{"inputCol": "tf", "outputCol": "out"},
+			},
+		}})
 }
 
 // Compile-time checks of the stage contract (see ml/stage.go).

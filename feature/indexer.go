@@ -15,9 +15,25 @@ import (
 func init() {
 	engine.RegisterAggregator[*ValueCounts](valueCountKernel{})
 	ml.Register(ml.Registration{Name: "StringIndexer", New: func() any { return new(StringIndexer) }, Model: &StringIndexerModel{},
-		Samples: []ml.Sample{{Columns: []ml.SampleColumn{{Name: "s", Type: table.String, Kind: "category"}}, Params: ml.ParamMap{"inputCol": "s", "outputCol": "out"}}, {Name: "columns", Columns: []ml.SampleColumn{{Name: "s", Type: table.String, Kind: "category", Nulls: true}, {Name: "x", Type: table.Float64, Kind: "category"}}, Params: ml.ParamMap{"inputCols": []any{"s", "x"}, "outputCols": []any{"si", "xi"}, "handleInvalid": "keep"}}}})
+		Samples: []ml.Sample{
+			{
+				Columns: []ml.SampleColumn{{Name: "s", Type: table.String, Kind: "category"}},
+				Params:  ml.ParamMap{"inputCol": "s", "outputCol": "out"},
+			},
+			{
+				Name:    "columns",
+				Columns: []ml.SampleColumn{{Name: "s", Type: table.String, Kind: "category", Nulls: true}, {Name: "x", Type: table.Float64, Kind: "category"}},
+				Params:  ml.ParamMap{"inputCols": []any{"s", "x"}, "outputCols": []any{"si", "xi"}, "handleInvalid": "keep"},
+			},
+		}})
 	ml.Register(ml.Registration{Name: "IndexToString", New: func() any { return new(IndexToString) },
-		Samples: []ml.Sample{{Columns: []ml.SampleColumn{{Name: "x", Type: table.Float64, Kind: "category"}}, Params: ml.ParamMap{"inputCol": "x", "outputCol": "out", "labels": []any{"a", "b", "c"}}, Values: map[string][]any{"labels": {[]any{"z", "y", "x", "w"}}}}}})
+		Samples: []ml.Sample{
+			{
+				Columns: []ml.SampleColumn{{Name: "x", Type: table.Float64, Kind: "category"}},
+				Params:  ml.ParamMap{"inputCol": "x", "outputCol": "out", "labels": []any{"a", "b", "c"}},
+				Values:  map[string][]any{"labels": {[]any{"z", "y", "x", "w"}}},
+			},
+		}})
 }
 
 // Compile-time checks of the stage contract (see ml/stage.go).

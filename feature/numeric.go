@@ -15,13 +15,49 @@ import (
 
 func init() {
 	ml.Register(ml.Registration{Name: "Imputer", New: func() any { return new(Imputer) }, Model: &ImputerModel{},
-		Samples: []ml.Sample{{Columns: []ml.SampleColumn{{Name: "x", Type: table.Float64, Nulls: true}, {Name: "y", Type: table.Float64, Kind: "category", Nulls: true}}, Params: ml.ParamMap{"inputCols": []any{"x", "y"}, "outputCols": []any{"xi", "yi"}}}, {Name: "one column", Columns: []ml.SampleColumn{{Name: "x", Type: table.Float64, Nulls: true}}, Params: ml.ParamMap{"inputCol": "x", "outputCol": "xi"}}}})
+		Samples: []ml.Sample{
+			{
+				Columns: []ml.SampleColumn{{Name: "x", Type: table.Float64, Nulls: true}, {Name: "y", Type: table.Float64, Kind: "category", Nulls: true}},
+				Params:  ml.ParamMap{"inputCols": []any{"x", "y"}, "outputCols": []any{"xi", "yi"}},
+			},
+			{
+				Name:    "one column",
+				Columns: []ml.SampleColumn{{Name: "x", Type: table.Float64, Nulls: true}},
+				Params:  ml.ParamMap{"inputCol": "x", "outputCol": "xi"},
+			},
+		}})
 	ml.Register(ml.Registration{Name: "Bucketizer", New: func() any { return new(Bucketizer) },
-		Samples: []ml.Sample{{Columns: []ml.SampleColumn{{Name: "x", Type: table.Float64}}, Params: ml.ParamMap{"inputCol": "x", "outputCol": "out", "splits": []any{math.Inf(-1), -1.0, 0.0, 1.0, math.Inf(1)}}, Values: map[string][]any{"splits": {[]any{-10.0, 0.0, 10.0}, []any{math.Inf(-1), 0.5, math.Inf(1)}}}}, {Name: "nulls", Columns: []ml.SampleColumn{{Name: "x", Type: table.Float64, Nulls: true}}, Params: ml.ParamMap{"inputCol": "x", "outputCol": "out", "splits": []any{math.Inf(-1), 0.0, math.Inf(1)}, "handleInvalid": "keep"}}}})
+		Samples: []ml.Sample{
+			{
+				Columns: []ml.SampleColumn{{Name: "x", Type: table.Float64}},
+				Params:  ml.ParamMap{"inputCol": "x", "outputCol": "out", "splits": []any{math.Inf(-1), -1.0, 0.0, 1.0, math.Inf(1)}},
+				Values:  map[string][]any{"splits": {[]any{-10.0, 0.0, 10.0}, []any{math.Inf(-1), 0.5, math.Inf(1)}}},
+			},
+			{
+				Name:    "nulls",
+				Columns: []ml.SampleColumn{{Name: "x", Type: table.Float64, Nulls: true}},
+				Params:  ml.ParamMap{"inputCol": "x", "outputCol": "out", "splits": []any{math.Inf(-1), 0.0, math.Inf(1)}, "handleInvalid": "keep"},
+			},
+		}})
 	ml.Register(ml.Registration{Name: "QuantileDiscretizer", New: func() any { return new(QuantileDiscretizer) },
-		Samples: []ml.Sample{{Columns: []ml.SampleColumn{{Name: "x", Type: table.Float64}}, Params: ml.ParamMap{"inputCol": "x", "outputCol": "out"}}}})
+		Samples: []ml.Sample{
+			{
+				Columns: []ml.SampleColumn{{Name: "x", Type: table.Float64}},
+				Params:  ml.ParamMap{"inputCol": "x", "outputCol": "out"},
+			},
+		}})
 	ml.Register(ml.Registration{Name: "OneHotEncoder", New: func() any { return new(OneHotEncoder) }, Model: &OneHotEncoderModel{},
-		Samples: []ml.Sample{{Columns: []ml.SampleColumn{{Name: "x", Type: table.Float64, Kind: "category"}}, Params: ml.ParamMap{"inputCols": []any{"x"}, "outputCols": []any{"xv"}}}, {Name: "two columns", Columns: []ml.SampleColumn{{Name: "x", Type: table.Float64, Kind: "category"}, {Name: "y", Type: table.Int64, Kind: "category"}}, Params: ml.ParamMap{"inputCols": []any{"x", "y"}, "outputCols": []any{"xv", "yv"}}}}})
+		Samples: []ml.Sample{
+			{
+				Columns: []ml.SampleColumn{{Name: "x", Type: table.Float64, Kind: "category"}},
+				Params:  ml.ParamMap{"inputCols": []any{"x"}, "outputCols": []any{"xv"}},
+			},
+			{
+				Name:    "two columns",
+				Columns: []ml.SampleColumn{{Name: "x", Type: table.Float64, Kind: "category"}, {Name: "y", Type: table.Int64, Kind: "category"}},
+				Params:  ml.ParamMap{"inputCols": []any{"x", "y"}, "outputCols": []any{"xv", "yv"}},
+			},
+		}})
 	engine.RegisterAggregator[*ColumnMoments](momentsKernel{})
 }
 

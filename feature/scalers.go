@@ -13,13 +13,33 @@ import (
 
 func init() {
 	ml.Register(ml.Registration{Name: "StandardScaler", New: func() any { return new(StandardScaler) }, Model: &StandardScalerModel{},
-		Samples: []ml.Sample{{Columns: []ml.SampleColumn{{Name: "v", Type: table.Vector}}, Params: ml.ParamMap{"inputCol": "v", "outputCol": "out"}}}})
+		Samples: []ml.Sample{
+			{
+				Columns: []ml.SampleColumn{{Name: "v", Type: table.Vector}},
+				Params:  ml.ParamMap{"inputCol": "v", "outputCol": "out"},
+			},
+		}})
 	ml.Register(ml.Registration{Name: "MinMaxScaler", New: func() any { return new(MinMaxScaler) }, Model: &MinMaxScalerModel{},
-		Samples: []ml.Sample{{Columns: []ml.SampleColumn{{Name: "v", Type: table.Vector}}, Params: ml.ParamMap{"inputCol": "v", "outputCol": "out"}}}})
+		Samples: []ml.Sample{
+			{
+				Columns: []ml.SampleColumn{{Name: "v", Type: table.Vector}},
+				Params:  ml.ParamMap{"inputCol": "v", "outputCol": "out"},
+			},
+		}})
 	ml.Register(ml.Registration{Name: "MaxAbsScaler", New: func() any { return new(MaxAbsScaler) }, Model: &MaxAbsScalerModel{},
-		Samples: []ml.Sample{{Columns: []ml.SampleColumn{{Name: "v", Type: table.Vector}}, Params: ml.ParamMap{"inputCol": "v", "outputCol": "out"}}}})
+		Samples: []ml.Sample{
+			{
+				Columns: []ml.SampleColumn{{Name: "v", Type: table.Vector}},
+				Params:  ml.ParamMap{"inputCol": "v", "outputCol": "out"},
+			},
+		}})
 	ml.Register(ml.Registration{Name: "Normalizer", New: func() any { return new(Normalizer) },
-		Samples: []ml.Sample{{Columns: []ml.SampleColumn{{Name: "v", Type: table.Vector}}, Params: ml.ParamMap{"inputCol": "v", "outputCol": "out"}}}})
+		Samples: []ml.Sample{
+			{
+				Columns: []ml.SampleColumn{{Name: "v", Type: table.Vector}},
+				Params:  ml.ParamMap{"inputCol": "v", "outputCol": "out"},
+			},
+		}})
 }
 
 // Compile-time checks of the stage contract (see ml/stage.go).

@@ -17,13 +17,35 @@ import (
 
 func init() {
 	ml.Register(ml.Registration{Name: "Tokenizer", New: func() any { return new(Tokenizer) },
-		Samples: []ml.Sample{{Columns: []ml.SampleColumn{{Name: "s", Type: table.String}}, Params: ml.ParamMap{"inputCol": "s", "outputCol": "out"}}}})
+		Samples: []ml.Sample{
+			{
+				Columns: []ml.SampleColumn{{Name: "s", Type: table.String}},
+				Params:  ml.ParamMap{"inputCol": "s", "outputCol": "out"},
+			},
+		}})
 	ml.Register(ml.Registration{Name: "RegexTokenizer", New: func() any { return new(RegexTokenizer) },
-		Samples: []ml.Sample{{Columns: []ml.SampleColumn{{Name: "s", Type: table.String}}, Params: ml.ParamMap{"inputCol": "s", "outputCol": "out"}, Values: map[string][]any{"pattern": {`\W`, `[a-z]+`, `\w+`, `,`}}}}})
+		Samples: []ml.Sample{
+			{
+				Columns: []ml.SampleColumn{{Name: "s", Type: table.String}},
+				Params:  ml.ParamMap{"inputCol": "s", "outputCol": "out"},
+				Values:  map[string][]any{"pattern": {`\W`, `[a-z]+`, `\w+`, `,`}},
+			},
+		}})
 	ml.Register(ml.Registration{Name: "StopWordsRemover", New: func() any { return new(StopWordsRemover) },
-		Samples: []ml.Sample{{Columns: []ml.SampleColumn{{Name: "words", Type: table.StringList}}, Params: ml.ParamMap{"inputCol": "words", "outputCol": "out"}, Values: map[string][]any{"stopWords": {[]any{}, []any{"the", "A", "over"}}}}}})
+		Samples: []ml.Sample{
+			{
+				Columns: []ml.SampleColumn{{Name: "words", Type: table.StringList}},
+				Params:  ml.ParamMap{"inputCol": "words", "outputCol": "out"},
+				Values:  map[string][]any{"stopWords": {[]any{}, []any{"the", "A", "over"}}},
+			},
+		}})
 	ml.Register(ml.Registration{Name: "NGram", New: func() any { return new(NGram) },
-		Samples: []ml.Sample{{Columns: []ml.SampleColumn{{Name: "words", Type: table.StringList}}, Params: ml.ParamMap{"inputCol": "words", "outputCol": "out"}}}})
+		Samples: []ml.Sample{
+			{
+				Columns: []ml.SampleColumn{{Name: "words", Type: table.StringList}},
+				Params:  ml.ParamMap{"inputCol": "words", "outputCol": "out"},
+			},
+		}})
 }
 
 // Compile-time checks of the stage contract (see ml/stage.go).

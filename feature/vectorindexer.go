@@ -15,7 +15,12 @@ import (
 func init() {
 	engine.RegisterAggregator[*DistinctValues](distinctKernel{})
 	ml.Register(ml.Registration{Name: "VectorIndexer", New: func() any { return new(VectorIndexer) }, Model: &VectorIndexerModel{},
-		Samples: []ml.Sample{{Columns: []ml.SampleColumn{{Name: "v", Type: table.Vector, Kind: "mixed"}}, Params: ml.ParamMap{"inputCol": "v", "outputCol": "out"}}}})
+		Samples: []ml.Sample{
+			{
+				Columns: []ml.SampleColumn{{Name: "v", Type: table.Vector, Kind: "mixed"}},
+				Params:  ml.ParamMap{"inputCol": "v", "outputCol": "out"},
+			},
+		}})
 }
 
 // Compile-time checks of the stage contract (see ml/stage.go).

@@ -18,7 +18,13 @@ import (
 func init() {
 	engine.RegisterAggregator[*w2vDelta](w2vRound{})
 	ml.Register(ml.Registration{Name: "Word2Vec", New: func() any { return new(Word2Vec) }, Model: &Word2VecModel{},
-		Samples: []ml.Sample{{Columns: []ml.SampleColumn{{Name: "words", Type: table.StringList}}, Params: ml.ParamMap{"inputCol": "words", "outputCol": "out"}, Values: map[string][]any{"roundWords": {100}, "maxSentenceLength": {3}, "stepSize": {0.5}, "maxIter": {2}, "vectorSize": {1, 3}}}}})
+		Samples: []ml.Sample{
+			{
+				Columns: []ml.SampleColumn{{Name: "words", Type: table.StringList}},
+				Params:  ml.ParamMap{"inputCol": "words", "outputCol": "out"},
+				Values:  map[string][]any{"roundWords": {100}, "maxSentenceLength": {3}, "stepSize": {0.5}, "maxIter": {2}, "vectorSize": {1, 3}},
+			},
+		}})
 }
 
 // Compile-time checks of the stage contract (see ml/stage.go).

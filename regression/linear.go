@@ -22,7 +22,20 @@ func init() {
 	engine.RegisterAggregator[*squaredLoss](squaredGradient{})
 	engine.RegisterAggregator[*Gram](gramKernel{})
 	ml.Register(ml.Registration{Name: "LinearRegression", New: func() any { return new(LinearRegression) }, Model: &LinearRegressionModel{}, Evaluator: "regression",
-		Samples: []ml.Sample{{Columns: []ml.SampleColumn{{Name: "features", Type: table.Vector}, {Name: "w", Type: table.Float64, Kind: "positive"}}, Label: "regression", Params: ml.ParamMap{}, Values: map[string][]any{"weightCol": {"w"}, "maxIter": {3}}}, {Name: "sparse l-bfgs", Columns: []ml.SampleColumn{{Name: "features", Type: table.Vector, Kind: "counts"}}, Label: "regression", Params: ml.ParamMap{"solver": "l-bfgs", "regParam": 0.1, "elasticNetParam": 0.5}}}})
+		Samples: []ml.Sample{
+			{
+				Columns: []ml.SampleColumn{{Name: "features", Type: table.Vector}, {Name: "w", Type: table.Float64, Kind: "positive"}},
+				Label:   "regression",
+				Params:  ml.ParamMap{},
+				Values:  map[string][]any{"weightCol": {"w"}, "maxIter": {3}},
+			},
+			{
+				Name:    "sparse l-bfgs",
+				Columns: []ml.SampleColumn{{Name: "features", Type: table.Vector, Kind: "counts"}},
+				Label:   "regression",
+				Params:  ml.ParamMap{"solver": "l-bfgs", "regParam": 0.1, "elasticNetParam": 0.5},
+			},
+		}})
 }
 
 // Compile-time checks of the stage contract (see ml/stage.go).

