@@ -141,6 +141,25 @@ func arrowType(t reflect.Type, depth int) (arrow.DataType, bool, error) {
 	return nil, false, fmt.Errorf("a %s has no column form", t)
 }
 
+// fieldCache holds the exported fields of the struct types met during
+// one Write or Read (reflect.VisibleFields per value would be most of the
+// work for a model of thousands of tree nodes).
+type fieldCache map[reflect.Type][]reflect.StructField
+
+func (c fieldCache) of(t reflect.Type) []reflect.StructField {
+	if fs, ok := c[t]; ok {
+		return fs
+	}
+	var fs []reflect.StructField
+	for _, f := range reflect.VisibleFields(t) {
+		if f.IsExported() && !(f.Anonymous && f.Type.Kind() == reflect.Struct) {
+			fs = append(fs, f)
+		}
+	}
+	c[t] = fs
+	return fs
+}
+
 // Write returns the learned data of model (a pointer to a model struct)
 // as a one-row Parquet file (snappy-compressed), or nil when the model
 // learned nothing (a transformer).
@@ -159,8 +178,9 @@ func Write(model any) ([]byte, error) {
 	mem := memory.NewGoAllocator()
 	b := array.NewRecordBuilder(mem, schema)
 	defer b.Release()
+	fc := fieldCache{}
 	for i, f := range ml.DataFields(v.Type()) {
-		if err := appendValue(b.Field(i), v.FieldByIndex(f.Index)); err != nil {
+		if err := appendValue(fc, b.Field(i), v.FieldByIndex(f.Index)); err != nil {
 			return nil, fmt.Errorf("column %s: %w", ml.DataName(f), err)
 		}
 	}
@@ -183,14 +203,14 @@ func Write(model any) ([]byte, error) {
 }
 
 // appendValue appends the Go value v to builder b (of v's Arrow type).
-func appendValue(b array.Builder, v reflect.Value) error {
+func appendValue(fc fieldCache, b array.Builder, v reflect.Value) error {
 	switch v.Kind() {
 	case reflect.Pointer:
 		if v.IsNil() {
 			b.AppendNull()
 			return nil
 		}
-		return appendValue(b, v.Elem())
+		return appendValue(fc, b, v.Elem())
 	case reflect.Bool:
 		b.(*array.BooleanBuilder).Append(v.Bool())
 	case reflect.Int, reflect.Int64:
@@ -223,7 +243,7 @@ func appendValue(b array.Builder, v reflect.Value) error {
 			return nil
 		}
 		for i := range v.Len() {
-			if err := appendValue(vb, v.Index(i)); err != nil {
+			if err := appendValue(fc, vb, v.Index(i)); err != nil {
 				return err
 			}
 		}
@@ -237,25 +257,20 @@ func appendValue(b array.Builder, v reflect.Value) error {
 		keys := v.MapKeys()
 		slices.SortFunc(keys, compareKeys)
 		for _, k := range keys {
-			if err := appendValue(mb.KeyBuilder(), k); err != nil {
+			if err := appendValue(fc, mb.KeyBuilder(), k); err != nil {
 				return err
 			}
-			if err := appendValue(mb.ItemBuilder(), v.MapIndex(k)); err != nil {
+			if err := appendValue(fc, mb.ItemBuilder(), v.MapIndex(k)); err != nil {
 				return err
 			}
 		}
 	case reflect.Struct:
 		sb := b.(*array.StructBuilder)
 		sb.Append(true)
-		i := 0
-		for _, f := range reflect.VisibleFields(v.Type()) {
-			if !f.IsExported() || f.Anonymous && f.Type.Kind() == reflect.Struct {
-				continue
-			}
-			if err := appendValue(sb.FieldBuilder(i), v.FieldByIndex(f.Index)); err != nil {
+		for i, f := range fc.of(v.Type()) {
+			if err := appendValue(fc, sb.FieldBuilder(i), v.FieldByIndex(f.Index)); err != nil {
 				return fmt.Errorf("%s: %w", f.Name, err)
 			}
-			i++
 		}
 	default:
 		return fmt.Errorf("a %s has no column form", v.Type())
@@ -346,6 +361,7 @@ func Read(data []byte, model any) (err error) {
 		return fmt.Errorf("read: %w", err)
 	}
 	defer tbl.Release()
+	fc := fieldCache{}
 	for i, f := range ml.DataFields(v.Type()) {
 		col := tbl.Column(i)
 		if col.Len() != 1 || len(col.Data().Chunks()) == 0 {
@@ -360,7 +376,7 @@ func Read(data []byte, model any) (err error) {
 		if arr == nil {
 			return fmt.Errorf("column %s: no value", col.Name())
 		}
-		if err := setValue(v.FieldByIndex(f.Index), arr, 0); err != nil {
+		if err := setValue(fc, v.FieldByIndex(f.Index), arr, 0); err != nil {
 			return fmt.Errorf("column %s: %w", col.Name(), err)
 		}
 	}
@@ -398,14 +414,14 @@ func sameSchema(got, want *arrow.Schema) error {
 }
 
 // setValue sets dst from element i of arr (of dst's Arrow type).
-func setValue(dst reflect.Value, arr arrow.Array, i int) error {
+func setValue(fc fieldCache, dst reflect.Value, arr arrow.Array, i int) error {
 	if dst.Kind() == reflect.Pointer {
 		if arr.IsNull(i) {
 			dst.SetZero()
 			return nil
 		}
 		p := reflect.New(dst.Type().Elem())
-		if err := setValue(p.Elem(), arr, i); err != nil {
+		if err := setValue(fc, p.Elem(), arr, i); err != nil {
 			return err
 		}
 		dst.Set(p)
@@ -451,7 +467,7 @@ func setValue(dst reflect.Value, arr arrow.Array, i int) error {
 		s := reflect.MakeSlice(dst.Type(), n, n)
 		if !fastSet(s, vals, int(lo), int(hi)) {
 			for k := range n {
-				if err := setValue(s.Index(k), vals, int(lo)+k); err != nil {
+				if err := setValue(fc, s.Index(k), vals, int(lo)+k); err != nil {
 					return fmt.Errorf("item %d: %w", k, err)
 				}
 			}
@@ -466,11 +482,11 @@ func setValue(dst reflect.Value, arr arrow.Array, i int) error {
 		m := reflect.MakeMapWithSize(dst.Type(), int(hi-lo))
 		for k := int(lo); k < int(hi); k++ {
 			kv := reflect.New(dst.Type().Key()).Elem()
-			if err := setValue(kv, keys, k); err != nil {
+			if err := setValue(fc, kv, keys, k); err != nil {
 				return fmt.Errorf("key %d: %w", k-int(lo), err)
 			}
 			iv := reflect.New(dst.Type().Elem()).Elem()
-			if err := setValue(iv, items, k); err != nil {
+			if err := setValue(fc, iv, items, k); err != nil {
 				return fmt.Errorf("item %v: %w", kv, err)
 			}
 			if m.MapIndex(kv).IsValid() {
@@ -480,18 +496,14 @@ func setValue(dst reflect.Value, arr arrow.Array, i int) error {
 		}
 		dst.Set(m)
 	case *array.Struct:
-		k := 0
-		for _, f := range reflect.VisibleFields(dst.Type()) {
-			if !f.IsExported() || f.Anonymous && f.Type.Kind() == reflect.Struct {
-				continue
-			}
-			if k >= a.NumField() {
-				return fmt.Errorf("struct has %d fields, want more", a.NumField())
-			}
-			if err := setValue(dst.FieldByIndex(f.Index), a.Field(k), i); err != nil {
+		fs := fc.of(dst.Type())
+		if len(fs) != a.NumField() {
+			return fmt.Errorf("struct has %d fields, want %d", a.NumField(), len(fs))
+		}
+		for k, f := range fs {
+			if err := setValue(fc, dst.FieldByIndex(f.Index), a.Field(k), i); err != nil {
 				return fmt.Errorf("%s: %w", ml.DataName(f), err)
 			}
-			k++
 		}
 	default:
 		return fmt.Errorf("unexpected %s", arr.DataType())
