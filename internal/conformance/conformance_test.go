@@ -116,6 +116,9 @@ func TestConformance(t *testing.T) {
 				continue
 			}
 			fail := func(leg string, err error) { t.Errorf("%s: %s: %v", c.Name(), leg, err) }
+			if err := conformance.FromSpec(c); err != nil {
+				fail("spec", err)
+			}
 			if err := conformance.CheckMetrics(r); err != nil {
 				fail("metrics", err)
 			}
@@ -202,7 +205,7 @@ func TestConformance(t *testing.T) {
 		stages = append(stages, sr.reg.Name)
 	}
 	slices.Sort(stages)
-	t.Logf("conformance: %d stages, %d cases (%d refused by their parameter checks, %d failing alike everywhere); legs: embedded, kernel encoding, save+load, saved form read back, server, written defaults, metrics; prism: %d cases (full=%v, seed %d); embedded legs %.1fs, total %.1fs",
+	t.Logf("conformance: %d stages, %d cases (%d refused by their parameter checks, %d failing alike everywhere); legs: spec, embedded, kernel encoding, save+load, saved form read back, server, written defaults, metrics; prism: %d cases (full=%v, seed %d); embedded legs %.1fs, total %.1fs",
 		len(runs), total, refused, failed, prismCases, full, seed, embeddedTime.Seconds(), time.Since(start).Seconds())
 	if len(notFed) > 0 {
 		t.Logf("stages the generator cannot feed:\n  %s", strings.Join(notFed, "\n  "))

@@ -19,6 +19,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/spindle-ml/spindle/engine"
 	"github.com/spindle-ml/spindle/evaluation"
@@ -28,6 +29,7 @@ import (
 	"github.com/spindle-ml/spindle/ml"
 	"github.com/spindle-ml/spindle/pipeline"
 	"github.com/spindle-ml/spindle/serve"
+	"github.com/spindle-ml/spindle/spec"
 	"github.com/spindle-ml/spindle/storage"
 	"github.com/spindle-ml/spindle/table"
 )
@@ -614,4 +616,46 @@ func slotValue(b *table.Batch, name string, i int) (float64, bool, error) {
 		return c.Values[i].At(k), true, nil
 	}
 	return 0, false, nil
+}
+
+// FromSpec checks the spec → struct boundary: the case's parameters
+// written in a YAML spec (as a user writes them: numbers, .nan and .inf,
+// lists, mappings) and read back by package spec give the very stage
+// ml.New builds from them.
+func FromSpec(c Case) error {
+	want, err := c.Stage()
+	if err != nil {
+		return nil // refused settings are checked where they are made
+	}
+	st := map[string]any{"type": c.Reg.Name}
+	for k, v := range c.Params {
+		st[k] = v
+	}
+	doc := map[string]any{"input": map[string]any{"uri": "data.csv"}, "label": "label"}
+	if c.Reg.Evaluator != "" {
+		params := map[string]any{}
+		for k, v := range c.Params {
+			params[k] = v
+		}
+		doc["models"] = []any{map[string]any{"name": "m", "type": c.Reg.Name, "params": params}}
+	} else {
+		doc["stages"] = []any{st}
+		doc["models"] = []any{map[string]any{"name": "m", "type": "LogisticRegression"}}
+	}
+	src, err := yaml.Marshal(doc)
+	if err != nil {
+		return fmt.Errorf("spec: %w", err)
+	}
+	s, err := spec.Parse("conformance.yaml", src, nil)
+	if err != nil {
+		return fmt.Errorf("spec: %v\n%s", err, src)
+	}
+	got := s.Models[0].Stage.Value
+	if c.Reg.Evaluator == "" {
+		got = s.Stages[0].Value
+	}
+	if d := Diff(want, got); d != "" {
+		return fmt.Errorf("spec: the stage read from the spec differs: %s\n%s", d, src)
+	}
+	return nil
 }
