@@ -154,9 +154,11 @@ func (r Rule) check(x reflect.Value) string {
 			return "must be a number, got NaN"
 		case math.IsInf(f, 0) && !r.Inf:
 			return fmt.Sprintf("must be finite, got %v", f)
-		case math.IsNaN(f), math.IsInf(f, 0):
+		case math.IsNaN(f):
 			return ""
 		}
+		// ±Inf, where allowed, still meets the bounds: a p of −Inf is
+		// below Normalizer's 1.
 	default:
 		return ""
 	}

@@ -21,6 +21,7 @@ type ruled struct {
 	Missing    *float64  `param:"nan,inf"`
 	Free       float64   `param:""` // no rule: still no NaN or ±Inf
 	Lo, Hi     float64   `param:""`
+	P          float64   `param:"min=1,inf"`
 }
 
 func (r *ruled) CheckParams() error {
@@ -53,6 +54,8 @@ func TestParamRules(t *testing.T) {
 		{ml.ParamMap{"splits": []any{math.Inf(-1), 0, math.Inf(1)}}, ""},
 		{ml.ParamMap{"splits": []any{0, math.NaN()}}, "parameter splits: item 2 must be a number, got NaN"},
 		{ml.ParamMap{"missing": math.NaN()}, ""},
+		{ml.ParamMap{"p": math.Inf(1)}, ""},
+		{ml.ParamMap{"p": math.Inf(-1)}, "parameter p: must be ≥ 1, got -Inf"},
 		{ml.ParamMap{"free": math.Inf(1)}, "parameter free: must be finite, got +Inf"},
 		{ml.ParamMap{"free": 1e300}, ""},
 	}

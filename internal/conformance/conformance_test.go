@@ -72,7 +72,7 @@ func TestConformance(t *testing.T) {
 	start := time.Now()
 	regs := registrations(t)
 	var runs []*stageRun
-	var notFed []string
+	var notFed, notRun []string
 	total, refused, failed := 0, 0, 0
 	for _, reg := range regs {
 		if len(reg.Samples) == 0 {
@@ -110,9 +110,11 @@ func TestConformance(t *testing.T) {
 			switch {
 			case r.Refused != nil:
 				refused++
+				notRun = append(notRun, fmt.Sprintf("refused %s: %v", c.Name(), r.Refused))
 				continue
 			case r.Err != nil:
 				failed++
+				notRun = append(notRun, fmt.Sprintf("fails %s: %v", c.Name(), r.Err))
 				continue
 			}
 			fail := func(leg string, err error) { t.Errorf("%s: %s: %v", c.Name(), leg, err) }
@@ -205,10 +207,12 @@ func TestConformance(t *testing.T) {
 		stages = append(stages, sr.reg.Name)
 	}
 	slices.Sort(stages)
-	t.Logf("conformance: %d stages, %d cases (%d refused by their parameter checks, %d failing alike everywhere); legs: spec, embedded, kernel encoding, save+load, saved form read back, server, written defaults, metrics; prism: %d cases (full=%v, seed %d); embedded legs %.1fs, total %.1fs",
+	t.Logf("conformance: %d stages, %d cases (%d refused by their parameter checks, %d failing alike everywhere); legs: spec, embedded, metrics, feature names, kernel encoding, save+load, saved form read back, server, written defaults; prism: %d cases (full=%v, seed %d); embedded legs %.1fs, total %.1fs",
 		len(runs), total, refused, failed, prismCases, full, seed, embeddedTime.Seconds(), time.Since(start).Seconds())
+	// The settings that do not run, with why (a failing one must fail
+	// alike on prism, which the prism leg checks).
+	t.Logf("settings refused by their checks or failing everywhere:\n  %s", strings.Join(notRun, "\n  "))
 	if len(notFed) > 0 {
 		t.Logf("stages the generator cannot feed:\n  %s", strings.Join(notFed, "\n  "))
 	}
-	_ = fmt.Sprint
 }

@@ -108,8 +108,9 @@ func show(v any) string {
 
 // values returns the values a sweep tries for parameter p of a stage fed
 // by sample s, other than p's default, and whether p is swept at all: a
-// parameter the sample wires (in Params without Values), a fixed one,
-// and a free string or list without Values are not.
+// parameter the sample wires (in Params without Values) is not, unless
+// it is an enum (a StringFunction's function: its other values are
+// tried); nor are a fixed one, and a free string or list without Values.
 func values(p ml.Param, s ml.Sample) ([]any, bool) {
 	if _, fixed := s.Fixed[p.Name]; fixed {
 		return nil, false
@@ -117,8 +118,9 @@ func values(p ml.Param, s ml.Sample) ([]any, bool) {
 	if vs, ok := s.Values[p.Name]; ok {
 		return vs, true
 	}
-	if _, wired := s.Params[p.Name]; wired {
-		return nil, false
+	wiredValue, wired := s.Params[p.Name]
+	if wired && len(p.Rule.OneOf) == 0 {
+		return nil, false // a column or a required value: the sample's
 	}
 	t := p.Type
 	if t.Kind() == reflect.Pointer {
@@ -148,7 +150,7 @@ func values(p ml.Param, s ml.Sample) ([]any, bool) {
 	}
 	var out []any
 	for _, v := range cand {
-		if !p.Rule.Allows(convertTo(v, t)) || sameAs(v, p.Default) || slices.ContainsFunc(out, func(o any) bool { return sameAs(o, v) }) {
+		if !p.Rule.Allows(convertTo(v, t)) || sameAs(v, p.Default) || wired && sameAs(v, wiredValue) || slices.ContainsFunc(out, func(o any) bool { return sameAs(o, v) }) {
 			continue
 		}
 		out = append(out, v)
