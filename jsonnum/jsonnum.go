@@ -62,6 +62,10 @@ func (f *Float) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// Special reads the three spellings of non-finite values ("NaN",
+// "Infinity", "-Infinity"); false for any other string.
+func Special(s string) (float64, bool) { return special(s) }
+
 func special(s string) (float64, bool) {
 	switch s {
 	case "NaN":

@@ -304,7 +304,7 @@ func convert(val any, t reflect.Type, fromJSON bool) (reflect.Value, error) {
 				return bad()
 			}
 		case string:
-			v, ok := special(x)
+			v, ok := jsonnum.Special(x)
 			if !fromJSON || !ok {
 				return bad()
 			}
@@ -352,19 +352,6 @@ func Params(stage any) ParamMap {
 		out[p.Name] = jsonValue(x)
 	}
 	return out
-}
-
-// special reads the jsonnum spellings of non-finite floats.
-func special(s string) (float64, bool) {
-	switch s {
-	case "NaN":
-		return math.NaN(), true
-	case "Infinity":
-		return math.Inf(1), true
-	case "-Infinity":
-		return math.Inf(-1), true
-	}
-	return 0, false
 }
 
 // describe renders a decoded value for an error message.

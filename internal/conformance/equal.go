@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"reflect"
@@ -161,23 +162,13 @@ func describeNil(a, b reflect.Value) string {
 func compareKeys(x, y reflect.Value) int {
 	switch x.Kind() {
 	case reflect.String:
-		return cmpOrdered(x.String(), y.String())
+		return cmp.Compare(x.String(), y.String())
 	case reflect.Int, reflect.Int32, reflect.Int64:
-		return cmpOrdered(x.Int(), y.Int())
+		return cmp.Compare(x.Int(), y.Int())
 	case reflect.Float64:
-		return cmpOrdered(x.Float(), y.Float())
+		return cmp.Compare(x.Float(), y.Float())
 	}
-	return cmpOrdered(fmt.Sprint(x), fmt.Sprint(y))
-}
-
-func cmpOrdered[T int64 | float64 | string](a, b T) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
+	return cmp.Compare(fmt.Sprint(x), fmt.Sprint(y))
 }
 
 // vectorDiff compares two vectors by what they are: size, sparse or
