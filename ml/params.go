@@ -1,6 +1,7 @@
 package ml
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -27,9 +28,16 @@ type ParamMap map[string]any
 
 // MarshalJSON writes the map as a JSON object whose non-finite floats
 // (Bucketizer's ±Inf splits, Imputer's NaN) are "NaN", "Infinity" and
-// "-Infinity" (package jsonnum), so a parameter map always encodes.
+// "-Infinity" (package jsonnum), so a parameter map always encodes; < >
+// and & stay as they are (a pattern reads "<.*/>").
 func (p ParamMap) MarshalJSON() ([]byte, error) {
-	return json.Marshal(jsonnum.Value(map[string]any(p)))
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(jsonnum.Value(map[string]any(p))); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }
 
 // String lists the map in name order, e.g. "{maxIter: 10, regParam: 0.1}".

@@ -262,18 +262,27 @@ func marshalIndent(v any) ([]byte, error) {
 	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }
 
+// compactJSON writes v as JSON on one line, without escaping < > &.
+func compactJSON(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
+
 // rawParams encodes each parameter's value as JSON, non-finite floats as
 // package jsonnum writes them.
 func rawParams(p ml.ParamMap) (map[string]json.RawMessage, error) {
 	out := make(map[string]json.RawMessage, len(p))
 	for k, v := range p {
-		var buf bytes.Buffer
-		enc := json.NewEncoder(&buf)
-		enc.SetEscapeHTML(false)
-		if err := enc.Encode(jsonnum.Value(v)); err != nil {
+		b, err := compactJSON(jsonnum.Value(v))
+		if err != nil {
 			return nil, fmt.Errorf("parameter %s: %w", k, err)
 		}
-		out[k] = bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
+		out[k] = b
 	}
 	return out, nil
 }
@@ -487,10 +496,10 @@ func (r *reader) stage(ctx context.Context, ref stageRef) (ml.Transformer, Stage
 	}
 	si := StageInfo{Class: sm.Class, DataBytes: int64(len(data))}
 	set, defaults := ml.SplitParams(t)
-	if si.Params, err = json.Marshal(set); err != nil {
+	if si.Params, err = compactJSON(set); err != nil {
 		return nil, StageInfo{}, fmt.Errorf("%s: %w", metaURI, err)
 	}
-	if si.Defaults, err = json.Marshal(defaults); err != nil {
+	if si.Defaults, err = compactJSON(defaults); err != nil {
 		return nil, StageInfo{}, fmt.Errorf("%s: %w", metaURI, err)
 	}
 	if sm.Data != nil {
