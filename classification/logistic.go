@@ -12,6 +12,7 @@ import (
 	"unsafe"
 
 	"github.com/spindle-ml/spindle/engine"
+	"github.com/spindle-ml/spindle/internal/learned"
 	"github.com/spindle-ml/spindle/internal/linmodel"
 	"github.com/spindle-ml/spindle/internal/simd"
 	"github.com/spindle-ml/spindle/linalg"
@@ -1268,7 +1269,7 @@ func (m *LogisticRegressionModel) Validate() error {
 	if m.Multinomial {
 		rows = m.NumClasses
 	}
-	if m.NumClasses < 2 || m.NumFeatures < 0 || len(m.Intercepts) != rows || len(m.Coefficients) != rows*m.NumFeatures ||
+	if m.NumClasses < 2 || m.NumFeatures < 0 || len(m.Intercepts) != rows || !learned.IsMatrix(len(m.Coefficients), rows, m.NumFeatures) ||
 		(len(m.Thresholds) > 0 && (len(m.Thresholds) != m.NumClasses || checkThresholds(m.Thresholds) != nil)) {
 		return fmt.Errorf("LogisticRegressionModel: %d classes, %d features, %d coefficients, %d intercepts", m.NumClasses, m.NumFeatures, len(m.Coefficients), len(m.Intercepts))
 	}

@@ -6,6 +6,7 @@ import (
 	"math"
 
 	"github.com/spindle-ml/spindle/engine"
+	"github.com/spindle-ml/spindle/internal/learned"
 	"github.com/spindle-ml/spindle/internal/linmodel"
 	"github.com/spindle-ml/spindle/linalg"
 	"github.com/spindle-ml/spindle/ml"
@@ -422,10 +423,10 @@ func (m *NaiveBayesModel) MapPartition(_ context.Context, info engine.PartitionI
 // Validate checks the model's arrays against its sizes.
 func (m *NaiveBayesModel) Validate() error {
 	k, d := m.NumClasses, m.NumFeatures
-	ok := k >= 2 && d >= 0 && len(m.Pi) == k && len(m.Theta) == k*d
+	ok := k >= 2 && d >= 0 && len(m.Pi) == k && learned.IsMatrix(len(m.Theta), k, d)
 	switch m.ModelType {
 	case "gaussian":
-		ok = ok && len(m.Sigma) == k*d
+		ok = ok && learned.IsMatrix(len(m.Sigma), k, d)
 	case "multinomial", "bernoulli":
 	default:
 		ok = false

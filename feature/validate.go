@@ -3,6 +3,8 @@ package feature
 import (
 	"fmt"
 	"math"
+
+	"github.com/spindle-ml/spindle/internal/learned"
 )
 
 // Validate methods check a fitted stage's own state, so that a model
@@ -82,7 +84,7 @@ func (m *ImputerModel) Validate() error {
 
 // Validate checks the vectors against the vocabulary.
 func (m *Word2VecModel) Validate() error {
-	if m.VectorSize < 1 || len(m.Words) == 0 || len(m.Vectors) != len(m.Words)*m.VectorSize {
+	if m.VectorSize < 1 || len(m.Words) == 0 || !learned.IsMatrix(len(m.Vectors), len(m.Words), m.VectorSize) {
 		return fmt.Errorf("Word2VecModel: %d vector values for %d words of size %d", len(m.Vectors), len(m.Words), m.VectorSize)
 	}
 	return nil

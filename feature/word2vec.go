@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/spindle-ml/spindle/engine"
+	"github.com/spindle-ml/spindle/internal/learned"
 	"github.com/spindle-ml/spindle/internal/memlimit"
 	"github.com/spindle-ml/spindle/internal/simd"
 	"github.com/spindle-ml/spindle/linalg"
@@ -618,7 +619,7 @@ func (*Word2VecModel) KernelName() string { return "feature.Word2VecModel" }
 
 // OutputSchema implements engine.Mapper.
 func (m *Word2VecModel) OutputSchema(in *table.Schema) (*table.Schema, error) {
-	if m.VectorSize < 1 || len(m.Vectors) != len(m.Words)*m.VectorSize {
+	if m.VectorSize < 1 || !learned.IsMatrix(len(m.Vectors), len(m.Words), m.VectorSize) {
 		return nil, fmt.Errorf("Word2VecModel: %d vector values for %d words of size %d", len(m.Vectors), len(m.Words), m.VectorSize)
 	}
 	if _, err := ml.InputColumn("Word2VecModel", in, m.InputCol, table.StringList); err != nil {

@@ -188,6 +188,9 @@ func checkStage(t reflect.Type, model bool) error {
 		return err
 	}
 	for _, p := range ps {
+		if p.HasDefault() && !p.Rule.Allows(p.Default) {
+			return fmt.Errorf("field %s: its default %v is outside its own rule", p.Field, p.Default)
+		}
 		if !p.HasDefault() || p.Type.Kind() == reflect.Pointer {
 			continue
 		}
@@ -394,9 +397,11 @@ func SetSavedParams(stage any, set, defaults map[string]json.RawMessage) error {
 		}
 		return p, nil
 	}
-	for _, name := range names(defaults) {
-		if _, dup := set[name]; dup {
-			return fmt.Errorf("parameter %s is in both paramMap and defaultParamMap", name)
+	// Every parameter without a default is written whatever its value
+	// (SplitParams): one missing is a damaged or hand-made file.
+	for _, p := range ps {
+		if _, ok := set[p.Name]; !ok && !p.HasDefault() {
+			return fmt.Errorf("paramMap: parameter %s is missing (a parameter without a default is always saved)", p.Name)
 		}
 	}
 	for _, name := range names(set) {
@@ -410,7 +415,12 @@ func SetSavedParams(stage any, set, defaults map[string]json.RawMessage) error {
 		}
 		if x.IsZero() && !p.HasDefault() {
 			// The unset state of a parameter without a default (a model's
-			// handleInvalid left empty means "error"): nothing to check.
+			// handleInvalid left empty means "error"): its rule's range
+			// and choices do not apply, but a required column or list
+			// must be there.
+			if p.Rule.NonEmpty {
+				return fmt.Errorf("paramMap: parameter %s: must not be empty", name)
+			}
 			p.value(s).Set(x)
 			continue
 		}
@@ -424,12 +434,18 @@ func SetSavedParams(stage any, set, defaults map[string]json.RawMessage) error {
 		if err != nil {
 			return err
 		}
+		if _, isSet := set[name]; isSet {
+			continue // set (Spark lists every default, set or not)
+		}
 		if !p.HasDefault() {
 			return fmt.Errorf("defaultParamMap: parameter %s has no default in this build", name)
 		}
 		x, err := decodeSaved(defaults[name], p.Type)
 		if err != nil {
 			return fmt.Errorf("defaultParamMap: parameter %s: %w", name, err)
+		}
+		if x.Kind() == reflect.Pointer && x.IsNil() {
+			return fmt.Errorf("defaultParamMap: parameter %s: null is not a default (its default is %v)", name, p.Default)
 		}
 		el := x
 		if el.Kind() == reflect.Pointer {
@@ -440,7 +456,7 @@ func SetSavedParams(stage any, set, defaults map[string]json.RawMessage) error {
 		}
 		// Saved under another default: set it, so nothing changes.
 		if x.IsZero() {
-			return fmt.Errorf("defaultParamMap: parameter %s was saved with default %s, this build's is %v, and this build cannot hold it as a set value; re-save the model with this version", name, set[name], p.Default)
+			return fmt.Errorf("defaultParamMap: parameter %s was saved with default %s, this build's is %v, and this build cannot hold it as a set value; re-save the model with this version", name, defaults[name], p.Default)
 		}
 		if err := checkRule(p.field(s.Type()), x); err != nil {
 			return fmt.Errorf("defaultParamMap: %w", err)

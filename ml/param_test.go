@@ -95,20 +95,38 @@ func TestSetSavedParamsRefuses(t *testing.T) {
 		{`{"minLen":1.5}`, `{}`, "parameter minLen: want an integer, got 1.5"},
 		{`{"gaps":null}`, `{}`, ""}, // null: unset
 		{`{"threshold":"NaN"}`, `{}`, "parameter threshold: must be a number, got NaN"},
-		{`{"inputCol":""}`, `{}`, ""}, // the unset state of a parameter without a default
+		{`{"inputCol":""}`, `{}`, "paramMap: parameter inputCol: must not be empty"},
 		{`{"pattern":""}`, `{}`, "parameter pattern: must not be empty"},
 		{`{"seed":9007199254740993}`, `{}`, ""},
-		{`{}`, `{"threshold":0}`, "defaultParamMap: parameter threshold has no default"},
-		{`{"gaps":true}`, `{"gaps":true}`, "gaps is in both paramMap and defaultParamMap"},
+		{`{}`, `{"threshold":0}`, ""}, // set; Spark lists defaults of set parameters too
+		{`{"gaps":true}`, `{"gaps":false}`, ""},
 		{`{}`, `{"minLen":"x"}`, "defaultParamMap: parameter minLen: want an integer"},
+		{`{}`, `{"gaps":null}`, "defaultParamMap: parameter gaps: null is not a default (its default is true)"},
 		{`{}`, `{"pattern":"\\w+"}`, ""}, // another default: set, to behave as saved
+		{`{}`, `{"pattern":""}`, `defaultParamMap: parameter pattern was saved with default "", this build's is \s+`},
 		{`{}`, `{"seed":0}`, ""},
 		{`{}`, `{"gaps":false}`, ""},
+		{`{"inputCol":null}`, `{}`, "paramMap: parameter inputCol: want a string, got null"},
+		{`-{"threshold":0, "words":null, "values":null}`, `{}`, "paramMap: parameter inputCol is missing"},
 	}
+	// Every parameter without a default is always saved: the cases add
+	// those they do not name (a leading - says to add none).
+	required := map[string]string{"inputCol": `"x"`, "threshold": "0", "words": "null", "values": "null"}
 	for _, c := range cases {
 		var set, defaults map[string]json.RawMessage
-		if err := json.Unmarshal([]byte(c.set), &set); err != nil {
+		src, add := c.set, true
+		if strings.HasPrefix(src, "-") {
+			src, add = src[1:], false
+		}
+		if err := json.Unmarshal([]byte(src), &set); err != nil {
 			t.Fatal(err)
+		}
+		if add {
+			for k, v := range required {
+				if _, ok := set[k]; !ok {
+					set[k] = json.RawMessage(v)
+				}
+			}
 		}
 		if err := json.Unmarshal([]byte(c.defaults), &defaults); err != nil {
 			t.Fatal(err)
@@ -127,7 +145,11 @@ func TestSetSavedParamsRefuses(t *testing.T) {
 	}
 	// A large seed keeps every digit; a changed default is set.
 	st := &tok{}
-	if err := ml.SetSavedParams(st, map[string]json.RawMessage{"seed": json.RawMessage("9007199254740993")}, map[string]json.RawMessage{"pattern": json.RawMessage(`"\\w+"`), "gaps": json.RawMessage("false")}); err != nil {
+	set := map[string]json.RawMessage{"seed": json.RawMessage("9007199254740993")}
+	for k, v := range required {
+		set[k] = json.RawMessage(v)
+	}
+	if err := ml.SetSavedParams(st, set, map[string]json.RawMessage{"pattern": json.RawMessage(`"\\w+"`), "gaps": json.RawMessage("false")}); err != nil {
 		t.Fatal(err)
 	}
 	if st.Seed != 9007199254740993 || st.Pattern != `\w+` || st.Gaps == nil || *st.Gaps {

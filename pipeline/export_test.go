@@ -11,7 +11,7 @@ import (
 // Save writes them (for tests).
 func EncodeStage(t ml.Transformer) (meta, data []byte, err error) {
 	kind := t.(engine.Kernel).KernelName()
-	sm, data, err := encodeStage(t, stageRef{Class: kind, UID: sanitize(kind) + "_00", Dir: "stages/00_" + sanitize(kind)}, "test")
+	sm, data, err := encodeStage(t, stageRefOf(0, kind), "test")
 	if err != nil {
 		return nil, nil, err
 	}

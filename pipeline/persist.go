@@ -169,7 +169,7 @@ func Save(ctx context.Context, st *storage.Store, dir string, m *PipelineModel, 
 		if typ, ok := engine.KernelType(kind); !ok || typ != reflect.TypeOf(t) {
 			return fmt.Errorf("save %s: stage %d (%T) is not registered as %s", dir, i+1, t, kind)
 		}
-		ref := stageRef{Class: kind, UID: fmt.Sprintf("%s_%02d", sanitize(kind), i), Dir: fmt.Sprintf("stages/%02d_%s", i, sanitize(kind))}
+		ref := stageRefOf(i, kind)
 		sm, data, err := encodeStage(t, ref, o.SpindleVersion)
 		if err != nil {
 			return fmt.Errorf("save %s: stage %d (%s): %w", dir, i+1, kind, err)
@@ -221,6 +221,11 @@ func Save(ctx context.Context, st *storage.Store, dir string, m *PipelineModel, 
 		return fmt.Errorf("save %s: %w", dir, err)
 	}
 	return nil
+}
+
+// stageRefOf names stage i of class kind: its uid and directory.
+func stageRefOf(i int, kind string) stageRef {
+	return stageRef{Class: kind, UID: fmt.Sprintf("%s_%02d", sanitize(kind), i), Dir: fmt.Sprintf("stages/%02d_%s", i, sanitize(kind))}
 }
 
 // encodeStage returns a stage's metadata (its parameters as Spark splits
@@ -424,9 +429,20 @@ func openModel(ctx context.Context, st *storage.Store, dir, verb string) (*reade
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s %s: %w", verb, dir, err)
 	}
-	m, err := parseMeta(metaURI, data)
-	if err != nil {
-		return nil, nil, err
+	// Another format is named before anything else is checked (version
+	// 1 models have no manifest to check against, and a newer format's
+	// manifest may be another shape).
+	var version struct {
+		Class         string `json:"class"`
+		FormatVersion int    `json:"formatVersion"`
+	}
+	switch {
+	case json.Unmarshal(data, &version) != nil || version.Class != "PipelineModel":
+		// parseMeta says what is wrong, once the manifest vouches for it.
+	case version.FormatVersion == 1 || version.FormatVersion == 2:
+		return nil, nil, fmt.Errorf("%s: format version %d: this build reads saved models of format version %d only (versions 1 and 2 stored each stage gob-encoded, which loses parameters set to zero); re-save the model by running its spec again with this build (spindle run SPEC)", metaURI, version.FormatVersion, FormatVersion)
+	case version.FormatVersion > FormatVersion:
+		return nil, nil, fmt.Errorf("%s: format version %d; this build reads version %d (the model was saved by a newer Spindle: load it with that build)", metaURI, version.FormatVersion, FormatVersion)
 	}
 	r.man = &manifest{}
 	if err := json.Unmarshal(marker, r.man); err != nil || r.man.Files == nil {
@@ -434,6 +450,10 @@ func openModel(ctx context.Context, st *storage.Store, dir, verb string) (*reade
 	}
 	if _, err := r.read(ctx, "metadata.json", maxMetadataBytes); err != nil {
 		return nil, nil, fmt.Errorf("%s %s: %w", verb, dir, err)
+	}
+	m, err := parseMeta(metaURI, data)
+	if err != nil {
+		return nil, nil, err
 	}
 	return r, m, nil
 }
@@ -454,8 +474,6 @@ func parseMeta(uri string, data []byte) (*modelMeta, error) {
 	switch {
 	case m.Class != "PipelineModel":
 		return nil, fmt.Errorf("%s: class %q, want PipelineModel", uri, m.Class)
-	case m.FormatVersion == 1 || m.FormatVersion == 2:
-		return nil, fmt.Errorf("%s: format version %d: this build reads saved models of format version %d only (versions 1 and 2 stored each stage gob-encoded, which loses parameters set to zero); re-save the model by running its spec again with this build (spindle run SPEC)", uri, m.FormatVersion, FormatVersion)
 	case m.FormatVersion != FormatVersion:
 		return nil, fmt.Errorf("%s: format version %d; this build reads version %d", uri, m.FormatVersion, FormatVersion)
 	case len(m.Stages) == 0:
@@ -466,6 +484,11 @@ func parseMeta(uri string, data []byte) (*modelMeta, error) {
 	for i, s := range m.Stages {
 		if s.Class == "" || s.Dir == "" || strings.Contains(s.Dir, "..") || strings.HasPrefix(s.Dir, "/") || strings.Contains(s.Dir, "\\") {
 			return nil, fmt.Errorf("%s: stage %d: missing class or bad directory %q", uri, i+1, s.Dir)
+		}
+		// Each stage in its own directory, named as Save names it: one
+		// file listed many times would be decoded, and held, many times.
+		if want := stageRefOf(i, s.Class); s != want {
+			return nil, fmt.Errorf("%s: stage %d: directory %q and uid %q, want %q and %q", uri, i+1, s.Dir, s.UID, want.Dir, want.UID)
 		}
 	}
 	return &m, nil

@@ -235,18 +235,18 @@ func TestLoadErrors(t *testing.T) {
 	}{
 		{"no marker", func(d string) error { return os.Remove(filepath.Join(d, "_SUCCESS")) }, "no _SUCCESS marker"},
 		{"missing dir", func(d string) error { return os.RemoveAll(d) }, "no such model (nothing is there)"},
-		{"metadata not json", func(d string) error {
+		{"metadata not json", both(func(d string) error {
 			return os.WriteFile(filepath.Join(d, "metadata.json"), []byte("{\"class\": "), 0o644)
-		}, "metadata.json: not valid model metadata"},
-		{"wrong version", func(d string) error {
+		}), "metadata.json: not valid model metadata"},
+		{"wrong version", both(func(d string) error {
 			return rewrite(filepath.Join(d, "metadata.json"), `"formatVersion": 3`, `"formatVersion": 99`)
-		}, "format version 99; this build reads version 3"},
+		}), "format version 99; this build reads version 3"},
 		{"old version", func(d string) error {
 			return rewrite(filepath.Join(d, "metadata.json"), `"formatVersion": 3`, `"formatVersion": 2`)
 		}, "metadata.json: format version 2: this build reads saved models of format version 3 only (versions 1 and 2 stored each stage gob-encoded, which loses parameters set to zero); re-save the model by running its spec again with this build (spindle run SPEC)"},
-		{"path escape", func(d string) error {
+		{"path escape", both(func(d string) error {
 			return rewrite(filepath.Join(d, "metadata.json"), `"dir": "stages/00_`, `"dir": "../00_`)
-		}, "bad directory"},
+		}), "bad directory"},
 		{"truncated data", func(d string) error {
 			p := filepath.Join(d, lrData)
 			b, err := os.ReadFile(p)
@@ -285,18 +285,31 @@ func TestLoadErrors(t *testing.T) {
 		{"param out of range", both(func(d string) error {
 			return rewrite(filepath.Join(d, hashMeta), `"numFeatures": 64`, `"numFeatures": 0`)
 		}), hashMeta + `: feature.HashingTF: paramMap: parameter numFeatures: must be in (0, 2147483647], got 0`},
-		{"default of a param without one", both(func(d string) error {
-			return rewrite(filepath.Join(d, hashMeta), `"defaultParamMap": {`, `"defaultParamMap": {"inputCol": "x",`)
-		}), hashMeta + `: feature.HashingTF: parameter inputCol is in both paramMap and defaultParamMap`},
+		{"a null default", both(func(d string) error {
+			return rewrite(filepath.Join(d, hashMeta), `"binary": false`, `"binary": null`)
+		}), hashMeta + `: feature.HashingTF: defaultParamMap: parameter binary: want true or false, got null`},
+		{"a missing parameter without a default", both(func(d string) error {
+			return rewrite(filepath.Join(d, hashMeta), `"inputCol": "filtered",`, ``)
+		}), hashMeta + `: feature.HashingTF: paramMap: parameter inputCol is missing`},
+		{"one stage directory listed twice", both(func(d string) error {
+			return rewrite(filepath.Join(d, "metadata.json"), `"dir": "stages/02_feature.StopWordsRemover"`, `"dir": "stages/01_feature.RegexTokenizer"`)
+		}), `metadata.json: stage 3: directory "stages/01_feature.RegexTokenizer" and uid "feature.StopWordsRemover_02", want "stages/02_feature.StopWordsRemover" and "feature.StopWordsRemover_02"`},
 		{"unknown metadata key", both(func(d string) error {
 			return rewrite(filepath.Join(d, hashMeta), `"paramMap": {`, `"params": {}, "paramMap": {`)
 		}), hashMeta + `: not valid stage metadata: json: unknown field "params"`},
 		{"unknown class", both(func(d string) error {
-			if err := rewrite(filepath.Join(d, hashMeta), `"class": "feature.HashingTF"`, `"class": "feature.HashingTG"`); err != nil {
-				return err
+			// Renamed consistently: class, uid, directory.
+			for _, f := range []string{hashMeta, "metadata.json"} {
+				b, err := os.ReadFile(filepath.Join(d, f))
+				if err != nil {
+					return err
+				}
+				if err := os.WriteFile(filepath.Join(d, f), []byte(strings.ReplaceAll(string(b), "HashingTF", "HashingTG")), 0o644); err != nil {
+					return err
+				}
 			}
-			return rewrite(filepath.Join(d, "metadata.json"), `"class": "feature.HashingTF"`, `"class": "feature.HashingTG"`)
-		}), hashMeta + `: class "feature.HashingTG" is not a stage this build knows`},
+			return os.Rename(filepath.Join(d, "stages/03_feature.HashingTF"), filepath.Join(d, "stages/03_feature.HashingTG"))
+		}), `stages/03_feature.HashingTG/metadata.json: class "feature.HashingTG" is not a stage this build knows`},
 		{"truncated data, resealed", both(func(d string) error {
 			p := filepath.Join(d, lrData)
 			b, err := os.ReadFile(p)

@@ -251,8 +251,10 @@ func startPrism(ctx context.Context) (string, error) {
 // one at a time: prism (Beam 2.77) stages a job's artifacts into a map
 // it does not lock (jobservices/artifact.go, ReverseArtifactRetrievalService),
 // so two jobs submitted at once can crash the server ("concurrent map
-// writes"). Each job already runs its partitions on every core.
-var prismJobs sync.Mutex
+// writes"). Each job already runs its partitions on every core. It is a
+// one-slot semaphore so a job waiting for its turn still sees its
+// context end.
+var prismJobs = make(chan struct{}, 1)
 
 // execute runs one pipeline on r.
 func execute(ctx context.Context, r Runner, p *beamsdk.Pipeline) error {
@@ -261,8 +263,12 @@ func execute(ctx context.Context, r Runner, p *beamsdk.Pipeline) error {
 	}
 	defer sdk.leave()
 	if r.name() == "prism" {
-		prismJobs.Lock()
-		defer prismJobs.Unlock()
+		select {
+		case prismJobs <- struct{}{}:
+			defer func() { <-prismJobs }()
+		case <-ctx.Done():
+			return fmt.Errorf("waiting for the prism job before this one: %w", ctx.Err())
+		}
 	}
 	var err error
 	if r.name() == "dataflow" {

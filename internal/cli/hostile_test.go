@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -566,10 +569,10 @@ func modelCases() []hostile {
 		mk("model of an older format", map[string]string{"model/metadata.json": "\x00replace\"formatVersion\": 3,\x00\"formatVersion\": 2,"}, inspect, ExitFailure,
 			"{d}/model/metadata.json: format version 2: this build reads saved models of format version 3 only", "re-save the model by running its spec again with this build (spindle run SPEC)"),
 		mk("model format version", map[string]string{"model/metadata.json": "\x00replace\"formatVersion\": 3,\x00\"formatVersion\": 9,"}, inspect, ExitFailure, "{d}/model/metadata.json: format version 9; this build reads version 3"),
-		mk("model metadata not JSON", map[string]string{"model/metadata.json": "{\"class\":"}, predict, ExitFailure, "{d}/model/metadata.json: not valid model metadata"),
+		mk("model metadata not JSON", map[string]string{"model/metadata.json": "{\"class\":", "@reseal": ""}, predict, ExitFailure, "{d}/model/metadata.json: not valid model metadata"),
 		mk("model manifest damaged", map[string]string{"model/_SUCCESS": "{"}, predict, ExitFailure, "{d}/model/_SUCCESS: not a valid manifest"),
 		mk("model missing stage data", map[string]string{"model/stages/03_classification.LogisticRegressionModel/data.parquet": "\x00delete"}, predict, ExitFailure, "data.parquet: no such file or directory"),
-		mk("model escapes its directory", map[string]string{"model/metadata.json": "\x00replace\"dir\": \"stages/00_\x00\"dir\": \"../00_"}, predict, ExitFailure, "bad directory"),
+		mk("model escapes its directory", map[string]string{"model/metadata.json": "\x00replace\"dir\": \"stages/00_\x00\"dir\": \"../00_", "@reseal": ""}, predict, ExitFailure, "bad directory"),
 		mk("model metrics edited", map[string]string{"model/metrics.json": "{}"}, inspect, ExitFailure, "{d}/model/metrics.json: 2 bytes, the manifest says"),
 		mk("predict input lacks the column", map[string]string{"data.csv": "body,label\nhi,ham\n"}, predict, ExitFailure, `model {d}/model does not fit {d}/data.csv: pipeline stage 1 (feature.StringFunction): `, `input column "text" does not exist (columns: body, label)`),
 		mk("predict out onto the input", nil, []string{"predict", "--model", "{d}/model", "--input", "{d}/data.csv", "--out", "{d}/data.csv"}, ExitUsage,
@@ -628,7 +631,7 @@ func TestHostileCorpus(t *testing.T) {
 				copyDir(t, model, filepath.Join(dir, "model"))
 			}
 			for name, body := range c.files {
-				if name == "@model" {
+				if name == "@model" || name == "@reseal" {
 					continue
 				}
 				p := filepath.Join(dir, name)
@@ -646,6 +649,9 @@ func TestHostileCorpus(t *testing.T) {
 				default:
 					writeFileAt(t, p, body)
 				}
+			}
+			if _, ok := c.files["@reseal"]; ok {
+				resealModel(t, filepath.Join(dir, "model"))
 			}
 			args := make([]string, len(c.args))
 			for i, a := range c.args {
@@ -710,4 +716,33 @@ func rewriteFile(path, old, new string) error {
 		return fmt.Errorf("%s has no %q", path, old)
 	}
 	return os.WriteFile(path, bytes.Replace(b, []byte(old), []byte(new), 1), 0o644)
+}
+
+// resealModel rewrites the manifest of the model in dir to match its
+// files as they are now, as if the damage had been there when it was
+// saved: the checks of what the files say are reached.
+func resealModel(t *testing.T, dir string) {
+	t.Helper()
+	files := map[string]any{}
+	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || d.Name() == "_SUCCESS" {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		sum := sha256.Sum256(b)
+		files[filepath.ToSlash(rel)] = map[string]any{"size": len(b), "sha256": hex.EncodeToString(sum[:])}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	js, err := json.Marshal(map[string]any{"files": files})
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFileAt(t, filepath.Join(dir, "_SUCCESS"), string(js))
 }

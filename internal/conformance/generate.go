@@ -116,7 +116,11 @@ func values(p ml.Param, s ml.Sample) ([]any, bool) {
 		return nil, false
 	}
 	if vs, ok := s.Values[p.Name]; ok {
-		return vs, true
+		// A value equal to the default is no new setting (−0 for a
+		// default of 0 is: its sign is what the check is about).
+		return slices.DeleteFunc(slices.Clone(vs), func(v any) bool {
+			return sameAs(v, p.Default) && signbit(v) == signbit(p.Default)
+		}), true
 	}
 	wiredValue, wired := s.Params[p.Name]
 	if wired && len(p.Rule.OneOf) == 0 {
@@ -233,6 +237,12 @@ func sameAs(v, def any) bool {
 		return a == b || math.IsNaN(a) && math.IsNaN(b)
 	}
 	return reflect.DeepEqual(v, def)
+}
+
+// signbit reports whether v is a number with its sign bit set.
+func signbit(v any) bool {
+	f, ok := number(v)
+	return ok && math.Signbit(f)
 }
 
 func number(v any) (float64, bool) {

@@ -25,11 +25,13 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"reflect"
 	"slices"
 	"strings"
+	"sync/atomic"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -324,6 +326,10 @@ func Read(data []byte, model any) (err error) {
 	// model file is then an error like any other.
 	defer func() {
 		if p := recover(); p != nil {
+			if p == errBudget {
+				err = fmt.Errorf("the data decodes to more than %d bytes a %d-byte file can hold (a corrupt or hostile file)", max(256<<20, 64*int64(len(data))), len(data))
+				return
+			}
 			err = fmt.Errorf("not a readable Parquet file (%v)", p)
 		}
 	}()
@@ -336,12 +342,21 @@ func Read(data []byte, model any) (err error) {
 	if err != nil {
 		return err
 	}
+	if err := checkFooter(data); err != nil {
+		return err
+	}
 	pf, err := file.NewParquetReader(bytes.NewReader(data))
 	if err != nil {
 		return fmt.Errorf("not a readable Parquet file: %w", err)
 	}
 	defer pf.Close()
-	mem := memory.NewGoAllocator()
+	if err := checkLayout(pf, want, len(data)); err != nil {
+		return err
+	}
+	// Every buffer Arrow decodes into comes out of a budget: what a file
+	// claims cannot make the reader allocate without bound.
+	mem := &budget{Allocator: memory.NewGoAllocator()}
+	mem.left.Store(max(256<<20, 64*int64(len(data))))
 	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{}, mem)
 	if err != nil {
 		return fmt.Errorf("not a readable Parquet file: %w", err)
@@ -383,6 +398,102 @@ func Read(data []byte, model any) (err error) {
 	return nil
 }
 
+// Bounds on what Read accepts before it decodes anything. Spindle writes
+// footers of a few kilobytes, a handful of columns nested a few levels,
+// no dictionary, snappy pages (at most about 21 values a byte).
+const (
+	maxFooterBytes = 1 << 20
+	maxLeafColumns = 1024
+	maxNesting     = 64
+)
+
+// checkFooter checks the Parquet magic and that the footer's length is
+// small and inside the file, before the footer is parsed (a schema
+// nested a million levels deep would exhaust the stack building it).
+func checkFooter(data []byte) error {
+	if len(data) < 12 || string(data[:4]) != "PAR1" || string(data[len(data)-4:]) != "PAR1" {
+		return errors.New("not a readable Parquet file: no PAR1 magic at both ends")
+	}
+	n := binary.LittleEndian.Uint32(data[len(data)-8:])
+	if n > maxFooterBytes || int64(n) > int64(len(data)-12) {
+		return fmt.Errorf("not a readable Parquet file: a footer of %d bytes in a %d-byte file (at most %d)", n, len(data), maxFooterBytes)
+	}
+	return nil
+}
+
+// checkLayout checks what the footer says before anything is decoded:
+// the columns and their nesting are few, no column is
+// dictionary-encoded (Write writes none, and a dictionary turns a few
+// bytes into millions of values), and the values and page sizes are what
+// a file of size bytes can hold.
+func checkLayout(pf *file.Reader, want *arrow.Schema, size int) error {
+	sc := pf.MetaData().Schema
+	if sc.NumColumns() > maxLeafColumns {
+		return fmt.Errorf("%d leaf columns; a model's data has at most %d", sc.NumColumns(), maxLeafColumns)
+	}
+	for i := range sc.NumColumns() {
+		if c := sc.Column(i); c.MaxDefinitionLevel() > maxNesting || c.MaxRepetitionLevel() > maxNesting {
+			return fmt.Errorf("column %s is nested %d levels deep; at most %d", c.Path(), c.MaxDefinitionLevel(), maxNesting)
+		}
+	}
+	var values, bytes int64
+	limit := max(1<<20, 32*int64(size))
+	for g := range pf.NumRowGroups() {
+		rg := pf.MetaData().RowGroup(g)
+		for j := range rg.NumColumns() {
+			cc, err := rg.ColumnChunk(j)
+			if err != nil {
+				return fmt.Errorf("row group %d, column %d: %w", g, j, err)
+			}
+			for _, e := range cc.Encodings() {
+				if e == pq.Encodings.RLEDict || e == pq.Encodings.PlainDict {
+					return fmt.Errorf("column %s is dictionary-encoded; a model's data is written without dictionaries", cc.PathInSchema())
+				}
+			}
+			values += cc.NumValues()
+			bytes += cc.TotalUncompressedSize()
+		}
+	}
+	if values > limit || bytes > limit*8 || values < 0 || bytes < 0 {
+		return fmt.Errorf("%d values (%d bytes uncompressed) in a %d-byte file: more than its pages can hold", values, bytes, size)
+	}
+	return nil
+}
+
+// errBudget is what budget panics with when a read would go over it.
+var errBudget = errors.New("learned: allocation budget exceeded")
+
+// budget is an allocator that refuses (by panicking with errBudget,
+// which Read recovers) to hand out more than left bytes at once.
+type budget struct {
+	memory.Allocator
+	left atomic.Int64
+}
+
+func (b *budget) take(n int) {
+	if b.left.Add(-int64(n)) < 0 {
+		panic(errBudget)
+	}
+}
+
+// Allocate implements memory.Allocator.
+func (b *budget) Allocate(size int) []byte {
+	b.take(size)
+	return b.Allocator.Allocate(size)
+}
+
+// Reallocate implements memory.Allocator.
+func (b *budget) Reallocate(size int, old []byte) []byte {
+	b.take(size - len(old))
+	return b.Allocator.Reallocate(size, old)
+}
+
+// Free implements memory.Allocator.
+func (b *budget) Free(buf []byte) {
+	b.left.Add(int64(len(buf)))
+	b.Allocator.Free(buf)
+}
+
 // sameSchema checks the file's columns are the model's, in order, each of
 // its exact type.
 func sameSchema(got, want *arrow.Schema) error {
@@ -394,9 +505,15 @@ func sameSchema(got, want *arrow.Schema) error {
 		return strings.Join(out, ", ")
 	}
 	for _, f := range got.Fields() {
+		if n := len(got.FieldIndices(f.Name)); n > 1 {
+			return fmt.Errorf("column %s appears %d times", f.Name, n)
+		}
 		if len(want.FieldIndices(f.Name)) == 0 {
 			return fmt.Errorf("column %s is not one this model has (its columns: %s): the file belongs to another stage", f.Name, names(want))
 		}
+	}
+	if got.NumFields() != want.NumFields() {
+		return fmt.Errorf("%d columns (%s), want %d (%s)", got.NumFields(), names(got), want.NumFields(), names(want))
 	}
 	for i, f := range want.Fields() {
 		idx := got.FieldIndices(f.Name)
@@ -607,4 +724,17 @@ func jsonValue(v reflect.Value, maxList int) any {
 		return v.Interface()
 	}
 	return nil
+}
+
+// IsMatrix reports whether n flat values are a rows × cols matrix: both
+// sides non-negative and rows·cols = n, without the overflow a plain
+// product would let through for sides read from a damaged file.
+func IsMatrix(n, rows, cols int) bool {
+	if rows < 0 || cols < 0 {
+		return false
+	}
+	if rows == 0 || cols == 0 {
+		return n == 0
+	}
+	return n%cols == 0 && n/cols == rows
 }
