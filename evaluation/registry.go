@@ -38,8 +38,9 @@ type EvaluatorInfo struct {
 	// Metrics are what it computes, the default first.
 	Metrics []Metric
 	// New makes the evaluator of metric over a model's output columns
-	// (by parameter name, as Metric.Reads names them; missing ones take
-	// Spark's defaults) and the label column.
+	// (by parameter name, as Metric.Reads names them, and the model's
+	// distanceMeasure; missing ones take Spark's defaults) and the label
+	// column.
 	New func(metric string, cols map[string]string, labelCol string) Evaluator
 }
 
@@ -161,8 +162,9 @@ func Usable(model any, kind string) []string {
 }
 
 // ForModel makes the evaluator of metric for model's output columns (its
-// column parameters' values, Spark's defaults where unset) and the label
-// column.
+// column parameters' values, Spark's defaults where unset), the label
+// column, and, for a clustering, the model's features column and
+// distanceMeasure (a cosine k-means is scored by cosine distance).
 func ForModel(metric string, model any, labelCol string) (Evaluator, error) {
 	m, ok := LookupMetric(metric)
 	if !ok {
@@ -171,7 +173,7 @@ func ForModel(metric string, model any, labelCol string) (Evaluator, error) {
 	ev, _ := LookupEvaluator(m.Evaluator)
 	cols := map[string]string{}
 	set := ml.Params(model)
-	for _, col := range []string{"predictionCol", "probabilityCol", "rawPredictionCol"} {
+	for _, col := range []string{"predictionCol", "probabilityCol", "rawPredictionCol", "featuresCol", "distanceMeasure"} {
 		if v, ok := set[col].(string); ok && v != "" {
 			cols[col] = v
 		}

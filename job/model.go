@@ -48,7 +48,7 @@ func (r *runner) model(ctx context.Context, variant string, mi int, labels []str
 			return nil, err
 		}
 	}
-	if err := r.score(sctx, mr, pred, labels); err != nil {
+	if err := r.score(sctx, mr, pred, labels, model); err != nil {
 		return nil, err
 	}
 	if err := r.curves(sctx, mr, pred); err != nil {
@@ -98,7 +98,7 @@ func (r *runner) fit(ctx context.Context, variant string, mi int, mr *ModelRepor
 		mr.Params = ml.Params(est)
 		return model, err
 	}
-	ev, err := newEvaluator(t.Evaluator.Type, t.Evaluator.MetricName, r.s.Label.IndexedCol)
+	ev, err := evaluation.ForModel(t.Evaluator.MetricName, est, r.s.Label.IndexedCol)
 	if err != nil {
 		return nil, err
 	}
@@ -253,8 +253,8 @@ func newEvaluator(typ, metric, labelCol string) (evaluation.Evaluator, error) {
 }
 
 // score computes the spec's metrics on the test predictions.
-func (r *runner) score(ctx context.Context, mr *ModelReport, pred engine.Dataset, labels []string) error {
-	test, conf, err := Score(ctx, r.e, pred, r.s.Label.IndexedCol, r.s.Metrics, labels)
+func (r *runner) score(ctx context.Context, mr *ModelReport, pred engine.Dataset, labels []string, model ml.Model) error {
+	test, conf, err := Score(ctx, r.e, pred, r.s.Label.IndexedCol, r.s.Metrics, labels, model)
 	if err != nil {
 		return err
 	}
@@ -269,8 +269,11 @@ func (r *runner) score(ctx context.Context, mr *ModelReport, pred engine.Dataset
 // metrics share one pass (a confusion matrix, returned when there are at
 // most evaluation.MaxMatrixClasses classes); each other metric is a pass
 // of its evaluator. 'spindle run' scores its test split with it, and
-// 'spindle predict --evaluate' the data it scores.
-func Score(ctx context.Context, e engine.Engine, pred engine.Dataset, label string, metrics, labels []string) (map[string]jsonnum.Float, *ConfusionReport, error) {
+// 'spindle predict --evaluate' the data it scores. model, if not nil, is
+// the fitted model whose output columns (and, for a clustering, features
+// column and distance) the metrics read; nil means Spark's default
+// column names.
+func Score(ctx context.Context, e engine.Engine, pred engine.Dataset, label string, metrics, labels []string, model any) (map[string]jsonnum.Float, *ConfusionReport, error) {
 	out := map[string]jsonnum.Float{}
 	var conf *evaluation.Confusion
 	confMetric := "f1"
@@ -288,7 +291,13 @@ func Score(ctx context.Context, e engine.Engine, pred engine.Dataset, label stri
 			}
 			out[name] = jsonnum.Float(conf.Metric(name))
 		default:
-			ev, err := newEvaluator(spec.MetricType(name), name, label)
+			var ev evaluation.Evaluator
+			var err error
+			if model != nil {
+				ev, err = evaluation.ForModel(name, model, label)
+			} else {
+				ev, err = newEvaluator(spec.MetricType(name), name, label)
+			}
 			if err != nil {
 				return nil, nil, err
 			}

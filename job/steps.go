@@ -166,7 +166,7 @@ func (r *runner) prepare() error {
 	r.models = make([]ml.Estimator, len(s.Models))
 	for i, m := range s.Models {
 		x := m.Stage.Value
-		if _, set := m.Stage.Params["labelCol"]; !set {
+		if _, set := m.Stage.Params["labelCol"]; !set && s.Label.Column != "" {
 			var err error
 			if x, err = ml.WithParams(x, ml.ParamMap{"labelCol": s.Label.IndexedCol}); err != nil {
 				return r.specErr(m.Stage.Pos, "%v", err)
@@ -243,7 +243,7 @@ func (r *runner) readFrom(ctx context.Context, uri string, pos spec.Pos, in *Inp
 // is a new column; a foldCol is an integer column.
 func (r *runner) checkInputSchema(schema *table.Schema) error {
 	s := r.s
-	if schema.Index(s.Label.Column) < 0 {
+	if s.Label.Column != "" && schema.Index(s.Label.Column) < 0 {
 		return r.specErr(s.Label.Pos, "label column %q is not in the input (columns: %v)", s.Label.Column, schema.Names())
 	}
 	for _, c := range s.Clean.Columns {
@@ -256,7 +256,7 @@ func (r *runner) checkInputSchema(schema *table.Schema) error {
 			return r.specErr(p, "input.options.schema names column %q, which the input does not have (columns: %s)", name, strings.Join(schema.Names(), ", "))
 		}
 	}
-	if ic := s.Label.IndexedCol; ic == s.Label.Column || schema.Index(ic) >= 0 {
+	if ic := s.Label.IndexedCol; s.Label.Column != "" && (ic == s.Label.Column || schema.Index(ic) >= 0) {
 		return r.specErr(s.Label.Pos, "label.indexedCol %q is already a column of the input; name a new column for the indexed label", ic)
 	}
 	for i, m := range s.Models {
@@ -334,10 +334,19 @@ func (r *runner) cleanInto(ctx context.Context, ds engine.Dataset, in *InputRepo
 
 // label reports the class balance and adds the indexed label: string
 // labels by frequency (StringIndexer, whose labels it returns), numbers
-// cast to double.
+// cast to double. A run without a label (a clustering) profiles its
+// input only.
 func (r *runner) label(ctx context.Context, ds engine.Dataset) (_ engine.Dataset, _ []string, err error) {
 	s, in := r.s, &r.rep.Input
 	in.Label = s.Label.Column
+	if s.Label.Column == "" {
+		prof, err := profile.Run(ctx, r.e, ds, profile.Profiler{})
+		if err != nil {
+			return nil, nil, fmt.Errorf("profile: %w", err)
+		}
+		in.Profile = prof.Columns
+		return ds, nil, nil
+	}
 	// A string label's classes are counted and indexed at once (one
 	// pass, engine.Lockstep); the index is used once the counts check out.
 	var lprof *profile.Profile
@@ -604,7 +613,10 @@ func (r *runner) columnsNeeded() map[string]bool {
 	if r.s.Output.ProcessedData {
 		return nil
 	}
-	keep := map[string]bool{r.s.Label.Column: true, r.s.Label.IndexedCol: true}
+	keep := map[string]bool{}
+	if r.s.Label.Column != "" {
+		keep[r.s.Label.Column], keep[r.s.Label.IndexedCol] = true, true
+	}
 	readers := []any{}
 	for _, stages := range r.variants {
 		readers = append(readers, stages...)

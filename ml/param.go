@@ -22,6 +22,9 @@ import (
 //	Pattern string  `param:"default=\\s+,nonempty"`
 //	Family  string  `param:"default=auto,oneOf=auto|binomial|multinomial"`
 //
+// A oneOf value holding "|" escapes it with a backslash, doubled inside
+// the struct tag: `param:"oneOf=random|k-means\\|\\|"` allows "k-means||".
+//
 // The default is the value in force while the parameter is unset — a nil
 // pointer, a nil list or map, a zero value. A value the user writes is
 // never silently the default: Register refuses a field whose zero value
@@ -238,7 +241,7 @@ func parseTag(tag string) (Rule, *string, error) {
 			r.Max, err = num()
 			r.HasMax, r.MaxOpen = true, k == "lt"
 		case "oneOf":
-			r.OneOf = strings.Split(v, "|")
+			r.OneOf = splitOneOf(v)
 		case "nan":
 			r.NaN = true
 		case "inf":
@@ -253,6 +256,27 @@ func parseTag(tag string) (Rule, *string, error) {
 		}
 	}
 	return r, def, nil
+}
+
+// splitOneOf splits a oneOf list at "|"; a value holding "|" writes it
+// `\|` (KMeans's initMode: oneOf=random|k-means\|\|, once the struct
+// tag is unquoted).
+func splitOneOf(v string) []string {
+	var out []string
+	var cur strings.Builder
+	for i := 0; i < len(v); i++ {
+		switch {
+		case v[i] == '\\' && i+1 < len(v) && v[i+1] == '|':
+			cur.WriteByte('|')
+			i++
+		case v[i] == '|':
+			out = append(out, cur.String())
+			cur.Reset()
+		default:
+			cur.WriteByte(v[i])
+		}
+	}
+	return append(out, cur.String())
 }
 
 // splitTag splits a tag at commas outside single quotes and unquotes the

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"math"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -215,5 +216,19 @@ func TestRegisterParamRules(t *testing.T) {
 	ml.Register(ml.Registration{Name: "test.RefusedZero", New: func() any { return new(refusedZero) }})
 	if _, ok := ml.Lookup("test.RefusedZero"); !ok {
 		t.Fatal("not registered")
+	}
+}
+
+// TestOneOfEscapedBar: a oneOf value may hold "|" written `\|`.
+func TestOneOfEscapedBar(t *testing.T) {
+	type stage struct {
+		Mode string `param:"default=k-means||,oneOf=random|k-means\\|\\||a\\b"`
+	}
+	ps := ml.ParamsOf(&stage{})
+	if got, want := ps[0].Rule.OneOf, []string{"random", "k-means||", `a\b`}; !slices.Equal(got, want) {
+		t.Fatalf("oneOf %q, want %q", got, want)
+	}
+	if ps[0].Default != "k-means||" {
+		t.Fatalf("default %q", ps[0].Default)
 	}
 }

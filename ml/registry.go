@@ -27,7 +27,8 @@ type Registration struct {
 	Model engine.Mapper
 	// Evaluator marks a predictor — a stage a spec lists under models: —
 	// and names the evaluator that scores it by default: "multiclass",
-	// "binary" or "regression". Empty for feature stages.
+	// "regression" or "clustering" (a clustering needs no label). Empty
+	// for feature stages.
 	Evaluator string
 	// Samples tell the conformance suite how to feed the stage (the first
 	// is swept over every parameter value, the others run with the

@@ -255,6 +255,7 @@ func MetricType(metric string) string {
 var defaultMetrics = map[string][]string{
 	"multiclass": {"accuracy", "f1", "weightedPrecision", "weightedRecall"},
 	"regression": {"rmse", "mse", "mae", "r2"},
+	"clustering": {"silhouette"},
 }
 
 // Parse reads a spec from data (file names it in messages, and relative
@@ -570,7 +571,7 @@ var topKeys = []string{"name", "input", "clean", "label", "split", "stages", "va
 
 func (d *decoder) spec(root *yaml.Node) *Spec {
 	s := &Spec{File: d.file}
-	top, _ := d.mapping(root, "the spec", topKeys, "input", "label", "models")
+	top, _ := d.mapping(root, "the spec", topKeys, "input", "models")
 	if n := top["name"]; n != nil {
 		s.Name = d.str(n, "name")
 	}
@@ -587,6 +588,7 @@ func (d *decoder) spec(root *yaml.Node) *Spec {
 	s.Variants = d.variants(top["variants"])
 	s.Models = d.models(top["models"])
 	s.Metrics = d.metrics(top["metrics"], s.Models, top["models"])
+	d.needLabel(s, top["label"], top["models"])
 	s.Output = d.output(top["output"])
 	return s
 }
@@ -705,6 +707,24 @@ func (d *decoder) label(n *yaml.Node) Label {
 		l.IndexedCol = l.Column + "Index"
 	}
 	return l
+}
+
+// needLabel checks the label against the run's kind, which follows from
+// its models: a clustering uses no label, every other kind needs one.
+func (d *decoder) needLabel(s *Spec, label, models *yaml.Node) {
+	if d.err != nil || len(s.Models) == 0 {
+		return
+	}
+	var names []string
+	for _, m := range s.Models {
+		names = append(names, m.Name+" ("+m.Stage.Type+")")
+	}
+	switch kind := s.Models[0].Stage.evaluator; {
+	case kind == "clustering" && label != nil:
+		d.failf(label, "label: the models %s are clusterings, which use no label; remove label", strings.Join(names, ", "))
+	case kind != "clustering" && label == nil:
+		d.failf(models, "the spec has no label, which the models %s need (they are %s models); name the label column with label:", strings.Join(names, ", "), kind)
+	}
 }
 
 func (d *decoder) split(n *yaml.Node) Split {
@@ -1013,7 +1033,7 @@ func (d *decoder) metrics(n *yaml.Node, models []Model, modelsNode *yaml.Node) [
 		kinds[m.Stage.evaluator] = append(kinds[m.Stage.evaluator], m.Name)
 	}
 	if len(order) > 1 {
-		d.failf(modelsNode, "models: %s and %s are models of different kinds (%s and %s): a run's models are all classifiers or all regressors",
+		d.failf(modelsNode, "models: %s and %s are models of different kinds (%s and %s): a run's models are all classifiers, all regressors or all clusterings",
 			kinds[order[0]][0], kinds[order[1]][0], order[0], order[1])
 		return nil
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -14,6 +15,7 @@ import (
 
 	// The stages a spec may name register themselves.
 	_ "github.com/spindle-ml/spindle/classification"
+	_ "github.com/spindle-ml/spindle/clustering"
 	_ "github.com/spindle-ml/spindle/feature"
 	_ "github.com/spindle-ml/spindle/regression"
 )
@@ -40,6 +42,23 @@ models:
 metrics: [accuracy, f1]
 output: {dir: out}
 `
+
+// TestClusteringSpec: a run whose models are clusterings needs no label,
+// and its default metric is the silhouette.
+func TestClusteringSpec(t *testing.T) {
+	src := strings.NewReplacer("label: label\n", "", "type: LogisticRegression", "type: KMeans", "params: {regParam: 0.1}", "params: {k: 3}",
+		"metrics: [accuracy, f1]\n", "").Replace(base)
+	s, err := spec.Parse("t.yaml", []byte(src), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Label.Column != "" || s.Label.IndexedCol != "" || !slices.Equal(s.Metrics, []string{"silhouette"}) {
+		t.Errorf("label %+v, metrics %v", s.Label, s.Metrics)
+	}
+	if ev := s.Models[0].Tuning.Evaluator; ev.Type != "clustering" || ev.MetricName != "silhouette" {
+		t.Errorf("tuning evaluator %+v", ev)
+	}
+}
 
 func TestParseExample(t *testing.T) {
 	data, err := os.ReadFile("../examples/spam/pipeline.yaml")
@@ -109,7 +128,15 @@ func TestMetricChecks(t *testing.T) {
 		{"binary evaluator for a regressor", []string{"type: LogisticRegression", "type: LinearRegression", "grid: {maxIter: [10, 15]}", "grid: {maxIter: [10, 15]}\n      evaluator: {type: binary}", "metrics: [accuracy, f1]", "metrics: [rmse]"},
 			`models[0].tuning.evaluator: areaUnderROC is a binary metric, which cannot score LinearRegression`},
 		{"models of two kinds", []string{"metrics: [accuracy, f1]", "  - {name: lin, type: LinearRegression}\nmetrics: [accuracy, f1]"},
-			`models: lr and lin are models of different kinds (multiclass and regression): a run's models are all classifiers or all regressors`},
+			`models: lr and lin are models of different kinds (multiclass and regression): a run's models are all classifiers, all regressors or all clusterings`},
+		{"a label for a clustering", []string{"type: LogisticRegression", "type: KMeans", "params: {regParam: 0.1}", "params: {k: 3}", "metrics: [accuracy, f1]", "metrics: [silhouette]"},
+			`t.yaml:6:8: label: the models lr (KMeans) are clusterings, which use no label; remove label`},
+		{"no label for a classifier", []string{"label: label\n", ""},
+			`t.yaml:13:3: the spec has no label, which the models lr (LogisticRegression) need (they are multiclass models); name the label column with label:`},
+		{"clustering metric of a classifier", []string{"metrics: [accuracy, f1]", "metrics: [silhouette]"},
+			`t.yaml:20:11: metrics: model lr: silhouette is a clustering metric, which cannot score LogisticRegression (a multiclass model;`},
+		{"classification metric of a clustering", []string{"label: label\n", "", "type: LogisticRegression", "type: KMeans", "params: {regParam: 0.1}", "params: {k: 3}"},
+			`metrics: model lr: accuracy is a multiclass metric, which cannot score KMeans (a clustering model; its metrics: silhouette)`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -148,7 +175,7 @@ func TestSpecErrors(t *testing.T) {
 		{"unknown param", "pattern: '\\W'", "patern: '\\W'", `t.yaml:8:62: stages[0]: RegexTokenizer: unknown parameter "patern" (parameters: gaps, inputCol, minTokenLength, outputCol, pattern, toLowercase)`},
 		{"wrong param type", "numFeatures: 250", "numFeatures: many", `t.yaml:12:78: variants[0].stages[0]: HashingTF: parameter numFeatures: want an integer, got "many"`},
 		{"missing models", "models:", "modelz:", `unknown key "modelz"`},
-		{"bad metric", "metrics: [accuracy, f1]", "metrics: [accuracy, f2]", `t.yaml:20:21: unknown metric "f2" (allowed: areaUnderROC, areaUnderPR, f1, accuracy,`},
+		{"bad metric", "metrics: [accuracy, f1]", "metrics: [accuracy, f2]", `t.yaml:20:21: unknown metric "f2" (allowed: areaUnderROC, areaUnderPR, silhouette, f1, accuracy,`},
 
 		{"bad tuning key", "numFolds: 2", "folds: 2", `t.yaml:18:7: unknown key "folds" in models[0].tuning (allowed: method, numFolds,`},
 		{"one fold", "numFolds: 2", "numFolds: 1", `t.yaml:18:17: models[0].tuning.numFolds must be at least 2, got 1`},

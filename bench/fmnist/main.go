@@ -5,7 +5,10 @@
 // engine (100 iterations, regParam = 1/(n·C) with C = 1, no
 // standardization: scikit-learn's objective with C), and prints the fit
 // time and the test accuracy. bench/fmnist/run.sh runs it beside
-// scikit-learn's lbfgs.
+// scikit-learn's lbfgs. With -model kmeans -iter 20 it fits KMeans (k 10,
+// k-means||) on the training images and prints the fit time and the
+// within-cluster sum of squares; bench/fmnist/kmeans.sh runs it beside
+// scikit-learn's KMeans.
 package main
 
 import (
@@ -22,6 +25,7 @@ import (
 
 	"github.com/spindle-ml/spindle/bench/internal/cpuprof"
 	"github.com/spindle-ml/spindle/classification"
+	"github.com/spindle-ml/spindle/clustering"
 	"github.com/spindle-ml/spindle/engine"
 	"github.com/spindle-ml/spindle/engine/local"
 	"github.com/spindle-ml/spindle/evaluation"
@@ -37,7 +41,9 @@ func main() {
 	iters := flag.Int("iter", 100, "maxIter")
 	prof := flag.String("cpuprofile", "", "write a CPU profile of the fit here")
 	flag.IntVar(&per, "partition", 2048, "rows per partition")
-	flag.StringVar(&model, "model", "lr", "lr (multinomial LogisticRegression) or gbt (GBTClassifier, softmax, Newton leaves)")
+	flag.StringVar(&model, "model", "lr", "lr (multinomial LogisticRegression), gbt (GBTClassifier, softmax, Newton leaves) or kmeans (KMeans, k-means||, on the training images)")
+	flag.IntVar(&clusters, "k", 10, "kmeans: k")
+	flag.Int64Var(&kseed, "seed", 0, "kmeans: seed")
 	flag.IntVar(&rounds, "rounds", 100, "gbt: boosting rounds")
 	flag.IntVar(&depth, "depth", 6, "gbt: maxDepth")
 	flag.IntVar(&bins, "bins", 256, "gbt: maxBins")
@@ -82,6 +88,16 @@ func run(dir string, c float64, iters int) error {
 	testDS, err := e.FromTable(ctx, test)
 	if err != nil {
 		return err
+	}
+	if model == "kmeans" {
+		start := time.Now()
+		m, err := (&clustering.KMeans{K: clusters, MaxIter: ml.Int(iters), Seed: kseed}).Fit(ctx, e, trainDS)
+		if err != nil {
+			return err
+		}
+		km := m.(*clustering.KMeansModel)
+		fmt.Printf("fit_s=%.3f wcss=%.6f iterations=%d passes=%d\n", time.Since(start).Seconds(), km.TrainingCost, km.NumIter, e.Passes())
+		return nil
 	}
 	var est ml.Estimator = &classification.LogisticRegression{RegParam: 1 / (float64(n) * c), Standardization: ml.Bool(false), MaxIter: ml.Int(iters), Family: "multinomial"}
 	if model == "gbt" {
@@ -182,6 +198,8 @@ var (
 	sparse bool
 	// The gbt model's flags.
 	model               string
+	clusters            int
+	kseed               int64
 	rounds, depth, bins int
 	step                float64
 )

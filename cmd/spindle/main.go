@@ -13,6 +13,7 @@ import (
 	// The stages a spec can name: each package registers its own
 	// (ml.Register), as image formats register with package image.
 	_ "github.com/spindle-ml/spindle/classification"
+	_ "github.com/spindle-ml/spindle/clustering"
 	_ "github.com/spindle-ml/spindle/feature"
 	_ "github.com/spindle-ml/spindle/regression"
 )

@@ -348,7 +348,7 @@ func (ev *evalFlags) evaluate(ctx context.Context, e *env, eng engine.Engine, m 
 	if err != nil {
 		return nil, err
 	}
-	scores, conf, err := job.Score(ctx, eng, lds, indexed, ev.metrics, labels)
+	scores, conf, err := job.Score(ctx, eng, lds, indexed, ev.metrics, labels, nil)
 	if err != nil {
 		return nil, fmt.Errorf("--evaluate: %w", err)
 	}

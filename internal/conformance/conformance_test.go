@@ -14,6 +14,7 @@ import (
 	"time"
 
 	_ "github.com/spindle-ml/spindle/classification"
+	_ "github.com/spindle-ml/spindle/clustering"
 	"github.com/spindle-ml/spindle/engine"
 	"github.com/spindle-ml/spindle/engine/beam"
 	"github.com/spindle-ml/spindle/engine/local"

@@ -632,6 +632,9 @@ func FromSpec(c Case) error {
 		st[k] = v
 	}
 	doc := map[string]any{"input": map[string]any{"uri": "data.csv"}, "label": "label"}
+	if c.Reg.Evaluator == "clustering" {
+		delete(doc, "label") // a clustering uses none
+	}
 	if c.Reg.Evaluator != "" {
 		params := map[string]any{}
 		for k, v := range c.Params {
