@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
@@ -26,7 +27,7 @@ import (
 
 var server *s3test.Server
 
-// TestMain starts the S3 server, and doubles as a fresh process that
+// TestMain starts the S3 server (not in a fuzz worker), and doubles as a fresh process that
 // loads a saved model and prints its predictions (SPINDLE_TEST_PREDICT).
 func TestMain(m *testing.M) {
 	if dir := os.Getenv("SPINDLE_TEST_PREDICT"); dir != "" {
@@ -35,6 +36,13 @@ func TestMain(m *testing.M) {
 			os.Exit(1)
 		}
 		os.Exit(0)
+	}
+	// A fuzz worker needs no S3 server, and must not start one: the
+	// server would inherit the worker's pipes to the fuzz coordinator
+	// and outlive it, and the coordinator would wait on them forever.
+	flag.Parse()
+	if f := flag.Lookup("test.fuzzworker"); f != nil && f.Value.String() == "true" {
+		os.Exit(m.Run())
 	}
 	var err error
 	server, err = s3test.Start()
