@@ -11,6 +11,7 @@ import (
 	"github.com/spindle-ml/spindle/internal/linmodel"
 	"github.com/spindle-ml/spindle/internal/simd"
 	"github.com/spindle-ml/spindle/linalg"
+	"github.com/spindle-ml/spindle/ml"
 	"github.com/spindle-ml/spindle/table"
 )
 
@@ -87,35 +88,104 @@ func (a *assigner) pick(xx float64, dot func(c int) float64) (int, float64) {
 	return best, max(bd, 0)
 }
 
-// exact returns the squared Euclidean distance of dense x to center c,
-// summed term by term (pick's form loses digits when x is near c).
-func (a *assigner) exact(x []float64, c int) float64 {
+// refine returns the squared Euclidean distance of x to center c given
+// pick's value dist: when x is near c, ‖x‖² − 2x·c + ‖c‖² cancels and
+// loses digits (its error is about 1e-16·(‖x‖² + ‖c‖²)), so the distance
+// is then summed term by term (Spark's fastSquaredDistance does the
+// same).
+func (a *assigner) refine(x linalg.Vector, xx float64, c int, dist float64) float64 {
+	if a.cosine || dist > 1e-4*(xx+a.norms[c]) {
+		return dist
+	}
 	r := a.centers[c*a.d : (c+1)*a.d]
 	var s float64
-	for j, v := range x {
+	if x.IsSparse() {
+		// ‖x − c‖² = ‖c‖² + Σ_{j in x} ((x_j − c_j)² − c_j²).
+		s = a.norms[c]
+		for k, j := range x.Indices {
+			t := x.Values[k] - r[j]
+			s += t*t - r[j]*r[j]
+		}
+		return max(s, 0)
+	}
+	for j, v := range x.Values {
 		t := v - r[j]
 		s += t * t
 	}
 	return s
 }
 
-// nearest checks x and returns its nearest center, the distance, and ‖x‖².
-func (a *assigner) nearest(x linalg.Vector) (int, float64, float64, error) {
-	xx, err := a.check(x)
-	if err != nil {
-		return 0, 0, 0, err
-	}
+// nearest returns x's nearest center and the distance, given ‖x‖² = xx.
+func (a *assigner) nearest(x linalg.Vector, xx float64) (int, float64) {
 	var c int
 	var dist float64
 	if x.IsSparse() {
 		c, dist = a.pick(xx, func(c int) float64 { return linalg.Dot(x, a.centers[c*a.d:(c+1)*a.d]) })
 	} else {
 		c, dist = a.pick(xx, func(c int) float64 { return simd.Dot(x.Values, a.centers[c*a.d:(c+1)*a.d]) })
-		if !a.cosine {
-			dist = a.exact(x.Values, c)
+	}
+	return c, a.refine(x, xx, c, dist)
+}
+
+// each calls fn for every row of a partition of the fit's stored data
+// (features, the weight column if any, and the squared lengths normCol
+// that kmeansNorms added) with its features, weight, squared length, and,
+// when there are centers, its nearest center and the distance. Rows
+// stored as one dense block are matched four at a time against every
+// center (simd.Block4: the same bits as one at a time).
+func (a *assigner) each(ctx context.Context, info engine.PartitionInfo, b *table.Batch, features, weight string,
+	fn func(i int, x linalg.Vector, w, xx float64, c int, dist float64) error) error {
+	vc, wc, err := columns(b, features, weight)
+	if err != nil {
+		return err
+	}
+	nc, err := table.ColumnAs[*table.Float64Column](b, normCol)
+	if err != nil {
+		return err
+	}
+	call := func(i int, x linalg.Vector, c int, dist float64) error {
+		w, err := rowWeight(wc, i, engine.Row{Info: info, Batch: b, I: i})
+		if err != nil {
+			return err
+		}
+		return fn(i, x, w, nc.Values[i], c, dist)
+	}
+	n, i := b.NumRows(), 0
+	if a.k > 0 {
+		block, ok, err := linmodel.DenseRows(ctx, b, features, vc, a.d)
+		if err != nil {
+			return err
+		}
+		if ok {
+			var blk simd.Block4
+			dots := make([]float64, 4*a.k)
+			for ; i+4 <= n; i += 4 {
+				blk.Dots(block[i*a.d:], a.d, a.centers, a.d, dots)
+				for r := range 4 {
+					x, xx := linalg.Dense(block[(i+r)*a.d:(i+r+1)*a.d]), nc.Values[i+r]
+					c, dist := a.pick(xx, func(c int) float64 { return dots[4*c+r] })
+					if err := call(i+r, x, c, a.refine(x, xx, c, dist)); err != nil {
+						return err
+					}
+				}
+			}
 		}
 	}
-	return c, dist, xx, nil
+	for ; i < n; i++ {
+		x := vc.Values[i]
+		if a.k > 0 && x.Size != a.d {
+			return fmt.Errorf("%s: features of size %d, earlier rows have %d (vectors of mismatched size)", engine.Row{Info: info, Batch: b, I: i}, x.Size, a.d)
+		}
+		var c int
+		var dist float64
+		if a.k > 0 {
+			c, dist = a.nearest(x, nc.Values[i])
+		}
+		if err := call(i, x, c, dist); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // rowWeight returns row i's weight: 1 without a weight column.
@@ -148,6 +218,50 @@ func columns(b *table.Batch, features, weight string) (*table.VectorColumn, tabl
 	return vc, wc, nil
 }
 
+// normCol is the column of squared lengths kmeansNorms adds to a fit's
+// stored data.
+const normCol = "__kmeansSquaredLength"
+
+// kmeansNorms adds each row's squared length ‖x‖² (Spark keeps its
+// VectorWithNorm the same way), checking the row once for the whole fit:
+// not null, finite, and not zero under cosine.
+type kmeansNorms struct {
+	FeaturesCol string
+	Cosine      bool
+}
+
+func (kmeansNorms) KernelName() string { return "clustering.KMeansNorms" }
+
+func (k kmeansNorms) OutputSchema(in *table.Schema) (*table.Schema, error) {
+	if _, err := ml.InputColumn("KMeans", in, k.FeaturesCol, table.Vector); err != nil {
+		return nil, err
+	}
+	return ml.WithOutput("KMeans", in, normCol, table.Float64)
+}
+
+func (k kmeansNorms) MapPartition(_ context.Context, info engine.PartitionInfo, b *table.Batch) (*table.Batch, error) {
+	out, err := k.OutputSchema(b.Schema())
+	if err != nil {
+		return nil, err
+	}
+	vc, err := table.ColumnAs[*table.VectorColumn](b, k.FeaturesCol)
+	if err != nil {
+		return nil, err
+	}
+	a := assigner{cosine: k.Cosine}
+	norms := make([]float64, vc.Len())
+	for i, x := range vc.Values {
+		row := engine.Row{Info: info, Batch: b, I: i}
+		if vc.IsNull(i) {
+			return nil, fmt.Errorf("%s: null features (drop or impute them first)", row)
+		}
+		if norms[i], err = a.check(x); err != nil {
+			return nil, fmt.Errorf("%s: %w", row, err)
+		}
+	}
+	return b.Derive(out, append(append([]table.Column(nil), b.Columns()...), table.NewFloat64Column(norms, nil)))
+}
+
 // KMeansStats is one pass's partial: per center the weighted sum of its
 // rows (Sums, centers × D; nil in a cost-only pass), their weight and
 // count, and the weighted cost Σ w·d(x, nearest center).
@@ -172,10 +286,6 @@ func (kmeansStep) KernelName() string { return "clustering.KMeansStep" }
 func (kmeansStep) Zero() *KMeansStats { return &KMeansStats{} }
 
 func (k kmeansStep) Fold(ctx context.Context, info engine.PartitionInfo, acc *KMeansStats, b *table.Batch) (*KMeansStats, error) {
-	vc, wc, err := columns(b, k.FeaturesCol, k.WeightCol)
-	if err != nil {
-		return nil, err
-	}
 	a := assigner{centers: k.Centers, d: k.D, cosine: k.Cosine}
 	a.init()
 	if acc.Weights == nil {
@@ -184,11 +294,7 @@ func (k kmeansStep) Fold(ctx context.Context, info engine.PartitionInfo, acc *KM
 			acc.Sums = make([]float64, a.k*k.D)
 		}
 	}
-	add := func(i int, x linalg.Vector, c int, dist, xx float64) error {
-		w, err := rowWeight(wc, i, engine.Row{Info: info, Batch: b, I: i})
-		if err != nil {
-			return err
-		}
+	err := a.each(ctx, info, b, k.FeaturesCol, k.WeightCol, func(_ int, x linalg.Vector, w, xx float64, c int, dist float64) error {
 		acc.Cost += w * dist
 		acc.Weights[c] += w
 		acc.Counts[c]++
@@ -205,51 +311,9 @@ func (k kmeansStep) Fold(ctx context.Context, info engine.PartitionInfo, acc *KM
 			simd.Axpy(scale, x.Values, s)
 		}
 		return nil
-	}
-	n, i := b.NumRows(), 0
-	block, ok, err := linmodel.DenseRows(ctx, b, k.FeaturesCol, vc, k.D)
+	})
 	if err != nil {
 		return nil, err
-	}
-	if ok && a.k > 0 {
-		// Four rows against every center at once (simd.Block4: the same
-		// bits as one row at a time).
-		var blk simd.Block4
-		dots := make([]float64, 4*a.k)
-		for ; i+4 <= n; i += 4 {
-			blk.Dots(block[i*k.D:], k.D, k.Centers, k.D, dots)
-			for r := range 4 {
-				x := linalg.Dense(block[(i+r)*k.D : (i+r+1)*k.D])
-				xx, err := a.check(x)
-				if err != nil {
-					return nil, fmt.Errorf("%s: %w", engine.Row{Info: info, Batch: b, I: i + r}, err)
-				}
-				c, dist := a.pick(xx, func(c int) float64 { return dots[4*c+r] })
-				if !k.Cosine {
-					dist = a.exact(x.Values, c)
-				}
-				if err := add(i+r, x, c, dist, xx); err != nil {
-					return nil, err
-				}
-			}
-		}
-	}
-	for ; i < n; i++ {
-		row := engine.Row{Info: info, Batch: b, I: i}
-		x := vc.Values[i]
-		if vc.IsNull(i) {
-			return nil, fmt.Errorf("%s: null features (drop or impute them first)", row)
-		}
-		if x.Size != k.D {
-			return nil, fmt.Errorf("%s: features of size %d, earlier rows have %d (vectors of mismatched size)", row, x.Size, k.D)
-		}
-		c, dist, xx, err := a.nearest(x)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", row, err)
-		}
-		if err := add(i, x, c, dist, xx); err != nil {
-			return nil, err
-		}
 	}
 	return acc, nil
 }
@@ -286,9 +350,9 @@ type KMeansPicks struct {
 
 // kmeansPick draws rows, in one of three ways:
 //
-//   - uniform (Scale 0, Farthest false): the N rows of weight > 0 with the
-//     smallest draws table.RowUniform(Seed, position), checking every row
-//     (the first pass of a fit);
+//   - uniform (no Centers): the N rows of weight > 0 with the smallest
+//     draws table.RowUniform(Seed, position) (the first pass of a fit,
+//     which also finds the features' size);
 //   - a k-means|| round (Scale > 0): every row whose draw is below
 //     Scale·w·d(x, Centers);
 //   - Farthest: the row of weight > 0 farthest from Centers (the first
@@ -309,55 +373,33 @@ func (kmeansPick) Zero() *KMeansPicks { return &KMeansPicks{D: -1} }
 
 func (k kmeansPick) seed() int64 { return k.Seed ^ int64(k.Step)*0x5851f42d4c957f2d }
 
-func (k kmeansPick) Fold(_ context.Context, info engine.PartitionInfo, acc *KMeansPicks, b *table.Batch) (*KMeansPicks, error) {
-	vc, wc, err := columns(b, k.FeaturesCol, k.WeightCol)
-	if err != nil {
-		return nil, err
-	}
+func (k kmeansPick) Fold(ctx context.Context, info engine.PartitionInfo, acc *KMeansPicks, b *table.Batch) (*KMeansPicks, error) {
 	a := assigner{centers: k.Centers, d: k.D, cosine: k.Cosine}
 	a.init()
-	for i := range b.NumRows() {
-		row := engine.Row{Info: info, Batch: b, I: i}
-		x := vc.Values[i]
-		if vc.IsNull(i) {
-			return nil, fmt.Errorf("%s: null features (drop or impute them first)", row)
-		}
+	err := a.each(ctx, info, b, k.FeaturesCol, k.WeightCol, func(i int, x linalg.Vector, w, _ float64, _ int, dist float64) error {
 		if acc.D < 0 {
 			acc.D = x.Size
 		}
 		if x.Size != acc.D {
-			return nil, fmt.Errorf("%s: features of size %d, earlier rows have %d (vectors of mismatched size)", row, x.Size, acc.D)
+			return fmt.Errorf("%s: features of size %d, earlier rows have %d (vectors of mismatched size)", engine.Row{Info: info, Batch: b, I: i}, x.Size, acc.D)
 		}
-		w, err := rowWeight(wc, i, row)
-		if err != nil {
-			return nil, err
+		if w == 0 {
+			return nil
 		}
 		pos := info.RowOffset + int64(i)
 		var key float64
 		switch {
+		case k.Farthest:
+			if len(acc.Keys) > 0 && dist <= acc.Keys[0] {
+				return nil
+			}
+			acc.Keys, acc.Pos, acc.Rows = acc.Keys[:0], acc.Pos[:0], acc.Rows[:0]
+			key = dist
 		case a.k == 0:
-			if _, err := a.check(x); err != nil {
-				return nil, fmt.Errorf("%s: %w", row, err)
-			}
-			if w == 0 {
-				continue
-			}
 			key = table.RowUniform(k.seed(), pos)
 		default:
-			_, dist, _, err := a.nearest(x)
-			if err != nil {
-				return nil, fmt.Errorf("%s: %w", row, err)
-			}
-			if k.Farthest {
-				if w == 0 || len(acc.Keys) > 0 && dist <= acc.Keys[0] {
-					continue
-				}
-				acc.Keys, acc.Pos, acc.Rows = acc.Keys[:0], acc.Pos[:0], acc.Rows[:0]
-				key = dist
-				break
-			}
 			if key = table.RowUniform(k.seed(), pos); key >= k.Scale*w*dist {
-				continue
+				return nil
 			}
 		}
 		acc.Keys = append(acc.Keys, key)
@@ -366,6 +408,10 @@ func (k kmeansPick) Fold(_ context.Context, info engine.PartitionInfo, acc *KMea
 		if k.N > 0 && len(acc.Keys) > 4*k.N {
 			acc.keepSmallest(k.N)
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	if k.N > 0 {
 		acc.keepSmallest(k.N)

@@ -24,6 +24,7 @@ import (
 func init() {
 	engine.RegisterAggregator[*KMeansStats](kmeansStep{})
 	engine.RegisterAggregator[*KMeansPicks](kmeansPick{})
+	engine.Register(kmeansNorms{})
 	ml.Register(ml.Registration{Name: "KMeans", New: func() any { return new(KMeans) }, Model: &KMeansModel{}, Evaluator: "clustering",
 		Samples: []ml.Sample{
 			{
@@ -150,7 +151,11 @@ func (km *KMeans) Fit(ctx context.Context, e engine.Engine, ds engine.Dataset) (
 		features: or(km.FeaturesCol, "features"), seed: km.Seed}
 	data, err := e.MapPartitions(ds, engine.Select{Columns: km.InputColumns()})
 	if err == nil {
-		// Stored, so that the draws see exact row positions.
+		data, err = e.MapPartitions(data, kmeansNorms{FeaturesCol: f.features, Cosine: f.cosine})
+	}
+	if err == nil {
+		// Stored with each row's squared length, so that the passes do
+		// not compute it again and the draws see exact row positions.
 		data, err = e.Persist(ctx, data)
 	}
 	if err != nil {
@@ -242,7 +247,7 @@ func (f *kmeansFit) initCenters(ctx context.Context) ([]float64, error) {
 	if f.km.InitMode == "random" {
 		first = f.k
 	}
-	picks, err := engine.Aggregate(ctx, f.e, f.data, kmeansPick{FeaturesCol: f.features, WeightCol: f.km.WeightCol, N: first, Seed: f.seed, Cosine: f.cosine})
+	picks, err := engine.Aggregate(ctx, f.e, f.data, kmeansPick{FeaturesCol: f.features, WeightCol: f.km.WeightCol, N: first, Seed: f.seed})
 	if err != nil {
 		return nil, err
 	}
@@ -492,8 +497,11 @@ func (m *KMeansModel) MapPartition(_ context.Context, info engine.PartitionInfo,
 	a.init()
 	preds := make([]int64, fc.Len())
 	err = linmodel.EachRow("KMeansModel", b, fc, info, m.NumFeatures, func(i int, x linalg.Vector) error {
-		c, _, _, err := a.nearest(x)
-		preds[i] = int64(c)
+		xx, err := a.check(x)
+		if err == nil {
+			c, _ := a.nearest(x, xx)
+			preds[i] = int64(c)
+		}
 		return err
 	})
 	if err != nil {
@@ -509,8 +517,12 @@ func (m *KMeansModel) Predict(x linalg.Vector) (int, error) {
 	}
 	a := assigner{centers: m.ClusterCenters, d: m.NumFeatures, cosine: m.DistanceMeasure == "cosine"}
 	a.init()
-	c, _, _, err := a.nearest(x)
-	return c, err
+	xx, err := a.check(x)
+	if err != nil {
+		return 0, err
+	}
+	c, _ := a.nearest(x, xx)
+	return c, nil
 }
 
 // Validate implements ml.StateValidator.
