@@ -6,11 +6,15 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/spindle-ml/spindle/clustering"
+	"github.com/spindle-ml/spindle/engine"
+	"github.com/spindle-ml/spindle/engine/beam"
 	"github.com/spindle-ml/spindle/engine/local"
+	"github.com/spindle-ml/spindle/format"
 	"github.com/spindle-ml/spindle/pipeline"
 	"github.com/spindle-ml/spindle/spec"
 	"github.com/spindle-ml/spindle/storage"
@@ -71,5 +75,101 @@ func TestClusteringRun(t *testing.T) {
 	}
 	if km, ok := pm.Stages[len(pm.Stages)-1].(*clustering.KMeansModel); !ok || km.K != 3 {
 		t.Fatalf("saved model's last stage %T %+v", pm.Stages[len(pm.Stages)-1], pm.Stages[len(pm.Stages)-1])
+	}
+}
+
+const prepareSpec = `input: {uri: %s}
+label: label
+stages:
+  - {type: RegexTokenizer, inputCol: text, outputCol: words}
+variants:
+  - name: counts
+    stages:
+      - {type: HashingTF, inputCol: words, outputCol: features, numFeatures: 16}
+  - name: scaled
+    stages:
+      - {type: HashingTF, inputCol: words, outputCol: tf, numFeatures: 16}
+      - {type: IDF, inputCol: tf, outputCol: features}
+output: {dir: %s, format: %s}
+`
+
+// TestDataPreparationRun runs a spec with stages and no models in every
+// output format: every row is written once per variant, with the indexed
+// label and the features, the fitted feature pipeline is saved and loads,
+// and metrics.json profiles what was written.
+func TestDataPreparationRun(t *testing.T) {
+	dir := t.TempDir()
+	var b strings.Builder
+	b.WriteString("text,label\n")
+	for i := range 50 {
+		fmt.Fprintf(&b, "win money %d now,spam\nlunch at %d,ham\n", i, i)
+	}
+	data := filepath.Join(dir, "d.csv")
+	if err := os.WriteFile(data, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		f     string
+		prism bool
+	}{{"parquet", false}, {"csv", false}, {"jsonl", false}, {"libsvm", false}, {"parquet", true}} {
+		f := c.f
+		name := f
+		var e engine.Engine = &local.Engine{}
+		if c.prism {
+			// Beam's portable runner in process: the workers write part files.
+			name = "prism"
+			pe := &beam.Engine{Staging: t.TempDir()}
+			defer pe.Close()
+			e = pe
+		}
+		t.Run(name, func(t *testing.T) {
+			out := filepath.Join(dir, "out-"+name)
+			s, err := spec.Parse(filepath.Join(dir, "s.yaml"), []byte(fmt.Sprintf(prepareSpec, data, out, f)), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			st := storage.New(storage.Options{})
+			rep, err := Run(context.Background(), s, Options{Store: st, Engine: e, Log: discard()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(rep.Variants) != 2 {
+				t.Fatalf("%d variants", len(rep.Variants))
+			}
+			for _, v := range rep.Variants {
+				want := "processed/" + v.Name + "." + f
+				if c.prism {
+					want = "processed/" + v.Name // a directory of part files
+				}
+				if v.Rows != 100 || v.Processed != want || len(v.Models) != 0 || v.Model != "models/"+v.Name {
+					t.Errorf("variant %+v", v)
+				}
+				var cols []string
+				for _, p := range v.Profile {
+					cols = append(cols, p.Name)
+				}
+				if !slices.Contains(cols, "features") || !slices.Contains(cols, "labelIndex") {
+					t.Errorf("%s: profiled columns %v", v.Name, cols)
+				}
+				in := filepath.Join(out, v.Processed)
+				if c.prism {
+					in += "/*.parquet"
+				}
+				tb, _, err := format.Read(context.Background(), st, in, format.Options{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if tb.Count() != 100 || tb.Schema().Index("features") < 0 {
+					t.Errorf("%s: read back %d rows, columns %v", v.Name, tb.Count(), tb.Schema().Names())
+				}
+				pm, err := pipeline.Load(context.Background(), st, filepath.Join(out, v.Model))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if n := len(pm.Stages); n != 1+strings.Count(v.Name, "scaled")+1 {
+					t.Errorf("%s: saved %d stages", v.Name, n)
+				}
+			}
+		})
 	}
 }

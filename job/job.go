@@ -133,6 +133,13 @@ type VariantReport struct {
 	Name             string        `json:"name"`
 	FeaturizeSeconds float64       `json:"featurizeSeconds"`
 	Models           []ModelReport `json:"models"`
+	// A data-preparation run (no models) reports, per variant, the rows
+	// it wrote (Processed: their path under the output directory), the
+	// fitted feature pipeline it saved, and the profile of what it wrote.
+	Processed string                  `json:"processedData,omitempty"`
+	Rows      int64                   `json:"rows,omitempty"`
+	Model     string                  `json:"model,omitempty"`
+	Profile   []profile.ColumnProfile `json:"profile,omitempty"`
 }
 
 // ModelReport is one model trained on one variant.

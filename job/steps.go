@@ -101,6 +101,9 @@ func (r *runner) run(ctx context.Context) error {
 	if err := r.checkSchemas(ds.Schema()); err != nil {
 		return err
 	}
+	if len(r.s.Models) == 0 {
+		return r.prepareData(ctx, ds)
+	}
 	// When the shared stages only map partitions, the split is not stored
 	// by itself: it is stored once, featurized, with only the columns the
 	// variants read (one pass, and the raw columns are never copied).

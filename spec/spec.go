@@ -1,5 +1,5 @@
 // Package spec reads a pipeline spec: a YAML file describing a whole
-// training run — input, cleaning, label, split, shared stages, named
+// run — input, cleaning, label, split, shared stages, named
 // feature variants, models with their tuning, metrics and outputs. Every
 // mistake is reported at its line:column with what is allowed there.
 //
@@ -37,6 +37,14 @@
 //	      evaluator: {type: multiclass, metricName: f1}
 //	metrics: [accuracy, f1]
 //	output: {dir: out/spam, processedData: false, saveModels: true}
+//
+// The run's kind follows from its models: classifiers or regressors need
+// a label; clusterings (KMeans) use none, and naming one is an error; a
+// spec with stages and no models is a data-preparation run, which fits
+// its stages on every row and writes them (output.format: parquet, the
+// default, csv, jsonl or libsvm) with the fitted feature pipeline, and
+// has no split, test input or metrics (see examples/cluster and
+// examples/prepare).
 //
 // With input.test, the data comes with its own split: the models train on
 // input.uri and are scored on input.test (same format and options, same
@@ -227,10 +235,14 @@ type Evaluator struct {
 // Output says what to write and where.
 type Output struct {
 	// DirPos is where output.dir is set in the spec (zero if it is not).
-	DirPos        Pos
-	Dir           string
-	ProcessedData bool
-	SaveModels    bool
+	DirPos Pos
+	Dir    string
+	// ProcessedData writes the processed rows (always, in a
+	// data-preparation run); ProcessedSet says the spec wrote the key.
+	ProcessedData, ProcessedSet bool
+	// Format is the processed data's format (default parquet).
+	Format     format.Format
+	SaveModels bool
 }
 
 // metricsOf returns the metrics of evaluator typ (package evaluation's
@@ -571,7 +583,7 @@ var topKeys = []string{"name", "input", "clean", "label", "split", "stages", "va
 
 func (d *decoder) spec(root *yaml.Node) *Spec {
 	s := &Spec{File: d.file}
-	top, _ := d.mapping(root, "the spec", topKeys, "input", "models")
+	top, _ := d.mapping(root, "the spec", topKeys, "input")
 	if n := top["name"]; n != nil {
 		s.Name = d.str(n, "name")
 	}
@@ -590,6 +602,11 @@ func (d *decoder) spec(root *yaml.Node) *Spec {
 	s.Metrics = d.metrics(top["metrics"], s.Models, top["models"])
 	d.needLabel(s, top["label"], top["models"])
 	s.Output = d.output(top["output"])
+	if top["models"] == nil {
+		d.prepareOnly(s, root, top)
+	} else if s.Output.Format != "" && d.err == nil {
+		d.failf(top["output"], "output.format is for a data-preparation run's rows (a spec without models); a training run writes its processed data as Parquet")
+	}
 	return s
 }
 
@@ -707,6 +724,32 @@ func (d *decoder) label(n *yaml.Node) Label {
 		l.IndexedCol = l.Column + "Index"
 	}
 	return l
+}
+
+// prepareOnly checks a data-preparation run, a spec with stages and no
+// models: it fits its stages on every row and writes them all, so it has
+// no split, no test input and no metrics, and writes the processed data.
+func (d *decoder) prepareOnly(s *Spec, root *yaml.Node, top map[string]*yaml.Node) {
+	if d.err != nil {
+		return
+	}
+	stages := len(s.Stages)
+	for _, v := range s.Variants {
+		stages += len(v.Stages)
+	}
+	switch {
+	case stages == 0:
+		d.failf(root, "the spec has no models and no stages: nothing to run (a training run lists models; a data-preparation run, stages)")
+	case top["metrics"] != nil:
+		d.failf(top["metrics"], "metrics: a data-preparation run (no models) has nothing to score; remove metrics")
+	case top["split"] != nil:
+		d.failf(top["split"], "split: a data-preparation run fits its stages on every row and writes them all; remove split")
+	case s.Input.Test != "":
+		d.failf(top["input"], "input.test: a data-preparation run reads one input; remove input.test")
+	case s.Output.ProcessedSet && !s.Output.ProcessedData:
+		d.failf(top["output"], "output.processedData: false leaves a data-preparation run nothing to write")
+	}
+	s.Output.ProcessedData = true
 }
 
 // needLabel checks the label against the run's kind, which follows from
@@ -1076,13 +1119,20 @@ func (d *decoder) output(n *yaml.Node) Output {
 	if n == nil {
 		return o
 	}
-	m, _ := d.mapping(n, "output", []string{"dir", "processedData", "saveModels"})
+	m, _ := d.mapping(n, "output", []string{"dir", "processedData", "format", "saveModels"})
 	o.Dir = d.path(m["dir"], d.str(m["dir"], "output.dir"))
 	if n := m["dir"]; n != nil {
 		o.DirPos = d.pos(n)
 	}
 	if v := m["processedData"]; v != nil {
-		o.ProcessedData = d.boolean(v, "output.processedData")
+		o.ProcessedData, o.ProcessedSet = d.boolean(v, "output.processedData"), true
+	}
+	if v := m["format"]; v != nil {
+		var names []string
+		for _, f := range format.Formats {
+			names = append(names, string(f))
+		}
+		o.Format = format.Format(d.oneOf(v, "output.format", names...))
 	}
 	if v := m["saveModels"]; v != nil {
 		o.SaveModels = d.boolean(v, "output.saveModels")

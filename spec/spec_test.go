@@ -60,6 +60,70 @@ func TestClusteringSpec(t *testing.T) {
 	}
 }
 
+// prepBase is base without its models: a data-preparation run.
+var prepBase = strings.Replace(base, "models:\n  - name: lr\n    type: LogisticRegression\n    params: {regParam: 0.1}\n    tuning:\n      numFolds: 2\n      grid: {maxIter: [10, 15]}\nmetrics: [accuracy, f1]\n", "", 1)
+
+// TestDataPreparationSpec: a spec without models is a data-preparation
+// run, which writes its rows; what it cannot use is an error at its
+// line:column.
+func TestDataPreparationSpec(t *testing.T) {
+	if strings.Contains(prepBase, "models") {
+		t.Fatal("prepBase still has models")
+	}
+	s, err := spec.Parse("t.yaml", []byte(prepBase), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Models) != 0 || !s.Output.ProcessedData || s.Metrics != nil {
+		t.Errorf("models %v, processedData %v, metrics %v", s.Models, s.Output.ProcessedData, s.Metrics)
+	}
+	for _, c := range []struct{ name, src, want string }{
+		{"nothing to run", "name: t\ninput: {uri: data.csv}\n", "t.yaml:1:1: the spec has no models and no stages: nothing to run"},
+		{"metrics", prepBase + "metrics: [accuracy]\n", "t.yaml:14:10: metrics: a data-preparation run (no models) has nothing to score; remove metrics"},
+		{"split", prepBase + "split: {trainRatio: 0.5}\n", "t.yaml:14:8: split: a data-preparation run fits its stages on every row"},
+		{"processedData false", strings.Replace(prepBase, "output: {dir: out}", "output: {dir: out, processedData: false}", 1), "t.yaml:13:9: output.processedData: false leaves a data-preparation run nothing to write"},
+		{"format of a training run", strings.Replace(base, "output: {dir: out}", "output: {dir: out, format: csv}", 1), "t.yaml:21:9: output.format is for a data-preparation run's rows"},
+		{"unknown format", strings.Replace(prepBase, "output: {dir: out}", "output: {dir: out, format: xlsx}", 1), `output.format is "xlsx"; allowed: csv, jsonl, parquet, libsvm`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := spec.Parse("t.yaml", []byte(c.src), nil)
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("got %v\nwant %q", err, c.want)
+			}
+		})
+	}
+}
+
+// TestParseOtherExamples: the clustering and data-preparation examples
+// parse as the kinds of run they are.
+func TestParseOtherExamples(t *testing.T) {
+	for _, c := range []struct {
+		file                string
+		models, metrics     int
+		label, processed    bool
+		evaluator, variants string
+	}{
+		{"../examples/cluster/pipeline.yaml", 1, 1, false, false, "clustering", "default"},
+		{"../examples/prepare/pipeline.yaml", 0, 0, true, true, "", "tfidf"},
+	} {
+		data, err := os.ReadFile(c.file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := spec.Parse(c.file, data, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(s.Models) != c.models || len(s.Metrics) != c.metrics || (s.Label.Column != "") != c.label ||
+			s.Output.ProcessedData != c.processed || len(s.Variants) != 1 || s.Variants[0].Name != c.variants {
+			t.Errorf("%s: parsed %d models, metrics %v, label %q, processedData %v, variants %v", c.file, len(s.Models), s.Metrics, s.Label.Column, s.Output.ProcessedData, s.Variants)
+		}
+		if c.models > 0 && s.Models[0].Tuning.Evaluator.Type != c.evaluator {
+			t.Errorf("%s: tuning evaluator %+v", c.file, s.Models[0].Tuning.Evaluator)
+		}
+	}
+}
+
 func TestParseExample(t *testing.T) {
 	data, err := os.ReadFile("../examples/spam/pipeline.yaml")
 	if err != nil {

@@ -212,8 +212,22 @@ func runSpec(ctx context.Context, e *env, uri, out string, sets []string, eng en
 	return printRun(e.stdout, rep, out)
 }
 
-// printRun prints the comparison table of variants and models.
+// printRun prints the comparison table of variants and models, or, for a
+// data-preparation run, what each variant wrote.
 func printRun(w io.Writer, rep *job.Report, out string) error {
+	if len(rep.Variants) > 0 && len(rep.Variants[0].Models) == 0 {
+		fmt.Fprintf(w, "%s: %d rows read, %d after cleaning; read %.2f s, shared stages %.2f s\n",
+			rep.Name, rep.Input.Rows, rep.Input.RowsAfterClean, rep.Input.ReadSeconds, rep.SharedSeconds)
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "variant\trows\tcolumns\tfeaturize s\twritten\tmodel")
+		for _, v := range rep.Variants {
+			fmt.Fprintf(tw, "%s\t%d\t%d\t%.2f\t%s\t%s\n", v.Name, v.Rows, len(v.Profile), v.FeaturizeSeconds, v.Processed, v.Model)
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+		return printTotals(w, rep, out)
+	}
 	split := fmt.Sprintf("ratio %v, seed %d", rep.Split.TrainRatio, rep.Split.Seed)
 	if t := rep.Input.Test; t != nil {
 		split = fmt.Sprintf("test from %s: %d rows read, %d after cleaning", t.URI, t.Rows, t.RowsAfterClean)
@@ -255,6 +269,11 @@ func printRun(w io.Writer, rep *job.Report, out string) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	return printTotals(w, rep, out)
+}
+
+// printTotals prints the run's time, memory and engine passes.
+func printTotals(w io.Writer, rep *job.Report, out string) error {
 	var passes []string
 	var total int64
 	for _, ph := range []string{job.PhaseRead, job.PhaseStats, job.PhaseFeaturize, job.PhaseTune, job.PhaseFit, job.PhaseEvaluate, job.PhaseWrite} {
