@@ -8,7 +8,9 @@
 // scikit-learn's lbfgs. With -model kmeans -iter 20 it fits KMeans (k 10,
 // k-means||) on the training images and prints the fit time and the
 // within-cluster sum of squares; bench/fmnist/kmeans.sh runs it beside
-// scikit-learn's KMeans.
+// scikit-learn's KMeans. With -model pca -k 50 it fits PCA and writes the
+// explained variance ratios (-ratios); bench/fmnist/pca.sh compares them
+// with numpy's SVD and times scikit-learn's PCA.
 package main
 
 import (
@@ -21,6 +23,8 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/pprof"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spindle-ml/spindle/bench/internal/cpuprof"
@@ -29,6 +33,7 @@ import (
 	"github.com/spindle-ml/spindle/engine"
 	"github.com/spindle-ml/spindle/engine/local"
 	"github.com/spindle-ml/spindle/evaluation"
+	"github.com/spindle-ml/spindle/feature"
 	"github.com/spindle-ml/spindle/linalg"
 	"github.com/spindle-ml/spindle/ml"
 	"github.com/spindle-ml/spindle/table"
@@ -42,8 +47,9 @@ func main() {
 	prof := flag.String("cpuprofile", "", "write a CPU profile of the fit here")
 	flag.IntVar(&per, "partition", 2048, "rows per partition")
 	flag.StringVar(&model, "model", "lr", "lr (multinomial LogisticRegression), gbt (GBTClassifier, softmax, Newton leaves) or kmeans (KMeans, k-means||, on the training images)")
-	flag.IntVar(&clusters, "k", 10, "kmeans: k")
+	flag.IntVar(&clusters, "k", 10, "kmeans: k; pca: components")
 	flag.Int64Var(&kseed, "seed", 0, "kmeans: seed")
+	flag.StringVar(&ratios, "ratios", "", "pca: write the explained variance ratios here")
 	flag.IntVar(&rounds, "rounds", 100, "gbt: boosting rounds")
 	flag.IntVar(&depth, "depth", 6, "gbt: maxDepth")
 	flag.IntVar(&bins, "bins", 256, "gbt: maxBins")
@@ -88,6 +94,30 @@ func run(dir string, c float64, iters int) error {
 	testDS, err := e.FromTable(ctx, test)
 	if err != nil {
 		return err
+	}
+	if model == "pca" {
+		// PCA of the training images: fit time, then the explained
+		// variance ratios, one a line, to the file -ratios.
+		start := time.Now()
+		m, err := (&feature.PCA{InputCol: "features", OutputCol: "pca", K: clusters}).Fit(ctx, e, trainDS)
+		if err != nil {
+			return err
+		}
+		fit := time.Since(start)
+		pm := m.(*feature.PCAModel)
+		var sum float64
+		var lines []string
+		for _, v := range pm.ExplainedVariance {
+			sum += v
+			lines = append(lines, strconv.FormatFloat(v, 'g', -1, 64))
+		}
+		if ratios != "" {
+			if err := os.WriteFile(ratios, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+				return err
+			}
+		}
+		fmt.Printf("fit_s=%.3f k=%d explained=%.12f passes=%d\n", fit.Seconds(), pm.K, sum, e.Passes())
+		return nil
 	}
 	if model == "kmeans" {
 		start := time.Now()
@@ -200,6 +230,7 @@ var (
 	model               string
 	clusters            int
 	kseed               int64
+	ratios              string
 	rounds, depth, bins int
 	step                float64
 )
