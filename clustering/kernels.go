@@ -22,6 +22,7 @@ type assigner struct {
 	d, k    int
 	cosine  bool
 	norms   []float64 // ‖c‖²
+	fast    []float64 // pick's scratch
 }
 
 func (a *assigner) init() {
@@ -65,11 +66,17 @@ func (a *assigner) check(x linalg.Vector) (float64, error) {
 	return xx, nil
 }
 
-// pick returns the center nearest to a row of squared length xx whose
+// pick returns the center nearest to a row x of squared length xx whose
 // dot products with the centers dot gives, and its distance: squared
-// Euclidean (‖x‖² − 2x·c + ‖c‖², at least 0) or cosine (1 − x·c/‖x‖).
-// Ties go to the first center.
-func (a *assigner) pick(xx float64, dot func(c int) float64) (int, float64) {
+// Euclidean or cosine (1 − x·c/‖x‖). Ties go to the first center.
+//
+// The squared Euclidean distance is first taken as ‖x‖² − 2x·c + ‖c‖²
+// (at least 0), which costs one dot product a center but loses digits
+// far from the origin: its error is below tol_c = (d + 2)·2⁻⁵²·(‖x‖² +
+// ‖c‖²). Every center within that error of the best is then measured
+// term by term, and so is the winner when its distance is small next to
+// its error (Spark's fastSquaredDistance does the same).
+func (a *assigner) pick(x linalg.Vector, xx float64, dot func(c int) float64) (int, float64) {
 	best, bd := 0, math.Inf(1)
 	if a.cosine {
 		n := math.Sqrt(xx)
@@ -80,51 +87,70 @@ func (a *assigner) pick(xx float64, dot func(c int) float64) (int, float64) {
 		}
 		return best, bd
 	}
+	if cap(a.fast) < a.k {
+		a.fast = make([]float64, a.k)
+	}
+	fast := a.fast[:a.k]
 	for c := range a.k {
-		if v := xx - 2*dot(c) + a.norms[c]; v < bd {
-			best, bd = c, v
+		fast[c] = xx - 2*dot(c) + a.norms[c]
+		if fast[c] < bd {
+			best, bd = c, fast[c]
 		}
 	}
-	return best, max(bd, 0)
+	eps := float64(a.d+2) * 0x1p-52
+	limit := bd + eps*(xx+a.norms[best])
+	near := 0
+	for c := range a.k {
+		if fast[c]-eps*(xx+a.norms[c]) <= limit {
+			near++
+		}
+	}
+	if near == 1 {
+		if bd > 1e-4*(xx+a.norms[best]) {
+			return best, bd
+		}
+		return best, a.exact(x, best)
+	}
+	best, bd = 0, math.Inf(1)
+	for c := range a.k {
+		if fast[c]-eps*(xx+a.norms[c]) <= limit {
+			if v := a.exact(x, c); v < bd {
+				best, bd = c, v
+			}
+		}
+	}
+	return best, bd
 }
 
-// refine returns the squared Euclidean distance of x to center c given
-// pick's value dist: when x is near c, ‖x‖² − 2x·c + ‖c‖² cancels and
-// loses digits (its error is about 1e-16·(‖x‖² + ‖c‖²)), so the distance
-// is then summed term by term (Spark's fastSquaredDistance does the
-// same).
-func (a *assigner) refine(x linalg.Vector, xx float64, c int, dist float64) float64 {
-	if a.cosine || dist > 1e-4*(xx+a.norms[c]) {
-		return dist
-	}
+// exact returns the squared Euclidean distance of x to center c, summed
+// term by term over every feature.
+func (a *assigner) exact(x linalg.Vector, c int) float64 {
 	r := a.centers[c*a.d : (c+1)*a.d]
 	var s float64
-	if x.IsSparse() {
-		// ‖x − c‖² = ‖c‖² + Σ_{j in x} ((x_j − c_j)² − c_j²).
-		s = a.norms[c]
-		for k, j := range x.Indices {
-			t := x.Values[k] - r[j]
-			s += t*t - r[j]*r[j]
+	if !x.IsSparse() {
+		for j, v := range x.Values {
+			t := v - r[j]
+			s += t * t
 		}
-		return max(s, 0)
+		return s
 	}
-	for j, v := range x.Values {
-		t := v - r[j]
-		s += t * t
+	k := 0
+	for j, v := range r {
+		if k < len(x.Indices) && int(x.Indices[k]) == j {
+			v -= x.Values[k]
+			k++
+		}
+		s += v * v
 	}
 	return s
 }
 
 // nearest returns x's nearest center and the distance, given ‖x‖² = xx.
 func (a *assigner) nearest(x linalg.Vector, xx float64) (int, float64) {
-	var c int
-	var dist float64
 	if x.IsSparse() {
-		c, dist = a.pick(xx, func(c int) float64 { return linalg.Dot(x, a.centers[c*a.d:(c+1)*a.d]) })
-	} else {
-		c, dist = a.pick(xx, func(c int) float64 { return simd.Dot(x.Values, a.centers[c*a.d:(c+1)*a.d]) })
+		return a.pick(x, xx, func(c int) float64 { return linalg.Dot(x, a.centers[c*a.d:(c+1)*a.d]) })
 	}
-	return c, a.refine(x, xx, c, dist)
+	return a.pick(x, xx, func(c int) float64 { return simd.Dot(x.Values, a.centers[c*a.d:(c+1)*a.d]) })
 }
 
 // each calls fn for every row of a partition of the fit's stored data
@@ -163,8 +189,8 @@ func (a *assigner) each(ctx context.Context, info engine.PartitionInfo, b *table
 				blk.Dots(block[i*a.d:], a.d, a.centers, a.d, dots)
 				for r := range 4 {
 					x, xx := linalg.Dense(block[(i+r)*a.d:(i+r+1)*a.d]), nc.Values[i+r]
-					c, dist := a.pick(xx, func(c int) float64 { return dots[4*c+r] })
-					if err := call(i+r, x, c, a.refine(x, xx, c, dist)); err != nil {
+					c, dist := a.pick(x, xx, func(c int) float64 { return dots[4*c+r] })
+					if err := call(i+r, x, c, dist); err != nil {
 						return err
 					}
 				}
@@ -217,6 +243,10 @@ func columns(b *table.Batch, features, weight string) (*table.VectorColumn, tabl
 	}
 	return vc, wc, nil
 }
+
+// cosineSame is the cosine distance under which two directions are one
+// (unit vectors of rows at different scales differ in their last bits).
+const cosineSame = 1e-12
 
 // normCol is the column of squared lengths kmeansNorms adds to a fit's
 // stored data.
@@ -390,6 +420,9 @@ func (k kmeansPick) Fold(ctx context.Context, info engine.PartitionInfo, acc *KM
 		var key float64
 		switch {
 		case k.Farthest:
+			if k.Cosine && dist <= cosineSame {
+				dist = 0 // the same direction as a center, to rounding
+			}
 			if len(acc.Keys) > 0 && dist <= acc.Keys[0] {
 				return nil
 			}

@@ -73,8 +73,10 @@ var (
 // (normalized, for cosine); a center with no rows stays. It stops after
 // maxIter iterations or when no center moved more than tol (Euclidean
 // distance for euclidean, cosine distance for cosine). Draws are keyed by
-// the row's position and the seed, so a fit is the same on every engine
-// and partitioning.
+// the row's position and the seed, so the same rows are drawn however the
+// data is partitioned (the sums then differ only by rounding), and a fit
+// on a cluster engine is the embedded one, bit for bit, for the same
+// partitions.
 //
 // Defaults: k 2, maxIter 20, tol 1e-4, seed 0, initMode "k-means||",
 // initSteps 2, distanceMeasure "euclidean", featuresCol "features",
@@ -162,6 +164,7 @@ func (km *KMeans) Fit(ctx context.Context, e engine.Engine, ds engine.Dataset) (
 		return nil, fmt.Errorf("KMeans: %w", err)
 	}
 	f.data = data
+	defer engine.Release(e, data)
 	m, err := f.run(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("KMeans: %w", err)
@@ -326,17 +329,27 @@ func (f *kmeansFit) prepare(p *KMeansPicks) []float64 {
 	return out
 }
 
-// distinct drops repeated centers, keeping the first of each.
+// distinct drops repeated centers, keeping the first of each: equal
+// values, or for cosine one direction (within cosineSame).
 func (f *kmeansFit) distinct(c []float64) []float64 {
 	var out []float64
 	seen := map[string]bool{}
+next:
 	for i := 0; i < len(c)/f.d; i++ {
 		r := c[i*f.d : (i+1)*f.d]
 		key := fmt.Sprint(bitsOf(r))
-		if !seen[key] {
-			seen[key] = true
-			out = append(out, r...)
+		if seen[key] {
+			continue
 		}
+		if f.cosine {
+			for j := 0; j < len(out)/f.d; j++ {
+				if 1-simd.Dot(r, out[j*f.d:(j+1)*f.d]) <= cosineSame {
+					continue next
+				}
+			}
+		}
+		seen[key] = true
+		out = append(out, r...)
 	}
 	return out
 }

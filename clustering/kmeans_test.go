@@ -214,6 +214,40 @@ func TestKMeansCosine(t *testing.T) {
 	approx.Float(t, "cosine training cost", m.TrainingCost, cost, 1e-12)
 }
 
+// TestKMeansFarFromOrigin: three blobs of spread 1 shifted by 1e9 in
+// every feature, where ‖x‖² − 2x·c + ‖c‖² has lost every digit of the
+// distances: each row is still predicted to its nearest center, measured
+// term by term.
+func TestKMeansFarFromOrigin(t *testing.T) {
+	var x [][]float64
+	for i := range 300 {
+		c := float64(i % 3)
+		x = append(x, []float64{1e9 + 5*c + math.Sin(float64(i)), 1e9 - 3*c + math.Cos(float64(i)), 1e9 + math.Sin(float64(3*i))})
+	}
+	m, e, ds := fit(t, &KMeans{K: 3, Seed: 1}, tabletest.Labeled(t, x, make([]float64, len(x)), 64, false))
+	got, _ := predictions(t, m, e, ds)
+	wrong := 0
+	for i, r := range x {
+		best, bd := -1, math.Inf(1)
+		for c := range m.K {
+			var s float64
+			for j, v := range r {
+				d := v - m.ClusterCenters[c*3+j]
+				s += d * d
+			}
+			if s < bd {
+				best, bd = c, s
+			}
+		}
+		if int64(best) != got[i] {
+			wrong++
+		}
+	}
+	if wrong > 0 {
+		t.Fatalf("%d of %d rows predicted to a center that is not their nearest", wrong, len(x))
+	}
+}
+
 // TestSilhouetteGolden compares ClusteringEvaluator with scikit-learn's
 // silhouette_score, for a k-means optimum and for a poor labelling of
 // three clusters, by both distances.
@@ -247,6 +281,25 @@ func TestSilhouetteGolden(t *testing.T) {
 			}
 			approx.Float(t, "silhouette "+dm, got, want, 1e-12)
 		}
+		// Shifted by 1e6 in every feature the squared Euclidean silhouette
+		// is the same (to the shift's rounding of the data, 1e-10).
+		for i, x := range g.Features {
+			v := make([]float64, len(x))
+			for j := range x {
+				v[j] = x[j] + 1e6
+			}
+			vecs[i] = linalg.Dense(v)
+		}
+		far := tabletest.Table(t, []table.Field{{Name: "features", Type: table.Vector}, {Name: "prediction", Type: table.Int64}},
+			table.NewVectorColumn(vecs, nil), table.NewInt64Column(pred, nil))
+		if far, err = far.Repartition(37); err != nil {
+			t.Fatal(err)
+		}
+		got, err := (&evaluation.ClusteringEvaluator{}).Evaluate(ctx, e, tabletest.Dataset(t, e, far))
+		if err != nil {
+			t.Fatal(err)
+		}
+		approx.Float(t, "silhouette 1e6 from the origin", got, c.sqeucl, 1e-8)
 	}
 }
 
@@ -264,6 +317,8 @@ func TestKMeansBadInput(t *testing.T) {
 	}{
 		{"k above the distinct rows", KMeans{K: 3}, rows([]float64{1, 2}, []float64{1, 2}, []float64{3, 4}, []float64{1, 2}, []float64{3, 4}), "k is 3, but the data has only 2 distinct rows"},
 		{"k above the distinct rows, random", KMeans{K: 3, InitMode: "random"}, rows([]float64{1, 2}, []float64{1, 2}, []float64{3, 4}), "only 2 distinct rows"},
+		{"k above the distinct rows, sparse", KMeans{K: 3}, tabletest.Labeled(t, [][]float64{{0.1, 0, 0.3}, {0, 0.7, 0}, {0.1, 0, 0.3}, {0, 0.7, 0}, {0.1, 0, 0.3}, {0, 0.7, 0}}, make([]float64, 6), 2, true), "only 2 distinct rows"},
+		{"k above the distinct directions", KMeans{K: 3, DistanceMeasure: "cosine"}, rows([]float64{1, 2}, []float64{3, 1}, []float64{0.3, 0.6}, []float64{2.7, 0.9}, []float64{1.1e3, 2.2e3}, []float64{3e-4, 1e-4}), "only 2 distinct directions"},
 		{"NaN", KMeans{K: 2}, rows([]float64{1, 2}, []float64{3, 4}, []float64{5, math.NaN()}), "row 3: feature 1 is NaN"},
 		{"infinite", KMeans{K: 2}, rows([]float64{1, 2}, []float64{math.Inf(-1), 4}), "row 2: feature 0 is -Inf"},
 		{"cosine zero vector", KMeans{K: 2, DistanceMeasure: "cosine"}, rows([]float64{1, 2}, []float64{0, 0}, []float64{3, 1}), "row 2: a zero vector has no cosine distance"},

@@ -36,9 +36,10 @@ func init() {
 // The distance is the squared Euclidean distance ‖x − y‖²
 // (distanceMeasure "squaredEuclidean", the default, Spark's) or the cosine
 // distance 1 − x·y/(‖x‖‖y‖) ("cosine"). Both are exact, not an
-// approximation: a mean distance to a cluster follows from the cluster's
-// weight, vector sum and sum of squared lengths (of unit vectors, for
-// cosine), gathered in one pass and used in a second. The value equals
+// approximation: a mean distance to a cluster is ‖x − μ‖² + M2/W from
+// the cluster's weight W, mean μ and spread M2 = Σ w·‖y − μ‖² (of unit
+// vectors, for cosine), gathered in one pass (Welford's update, merged by
+// Chan's: no digits lost far from the origin) and used in a second. The value equals
 // scikit-learn's silhouette_score with metric="sqeuclidean" or
 // metric="cosine" (unweighted). Spark computes it the same way; its
 // "squaredEuclidean" is not scikit-learn's default metric, the Euclidean
@@ -55,13 +56,14 @@ type ClusteringEvaluator struct {
 // IsLargerBetter implements Evaluator.
 func (ev *ClusteringEvaluator) IsLargerBetter() bool { return true }
 
-// ClusterSums are per-cluster weights, vector sums and sums of squared
-// lengths (of the unit vectors, for cosine).
+// ClusterSums are per-cluster weights, means and spreads M2 = Σ w·‖y −
+// μ‖² (of the unit vectors, for cosine), gathered by Welford's update and
+// merged by Chan's, so that rows far from the origin keep their digits.
 type ClusterSums struct {
-	D        int
-	Weights  []float64
-	Sums     [][]float64
-	SquaredS []float64
+	D       int
+	Weights []float64
+	Means   [][]float64
+	M2      []float64
 }
 
 // SilhouetteSum is Σ w·s(i) and Σ w.
@@ -85,6 +87,9 @@ func (k clusterCols) row(info engine.PartitionInfo, b *table.Batch, fc *table.Ve
 	p := scalar(pc, i, 0)
 	if p < 0 || p != math.Trunc(p) || p > MaxClusters {
 		return x, 0, 0, 0, fmt.Errorf("%s: prediction %v in column %q is not a cluster index 0, 1, …", name, p, k.PredictionCol)
+	}
+	if wc != nil && wc.IsNull(i) {
+		return x, 0, 0, 0, fmt.Errorf("%s: null weight", name)
 	}
 	w = weightAt(wc, i)
 	if w < 0 || !linmodel.Finite(w) {
@@ -140,7 +145,7 @@ func (k clusterSumsKernel) Fold(_ context.Context, info engine.PartitionInfo, ac
 		return nil, err
 	}
 	for i := range b.NumRows() {
-		x, c, w, xx, err := k.row(info, b, fc, pc, wc, i)
+		x, c, w, _, err := k.row(info, b, fc, pc, wc, i)
 		if err != nil {
 			return nil, err
 		}
@@ -152,16 +157,26 @@ func (k clusterSumsKernel) Fold(_ context.Context, info engine.PartitionInfo, ac
 		}
 		for c >= len(acc.Weights) {
 			acc.Weights = append(acc.Weights, 0)
-			acc.Sums = append(acc.Sums, nil)
-			acc.SquaredS = append(acc.SquaredS, 0)
+			acc.Means = append(acc.Means, nil)
+			acc.M2 = append(acc.M2, 0)
 		}
-		if acc.Sums[c] == nil {
-			acc.Sums[c] = make([]float64, acc.D)
+		if w == 0 {
+			continue
 		}
+		if acc.Means[c] == nil {
+			acc.Means[c] = make([]float64, acc.D)
+		}
+		// Welford: δ = y − μ; μ += δ·w/W; M2 += w·δ·(y − μ).
 		acc.Weights[c] += w
-		acc.SquaredS[c] += w * xx
-		s := acc.Sums[c]
-		linmodel.ForEach(x, func(j int, v float64) { s[j] += w * v })
+		mu, f := acc.Means[c], w/acc.Weights[c]
+		y := x.ToDense().Values
+		var m2 float64
+		for j, v := range y {
+			d := v - mu[j]
+			mu[j] += d * f
+			m2 += d * (v - mu[j])
+		}
+		acc.M2[c] += w * m2
 	}
 	return acc, nil
 }
@@ -178,20 +193,26 @@ func (clusterSumsKernel) Merge(a, b *ClusterSums) (*ClusterSums, error) {
 	}
 	for len(a.Weights) < len(b.Weights) {
 		a.Weights = append(a.Weights, 0)
-		a.Sums = append(a.Sums, nil)
-		a.SquaredS = append(a.SquaredS, 0)
+		a.Means = append(a.Means, nil)
+		a.M2 = append(a.M2, 0)
 	}
 	for c := range b.Weights {
-		a.Weights[c] += b.Weights[c]
-		a.SquaredS[c] += b.SquaredS[c]
 		switch {
-		case b.Sums[c] == nil:
-		case a.Sums[c] == nil:
-			a.Sums[c] = b.Sums[c]
+		case b.Weights[c] == 0:
+		case a.Weights[c] == 0:
+			a.Weights[c], a.Means[c], a.M2[c] = b.Weights[c], b.Means[c], b.M2[c]
 		default:
-			for j, v := range b.Sums[c] {
-				a.Sums[c][j] += v
+			// Chan: δ = μ_b − μ_a; μ = μ_a + δ·W_b/W; M2 += M2_b + ‖δ‖²·W_a·W_b/W.
+			wa, wb := a.Weights[c], b.Weights[c]
+			w := wa + wb
+			var dd float64
+			for j, mb := range b.Means[c] {
+				d := mb - a.Means[c][j]
+				a.Means[c][j] += d * wb / w
+				dd += d * d
 			}
+			a.M2[c] += b.M2[c] + dd*wa*wb/w
+			a.Weights[c] = w
 		}
 	}
 	return a, nil
@@ -200,6 +221,7 @@ func (clusterSumsKernel) Merge(a, b *ClusterSums) (*ClusterSums, error) {
 type silhouetteKernel struct {
 	clusterCols
 	Clusters *ClusterSums
+	nonEmpty []int // the clusters with weight, from Clusters
 }
 
 func (silhouetteKernel) KernelName() string   { return "evaluation.Silhouette" }
@@ -211,8 +233,15 @@ func (k silhouetteKernel) Fold(_ context.Context, info engine.PartitionInfo, acc
 		return nil, err
 	}
 	cl := k.Clusters
+	if k.nonEmpty == nil {
+		for c, w := range cl.Weights {
+			if w > 0 {
+				k.nonEmpty = append(k.nonEmpty, c)
+			}
+		}
+	}
 	for i := range b.NumRows() {
-		x, own, w, xx, err := k.row(info, b, fc, pc, wc, i)
+		x, own, w, _, err := k.row(info, b, fc, pc, wc, i)
 		if err != nil {
 			return nil, err
 		}
@@ -226,21 +255,27 @@ func (k silhouetteKernel) Fold(_ context.Context, info engine.PartitionInfo, acc
 		if cl.Weights[own] <= w {
 			continue // alone in its cluster: s = 0
 		}
-		// Mean distance to cluster c, over its rows y with weights v:
-		// Σ v·‖x − y‖² / Σ v = ‖x‖² − 2x·Σvy/Σv + Σv‖y‖²/Σv (cosine: the
-		// unit vectors' ‖x − y‖² / 2).
+		// Mean distance to cluster c, over its rows y with weights v and
+		// mean μ: Σ v·‖x − y‖² / Σ v = ‖x − μ‖² + M2/Σ v (cosine: the unit
+		// vectors' ‖x − y‖² / 2).
+		xd := x.ToDense().Values
 		mean := func(c int) float64 {
-			d := xx - 2*linalg.Dot(x, cl.Sums[c])/cl.Weights[c] + cl.SquaredS[c]/cl.Weights[c]
+			var d float64
+			for j, m := range cl.Means[c] {
+				t := xd[j] - m
+				d += t * t
+			}
+			d += cl.M2[c] / cl.Weights[c]
 			if k.Cosine {
 				d /= 2
 			}
-			return max(d, 0)
+			return d
 		}
 		// Its own cluster holds x itself, at distance 0.
 		a := mean(own) * cl.Weights[own] / (cl.Weights[own] - w)
 		bm := math.Inf(1)
-		for c := range cl.Weights {
-			if c != own && cl.Weights[c] > 0 {
+		for _, c := range k.nonEmpty {
+			if c != own {
 				bm = min(bm, mean(c))
 			}
 		}
@@ -291,7 +326,7 @@ func (ev *ClusteringEvaluator) Evaluate(ctx context.Context, e engine.Engine, ds
 	if n < 2 {
 		return 0, fmt.Errorf("ClusteringEvaluator: the silhouette needs at least two clusters with rows, got %d", n)
 	}
-	s, err := engine.Aggregate(ctx, e, ds, silhouetteKernel{cols, sums})
+	s, err := engine.Aggregate(ctx, e, ds, silhouetteKernel{clusterCols: cols, Clusters: sums})
 	if err != nil {
 		return 0, fmt.Errorf("ClusteringEvaluator: %w", err)
 	}

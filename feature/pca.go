@@ -46,8 +46,9 @@ var (
 
 // PCA is Spark ML's principal component analysis: it projects vectors of
 // d features onto the k directions of largest variance. With n non-null
-// rows, mean μ and the sample covariance C = (Σ x·xᵀ − n·μ·μᵀ)/(n − 1)
-// (one pass: the Gram matrix and the sums), the principal components are
+// rows, mean μ and the sample covariance C = Σ (x − μ)(x − μ)ᵀ / (n − 1)
+// (two passes: the mean, then the centred Gram matrix, so that data far
+// from the origin keeps its digits), the principal components are
 // C's k eigenvectors of largest eigenvalue λ_1 ≥ … ≥ λ_k, and
 // explainedVariance_i = λ_i / Σ_j λ_j (the share of the total variance,
 // scikit-learn's explained_variance_ratio_). Each component's sign makes
@@ -78,17 +79,25 @@ func (p *PCA) OutputSchema(in *table.Schema) (*table.Schema, error) {
 	return vectorOutputSchema("PCA", in, p.InputCol, p.OutputCol)
 }
 
-// Gram is the partial of a PCA fit: the rows, their sum and the upper
-// triangle of Σ x·xᵀ (D × D, row-major; entries below the diagonal are
-// partial sums that the fit ignores); D is -1 before any row.
+// Gram is a PCA fit's partial. The first pass (no mean yet) counts the
+// non-null rows N and sums them; the second, given the mean μ, sums
+// (x − μ)(x − μ)ᵀ over dense rows into Gram, and x·xᵀ over sparse rows
+// into Raw with their count and sum (centring a sparse row would make it
+// dense; sparse data sits near the origin, where the raw form loses no
+// digits), both the upper triangle of D × D, row-major. D is -1 before
+// any row.
 type Gram struct {
-	D    int
-	N    float64
-	Sum  []float64
-	Gram []float64
+	D              int
+	N, SparseN     float64
+	Sum, SparseSum []float64
+	Gram, Raw      []float64
 }
 
-type gramKernel struct{ InputCol string }
+type gramKernel struct {
+	InputCol string
+	// Mean is nil in the first pass.
+	Mean []float64
+}
 
 func (gramKernel) KernelName() string { return "feature.Gram" }
 func (gramKernel) Zero() *Gram        { return &Gram{D: -1} }
@@ -105,10 +114,13 @@ func (k gramKernel) Fold(ctx context.Context, info engine.PartitionInfo, acc *Gr
 		}
 		row := engine.Row{Info: info, Batch: b, I: i}
 		if acc.D < 0 {
-			if err := linmodel.CheckFeatures("PCA covariance", x.Size, x.Size); err != nil {
-				return nil, err
+			if k.Mean != nil {
+				if err := linmodel.CheckFeatures("PCA covariance", x.Size, x.Size); err != nil {
+					return nil, err
+				}
+				acc.Gram = make([]float64, x.Size*x.Size)
 			}
-			acc.D, acc.Sum, acc.Gram = x.Size, make([]float64, x.Size), make([]float64, x.Size*x.Size)
+			acc.D, acc.Sum = x.Size, make([]float64, x.Size)
 		}
 		if x.Size != acc.D {
 			return nil, fmt.Errorf("PCA: %s: vector of size %d, earlier rows have %d", row, x.Size, acc.D)
@@ -123,38 +135,45 @@ func (k gramKernel) Fold(ctx context.Context, info engine.PartitionInfo, acc *Gr
 		}
 		rows = append(rows, i)
 	}
-	if acc.D <= 0 {
+	if acc.D < 0 {
 		return acc, nil
 	}
-	d := acc.D
-	i := 0
+	if k.Mean == nil {
+		for _, i := range rows {
+			acc.N++
+			linmodel.ForEach(vc.Values[i], func(c int, v float64) { acc.Sum[c] += v })
+		}
+		return acc, nil
+	}
+	d, i := acc.D, 0
 	block, ok, err := linmodel.DenseRows(ctx, b, k.InputCol, vc, d)
 	if err != nil {
 		return nil, err
 	}
+	centred := make([]float64, 4*d)
 	if ok && len(rows) == vc.Len() {
-		// Four rows at a time, the upper triangle only: Gram_c[c:] +=
-		// Σ_r x_r[c]·x_r[c:] for every feature c, two features per sweep
-		// (simd.AxpyRows4x2: the same bits as four Axpy calls, so rows
-		// give the same sums however they are grouped).
+		// Four centred rows at a time, the upper triangle only:
+		// Gram_c[c:] += Σ_r y_r[c]·y_r[c:] for every feature c, two
+		// features per sweep (simd.AxpyRows4x2: the same bits as four
+		// Axpy calls, so the sums do not depend on how rows are grouped).
 		var a0, a1 [4]float64
 		for ; i+4 <= len(rows); i += 4 {
-			x := block[i*d : (i+4)*d]
+			for j, v := range block[i*d : (i+4)*d] {
+				centred[j] = v - k.Mean[j%d]
+			}
+			y := centred
 			c := 0
 			for ; c+1 < d; c += 2 {
 				for r := range 4 {
-					a0[r], a1[r] = x[r*d+c], x[r*d+c+1]
+					a0[r], a1[r] = y[r*d+c], y[r*d+c+1]
 				}
-				simd.AxpyRows4x2(&a0, &a1, x[c:], d, acc.Gram[c*d+c:(c+1)*d], acc.Gram[(c+1)*d+c:(c+2)*d])
+				simd.AxpyRows4x2(&a0, &a1, y[c:], d, acc.Gram[c*d+c:(c+1)*d], acc.Gram[(c+1)*d+c:(c+2)*d])
 			}
 			if c < d {
 				for r := range 4 {
-					a0[r] = x[r*d+c]
+					a0[r] = y[r*d+c]
 				}
-				simd.AxpyRows4(&a0, x[c:], d, acc.Gram[c*d+c:(c+1)*d])
-			}
-			for r := range 4 {
-				simd.Axpy(1, x[r*d:(r+1)*d], acc.Sum)
+				simd.AxpyRows4(&a0, y[c:], d, acc.Gram[c*d+c:(c+1)*d])
 			}
 			acc.N += 4
 		}
@@ -162,19 +181,29 @@ func (k gramKernel) Fold(ctx context.Context, info engine.PartitionInfo, acc *Gr
 	for ; i < len(rows); i++ {
 		x := vc.Values[rows[i]]
 		acc.N++
-		linmodel.ForEach(x, func(c int, v float64) {
-			acc.Sum[c] += v
-			g := acc.Gram[c*d : (c+1)*d]
-			if x.IsSparse() {
-				for t, j := range x.Indices {
-					if int(j) >= c {
-						g[j] = math.FMA(v, x.Values[t], g[j])
-					}
-				}
-				return
+		if !x.IsSparse() {
+			y := centred[:d]
+			for j, v := range x.Values {
+				y[j] = v - k.Mean[j]
 			}
-			simd.Axpy(v, x.Values[c:], g[c:])
-		})
+			for c, v := range y {
+				simd.Axpy(v, y[c:], acc.Gram[c*d+c:(c+1)*d])
+			}
+			continue
+		}
+		if acc.Raw == nil {
+			acc.Raw, acc.SparseSum = make([]float64, d*d), make([]float64, d)
+		}
+		acc.SparseN++
+		for s, c := range x.Indices {
+			v := x.Values[s]
+			acc.SparseSum[c] += v
+			g := acc.Raw[int(c)*d : (int(c)+1)*d]
+			for t := s; t < len(x.Indices); t++ {
+				j := x.Indices[t]
+				g[j] = math.FMA(v, x.Values[t], g[j])
+			}
+		}
 	}
 	return acc, nil
 }
@@ -190,8 +219,20 @@ func (gramKernel) Merge(a, b *Gram) (*Gram, error) {
 		return nil, fmt.Errorf("PCA: vectors of sizes %d and %d", a.D, b.D)
 	}
 	a.N += b.N
-	simd.Axpy(1, b.Sum, a.Sum)
-	simd.Axpy(1, b.Gram, a.Gram)
+	a.SparseN += b.SparseN
+	for _, p := range [][2][]float64{{a.Sum, b.Sum}, {a.Gram, b.Gram}} {
+		if p[1] != nil {
+			simd.Axpy(1, p[1], p[0])
+		}
+	}
+	switch {
+	case b.Raw == nil:
+	case a.Raw == nil:
+		a.Raw, a.SparseSum = b.Raw, b.SparseSum
+	default:
+		simd.Axpy(1, b.Raw, a.Raw)
+		simd.Axpy(1, b.SparseSum, a.SparseSum)
+	}
 	return a, nil
 }
 
@@ -200,22 +241,37 @@ func (p *PCA) Fit(ctx context.Context, e engine.Engine, ds engine.Dataset) (ml.M
 	if _, err := p.OutputSchema(ds.Schema()); err != nil {
 		return nil, err
 	}
-	g, err := engine.Aggregate(ctx, e, ds, gramKernel{InputCol: p.InputCol})
+	sums, err := engine.Aggregate(ctx, e, ds, gramKernel{InputCol: p.InputCol})
 	if err != nil {
 		return nil, fmt.Errorf("PCA: %w", err)
 	}
-	if g.N < 2 {
-		return nil, fmt.Errorf("PCA: column %q has %v non-null rows; the covariance needs at least 2", p.InputCol, g.N)
+	if sums.D == 0 {
+		return nil, fmt.Errorf("PCA: column %q holds vectors of size 0", p.InputCol)
 	}
-	d := g.D
+	if sums.N < 2 {
+		return nil, fmt.Errorf("PCA: column %q has %v non-null rows; the covariance needs at least 2", p.InputCol, sums.N)
+	}
+	d := sums.D
 	if p.K > d {
 		return nil, fmt.Errorf("PCA: k is %d, above the %d features of column %q", p.K, d, p.InputCol)
+	}
+	mean := make([]float64, d)
+	for j, v := range sums.Sum {
+		mean[j] = v / sums.N
+	}
+	g, err := engine.Aggregate(ctx, e, ds, gramKernel{InputCol: p.InputCol, Mean: mean})
+	if err != nil {
+		return nil, fmt.Errorf("PCA: %w", err)
 	}
 	cov := mat.NewSymDense(d, nil)
 	for i := range d {
 		for j := i; j < d; j++ {
-			// Σ(x_i − μ_i)(x_j − μ_j) = Σ x_i x_j − Σx_i·Σx_j / n.
-			cov.SetSym(i, j, (g.Gram[i*d+j]-g.Sum[i]*g.Sum[j]/g.N)/(g.N-1))
+			v := g.Gram[i*d+j]
+			if g.Raw != nil {
+				// Σ_sparse (x − μ)(x − μ)ᵀ = Σxxᵀ − μ_i·S_j − S_i·μ_j + n·μ_i·μ_j.
+				v += g.Raw[i*d+j] - mean[i]*g.SparseSum[j] - g.SparseSum[i]*mean[j] + g.SparseN*mean[i]*mean[j]
+			}
+			cov.SetSym(i, j, v/(g.N-1))
 		}
 	}
 	var eig mat.EigenSym

@@ -15,6 +15,7 @@ import (
 	"github.com/spindle-ml/spindle/engine/beam"
 	"github.com/spindle-ml/spindle/engine/local"
 	"github.com/spindle-ml/spindle/format"
+	"github.com/spindle-ml/spindle/linalg"
 	"github.com/spindle-ml/spindle/pipeline"
 	"github.com/spindle-ml/spindle/spec"
 	"github.com/spindle-ml/spindle/storage"
@@ -168,6 +169,41 @@ func TestDataPreparationRun(t *testing.T) {
 				}
 				if n := len(pm.Stages); n != 1+strings.Count(v.Name, "scaled")+1 {
 					t.Errorf("%s: saved %d stages", v.Name, n)
+				}
+				// The rows written are the input through the saved
+				// pipeline, in order (libsvm keeps the features only, as
+				// sparse vectors of the same values).
+				raw, _, err := format.Read(context.Background(), st, data, format.Options{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				le := &local.Engine{}
+				rds, err := le.FromTable(context.Background(), raw)
+				if err != nil {
+					t.Fatal(err)
+				}
+				scored, err := pm.Transform(context.Background(), le, rds)
+				if err != nil {
+					t.Fatal(err)
+				}
+				ref, err := le.Collect(context.Background(), scored)
+				if err != nil {
+					t.Fatal(err)
+				}
+				gotRows, wantRows := tb.Rows(), ref.Rows()
+				gi, wi := tb.Schema().Index("features"), ref.Schema().Index("features")
+				for r := range wantRows {
+					w := wantRows[r][wi].(linalg.Vector)
+					g, ok := gotRows[r][gi].(linalg.Vector)
+					if !ok {
+						// CSV holds vectors as text, read back as strings.
+						if g, err = linalg.Parse(gotRows[r][gi].(string)); err != nil {
+							t.Fatal(err)
+						}
+					}
+					if !slices.Equal(g.ToDense().Values, w.ToDense().Values) {
+						t.Fatalf("%s: row %d: written features %v, the saved pipeline gives %v", v.Name, r+1, g, w)
+					}
 				}
 			}
 		})

@@ -240,8 +240,10 @@ type Output struct {
 	// ProcessedData writes the processed rows (always, in a
 	// data-preparation run); ProcessedSet says the spec wrote the key.
 	ProcessedData, ProcessedSet bool
-	// Format is the processed data's format (default parquet).
+	ProcessedPos                Pos
+	// Format is a data-preparation run's output format (default parquet).
 	Format     format.Format
+	FormatPos  Pos
 	SaveModels bool
 }
 
@@ -335,6 +337,13 @@ func (d *decoder) pos(n *yaml.Node) Pos {
 		return Pos{Set: s}
 	}
 	return Pos{Line: n.Line, Column: n.Column}
+}
+
+// failAt is failf at a position kept from the node.
+func (d *decoder) failAt(p Pos, format string, args ...any) {
+	if d.err == nil {
+		d.err = &Error{File: d.file, Pos: p, Msg: fmt.Sprintf(format, args...)}
+	}
 }
 
 func (d *decoder) failf(n *yaml.Node, format string, args ...any) {
@@ -605,7 +614,7 @@ func (d *decoder) spec(root *yaml.Node) *Spec {
 	if top["models"] == nil {
 		d.prepareOnly(s, root, top)
 	} else if s.Output.Format != "" && d.err == nil {
-		d.failf(top["output"], "output.format is for a data-preparation run's rows (a spec without models); a training run writes its processed data as Parquet")
+		d.failAt(s.Output.FormatPos, "output.format is for a data-preparation run's rows (a spec without models); a training run writes its processed data as Parquet")
 	}
 	return s
 }
@@ -745,9 +754,11 @@ func (d *decoder) prepareOnly(s *Spec, root *yaml.Node, top map[string]*yaml.Nod
 	case top["split"] != nil:
 		d.failf(top["split"], "split: a data-preparation run fits its stages on every row and writes them all; remove split")
 	case s.Input.Test != "":
-		d.failf(top["input"], "input.test: a data-preparation run reads one input; remove input.test")
+		d.failAt(s.Input.TestPos, "input.test: a data-preparation run reads one input; remove input.test")
 	case s.Output.ProcessedSet && !s.Output.ProcessedData:
-		d.failf(top["output"], "output.processedData: false leaves a data-preparation run nothing to write")
+		d.failAt(s.Output.ProcessedPos, "output.processedData: false leaves a data-preparation run nothing to write")
+	case s.Output.Format == format.LibSVM && s.Label.Column == "":
+		d.failAt(s.Output.FormatPos, "output.format: libsvm writes a label and features; name the label column with label:")
 	}
 	s.Output.ProcessedData = true
 }
@@ -991,6 +1002,9 @@ func (d *decoder) tuning(n *yaml.Node, what string, model Stage) *Tuning {
 		if d.err == nil && t.Stratify && t.FoldCol != "" {
 			d.failf(v, "%s: set foldCol or stratify, not both", what)
 		}
+		if d.err == nil && t.Stratify && model.evaluator == "clustering" {
+			d.failf(v, "%s.stratify: a clustering has no label classes to stratify by", what)
+		}
 	}
 	if g := m["grid"]; g != nil && d.err == nil {
 		d.mapping(g, what+".grid", nil) // shape and duplicate keys
@@ -1125,14 +1139,14 @@ func (d *decoder) output(n *yaml.Node) Output {
 		o.DirPos = d.pos(n)
 	}
 	if v := m["processedData"]; v != nil {
-		o.ProcessedData, o.ProcessedSet = d.boolean(v, "output.processedData"), true
+		o.ProcessedData, o.ProcessedSet, o.ProcessedPos = d.boolean(v, "output.processedData"), true, d.pos(v)
 	}
 	if v := m["format"]; v != nil {
 		var names []string
 		for _, f := range format.Formats {
 			names = append(names, string(f))
 		}
-		o.Format = format.Format(d.oneOf(v, "output.format", names...))
+		o.Format, o.FormatPos = format.Format(d.oneOf(v, "output.format", names...)), d.pos(v)
 	}
 	if v := m["saveModels"]; v != nil {
 		o.SaveModels = d.boolean(v, "output.saveModels")

@@ -81,9 +81,11 @@ func TestDataPreparationSpec(t *testing.T) {
 		{"nothing to run", "name: t\ninput: {uri: data.csv}\n", "t.yaml:1:1: the spec has no models and no stages: nothing to run"},
 		{"metrics", prepBase + "metrics: [accuracy]\n", "t.yaml:14:10: metrics: a data-preparation run (no models) has nothing to score; remove metrics"},
 		{"split", prepBase + "split: {trainRatio: 0.5}\n", "t.yaml:14:8: split: a data-preparation run fits its stages on every row"},
-		{"processedData false", strings.Replace(prepBase, "output: {dir: out}", "output: {dir: out, processedData: false}", 1), "t.yaml:13:9: output.processedData: false leaves a data-preparation run nothing to write"},
-		{"format of a training run", strings.Replace(base, "output: {dir: out}", "output: {dir: out, format: csv}", 1), "t.yaml:21:9: output.format is for a data-preparation run's rows"},
+		{"processedData false", strings.Replace(prepBase, "output: {dir: out}", "output: {dir: out, processedData: false}", 1), "t.yaml:13:35: output.processedData: false leaves a data-preparation run nothing to write"},
+		{"format of a training run", strings.Replace(base, "output: {dir: out}", "output: {dir: out, format: csv}", 1), "t.yaml:21:28: output.format is for a data-preparation run's rows"},
 		{"unknown format", strings.Replace(prepBase, "output: {dir: out}", "output: {dir: out, format: xlsx}", 1), `output.format is "xlsx"; allowed: csv, jsonl, parquet, libsvm`},
+		{"libsvm without a label", strings.Replace(strings.Replace(prepBase, "label: label\n", "", 1), "output: {dir: out}", "output: {dir: out, format: libsvm}", 1), "t.yaml:12:28: output.format: libsvm writes a label and features; name the label column with label:"},
+		{"test input", strings.Replace(prepBase, "uri: data.csv", "uri: data.csv\n  test: t.csv", 1), "t.yaml:4:9: input.test: a data-preparation run reads one input"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			_, err := spec.Parse("t.yaml", []byte(c.src), nil)
@@ -199,6 +201,8 @@ func TestMetricChecks(t *testing.T) {
 			`t.yaml:13:3: the spec has no label, which the models lr (LogisticRegression) need (they are multiclass models); name the label column with label:`},
 		{"clustering metric of a classifier", []string{"metrics: [accuracy, f1]", "metrics: [silhouette]"},
 			`t.yaml:20:11: metrics: model lr: silhouette is a clustering metric, which cannot score LogisticRegression (a multiclass model;`},
+		{"stratified clustering", []string{"label: label\n", "", "type: LogisticRegression", "type: KMeans", "params: {regParam: 0.1}", "params: {k: 3}", "metrics: [accuracy, f1]", "metrics: [silhouette]", "numFolds: 2", "numFolds: 2\n      stratify: true"},
+			`models[0].tuning.stratify: a clustering has no label classes to stratify by`},
 		{"classification metric of a clustering", []string{"label: label\n", "", "type: LogisticRegression", "type: KMeans", "params: {regParam: 0.1}", "params: {k: 3}"},
 			`metrics: model lr: accuracy is a multiclass metric, which cannot score KMeans (a clustering model; its metrics: silhouette)`},
 	}

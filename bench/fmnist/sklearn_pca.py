@@ -23,4 +23,4 @@ s = np.linalg.svd(X - X.mean(axis=0), compute_uv=False)
 ratio = (s**2 / (s**2).sum())[:k]
 ours = np.loadtxt(sys.argv[2])
 rel = np.max(np.abs(ours - ratio) / ratio)
-print(f"fit_s={auto:.3f} full_fit_s={full:.3f} explained={ratio.sum():.12f} max_rel_diff={rel:.3g}")
+print(f"auto_s={auto:.3f} full_s={full:.3f} explained={ratio.sum():.12f} max_rel_diff={rel:.3g}")

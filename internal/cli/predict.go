@@ -291,19 +291,24 @@ func (ev *evalFlags) resolve(modelDir string, info *pipeline.Info) error {
 	if len(info.Metrics) > 0 {
 		_ = json.Unmarshal(info.Metrics, &mm)
 	}
-	if ev.label == "" {
-		if ev.label = mm.Label; ev.label == "" {
-			return usagef("--evaluate: model %s does not say its label column (saved by an older spindle, or not by 'spindle run'); pass --label", modelDir)
-		}
-	}
 	if len(ev.metrics) == 0 {
 		if ev.metrics = sortedKeys(mm.Test); len(ev.metrics) == 0 {
 			return usagef("--evaluate: model %s does not list its run's metrics; pass --metrics", modelDir)
 		}
 	}
+	clustering := true
 	for _, name := range ev.metrics {
-		if spec.MetricType(name) == "" {
+		switch spec.MetricType(name) {
+		case "":
 			return usagef("--metrics: unknown metric %q", name)
+		case "clustering":
+		default:
+			clustering = false
+		}
+	}
+	if ev.label == "" && !clustering {
+		if ev.label = mm.Label; ev.label == "" {
+			return usagef("--evaluate: model %s does not say its label column (saved by an older spindle, or not by 'spindle run'); pass --label", modelDir)
 		}
 	}
 	return nil
@@ -313,6 +318,28 @@ func (ev *evalFlags) resolve(modelDir string, info *pipeline.Info) error {
 // its predictions (by the labels of its IndexToString stage, or a number
 // cast to double), prints the metrics and returns res, kept for writing.
 func (ev *evalFlags) evaluate(ctx context.Context, e *env, eng engine.Engine, m *pipeline.PipelineModel, res engine.Dataset, input string) (engine.Dataset, error) {
+	// The predictor, whose columns (and, for a clustering, features and
+	// distance) the metrics read: the last stage but a label's
+	// IndexToString.
+	var model any
+	for i := len(m.Stages) - 1; i >= 0 && model == nil; i-- {
+		if _, its := m.Stages[i].(*feature.IndexToString); !its {
+			model = m.Stages[i]
+		}
+	}
+	if ev.label == "" {
+		// Clustering metrics only: no label to index.
+		scores, _, err := job.Score(ctx, eng, res, "", ev.metrics, nil, model)
+		if err != nil {
+			return nil, fmt.Errorf("--evaluate: %w", err)
+		}
+		fmt.Fprintf(e.stdout, "metrics of the predictions for %s:\n", input)
+		tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
+		for _, name := range ev.metrics {
+			fmt.Fprintf(tw, "  %s\t%.6f\n", name, float64(scores[name]))
+		}
+		return res, tw.Flush()
+	}
 	s := res.Schema()
 	j := s.Index(ev.label)
 	if j < 0 {
@@ -348,7 +375,7 @@ func (ev *evalFlags) evaluate(ctx context.Context, e *env, eng engine.Engine, m 
 	if err != nil {
 		return nil, err
 	}
-	scores, conf, err := job.Score(ctx, eng, lds, indexed, ev.metrics, labels, nil)
+	scores, conf, err := job.Score(ctx, eng, lds, indexed, ev.metrics, labels, model)
 	if err != nil {
 		return nil, fmt.Errorf("--evaluate: %w", err)
 	}

@@ -724,3 +724,35 @@ metrics: [accuracy]
 		}
 	}
 }
+
+// TestPredictEvaluateClustering: a clustering run's model is scored by
+// predict --evaluate with no label, by the model's own distance: the
+// silhouette of all rows, near the run's test figure.
+func TestPredictEvaluateClustering(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("x,y\n")
+	for i := range 240 {
+		c := float64(i % 3)
+		fmt.Fprintf(&b, "%v,%v\n", 1+c*3+0.3*float64(i%7)/7, 1+(2-c)*3+0.3*float64(i%5)/5)
+	}
+	data := writeFile(t, "blobs.csv", b.String())
+	spec := fmt.Sprintf(`input: {uri: %s}
+stages:
+  - {type: VectorAssembler, inputCols: [x, y], outputCol: features}
+models:
+  - {name: km, type: KMeans, params: {k: 3, distanceMeasure: cosine}}
+`, data)
+	out := filepath.Join(t.TempDir(), "out")
+	if code, _, stderr := run("run", writeFile(t, "spec.yaml", spec), "--out", out); code != ExitOK {
+		t.Fatalf("run: exit %d: %s", code, stderr)
+	}
+	code, stdout, stderr := run("predict", "--model", filepath.Join(out, "models", "default"), "--input", data, "--out", filepath.Join(t.TempDir(), "p.csv"), "--evaluate")
+	if code != ExitOK || !strings.Contains(stdout, "silhouette  0.") {
+		t.Fatalf("predict --evaluate: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	var sil float64
+	fmt.Sscanf(stdout[strings.Index(stdout, "silhouette")+len("silhouette"):], "%g", &sil)
+	if sil < 0.5 {
+		t.Fatalf("silhouette %v of three separate blobs:\n%s", sil, stdout)
+	}
+}
