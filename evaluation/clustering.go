@@ -16,7 +16,8 @@ func init() {
 	engine.RegisterAggregator[*SilhouetteSum](silhouetteKernel{})
 	RegisterEvaluator(EvaluatorInfo{
 		Name: "clustering", Class: "ClusteringEvaluator", Scores: []string{"clustering"},
-		Metrics: []Metric{{Name: "silhouette", Reads: []string{"predictionCol", "featuresCol"}, LargerIsBetter: true}},
+		RunDefaults: []string{"silhouette"},
+		Metrics:     []Metric{{Name: "silhouette", Reads: []string{"predictionCol", "featuresCol"}, LargerIsBetter: true}},
 		New: func(metric string, cols map[string]string, _ string) Evaluator {
 			dm := "squaredEuclidean"
 			if cols["distanceMeasure"] == "cosine" {

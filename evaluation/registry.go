@@ -37,6 +37,10 @@ type EvaluatorInfo struct {
 	Scores []string
 	// Metrics are what it computes, the default first.
 	Metrics []Metric
+	// RunDefaults, for the evaluator named as models' kind
+	// (ml.Registration.Evaluator), are the test metrics a run of such
+	// models reports when its spec lists none.
+	RunDefaults []string
 	// New makes the evaluator of metric over a model's output columns
 	// (by parameter name, as Metric.Reads names them, and the model's
 	// distanceMeasure; missing ones take Spark's defaults) and the label
@@ -185,6 +189,7 @@ func init() {
 	pred := []string{"predictionCol"}
 	RegisterEvaluator(EvaluatorInfo{
 		Name: "multiclass", Class: "MulticlassClassificationEvaluator", Scores: []string{"multiclass"},
+		RunDefaults: []string{"accuracy", "f1", "weightedPrecision", "weightedRecall"},
 		Metrics: []Metric{
 			{Name: "f1", Reads: pred, LargerIsBetter: true},
 			{Name: "accuracy", Reads: pred, LargerIsBetter: true},
@@ -208,6 +213,7 @@ func init() {
 	})
 	RegisterEvaluator(EvaluatorInfo{
 		Name: "regression", Class: "RegressionEvaluator", Scores: []string{"regression"},
+		RunDefaults: []string{"rmse", "mse", "mae", "r2"},
 		Metrics: []Metric{
 			{Name: "rmse", Reads: pred},
 			{Name: "mse", Reads: pred},

@@ -264,14 +264,6 @@ func MetricType(metric string) string {
 	return m.Evaluator
 }
 
-// defaultMetrics are the test metrics of a spec that lists none, by the
-// kind of its models (their default evaluator).
-var defaultMetrics = map[string][]string{
-	"multiclass": {"accuracy", "f1", "weightedPrecision", "weightedRecall"},
-	"regression": {"rmse", "mse", "mae", "r2"},
-	"clustering": {"silhouette"},
-}
-
 // Parse reads a spec from data (file names it in messages, and relative
 // paths in it resolve against file's directory), applying overrides
 // ("key.path=value", as `spindle run --set` gives them) first.
@@ -1098,7 +1090,8 @@ func (d *decoder) metrics(n *yaml.Node, models []Model, modelsNode *yaml.Node) [
 		if len(order) == 0 {
 			return nil
 		}
-		ms := defaultMetrics[order[0]]
+		ev, _ := evaluation.LookupEvaluator(order[0])
+		ms := ev.RunDefaults
 		for _, m := range models {
 			for _, name := range ms {
 				if err := evaluation.CheckModel(name, m.Stage.Value, m.Stage.evaluator); err != nil {
