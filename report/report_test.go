@@ -116,6 +116,29 @@ func TestReportPage(t *testing.T) {
 
 // TestReportEscapes: names from the spec and the data cannot inject
 // markup into the page.
+// TestReportDataPreparation: a run without models shows what it wrote
+// and no empty model sections.
+func TestReportDataPreparation(t *testing.T) {
+	rep := fixture(t)
+	rep.Input.Label, rep.Input.Classes = "", nil
+	rep.Variants = []job.VariantReport{{Name: "tfidf", Models: []job.ModelReport{}, Rows: 6046,
+		Processed: "processed/tfidf.parquet", Model: "models/tfidf", Profile: rep.Input.Profile}}
+	html, err := HTML(rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"Data written", "processed/tfidf.parquet", "models/tfidf", "6046"} {
+		if !bytes.Contains(html, []byte(want)) {
+			t.Errorf("no %q in the page", want)
+		}
+	}
+	for _, bad := range []string{"Models compared", "Each model", "label <code></code>"} {
+		if bytes.Contains(html, []byte(bad)) {
+			t.Errorf("%q in a page without models", bad)
+		}
+	}
+}
+
 func TestReportEscapes(t *testing.T) {
 	rep := fixture(t)
 	rep.Name = `<script>alert(1)</script>`
