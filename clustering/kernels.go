@@ -52,7 +52,7 @@ func (a *assigner) check(x linalg.Vector) (float64, error) {
 		var bad error
 		linmodel.ForEach(x, func(j int, v float64) {
 			if bad == nil && !linmodel.Finite(v) {
-				bad = fmt.Errorf("feature %d is %v; k-means needs finite features", j, v)
+				bad = fmt.Errorf("feature %d is %v; clustering needs finite features", j, v)
 			}
 		})
 		if bad == nil {
