@@ -169,9 +169,7 @@ func (bisectStep) Merge(a, b *BisectStats) (*BisectStats, error) {
 		return b, nil
 	}
 	for _, p := range [][2][]float64{{a.Weight, b.Weight}, {a.Cost, b.Cost}, {a.Sums, b.Sums}} {
-		for i, v := range p[1] {
-			p[0][i] += v
-		}
+		simd.Axpy(1, p[1], p[0])
 	}
 	for i, v := range b.Rows {
 		a.Rows[i] += v
@@ -194,13 +192,7 @@ func (bk *BisectingKMeans) Fit(ctx context.Context, e engine.Engine, ds engine.D
 func (bk *BisectingKMeans) fit(ctx context.Context, e engine.Engine, ds engine.Dataset) (*BisectingKMeansModel, error) {
 	features := or(bk.FeaturesCol, "features")
 	cosine := bk.DistanceMeasure == "cosine"
-	data, err := e.MapPartitions(ds, engine.Select{Columns: bk.InputColumns()})
-	if err == nil {
-		data, err = e.MapPartitions(data, kmeansNorms{FeaturesCol: features, Cosine: cosine})
-	}
-	if err == nil {
-		data, err = e.Persist(ctx, data)
-	}
+	data, err := storeRows(ctx, e, ds, bk.InputColumns(), cosine)
 	if err != nil {
 		return nil, err
 	}

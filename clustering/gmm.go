@@ -11,6 +11,7 @@ import (
 	"github.com/spindle-ml/spindle/engine"
 	"github.com/spindle-ml/spindle/internal/learned"
 	"github.com/spindle-ml/spindle/internal/linmodel"
+	"github.com/spindle-ml/spindle/internal/simd"
 	"github.com/spindle-ml/spindle/linalg"
 	"github.com/spindle-ml/spindle/ml"
 	"github.com/spindle-ml/spindle/table"
@@ -199,9 +200,7 @@ func (gmmStep) Merge(a, b *GMMStats) (*GMMStats, error) {
 		return b, nil
 	}
 	for _, p := range [][2][]float64{{a.W, b.W}, {a.S1, b.S1}, {a.S2, b.S2}} {
-		for i, v := range p[1] {
-			p[0][i] += v
-		}
+		simd.Axpy(1, p[1], p[0])
 	}
 	a.LogLik += b.LogLik
 	a.Rows += b.Rows
@@ -222,14 +221,7 @@ func (g *GaussianMixture) Fit(ctx context.Context, e engine.Engine, ds engine.Da
 
 func (g *GaussianMixture) fit(ctx context.Context, e engine.Engine, ds engine.Dataset) (*GaussianMixtureModel, error) {
 	features := or(g.FeaturesCol, "features")
-	data, err := e.MapPartitions(ds, engine.Select{Columns: g.InputColumns()})
-	if err == nil {
-		data, err = e.MapPartitions(data, kmeansNorms{FeaturesCol: features})
-	}
-	if err == nil {
-		// Stored: EM passes over it, and the draws need exact positions.
-		data, err = e.Persist(ctx, data)
-	}
+	data, err := storeRows(ctx, e, ds, g.InputColumns(), false)
 	if err != nil {
 		return nil, err
 	}

@@ -248,6 +248,21 @@ func columns(b *table.Batch, features, weight string) (*table.VectorColumn, tabl
 // (unit vectors of rows at different scales differ in their last bits).
 const cosineSame = 1e-12
 
+// storeRows stores the columns a fit reads (cols: the features, then the
+// weight if any) with each row's squared length (kmeansNorms), checked
+// once: the passes do not compute it again, and draws keyed by row see
+// exact positions. The caller releases the result (engine.Release).
+func storeRows(ctx context.Context, e engine.Engine, ds engine.Dataset, cols []string, cosine bool) (engine.Dataset, error) {
+	data, err := e.MapPartitions(ds, engine.Select{Columns: cols})
+	if err == nil {
+		data, err = e.MapPartitions(data, kmeansNorms{FeaturesCol: cols[0], Cosine: cosine})
+	}
+	if err == nil {
+		data, err = e.Persist(ctx, data)
+	}
+	return data, err
+}
+
 // normCol is the column of squared lengths kmeansNorms adds to a fit's
 // stored data.
 const normCol = "__kmeansSquaredLength"

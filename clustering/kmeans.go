@@ -151,15 +151,7 @@ func (km *KMeans) Fit(ctx context.Context, e engine.Engine, ds engine.Dataset) (
 	}
 	f := &kmeansFit{km: km, e: e, k: max(km.K, 2), cosine: km.DistanceMeasure == "cosine",
 		features: or(km.FeaturesCol, "features"), seed: km.Seed}
-	data, err := e.MapPartitions(ds, engine.Select{Columns: km.InputColumns()})
-	if err == nil {
-		data, err = e.MapPartitions(data, kmeansNorms{FeaturesCol: f.features, Cosine: f.cosine})
-	}
-	if err == nil {
-		// Stored with each row's squared length, so that the passes do
-		// not compute it again and the draws see exact row positions.
-		data, err = e.Persist(ctx, data)
-	}
+	data, err := storeRows(ctx, e, ds, km.InputColumns(), f.cosine)
 	if err != nil {
 		return nil, fmt.Errorf("KMeans: %w", err)
 	}
