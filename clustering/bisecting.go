@@ -1,6 +1,7 @@
 package clustering
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
@@ -247,7 +248,7 @@ func (bk *BisectingKMeans) fit(ctx context.Context, e engine.Engine, ds engine.D
 		}
 		if len(divisible) > k-leaves {
 			// The largest first (then the first made).
-			slices.SortStableFunc(divisible, func(a, b int) int { return -cmpFloat(size[a], size[b]) })
+			slices.SortStableFunc(divisible, func(a, b int) int { return cmp.Compare(size[b], size[a]) })
 			divisible = divisible[:k-leaves]
 			slices.Sort(divisible)
 		}
@@ -329,16 +330,6 @@ func (bk *BisectingKMeans) fit(ctx context.Context, e engine.Engine, ds engine.D
 		}
 	}
 	return t, nil
-}
-
-func cmpFloat(a, b float64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // setCenter sets node n's center to sum/weight (unit length for cosine).
@@ -445,25 +436,15 @@ func (m *BisectingKMeansModel) MapPartition(_ context.Context, info engine.Parti
 	if err != nil {
 		return nil, err
 	}
-	fc, err := table.ColumnAs[*table.VectorColumn](b, m.FeaturesCol)
-	if err != nil {
-		return nil, err
-	}
 	w := m.walker()
-	preds := make([]int64, fc.Len())
-	err = linmodel.EachRow("BisectingKMeansModel", b, fc, info, m.NumFeatures, func(i int, x linalg.Vector) error {
+	return predictRows("BisectingKMeansModel", out, b, info, m.FeaturesCol, m.NumFeatures, func(_ int, x linalg.Vector) (int, error) {
 		xx, err := w.a.check(x)
 		if err != nil {
-			return err
+			return 0, err
 		}
 		n, _ := w.leaf(x, xx)
-		preds[i] = int64(m.LeafIndex[n])
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return b.Derive(out, append(append([]table.Column(nil), b.Columns()...), table.NewInt64Column(preds, nil)))
+		return m.LeafIndex[n], nil
+	}, nil)
 }
 
 // Validate implements ml.StateValidator: the arrays' sizes, and a tree

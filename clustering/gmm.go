@@ -445,32 +445,25 @@ func (m *GaussianMixtureModel) MapPartition(_ context.Context, info engine.Parti
 	if err != nil {
 		return nil, err
 	}
-	fc, err := table.ColumnAs[*table.VectorColumn](b, m.FeaturesCol)
-	if err != nil {
-		return nil, err
-	}
 	ev, err := m.evaluator()
 	if err != nil {
 		return nil, err
 	}
-	probs, preds := make([]linalg.Vector, fc.Len()), make([]int64, fc.Len())
-	err = linmodel.EachRow("GaussianMixtureModel", b, fc, info, m.NumFeatures, func(i int, x linalg.Vector) error {
+	probs := make([]linalg.Vector, b.NumRows())
+	return predictRows("GaussianMixtureModel", out, b, info, m.FeaturesCol, m.NumFeatures, func(i int, x linalg.Vector) (int, error) {
 		g, _, err := ev.responsibilities(x.ToDense().Values)
 		if err != nil {
-			return err
+			return 0, err
 		}
 		probs[i] = linalg.Dense(g)
+		best := 0
 		for c, v := range g {
-			if v > g[preds[i]] {
-				preds[i] = int64(c)
+			if v > g[best] {
+				best = c
 			}
 		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return b.Derive(out, append(append([]table.Column(nil), b.Columns()...), table.NewVectorColumn(probs, nil), table.NewInt64Column(preds, nil)))
+		return best, nil
+	}, func() []table.Column { return []table.Column{table.NewVectorColumn(probs, nil)} })
 }
 
 // Validate implements ml.StateValidator.

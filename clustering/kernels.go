@@ -214,6 +214,32 @@ func (a *assigner) each(ctx context.Context, info engine.PartitionInfo, b *table
 	return nil
 }
 
+// predictRows is a clustering model's MapPartition: out (the model's
+// OutputSchema of b's) adds the columns extra makes, after the walk, and
+// then the int64 cluster each row gets from predict; featuresCol's rows
+// are checked by linmodel.EachRow (not null, d features).
+func predictRows(stage string, out *table.Schema, b *table.Batch, info engine.PartitionInfo, featuresCol string, d int,
+	predict func(i int, x linalg.Vector) (int, error), extra func() []table.Column) (*table.Batch, error) {
+	fc, err := table.ColumnAs[*table.VectorColumn](b, featuresCol)
+	if err != nil {
+		return nil, err
+	}
+	preds := make([]int64, fc.Len())
+	err = linmodel.EachRow(stage, b, fc, info, d, func(i int, x linalg.Vector) error {
+		c, err := predict(i, x)
+		preds[i] = int64(c)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	cols := append([]table.Column(nil), b.Columns()...)
+	if extra != nil {
+		cols = append(cols, extra()...)
+	}
+	return b.Derive(out, append(cols, table.NewInt64Column(preds, nil)))
+}
+
 // rowWeight returns row i's weight: 1 without a weight column.
 func rowWeight(wc table.Column, i int, row engine.Row) (float64, error) {
 	if wc == nil {
@@ -269,7 +295,8 @@ const normCol = "__kmeansSquaredLength"
 
 // kmeansNorms adds each row's squared length ‖x‖² (Spark keeps its
 // VectorWithNorm the same way), checking the row once for the whole fit:
-// not null, finite, and not zero under cosine.
+// not null, finite, and not zero under cosine; rows of one size at
+// least a quarter non-zero are stored as one dense block.
 type kmeansNorms struct {
 	FeaturesCol string
 	Cosine      bool
@@ -284,7 +311,7 @@ func (k kmeansNorms) OutputSchema(in *table.Schema) (*table.Schema, error) {
 	return ml.WithOutput("KMeans", in, normCol, table.Float64)
 }
 
-func (k kmeansNorms) MapPartition(_ context.Context, info engine.PartitionInfo, b *table.Batch) (*table.Batch, error) {
+func (k kmeansNorms) MapPartition(ctx context.Context, info engine.PartitionInfo, b *table.Batch) (*table.Batch, error) {
 	out, err := k.OutputSchema(b.Schema())
 	if err != nil {
 		return nil, err
@@ -304,7 +331,22 @@ func (k kmeansNorms) MapPartition(_ context.Context, info engine.PartitionInfo, 
 			return nil, fmt.Errorf("%s: %w", row, err)
 		}
 	}
-	return b.Derive(out, append(append([]table.Column(nil), b.Columns()...), table.NewFloat64Column(norms, nil)))
+	cols := append([]table.Column(nil), b.Columns()...)
+	if _, _, ok := table.DenseBlock(vc); !ok && vc.Len() > 0 {
+		// Rows that are not one dense block — taken by a split, or sparse
+		// with at least a quarter of their entries set, as VectorAssembler
+		// makes images — are stored as one, once: every pass then runs
+		// the four-row kernels in place (dense centers make sparse dot
+		// products no cheaper there).
+		block, ok, err := linmodel.Densify(ctx, b, k.FeaturesCol, vc, vc.Values[0].Size, 0.25)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			cols[b.Schema().Index(k.FeaturesCol)] = table.NewDenseVectorColumn(block, vc.Values[0].Size)
+		}
+	}
+	return b.Derive(out, append(cols, table.NewFloat64Column(norms, nil)))
 }
 
 // KMeansStats is one pass's partial: per center the weighted sum of its

@@ -494,25 +494,16 @@ func (m *KMeansModel) MapPartition(_ context.Context, info engine.PartitionInfo,
 	if err != nil {
 		return nil, err
 	}
-	fc, err := table.ColumnAs[*table.VectorColumn](b, m.FeaturesCol)
-	if err != nil {
-		return nil, err
-	}
 	a := assigner{centers: m.ClusterCenters, d: m.NumFeatures, cosine: m.DistanceMeasure == "cosine"}
 	a.init()
-	preds := make([]int64, fc.Len())
-	err = linmodel.EachRow("KMeansModel", b, fc, info, m.NumFeatures, func(i int, x linalg.Vector) error {
+	return predictRows("KMeansModel", out, b, info, m.FeaturesCol, m.NumFeatures, func(_ int, x linalg.Vector) (int, error) {
 		xx, err := a.check(x)
-		if err == nil {
-			c, _ := a.nearest(x, xx)
-			preds[i] = int64(c)
+		if err != nil {
+			return 0, err
 		}
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return b.Derive(out, append(append([]table.Column(nil), b.Columns()...), table.NewInt64Column(preds, nil)))
+		c, _ := a.nearest(x, xx)
+		return c, nil
+	}, nil)
 }
 
 // Predict returns the index of x's nearest center.

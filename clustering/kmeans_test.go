@@ -356,3 +356,23 @@ func TestSilhouetteBadInput(t *testing.T) {
 		}
 	}
 }
+
+// TestKMeansSparseRows: rows too sparse to be stored as a dense block
+// (under a quarter of their entries set) take the sparse kernels; the fit
+// is the dense fit of the same rows, to rounding.
+func TestKMeansSparseRows(t *testing.T) {
+	var x [][]float64
+	for i := range 120 {
+		r := make([]float64, 40)
+		g := i % 3
+		r[g*10+i%5] = 1 + float64(i%7)/10
+		r[g*10+5+i%4] = 2 - float64(i%3)/10
+		x = append(x, r)
+	}
+	var centers [][]float64
+	for _, sparse := range []bool{false, true} {
+		m, _, _ := fit(t, &KMeans{K: 3, Seed: 2}, tabletest.Labeled(t, x, make([]float64, len(x)), 16, sparse))
+		centers = append(centers, m.ClusterCenters)
+	}
+	approx.Floats(t, "sparse against dense centers", centers[1], centers[0], 1e-12)
+}

@@ -79,42 +79,43 @@ type clusterCols struct {
 const MaxClusters = 1_000_000
 
 // row reads row i: its features (unit length for cosine), cluster and
-// weight, and ‖x‖² of what it returns.
-func (k clusterCols) row(info engine.PartitionInfo, b *table.Batch, fc *table.VectorColumn, pc, wc table.Column, i int) (x linalg.Vector, c int, w, xx float64, err error) {
+// weight.
+func (k clusterCols) row(info engine.PartitionInfo, b *table.Batch, fc *table.VectorColumn, pc, wc table.Column, i int) (x linalg.Vector, c int, w float64, err error) {
 	name := engine.Row{Info: info, Batch: b, I: i}
 	if fc.IsNull(i) || pc.IsNull(i) {
-		return x, 0, 0, 0, fmt.Errorf("%s: null features or prediction", name)
+		return x, 0, 0, fmt.Errorf("%s: null features or prediction", name)
 	}
 	p := scalar(pc, i, 0)
 	if p < 0 || p != math.Trunc(p) || p > MaxClusters {
-		return x, 0, 0, 0, fmt.Errorf("%s: prediction %v in column %q is not a cluster index 0, 1, …", name, p, k.PredictionCol)
+		return x, 0, 0, fmt.Errorf("%s: prediction %v in column %q is not a cluster index 0, 1, …", name, p, k.PredictionCol)
 	}
 	if wc != nil && wc.IsNull(i) {
-		return x, 0, 0, 0, fmt.Errorf("%s: null weight", name)
+		return x, 0, 0, fmt.Errorf("%s: null weight", name)
 	}
 	w = weightAt(wc, i)
 	if w < 0 || !linmodel.Finite(w) {
-		return x, 0, 0, 0, fmt.Errorf("%s: weight %v must be finite and non-negative", name, w)
+		return x, 0, 0, fmt.Errorf("%s: weight %v must be finite and non-negative", name, w)
 	}
 	x = fc.Values[i]
+	var xx float64
 	for _, v := range x.Values {
 		xx += v * v
 	}
 	if !linmodel.Finite(xx) {
-		return x, 0, 0, 0, fmt.Errorf("%s: features in column %q are not all finite", name, k.FeaturesCol)
+		return x, 0, 0, fmt.Errorf("%s: features in column %q are not all finite", name, k.FeaturesCol)
 	}
 	if k.Cosine {
 		if xx == 0 {
-			return x, 0, 0, 0, fmt.Errorf("%s: a zero vector has no cosine distance", name)
+			return x, 0, 0, fmt.Errorf("%s: a zero vector has no cosine distance", name)
 		}
 		n := math.Sqrt(xx)
 		vals := make([]float64, len(x.Values))
 		for j, v := range x.Values {
 			vals[j] = v / n
 		}
-		x, xx = linalg.Vector{Size: x.Size, Indices: x.Indices, Values: vals}, 1
+		x = linalg.Vector{Size: x.Size, Indices: x.Indices, Values: vals}
 	}
-	return x, int(p), w, xx, nil
+	return x, int(p), w, nil
 }
 
 func (k clusterCols) columns(b *table.Batch) (*table.VectorColumn, table.Column, table.Column, error) {
@@ -146,7 +147,7 @@ func (k clusterSumsKernel) Fold(_ context.Context, info engine.PartitionInfo, ac
 		return nil, err
 	}
 	for i := range b.NumRows() {
-		x, c, w, _, err := k.row(info, b, fc, pc, wc, i)
+		x, c, w, err := k.row(info, b, fc, pc, wc, i)
 		if err != nil {
 			return nil, err
 		}
@@ -242,7 +243,7 @@ func (k silhouetteKernel) Fold(_ context.Context, info engine.PartitionInfo, acc
 		}
 	}
 	for i := range b.NumRows() {
-		x, own, w, _, err := k.row(info, b, fc, pc, wc, i)
+		x, own, w, err := k.row(info, b, fc, pc, wc, i)
 		if err != nil {
 			return nil, err
 		}

@@ -193,27 +193,34 @@ func (r *runner) writeProcessed(ctx context.Context, variant string, mr *ModelRe
 		if len(r.s.Models) > 1 {
 			rel = fmt.Sprintf("processed/%s.%s/%s.parquet", variant, mr.Name, part.name)
 		}
-		if !engine.IsResident(r.e) {
-			// The workers write the rows: rel is a directory of part
-			// files and its _SUCCESS.
-			m, err := format.WriteParts(ctx, r.e, r.st, part.d, storage.Join(r.out, rel), format.Options{Format: format.Parquet}, r.info.RunID)
-			if err != nil {
-				return err
-			}
-			r.log.Info("processed data", "dir", rel, "files", len(m.Files), "rows", m.Rows)
-			mr.Processed = append(mr.Processed, rel)
-			continue
-		}
-		tb, err := r.e.Collect(ctx, part.d)
-		if err != nil {
-			return err
-		}
-		if err := format.Write(ctx, r.st, storage.Join(r.out, rel), tb, format.Options{Format: format.Parquet}); err != nil {
+		if _, err := r.writeData(ctx, rel, part.d, format.Options{Format: format.Parquet}); err != nil {
 			return err
 		}
 		mr.Processed = append(mr.Processed, rel)
 	}
 	return nil
+}
+
+// writeData writes ds under the output directory at rel and returns its
+// rows: one file on the embedded engine; on a cluster engine the workers
+// write the rows, and rel is a directory of part files and its _SUCCESS.
+func (r *runner) writeData(ctx context.Context, rel string, ds engine.Dataset, o format.Options) (int64, error) {
+	if !engine.IsResident(r.e) {
+		m, err := format.WriteParts(ctx, r.e, r.st, ds, storage.Join(r.out, rel), o, r.info.RunID)
+		if err != nil {
+			return 0, err
+		}
+		r.log.Info("processed data", "dir", rel, "files", len(m.Files), "rows", m.Rows)
+		return m.Rows, nil
+	}
+	tb, err := r.e.Collect(ctx, ds)
+	if err != nil {
+		return 0, err
+	}
+	if err := format.Write(ctx, r.st, storage.Join(r.out, rel), tb, o); err != nil {
+		return 0, err
+	}
+	return tb.Count(), nil
 }
 
 // floats3 is floats2 one level deeper.

@@ -28,7 +28,7 @@ func (r *runner) prepareData(ctx context.Context, ds engine.Dataset) error {
 	r.passes.SetPhase(PhaseFeaturize)
 	r.input = ds.Schema()
 	start := time.Now()
-	shared, all, err := r.fitAll(ctx, "shared stages", r.shared, ds)
+	shared, all, _, err := r.fitStages(ctx, "shared stages", r.shared, ds, nil, nil)
 	if err != nil {
 		return err
 	}
@@ -42,37 +42,13 @@ func (r *runner) prepareData(ctx context.Context, ds engine.Dataset) error {
 	return errors.Join(errs...)
 }
 
-// fitAll fits stages on ds and returns them fitted with ds transformed
-// and stored.
-func (r *runner) fitAll(ctx context.Context, what string, stages []any, ds engine.Dataset) ([]ml.Transformer, engine.Dataset, error) {
-	if len(stages) == 0 {
-		return nil, ds, nil
-	}
-	p := &pipeline.Pipeline{Stages: stages, Progress: func(i int, name string) {
-		r.prog(Event{Step: fmt.Sprintf("%s: %s", what, ml.StageName(stages[i]))})
-		r.log.Info("fit stage", "in", what, "stage", ml.StageName(stages[i]))
-	}}
-	pm, err := p.Fit(ctx, r.e, ds)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", what, err)
-	}
-	out, err := pm.Transform(ctx, r.e, ds)
-	if err == nil {
-		out, err = r.e.Persist(ctx, out)
-	}
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", what, err)
-	}
-	return pm.Stages, out, nil
-}
-
 // prepareVariant fits, writes, saves and profiles variant vi.
 func (r *runner) prepareVariant(ctx context.Context, vi int, shared []ml.Transformer, all engine.Dataset) error {
 	v := r.s.Variants[vi]
 	vr := VariantReport{Name: v.Name, Models: []ModelReport{}}
 	start := time.Now()
 	r.prog(Event{Step: "featurize " + v.Name})
-	fitted, out, err := r.fitAll(engine.WithPhase(ctx, PhaseFeaturize), "variant "+v.Name, r.variants[vi], all)
+	fitted, out, _, err := r.fitStages(engine.WithPhase(ctx, PhaseFeaturize), "variant "+v.Name, r.variants[vi], all, nil, nil)
 	if err != nil {
 		return err
 	}
@@ -106,31 +82,17 @@ func (r *runner) prepareVariant(ctx context.Context, vi int, shared []ml.Transfo
 	return r.modelDone(ctx, vi, vr)
 }
 
-// writeRows writes ds under the output directory at rel (plus the
-// format's extension for one file) in output.format: one file on the
-// embedded engine, a directory of part files and their _SUCCESS written
-// by the workers on a cluster engine. It returns the path written and the
-// rows.
+// writeRows writes a data-preparation run's rows at rel in
+// output.format, plus the format's extension when they are one file (the
+// embedded engine), and returns the path written and the rows.
 func (r *runner) writeRows(ctx context.Context, rel string, ds engine.Dataset) (string, int64, error) {
 	o := format.Options{Format: r.s.Output.Format, LabelCol: r.s.Label.IndexedCol}
 	if o.Format == "" {
 		o.Format = format.Parquet
 	}
-	if !engine.IsResident(r.e) {
-		m, err := format.WriteParts(ctx, r.e, r.st, ds, storage.Join(r.out, rel), o, r.info.RunID)
-		if err != nil {
-			return "", 0, err
-		}
-		r.log.Info("processed data", "dir", rel, "files", len(m.Files), "rows", m.Rows)
-		return rel, m.Rows, nil
+	if engine.IsResident(r.e) {
+		rel += "." + string(o.Format)
 	}
-	rel += "." + string(o.Format)
-	tb, err := r.e.Collect(ctx, ds)
-	if err != nil {
-		return "", 0, err
-	}
-	if err := format.Write(ctx, r.st, storage.Join(r.out, rel), tb, o); err != nil {
-		return "", 0, err
-	}
-	return rel, tb.Count(), nil
+	rows, err := r.writeData(ctx, rel, ds, o)
+	return rel, rows, err
 }

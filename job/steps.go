@@ -645,7 +645,8 @@ func (r *runner) columnsNeeded() map[string]bool {
 }
 
 // fitStages fits stages on train and returns them fitted with both splits
-// transformed and kept. With keep, only those columns are kept (the
+// transformed and kept (test may be nil: a data-preparation run fits and
+// keeps all rows as train). With keep, only those columns are kept (the
 // shared stages' intermediate text columns are otherwise most of the
 // memory of a text run).
 func (r *runner) fitStages(ctx context.Context, what string, stages []any, train, test engine.Dataset, keep map[string]bool) ([]ml.Transformer, engine.Dataset, engine.Dataset, error) {
@@ -660,8 +661,12 @@ func (r *runner) fitStages(ctx context.Context, what string, stages []any, train
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("%s: %w", what, err)
 	}
-	out := [2]engine.Dataset{}
-	for i, d := range []engine.Dataset{train, test} {
+	in := []engine.Dataset{train}
+	if test != nil {
+		in = append(in, test)
+	}
+	out := make([]engine.Dataset, len(in))
+	for i, d := range in {
 		t, err := pm.Transform(ctx, r.e, d)
 		if err != nil {
 			return nil, nil, nil, fmt.Errorf("%s: %w", what, err)
@@ -679,9 +684,12 @@ func (r *runner) fitStages(ctx context.Context, what string, stages []any, train
 		}
 		out[i] = t
 	}
-	stored, err := engine.PersistAll(ctx, r.e, out[:]...) // both in one pass
+	stored, err := engine.PersistAll(ctx, r.e, out...) // both in one pass
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("%s: %w", what, err)
+	}
+	if test == nil {
+		return pm.Stages, stored[0], nil, nil
 	}
 	return pm.Stages, stored[0], stored[1], nil
 }

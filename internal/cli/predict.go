@@ -314,6 +314,16 @@ func (ev *evalFlags) resolve(modelDir string, info *pipeline.Info) error {
 	return nil
 }
 
+// print writes the metrics under a header line, one a line.
+func (ev *evalFlags) print(w io.Writer, header string, scores map[string]jsonnum.Float) error {
+	fmt.Fprintln(w, header)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for _, name := range ev.metrics {
+		fmt.Fprintf(tw, "  %s\t%.6f\n", name, float64(scores[name]))
+	}
+	return tw.Flush()
+}
+
 // evaluate indexes the label of the scored rows res as the model indexes
 // its predictions (by the labels of its IndexToString stage, or a number
 // cast to double), prints the metrics and returns res, kept for writing.
@@ -333,12 +343,7 @@ func (ev *evalFlags) evaluate(ctx context.Context, e *env, eng engine.Engine, m 
 		if err != nil {
 			return nil, fmt.Errorf("--evaluate: %w", err)
 		}
-		fmt.Fprintf(e.stdout, "metrics of the predictions for %s:\n", input)
-		tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
-		for _, name := range ev.metrics {
-			fmt.Fprintf(tw, "  %s\t%.6f\n", name, float64(scores[name]))
-		}
-		return res, tw.Flush()
+		return res, ev.print(e.stdout, fmt.Sprintf("metrics of the predictions for %s:", input), scores)
 	}
 	s := res.Schema()
 	j := s.Index(ev.label)
@@ -380,17 +385,12 @@ func (ev *evalFlags) evaluate(ctx context.Context, e *env, eng engine.Engine, m 
 		return nil, fmt.Errorf("--evaluate: %w", err)
 	}
 	w := e.stdout
-	fmt.Fprintf(w, "metrics of the predictions for %s against its column %s:\n", input, ev.label)
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	for _, name := range ev.metrics {
-		fmt.Fprintf(tw, "  %s\t%.6f\n", name, float64(scores[name]))
-	}
-	if err := tw.Flush(); err != nil {
+	if err := ev.print(w, fmt.Sprintf("metrics of the predictions for %s against its column %s:", input, ev.label), scores); err != nil {
 		return nil, err
 	}
 	if conf != nil {
 		fmt.Fprintln(w, "confusion matrix (rows: true label, columns: predicted):")
-		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 		fmt.Fprint(tw, "\t")
 		for _, l := range conf.Labels {
 			fmt.Fprintf(tw, "%s\t", l)
