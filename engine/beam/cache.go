@@ -101,8 +101,12 @@ func evict(dir string, max int64) {
 		if err != nil {
 			return nil
 		}
-		if d.Name()[0] == '.' && time.Since(fi.ModTime()) > time.Hour {
-			_ = os.Remove(p) // a temporary file a killed worker left
+		if d.Name()[0] == '.' {
+			// A copy being written (another worker's): neither counted
+			// nor removed, unless a killed worker left it long ago.
+			if time.Since(fi.ModTime()) > time.Hour {
+				_ = os.Remove(p)
+			}
 			return nil
 		}
 		all = append(all, entry{p, fi.Size(), fi.ModTime()})
@@ -117,7 +121,9 @@ func evict(dir string, max int64) {
 		if total <= max {
 			break
 		}
-		if os.Remove(e.path) == nil {
+		// A file another worker evicted at the same time is gone all
+		// the same: counting it as still there would evict more.
+		if err := os.Remove(e.path); err == nil || errors.Is(err, fs.ErrNotExist) {
 			total -= e.size
 		}
 	}
