@@ -10,6 +10,7 @@ import (
 	"github.com/spindle-ml/spindle/evaluation"
 	"github.com/spindle-ml/spindle/jsonnum"
 	"github.com/spindle-ml/spindle/ml"
+	"github.com/spindle-ml/spindle/runrecord"
 	"github.com/spindle-ml/spindle/table"
 )
 
@@ -21,7 +22,7 @@ const curvePoints = 200
 
 // curves adds a binary classifier's test ROC and PR curves to mr (one
 // pass over the scored rows).
-func (r *runner) curves(ctx context.Context, mr *ModelReport, pred engine.Dataset) error {
+func (r *runner) curves(ctx context.Context, mr *runrecord.ModelReport, pred engine.Dataset) error {
 	if len(r.rep.Input.Classes) != 2 || pred.Schema().Index("rawPrediction") < 0 {
 		return nil
 	}
@@ -36,7 +37,7 @@ func (r *runner) curves(ctx context.Context, mr *ModelReport, pred engine.Datase
 // slots of the feature vector as the fitted stages make it from input
 // schema in (ml.SlotsOf: an assembled column by its name, a vector input
 // slot by slot, a hashed term as tf[74]), where they can tell.
-func describeModel(mr *ModelReport, model ml.Model, fitted []ml.Transformer, in *table.Schema) {
+func describeModel(mr *runrecord.ModelReport, model ml.Model, fitted []ml.Transformer, in *table.Schema) {
 	p, d := ml.Params(model), ml.Data(model)
 	if h, ok := d["objectiveHistory"].([]float64); ok {
 		mr.ObjectiveHistory = jsonnum.Floats(h)
@@ -46,11 +47,11 @@ func describeModel(mr *ModelReport, model ml.Model, fitted []ml.Transformer, in 
 		featuresCol = "features"
 	}
 	slots := ml.SlotsOf(in, fitted, featuresCol, nil)
-	var w []FeatureWeight
+	var w []runrecord.FeatureWeight
 	if sz, ok := model.(ml.Summarizer); ok {
 		if top, ok := sz.Summary()["topFeatures"].([][2]float64); ok {
 			for _, f := range top {
-				w = append(w, FeatureWeight{Index: int(f[0]), Weight: jsonnum.Float(f[1])})
+				w = append(w, runrecord.FeatureWeight{Index: int(f[0]), Weight: jsonnum.Float(f[1])})
 			}
 			mr.TopFeaturesKind = "importance"
 		}
@@ -70,9 +71,9 @@ func describeModel(mr *ModelReport, model ml.Model, fitted []ml.Transformer, in 
 					best = v
 				}
 			}
-			w = append(w, FeatureWeight{Index: j, Weight: jsonnum.Float(best)})
+			w = append(w, runrecord.FeatureWeight{Index: j, Weight: jsonnum.Float(best)})
 		}
-		slices.SortStableFunc(w, func(a, b FeatureWeight) int {
+		slices.SortStableFunc(w, func(a, b runrecord.FeatureWeight) int {
 			return cmp.Compare(math.Abs(float64(b.Weight)), math.Abs(float64(a.Weight)))
 		})
 		w = w[:min(topFeatures, len(w))]

@@ -24,11 +24,9 @@ import (
 
 	"github.com/spindle-ml/spindle/engine"
 	"github.com/spindle-ml/spindle/jsonnum"
-	"github.com/spindle-ml/spindle/ml"
-	"github.com/spindle-ml/spindle/profile"
+	"github.com/spindle-ml/spindle/runrecord"
 	"github.com/spindle-ml/spindle/spec"
 	"github.com/spindle-ml/spindle/storage"
-	"github.com/spindle-ml/spindle/tuning"
 )
 
 // Options configure a run.
@@ -51,7 +49,7 @@ type Options struct {
 	// Report, if set, renders the run's report page from its final
 	// metrics; the run writes it as report.html, before _SUCCESS (package
 	// report's HTML; the job does not import it, it imports the job).
-	Report func(*Report) ([]byte, error)
+	Report func(*runrecord.Report) ([]byte, error)
 }
 
 // Event is a progress report: the step, and where tuning and the
@@ -63,150 +61,13 @@ type Event struct {
 	Iter           int    // optimizer iteration
 }
 
-// Report is metrics.json. It is written when the run has checked its
-// input and starts work (Status "running"), again after every model, and
-// at the end ("succeeded", or "failed" with Error), so that a failure
-// late in a run keeps what was finished.
-type Report struct {
-	Name           string      `json:"name"`
-	Spec           string      `json:"spec"`
-	SpecDigest     string      `json:"specDigest,omitempty"`
-	RunID          string      `json:"runId,omitempty"`
-	Status         string      `json:"status,omitempty"`
-	Error          string      `json:"error,omitempty"`
-	SpindleVersion string      `json:"spindleVersion,omitempty"`
-	Engine         string      `json:"engine"`
-	Started        time.Time   `json:"started"`
-	Seconds        float64     `json:"seconds"`
-	PeakRSSBytes   int64       `json:"peakRSSBytes"`
-	Input          InputReport `json:"input"`
-	Split          SplitReport `json:"split"`
-	// SharedSeconds is the time the shared stages took (fit and
-	// transform of both splits), before any variant.
-	SharedSeconds float64         `json:"sharedStagesSeconds"`
-	Variants      []VariantReport `json:"variants"`
-	// Passes counts the engine passes per phase (PhaseRead …): on a
-	// cluster each is a job with a fixed cost.
-	Passes map[string]int64 `json:"passes,omitempty"`
-}
-
-// Run statuses in metrics.json.
-const (
-	StatusRunning   = "running"
-	StatusSucceeded = "succeeded"
-	StatusFailed    = "failed"
-)
-
-// InputReport describes the data read and cleaned.
-type InputReport struct {
-	URI              string               `json:"uri"`
-	Format           string               `json:"format"`
-	Rows             int64                `json:"rows"`
-	Nulls            map[string]int64     `json:"nulls"`
-	DropNulls        string               `json:"dropNulls"`
-	RowsAfterClean   int64                `json:"rowsAfterClean"`
-	Label            string               `json:"label"`
-	Classes          []profile.ClassCount `json:"classes,omitempty"`
-	ReadSeconds      float64              `json:"readSeconds"`
-	MalformedDropped int64                `json:"malformedDropped,omitempty"`
-	// Test describes the test input (input.test), read and cleaned the
-	// same way; its label is indexed as the training input's.
-	Test *InputReport `json:"test,omitempty"`
-	// Profile describes each column of the cleaned input: type, nulls,
-	// distinct values, and min, max, mean and stddev of numbers.
-	Profile []profile.ColumnProfile `json:"profile,omitempty"`
-}
-
-// SplitReport describes the train/test split.
-type SplitReport struct {
-	// TrainRatio and Seed made a random split; with input.test they are
-	// 0 and TestInput names the test data.
-	TrainRatio float64 `json:"trainRatio"`
-	Seed       int64   `json:"seed"`
-	TestInput  string  `json:"testInput,omitempty"`
-	Train      int64   `json:"trainRows"`
-	Test       int64   `json:"testRows"`
-}
-
-// VariantReport is one feature variant's results.
-type VariantReport struct {
-	Name             string        `json:"name"`
-	FeaturizeSeconds float64       `json:"featurizeSeconds"`
-	Models           []ModelReport `json:"models"`
-	// A data-preparation run (no models) reports, per variant, the rows
-	// it wrote (Processed: their path under the output directory), the
-	// fitted feature pipeline it saved, and the profile of what it wrote.
-	Processed string                  `json:"processedData,omitempty"`
-	Rows      int64                   `json:"rows,omitempty"`
-	Model     string                  `json:"model,omitempty"`
-	Profile   []profile.ColumnProfile `json:"profile,omitempty"`
-}
-
-// ModelReport is one model trained on one variant.
-type ModelReport struct {
-	Name         string                   `json:"name"`
-	Type         string                   `json:"type"`
-	Params       ml.ParamMap              `json:"params"`
-	Tuning       *TuningReport            `json:"tuning,omitempty"`
-	Test         map[string]jsonnum.Float `json:"test"`
-	Confusion    *ConfusionReport         `json:"confusion,omitempty"`
-	FitSeconds   float64                  `json:"fitSeconds"`
-	ScoreSeconds float64                  `json:"scoreSeconds"`
-	Model        string                   `json:"model,omitempty"`
-	Processed    []string                 `json:"processedData,omitempty"`
-	// ROC and PR are a binary classifier's test curves: (false positive
-	// rate, true positive rate) and (recall, precision), thinned to about
-	// 200 points.
-	ROC [][2]float64 `json:"roc,omitempty"`
-	PR  [][2]float64 `json:"pr,omitempty"`
-	// ObjectiveHistory is the final fit's loss per optimizer iteration,
-	// for models that report it (LogisticRegression, LinearSVC …).
-	ObjectiveHistory []jsonnum.Float `json:"objectiveHistory,omitempty"`
-	// TopFeatures are the model's most important features: a tree
-	// ensemble's importances, or a linear model's largest coefficients
-	// by magnitude (TopFeaturesKind says which).
-	TopFeatures     []FeatureWeight `json:"topFeatures,omitempty"`
-	TopFeaturesKind string          `json:"topFeaturesKind,omitempty"`
-}
-
-// FeatureWeight is one feature's importance or coefficient. Name is set
-// when the features vector was assembled from named scalar columns.
-type FeatureWeight struct {
-	Index  int           `json:"index"`
-	Name   string        `json:"name,omitempty"`
-	Weight jsonnum.Float `json:"weight"`
-}
-
-// TuningReport keeps every fold's metric.
-type TuningReport struct {
-	Method      string            `json:"method"`
-	Metric      string            `json:"metric"`
-	ParamMaps   []ml.ParamMap     `json:"paramMaps"`
-	FoldMetrics [][]jsonnum.Float `json:"foldMetrics"`
-	AvgMetrics  []jsonnum.Float   `json:"avgMetrics"`
-	Best        ml.ParamMap       `json:"best"`
-	// ObjectiveHistories[i][k] is the loss per iteration of grid point
-	// i's fit on fold k, for models that report it.
-	ObjectiveHistories [][][]jsonnum.Float `json:"objectiveHistories,omitempty"`
-	// Failed lists the fits that failed numerically (tuning.Failure);
-	// the best map was chosen among the others.
-	Failed []tuning.Failure `json:"failed,omitempty"`
-}
-
-// ConfusionReport is the test confusion matrix: rows are true labels,
-// columns predicted labels, in Labels order.
-type ConfusionReport struct {
-	Labels []string    `json:"labels"`
-	Matrix [][]float64 `json:"matrix"`
-}
-
 // Run runs s. Nothing is written before the run has checked the spec,
 // the output location and its input (a mistake found by then leaves the
 // output directory as it was); from then on the directory is this run's
-// (see RunningFile, SuccessFile), and on failure metrics.json (status
+// (see runrecord.RunningFile, runrecord.SuccessFile), and on failure metrics.json (status
 // "failed", with every model finished so far) and run.log are still
 // written.
-func Run(ctx context.Context, s *spec.Spec, o Options) (*Report, error) {
+func Run(ctx context.Context, s *spec.Spec, o Options) (*runrecord.Report, error) {
 	out := o.Out
 	if out == "" {
 		out = s.Output.Dir
@@ -216,7 +77,7 @@ func Run(ctx context.Context, s *spec.Spec, o Options) (*Report, error) {
 	}
 	started := time.Now()
 	host, _ := os.Hostname()
-	info := RunInfo{RunID: newRunID(started), SpecDigest: s.Digest, Spec: s.File, Seed: s.Split.Seed, Started: started, Host: host, PID: os.Getpid()}
+	info := runrecord.RunInfo{RunID: newRunID(started), SpecDigest: s.Digest, Spec: s.File, Seed: s.Split.Seed, Started: started, Host: host, PID: os.Getpid()}
 	var logBuf bytes.Buffer
 	runLog := slog.NewJSONHandler(&logBuf, &slog.HandlerOptions{ReplaceAttr: jsonnum.ReplaceAttr}).WithAttrs([]slog.Attr{slog.String("runId", info.RunID)})
 	handlers := []slog.Handler{runLog}
@@ -226,7 +87,7 @@ func Run(ctx context.Context, s *spec.Spec, o Options) (*Report, error) {
 	passes := engine.NewCounter(o.Engine)
 	passes.Order = []string{PhaseRead, PhaseStats, PhaseFeaturize, PhaseTune, PhaseFit, PhaseEvaluate, PhaseWrite}
 	r := &runner{s: s, o: o, e: passes, passes: passes, st: o.Store, out: out, log: slog.New(slog.NewMultiHandler(handlers...)), info: info,
-		rep: &Report{Name: s.Name, Spec: s.File, SpecDigest: s.Digest, RunID: info.RunID, SpindleVersion: o.SpindleVersion,
+		rep: &runrecord.Report{Name: s.Name, Spec: s.File, SpecDigest: s.Digest, RunID: info.RunID, SpindleVersion: o.SpindleVersion,
 			Engine: o.Engine.Name(), Started: started},
 		prog: o.Progress, mu: &sync.Mutex{}}
 	if r.prog == nil {
@@ -256,10 +117,10 @@ func Run(ctx context.Context, s *spec.Spec, o Options) (*Report, error) {
 		// Into run.log only: the caller shows the error itself (on a
 		// terminal it would otherwise appear twice).
 		slog.New(runLog).Error("run failed", "error", err.Error())
-		r.rep.Status, r.rep.Error = StatusFailed, err.Error()
+		r.rep.Status, r.rep.Error = runrecord.StatusFailed, err.Error()
 	} else {
 		r.log.Info("run finished", "seconds", r.rep.Seconds, "out", out)
-		r.rep.Status = StatusSucceeded
+		r.rep.Status = runrecord.StatusSucceeded
 	}
 	if werr := r.writeMetrics(wctx); werr != nil {
 		err = errors.Join(err, werr)
@@ -278,9 +139,9 @@ func Run(ctx context.Context, s *spec.Spec, o Options) (*Report, error) {
 	}
 	if err == nil {
 		if werr := r.dir.finish(wctx, r.info); werr != nil {
-			err = fmt.Errorf("write %s: %w", storage.Join(out, SuccessFile), werr)
+			err = fmt.Errorf("write %s: %w", storage.Join(out, runrecord.SuccessFile), werr)
 		}
-	} else if werr := r.st.Delete(wctx, storage.Join(out, RunningFile)); werr != nil {
+	} else if werr := r.st.Delete(wctx, storage.Join(out, runrecord.RunningFile)); werr != nil {
 		// metrics.json says "failed"; _RUNNING would say it still runs.
 		err = errors.Join(err, werr)
 	}
@@ -297,7 +158,7 @@ func (r *runner) writeMetrics(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("encode metrics.json: %w", err)
 	}
-	if err := r.st.WriteFile(ctx, storage.Join(r.out, "metrics.json"), append(js, '\n')); err != nil {
+	if err := r.st.WriteFile(ctx, storage.Join(r.out, runrecord.MetricsFile), append(js, '\n')); err != nil {
 		return fmt.Errorf("write metrics.json: %w", err)
 	}
 	return nil
@@ -338,7 +199,7 @@ func (r *runner) startOutput(ctx context.Context) error {
 		return err
 	}
 	r.started = true
-	r.rep.Status = StatusRunning
+	r.rep.Status = runrecord.StatusRunning
 	return r.writeMetrics(ctx)
 }
 

@@ -14,6 +14,7 @@ import (
 
 	"github.com/spindle-ml/spindle/engine"
 	"github.com/spindle-ml/spindle/engine/local"
+	"github.com/spindle-ml/spindle/runrecord"
 	"github.com/spindle-ml/spindle/spec"
 	"github.com/spindle-ml/spindle/storage"
 
@@ -57,7 +58,7 @@ func newRunner(t *testing.T) *runner {
 		t.Fatal(err)
 	}
 	passes := engine.NewCounter(&local.Engine{})
-	return &runner{s: s, e: passes, passes: passes, st: storage.New(storage.Options{}), log: discard(), rep: &Report{}, prog: func(Event) {}, mu: &sync.Mutex{}}
+	return &runner{s: s, e: passes, passes: passes, st: storage.New(storage.Options{}), log: discard(), rep: &runrecord.Report{}, prog: func(Event) {}, mu: &sync.Mutex{}}
 }
 
 // TestSteps runs the steps before any output, one by one: each fills its

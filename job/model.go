@@ -15,6 +15,7 @@ import (
 	"github.com/spindle-ml/spindle/jsonnum"
 	"github.com/spindle-ml/spindle/ml"
 	"github.com/spindle-ml/spindle/pipeline"
+	"github.com/spindle-ml/spindle/runrecord"
 	"github.com/spindle-ml/spindle/spec"
 	"github.com/spindle-ml/spindle/storage"
 	"github.com/spindle-ml/spindle/table"
@@ -24,9 +25,9 @@ import (
 // model fits model mi on a variant's training split (tuned when the spec
 // asks), scores the test split, and saves the whole fitted pipeline and,
 // when asked, the processed data.
-func (r *runner) model(ctx context.Context, variant string, mi int, labels []string, fitted []ml.Transformer, train, test engine.Dataset) (*ModelReport, error) {
+func (r *runner) model(ctx context.Context, variant string, mi int, labels []string, fitted []ml.Transformer, train, test engine.Dataset) (*runrecord.ModelReport, error) {
 	m := r.s.Models[mi]
-	mr := &ModelReport{Name: m.Name, Type: m.Stage.Type, Test: map[string]jsonnum.Float{}}
+	mr := &runrecord.ModelReport{Name: m.Name, Type: m.Stage.Type, Test: map[string]jsonnum.Float{}}
 	start := time.Now()
 	model, err := r.fit(ctx, variant, mi, mr, train)
 	if err != nil {
@@ -73,7 +74,7 @@ func (r *runner) model(ctx context.Context, variant string, mi int, labels []str
 
 // fit fits model mi, tuned when the spec asks, reporting the optimizer's
 // iterations and the folds as progress.
-func (r *runner) fit(ctx context.Context, variant string, mi int, mr *ModelReport, train engine.Dataset) (ml.Model, error) {
+func (r *runner) fit(ctx context.Context, variant string, mi int, mr *runrecord.ModelReport, train engine.Dataset) (ml.Model, error) {
 	m := r.s.Models[mi]
 	est := r.models[mi]
 	step := fmt.Sprintf("train %s on %s", m.Name, variant)
@@ -129,7 +130,7 @@ func (r *runner) fit(ctx context.Context, variant string, mi int, mr *ModelRepor
 	if err != nil {
 		return nil, err
 	}
-	mr.Tuning = &TuningReport{Method: t.Method, Metric: t.Evaluator.MetricName, ParamMaps: tm.ParamMaps, FoldMetrics: floats2(tm.Metrics), AvgMetrics: jsonnum.Floats(tm.AvgMetrics), Best: tm.Best(), Failed: tm.Failed, ObjectiveHistories: floats3(tm.Histories)}
+	mr.Tuning = &runrecord.TuningReport{Method: t.Method, Metric: t.Evaluator.MetricName, ParamMaps: tm.ParamMaps, FoldMetrics: floats2(tm.Metrics), AvgMetrics: jsonnum.Floats(tm.AvgMetrics), Best: tm.Best(), Failed: tm.Failed, ObjectiveHistories: floats3(tm.Histories)}
 	for _, f := range tm.Failed {
 		r.log.Warn("tuning: a fit failed; the best map is chosen among the others", "variant", variant, "model", m.Name, "fold", f.Fold+1, "paramMap", tm.ParamMaps[f.ParamMap].String(), "error", f.Err)
 	}
@@ -144,7 +145,7 @@ func (r *runner) fit(ctx context.Context, variant string, mi int, mr *ModelRepor
 
 // save writes the whole fitted pipeline, raw input to prediction (and
 // predictedLabel for string labels), with the model's metrics.
-func (r *runner) save(ctx context.Context, variant string, mr *ModelReport, labels []string, stages []ml.Transformer, in *table.Schema) (err error) {
+func (r *runner) save(ctx context.Context, variant string, mr *runrecord.ModelReport, labels []string, stages []ml.Transformer, in *table.Schema) (err error) {
 	if labels != nil {
 		stages = append(stages, &feature.IndexToString{InputCol: "prediction", OutputCol: "predictedLabel", Labels: labels})
 	}
@@ -158,12 +159,12 @@ func (r *runner) save(ctx context.Context, variant string, mr *ModelReport, labe
 	if len(r.s.Models) > 1 {
 		dir += "." + mr.Name
 	}
-	mjs, err := json.MarshalIndent(ModelMetrics{RunID: r.info.RunID, Variant: variant, Label: r.s.Label.Column, ModelReport: mr}, "", "  ")
+	mjs, err := json.MarshalIndent(runrecord.ModelMetrics{RunID: r.info.RunID, Variant: variant, Label: r.s.Label.Column, ModelReport: mr}, "", "  ")
 	if err != nil {
 		return err
 	}
 	err = pipeline.Save(ctx, r.st, storage.Join(r.out, dir), pm, pipeline.SaveOptions{
-		Overwrite: true, SpindleVersion: r.o.SpindleVersion, RunID: r.info.RunID, Extra: map[string][]byte{"metrics.json": mjs}})
+		Overwrite: true, SpindleVersion: r.o.SpindleVersion, RunID: r.info.RunID, Extra: map[string][]byte{runrecord.MetricsFile: mjs}})
 	if err != nil {
 		return err
 	}
@@ -171,20 +172,9 @@ func (r *runner) save(ctx context.Context, variant string, mr *ModelReport, labe
 	return nil
 }
 
-// ModelMetrics is a saved model's metrics.json: the run, variant and
-// label column it was trained with, and its report.
-type ModelMetrics struct {
-	RunID   string `json:"runId"`
-	Variant string `json:"variant"`
-	// Label is the label column of the data it was trained on (as read,
-	// before indexing); 'spindle predict --evaluate' looks for it.
-	Label string `json:"label,omitempty"`
-	*ModelReport
-}
-
 // writeProcessed writes the training rows and the scored test rows as
 // Parquet.
-func (r *runner) writeProcessed(ctx context.Context, variant string, mr *ModelReport, train, pred engine.Dataset) error {
+func (r *runner) writeProcessed(ctx context.Context, variant string, mr *runrecord.ModelReport, train, pred engine.Dataset) error {
 	for _, part := range []struct {
 		name string
 		d    engine.Dataset
@@ -260,7 +250,7 @@ func newEvaluator(typ, metric, labelCol string) (evaluation.Evaluator, error) {
 }
 
 // score computes the spec's metrics on the test predictions.
-func (r *runner) score(ctx context.Context, mr *ModelReport, pred engine.Dataset, labels []string, model ml.Model) error {
+func (r *runner) score(ctx context.Context, mr *runrecord.ModelReport, pred engine.Dataset, labels []string, model ml.Model) error {
 	test, conf, err := Score(ctx, r.e, pred, r.s.Label.IndexedCol, r.s.Metrics, labels, model)
 	if err != nil {
 		return err
@@ -280,7 +270,7 @@ func (r *runner) score(ctx context.Context, mr *ModelReport, pred engine.Dataset
 // the fitted model whose output columns (and, for a clustering, features
 // column and distance) the metrics read; nil means Spark's default
 // column names.
-func Score(ctx context.Context, e engine.Engine, pred engine.Dataset, label string, metrics, labels []string, model any) (map[string]jsonnum.Float, *ConfusionReport, error) {
+func Score(ctx context.Context, e engine.Engine, pred engine.Dataset, label string, metrics, labels []string, model any) (map[string]jsonnum.Float, *runrecord.ConfusionReport, error) {
 	out := map[string]jsonnum.Float{}
 	var conf *evaluation.Confusion
 	confMetric := "f1"
@@ -318,7 +308,7 @@ func Score(ctx context.Context, e engine.Engine, pred engine.Dataset, label stri
 	if conf == nil || len(labels) > evaluation.MaxMatrixClasses {
 		return out, nil, nil
 	}
-	cr := &ConfusionReport{Matrix: conf.Matrix()}
+	cr := &runrecord.ConfusionReport{Matrix: conf.Matrix()}
 	if n := len(labels); len(cr.Matrix) < n {
 		// Classes absent from the rows still get a row.
 		full := make([][]float64, n)

@@ -8,54 +8,12 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"slices"
 	"strings"
-	"syscall"
 	"time"
 
+	"github.com/spindle-ml/spindle/runrecord"
 	"github.com/spindle-ml/spindle/storage"
 )
-
-// The files of a run's output directory that are bookkeeping.
-const (
-	// RunningFile marks a run in progress; it holds the run's RunInfo.
-	RunningFile = "_RUNNING"
-	// SuccessFile is written last, when a run has finished; it holds the
-	// run's Manifest.
-	SuccessFile = "_SUCCESS"
-)
-
-// runEntries are the top-level names a run writes into its output
-// directory; anything else there is not a Spindle run's.
-var runEntries = []string{"metrics.json", "run.log", "models", "processed", "report.html", RunningFile, SuccessFile}
-
-// RunInfo identifies one run. Every part of a run's output carries its
-// RunID: metrics.json, each line of run.log, each saved model's metadata,
-// and the _RUNNING and _SUCCESS markers.
-type RunInfo struct {
-	RunID string `json:"runId"`
-	// SpecDigest is the SHA-256 of the spec text and its overrides.
-	SpecDigest string    `json:"specDigest"`
-	Spec       string    `json:"spec"`
-	Seed       int64     `json:"seed"`
-	Started    time.Time `json:"started"`
-	Host       string    `json:"host,omitempty"`
-	PID        int       `json:"pid,omitempty"`
-}
-
-// Manifest is a finished run's _SUCCESS file: the run and every file it
-// wrote, relative to the output directory.
-type Manifest struct {
-	RunInfo
-	Finished time.Time      `json:"finished"`
-	Files    []ManifestFile `json:"files"`
-}
-
-// ManifestFile is one file a run wrote.
-type ManifestFile struct {
-	Path string `json:"path"`
-	Size int64  `json:"size"`
-}
 
 func newRunID(t time.Time) string {
 	b := make([]byte, 4)
@@ -115,7 +73,7 @@ func checkOutput(ctx context.Context, st *storage.Store, dir, what string) (*out
 	for _, obj := range objs {
 		rel := relPath(dir, obj.URI)
 		top, _, _ := strings.Cut(rel, "/")
-		if !slices.Contains(runEntries, top) && !staleTemp(top) {
+		if !runrecord.IsEntry(top) && !staleTemp(top) {
 			foreign = append(foreign, rel)
 		}
 	}
@@ -131,21 +89,21 @@ func checkOutput(ctx context.Context, st *storage.Store, dir, what string) (*out
 		return o, nil
 	}
 	o.previous = "an earlier run"
-	if raw, err := st.ReadFile(ctx, storage.Join(dir, SuccessFile)); err == nil {
-		var m Manifest
+	if raw, err := st.ReadFile(ctx, storage.Join(dir, runrecord.SuccessFile)); err == nil {
+		var m runrecord.Manifest
 		if json.Unmarshal(raw, &m) == nil && m.RunID != "" {
 			o.previous = fmt.Sprintf("run %s (finished %s)", m.RunID, m.Finished.UTC().Format(time.RFC3339))
 		}
-	} else if raw, err := st.ReadFile(ctx, storage.Join(dir, RunningFile)); err == nil {
-		var ri RunInfo
+	} else if raw, err := st.ReadFile(ctx, storage.Join(dir, runrecord.RunningFile)); err == nil {
+		var ri runrecord.RunInfo
 		if json.Unmarshal(raw, &ri) == nil && ri.RunID != "" {
-			if ri.alive() {
+			if ri.Alive() {
 				return nil, &OutputError{what, fmt.Errorf("run %s (process %d, started %s) is still writing there; wait for it or choose another directory", ri.RunID, ri.PID, ri.Started.UTC().Format(time.RFC3339))}
 			}
 			o.previous = fmt.Sprintf("run %s (started %s, did not finish)", ri.RunID, ri.Started.UTC().Format(time.RFC3339))
 		}
-	} else if raw, err := st.ReadFile(ctx, storage.Join(dir, "metrics.json")); err == nil {
-		var rep Report
+	} else if raw, err := st.ReadFile(ctx, storage.Join(dir, runrecord.MetricsFile)); err == nil {
+		var rep runrecord.Report
 		if json.Unmarshal(raw, &rep) == nil && rep.RunID != "" {
 			o.previous = fmt.Sprintf("run %s (started %s, %s)", rep.RunID, rep.Started.UTC().Format(time.RFC3339), rep.Status)
 		}
@@ -159,15 +117,6 @@ func (o *output) abandon() {
 	if o != nil && o.created != "" {
 		_ = os.Remove(o.created)
 	}
-}
-
-// alive reports whether the run is a live process on this host.
-func (ri RunInfo) alive() bool {
-	host, _ := os.Hostname()
-	if ri.PID <= 0 || ri.Host != host || ri.PID == os.Getpid() {
-		return false
-	}
-	return syscall.Kill(ri.PID, 0) == nil
 }
 
 // staleTemp recognizes what an interrupted atomic write leaves: a
@@ -185,7 +134,7 @@ func relPath(dir, uri string) string {
 // start replaces what a previous run left (every top-level entry of it,
 // stale temporary ones and empty directories included) and marks the
 // directory as this run's.
-func (o *output) start(ctx context.Context, info RunInfo) error {
+func (o *output) start(ctx context.Context, info runrecord.RunInfo) error {
 	tops := map[string]bool{}
 	for _, obj := range o.old {
 		top, _, _ := strings.Cut(relPath(o.dir, obj.URI), "/")
@@ -195,7 +144,7 @@ func (o *output) start(ctx context.Context, info RunInfo) error {
 		// Empty directories (models/x.tmp-…) hold no file to list.
 		entries, _ := os.ReadDir(loc.Path)
 		for _, e := range entries {
-			if slices.Contains(runEntries, e.Name()) || staleTemp(e.Name()) {
+			if runrecord.IsEntry(e.Name()) || staleTemp(e.Name()) {
 				tops[e.Name()] = true
 			}
 		}
@@ -210,72 +159,26 @@ func (o *output) start(ctx context.Context, info RunInfo) error {
 	if err != nil {
 		return err
 	}
-	return o.st.WriteFile(ctx, storage.Join(o.dir, RunningFile), append(data, '\n'))
+	return o.st.WriteFile(ctx, storage.Join(o.dir, runrecord.RunningFile), append(data, '\n'))
 }
 
 // finish writes the manifest of what the run wrote as _SUCCESS, then
 // removes _RUNNING.
-func (o *output) finish(ctx context.Context, info RunInfo) error {
+func (o *output) finish(ctx context.Context, info runrecord.RunInfo) error {
 	objs, err := o.st.ListAll(ctx, o.dir)
 	if err != nil {
 		return err
 	}
-	m := Manifest{RunInfo: info, Finished: time.Now()}
+	m := runrecord.Manifest{RunInfo: info, Finished: time.Now()}
 	for _, obj := range objs {
 		rel := relPath(o.dir, obj.URI)
-		if rel == RunningFile || rel == SuccessFile {
+		if rel == runrecord.RunningFile || rel == runrecord.SuccessFile {
 			continue
 		}
-		m.Files = append(m.Files, ManifestFile{Path: rel, Size: obj.Size})
+		m.Files = append(m.Files, runrecord.ManifestFile{Path: rel, Size: obj.Size})
 	}
-	data, err := json.MarshalIndent(m, "", "  ")
-	if err != nil {
+	if err := m.Write(ctx, o.st, o.dir); err != nil {
 		return err
 	}
-	if err := o.st.WriteFile(ctx, storage.Join(o.dir, SuccessFile), append(data, '\n')); err != nil {
-		return err
-	}
-	return o.st.Delete(ctx, storage.Join(o.dir, RunningFile))
-}
-
-// ReadManifest reads the _SUCCESS manifest of a finished run's output
-// directory.
-func ReadManifest(ctx context.Context, st *storage.Store, dir string) (*Manifest, error) {
-	raw, err := st.ReadFile(ctx, storage.Join(dir, SuccessFile))
-	if err != nil {
-		if errors.Is(err, storage.ErrNotFound) {
-			return nil, fmt.Errorf("%s: no %s: the run did not finish (or this is not a run's output)", dir, SuccessFile)
-		}
-		return nil, err
-	}
-	var m Manifest
-	if err := json.Unmarshal(raw, &m); err != nil {
-		return nil, fmt.Errorf("%s: %v", storage.Join(dir, SuccessFile), err)
-	}
-	return &m, nil
-}
-
-// UpdateManifest sets the size of file name (relative to dir) in the
-// _SUCCESS manifest of a finished run, after the file was rewritten
-// ('spindle report' rebuilding report.html). A run without a manifest
-// (not finished) is left as it is.
-func UpdateManifest(ctx context.Context, st *storage.Store, dir, name string, size int64) error {
-	m, err := ReadManifest(ctx, st, dir)
-	if err != nil {
-		if _, serr := st.ReadFile(ctx, storage.Join(dir, SuccessFile)); errors.Is(serr, storage.ErrNotFound) {
-			return nil
-		}
-		return err
-	}
-	i := slices.IndexFunc(m.Files, func(f ManifestFile) bool { return f.Path == name })
-	if i < 0 {
-		m.Files = append(m.Files, ManifestFile{Path: name, Size: size})
-	} else {
-		m.Files[i].Size = size
-	}
-	data, err := json.MarshalIndent(m, "", "  ")
-	if err != nil {
-		return err
-	}
-	return st.WriteFile(ctx, storage.Join(dir, SuccessFile), append(data, '\n'))
+	return o.st.Delete(ctx, storage.Join(o.dir, runrecord.RunningFile))
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/spindle-ml/spindle/ml"
 	"github.com/spindle-ml/spindle/pipeline"
 	"github.com/spindle-ml/spindle/profile"
+	"github.com/spindle-ml/spindle/runrecord"
 	"github.com/spindle-ml/spindle/storage"
 )
 
@@ -33,7 +34,7 @@ func (r *runner) prepareData(ctx context.Context, ds engine.Dataset) error {
 		return err
 	}
 	r.rep.SharedSeconds = since(start)
-	r.reports = make([]*VariantReport, len(r.s.Variants))
+	r.reports = make([]*runrecord.VariantReport, len(r.s.Variants))
 	errs := engine.Lockstep(ctx, r.e, len(r.s.Variants), func(ctx context.Context, vi int, e engine.Engine) error {
 		vr := *r
 		vr.e = e
@@ -45,7 +46,7 @@ func (r *runner) prepareData(ctx context.Context, ds engine.Dataset) error {
 // prepareVariant fits, writes, saves and profiles variant vi.
 func (r *runner) prepareVariant(ctx context.Context, vi int, shared []ml.Transformer, all engine.Dataset) error {
 	v := r.s.Variants[vi]
-	vr := VariantReport{Name: v.Name, Models: []ModelReport{}}
+	vr := runrecord.VariantReport{Name: v.Name, Models: []runrecord.ModelReport{}}
 	start := time.Now()
 	r.prog(Event{Step: "featurize " + v.Name})
 	fitted, out, _, err := r.fitStages(engine.WithPhase(ctx, PhaseFeaturize), "variant "+v.Name, r.variants[vi], all, nil, nil)

@@ -15,6 +15,7 @@ import (
 	"github.com/spindle-ml/spindle/ml"
 	"github.com/spindle-ml/spindle/pipeline"
 	"github.com/spindle-ml/spindle/profile"
+	"github.com/spindle-ml/spindle/runrecord"
 	"github.com/spindle-ml/spindle/spec"
 	"github.com/spindle-ml/spindle/storage"
 	"github.com/spindle-ml/spindle/table"
@@ -29,9 +30,9 @@ type runner struct {
 	st   *storage.Store
 	log  *slog.Logger
 	out  string
-	rep  *Report
+	rep  *runrecord.Report
 	prog func(Event)
-	info RunInfo
+	info runrecord.RunInfo
 	// dir is the output directory; started once the run has replaced
 	// what a previous run left there and begun writing its own.
 	dir     *output
@@ -47,7 +48,7 @@ type runner struct {
 	// mu guards rep once the variants run at once (each with its own
 	// copy of the runner); reports are their reports so far.
 	mu      *sync.Mutex
-	reports []*VariantReport
+	reports []*runrecord.VariantReport
 	// testData is the test input (input.test), read, cleaned and
 	// labelled alongside the training input until the split takes it.
 	testData engine.Dataset
@@ -143,7 +144,7 @@ func (r *runner) run(ctx context.Context) error {
 	// their aggregations — tuning steps of one variant's folds and another
 	// variant's refit, say — is one pass. Each variant's numbers are those
 	// it gets alone.
-	r.reports = make([]*VariantReport, len(r.s.Variants))
+	r.reports = make([]*runrecord.VariantReport, len(r.s.Variants))
 	errs := engine.Lockstep(ctx, r.e, len(r.s.Variants), func(ctx context.Context, vi int, e engine.Engine) error {
 		vr := *r
 		vr.e = e
@@ -206,7 +207,7 @@ func (r *runner) read(ctx context.Context) (engine.Dataset, error) {
 	if s.Input.Test == "" {
 		return ds, nil
 	}
-	r.rep.Input.Test = &InputReport{}
+	r.rep.Input.Test = &runrecord.InputReport{}
 	if r.testData, err = r.readFrom(ctx, s.Input.Test, s.Input.TestPos, r.rep.Input.Test); err != nil {
 		return nil, err
 	}
@@ -217,7 +218,7 @@ func (r *runner) read(ctx context.Context) (engine.Dataset, error) {
 }
 
 // readFrom reads uri with the input's options, reporting into in.
-func (r *runner) readFrom(ctx context.Context, uri string, pos spec.Pos, in *InputReport) (engine.Dataset, error) {
+func (r *runner) readFrom(ctx context.Context, uri string, pos spec.Pos, in *runrecord.InputReport) (engine.Dataset, error) {
 	r.prog(Event{Step: "read " + uri})
 	start := time.Now()
 	opts := r.s.Input.Options
@@ -290,7 +291,7 @@ func (r *runner) clean(ctx context.Context, ds engine.Dataset) (engine.Dataset, 
 }
 
 // cleanInto cleans one input, reporting into in.
-func (r *runner) cleanInto(ctx context.Context, ds engine.Dataset, in *InputReport) (engine.Dataset, error) {
+func (r *runner) cleanInto(ctx context.Context, ds engine.Dataset, in *runrecord.InputReport) (engine.Dataset, error) {
 	s := r.s
 	r.prog(Event{Step: "count nulls"})
 	nulls, err := engine.Aggregate(ctx, r.e, ds, nullCounter{})
@@ -567,7 +568,7 @@ func (r *runner) featurizeShared(ctx context.Context, train, test engine.Dataset
 // metrics.json after each model so that what is finished is kept.
 func (r *runner) variant(ctx context.Context, vi int, labels []string, shared []ml.Transformer, train, test engine.Dataset) error {
 	v := r.s.Variants[vi]
-	vr := VariantReport{Name: v.Name}
+	vr := runrecord.VariantReport{Name: v.Name}
 	start := time.Now()
 	r.prog(Event{Step: "featurize " + v.Name})
 	ctx = engine.WithPhase(ctx, PhaseFeaturize)
@@ -594,7 +595,7 @@ func (r *runner) variant(ctx context.Context, vi int, labels []string, shared []
 // modelDone records that variant vi has finished one more model (vr
 // holds its models so far) and rewrites metrics.json: the report lists,
 // in the spec's order, every variant with a finished model.
-func (r *runner) modelDone(ctx context.Context, vi int, vr VariantReport) error {
+func (r *runner) modelDone(ctx context.Context, vi int, vr runrecord.VariantReport) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.reports[vi] = &vr

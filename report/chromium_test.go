@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/spindle-ml/spindle/job"
+	"github.com/spindle-ml/spindle/runrecord"
 )
 
 // chromium returns the headless Chromium to test with (SPINDLE_CHROMIUM,
@@ -114,7 +114,7 @@ func TestReportInChromium(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		rep = &job.Report{}
+		rep = &runrecord.Report{}
 		if err := json.Unmarshal(raw, rep); err != nil {
 			t.Fatal(err)
 		}

@@ -16,7 +16,6 @@ import (
 	"bytes"
 	"context"
 	_ "embed"
-	"encoding/json"
 	"fmt"
 	"html/template"
 	"maps"
@@ -25,8 +24,8 @@ import (
 
 	"gonum.org/v1/plot/plotter"
 
-	"github.com/spindle-ml/spindle/job"
 	"github.com/spindle-ml/spindle/jsonnum"
+	"github.com/spindle-ml/spindle/runrecord"
 	"github.com/spindle-ml/spindle/storage"
 )
 
@@ -69,7 +68,7 @@ func shade(v, rowTotal float64) template.CSS {
 
 // view is what the template shows.
 type view struct {
-	R         *job.Report
+	R         *runrecord.Report
 	Metrics   []string
 	Rows      []row
 	ROC, PR   template.HTML
@@ -115,7 +114,7 @@ type cell struct {
 }
 
 // HTML renders rep as the report page.
-func HTML(rep *job.Report) ([]byte, error) {
+func HTML(rep *runrecord.Report) ([]byte, error) {
 	v := &view{R: rep}
 	metricSet := map[string]bool{}
 	for _, vr := range rep.Variants {
@@ -323,7 +322,7 @@ func hasPoints(ss []series) bool {
 // timings lists the run's phases in order with their seconds (a
 // variant's featurizing, a model's fit and scoring overlap others': the
 // variants run at once).
-func timings(rep *job.Report) ([]string, []float64) {
+func timings(rep *runrecord.Report) ([]string, []float64) {
 	names := []string{"read", "shared stages"}
 	secs := []float64{rep.Input.ReadSeconds, rep.SharedSeconds}
 	for _, vr := range rep.Variants {
@@ -345,20 +344,16 @@ func timings(rep *job.Report) ([]string, []float64) {
 // or s3://) from its metrics.json. When the run finished, the size in its
 // _SUCCESS manifest is brought up to date.
 func Write(ctx context.Context, st *storage.Store, dir string) error {
-	raw, err := st.ReadFile(ctx, storage.Join(dir, "metrics.json"))
+	rep, err := runrecord.ReadReport(ctx, st, dir)
 	if err != nil {
 		return fmt.Errorf("report %s: %w", dir, err)
 	}
-	var rep job.Report
-	if err := json.Unmarshal(raw, &rep); err != nil {
-		return fmt.Errorf("report: %s: not a run's metrics.json: %v", storage.Join(dir, "metrics.json"), err)
-	}
-	html, err := HTML(&rep)
+	html, err := HTML(rep)
 	if err != nil {
 		return err
 	}
 	if err := st.WriteFile(ctx, storage.Join(dir, "report.html"), html); err != nil {
 		return fmt.Errorf("report %s: %w", dir, err)
 	}
-	return job.UpdateManifest(ctx, st, dir, "report.html", int64(len(html)))
+	return runrecord.UpdateManifest(ctx, st, dir, "report.html", int64(len(html)))
 }

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/spindle-ml/spindle/job"
+	"github.com/spindle-ml/spindle/runrecord"
 	"github.com/spindle-ml/spindle/storage"
 )
 
@@ -18,13 +18,13 @@ import (
 // three variants, 2-fold cross-validation over maxIter), as made by
 //
 //	spindle run examples/spam/pipeline.yaml --out /tmp/spamrun
-func fixture(t *testing.T) *job.Report {
+func fixture(t *testing.T) *runrecord.Report {
 	t.Helper()
 	raw, err := os.ReadFile("testdata/spam-metrics.json")
 	if err != nil {
 		t.Fatal(err)
 	}
-	var rep job.Report
+	var rep runrecord.Report
 	if err := json.Unmarshal(raw, &rep); err != nil {
 		t.Fatal(err)
 	}
@@ -34,7 +34,7 @@ func fixture(t *testing.T) *job.Report {
 var chartRE = regexp.MustCompile(`(?s)<svg class="chart".*?</svg>`)
 
 // expectedCharts counts the charts a report must draw for rep.
-func expectedCharts(rep *job.Report) int {
+func expectedCharts(rep *runrecord.Report) int {
 	n := 1 // timings
 	if len(rep.Passes) > 0 {
 		n++
@@ -121,7 +121,7 @@ func TestReportPage(t *testing.T) {
 func TestReportDataPreparation(t *testing.T) {
 	rep := fixture(t)
 	rep.Input.Label, rep.Input.Classes = "", nil
-	rep.Variants = []job.VariantReport{{Name: "tfidf", Models: []job.ModelReport{}, Rows: 6046,
+	rep.Variants = []runrecord.VariantReport{{Name: "tfidf", Models: []runrecord.ModelReport{}, Rows: 6046,
 		Processed: "processed/tfidf.parquet", Model: "models/tfidf", Profile: rep.Input.Profile}}
 	html, err := HTML(rep)
 	if err != nil {
@@ -176,7 +176,7 @@ func TestWrite(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := job.ReadManifest(ctx, st, dir)
+	m, err := runrecord.ReadManifest(ctx, st, dir)
 	if err != nil {
 		t.Fatal(err)
 	}

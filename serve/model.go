@@ -8,7 +8,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spindle-ml/spindle/jsonnum"
+	"github.com/spindle-ml/spindle/ml"
 	"github.com/spindle-ml/spindle/pipeline"
+	"github.com/spindle-ml/spindle/runrecord"
 	"github.com/spindle-ml/spindle/storage"
 	"github.com/spindle-ml/spindle/table"
 )
@@ -166,29 +169,35 @@ func (m *model) describe() modelInfo {
 	return d
 }
 
-// summaryKeys are the parts of a model's metrics.json GET /v1/models
+// modelSummary is the part of a model's metrics.json GET /v1/models
 // shows; curves, histories and fold metrics stay in the file.
-var summaryKeys = []string{"runId", "variant", "label", "name", "type", "params", "test", "confusion", "fitSeconds"}
+type modelSummary struct {
+	RunID      string                     `json:"runId,omitempty"`
+	Variant    string                     `json:"variant,omitempty"`
+	Label      string                     `json:"label,omitempty"`
+	Name       string                     `json:"name,omitempty"`
+	Type       string                     `json:"type,omitempty"`
+	Params     ml.ParamMap                `json:"params,omitempty"`
+	Test       map[string]jsonnum.Float   `json:"test,omitempty"`
+	Confusion  *runrecord.ConfusionReport `json:"confusion,omitempty"`
+	FitSeconds float64                    `json:"fitSeconds,omitempty"`
+	BestParams ml.ParamMap                `json:"bestParams,omitempty"`
+}
 
-// summaryOf keeps the summaryKeys of a model's metrics.json.
+// summaryOf keeps the modelSummary of a model's metrics.json (nil when
+// there is none, or it cannot be read).
 func summaryOf(metrics json.RawMessage) json.RawMessage {
-	var all map[string]json.RawMessage
-	if len(metrics) == 0 || json.Unmarshal(metrics, &all) != nil {
+	mm, err := runrecord.ParseModelMetrics(metrics)
+	if len(metrics) == 0 || err != nil {
 		return nil
 	}
-	keep := map[string]json.RawMessage{}
-	for _, k := range summaryKeys {
-		if v, ok := all[k]; ok {
-			keep[k] = v
-		}
+	r := mm.ModelReport
+	sum := modelSummary{RunID: mm.RunID, Variant: mm.Variant, Label: mm.Label, Name: r.Name, Type: r.Type,
+		Params: r.Params, Test: r.Test, Confusion: r.Confusion, FitSeconds: r.FitSeconds}
+	if r.Tuning != nil {
+		sum.BestParams = r.Tuning.Best
 	}
-	if t, ok := all["tuning"]; ok {
-		var tu map[string]json.RawMessage
-		if json.Unmarshal(t, &tu) == nil && tu["best"] != nil {
-			keep["bestParams"] = tu["best"]
-		}
-	}
-	out, err := json.Marshal(keep)
+	out, err := json.Marshal(sum)
 	if err != nil {
 		return nil
 	}

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/spindle-ml/spindle/job"
+	"github.com/spindle-ml/spindle/runrecord"
 	"github.com/spindle-ml/spindle/storage"
 )
 
@@ -46,7 +46,7 @@ func TestOutputIsOneUnit(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
 	rep := readMetrics(t, filepath.Join(out, "metrics.json"))
-	if rep.Status != job.StatusFailed || !strings.Contains(rep.Error, "model nb") || len(rep.Variants) != 1 || len(rep.Variants[0].Models) != 1 || rep.Variants[0].Models[0].Name != "lr" {
+	if rep.Status != runrecord.StatusFailed || !strings.Contains(rep.Error, "model nb") || len(rep.Variants) != 1 || len(rep.Variants[0].Models) != 1 || rep.Variants[0].Models[0].Name != "lr" {
 		t.Fatalf("metrics.json after failure: status %q error %q variants %+v", rep.Status, rep.Error, rep.Variants)
 	}
 	for _, f := range []string{"run.log", "models/tf.lr/_SUCCESS"} {
@@ -54,7 +54,7 @@ func TestOutputIsOneUnit(t *testing.T) {
 			t.Errorf("after failure: %v", err)
 		}
 	}
-	for _, f := range []string{job.RunningFile, job.SuccessFile} {
+	for _, f := range []string{runrecord.RunningFile, runrecord.SuccessFile} {
 		if _, err := os.Stat(filepath.Join(out, f)); err == nil {
 			t.Errorf("a failed run left %s", f)
 		}
@@ -70,8 +70,8 @@ func TestOutputIsOneUnit(t *testing.T) {
 		t.Fatalf("rerun: exit %d: %s", code, stderr)
 	}
 	rep = readMetrics(t, filepath.Join(out, "metrics.json"))
-	m, err := job.ReadManifest(context.Background(), storage.New(storage.Options{}), out)
-	if err != nil || rep.Status != job.StatusSucceeded || m.RunID != rep.RunID || rep.RunID == firstRun || m.SpecDigest != rep.SpecDigest {
+	m, err := runrecord.ReadManifest(context.Background(), storage.New(storage.Options{}), out)
+	if err != nil || rep.Status != runrecord.StatusSucceeded || m.RunID != rep.RunID || rep.RunID == firstRun || m.SpecDigest != rep.SpecDigest {
 		t.Fatalf("rerun: status %q run %s, manifest %+v, %v", rep.Status, rep.RunID, m, err)
 	}
 	var files []string
@@ -104,7 +104,7 @@ func TestOutputIsOneUnit(t *testing.T) {
 		if code, _, stderr := run("run", ok, "--out", "s3://unit/run"); code != ExitOK {
 			t.Fatalf("s3 run %d: exit %d: %s", i, code, stderr)
 		}
-		m, err := job.ReadManifest(ctx, storage.New(storage.Options{}), "s3://unit/run")
+		m, err := runrecord.ReadManifest(ctx, storage.New(storage.Options{}), "s3://unit/run")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -129,7 +129,7 @@ func TestOutputIsOneUnit(t *testing.T) {
 	defer sleeper.Process.Kill()
 	host, _ := os.Hostname()
 	busy := filepath.Join(t.TempDir(), "busy")
-	writeFileAt(t, filepath.Join(busy, job.RunningFile), fmt.Sprintf(`{"runId": "r1", "host": %q, "pid": %d}`, host, sleeper.Process.Pid))
+	writeFileAt(t, filepath.Join(busy, runrecord.RunningFile), fmt.Sprintf(`{"runId": "r1", "host": %q, "pid": %d}`, host, sleeper.Process.Pid))
 	code, _, stderr = run("run", ok, "--out", busy)
 	if code != ExitUsage || !strings.Contains(stderr, "run r1 (process") || !strings.Contains(stderr, "is still writing there") {
 		t.Fatalf("busy directory: exit %d: %s", code, stderr)

@@ -22,6 +22,7 @@ import (
 	"github.com/spindle-ml/spindle/job"
 	"github.com/spindle-ml/spindle/jsonnum"
 	"github.com/spindle-ml/spindle/pipeline"
+	"github.com/spindle-ml/spindle/runrecord"
 	"github.com/spindle-ml/spindle/spec"
 	"github.com/spindle-ml/spindle/storage"
 	"github.com/spindle-ml/spindle/table"
@@ -235,13 +236,8 @@ func printInspect(e *env, info *pipeline.Info) error {
 		printSummary(w, i+1, s.Summary)
 	}
 	if len(info.Metrics) > 0 {
-		var m struct {
-			Variant string                   `json:"variant"`
-			Test    map[string]jsonnum.Float `json:"test"`
-			Params  map[string]any           `json:"params"`
-		}
-		if json.Unmarshal(info.Metrics, &m) == nil {
-			fmt.Fprintf(w, "variant %s; params %v\ntest metrics:", m.Variant, m.Params)
+		if m, err := runrecord.ParseModelMetrics(info.Metrics); err == nil {
+			fmt.Fprintf(w, "variant %s; params %v\ntest metrics:", m.Variant, map[string]any(m.Params))
 			for _, k := range sortedKeys(m.Test) {
 				fmt.Fprintf(w, " %s=%.4f", k, m.Test[k])
 			}
@@ -284,12 +280,9 @@ type evalFlags struct {
 // resolve fills in the label column and metrics from the model's
 // metrics.json where the flags leave them out.
 func (ev *evalFlags) resolve(modelDir string, info *pipeline.Info) error {
-	var mm struct {
-		Label string                   `json:"label"`
-		Test  map[string]jsonnum.Float `json:"test"`
-	}
-	if len(info.Metrics) > 0 {
-		_ = json.Unmarshal(info.Metrics, &mm)
+	mm, err := runrecord.ParseModelMetrics(info.Metrics)
+	if err != nil {
+		mm, _ = runrecord.ParseModelMetrics(nil) // an unreadable record says nothing
 	}
 	if len(ev.metrics) == 0 {
 		if ev.metrics = sortedKeys(mm.Test); len(ev.metrics) == 0 {

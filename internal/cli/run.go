@@ -21,6 +21,7 @@ import (
 	"github.com/spindle-ml/spindle/engine/local"
 	"github.com/spindle-ml/spindle/job"
 	"github.com/spindle-ml/spindle/report"
+	"github.com/spindle-ml/spindle/runrecord"
 	"github.com/spindle-ml/spindle/spec"
 	"github.com/spindle-ml/spindle/storage"
 )
@@ -214,7 +215,7 @@ func runSpec(ctx context.Context, e *env, uri, out string, sets []string, eng en
 
 // printRun prints the comparison table of variants and models, or, for a
 // data-preparation run, what each variant wrote.
-func printRun(w io.Writer, rep *job.Report, out string) error {
+func printRun(w io.Writer, rep *runrecord.Report, out string) error {
 	if len(rep.Variants) > 0 && len(rep.Variants[0].Models) == 0 {
 		fmt.Fprintf(w, "%s: %d rows read, %d after cleaning; read %.2f s, shared stages %.2f s\n",
 			rep.Name, rep.Input.Rows, rep.Input.RowsAfterClean, rep.Input.ReadSeconds, rep.SharedSeconds)
@@ -273,7 +274,7 @@ func printRun(w io.Writer, rep *job.Report, out string) error {
 }
 
 // printTotals prints the run's time, memory and engine passes.
-func printTotals(w io.Writer, rep *job.Report, out string) error {
+func printTotals(w io.Writer, rep *runrecord.Report, out string) error {
 	var passes []string
 	var total int64
 	for _, ph := range []string{job.PhaseRead, job.PhaseStats, job.PhaseFeaturize, job.PhaseTune, job.PhaseFit, job.PhaseEvaluate, job.PhaseWrite} {

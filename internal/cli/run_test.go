@@ -18,6 +18,7 @@ import (
 	"github.com/spindle-ml/spindle/format"
 	"github.com/spindle-ml/spindle/internal/tabletest"
 	"github.com/spindle-ml/spindle/job"
+	"github.com/spindle-ml/spindle/runrecord"
 	"github.com/spindle-ml/spindle/serve"
 	"github.com/spindle-ml/spindle/storage"
 	"github.com/spindle-ml/spindle/table"
@@ -52,7 +53,7 @@ metrics: [accuracy, f1, logLoss]
 output: {dir: %s}
 `
 
-func readMetrics(t *testing.T, uri string) *job.Report {
+func readMetrics(t *testing.T, uri string) *runrecord.Report {
 	t.Helper()
 	r, err := storage.New(storage.Options{}).Open(context.Background(), uri)
 	if err != nil {
@@ -60,7 +61,7 @@ func readMetrics(t *testing.T, uri string) *job.Report {
 	}
 	defer r.Close()
 	data, _ := io.ReadAll(r)
-	var rep job.Report
+	var rep runrecord.Report
 	if err := json.Unmarshal(data, &rep); err != nil {
 		t.Fatalf("%s: %v", uri, err)
 	}
@@ -347,7 +348,7 @@ func TestStage(t *testing.T) {
 // it gives exactly the metrics the embedded engine gives.
 func TestRunPrism(t *testing.T) {
 	data := smallCSV(t)
-	var reps []*job.Report
+	var reps []*runrecord.Report
 	processed := map[string][]*table.Table{}
 	var outs []string
 	for _, runner := range []string{"local", "prism"} {
@@ -510,14 +511,14 @@ func TestKillAndRerun(t *testing.T) {
 	}
 	// The killed run's directory says it did not finish.
 	killed := readMetrics(t, filepath.Join(dir, "killed", "metrics.json"))
-	if killed.Status != job.StatusRunning {
+	if killed.Status != runrecord.StatusRunning {
 		t.Fatalf("killed run's metrics.json status %q", killed.Status)
 	}
-	if _, err := os.Stat(filepath.Join(dir, "killed", job.RunningFile)); err != nil {
-		t.Fatalf("killed run left no %s: %v", job.RunningFile, err)
+	if _, err := os.Stat(filepath.Join(dir, "killed", runrecord.RunningFile)); err != nil {
+		t.Fatalf("killed run left no %s: %v", runrecord.RunningFile, err)
 	}
-	if _, err := os.Stat(filepath.Join(dir, "killed", job.SuccessFile)); err == nil {
-		t.Fatalf("killed run has %s", job.SuccessFile)
+	if _, err := os.Stat(filepath.Join(dir, "killed", runrecord.SuccessFile)); err == nil {
+		t.Fatalf("killed run has %s", runrecord.SuccessFile)
 	}
 	// The rerun goes into the same directory and replaces it whole.
 	out := filepath.Join(dir, "killed")
@@ -530,12 +531,12 @@ func TestKillAndRerun(t *testing.T) {
 		t.Fatalf("rerun reused %d passes and ran %d jobs", reused, ran)
 	}
 	a, b := readMetrics(t, filepath.Join(refOut, "metrics.json")), readMetrics(t, filepath.Join(out, "metrics.json"))
-	m, err := job.ReadManifest(context.Background(), storage.New(storage.Options{}), out)
-	if err != nil || b.Status != job.StatusSucceeded || b.RunID == killed.RunID || m.RunID != b.RunID {
+	m, err := runrecord.ReadManifest(context.Background(), storage.New(storage.Options{}), out)
+	if err != nil || b.Status != runrecord.StatusSucceeded || b.RunID == killed.RunID || m.RunID != b.RunID {
 		t.Fatalf("rerun: status %q, run %s (killed %s), manifest %+v, %v", b.Status, b.RunID, killed.RunID, m, err)
 	}
-	if _, err := os.Stat(filepath.Join(out, job.RunningFile)); err == nil {
-		t.Fatalf("rerun left %s", job.RunningFile)
+	if _, err := os.Stat(filepath.Join(out, runrecord.RunningFile)); err == nil {
+		t.Fatalf("rerun left %s", runrecord.RunningFile)
 	}
 	for i := range a.Variants {
 		ma, mb := a.Variants[i].Models[0], b.Variants[i].Models[0]
