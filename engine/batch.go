@@ -29,7 +29,7 @@ func AggregateBatch(ctx context.Context, e Engine, reqs []Request) ([]any, error
 		if r.Agg == nil {
 			continue
 		}
-		if err := checkRegistered(r.Agg); err != nil {
+		if err := CheckRegistered(r.Agg); err != nil {
 			return nil, err
 		}
 	}
@@ -80,14 +80,14 @@ type RowCounter interface {
 // NumRows returns how many rows ds has: from the engine when it knows
 // (RowCounter), else by a Count pass.
 func NumRows(ctx context.Context, e Engine, ds Dataset) (int64, error) {
-	if n, ok := storedRows(e, ds); ok {
+	if n, ok := StoredRows(e, ds); ok {
 		return n, nil
 	}
 	return Aggregate(ctx, e, ds, Count{})
 }
 
-// storedRows asks e for ds's stored row count (RowCounter).
-func storedRows(e Engine, ds Dataset) (int64, bool) {
+// StoredRows asks e for ds's stored row count (RowCounter).
+func StoredRows(e Engine, ds Dataset) (int64, bool) {
 	if rc, ok := e.(RowCounter); ok {
 		return rc.StoredRows(ds)
 	}

@@ -17,6 +17,10 @@
 // kernels directly; a distributed engine ships their encoding (Encode) to
 // other processes, which Decode them. Both run each partition through
 // RunPartition, which holds the per-partition checks of the contract.
+//
+// Scheduling over an engine (several drivers in lockstep, several
+// aggregations in one pass, kernel fingerprints, pass counting) is the
+// package engine/sched, beside this one.
 package engine
 
 import (
@@ -113,7 +117,7 @@ type Engine interface {
 // Aggregate folds every partition of ds with a and merges the partials.
 func Aggregate[P any](ctx context.Context, e Engine, ds Dataset, a Aggregator[P]) (P, error) {
 	var zero P
-	if err := checkRegistered(a); err != nil {
+	if err := CheckRegistered(a); err != nil {
 		return zero, err
 	}
 	out, err := e.AggregateAny(ctx, ds, Erase(a))

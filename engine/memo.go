@@ -2,7 +2,7 @@ package engine
 
 import "context"
 
-// A pass that folds several aggregations over each partition (Multi)
+// A pass that folds several aggregations over each partition (sched.Multi)
 // gives them a memo: per-partition scratch they can share, so that work
 // every one of them would do on the same rows (a linear model's rows
 // gathered onto its solved-for coordinates, for every grid point of a
@@ -13,9 +13,10 @@ type memo map[any]any
 
 type memoKey struct{}
 
-// withMemo returns ctx carrying a memo: a new, empty one, or the one ctx
-// has (a Multi inside a Multi shares its parent's).
-func withMemo(ctx context.Context) context.Context {
+// WithMemo returns ctx carrying a memo: a new, empty one, or the one ctx
+// has (a Multi inside a Multi shares its parent's). A pass that runs
+// several aggregations over each partition calls it once per partition.
+func WithMemo(ctx context.Context) context.Context {
 	if _, ok := ctx.Value(memoKey{}).(memo); ok {
 		return ctx
 	}

@@ -77,6 +77,13 @@ func RegisterAggregator[P any](proto Aggregator[P]) {
 	register(proto, func(k Kernel) AnyAggregator { return Erase(k.(Aggregator[P])) })
 }
 
+// RegisterAnyAggregator records a kernel that is its own AnyAggregator
+// (one that erases its partials' type itself, as sched.Multi does for the
+// aggregations it runs together), as Register does.
+func RegisterAnyAggregator(proto AnyAggregator) {
+	register(proto, func(k Kernel) AnyAggregator { return k.(AnyAggregator) })
+}
+
 func register(proto Kernel, wrap func(Kernel) AnyAggregator) {
 	name := proto.KernelName()
 	if _, dup := registry.LoadOrStore(name, entry{typ: reflect.TypeOf(proto), wrap: wrap}); dup {
@@ -84,7 +91,9 @@ func register(proto Kernel, wrap func(Kernel) AnyAggregator) {
 	}
 }
 
-func checkRegistered(k Kernel) error {
+// CheckRegistered reports, as an error, a kernel whose type is not
+// registered under its name: one a worker could not decode.
+func CheckRegistered(k Kernel) error {
 	if a, ok := k.(AnyAggregator); ok {
 		k = a.Unwrap()
 	}
@@ -110,7 +119,7 @@ func Encode(k Kernel) ([]byte, error) {
 	if a, ok := k.(AnyAggregator); ok {
 		k = a.Unwrap()
 	}
-	if err := checkRegistered(k); err != nil {
+	if err := CheckRegistered(k); err != nil {
 		return nil, err
 	}
 	payload, err := Marshal(k)

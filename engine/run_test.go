@@ -8,6 +8,7 @@ import (
 
 	"github.com/spindle-ml/spindle/engine"
 	"github.com/spindle-ml/spindle/engine/local"
+	"github.com/spindle-ml/spindle/engine/sched"
 	"github.com/spindle-ml/spindle/internal/tabletest"
 	"github.com/spindle-ml/spindle/table"
 )
@@ -59,7 +60,7 @@ func TestCounter(t *testing.T) {
 		{"engine counts", &local.Engine{}, "map[stats:3 write:1] [stats write]"},
 		{"counted by actions", struct{ engine.Engine }{&local.Engine{}}, "map[stats:3 write:2] [stats write]"},
 	} {
-		c := engine.NewCounter(tc.e)
+		c := sched.NewCounter(tc.e)
 		ds, err := c.FromTable(ctx, tabletest.AllTypes(t))
 		if err != nil {
 			t.Fatal(err)

@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/spindle-ml/spindle/table"
 )
@@ -85,14 +84,4 @@ func ScratchDir(ctx context.Context, e Engine) (dir string, ok bool, err error) 
 	}
 	dir, err = s.ScratchDir(ctx)
 	return dir, true, err
-}
-
-// scratchOf is a wrapper's ScratchDir: its engine's, or an error naming
-// the engine.
-func scratchOf(ctx context.Context, e Engine) (string, error) {
-	dir, ok, err := ScratchDir(ctx, e)
-	if !ok {
-		return "", fmt.Errorf("the %s engine has no scratch location shared by its workers", e.Name())
-	}
-	return dir, err
 }

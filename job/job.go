@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/spindle-ml/spindle/engine"
+	"github.com/spindle-ml/spindle/engine/sched"
 	"github.com/spindle-ml/spindle/jsonnum"
 	"github.com/spindle-ml/spindle/runrecord"
 	"github.com/spindle-ml/spindle/spec"
@@ -84,7 +85,7 @@ func Run(ctx context.Context, s *spec.Spec, o Options) (*runrecord.Report, error
 	if o.Log != nil {
 		handlers = append(handlers, o.Log.Handler())
 	}
-	passes := engine.NewCounter(o.Engine)
+	passes := sched.NewCounter(o.Engine)
 	passes.Order = []string{PhaseRead, PhaseStats, PhaseFeaturize, PhaseTune, PhaseFit, PhaseEvaluate, PhaseWrite}
 	r := &runner{s: s, o: o, e: passes, passes: passes, st: o.Store, out: out, log: slog.New(slog.NewMultiHandler(handlers...)), info: info,
 		rep: &runrecord.Report{Name: s.Name, Spec: s.File, SpecDigest: s.Digest, RunID: info.RunID, SpindleVersion: o.SpindleVersion,

@@ -12,8 +12,8 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/spindle-ml/spindle/engine"
 	"github.com/spindle-ml/spindle/engine/local"
+	"github.com/spindle-ml/spindle/engine/sched"
 	"github.com/spindle-ml/spindle/runrecord"
 	"github.com/spindle-ml/spindle/spec"
 	"github.com/spindle-ml/spindle/storage"
@@ -57,7 +57,7 @@ func newRunner(t *testing.T) *runner {
 	if err != nil {
 		t.Fatal(err)
 	}
-	passes := engine.NewCounter(&local.Engine{})
+	passes := sched.NewCounter(&local.Engine{})
 	return &runner{s: s, e: passes, passes: passes, st: storage.New(storage.Options{}), log: discard(), rep: &runrecord.Report{}, prog: func(Event) {}, mu: &sync.Mutex{}}
 }
 

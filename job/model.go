@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/spindle-ml/spindle/engine"
+	"github.com/spindle-ml/spindle/engine/sched"
 	"github.com/spindle-ml/spindle/evaluation"
 	"github.com/spindle-ml/spindle/feature"
 	"github.com/spindle-ml/spindle/format"
@@ -37,7 +38,7 @@ func (r *runner) model(ctx context.Context, variant string, mi int, labels []str
 
 	start = time.Now()
 	r.prog(Event{Step: fmt.Sprintf("score %s on %s", m.Name, variant)})
-	sctx := engine.WithPhase(ctx, PhaseEvaluate)
+	sctx := sched.WithPhase(ctx, PhaseEvaluate)
 	pred, err := ml.Transform(sctx, r.e, test, model)
 	if err != nil {
 		return nil, err
@@ -65,7 +66,7 @@ func (r *runner) model(ctx context.Context, variant string, mi int, labels []str
 		}
 	}
 	if r.s.Output.ProcessedData {
-		if err := r.writeProcessed(engine.WithPhase(ctx, PhaseWrite), variant, mr, train, pred); err != nil {
+		if err := r.writeProcessed(sched.WithPhase(ctx, PhaseWrite), variant, mr, train, pred); err != nil {
 			return nil, err
 		}
 	}
@@ -95,7 +96,7 @@ func (r *runner) fit(ctx context.Context, variant string, mi int, mr *runrecord.
 	r.prog(cur)
 	t := m.Tuning
 	if t == nil {
-		model, err := est.Fit(engine.WithPhase(ctx, PhaseFit), r.e, train)
+		model, err := est.Fit(sched.WithPhase(ctx, PhaseFit), r.e, train)
 		mr.Params = ml.Params(est)
 		return model, err
 	}
@@ -117,7 +118,7 @@ func (r *runner) fit(ctx context.Context, variant string, mi int, mr *runrecord.
 		grid.AddGrid(g.Name, g.Values...)
 	}
 	var tm *tuning.TunedModel
-	ctx = engine.WithPhase(ctx, PhaseTune) // the tuner marks its refit PhaseFit
+	ctx = sched.WithPhase(ctx, PhaseTune) // the tuner marks its refit PhaseFit
 	// On a cluster a pass's start is what costs: refit every map during
 	// the folds' passes unless the spec says otherwise.
 	eager := t.Refit == "eager" || (t.Refit != "best" && !engine.IsResident(r.e))

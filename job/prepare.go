@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/spindle-ml/spindle/engine"
+	"github.com/spindle-ml/spindle/engine/sched"
 	"github.com/spindle-ml/spindle/format"
 	"github.com/spindle-ml/spindle/ml"
 	"github.com/spindle-ml/spindle/pipeline"
@@ -35,7 +36,7 @@ func (r *runner) prepareData(ctx context.Context, ds engine.Dataset) error {
 	}
 	r.rep.SharedSeconds = since(start)
 	r.reports = make([]*runrecord.VariantReport, len(r.s.Variants))
-	errs := engine.Lockstep(ctx, r.e, len(r.s.Variants), func(ctx context.Context, vi int, e engine.Engine) error {
+	errs := sched.Lockstep(ctx, r.e, len(r.s.Variants), func(ctx context.Context, vi int, e engine.Engine) error {
 		vr := *r
 		vr.e = e
 		return vr.prepareVariant(ctx, vi, shared, all)
@@ -49,12 +50,12 @@ func (r *runner) prepareVariant(ctx context.Context, vi int, shared []ml.Transfo
 	vr := runrecord.VariantReport{Name: v.Name, Models: []runrecord.ModelReport{}}
 	start := time.Now()
 	r.prog(Event{Step: "featurize " + v.Name})
-	fitted, out, _, err := r.fitStages(engine.WithPhase(ctx, PhaseFeaturize), "variant "+v.Name, r.variants[vi], all, nil, nil)
+	fitted, out, _, err := r.fitStages(sched.WithPhase(ctx, PhaseFeaturize), "variant "+v.Name, r.variants[vi], all, nil, nil)
 	if err != nil {
 		return err
 	}
 	vr.FeaturizeSeconds = since(start)
-	wctx := engine.WithPhase(ctx, PhaseWrite)
+	wctx := sched.WithPhase(ctx, PhaseWrite)
 	r.prog(Event{Step: "write " + v.Name})
 	wstart := time.Now()
 	if vr.Processed, vr.Rows, err = r.writeRows(wctx, "processed/"+v.Name, out); err != nil {
@@ -73,7 +74,7 @@ func (r *runner) prepareVariant(ctx context.Context, vi int, shared []ml.Transfo
 		vr.Model = dir
 	}
 	writeSeconds, pstart := since(wstart), time.Now()
-	prof, err := profile.Run(engine.WithPhase(ctx, PhaseEvaluate), r.e, out, profile.Profiler{})
+	prof, err := profile.Run(sched.WithPhase(ctx, PhaseEvaluate), r.e, out, profile.Profiler{})
 	if err != nil {
 		return fmt.Errorf("variant %s: profile: %w", v.Name, err)
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/spindle-ml/spindle/engine"
+	"github.com/spindle-ml/spindle/engine/sched"
 	"github.com/spindle-ml/spindle/feature"
 	"github.com/spindle-ml/spindle/format"
 	"github.com/spindle-ml/spindle/ml"
@@ -44,7 +45,7 @@ type runner struct {
 	// the spec names another label column.
 	models []ml.Estimator
 	// passes counts the engine passes per phase (e is it).
-	passes *engine.Counter
+	passes *sched.Counter
 	// mu guards rep once the variants run at once (each with its own
 	// copy of the runner); reports are their reports so far.
 	mu      *sync.Mutex
@@ -59,13 +60,13 @@ type runner struct {
 
 // The phases passes are counted under (Report.Passes).
 const (
-	PhaseRead      = "read"           // reading the input
-	PhaseStats     = "stats"          // null counts, cleaning, class balance, label, split
-	PhaseFeaturize = "featurize"      // fitting and applying the feature stages
-	PhaseTune      = engine.PhaseTune // fits of the cross-validation or validation split
-	PhaseFit       = engine.PhaseFit  // fits of untuned models, and the refit of the best
-	PhaseEvaluate  = "evaluate"       // scoring the test split
-	PhaseWrite     = "write"          // processed data
+	PhaseRead      = "read"          // reading the input
+	PhaseStats     = "stats"         // null counts, cleaning, class balance, label, split
+	PhaseFeaturize = "featurize"     // fitting and applying the feature stages
+	PhaseTune      = sched.PhaseTune // fits of the cross-validation or validation split
+	PhaseFit       = sched.PhaseFit  // fits of untuned models, and the refit of the best
+	PhaseEvaluate  = "evaluate"      // scoring the test split
+	PhaseWrite     = "write"         // processed data
 )
 
 // The steps of a run. Each is short, reads and writes the runner's
@@ -140,12 +141,12 @@ func (r *runner) run(ctx context.Context) error {
 			return err
 		}
 	}
-	// The variants run at once, in lockstep (engine.Lockstep): a round of
+	// The variants run at once, in lockstep (sched.Lockstep): a round of
 	// their aggregations — tuning steps of one variant's folds and another
 	// variant's refit, say — is one pass. Each variant's numbers are those
 	// it gets alone.
 	r.reports = make([]*runrecord.VariantReport, len(r.s.Variants))
-	errs := engine.Lockstep(ctx, r.e, len(r.s.Variants), func(ctx context.Context, vi int, e engine.Engine) error {
+	errs := sched.Lockstep(ctx, r.e, len(r.s.Variants), func(ctx context.Context, vi int, e engine.Engine) error {
 		vr := *r
 		vr.e = e
 		return vr.variant(ctx, vi, labels, shared, train, test)
@@ -352,12 +353,12 @@ func (r *runner) label(ctx context.Context, ds engine.Dataset) (_ engine.Dataset
 		return ds, nil, nil
 	}
 	// A string label's classes are counted and indexed at once (one
-	// pass, engine.Lockstep); the index is used once the counts check out.
+	// pass, sched.Lockstep); the index is used once the counts check out.
 	var lprof *profile.Profile
 	var idx ml.Model
 	var idxErr error
 	typ := ds.Schema().Fields[ds.Schema().Index(s.Label.Column)].Type
-	errs := engine.Lockstep(ctx, r.e, 2, func(ctx context.Context, i int, e engine.Engine) (err error) {
+	errs := sched.Lockstep(ctx, r.e, 2, func(ctx context.Context, i int, e engine.Engine) (err error) {
 		if i == 0 {
 			// The whole cleaned input's profile (the report's data
 			// profile) with the label's classes, in the same pass.
@@ -571,7 +572,7 @@ func (r *runner) variant(ctx context.Context, vi int, labels []string, shared []
 	vr := runrecord.VariantReport{Name: v.Name}
 	start := time.Now()
 	r.prog(Event{Step: "featurize " + v.Name})
-	ctx = engine.WithPhase(ctx, PhaseFeaturize)
+	ctx = sched.WithPhase(ctx, PhaseFeaturize)
 	fitted, vtrain, vtest, err := r.fitStages(ctx, "variant "+v.Name, r.variants[vi], train, test, nil)
 	if err != nil {
 		return err

@@ -470,7 +470,7 @@ func HessCol(k int) string { return "__hess" + strconv.Itoa(k) }
 type Hist struct {
 	Sums []float64
 	// claimed is set by the first fit that takes the result for its own:
-	// under engine.Lockstep, identical requests of several fits share one
+	// under sched.Lockstep, identical requests of several fits share one
 	// result, and only one of them may recycle its buffer.
 	claimed atomic.Bool
 }

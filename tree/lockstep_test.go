@@ -8,6 +8,7 @@ import (
 	"github.com/spindle-ml/spindle/classification"
 	"github.com/spindle-ml/spindle/engine"
 	"github.com/spindle-ml/spindle/engine/local"
+	"github.com/spindle-ml/spindle/engine/sched"
 	"github.com/spindle-ml/spindle/internal/tabletest"
 	"github.com/spindle-ml/spindle/tree"
 )
@@ -44,7 +45,7 @@ func TestLockstepFitsAsAlone(t *testing.T) {
 		}
 	}
 	together := make([]*tree.Ensemble, len(iters))
-	errs := engine.Lockstep(ctx, e, len(iters), func(ctx context.Context, k int, e engine.Engine) error {
+	errs := sched.Lockstep(ctx, e, len(iters), func(ctx context.Context, k int, e engine.Engine) error {
 		var err error
 		together[k], err = fit(e, k)
 		return err

@@ -14,6 +14,7 @@ import (
 	"sync"
 
 	"github.com/spindle-ml/spindle/engine"
+	"github.com/spindle-ml/spindle/engine/sched"
 	"github.com/spindle-ml/spindle/evaluation"
 	"github.com/spindle-ml/spindle/ml"
 	"github.com/spindle-ml/spindle/optim"
@@ -191,7 +192,7 @@ type Progress func(fold, folds, paramMap, paramMaps int)
 // such option).
 //
 // Every (fold, param map) pair is fitted at once, in lockstep, so that
-// one pass over the data serves every optimizer's step (engine.Lockstep);
+// one pass over the data serves every optimizer's step (sched.Lockstep);
 // each model's numbers are those it gets alone. A fold is a view of the
 // data, its rows chosen as a pass reads them, not a copy. Every fit keeps
 // its own optimizer state (L-BFGS keeps 20 vectors of the model's size),
@@ -409,7 +410,7 @@ func checkTuner(name string, est ml.Estimator, grid []ml.ParamMap, ev evaluation
 
 // fitAndScore fits each param map on each fold's training rows and scores
 // it on the fold's validation rows: out[fold][map]. All the fits advance
-// in lockstep (engine.Lockstep): each round of their aggregations is one
+// in lockstep (sched.Lockstep): each round of their aggregations is one
 // pass, and identical ones (the first iterations of maps that differ only
 // in maxIter) are computed once; every model still gets exactly the
 // numbers it gets alone.
@@ -432,13 +433,13 @@ func fitAndScore(ctx context.Context, e engine.Engine, est ml.Estimator, grid []
 		members += n
 	}
 	var mu sync.Mutex
-	errs := waves(engine.WithPhase(ctx, engine.PhaseTune), e, members, parallelism, func(ctx context.Context, k int, e engine.Engine) error {
+	errs := waves(sched.WithPhase(ctx, sched.PhaseTune), e, members, parallelism, func(ctx context.Context, k int, e engine.Engine) error {
 		f, i := k/n, k%n
 		pm := grid[i]
 		if f == len(folds) {
 			est, err := ml.WithParams(est, pm)
 			if err == nil {
-				eager[i].model, err = est.Fit(engine.WithPhase(ctx, engine.PhaseFit), e, whole)
+				eager[i].model, err = est.Fit(sched.WithPhase(ctx, sched.PhaseFit), e, whole)
 			}
 			eager[i].err = err
 			return nil // reported if the map is chosen
@@ -511,7 +512,7 @@ func waves(ctx context.Context, e engine.Engine, n, width int, fn func(ctx conte
 	errs := make([]error, 0, n)
 	for lo := 0; lo < n; lo += width {
 		hi := min(lo+width, n)
-		errs = append(errs, engine.Lockstep(ctx, e, hi-lo, func(ctx context.Context, k int, e engine.Engine) error {
+		errs = append(errs, sched.Lockstep(ctx, e, hi-lo, func(ctx context.Context, k int, e engine.Engine) error {
 			return fn(ctx, lo+k, e)
 		})...)
 	}
@@ -564,7 +565,7 @@ func refit(ctx context.Context, e engine.Engine, name string, est ml.Estimator, 
 	if err != nil {
 		return nil, err
 	}
-	m, err := est.Fit(engine.WithPhase(ctx, engine.PhaseFit), e, ds)
+	m, err := est.Fit(sched.WithPhase(ctx, sched.PhaseFit), e, ds)
 	if err != nil {
 		return nil, fmt.Errorf("%s: refit with %v: %w", name, res.ParamMaps[best], err)
 	}

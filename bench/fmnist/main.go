@@ -30,8 +30,8 @@ import (
 	"github.com/spindle-ml/spindle/bench/internal/cpuprof"
 	"github.com/spindle-ml/spindle/classification"
 	"github.com/spindle-ml/spindle/clustering"
-	"github.com/spindle-ml/spindle/engine"
 	"github.com/spindle-ml/spindle/engine/local"
+	"github.com/spindle-ml/spindle/engine/sched"
 	"github.com/spindle-ml/spindle/evaluation"
 	"github.com/spindle-ml/spindle/feature"
 	"github.com/spindle-ml/spindle/linalg"
@@ -86,7 +86,7 @@ func run(dir string, c float64, iters int) error {
 	if err != nil {
 		return err
 	}
-	e := engine.NewCounter(&local.Engine{})
+	e := sched.NewCounter(&local.Engine{})
 	trainDS, err := e.FromTable(ctx, train)
 	if err != nil {
 		return err

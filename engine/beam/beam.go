@@ -18,7 +18,7 @@
 // PUT), so a bundle the runner retries overwrites its own earlier output
 // and nothing is counted twice. Every pass's output directory is named by
 // a digest of what it computes — the input data's digest, the mappers' and
-// the aggregator's engine.Fingerprint — and is marked complete with a
+// the aggregator's sched.Fingerprint — and is marked complete with a
 // _SUCCESS object once the job has succeeded. A rerun with the same
 // staging location therefore finds each pass an interrupted run had
 // finished and reads its result instead of running it again: the optimizer
@@ -47,6 +47,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/spindle-ml/spindle/engine"
+	"github.com/spindle-ml/spindle/engine/sched"
 	"github.com/spindle-ml/spindle/internal/colfile"
 	"github.com/spindle-ml/spindle/storage"
 	"github.com/spindle-ml/spindle/table"
@@ -122,7 +123,7 @@ func (d *dataset) file(i int) string {
 // Name implements engine.Engine: "beam-" and the runner's name.
 func (e *Engine) Name() string { return "beam-" + e.Runner.name() }
 
-// Passes implements engine.PassCounter: the jobs run (a pass found done
+// Passes implements sched.PassCounter: the jobs run (a pass found done
 // in the staging location is not run, and not counted).
 func (e *Engine) Passes() int64 { return e.jobs.Load() }
 
@@ -288,7 +289,7 @@ func digest(prefix, input string, kernels ...engine.Kernel) string {
 	h := sha256.New()
 	fmt.Fprintf(h, "%s\x00%s", prefix, input)
 	for _, k := range kernels {
-		fp, err := engine.Fingerprint(k)
+		fp, err := sched.Fingerprint(k)
 		if err != nil {
 			return prefix + "-r" + randomID()
 		}

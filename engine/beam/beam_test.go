@@ -20,6 +20,7 @@ import (
 	"github.com/spindle-ml/spindle/engine"
 	"github.com/spindle-ml/spindle/engine/beam"
 	"github.com/spindle-ml/spindle/engine/local"
+	"github.com/spindle-ml/spindle/engine/sched"
 	"github.com/spindle-ml/spindle/feature"
 	"github.com/spindle-ml/spindle/format"
 	"github.com/spindle-ml/spindle/internal/beamtest"
@@ -426,12 +427,12 @@ func TestAggregateBatch(t *testing.T) {
 		stats := engine.Erase[*linmodel.Moments](momentsOf{})
 		reqs := []engine.Request{{Dataset: ds, Agg: engine.Erase[int64](engine.Count{})}, {Dataset: view, Agg: engine.Erase[int64](engine.Count{})},
 			{Dataset: view, Agg: stats}, {Dataset: ds, Agg: stats}, {Dataset: view, Agg: stats}}
-		before := e.(engine.PassCounter).Passes()
+		before := e.(sched.PassCounter).Passes()
 		res, err := engine.AggregateBatch(ctx, e, reqs)
 		if err != nil {
 			t.Fatal(err)
 		}
-		results = append(results, result{res, e.(engine.PassCounter).Passes() - before})
+		results = append(results, result{res, e.(sched.PassCounter).Passes() - before})
 		alone := &local.Engine{}
 		ads, _ := alone.FromTable(ctx, tb)
 		ap, _ := alone.MapPartitions(ads, engine.SplitPart{Weights: []float64{0.3, 0.7}, Seed: 7, Part: 1})

@@ -33,7 +33,7 @@ type Engine struct {
 	passes atomic.Int64
 }
 
-// Passes implements engine.PassCounter: every aggregation, every chain of
+// Passes implements sched.PassCounter: every aggregation, every chain of
 // mappers computed and every split read is a pass.
 func (e *Engine) Passes() int64 { return e.passes.Load() }
 

@@ -18,6 +18,7 @@ import (
 	"github.com/spindle-ml/spindle/engine"
 	"github.com/spindle-ml/spindle/engine/beam"
 	"github.com/spindle-ml/spindle/engine/local"
+	"github.com/spindle-ml/spindle/engine/sched"
 	_ "github.com/spindle-ml/spindle/feature"
 	"github.com/spindle-ml/spindle/internal/conformance"
 	"github.com/spindle-ml/spindle/ml"
@@ -189,7 +190,7 @@ func TestConformance(t *testing.T) {
 		}
 		results := make([]*conformance.Result, len(idx))
 		var mu sync.Mutex
-		engine.Lockstep(ctx, prism, len(idx), func(ctx context.Context, k int, e engine.Engine) error {
+		sched.Lockstep(ctx, prism, len(idx), func(ctx context.Context, k int, e engine.Engine) error {
 			c := sr.cases[idx[k]]
 			r := conformance.Fit(ctx, e, c, datasets[c.Sample])
 			mu.Lock()

@@ -1,4 +1,4 @@
-package engine_test
+package sched_test
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 
 	"github.com/spindle-ml/spindle/engine"
 	"github.com/spindle-ml/spindle/engine/local"
+	"github.com/spindle-ml/spindle/engine/sched"
 	"github.com/spindle-ml/spindle/internal/tabletest"
 	"github.com/spindle-ml/spindle/table"
 )
@@ -63,7 +64,7 @@ func TestLockstep(t *testing.T) {
 	// Member i runs i+2 rounds; its request in round r has K = r (the
 	// same for every member, so computed once) and then K = 10·i + r.
 	got := make([][][]float64, 4)
-	errs := engine.Lockstep(ctx, e, 4, func(ctx context.Context, i int, me engine.Engine) error {
+	errs := sched.Lockstep(ctx, e, 4, func(ctx context.Context, i int, me engine.Engine) error {
 		for r := range i + 2 {
 			a, err := engine.Aggregate(ctx, me, ds, scaledSum{K: float64(r)})
 			if err != nil {
@@ -114,14 +115,14 @@ func TestLockstepAcrossDatasets(t *testing.T) {
 	}
 	tb := tabletest.Labeled(t, x, make([]float64, 90), 7, false)
 	e := &local.Engine{}
-	c := engine.NewCounter(e)
+	c := sched.NewCounter(e)
 	c.Order = []string{"tune", "fit"}
 	ds, _ := c.FromTable(ctx, tb)
 	view, _ := c.MapPartitions(ds, engine.SplitPart{Weights: []float64{0.5, 0.5}, Seed: 1, Part: 0})
 	got := make([][]float64, 6)
-	errs := engine.Lockstep(ctx, c, 2, func(ctx context.Context, outer int, e1 engine.Engine) error {
+	errs := sched.Lockstep(ctx, c, 2, func(ctx context.Context, outer int, e1 engine.Engine) error {
 		phase := []string{"fit", "tune"}[outer]
-		errs := engine.Lockstep(engine.WithPhase(ctx, phase), e1, 3, func(ctx context.Context, inner int, e2 engine.Engine) error {
+		errs := sched.Lockstep(sched.WithPhase(ctx, phase), e1, 3, func(ctx context.Context, inner int, e2 engine.Engine) error {
 			d := []engine.Dataset{ds, view, ds}[inner] // members 0 and 2 share a pass's Multi
 			for r := range 2 + outer {                 // the last round has one outer member's requests only
 

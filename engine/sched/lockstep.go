@@ -1,10 +1,12 @@
-package engine
+package sched
 
 import (
 	"context"
 	"hash/maphash"
 	"slices"
 	"sync"
+
+	"github.com/spindle-ml/spindle/engine"
 )
 
 // Lockstep runs fn(ctx, i, e_i) for i in [0, n) concurrently, each with an
@@ -23,7 +25,7 @@ import (
 // too; other calls (MapPartitions, Collect) go straight to e. Lockstep nests: an
 // e_i used as the engine of another Lockstep sends that one's rounds up
 // as one request (it is a Batcher).
-func Lockstep(ctx context.Context, e Engine, n int, fn func(ctx context.Context, i int, e Engine) error) []error {
+func Lockstep(ctx context.Context, e engine.Engine, n int, fn func(ctx context.Context, i int, e engine.Engine) error) []error {
 	c := &coordinator{e: e, live: n}
 	errs := make([]error, n)
 	var wg sync.WaitGroup
@@ -41,8 +43,8 @@ func Lockstep(ctx context.Context, e Engine, n int, fn func(ctx context.Context,
 
 // request is one waiting aggregation.
 type request struct {
-	ds     Dataset
-	a      AnyAggregator
+	ds     engine.Dataset
+	a      engine.AnyAggregator
 	phases []string // the asking member's (WithPhase)
 	res    any
 	err    error
@@ -52,7 +54,7 @@ type request struct {
 // coordinator holds the aggregations of a Lockstep until every live
 // member waits.
 type coordinator struct {
-	e       Engine
+	e       engine.Engine
 	mu      sync.Mutex
 	live    int // members still running
 	members int // members waiting
@@ -61,37 +63,39 @@ type coordinator struct {
 
 // member is the engine one fn of a Lockstep uses.
 type member struct {
-	Engine
+	engine.Engine
 	c *coordinator
 }
 
-var _ Batcher = (*member)(nil)
+var _ engine.Batcher = (*member)(nil)
 
 // Resident implements Resident as the shared engine does.
-func (m *member) Resident() bool { return IsResident(m.Engine) }
+func (m *member) Resident() bool { return engine.IsResident(m.Engine) }
 
 // StoredRows implements RowCounter as the shared engine does.
-func (m *member) StoredRows(ds Dataset) (int64, bool) { return storedRows(m.Engine, ds) }
+func (m *member) StoredRows(ds engine.Dataset) (int64, bool) { return engine.StoredRows(m.Engine, ds) }
 
 // Release implements Releaser as the shared engine does.
-func (m *member) Release(ds Dataset) { Release(m.Engine, ds) }
+func (m *member) Release(ds engine.Dataset) { engine.Release(m.Engine, ds) }
 
 // ScratchDir implements Scratcher as the shared engine does.
-func (m *member) ScratchDir(ctx context.Context) (string, error) { return scratchOf(ctx, m.Engine) }
+func (m *member) ScratchDir(ctx context.Context) (string, error) {
+	return scratchOf(ctx, m.Engine)
+}
 
 // Persist implements Engine: it waits for the round, so that the
 // persists and aggregations of a round are one pass.
-func (m *member) Persist(ctx context.Context, ds Dataset) (Dataset, error) {
-	res, err := m.AggregateBatch(ctx, []Request{{Dataset: ds}})
+func (m *member) Persist(ctx context.Context, ds engine.Dataset) (engine.Dataset, error) {
+	res, err := m.AggregateBatch(ctx, []engine.Request{{Dataset: ds}})
 	if err != nil {
 		return nil, err
 	}
-	return res[0].(Dataset), nil
+	return res[0].(engine.Dataset), nil
 }
 
 // AggregateAny implements Engine: it waits for the round.
-func (m *member) AggregateAny(ctx context.Context, ds Dataset, a AnyAggregator) (any, error) {
-	res, err := m.AggregateBatch(ctx, []Request{{Dataset: ds, Agg: a}})
+func (m *member) AggregateAny(ctx context.Context, ds engine.Dataset, a engine.AnyAggregator) (any, error) {
+	res, err := m.AggregateBatch(ctx, []engine.Request{{Dataset: ds, Agg: a}})
 	if err != nil {
 		return nil, err
 	}
@@ -100,7 +104,7 @@ func (m *member) AggregateAny(ctx context.Context, ds Dataset, a AnyAggregator) 
 
 // AggregateBatch implements Batcher: the requests join the round
 // together, as one member's.
-func (m *member) AggregateBatch(ctx context.Context, reqs []Request) ([]any, error) {
+func (m *member) AggregateBatch(ctx context.Context, reqs []engine.Request) ([]any, error) {
 	rs := make([]*request, len(reqs))
 	for i, q := range reqs {
 		rs[i] = &request{ds: q.Dataset, a: q.Agg, phases: phasesOf(ctx), done: make(chan struct{})}
@@ -152,12 +156,12 @@ func (c *coordinator) take() []*request {
 
 // group is a round's requests over one dataset, identical ones once.
 type group struct {
-	ds      Dataset
+	ds      engine.Dataset
 	persist bool // persists of ds, not aggregations
 	reqs    []*request
-	uniq    []AnyAggregator
+	uniq    []engine.AnyAggregator
 	index   []int // request → its aggregation in uniq
-	agg     AnyAggregator
+	agg     engine.AnyAggregator
 }
 
 // run serves a round in one pass: one aggregation per dataset (a Multi
@@ -185,10 +189,10 @@ func (c *coordinator) run(ctx context.Context, round []*request) {
 		ctx = withPhases(ctx, phases)
 	}
 	seed := maphash.MakeSeed()
-	var reqs []Request
+	var reqs []engine.Request
 	for _, g := range groups {
 		if g.persist {
-			reqs = append(reqs, Request{Dataset: g.ds})
+			reqs = append(reqs, engine.Request{Dataset: g.ds})
 			continue
 		}
 		g.dedupe(seed)
@@ -202,12 +206,12 @@ func (c *coordinator) run(ctx context.Context, round []*request) {
 			}
 			g.agg = m
 		}
-		reqs = append(reqs, Request{Dataset: g.ds, Agg: g.agg})
+		reqs = append(reqs, engine.Request{Dataset: g.ds, Agg: g.agg})
 	}
 	if len(reqs) == 0 {
 		return
 	}
-	results, err := AggregateBatch(ctx, c.e, reqs)
+	results, err := engine.AggregateBatch(ctx, c.e, reqs)
 	if err != nil && ctx.Err() == nil && len(reqs) > 1 {
 		// One aggregation failed the pass: serve each dataset alone, and
 		// within it each aggregation alone if need be, so that only
@@ -232,7 +236,7 @@ func (c *coordinator) run(ctx context.Context, round []*request) {
 // groupKey groups a round's requests: per dataset, aggregations apart
 // from persists.
 type groupKey struct {
-	ds      Dataset
+	ds      engine.Dataset
 	persist bool
 }
 
@@ -241,7 +245,7 @@ type groupKey struct {
 func (g *group) dedupe(seed maphash.Seed) {
 	g.index = make([]int, len(g.reqs))
 	if len(g.reqs) == 1 { // nothing to compare: no hashing
-		g.uniq = []AnyAggregator{g.reqs[0].a}
+		g.uniq = []engine.AnyAggregator{g.reqs[0].a}
 		return
 	}
 	seen := map[uint64][]int{} // quick key → its aggregations in uniq
@@ -303,7 +307,7 @@ func (c *coordinator) pass(ctx context.Context, g *group) {
 }
 
 // same returns the aggregation among uniq[cands] identical to a.
-func same(a AnyAggregator, uniq []AnyAggregator, cands []int) (int, bool) {
+func same(a engine.AnyAggregator, uniq []engine.AnyAggregator, cands []int) (int, bool) {
 	if len(cands) == 0 {
 		return 0, false
 	}

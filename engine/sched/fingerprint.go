@@ -1,4 +1,4 @@
-package engine
+package sched
 
 import (
 	"crypto/sha256"
@@ -14,6 +14,7 @@ import (
 	"unsafe"
 
 	"github.com/fxamacker/cbor/v2"
+	"github.com/spindle-ml/spindle/engine"
 )
 
 // Fingerprint returns a SHA-256 digest (hex) of what a kernel is: its
@@ -23,7 +24,7 @@ import (
 // key order, floats by their bits (so NaN parameters hash too).
 // Distributed engines use it to name a pass's output so that a rerun can
 // find what an earlier, interrupted run already computed.
-func Fingerprint(k Kernel) (string, error) {
+func Fingerprint(k engine.Kernel) (string, error) {
 	h := sha256.New()
 	if err := hashKernel(h, k); err != nil {
 		return "", err
@@ -31,8 +32,8 @@ func Fingerprint(k Kernel) (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-func hashKernel(h hash.Hash, k Kernel) error {
-	if a, ok := k.(AnyAggregator); ok {
+func hashKernel(h hash.Hash, k engine.Kernel) error {
+	if a, ok := k.(engine.AnyAggregator); ok {
 		k = a.Unwrap()
 	}
 	fmt.Fprintf(h, "%s\x00", k.KernelName())
@@ -45,7 +46,7 @@ func hashKernel(h hash.Hash, k Kernel) error {
 	return nil
 }
 
-// fingerprinter is a kernel that hashes itself (engine.Multi: the
+// fingerprinter is a kernel that hashes itself (Multi: the
 // fingerprints of its members).
 type fingerprinter interface {
 	fingerprint(h hash.Hash) error
@@ -56,7 +57,7 @@ type fingerprinter interface {
 // layout): equal kernels get equal keys; unequal ones almost surely
 // differ, and Lockstep confirms a match with Fingerprint. A kernel that
 // cannot be fingerprinted reports false.
-func quickKey(seed maphash.Seed, k Kernel) (uint64, bool) {
+func quickKey(seed maphash.Seed, k engine.Kernel) (uint64, bool) {
 	h := &rawHash{}
 	h.SetSeed(seed)
 	if hashKernel(h, k) != nil {

@@ -1,4 +1,4 @@
-package engine
+package sched
 
 import (
 	"context"
@@ -8,15 +8,12 @@ import (
 
 	"github.com/fxamacker/cbor/v2"
 
+	"github.com/spindle-ml/spindle/engine"
 	"github.com/spindle-ml/spindle/table"
 )
 
 func init() {
-	register(&Multi{}, func(k Kernel) AnyAggregator {
-		m := k.(*Multi)
-		m.decode()
-		return m
-	})
+	engine.RegisterAnyAggregator(&Multi{})
 }
 
 // Multi is several aggregations over one dataset in one pass: each
@@ -30,21 +27,20 @@ type Multi struct {
 	// process folds with the aggregations as they are.
 	Kernels [][]byte
 
-	aggs []AnyAggregator
-	err  error
+	aggs []engine.AnyAggregator
 }
 
 var (
-	_ AnyAggregator    = (*Multi)(nil)
-	_ cbor.Marshaler   = (*Multi)(nil)
-	_ cbor.Unmarshaler = (*Multi)(nil)
+	_ engine.AnyAggregator = (*Multi)(nil)
+	_ cbor.Marshaler       = (*Multi)(nil)
+	_ cbor.Unmarshaler     = (*Multi)(nil)
 )
 
 // NewMulti combines aggregations over the same dataset; each must be
 // registered.
-func NewMulti(aggs []AnyAggregator) (*Multi, error) {
+func NewMulti(aggs []engine.AnyAggregator) (*Multi, error) {
 	for _, a := range aggs {
-		if err := checkRegistered(a); err != nil {
+		if err := engine.CheckRegistered(a); err != nil {
 			return nil, err
 		}
 	}
@@ -59,25 +55,37 @@ func (m *Multi) MarshalCBOR() ([]byte, error) {
 	w := multiWire{Kernels: make([][]byte, len(m.aggs))}
 	for i, a := range m.aggs {
 		var err error
-		if w.Kernels[i], err = Encode(a); err != nil {
+		if w.Kernels[i], err = engine.Encode(a); err != nil {
 			return nil, err
 		}
 	}
-	data, err := Marshal(w)
+	data, err := engine.Marshal(w)
 	if err != nil {
-		return nil, fmt.Errorf("encode engine.Multi: %w", err)
+		return nil, fmt.Errorf("encode sched.Multi: %w", err)
 	}
 	return data, nil
 }
 
-// UnmarshalCBOR implements cbor.Unmarshaler; the registry's wrapper then
-// rebuilds the aggregations (decode).
+// UnmarshalCBOR implements cbor.Unmarshaler: it rebuilds the
+// aggregations (on a worker).
 func (m *Multi) UnmarshalCBOR(data []byte) error {
 	var w multiWire
-	if err := Unmarshal(data, &w); err != nil {
-		return fmt.Errorf("decode engine.Multi: %w", err)
+	if err := engine.Unmarshal(data, &w); err != nil {
+		return fmt.Errorf("decode sched.Multi: %w", err)
 	}
 	m.Kernels = w.Kernels
+	m.aggs = m.aggs[:0]
+	for _, enc := range m.Kernels {
+		k, err := engine.Decode(enc)
+		if err != nil {
+			return fmt.Errorf("decode sched.Multi: %w", err)
+		}
+		a, ok := k.(engine.AnyAggregator)
+		if !ok {
+			return fmt.Errorf("sched.Multi: %s is not an aggregator", k.KernelName())
+		}
+		m.aggs = append(m.aggs, a)
+	}
 	return nil
 }
 
@@ -95,29 +103,11 @@ func (m *Multi) fingerprint(h hash.Hash) error {
 	return nil
 }
 
-// decode rebuilds the aggregations on a worker.
-func (m *Multi) decode() {
-	m.aggs = m.aggs[:0]
-	for _, enc := range m.Kernels {
-		k, err := Decode(enc)
-		if err != nil {
-			m.err = err
-			return
-		}
-		a, ok := k.(AnyAggregator)
-		if !ok {
-			m.err = fmt.Errorf("engine.Multi: %s is not an aggregator", k.KernelName())
-			return
-		}
-		m.aggs = append(m.aggs, a)
-	}
-}
-
 // KernelName implements Kernel.
-func (*Multi) KernelName() string { return "engine.Multi" }
+func (*Multi) KernelName() string { return "sched.Multi" }
 
 // Unwrap implements AnyAggregator.
-func (m *Multi) Unwrap() Kernel { return m }
+func (m *Multi) Unwrap() engine.Kernel { return m }
 
 // ZeroAny implements AnyAggregator: one partial per aggregation.
 func (m *Multi) ZeroAny() any {
@@ -129,12 +119,9 @@ func (m *Multi) ZeroAny() any {
 }
 
 // FoldAny implements AnyAggregator.
-func (m *Multi) FoldAny(ctx context.Context, info PartitionInfo, acc any, b *table.Batch) (any, error) {
-	if m.err != nil {
-		return nil, m.err
-	}
+func (m *Multi) FoldAny(ctx context.Context, info engine.PartitionInfo, acc any, b *table.Batch) (any, error) {
 	ps := acc.([]any)
-	ctx = withMemo(ctx)
+	ctx = engine.WithMemo(ctx)
 	for i, a := range m.aggs {
 		p, err := a.FoldAny(ctx, info, ps[i], b)
 		if err != nil {
@@ -169,24 +156,21 @@ func (m *Multi) EncodePartial(p any) ([]byte, error) {
 			return nil, err
 		}
 	}
-	data, err := Marshal(encs)
+	data, err := engine.Marshal(encs)
 	if err != nil {
-		return nil, fmt.Errorf("encode partial of engine.Multi: %w", err)
+		return nil, fmt.Errorf("encode partial of sched.Multi: %w", err)
 	}
 	return data, nil
 }
 
 // DecodePartial implements AnyAggregator.
 func (m *Multi) DecodePartial(data []byte) (any, error) {
-	if m.err != nil {
-		return nil, m.err
-	}
 	var encs [][]byte
-	if err := Unmarshal(data, &encs); err != nil {
-		return nil, fmt.Errorf("decode partial of engine.Multi: %w", err)
+	if err := engine.Unmarshal(data, &encs); err != nil {
+		return nil, fmt.Errorf("decode partial of sched.Multi: %w", err)
 	}
 	if len(encs) != len(m.aggs) {
-		return nil, fmt.Errorf("decode partial of engine.Multi: %d partials, %d aggregations", len(encs), len(m.aggs))
+		return nil, fmt.Errorf("decode partial of sched.Multi: %d partials, %d aggregations", len(encs), len(m.aggs))
 	}
 	out := make([]any, len(encs))
 	for i, a := range m.aggs {

@@ -1,10 +1,11 @@
-package engine
+package sched
 
 import (
 	"context"
 	"slices"
 	"sync"
 
+	"github.com/spindle-ml/spindle/engine"
 	"github.com/spindle-ml/spindle/table"
 )
 
@@ -57,7 +58,7 @@ func phasesOf(ctx context.Context) []string {
 // is the figure to watch. Calls run one at a time, so that concurrent
 // ones are not counted twice. It is safe for concurrent use.
 type Counter struct {
-	Engine
+	engine.Engine
 	// Order ranks the phases (earliest first) for passes that serve
 	// several; unknown phases rank last.
 	Order []string
@@ -71,7 +72,7 @@ type Counter struct {
 }
 
 // NewCounter wraps e; passes count under phase "" until SetPhase.
-func NewCounter(e Engine) *Counter { return &Counter{Engine: e, counts: map[string]int64{}} }
+func NewCounter(e engine.Engine) *Counter { return &Counter{Engine: e, counts: map[string]int64{}} }
 
 // SetPhase makes later passes whose context has no phase count under
 // phase.
@@ -142,7 +143,7 @@ func (c *Counter) Counts() (map[string]int64, []string) {
 }
 
 // Resident implements Resident as the wrapped engine does.
-func (c *Counter) Resident() bool { return IsResident(c.Engine) }
+func (c *Counter) Resident() bool { return engine.IsResident(c.Engine) }
 
 // Passes implements PassCounter.
 func (c *Counter) Passes() int64 {
@@ -160,15 +161,15 @@ func (c *Counter) selfCount(n int64) {
 }
 
 // Persist implements Engine.
-func (c *Counter) Persist(ctx context.Context, ds Dataset) (Dataset, error) {
-	return count(c, ctx, func() (Dataset, error) {
+func (c *Counter) Persist(ctx context.Context, ds engine.Dataset) (engine.Dataset, error) {
+	return count(c, ctx, func() (engine.Dataset, error) {
 		c.selfCount(1)
 		return c.Engine.Persist(ctx, ds)
 	})
 }
 
 // Collect implements Engine.
-func (c *Counter) Collect(ctx context.Context, ds Dataset) (*table.Table, error) {
+func (c *Counter) Collect(ctx context.Context, ds engine.Dataset) (*table.Table, error) {
 	return count(c, ctx, func() (*table.Table, error) {
 		c.selfCount(1)
 		return c.Engine.Collect(ctx, ds)
@@ -176,7 +177,7 @@ func (c *Counter) Collect(ctx context.Context, ds Dataset) (*table.Table, error)
 }
 
 // AggregateAny implements Engine.
-func (c *Counter) AggregateAny(ctx context.Context, ds Dataset, a AnyAggregator) (any, error) {
+func (c *Counter) AggregateAny(ctx context.Context, ds engine.Dataset, a engine.AnyAggregator) (any, error) {
 	return count(c, ctx, func() (any, error) {
 		c.selfCount(1)
 		return c.Engine.AggregateAny(ctx, ds, a)
@@ -184,8 +185,8 @@ func (c *Counter) AggregateAny(ctx context.Context, ds Dataset, a AnyAggregator)
 }
 
 // ReadSplits implements Splitter.
-func (c *Counter) ReadSplits(ctx context.Context, r SplitReader) ([]SplitResult, error) {
-	return count(c, ctx, func() ([]SplitResult, error) {
+func (c *Counter) ReadSplits(ctx context.Context, r engine.SplitReader) ([]engine.SplitResult, error) {
+	return count(c, ctx, func() ([]engine.SplitResult, error) {
 		c.selfCount(1)
 		return c.Engine.ReadSplits(ctx, r)
 	})
@@ -193,23 +194,25 @@ func (c *Counter) ReadSplits(ctx context.Context, r SplitReader) ([]SplitResult,
 
 // AggregateBatch implements Batcher (one pass when the wrapped engine is
 // a Batcher).
-func (c *Counter) AggregateBatch(ctx context.Context, reqs []Request) ([]any, error) {
+func (c *Counter) AggregateBatch(ctx context.Context, reqs []engine.Request) ([]any, error) {
 	return count(c, ctx, func() ([]any, error) {
-		if _, ok := c.Engine.(Batcher); ok {
+		if _, ok := c.Engine.(engine.Batcher); ok {
 			c.selfCount(1)
 		} else {
 			c.selfCount(int64(len(reqs)))
 		}
-		return AggregateBatch(ctx, c.Engine, reqs)
+		return engine.AggregateBatch(ctx, c.Engine, reqs)
 	})
 }
 
 // StoredRows implements RowCounter as the wrapped engine does.
-func (c *Counter) StoredRows(ds Dataset) (int64, bool) { return storedRows(c.Engine, ds) }
+func (c *Counter) StoredRows(ds engine.Dataset) (int64, bool) { return engine.StoredRows(c.Engine, ds) }
 
 // Release implements Releaser as the wrapped engine does.
-func (c *Counter) Release(ds Dataset) { Release(c.Engine, ds) }
+func (c *Counter) Release(ds engine.Dataset) { engine.Release(c.Engine, ds) }
 
 // ScratchDir implements Scratcher as the counted engine does; it fails
 // for an engine without a scratch location.
-func (c *Counter) ScratchDir(ctx context.Context) (string, error) { return scratchOf(ctx, c.Engine) }
+func (c *Counter) ScratchDir(ctx context.Context) (string, error) {
+	return scratchOf(ctx, c.Engine)
+}
