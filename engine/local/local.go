@@ -24,6 +24,15 @@ import (
 	"github.com/spindle-ml/spindle/table"
 )
 
+func init() {
+	engine.RegisterEngine(engine.EngineInfo{
+		Names: []string{"local"}, Kind: "the embedded engine", Default: true,
+		Open: func(context.Context, string, []engine.SettingValue, engine.Env) (engine.Engine, error) {
+			return &Engine{}, nil
+		},
+	})
+}
+
 // Engine is the embedded engine. Its zero value is ready to use.
 type Engine struct {
 	// Parallelism is how many partitions are processed at once.

@@ -30,7 +30,7 @@ import (
 
 func predictCmd(e *env) *cobra.Command {
 	var f profileFlags
-	var bf beamFlags
+	var bf engineFlags
 	var model, out, outFormat string
 	var all bool
 	var ev evalFlags

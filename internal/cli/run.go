@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -17,13 +18,10 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/spindle-ml/spindle/engine"
-	"github.com/spindle-ml/spindle/engine/beam"
-	"github.com/spindle-ml/spindle/engine/local"
 	"github.com/spindle-ml/spindle/job"
 	"github.com/spindle-ml/spindle/report"
 	"github.com/spindle-ml/spindle/runrecord"
 	"github.com/spindle-ml/spindle/spec"
-	"github.com/spindle-ml/spindle/storage"
 )
 
 const maxSpecBytes = 4 << 20
@@ -31,7 +29,7 @@ const maxSpecBytes = 4 << 20
 func runCmd(e *env) *cobra.Command {
 	var out string
 	var sets []string
-	var bf beamFlags
+	var bf engineFlags
 	cmd := &cobra.Command{
 		Use:   "run SPEC",
 		Short: "Run a pipeline spec: read, clean, featurize, train, tune, evaluate, save",
@@ -102,89 +100,67 @@ func loadSpec(ctx context.Context, e *env, uri string, sets []string) (*spec.Spe
 	return s, data, nil
 }
 
-// beamFlags are the flags choosing and configuring the engine.
-type beamFlags struct {
-	runner, staging, endpoint, envType, envConfig string
-	cacheDir                                      string
-	cacheMiB                                      int64
-	extra                                         []string
-	spindlePool                                   bool
+// engineFlags are the flags choosing (--runner) and configuring the
+// engine: every registered engine's settings (engine.EngineSettings).
+type engineFlags struct {
+	runner string
+	set    []engine.SettingValue
 }
 
-func (b *beamFlags) register(fl *pflag.FlagSet) {
-	fl.StringVar(&b.runner, "runner", "local", "where the passes run: local (this process, all cores), or as Apache Beam jobs on "+strings.Join(beam.Runners, ", "))
-	fl.StringVar(&b.endpoint, "endpoint", "", "with a Beam runner: the job server, HOST:PORT (prism without it runs in this process)")
-	fl.StringVar(&b.envType, "environment-type", "", "with a Beam runner: how workers start: "+strings.Join(beam.EnvironmentTypes, ", ")+" (default: LOOPBACK in process, DOCKER on a job server)")
-	fl.StringVar(&b.envConfig, "environment-config", "", `with a Beam runner: the worker pool's HOST:PORT for EXTERNAL, {"command": "/path/to/beam-boot"} for PROCESS, the image for DOCKER`)
-	fl.StringVar(&b.staging, "staging", "", "with a Beam runner: directory or s3:// prefix for staged data, reachable by the workers (default: a temporary directory)")
-	fl.StringVar(&b.cacheDir, "worker-cache", "", "with a Beam runner and s3:// staging: the directory on each worker node that keeps the staged partitions it fetched, for later passes (default: spindle-cache in the worker's temporary directory)")
-	fl.Int64Var(&b.cacheMiB, "worker-cache-mib", 10240, "with a Beam runner and s3:// staging: the most MiB --worker-cache holds (least recently used go first); 0 turns it off")
-	fl.BoolVar(&b.spindlePool, "spindle-pool", false, "with a Beam runner: the EXTERNAL worker pool at --environment-config is a `spindle worker-pool` of this build (jobs stage a placeholder, not this executable)")
-	fl.StringArrayVar(&b.extra, "beam", nil, "with a Beam runner: another Beam pipeline option, as name=value with the Go SDK's name (job_name, parallelism, project, region, …; repeatable)")
+// settingFlag is one engine setting's flag; it records what is given,
+// in order (a repeatable one once per use, another replacing its value).
+type settingFlag struct {
+	s     engine.Setting
+	value string
+	set   *[]engine.SettingValue
 }
 
-// openEngine makes the engine the flags name and checks its staging
-// location before any work; done releases it (a temporary staging
-// directory is removed).
-func openEngine(ctx context.Context, e *env, bf beamFlags) (engine.Engine, func(), error) {
-	eng, err := newEngine(e, bf)
-	if err != nil {
-		return nil, nil, err
+func (f *settingFlag) String() string { return f.value }
+func (f *settingFlag) Type() string {
+	if f.s.Bool {
+		return "bool"
 	}
-	if bf.staging != "" {
-		// Before any work, not at the first pass.
-		if err := e.store().CheckWritable(ctx, bf.staging); err != nil {
-			return nil, nil, usagef("--staging %s: %v", bf.staging, err)
+	if f.s.Repeatable {
+		return "stringArray"
+	}
+	return cmp.Or(f.s.Type, "string")
+}
+func (f *settingFlag) Set(v string) error {
+	f.value = v
+	if !f.s.Repeatable {
+		*f.set = slices.DeleteFunc(*f.set, func(sv engine.SettingValue) bool { return sv.Name == f.s.Name })
+	}
+	*f.set = append(*f.set, engine.SettingValue{Name: f.s.Name, Value: v})
+	return nil
+}
+
+func (b *engineFlags) register(fl *pflag.FlagSet) {
+	names := engine.EngineNames()
+	fl.StringVar(&b.runner, "runner", names[0], "where the passes run: "+names[0]+" (this process, all cores), or as Apache Beam jobs on "+strings.Join(names[1:], ", "))
+	for _, s := range engine.EngineSettings() {
+		f := fl.VarPF(&settingFlag{s: s, value: s.Default, set: &b.set}, s.Name, "", s.Usage)
+		if s.Bool {
+			f.NoOptDefVal = "true"
 		}
+	}
+}
+
+// openEngine makes the engine the flags name and checks its settings
+// before any work; done releases it (a temporary staging directory is
+// removed).
+func openEngine(ctx context.Context, e *env, bf engineFlags) (engine.Engine, func(), error) {
+	eng, err := engine.OpenEngine(ctx, bf.runner, bf.set, engine.Env{S3Endpoint: e.s3Endpoint, Region: e.region, Log: e.log})
+	if err != nil {
+		if _, ok := errors.AsType[*engine.SettingError](err); ok {
+			return nil, nil, usageError{err}
+		}
+		return nil, nil, err
 	}
 	done := func() {}
 	if c, ok := eng.(io.Closer); ok {
 		done = func() { _ = c.Close() }
 	}
 	return eng, done, nil
-}
-
-// newEngine makes the engine the flags name.
-func newEngine(e *env, b beamFlags) (engine.Engine, error) {
-	if b.runner == "local" || b.runner == "" {
-		for name, v := range map[string]string{"endpoint": b.endpoint, "environment-type": b.envType, "environment-config": b.envConfig, "staging": b.staging} {
-			if v != "" {
-				return nil, usagef("--%s needs a Beam runner (--runner %s)", name, strings.Join(beam.Runners, "|"))
-			}
-		}
-		if len(b.extra) > 0 {
-			return nil, usagef("--beam needs a Beam runner (--runner %s)", strings.Join(beam.Runners, "|"))
-		}
-		if b.cacheDir != "" {
-			return nil, usagef("--worker-cache needs a Beam runner (--runner %s)", strings.Join(beam.Runners, "|"))
-		}
-		if b.spindlePool {
-			return nil, usagef("--spindle-pool needs a Beam runner (--runner %s)", strings.Join(beam.Runners, "|"))
-		}
-		return &local.Engine{}, nil
-	}
-	r := beam.Runner{Name: b.runner, Endpoint: b.endpoint, EnvironmentType: b.envType, EnvironmentConfig: b.envConfig, SpindlePool: b.spindlePool}
-	for _, kv := range b.extra {
-		k, v, ok := strings.Cut(kv, "=")
-		if !ok || k == "" {
-			return nil, usagef("--beam %q: want name=value", kv)
-		}
-		if r.Flags == nil {
-			r.Flags = map[string]string{}
-		}
-		r.Flags[strings.TrimLeft(k, "-")] = v
-	}
-	if !slices.Contains(beam.Runners, b.runner) {
-		return nil, usagef("--runner %q: allowed: local, %s", b.runner, strings.Join(beam.Runners, ", "))
-	}
-	if err := r.Validate(); err != nil {
-		return nil, usageError{err}
-	}
-	if b.cacheMiB < 0 {
-		return nil, usagef("--worker-cache-mib %d: want 0 (off) or more", b.cacheMiB)
-	}
-	return &beam.Engine{Runner: r, Staging: b.staging, Storage: storage.Options{S3Endpoint: e.s3Endpoint, Region: e.region}, Log: e.log,
-		Cache: beam.Cache{Dir: b.cacheDir, MaxBytes: b.cacheMiB << 20}}, nil
 }
 
 func runSpec(ctx context.Context, e *env, uri, out string, sets []string, eng engine.Engine) error {
