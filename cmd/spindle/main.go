@@ -8,7 +8,7 @@ import (
 	"syscall"
 
 	"github.com/spindle-ml/spindle/engine/beam"
-	"github.com/spindle-ml/spindle/internal/cli"
+	"github.com/spindle-ml/spindle/cli"
 
 	// The stages a spec can name: each package registers its own
 	// (ml.Register), as image formats register with package image.
