@@ -12,13 +12,13 @@ import (
 	"fmt"
 	"io"
 	"path"
+	"slices"
 	"strings"
 
 	"github.com/spindle-ml/spindle/engine"
 	"github.com/spindle-ml/spindle/format/csv"
 	"github.com/spindle-ml/spindle/format/jsonl"
 	"github.com/spindle-ml/spindle/format/libsvm"
-	"github.com/spindle-ml/spindle/format/parquet"
 	"github.com/spindle-ml/spindle/storage"
 	"github.com/spindle-ml/spindle/table"
 )
@@ -34,23 +34,16 @@ const (
 	LibSVM  Format = "libsvm"
 )
 
-// Formats lists every supported format.
-var Formats = []Format{CSV, JSONL, Parquet, LibSVM}
-
-// Parse reads a format name; it also accepts the aliases tsv, json,
-// ndjson, pq and svm.
+// Parse reads a format name or one of its aliases (tsv, json, ndjson, pq,
+// svm …: Info.Aliases).
 func Parse(s string) (Format, error) {
-	switch strings.ToLower(s) {
-	case "csv", "tsv":
-		return CSV, nil
-	case "jsonl", "json", "ndjson":
-		return JSONL, nil
-	case "parquet", "pq":
-		return Parquet, nil
-	case "libsvm", "svm":
-		return LibSVM, nil
+	s = strings.ToLower(s)
+	for _, info := range registered() {
+		if string(info.Name) == s || slices.Contains(info.Aliases, s) {
+			return info.Name, nil
+		}
 	}
-	return "", fmt.Errorf("unknown format %q (allowed: csv, jsonl, parquet, libsvm)", s)
+	return "", fmt.Errorf("unknown format %q (allowed: %s)", s, strings.Join(names(false), ", "))
 }
 
 // ErrUnknownFormat is matched (errors.Is) when a format cannot be told
@@ -64,7 +57,7 @@ func Detect(uri string) (Format, error) {
 	if f, err := Parse(ext); err == nil {
 		return f, nil
 	}
-	return "", fmt.Errorf("%s: %w from the extension %q (known: csv, tsv, jsonl, json, ndjson, parquet, pq, libsvm, svm)", uri, ErrUnknownFormat, ext)
+	return "", fmt.Errorf("%s: %w from the extension %q (known: %s)", uri, ErrUnknownFormat, ext, strings.Join(names(true), ", "))
 }
 
 // detectSources tells the format of a directory or glob from the files
@@ -124,19 +117,7 @@ func Read(ctx context.Context, st *storage.Store, uri string, o Options) (*table
 		}
 	}
 	rep := &Report{Format: f, Files: len(srcs)}
-	var t *table.Table
-	switch f {
-	case CSV:
-		t, rep.CSV, err = csv.Read(ctx, srcs, o.CSV)
-	case JSONL:
-		t, err = jsonl.Read(ctx, srcs, o.JSONL)
-	case Parquet:
-		t, err = parquet.Read(ctx, srcs)
-	case LibSVM:
-		t, err = libsvm.Read(ctx, srcs, o.LibSVM)
-	default:
-		return nil, nil, fmt.Errorf("unknown format %q", f)
-	}
+	t, err := info(f).Read(ctx, srcs, o, rep)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -194,22 +175,7 @@ func Load(ctx context.Context, e engine.Engine, st *storage.Store, uri string, o
 		return nil, nil, err
 	}
 	rep := &Report{Format: f, Files: len(srcs)}
-	var ds engine.Dataset
-	switch f {
-	case CSV:
-		ds, rep.CSV, err = csv.ReadSplits(ctx, e, st, srcs, o.CSV)
-		if err == nil {
-			rep.Rows = rep.CSV.Rows
-		}
-	case JSONL:
-		ds, rep.Rows, err = jsonl.ReadSplits(ctx, e, st, srcs, o.JSONL)
-	case LibSVM:
-		ds, rep.Rows, err = libsvm.ReadSplits(ctx, e, st, srcs, o.LibSVM)
-	case Parquet:
-		ds, rep.Rows, err = parquet.ReadSplits(ctx, e, st, srcs)
-	default:
-		return nil, nil, fmt.Errorf("unknown format %q", f)
-	}
+	ds, err := info(f).ReadSplits(ctx, e, st, srcs, o, rep)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -237,22 +203,9 @@ func Write(ctx context.Context, st *storage.Store, uri string, t *table.Table, o
 }
 
 func encode(w io.Writer, f Format, t *table.Table, o Options) error {
-	switch f {
-	case CSV:
-		return csv.Write(w, t, o.CSV)
-	case JSONL:
-		return jsonl.Write(w, t)
-	case Parquet:
-		return parquet.Write(w, t)
-	case LibSVM:
-		label, features := o.LabelCol, o.FeaturesCol
-		if label == "" {
-			label = "label"
-		}
-		if features == "" {
-			features = "features"
-		}
-		return libsvm.Write(w, t, label, features)
+	in := info(f)
+	if in.Write == nil {
+		return fmt.Errorf("unknown format %q", f)
 	}
-	return fmt.Errorf("unknown format %q", f)
+	return in.Write(w, t, o)
 }

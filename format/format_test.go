@@ -55,7 +55,7 @@ func TestRoundTripEverywhere(t *testing.T) {
 		return keep, nil
 	})
 	for _, base := range []string{t.TempDir(), "s3://formats/run"} {
-		for _, f := range format.Formats {
+		for _, f := range format.Formats() {
 			t.Run(fmt.Sprintf("%s/%s", f, strings.SplitN(base, ":", 2)[0]), func(t *testing.T) {
 				uri := storage.Join(base, "data."+string(f))
 				in := all

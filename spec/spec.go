@@ -1136,7 +1136,7 @@ func (d *decoder) output(n *yaml.Node) Output {
 	}
 	if v := m["format"]; v != nil {
 		var names []string
-		for _, f := range format.Formats {
+		for _, f := range format.Formats() {
 			names = append(names, string(f))
 		}
 		o.Format, o.FormatPos = format.Format(d.oneOf(v, "output.format", names...)), d.pos(v)

@@ -661,7 +661,7 @@ func TestCompressedInputsOnWorkers(t *testing.T) {
 	x, y := data(t)
 	tb := tabletest.Labeled(t, x[:50], y[:50], 7, false)
 	e := external(t)
-	for _, f := range format.Formats {
+	for _, f := range format.Formats() {
 		o := format.Options{Format: f}
 		if f == format.LibSVM {
 			o.LabelCol, o.FeaturesCol = "label", "features"
