@@ -94,14 +94,15 @@ func TestRunSmall(t *testing.T) {
 			if rep.Split.Train+rep.Split.Test != 120 || len(rep.Variants) != 1 {
 				t.Fatalf("split %+v", rep.Split)
 			}
-			// Passes per phase: the embedded engine reads in process, and
+			// Passes per phase: the embedded engine reads the CSV in splits
+			// as Beam's workers do (a scan pass and a parse pass), and
 			// writes what it holds in memory already.
 			for _, ph := range []string{job.PhaseStats, job.PhaseFeaturize, job.PhaseTune, job.PhaseFit, job.PhaseEvaluate} {
 				if rep.Passes[ph] == 0 {
 					t.Fatalf("no %s passes: %v", ph, rep.Passes)
 				}
 			}
-			if rep.Passes[job.PhaseRead] != 0 || rep.Passes[job.PhaseWrite] != 0 {
+			if rep.Passes[job.PhaseRead] != 2 || rep.Passes[job.PhaseWrite] != 0 {
 				t.Fatalf("passes %v", rep.Passes)
 			}
 			m := rep.Variants[0].Models[0]
@@ -430,10 +431,10 @@ func TestRunPrism(t *testing.T) {
 			t.Fatalf("processed %s: local %v (%d rows), prism %v (%d rows)", name, tbs[0].Schema(), tbs[0].Count(), tbs[1].Schema(), tbs[1].Count())
 		}
 	}
-	// Beam's workers read the CSV: a scan pass and a parse pass (the
-	// embedded engine reads in process). Beam runs fewer tuning passes: it
-	// finds those that repeat an earlier one's computation done.
-	if reps[1].Passes[job.PhaseRead] != 2 || reps[0].Passes[job.PhaseRead] != 0 || reps[1].Passes[job.PhaseTune] == 0 ||
+	// Both engines read the CSV in splits: a scan pass and a parse pass.
+	// Beam runs fewer tuning passes: it finds those that repeat an
+	// earlier one's computation done.
+	if reps[1].Passes[job.PhaseRead] != 2 || reps[0].Passes[job.PhaseRead] != 2 || reps[1].Passes[job.PhaseTune] == 0 ||
 		reps[1].Passes[job.PhaseTune] > reps[0].Passes[job.PhaseTune] || reps[1].Passes[job.PhaseWrite] != 2 {
 		t.Fatalf("passes: local %v, prism %v", reps[0].Passes, reps[1].Passes)
 	}

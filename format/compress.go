@@ -238,6 +238,20 @@ func (d *decompressFiles) ReadSplit(ctx context.Context, i int) ([]*table.Batch,
 	return nil, binary.AppendVarint(nil, n), nil
 }
 
+// anyCompressed reports whether any of srcs is compressed.
+func anyCompressed(ctx context.Context, srcs []storage.Source) (bool, error) {
+	for _, s := range srcs {
+		c, err := sniffCompression(ctx, s)
+		if err != nil {
+			return false, err
+		}
+		if c != Uncompressed {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
 // stageDecompressed has e's workers decompress the compressed sources
 // into e's scratch location (one worker per file; no byte passes through
 // this process) and returns the sources with each compressed one

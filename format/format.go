@@ -152,22 +152,32 @@ func resolve(ctx context.Context, st *storage.Store, uri string, o Options) ([]s
 }
 
 // Load makes a dataset of what uri names on engine e, read where e keeps
-// its data: an engine that keeps it in this process (engine.Resident)
-// gets Read's streaming parallel read; on another engine, every format is
-// read in splits by its workers (csv.ReadSplits …: byte ranges of text,
-// Parquet row groups) and no row passes through this process.
+// its data: every format is read in splits by e's workers (byte ranges of
+// text, Parquet row groups; Info.ReadSplits), on the embedded engine as on
+// a cluster, so both make the same partitions and no row passes through
+// this process on a cluster. A compressed file has no byte ranges: a
+// cluster's workers decompress it into the engine's scratch location
+// first; an engine without one that keeps its data in this process (the
+// embedded engine) reads the compressed files as a stream instead
+// (Info.Read), which spares writing and reading a decompressed copy.
 func Load(ctx context.Context, e engine.Engine, st *storage.Store, uri string, o Options) (engine.Dataset, *Report, error) {
-	if engine.IsResident(e) {
-		t, rep, err := Read(ctx, st, uri, o)
-		if err != nil {
-			return nil, nil, err
-		}
-		ds, err := e.FromTable(ctx, t)
-		return ds, rep, err
-	}
 	srcs, f, o, err := resolve(ctx, st, uri, o)
 	if err != nil {
 		return nil, nil, err
+	}
+	if _, scratch, err := engine.ScratchDir(ctx, e); (!scratch || err != nil) && engine.IsResident(e) {
+		compressed, err := anyCompressed(ctx, srcs)
+		if err != nil {
+			return nil, nil, err
+		}
+		if compressed {
+			t, rep, err := Read(ctx, st, uri, o)
+			if err != nil {
+				return nil, nil, err
+			}
+			ds, err := e.FromTable(ctx, t)
+			return ds, rep, err
+		}
 	}
 	// Workers read byte ranges of plain files; a compressed file has no
 	// ranges to read: the workers decompress it first.
