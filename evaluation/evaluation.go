@@ -14,6 +14,7 @@ import (
 	"math"
 	"slices"
 	"sort"
+	"strings"
 
 	"github.com/spindle-ml/spindle/engine"
 	"github.com/spindle-ml/spindle/table"
@@ -233,7 +234,8 @@ func binaryMetric(sc *ScoreCounts, metric string) (float64, error) {
 
 // MulticlassClassificationEvaluator scores predicted class indices against
 // labels. Metrics (Spark's definitions, weighted by each label's share):
-// f1 (default; the weighted F-measure), accuracy, weightedPrecision,
+// f1 (default; the weighted F-measure), accuracy, hammingLoss (the
+// weighted share of rows predicted wrong, 1 − accuracy), weightedPrecision,
 // weightedRecall, and logLoss (mean −log p(label) from the probability
 // column, clipped at Eps).
 type MulticlassClassificationEvaluator struct {
@@ -345,10 +347,13 @@ func (ev *MulticlassClassificationEvaluator) Confusion(ctx context.Context, e en
 // Evaluate implements Evaluator.
 func (ev *MulticlassClassificationEvaluator) Evaluate(ctx context.Context, e engine.Engine, ds engine.Dataset) (float64, error) {
 	metric := orDefault(ev.MetricName, "f1")
-	switch metric {
-	case "f1", "accuracy", "weightedPrecision", "weightedRecall", "logLoss":
-	default:
-		return 0, fmt.Errorf("MulticlassClassificationEvaluator: metricName %q is not one of f1, accuracy, weightedPrecision, weightedRecall, logLoss", metric)
+	if m, ok := LookupMetric(metric); !ok || m.Evaluator != "multiclass" {
+		info, _ := LookupEvaluator("multiclass")
+		var names []string
+		for _, m := range info.Metrics {
+			names = append(names, m.Name)
+		}
+		return 0, fmt.Errorf("MulticlassClassificationEvaluator: metricName %q is not one of %s", metric, strings.Join(names, ", "))
 	}
 	cm, err := ev.Confusion(ctx, e, ds)
 	if err != nil {
@@ -384,8 +389,11 @@ func (c *Confusion) Metric(metric string) float64 {
 			correct += w
 		}
 	}
-	if metric == "accuracy" {
+	switch metric {
+	case "accuracy":
 		return correct / c.Weight
+	case "hammingLoss":
+		return 1 - correct/c.Weight
 	}
 	var out float64
 	for _, l := range labels {

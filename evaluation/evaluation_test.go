@@ -32,6 +32,7 @@ type golden struct {
 		Accuracy          float64     `json:"accuracy"`
 		WeightedPrecision float64     `json:"weightedPrecision"`
 		WeightedRecall    float64     `json:"weightedRecall"`
+		HammingLoss       float64     `json:"hammingLoss"`
 		LogLoss           float64     `json:"logLoss"`
 		Confusion         [][]float64 `json:"confusion"`
 	} `json:"multiclass"`
@@ -125,7 +126,8 @@ func TestMulticlassGolden(t *testing.T) {
 		table.NewFloat64Column(g.Multiclass.Prediction, nil), table.NewFloat64Column(g.Multiclass.Label, nil), table.NewVectorColumn(probs, nil))
 	ctx := context.Background()
 	for metric, want := range map[string]float64{"": g.Multiclass.F1, "f1": g.Multiclass.F1, "accuracy": g.Multiclass.Accuracy,
-		"weightedPrecision": g.Multiclass.WeightedPrecision, "weightedRecall": g.Multiclass.WeightedRecall, "logLoss": g.Multiclass.LogLoss} {
+		"weightedPrecision": g.Multiclass.WeightedPrecision, "weightedRecall": g.Multiclass.WeightedRecall, "logLoss": g.Multiclass.LogLoss,
+		"hammingLoss": g.Multiclass.HammingLoss} {
 		got, err := (&MulticlassClassificationEvaluator{MetricName: metric}).Evaluate(ctx, e, d)
 		if err != nil || !close6(got, want) {
 			t.Errorf("%s = %v, %v; want %v", metric, got, err, want)

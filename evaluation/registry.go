@@ -193,6 +193,7 @@ func init() {
 		Metrics: []Metric{
 			{Name: "f1", Reads: pred, LargerIsBetter: true},
 			{Name: "accuracy", Reads: pred, LargerIsBetter: true},
+			{Name: "hammingLoss", Reads: pred},
 			{Name: "weightedPrecision", Reads: pred, LargerIsBetter: true},
 			{Name: "weightedRecall", Reads: pred, LargerIsBetter: true},
 			{Name: "logLoss", Reads: []string{"predictionCol", "probabilityCol"}},

@@ -184,11 +184,11 @@ func TestMetricChecks(t *testing.T) {
 		want string
 	}{
 		{"logLoss of LinearSVC", []string{"type: LogisticRegression", "type: LinearSVC", "metrics: [accuracy, f1]", "metrics: [accuracy, logLoss]"},
-			`t.yaml:20:21: metrics: model lr: logLoss reads the probability column, which LinearSVC does not make (its metrics: areaUnderROC, areaUnderPR, f1, accuracy, weightedPrecision, weightedRecall)`},
+			`t.yaml:20:21: metrics: model lr: logLoss reads the probability column, which LinearSVC does not make (its metrics: areaUnderROC, areaUnderPR, f1, accuracy, hammingLoss, weightedPrecision, weightedRecall)`},
 		{"tuning by logLoss of LinearSVC", []string{"type: LogisticRegression", "type: LinearSVC", "grid: {maxIter: [10, 15]}", "grid: {maxIter: [10, 15]}\n      evaluator: {metricName: logLoss}"},
 			`t.yaml:20:31: models[0].tuning.evaluator: logLoss reads the probability column, which LinearSVC does not make`},
 		{"regression metric of a classifier", []string{"metrics: [accuracy, f1]", "metrics: [accuracy, rmse]"},
-			`t.yaml:20:21: metrics: model lr: rmse is a regression metric, which cannot score LogisticRegression (a multiclass model; its metrics: areaUnderROC, areaUnderPR, f1, accuracy, weightedPrecision, weightedRecall, logLoss)`},
+			`t.yaml:20:21: metrics: model lr: rmse is a regression metric, which cannot score LogisticRegression (a multiclass model; its metrics: areaUnderROC, areaUnderPR, f1, accuracy, hammingLoss, weightedPrecision, weightedRecall, logLoss)`},
 		{"classification metrics of a regressor", []string{"type: LogisticRegression", "type: LinearRegression", "    tuning:\n      numFolds: 2\n      grid: {maxIter: [10, 15]}\n", ""},
 			`t.yaml:17:11: metrics: model lr: accuracy is a multiclass metric, which cannot score LinearRegression (a regression model; its metrics: rmse, mse, mae, r2, var)`},
 		{"binary evaluator for a regressor", []string{"type: LogisticRegression", "type: LinearRegression", "grid: {maxIter: [10, 15]}", "grid: {maxIter: [10, 15]}\n      evaluator: {type: binary}", "metrics: [accuracy, f1]", "metrics: [rmse]"},

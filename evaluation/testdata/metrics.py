@@ -54,6 +54,7 @@ print(json.dumps({
     "multiclass": {"label": labels.tolist(), "prediction": pred.tolist(), "probability": prob.tolist(),
                    "f1": metrics.f1_score(labels, pred, average="weighted"),
                    "accuracy": metrics.accuracy_score(labels, pred),
+                   "hammingLoss": metrics.hamming_loss(labels, pred),
                    "weightedPrecision": metrics.precision_score(labels, pred, average="weighted"),
                    "weightedRecall": metrics.recall_score(labels, pred, average="weighted"),
                    "logLoss": metrics.log_loss(labels, prob),
