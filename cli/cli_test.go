@@ -159,7 +159,7 @@ func TestExitCodesAndErrors(t *testing.T) {
 		{[]string{"profile", "/does/not/exist.csv"}, ExitFailure, "spindle: /does/not/exist.csv: no such file or directory\n"},
 		{[]string{"profile", ragged}, ExitFailure, "ragged.csv:3: wrong number of fields: 3 fields, the header has 2\n"},
 		{[]string{"profile", "s3://no-such-bucket/x.csv"}, ExitFailure, `spindle: s3://no-such-bucket/x.csv: bucket "no-such-bucket" does not exist` + "\n"},
-		{[]string{"profile", bin}, ExitUsage, "cannot tell the format from the extension \"bin\" (known: csv, tsv, jsonl, json, ndjson, parquet, pq, libsvm, svm); pass --format"},
+		{[]string{"profile", bin}, ExitUsage, "cannot tell the format from the extension \"bin\" (known: csv, tsv, jsonl, json, ndjson, libsvm, svm, parquet, pq); pass --format"},
 	}
 	for _, tt := range tests {
 		code, _, errOut := run(tt.args...)

@@ -77,7 +77,7 @@ _SUCCESS object that lists them with their row counts, written last.`,
 	fl.StringVar(&model, "model", "", "saved model directory or s3:// prefix")
 	fl.StringVar(&f.input, "input", "", "data to score: file, glob, directory or s3:// URI")
 	fl.StringVar(&out, "out", "", "output file or s3:// object")
-	fl.StringVar(&outFormat, "out-format", "", "output format: csv, jsonl, parquet, libsvm (default: from --out's extension)")
+	fl.StringVar(&outFormat, "out-format", "", "output format: "+formatNames()+" (default: from --out's extension)")
 	fl.BoolVar(&all, "all-columns", false, "keep every intermediate column")
 	fl.BoolVar(&ev.on, "evaluate", false, "print metrics of the predictions against the label column")
 	fl.StringVar(&ev.label, "label", "", "with --evaluate: the label column (default: the model's training label)")

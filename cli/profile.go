@@ -61,7 +61,7 @@ document instead.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&f.format, "format", "", "input format: csv, jsonl, parquet, libsvm (default: from the extension)")
+	fl.StringVar(&f.format, "format", "", "input format: "+formatNames()+" (default: from the extension)")
 	fl.StringVar(&f.label, "label", "", "label column whose class counts to report")
 	fl.BoolVar(&f.json, "json", false, "print one JSON document")
 	fl.BoolVar(&f.noHeader, "no-header", false, "CSV: the first line is data (columns are named _c0, _c1, …)")
@@ -373,4 +373,13 @@ func (r countingReader) Read(b []byte) (int, error) {
 	n, err := r.ReadCloser.Read(b)
 	r.p.add(n)
 	return n, err
+}
+
+// formatNames lists the registered formats for help texts.
+func formatNames() string {
+	var names []string
+	for _, f := range format.Formats() {
+		names = append(names, string(f))
+	}
+	return strings.Join(names, ", ")
 }

@@ -26,14 +26,6 @@ import (
 // Format names a file format.
 type Format string
 
-// The formats.
-const (
-	CSV     Format = "csv"
-	JSONL   Format = "jsonl"
-	Parquet Format = "parquet"
-	LibSVM  Format = "libsvm"
-)
-
 // Parse reads a format name or one of its aliases (tsv, json, ndjson, pq,
 // svm …: Info.Aliases).
 func Parse(s string) (Format, error) {

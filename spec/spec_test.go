@@ -83,7 +83,7 @@ func TestDataPreparationSpec(t *testing.T) {
 		{"split", prepBase + "split: {trainRatio: 0.5}\n", "t.yaml:14:8: split: a data-preparation run fits its stages on every row"},
 		{"processedData false", strings.Replace(prepBase, "output: {dir: out}", "output: {dir: out, processedData: false}", 1), "t.yaml:13:35: output.processedData: false leaves a data-preparation run nothing to write"},
 		{"format of a training run", strings.Replace(base, "output: {dir: out}", "output: {dir: out, format: csv}", 1), "t.yaml:21:28: output.format is for a data-preparation run's rows"},
-		{"unknown format", strings.Replace(prepBase, "output: {dir: out}", "output: {dir: out, format: xlsx}", 1), `output.format is "xlsx"; allowed: csv, jsonl, parquet, libsvm`},
+		{"unknown format", strings.Replace(prepBase, "output: {dir: out}", "output: {dir: out, format: xlsx}", 1), `output.format is "xlsx"; allowed: csv, jsonl, libsvm, parquet`},
 		{"libsvm without a label", strings.Replace(strings.Replace(prepBase, "label: label\n", "", 1), "output: {dir: out}", "output: {dir: out, format: libsvm}", 1), "t.yaml:12:28: output.format: libsvm writes a label and features; name the label column with label:"},
 		{"test input", strings.Replace(prepBase, "uri: data.csv", "uri: data.csv\n  test: t.csv", 1), "t.yaml:4:9: input.test: a data-preparation run reads one input"},
 	} {
