@@ -7,7 +7,10 @@ import (
 	"hash/fnv"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"slices"
+	"sync"
+	"sync/atomic"
 
 	"github.com/spindle-ml/spindle/engine"
 	"github.com/spindle-ml/spindle/internal/learned"
@@ -458,23 +461,39 @@ func (in *ldaInfer) infer(d *ldaDoc, r *rand.Rand) {
 		}
 	}
 	in.expThetaOf()
-	in.norms(d)
+	in.phiNorm = slices.Grow(in.phiNorm[:0], len(d.ids))[:len(d.ids)]
+	// One walk over the document's rows of exp(E[log β]) a round: the
+	// norms φ for the current θ, and with them the sums the next γ needs.
+	in.walk(d, true)
 	for range ldaMaxRounds {
 		copy(in.last, in.gamma)
-		clear(in.tmp)
-		for n, id := range d.ids {
-			row := in.expEB[int(id)*k : int(id+1)*k]
-			simd.Axpy(d.cts[n]/in.phiNorm[n], row, in.tmp)
-		}
 		var change float64
 		for c := range k {
 			in.gamma[c] = in.expTheta[c]*in.tmp[c] + in.alpha[c]
 			change += math.Abs(in.gamma[c] - in.last[c])
 		}
 		in.expThetaOf()
-		in.norms(d)
-		if change/float64(k) < ldaGammaTol {
+		done := change/float64(k) < ldaGammaTol
+		in.walk(d, !done)
+		if done {
 			break
+		}
+	}
+}
+
+// walk sets φ_n = Σ_c exp(E[log θ_c])·exp(E[log β_c,id_n]) + 1e-100 and,
+// when sums is set, tmp_c = Σ_n exp(E[log β_c,id_n])·n_n/φ_n.
+func (in *ldaInfer) walk(d *ldaDoc, sums bool) {
+	k := in.k
+	if sums {
+		clear(in.tmp)
+	}
+	for n, id := range d.ids {
+		row := in.expEB[int(id)*k : int(id+1)*k]
+		p := simd.Dot(row, in.expTheta) + ldaPhiEpsilon
+		in.phiNorm[n] = p
+		if sums {
+			simd.Axpy(d.cts[n]/p, row, in.tmp)
 		}
 	}
 }
@@ -486,19 +505,49 @@ func (in *ldaInfer) expThetaOf() {
 	}
 }
 
-// norms sets φ_n = Σ_c exp(E[log θ_c])·exp(E[log β_c,id_n]) + 1e-100.
-func (in *ldaInfer) norms(d *ldaDoc) {
-	k := in.k
-	in.phiNorm = slices.Grow(in.phiNorm[:0], len(d.ids))[:len(d.ids)]
-	for n, id := range d.ids {
-		in.phiNorm[n] = simd.Dot(in.expEB[int(id)*k:int(id+1)*k], in.expTheta) + ldaPhiEpsilon
-	}
-}
-
 // pcgFor returns a generator keyed by two words (reused: reseeded).
 func pcgFor(p *rand.PCG, a, b uint64) *rand.Rand {
 	p.Seed(a, b)
 	return rand.New(p)
+}
+
+// ldaResult is one document's E-step: γ_d, exp(E[log θ_d]) and φ_d's
+// norms.
+type ldaResult struct{ gamma, expTheta, phiNorm []float64 }
+
+// inferDocs runs the E-step of every document of docs, spread over
+// GOMAXPROCS goroutines (documents are independent; a partition's rows
+// are not spread evenly over partitions by every reader). Document i's
+// initial γ is drawn from the generator keyed by key(i), or is 1s when
+// key says so. The results do not depend on the number of goroutines:
+// callers sum them in row order.
+func inferDocs(k int, expEB, alpha []float64, docs []ldaDoc, key func(i int) (a, b uint64, draw bool)) []ldaResult {
+	out := make([]ldaResult, len(docs))
+	workers := min(runtime.GOMAXPROCS(0), len(docs))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			in := newInfer(k, expEB, alpha)
+			var pcg rand.PCG
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(docs) {
+					return
+				}
+				var r *rand.Rand
+				if a, b, draw := key(i); draw {
+					r = pcgFor(&pcg, a, b)
+				}
+				in.infer(&docs[i], r)
+				out[i] = ldaResult{gamma: slices.Clone(in.gamma), expTheta: slices.Clone(in.expTheta), phiNorm: slices.Clone(in.phiNorm)}
+			}
+		}()
+	}
+	wg.Wait()
+	return out
 }
 
 // iterSeed is iteration t's key for the draws of the fit.
@@ -598,42 +647,44 @@ func (k ldaStep) Fold(_ context.Context, info engine.PartitionInfo, acc *LDAStat
 		return nil, fmt.Errorf("LDA step of %d topic weights and %d α for k = %d, V = %d", len(k.ExpElogBeta), len(k.Alpha), k.K, k.V)
 	}
 	seed := iterSeed(k.Seed, k.Iter)
-	in := newInfer(k.K, k.ExpElogBeta, k.Alpha)
-	var pcg rand.PCG
-	var d ldaDoc
-	elog := make([]float64, k.K)
+	var docs []ldaDoc
+	var pos []int64
 	for i, x := range vc.Values {
-		pos := info.RowOffset + int64(i)
-		if table.RowUniform(seed, pos) >= k.Rate {
+		p := info.RowOffset + int64(i)
+		if table.RowUniform(seed, p) >= k.Rate {
 			continue
 		}
 		row := engine.Row{Info: info, Batch: b, I: i}
 		if vc.IsNull(i) || x.Size != k.V {
 			return nil, fmt.Errorf("%s: column %s: null features or not of size %d", row, k.FeaturesCol, k.V)
 		}
+		var d ldaDoc
 		if err := d.read(x); err != nil {
 			return nil, fmt.Errorf("%s: column %s: %w", row, k.FeaturesCol, err)
 		}
-		if len(d.ids) == 0 {
-			continue
+		if len(d.ids) > 0 {
+			docs, pos = append(docs, d), append(pos, p)
 		}
-		if acc.Stats == nil {
-			acc.Stats = make([]float64, k.K*k.V)
-			if k.Optimize {
-				acc.LogPhat = make([]float64, k.K)
-			}
+	}
+	if len(docs) == 0 {
+		return acc, nil
+	}
+	res := inferDocs(k.K, k.ExpElogBeta, k.Alpha, docs, func(i int) (uint64, uint64, bool) { return uint64(seed), uint64(pos[i]), !k.onesInit })
+	if acc.Stats == nil {
+		acc.Stats = make([]float64, k.K*k.V)
+		if k.Optimize {
+			acc.LogPhat = make([]float64, k.K)
 		}
-		var r *rand.Rand
-		if !k.onesInit {
-			r = pcgFor(&pcg, uint64(seed), uint64(pos))
-		}
-		in.infer(&d, r)
+	}
+	elog := make([]float64, k.K)
+	for i, d := range docs {
+		r := res[i]
 		acc.Docs++
 		for n, id := range d.ids {
-			simd.Axpy(d.cts[n]/in.phiNorm[n], in.expTheta, acc.Stats[int(id)*k.K:int(id+1)*k.K])
+			simd.Axpy(d.cts[n]/r.phiNorm[n], r.expTheta, acc.Stats[int(id)*k.K:int(id+1)*k.K])
 		}
 		if k.Optimize {
-			dirichletExpectation(in.gamma, elog)
+			dirichletExpectation(r.gamma, elog)
 			for c, v := range elog {
 				acc.LogPhat[c] += v
 			}
@@ -735,12 +786,9 @@ func (m *LDAModel) OutputSchema(in *table.Schema) (*table.Schema, error) {
 	return ml.WithOutput("LDAModel", in, m.TopicDistributionCol, table.Vector)
 }
 
-// docRand returns the generator of a document's initial γ: keyed by the
-// model's seed and the document's terms; nil for the tests' 1s.
-func (m *LDAModel) docRand(p *rand.PCG, d *ldaDoc) *rand.Rand {
-	if m.onesInit {
-		return nil
-	}
+// docKey keys the generator of a document's initial γ: the model's seed
+// and a hash of the document's terms; draw is false for the tests' 1s.
+func (m *LDAModel) docKey(d *ldaDoc) (a, b uint64, draw bool) {
 	h := fnv.New64a()
 	var buf [16]byte
 	for n, id := range d.ids {
@@ -750,7 +798,37 @@ func (m *LDAModel) docRand(p *rand.PCG, d *ldaDoc) *rand.Rand {
 		}
 		h.Write(buf[:])
 	}
-	return pcgFor(p, uint64(m.Seed), h.Sum64())
+	return uint64(m.Seed), h.Sum64(), !m.onesInit
+}
+
+// infer reads the rows of a features column (checked: not null, of the
+// vocabulary's size, counts) and runs the E-step of the non-empty ones;
+// docs[i] and res[i] are row i's (res[i] zero for a row without terms).
+func (m *LDAModel) infer(b *table.Batch, fc *table.VectorColumn, info engine.PartitionInfo, expEB []float64) ([]ldaDoc, []ldaResult, error) {
+	docs := make([]ldaDoc, fc.Len())
+	var idx []int
+	err := linmodel.EachRow("LDAModel", b, fc, info, m.VocabSize, func(i int, x linalg.Vector) error {
+		if err := docs[i].read(x); err != nil {
+			return err
+		}
+		if len(docs[i].ids) > 0 {
+			idx = append(idx, i)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	some := make([]ldaDoc, len(idx))
+	for j, i := range idx {
+		some[j] = docs[i]
+	}
+	got := inferDocs(m.K, expEB, m.EstimatedDocConcentration, some, func(j int) (uint64, uint64, bool) { return m.docKey(&some[j]) })
+	res := make([]ldaResult, len(docs))
+	for j, i := range idx {
+		res[i] = got[j]
+	}
+	return docs, res, nil
 }
 
 // MapPartition implements engine.Mapper.
@@ -763,31 +841,21 @@ func (m *LDAModel) MapPartition(_ context.Context, info engine.PartitionInfo, b 
 	if err != nil {
 		return nil, err
 	}
-	in := newInfer(m.K, expElogBeta(m.TopicsMatrix, m.K), m.EstimatedDocConcentration)
-	var pcg rand.PCG
-	var d ldaDoc
-	dist := make([]linalg.Vector, b.NumRows())
-	err = linmodel.EachRow("LDAModel", b, fc, info, m.VocabSize, func(i int, x linalg.Vector) error {
-		if err := d.read(x); err != nil {
-			return err
-		}
-		t := make([]float64, m.K)
-		dist[i] = linalg.Dense(t)
-		if len(d.ids) == 0 {
-			return nil
-		}
-		in.infer(&d, m.docRand(&pcg, &d))
-		var sum float64
-		for _, g := range in.gamma {
-			sum += g
-		}
-		for c, g := range in.gamma {
-			t[c] = g / sum
-		}
-		return nil
-	})
+	_, res, err := m.infer(b, fc, info, expElogBeta(m.TopicsMatrix, m.K))
 	if err != nil {
 		return nil, err
+	}
+	dist := make([]linalg.Vector, b.NumRows())
+	for i, r := range res {
+		t := make([]float64, m.K)
+		dist[i] = linalg.Dense(t) // zeros for a document without terms
+		var sum float64
+		for _, g := range r.gamma {
+			sum += g
+		}
+		for c, g := range r.gamma {
+			t[c] = g / sum
+		}
 	}
 	return b.Derive(out, append(append([]table.Column(nil), b.Columns()...), table.NewVectorColumn(dist, nil)))
 }
@@ -834,20 +902,18 @@ func (k ldaBound) Fold(_ context.Context, info engine.PartitionInfo, acc *LDABou
 		lgAlpha += lg
 	}
 	lgSumAlpha, _ := math.Lgamma(sumAlpha)
-	in := newInfer(m.K, expEB, alpha)
-	var pcg rand.PCG
-	var d ldaDoc
+	docs, res, err := m.infer(b, fc, info, expEB)
+	if err != nil {
+		return nil, err
+	}
 	elog, t := make([]float64, m.K), make([]float64, m.K)
-	err = linmodel.EachRow("LDAModel", b, fc, info, m.VocabSize, func(_ int, x linalg.Vector) error {
-		if err := d.read(x); err != nil {
-			return err
-		}
+	for i, d := range docs {
 		acc.Docs++
 		if len(d.ids) == 0 {
-			return nil
+			continue
 		}
-		in.infer(&d, m.docRand(&pcg, &d))
-		dirichletExpectation(in.gamma, elog)
+		gamma := res[i].gamma
+		dirichletExpectation(gamma, elog)
 		var bound, sumGamma float64
 		for n, id := range d.ids {
 			row := elogB[int(id)*m.K : int(id+1)*m.K]
@@ -863,17 +929,13 @@ func (k ldaBound) Fold(_ context.Context, info engine.PartitionInfo, acc *LDABou
 			bound += d.cts[n] * (best + math.Log(s))
 			acc.Tokens += d.cts[n]
 		}
-		for c, g := range in.gamma {
+		for c, g := range gamma {
 			lg, _ := math.Lgamma(g)
 			bound += (alpha[c]-g)*elog[c] + lg
 			sumGamma += g
 		}
 		lgSumGamma, _ := math.Lgamma(sumGamma)
 		acc.Bound += bound - lgAlpha + lgSumAlpha - lgSumGamma
-		return nil
-	})
-	if err != nil {
-		return nil, err
 	}
 	return acc, nil
 }
