@@ -434,6 +434,7 @@ type ldaInfer struct {
 	expTheta     []float64
 	phiNorm      []float64
 	tmp          []float64
+	ratio, block []float64 // n_n/φ_n; the document's exp(E[log β]), k × nnz
 }
 
 func newInfer(k int, expEB, alpha []float64) *ldaInfer {
@@ -461,7 +462,15 @@ func (in *ldaInfer) infer(d *ldaDoc, r *rand.Rand) {
 		}
 	}
 	in.expThetaOf()
-	in.phiNorm = slices.Grow(in.phiNorm[:0], len(d.ids))[:len(d.ids)]
+	nnz := len(d.ids)
+	in.phiNorm = slices.Grow(in.phiNorm[:0], nnz)[:nnz]
+	in.ratio = slices.Grow(in.ratio[:0], nnz)[:nnz]
+	in.block = slices.Grow(in.block[:0], k*nnz)[:k*nnz]
+	for n, id := range d.ids {
+		for c, v := range in.expEB[int(id)*k : int(id+1)*k] {
+			in.block[c*nnz+n] = v
+		}
+	}
 	// One walk over the document's rows of exp(E[log β]) a round: the
 	// norms φ for the current θ, and with them the sums the next γ needs.
 	in.walk(d, true)
@@ -482,19 +491,31 @@ func (in *ldaInfer) infer(d *ldaDoc, r *rand.Rand) {
 }
 
 // walk sets φ_n = Σ_c exp(E[log θ_c])·exp(E[log β_c,id_n]) + 1e-100 and,
-// when sums is set, tmp_c = Σ_n exp(E[log β_c,id_n])·n_n/φ_n.
+// when sums is set, tmp_c = Σ_n exp(E[log β_c,id_n])·n_n/φ_n, over the
+// document's block of exp(E[log β]) (topic-major: long vectors).
 func (in *ldaInfer) walk(d *ldaDoc, sums bool) {
-	k := in.k
-	if sums {
-		clear(in.tmp)
+	nnz := len(d.ids)
+	clear(in.phiNorm)
+	for c, t := range in.expTheta {
+		simd.Axpy(t, in.block[c*nnz:(c+1)*nnz], in.phiNorm)
 	}
-	for n, id := range d.ids {
-		row := in.expEB[int(id)*k : int(id+1)*k]
-		p := simd.Dot(row, in.expTheta) + ldaPhiEpsilon
-		in.phiNorm[n] = p
-		if sums {
-			simd.Axpy(d.cts[n]/p, row, in.tmp)
-		}
+	for n := range in.phiNorm {
+		in.phiNorm[n] += ldaPhiEpsilon
+	}
+	if !sums {
+		return
+	}
+	for n, p := range in.phiNorm {
+		in.ratio[n] = d.cts[n] / p
+	}
+	c := 0
+	var four [4]float64
+	for ; c+4 <= len(in.tmp); c += 4 {
+		simd.DotRows4(in.block[c*nnz:], nnz, in.ratio, &four)
+		copy(in.tmp[c:c+4], four[:])
+	}
+	for ; c < len(in.tmp); c++ {
+		in.tmp[c] = simd.Dot(in.block[c*nnz:(c+1)*nnz], in.ratio)
 	}
 }
 
