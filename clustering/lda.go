@@ -15,6 +15,7 @@ import (
 	"github.com/spindle-ml/spindle/engine"
 	"github.com/spindle-ml/spindle/internal/learned"
 	"github.com/spindle-ml/spindle/internal/linmodel"
+	"github.com/spindle-ml/spindle/internal/memlimit"
 	"github.com/spindle-ml/spindle/internal/simd"
 	"github.com/spindle-ml/spindle/linalg"
 	"github.com/spindle-ml/spindle/ml"
@@ -121,9 +122,9 @@ type LDA struct {
 	SubsamplingRate float64 `param:"default=0.05,gt=0,max=1"`
 	// OptimizeDocConcentration says whether α is learned; nil means true.
 	OptimizeDocConcentration *bool `param:"default=true"`
-	// DocConcentration is α: one value for every topic, or k values, each
-	// > 0 (Spark's online optimizer also takes 0, which makes the bound
-	// infinite); nil means 1/k for every topic.
+	// DocConcentration is α, a list: one value for every topic ([0.5]),
+	// or k values, each > 0 (Spark's online optimizer also takes 0, which
+	// makes the bound infinite); nil means 1/k for every topic.
 	DocConcentration []float64 `param:"gt=0"`
 	// TopicConcentration is η, > 0; nil means 1/k.
 	TopicConcentration *float64 `param:"gt=0"`
@@ -216,6 +217,10 @@ func (l *LDA) fit(ctx context.Context, e engine.Engine, ds engine.Dataset) (*LDA
 		return nil, fmt.Errorf("the features are vectors of size 0: an empty vocabulary has no topics")
 	case k*v > maxLDACells:
 		return nil, fmt.Errorf("k = %d topics over a vocabulary of %d terms make %d topic weights, more than %d (lower k or the vocabulary size)", k, v, k*v, maxLDACells)
+	}
+	// λ, exp(E[log β]) and the new λ on the driver, and a partial a worker.
+	if err := memlimit.Check(fmt.Sprintf("LDA: k = %d topics × %d terms", k, v), memlimit.Floats(int64(k), int64(v), memlimit.Workers()+3), "lower k, or the vocabulary size (CountVectorizer's vocabSize)"); err != nil {
+		return nil, err
 	}
 	m := l.model()
 	m.K, m.VocabSize = k, v
