@@ -68,7 +68,8 @@ var (
 // 1/100) from the seed. Iteration t = 1…maxIter draws each row with
 // probability subsamplingRate (keyed by the seed, t and the row's
 // position in the dataset, so every engine and partitioning draws the
-// same rows) and runs, in an engine pass, the E-step on every drawn
+// same rows; a row counts once a batch, where Spark's default samples
+// with replacement) and runs, in an engine pass, the E-step on every drawn
 // non-empty document d with term counts n_dw:
 //
 //	γ_d ← Gamma(100, 1/100) draws (keyed by the seed, t and the row)
@@ -215,8 +216,8 @@ func (l *LDA) fit(ctx context.Context, e engine.Engine, ds engine.Dataset) (*LDA
 		return nil, fmt.Errorf("no rows to fit")
 	case v == 0:
 		return nil, fmt.Errorf("the features are vectors of size 0: an empty vocabulary has no topics")
-	case k*v > maxLDACells:
-		return nil, fmt.Errorf("k = %d topics over a vocabulary of %d terms make %d topic weights, more than %d (lower k or the vocabulary size)", k, v, k*v, maxLDACells)
+	case k > maxLDACells/v:
+		return nil, fmt.Errorf("k = %d topics over a vocabulary of %d terms make more than %d topic weights (lower k or the vocabulary size)", k, v, maxLDACells)
 	}
 	// λ, exp(E[log β]) and the new λ on the driver, and a partial a worker.
 	if err := memlimit.Check(fmt.Sprintf("LDA: k = %d topics × %d terms", k, v), memlimit.Floats(int64(k), int64(v), memlimit.Workers()+3), "lower k, or the vocabulary size (CountVectorizer's vocabSize)"); err != nil {
