@@ -87,7 +87,8 @@ func TestLDAGolden(t *testing.T) {
 			}
 			approx.Float(t, "logPerplexity", lp, g.LogPerplexity, 1e-9)
 			if per == 3 && sparse {
-				t.Logf("logLikelihood %.15g (scikit-learn %.15g), logPerplexity %.15g (%.15g)", ll, g.LogLikelihood, lp, g.LogPerplexity)
+				r, _ := approx.MaxRel(m.TopicsMatrix, vk(g.Lambda1))
+				t.Logf("λ within %.2g of scikit-learn's; logLikelihood %.15g (scikit-learn %.15g), logPerplexity %.15g (%.15g)", r, ll, g.LogLikelihood, lp, g.LogPerplexity)
 			}
 			out, err := ml.Transform(ctx, e, ds, m)
 			if err != nil {
