@@ -28,7 +28,7 @@ const (
 )
 
 // Version is set at build time with -ldflags "-X
-// github.com/spindle-ml/spindle/internal/cli.Version=v1.2.3"; otherwise it
+// github.com/spindle-ml/spindle/cli.Version=v1.2.3"; otherwise it
 // comes from the module build information.
 var Version = ""
 

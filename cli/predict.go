@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/spindle-ml/spindle/engine"
+	"github.com/spindle-ml/spindle/evaluation"
 	"github.com/spindle-ml/spindle/feature"
 	"github.com/spindle-ml/spindle/format"
 	"github.com/spindle-ml/spindle/job"
@@ -289,17 +290,14 @@ func (ev *evalFlags) resolve(modelDir string, info *pipeline.Info) error {
 			return usagef("--evaluate: model %s does not list its run's metrics; pass --metrics", modelDir)
 		}
 	}
-	clustering := true
+	noLabel := true
 	for _, name := range ev.metrics {
-		switch spec.MetricType(name) {
-		case "":
+		if spec.MetricType(name) == "" {
 			return usagef("--metrics: unknown metric %q", name)
-		case "clustering":
-		default:
-			clustering = false
 		}
+		noLabel = noLabel && !evaluation.MetricNeedsLabel(name)
 	}
-	if ev.label == "" && !clustering {
+	if ev.label == "" && !noLabel {
 		if ev.label = mm.Label; ev.label == "" {
 			return usagef("--evaluate: model %s does not say its label column (saved by an older spindle, or not by 'spindle run'); pass --label", modelDir)
 		}

@@ -1,7 +1,10 @@
 // Package clustering holds Spark ML's clustering estimators: stages a
-// spec lists under models: that need no label. Their models add an
-// integer cluster index per row (predictionCol), and package evaluation's
-// "clustering" evaluator scores them (silhouette).
+// spec lists under models: that need no label. KMeans, BisectingKMeans
+// and GaussianMixture add an integer cluster index per row
+// (predictionCol), and package evaluation's "clustering" evaluator scores
+// them (silhouette); LDA, a topic model, adds each document's topic
+// distribution, and the "topics" evaluator scores it (logPerplexity,
+// logLikelihood).
 package clustering
 
 import (

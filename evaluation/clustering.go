@@ -15,7 +15,7 @@ func init() {
 	engine.RegisterAggregator[*ClusterSums](clusterSumsKernel{})
 	engine.RegisterAggregator[*SilhouetteSum](silhouetteKernel{})
 	RegisterEvaluator(EvaluatorInfo{
-		Name: "clustering", Class: "ClusteringEvaluator", Scores: []string{"clustering"},
+		Name: "clustering", Class: "ClusteringEvaluator", Scores: []string{"clustering"}, NoLabel: true,
 		RunDefaults: []string{"silhouette"},
 		Metrics:     []Metric{{Name: "silhouette", Reads: []string{"predictionCol", "featuresCol"}, LargerIsBetter: true}},
 		New: func(metric string, cols map[string]string, _ string) Evaluator {

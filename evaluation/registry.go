@@ -41,6 +41,11 @@ type EvaluatorInfo struct {
 	// (ml.Registration.Evaluator), are the test metrics a run of such
 	// models reports when its spec lists none.
 	RunDefaults []string
+	// NoLabel says the models of its kind (those whose
+	// ml.Registration.Evaluator names it) use no label: a run of them
+	// refuses one, and its metrics are computed without one (clusterings,
+	// topic models).
+	NoLabel bool
 	// New makes the evaluator of metric over a model's output columns
 	// (by parameter name, as Metric.Reads names them, and the model's
 	// distanceMeasure; missing ones take Spark's defaults) and the label
@@ -165,10 +170,51 @@ func Usable(model any, kind string) []string {
 	return out
 }
 
+// NeedsLabel reports whether a run of models of kind (their
+// ml.Registration.Evaluator) needs a label: every kind but those whose
+// evaluator says NoLabel.
+func NeedsLabel(kind string) bool {
+	ev, ok := LookupEvaluator(kind)
+	return !ok || !ev.NoLabel
+}
+
+// MetricNeedsLabel reports whether metric compares predictions with a
+// label (false for the metrics of a NoLabel evaluator, and for an
+// unknown name).
+func MetricNeedsLabel(metric string) bool {
+	m, ok := LookupMetric(metric)
+	if !ok {
+		return false
+	}
+	return NeedsLabel(m.Evaluator)
+}
+
+// ModelEvaluator is an Evaluator whose metric reads the fitted model as
+// well as the rows it scored (a topic model's bound reads its topics).
+// WithModel returns it bound to model, or an error when model is not one
+// it scores.
+type ModelEvaluator interface {
+	Evaluator
+	WithModel(model any) (Evaluator, error)
+}
+
+// Bind returns ev bound to the fitted model when ev reads one
+// (ModelEvaluator), and ev itself otherwise. A tuner binds each fit's
+// model before scoring its validation rows.
+func Bind(ev Evaluator, model any) (Evaluator, error) {
+	if me, ok := ev.(ModelEvaluator); ok {
+		return me.WithModel(model)
+	}
+	return ev, nil
+}
+
 // ForModel makes the evaluator of metric for model's output columns (its
 // column parameters' values, Spark's defaults where unset), the label
 // column, and, for a clustering, the model's features column and
-// distanceMeasure (a cosine k-means is scored by cosine distance).
+// distanceMeasure (a cosine k-means is scored by cosine distance). An
+// evaluator that reads the model itself (ModelEvaluator) is bound to
+// model when model is a fitted one it scores; given an estimator (as a
+// tuner is), it is left for Bind.
 func ForModel(metric string, model any, labelCol string) (Evaluator, error) {
 	m, ok := LookupMetric(metric)
 	if !ok {
@@ -182,7 +228,13 @@ func ForModel(metric string, model any, labelCol string) (Evaluator, error) {
 			cols[col] = v
 		}
 	}
-	return ev.New(metric, cols, labelCol), nil
+	out := ev.New(metric, cols, labelCol)
+	if me, ok := out.(ModelEvaluator); ok {
+		if bound, err := me.WithModel(model); err == nil {
+			out = bound
+		}
+	}
+	return out, nil
 }
 
 func init() {

@@ -124,7 +124,8 @@ func (m *PipelineModel) TransformBatch(ctx context.Context, b *table.Batch) (*ta
 // PredictionColumns returns the columns a fitted pipeline adds that
 // scoring keeps ('spindle predict' writes them after the input columns;
 // 'spindle serve' answers with them): rawPrediction, probability,
-// prediction and predictedLabel, those the model makes.
+// prediction, predictedLabel and a topic model's topicDistribution, those
+// the model makes.
 func PredictionColumns() []string {
-	return []string{"rawPrediction", "probability", "prediction", "predictedLabel"}
+	return []string{"rawPrediction", "probability", "prediction", "predictedLabel", "topicDistribution"}
 }

@@ -186,6 +186,9 @@ func TestPredictSameAsTransform(t *testing.T) {
 		}
 		single := decodeAnswer(t, body).Predictions
 		for _, k := range pipeline.PredictionColumns() {
+			if res.Schema().Index(k) < 0 {
+				continue // a column this model does not make (topicDistribution)
+			}
 			w := string(want[i][k])
 			if w == "" || string(got[i][k]) != w || string(csvGot[i][k]) != w || len(single) != 1 || string(single[0][k]) != w {
 				t.Fatalf("row %d %s: Transform %s, batch %s, CSV %s, single %s", i, k, w, got[i][k], csvGot[i][k], single[0][k])

@@ -756,7 +756,8 @@ func (d *decoder) prepareOnly(s *Spec, root *yaml.Node, top map[string]*yaml.Nod
 }
 
 // needLabel checks the label against the run's kind, which follows from
-// its models: a clustering uses no label, every other kind needs one.
+// its models: a kind whose evaluator says NoLabel (clusterings, topic
+// models) uses no label, every other kind needs one.
 func (d *decoder) needLabel(s *Spec, label, models *yaml.Node) {
 	if d.err != nil || len(s.Models) == 0 {
 		return
@@ -766,9 +767,9 @@ func (d *decoder) needLabel(s *Spec, label, models *yaml.Node) {
 		names = append(names, m.Name+" ("+m.Stage.Type+")")
 	}
 	switch kind := s.Models[0].Stage.evaluator; {
-	case kind == "clustering" && label != nil:
-		d.failf(label, "label: the models %s are clusterings, which use no label; remove label", strings.Join(names, ", "))
-	case kind != "clustering" && label == nil:
+	case !evaluation.NeedsLabel(kind) && label != nil:
+		d.failf(label, "label: the models %s are %s models, which use no label; remove label", strings.Join(names, ", "), kind)
+	case evaluation.NeedsLabel(kind) && label == nil:
 		d.failf(models, "the spec has no label, which the models %s need (they are %s models); name the label column with label:", strings.Join(names, ", "), kind)
 	}
 }
@@ -994,8 +995,8 @@ func (d *decoder) tuning(n *yaml.Node, what string, model Stage) *Tuning {
 		if d.err == nil && t.Stratify && t.FoldCol != "" {
 			d.failf(v, "%s: set foldCol or stratify, not both", what)
 		}
-		if d.err == nil && t.Stratify && model.evaluator == "clustering" {
-			d.failf(v, "%s.stratify: a clustering has no label classes to stratify by", what)
+		if d.err == nil && t.Stratify && !evaluation.NeedsLabel(model.evaluator) {
+			d.failf(v, "%s.stratify: a %s model has no label classes to stratify by", what, model.evaluator)
 		}
 	}
 	if g := m["grid"]; g != nil && d.err == nil {

@@ -455,8 +455,11 @@ func fitAndScore(ctx context.Context, e engine.Engine, est ml.Estimator, grid []
 					hist[f][i] = h
 				}
 				var pred engine.Dataset
-				if pred, err = ml.Transform(ctx, e, folds[f].valid, m); err == nil {
-					out[f][i], err = ev.Evaluate(ctx, e, pred)
+				var bound evaluation.Evaluator
+				if bound, err = evaluation.Bind(ev, m); err == nil {
+					if pred, err = ml.Transform(ctx, e, folds[f].valid, m); err == nil {
+						out[f][i], err = bound.Evaluate(ctx, e, pred)
+					}
 				}
 			}
 		}

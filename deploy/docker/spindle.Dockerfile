@@ -8,7 +8,7 @@ RUN go mod download
 COPY . .
 ARG VERSION=devel
 RUN CGO_ENABLED=0 GOOS=linux GOARCH=amd64 go build -trimpath \
-      -ldflags "-s -w -X github.com/spindle-ml/spindle/internal/cli.Version=${VERSION}" \
+      -ldflags "-s -w -X github.com/spindle-ml/spindle/cli.Version=${VERSION}" \
       -o /out/spindle ./cmd/spindle
 
 FROM gcr.io/distroless/static-debian12:nonroot

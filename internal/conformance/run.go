@@ -100,7 +100,7 @@ func Fit(ctx context.Context, e engine.Engine, c Case, ds engine.Dataset) *Resul
 	if c.Reg.Evaluator != "" {
 		r.Metrics, r.MetricErrs = map[string]float64{}, map[string]string{}
 		for _, name := range Metrics(c, st) {
-			v, err := metric(ctx, e, out, name, st)
+			v, err := metric(ctx, e, out, name, st, r.Model)
 			if err != nil {
 				r.MetricErrs[name] = err.Error()
 				continue
@@ -129,8 +129,11 @@ func Metrics(c Case, stage any) []string {
 	return out
 }
 
-func metric(ctx context.Context, e engine.Engine, ds engine.Dataset, name string, stage any) (float64, error) {
+func metric(ctx context.Context, e engine.Engine, ds engine.Dataset, name string, stage any, model ml.Transformer) (float64, error) {
 	ev, err := evaluation.ForModel(name, stage, "label")
+	if err == nil {
+		ev, err = evaluation.Bind(ev, model) // as a tuner binds each fit
+	}
 	if err != nil {
 		return 0, err
 	}
@@ -632,8 +635,8 @@ func FromSpec(c Case) error {
 		st[k] = v
 	}
 	doc := map[string]any{"input": map[string]any{"uri": "data.csv"}, "label": "label"}
-	if c.Reg.Evaluator == "clustering" {
-		delete(doc, "label") // a clustering uses none
+	if c.Reg.Evaluator != "" && !evaluation.NeedsLabel(c.Reg.Evaluator) {
+		delete(doc, "label") // a clustering or topic model uses none
 	}
 	if c.Reg.Evaluator != "" {
 		params := map[string]any{}
