@@ -7,8 +7,8 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/spindle-ml/spindle/engine/beam"
 	"github.com/spindle-ml/spindle/cli"
+	"github.com/spindle-ml/spindle/engine/beam"
 
 	// The stages a spec can name: each package registers its own
 	// (ml.Register), as image formats register with package image.
