@@ -8,6 +8,7 @@ import (
 	"io"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"text/tabwriter"
@@ -126,6 +127,18 @@ func (f *settingFlag) Type() string {
 	return cmp.Or(f.s.Type, "string")
 }
 func (f *settingFlag) Set(v string) error {
+	switch {
+	case f.s.Bool:
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return err
+		}
+		v = strconv.FormatBool(b)
+	case f.s.Type == "int64":
+		if _, err := strconv.ParseInt(v, 10, 64); err != nil {
+			return err
+		}
+	}
 	f.value = v
 	if !f.s.Repeatable {
 		*f.set = slices.DeleteFunc(*f.set, func(sv engine.SettingValue) bool { return sv.Name == f.s.Name })

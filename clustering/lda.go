@@ -75,7 +75,8 @@ var (
 //	γ_d ← Gamma(100, 1/100) draws (keyed by the seed, t and the row)
 //	repeat: γ_dc = α_c + exp(E[log θ_dc]) · Σ_w n_dw · exp(E[log β_cw]) / φ_dw,
 //	        φ_dw = Σ_c exp(E[log θ_dc] + E[log β_cw]) + 1e-100,
-//	until the mean |Δγ_dc| is below 1e-3, at most 100 times,
+//	until the mean |Δγ_dc| is below 1e-3, at most 100 times (scikit-learn's
+//	cap; Spark's loop has none),
 //
 // with E[log θ_dc] = ψ(γ_dc) − ψ(Σ_c γ_dc) (ψ the digamma function), and
 // sums the sufficient statistics s_cw = Σ_d exp(E[log θ_dc])·n_dw/φ_dw.
@@ -96,6 +97,11 @@ var (
 // "topicDistribution". checkpointInterval and keepLastCheckpoint are
 // accepted for Spark's sake and have no effect: they concern the "em"
 // optimizer's graph, which Spindle does not implement.
+//
+// The statistics are summed per partition, in row order, and partials
+// merged in the engine's fixed tree: the same partitions give the same
+// bits on every engine; another partitioning of the same rows can change
+// the last bits of λ (the sums' rounding), not which rows are drawn.
 //
 // Cost: each iteration is one pass over the drawn rows, O(nnz·k) per
 // E-step round of a document, and O(k·V) on the driver; the kernel
@@ -216,6 +222,8 @@ func (l *LDA) fit(ctx context.Context, e engine.Engine, ds engine.Dataset) (*LDA
 		return nil, fmt.Errorf("no rows to fit")
 	case v == 0:
 		return nil, fmt.Errorf("the features are vectors of size 0: an empty vocabulary has no topics")
+	case math.IsInf(scan.Tokens, 0):
+		return nil, fmt.Errorf("the term weights in column %s sum to %v: too large to fit", features, scan.Tokens)
 	case k > maxLDACells/v:
 		return nil, fmt.Errorf("k = %d topics over a vocabulary of %d terms make more than %d topic weights (lower k or the vocabulary size)", k, v, maxLDACells)
 	}
@@ -275,6 +283,10 @@ func (l *LDA) fit(ctx context.Context, e engine.Engine, ds engine.Dataset) (*LDA
 		for j, s := range st.Stats {
 			m.TopicsMatrix[j] = (1-rho)*m.TopicsMatrix[j] + rho*(m.TopicConcentration+scale*s*step.ExpElogBeta[j])
 		}
+		if j := slices.IndexFunc(m.TopicsMatrix, func(x float64) bool { return math.IsNaN(x) || math.IsInf(x, 0) }); j >= 0 {
+			return nil, fmt.Errorf("iteration %d: topic %d's weight of term %d is %v: the term weights in column %s are too large to fit (the largest sums reach %.3g)",
+				t, j%k, j/k, m.TopicsMatrix[j], features, scan.MaxDoc)
+		}
 		if optimize {
 			n := float64(st.Docs)
 			logphat := make([]float64, k)
@@ -282,6 +294,9 @@ func (l *LDA) fit(ctx context.Context, e engine.Engine, ds engine.Dataset) (*LDA
 				logphat[c] = s / n
 			}
 			m.EstimatedDocConcentration = updateAlpha(m.EstimatedDocConcentration, logphat, n, rho)
+			if slices.ContainsFunc(m.EstimatedDocConcentration, func(x float64) bool { return math.IsNaN(x) || math.IsInf(x, 0) }) {
+				return nil, fmt.Errorf("iteration %d: docConcentration became %v (not finite)", t, m.EstimatedDocConcentration)
+			}
 		}
 	}
 	m.NumIter = maxIter
@@ -586,6 +601,8 @@ type LDAScan struct {
 	D      int
 	Docs   int64
 	Tokens float64
+	// MaxDoc is the largest document's term weight.
+	MaxDoc float64
 }
 
 // ldaScan checks every row once (not null, one size, finite weights ≥ 0)
@@ -616,9 +633,12 @@ func (k ldaScan) Fold(_ context.Context, info engine.PartitionInfo, acc *LDAScan
 			return nil, fmt.Errorf("%s: column %s: %w", row, k.FeaturesCol, err)
 		}
 		acc.Docs++
+		var sum float64
 		for _, c := range d.cts {
-			acc.Tokens += c
+			sum += c
 		}
+		acc.Tokens += sum
+		acc.MaxDoc = max(acc.MaxDoc, sum)
 	}
 	return acc, nil
 }
@@ -635,6 +655,7 @@ func (ldaScan) Merge(a, b *LDAScan) (*LDAScan, error) {
 	}
 	a.Docs += b.Docs
 	a.Tokens += b.Tokens
+	a.MaxDoc = max(a.MaxDoc, b.MaxDoc)
 	return a, nil
 }
 
@@ -761,6 +782,38 @@ type LDAModel struct {
 	NumIter int
 
 	onesInit bool // tests: γ starts at 1
+	// betas caches E[log β] and exp(E[log β]) (betas()).
+	betas atomic.Pointer[ldaBetas]
+}
+
+// ldaBetas are E[log β] and exp(E[log β]) of a model's λ (2·k·V values),
+// computed once per model in a process — not once per partition of every
+// pass, or per request of a server.
+type ldaBetas struct {
+	of         *float64 // &TopicsMatrix[0], the λ they were computed from
+	n          int
+	elog, exps []float64
+}
+
+// expectations returns the model's ldaBetas, validating the model and
+// checking the memory they take the first time.
+func (m *LDAModel) expectations() (*ldaBetas, error) {
+	if b := m.betas.Load(); b != nil && b.n == len(m.TopicsMatrix) && b.n > 0 && b.of == &m.TopicsMatrix[0] {
+		return b, nil
+	}
+	if err := m.Validate(); err != nil {
+		return nil, err
+	}
+	if err := memlimit.Check(fmt.Sprintf("LDAModel: k = %d topics × %d terms", m.K, m.VocabSize), memlimit.Floats(int64(m.K), int64(m.VocabSize), 2), "lower k, or the vocabulary size"); err != nil {
+		return nil, err
+	}
+	b := &ldaBetas{of: &m.TopicsMatrix[0], n: len(m.TopicsMatrix), elog: elogBeta(m.TopicsMatrix, m.K)}
+	b.exps = make([]float64, len(b.elog))
+	for j, v := range b.elog {
+		b.exps[j] = math.Exp(v)
+	}
+	m.betas.Store(b)
+	return b, nil
 }
 
 // KernelName implements engine.Kernel.
@@ -787,22 +840,70 @@ func (m *LDAModel) DescribeTopics(maxTermsPerTopic int) []TopicTerms {
 	}
 	n := min(maxTermsPerTopic, m.VocabSize)
 	out := make([]TopicTerms, m.K)
-	order := make([]int, m.VocabSize)
 	for c := range m.K {
 		var sum float64
 		for w := range m.VocabSize {
 			sum += m.TopicsMatrix[w*m.K+c]
-			order[w] = w
 		}
 		weight := func(w int) float64 { return m.TopicsMatrix[w*m.K+c] }
-		slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(weight(b), weight(a)) })
-		t := TopicTerms{Topic: c, TermIndices: slices.Clone(order[:n]), TermWeights: make([]float64, n)}
+		t := TopicTerms{Topic: c, TermIndices: heaviest(m.VocabSize, n, weight), TermWeights: make([]float64, n)}
 		for i, w := range t.TermIndices {
 			t.TermWeights[i] = weight(w) / sum
 		}
 		out[c] = t
 	}
 	return out
+}
+
+// heaviest returns the n indices of 0…size−1 of largest weight, heaviest
+// first, the lower index first on a tie, in O(size·log n): a heap of the
+// n best so far, its lightest on top (a vocabulary can hold millions of
+// terms; a topic wants ten).
+func heaviest(size, n int, weight func(int) float64) []int {
+	// worse orders a before b when a is lighter, or as heavy and later.
+	worse := func(a, b int) bool {
+		wa, wb := weight(a), weight(b)
+		return wa < wb || (wa == wb && a > b)
+	}
+	h := make([]int, 0, n)
+	down := func(i int) {
+		for {
+			l, least := 2*i+1, i
+			if l < len(h) && worse(h[l], h[least]) {
+				least = l
+			}
+			if r := l + 1; r < len(h) && worse(h[r], h[least]) {
+				least = r
+			}
+			if least == i {
+				return
+			}
+			h[i], h[least] = h[least], h[i]
+			i = least
+		}
+	}
+	for w := range size {
+		switch {
+		case len(h) < n:
+			h = append(h, w)
+			for i := len(h) - 1; i > 0 && worse(h[i], h[(i-1)/2]); i = (i - 1) / 2 {
+				h[i], h[(i-1)/2] = h[(i-1)/2], h[i]
+			}
+		case n > 0 && worse(h[0], w):
+			h[0] = w
+			down(0)
+		}
+	}
+	slices.SortFunc(h, func(a, b int) int {
+		if worse(b, a) {
+			return -1
+		}
+		if worse(a, b) {
+			return 1
+		}
+		return 0
+	})
+	return h
 }
 
 // OutputSchema implements engine.Mapper.
@@ -868,7 +969,11 @@ func (m *LDAModel) MapPartition(_ context.Context, info engine.PartitionInfo, b 
 	if err != nil {
 		return nil, err
 	}
-	_, res, err := m.infer(b, fc, info, expElogBeta(m.TopicsMatrix, m.K))
+	betas, err := m.expectations()
+	if err != nil {
+		return nil, err
+	}
+	_, res, err := m.infer(b, fc, info, betas.exps)
 	if err != nil {
 		return nil, err
 	}
@@ -909,18 +1014,15 @@ func (ldaBound) Zero() *LDABound    { return &LDABound{} }
 
 func (k ldaBound) Fold(_ context.Context, info engine.PartitionInfo, acc *LDABound, b *table.Batch) (*LDABound, error) {
 	m := k.Model
-	if err := m.Validate(); err != nil {
+	betas, err := m.expectations()
+	if err != nil {
 		return nil, err
 	}
 	fc, err := table.ColumnAs[*table.VectorColumn](b, m.FeaturesCol)
 	if err != nil {
 		return nil, err
 	}
-	elogB := elogBeta(m.TopicsMatrix, m.K)
-	expEB := make([]float64, len(elogB))
-	for j, v := range elogB {
-		expEB[j] = math.Exp(v)
-	}
+	elogB, expEB := betas.elog, betas.exps
 	alpha := m.EstimatedDocConcentration
 	var sumAlpha, lgAlpha float64
 	for _, a := range alpha {
@@ -977,8 +1079,7 @@ func (ldaBound) Merge(a, b *LDABound) (*LDABound, error) {
 // topicsBound is the topics' part of the variational bound:
 // Σ_cw (η − λ_wc)·E[log β_cw] + Σ_cw (log Γ(λ_wc) − log Γ(η))
 // + Σ_c (log Γ(V·η) − log Γ(Σ_w λ_wc)).
-func (m *LDAModel) topicsBound() float64 {
-	elogB := elogBeta(m.TopicsMatrix, m.K)
+func (m *LDAModel) topicsBound(elogB []float64) float64 {
 	eta := m.TopicConcentration
 	lgEta, _ := math.Lgamma(eta)
 	lgVEta, _ := math.Lgamma(float64(m.VocabSize) * eta)
@@ -1013,7 +1114,11 @@ func (m *LDAModel) bound(ctx context.Context, e engine.Engine, ds engine.Dataset
 	if st.Docs == 0 {
 		return 0, 0, fmt.Errorf("LDAModel: no documents to score")
 	}
-	return st.Bound + m.topicsBound(), st.Tokens, nil
+	betas, err := m.expectations()
+	if err != nil {
+		return 0, 0, err
+	}
+	return st.Bound + m.topicsBound(betas.elog), st.Tokens, nil
 }
 
 // LogLikelihood is Spark's LDAModel.logLikelihood: the variational lower

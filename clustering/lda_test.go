@@ -1,10 +1,13 @@
 package clustering
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"math"
+	"math/rand/v2"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -267,6 +270,8 @@ func TestLDABadInput(t *testing.T) {
 		{"alpha zero", LDA{K: 2, DocConcentration: []float64{0}}, rows(ok...), "docConcentration"},
 		{"decay", LDA{K: 2, LearningDecay: 0.5}, rows(ok...), "learningDecay"},
 		{"checkpointInterval 0", LDA{K: 2, CheckpointInterval: ml.Int(0)}, rows(ok...), "checkpointInterval"},
+		{"weights that overflow λ", LDA{K: 2, SubsamplingRate: 1, MaxIter: ml.Int(2)}, rows(ok[0], []float64{1e308, 1, 0}), "iteration 1: topic"},
+		{"weights that sum to +Inf", LDA{K: 2}, rows([]float64{1e308, 1e308, 0}, ok[0]), "sum to +Inf"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			e := &local.Engine{}
@@ -348,5 +353,47 @@ func TestLDATuning(t *testing.T) {
 	want, err := tm.BestModel.(*LDAModel).LogLikelihood(ctx, e, ds)
 	if err != nil || got != want || !ll.IsLargerBetter() {
 		t.Errorf("logLikelihood %v, the model's %v (%v)", got, want, err)
+	}
+}
+
+// TestHeaviest: the top-n selection DescribeTopics uses gives a full
+// sort's first n (heaviest first, the lower index first on a tie), ties
+// and all.
+func TestHeaviest(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for _, size := range []int{0, 1, 7, 100, 1000} {
+		w := make([]float64, size)
+		for i := range w {
+			w[i] = float64(r.IntN(5)) // many ties
+		}
+		order := make([]int, size)
+		for i := range order {
+			order[i] = i
+		}
+		slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(w[b], w[a]) })
+		for _, n := range []int{0, 1, 3, 10, size} {
+			n = min(n, size)
+			if got := heaviest(size, n, func(i int) float64 { return w[i] }); !slices.Equal(got, order[:n]) && (n > 0 || len(got) != 0) {
+				t.Fatalf("size %d, n %d: %v, want %v", size, n, got, order[:n])
+			}
+		}
+	}
+}
+
+// TestLDAExpectationsCached: a model computes E[log β] once however many
+// partitions or requests use it, and anew when its λ is replaced.
+func TestLDAExpectationsCached(t *testing.T) {
+	m := &LDAModel{FeaturesCol: "features", TopicDistributionCol: "topicDistribution", K: 2, VocabSize: 2,
+		TopicsMatrix: []float64{1, 2, 3, 4}, EstimatedDocConcentration: []float64{0.5, 0.5}, TopicConcentration: 0.5}
+	a, err := m.expectations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := m.expectations(); b != a {
+		t.Fatal("computed twice")
+	}
+	m.TopicsMatrix = []float64{4, 3, 2, 1}
+	if b, _ := m.expectations(); b == a || b.elog[0] == a.elog[0] {
+		t.Fatal("a replaced λ kept the old expectations")
 	}
 }

@@ -144,7 +144,8 @@ func SettingErrorf(format string, args ...any) error {
 // OpenEngine opens the engine registered under name ("" for the
 // default) with the settings given. An unknown name, or a setting the
 // engine does not take (the message names the engines that take it), is
-// a *SettingError.
+// a *SettingError; a setting given its declared default (or false) is not
+// asking anything of an engine that does not take it, and is ignored.
 func OpenEngine(ctx context.Context, name string, set []SettingValue, env Env) (Engine, error) {
 	all := Engines()
 	i := slices.IndexFunc(all, func(info EngineInfo) bool {
@@ -161,6 +162,9 @@ func OpenEngine(ctx context.Context, name string, set []SettingValue, env Env) (
 		if slices.ContainsFunc(info.Settings, func(s Setting) bool { return s.Name == sv.Name }) {
 			continue
 		}
+		if isDefault(all, sv) {
+			continue // --spindle-pool=false, or a default written out: nothing asked of the engine
+		}
 		var kinds, names []string
 		for _, other := range all {
 			if slices.ContainsFunc(other.Settings, func(s Setting) bool { return s.Name == sv.Name }) {
@@ -174,4 +178,17 @@ func OpenEngine(ctx context.Context, name string, set []SettingValue, env Env) (
 		return nil, SettingErrorf("--%s needs %s (--runner %s)", sv.Name, strings.Join(slices.Compact(kinds), " or "), strings.Join(names, "|"))
 	}
 	return info.Open(ctx, name, set, env)
+}
+
+// isDefault reports whether sv gives a setting its declared default (a
+// false for a flag without value).
+func isDefault(all []EngineInfo, sv SettingValue) bool {
+	for _, info := range all {
+		for _, s := range info.Settings {
+			if s.Name == sv.Name && (sv.Value == s.Default || (s.Bool && sv.Value == "false")) {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -205,9 +205,5 @@ func Write(ctx context.Context, st *storage.Store, uri string, t *table.Table, o
 }
 
 func encode(w io.Writer, f Format, t *table.Table, o Options) error {
-	in := info(f)
-	if in.Write == nil {
-		return fmt.Errorf("unknown format %q", f)
-	}
-	return in.Write(w, t, o)
+	return info(f).Write(w, t, o)
 }

@@ -20,8 +20,11 @@ func TestEngineRegistry(t *testing.T) {
 	if got, want := engine.EngineNames(), []string{"local", "prism", "universal", "flink", "spark", "dataflow"}; !slices.Equal(got, want) {
 		t.Fatalf("names %v, want %v", got, want)
 	}
+	// A default written out, or a false flag, asks nothing of an engine
+	// that does not take it.
+	defaults := []engine.SettingValue{{Name: "spindle-pool", Value: "false"}, {Name: "worker-cache-mib", Value: "10240"}}
 	for _, name := range []string{"", "local"} {
-		e, err := engine.OpenEngine(ctx, name, nil, engine.Env{})
+		e, err := engine.OpenEngine(ctx, name, defaults, engine.Env{})
 		if _, ok := e.(*local.Engine); !ok || err != nil {
 			t.Fatalf("%q: %T, %v", name, e, err)
 		}
