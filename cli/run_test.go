@@ -246,7 +246,7 @@ func TestRunErrors(t *testing.T) {
 func TestRunExample(t *testing.T) {
 	csvPath := tabletest.ExampleCSV(t)
 	out := filepath.Join(t.TempDir(), "spam")
-	code, stdout, stderr := run("run", "../../examples/spam/pipeline.yaml", "--out", out,
+	code, stdout, stderr := run("run", "../examples/spam/pipeline.yaml", "--out", out,
 		"--set", "input.uri="+csvPath, "--set", "variants.word2vec.stages.0.vectorSize=100")
 	if code != ExitOK {
 		t.Fatalf("exit %d: %s", code, stderr)
@@ -467,7 +467,7 @@ func TestKillAndRerun(t *testing.T) {
 	dir := t.TempDir()
 	staging := filepath.Join(dir, "staging")
 	// The reference pipeline without its Word2Vec variant, to keep it short.
-	ref, err := os.ReadFile("../../examples/spam/pipeline.yaml")
+	ref, err := os.ReadFile("../examples/spam/pipeline.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
