@@ -209,3 +209,50 @@ func TestDataPreparationRun(t *testing.T) {
 		})
 	}
 }
+
+const patternSpec = `input: {uri: %s}
+label: y
+stages:
+  - {type: VectorAssembler, inputCols: ['*'], outputCol: features}
+models:
+  - {name: lr, type: LogisticRegression}
+metrics: [accuracy]
+output: {dir: %s}
+`
+
+// TestPatternLeavesOutLabel: inputCols ['*'] assembles the features, not
+// the label or its index, which would score 1.0 on the test rows and make
+// a model that cannot score new data.
+func TestPatternLeavesOutLabel(t *testing.T) {
+	dir := t.TempDir()
+	rng := rand.New(rand.NewPCG(3, 4))
+	var b strings.Builder
+	b.WriteString("a,b,y\n")
+	for range 200 {
+		fmt.Fprintf(&b, "%v,%v,%d\n", rng.NormFloat64(), rng.NormFloat64(), rng.IntN(2)) // y is noise
+	}
+	data, out := filepath.Join(dir, "d.csv"), filepath.Join(dir, "out")
+	if err := os.WriteFile(data, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s, err := spec.Parse(filepath.Join(dir, "s.yaml"), []byte(fmt.Sprintf(patternSpec, data, out)), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := storage.New(storage.Options{})
+	rep, err := Run(context.Background(), s, Options{Store: st, Engine: &local.Engine{}, Log: discard()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mr := rep.Variants[0].Models[0]
+	if acc := float64(mr.Test["accuracy"]); acc > 0.8 {
+		t.Errorf("accuracy %v on a noise label: the label leaked into the features", acc)
+	}
+	pm, err := pipeline.Load(context.Background(), st, filepath.Join(out, mr.Model))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := pm.Input.Names(); !slices.Equal(got, []string{"a", "b"}) {
+		t.Errorf("the saved model reads %v, want [a b]", got)
+	}
+}

@@ -419,9 +419,13 @@ func (r *runner) checkSchemas(schema *table.Schema) error {
 	walk := func(in *table.Schema, stages []any, specs []spec.Stage) (*table.Schema, bool, error) {
 		s := in
 		for i, st := range stages {
-			st, err := ml.ExpandInputCols(st, s)
+			st, left, err := ml.ExpandInputCols(st, s, r.labelColumns()...)
 			if err != nil {
 				return nil, false, r.specErr(specs[i].Pos, "stage %s: %v", specs[i].Type, err)
+			}
+			if len(left) > 0 {
+				r.log.Warn("an inputCols pattern leaves out the label columns: a pattern never selects the label or what the run derives from it",
+					"stage", specs[i].Type, "at", fmt.Sprintf("%s:%d:%d", r.s.File, specs[i].Pos.Line, specs[i].Pos.Column), "left out", left)
 			}
 			sc, ok := st.(ml.SchemaChecker)
 			if !ok {
@@ -655,7 +659,7 @@ func (r *runner) fitStages(ctx context.Context, what string, stages []any, train
 	if len(stages) == 0 {
 		return nil, train, test, nil
 	}
-	p := &pipeline.Pipeline{Stages: stages, Progress: func(i int, name string) {
+	p := &pipeline.Pipeline{Stages: stages, Exclude: r.labelColumns(), Progress: func(i int, name string) {
 		r.prog(Event{Step: fmt.Sprintf("%s: %s", what, ml.StageName(stages[i]))})
 		r.log.Info("fit stage", "in", what, "stage", ml.StageName(stages[i]))
 	}}
@@ -694,4 +698,13 @@ func (r *runner) fitStages(ctx context.Context, what string, stages []any, train
 		return pm.Stages, stored[0], nil, nil
 	}
 	return pm.Stages, stored[0], stored[1], nil
+}
+
+// labelColumns are the label column and the columns the run derives from
+// it (its index), which a column pattern never selects as features.
+func (r *runner) labelColumns() []string {
+	if r.s.Label.Column == "" {
+		return nil
+	}
+	return []string{r.s.Label.Column, r.s.Label.IndexedCol}
 }

@@ -41,6 +41,10 @@ import (
 // ml.Estimator.
 type Pipeline struct {
 	Stages []any
+	// Exclude lists columns a pattern in a stage's inputCols never
+	// selects (ml.ExpandColumns): a run's label and the columns it derives
+	// from it.
+	Exclude []string
 	// Progress, if set, is called as each stage starts.
 	Progress func(stage int, name string)
 }
@@ -68,7 +72,7 @@ func stageName(s any) string {
 func (p *Pipeline) OutputSchema(in *table.Schema) (*table.Schema, error) {
 	s := in
 	for i, st := range p.Stages {
-		st, err := ml.ExpandInputCols(st, s)
+		st, _, err := ml.ExpandInputCols(st, s, p.Exclude...)
 		if err != nil {
 			return nil, fmt.Errorf("pipeline stage %d (%s): %w", i+1, stageName(st), err)
 		}
@@ -99,7 +103,7 @@ func (p *Pipeline) Fit(ctx context.Context, e engine.Engine, ds engine.Dataset) 
 		}
 		// Column patterns in inputCols ("pixel*") become the columns they
 		// match here, so that the fitted model names its columns.
-		st, err := ml.ExpandInputCols(st, cur.Schema())
+		st, _, err := ml.ExpandInputCols(st, cur.Schema(), p.Exclude...)
 		if err != nil {
 			return nil, fmt.Errorf("pipeline stage %d (%s): %w", i+1, name, err)
 		}
