@@ -160,6 +160,9 @@ func runServe(ctx context.Context, e *env, f serveFlags) error {
 	if f.o.MaxBodyBytes <= 0 || f.o.MaxRows <= 0 || f.o.MaxConcurrent < 0 || f.o.MaxQueue <= 0 {
 		return usagef("--max-body-bytes, --max-rows and --max-queue must be positive, --max-concurrent not negative")
 	}
+	if f.poll < 0 {
+		return usagef("--poll %v: want a positive interval, or 0 to reload only on SIGHUP", f.poll)
+	}
 	f.o.Token = tok
 	f.o.Logger = e.log
 	start := time.Now()

@@ -280,6 +280,7 @@ func TestServeFlags(t *testing.T) {
 		{[]string{"serve", "--model", "m", "--token-env", "SPINDLE_TEST_NO_SUCH_VAR"}, ExitUsage, "not set"},
 		{[]string{"serve", "--model", "m", "--tls-cert", "c.pem"}, ExitUsage, "go together"},
 		{[]string{"serve", "--model", "m", "--max-rows", "0"}, ExitUsage, "must be positive"},
+		{[]string{"serve", "--model", "m", "--poll", "-1s"}, ExitUsage, "--poll -1s: want a positive interval"},
 		{[]string{"serve", "--model", filepath.Join(t.TempDir(), "none"), "--token-env", "SPINDLE_TEST_TOKEN"}, ExitFailure, "no such model"},
 	} {
 		code, _, stderr := run(c.args...)

@@ -186,9 +186,14 @@ func TestWrite(t *testing.T) {
 	if err := Write(ctx, st, t.TempDir()); err == nil || !strings.Contains(err.Error(), "metrics.json") {
 		t.Fatalf("no metrics.json: %v", err)
 	}
-	bad := t.TempDir()
-	_ = os.WriteFile(filepath.Join(bad, "metrics.json"), []byte("{"), 0o644)
-	if err := Write(ctx, st, bad); err == nil || !strings.Contains(err.Error(), "not a run's metrics.json") {
-		t.Fatalf("bad metrics.json: %v", err)
+	for _, text := range []string{"{", "{}", "null", `{"name": "x"}`} {
+		bad := t.TempDir()
+		_ = os.WriteFile(filepath.Join(bad, "metrics.json"), []byte(text), 0o644)
+		if err := Write(ctx, st, bad); err == nil || !strings.Contains(err.Error(), "not a run's metrics.json") {
+			t.Fatalf("metrics.json %s: %v", text, err)
+		}
+		if _, err := os.Stat(filepath.Join(bad, "report.html")); err == nil {
+			t.Fatalf("metrics.json %s: a report was written", text)
+		}
 	}
 }

@@ -282,11 +282,16 @@ func ReadReport(ctx context.Context, st *storage.Store, dir string) (*Report, er
 	if err != nil {
 		return nil, err
 	}
-	var rep Report
+	var rep *Report
 	if err := json.Unmarshal(raw, &rep); err != nil {
 		return nil, fmt.Errorf("%s: not a run's metrics.json: %v", path, err)
 	}
-	return &rep, nil
+	// Every run's record names its spec and engine ('null' and '{}' do
+	// not, and would make an empty report).
+	if rep == nil || rep.Spec == "" || rep.Engine == "" {
+		return nil, fmt.Errorf("%s: not a run's metrics.json: no spec or engine", path)
+	}
+	return rep, nil
 }
 
 // ParseModelMetrics reads a saved model's metrics.json (as
