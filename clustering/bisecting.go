@@ -180,14 +180,7 @@ func (bisectStep) Merge(a, b *BisectStats) (*BisectStats, error) {
 
 // Fit implements ml.Estimator.
 func (bk *BisectingKMeans) Fit(ctx context.Context, e engine.Engine, ds engine.Dataset) (ml.Model, error) {
-	if _, err := bk.OutputSchema(ds.Schema()); err != nil {
-		return nil, err
-	}
-	m, err := bk.fit(ctx, e, ds)
-	if err != nil {
-		return nil, fmt.Errorf("BisectingKMeans: %w", err)
-	}
-	return m, nil
+	return checkedFit("BisectingKMeans", bk, ds, func() (ml.Model, error) { return bk.fit(ctx, e, ds) })
 }
 
 func (bk *BisectingKMeans) fit(ctx context.Context, e engine.Engine, ds engine.Dataset) (*BisectingKMeansModel, error) {

@@ -209,14 +209,7 @@ func (gmmStep) Merge(a, b *GMMStats) (*GMMStats, error) {
 
 // Fit implements ml.Estimator.
 func (g *GaussianMixture) Fit(ctx context.Context, e engine.Engine, ds engine.Dataset) (ml.Model, error) {
-	if _, err := g.OutputSchema(ds.Schema()); err != nil {
-		return nil, err
-	}
-	m, err := g.fit(ctx, e, ds)
-	if err != nil {
-		return nil, fmt.Errorf("GaussianMixture: %w", err)
-	}
-	return m, nil
+	return checkedFit("GaussianMixture", g, ds, func() (ml.Model, error) { return g.fit(ctx, e, ds) })
 }
 
 func (g *GaussianMixture) fit(ctx context.Context, e engine.Engine, ds engine.Dataset) (*GaussianMixtureModel, error) {

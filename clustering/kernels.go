@@ -553,3 +553,17 @@ func (k kmeansPick) Merge(a, b *KMeansPicks) (*KMeansPicks, error) {
 	}
 	return a, nil
 }
+
+// checkedFit is an estimator's Fit: its output schema checked on ds's
+// schema before any pass, then fit, whose errors are prefixed with the
+// estimator's name.
+func checkedFit(name string, sc ml.SchemaChecker, ds engine.Dataset, fit func() (ml.Model, error)) (ml.Model, error) {
+	if _, err := sc.OutputSchema(ds.Schema()); err != nil {
+		return nil, err
+	}
+	m, err := fit()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return m, nil
+}

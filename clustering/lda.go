@@ -189,14 +189,7 @@ func (l *LDA) OutputSchema(in *table.Schema) (*table.Schema, error) {
 
 // Fit implements ml.Estimator.
 func (l *LDA) Fit(ctx context.Context, e engine.Engine, ds engine.Dataset) (ml.Model, error) {
-	if _, err := l.OutputSchema(ds.Schema()); err != nil {
-		return nil, err
-	}
-	m, err := l.fit(ctx, e, ds)
-	if err != nil {
-		return nil, fmt.Errorf("LDA: %w", err)
-	}
-	return m, nil
+	return checkedFit("LDA", l, ds, func() (ml.Model, error) { return l.fit(ctx, e, ds) })
 }
 
 // maxLDACells bounds k·V, the size of λ (and of each partial).

@@ -159,13 +159,10 @@ func (d *decompressReader) Close() error {
 // decompressSources wraps each compressed source so that reading it
 // yields its content. For Parquet (random access), a compressed file is
 // decompressed into memory.
-func decompressSources(ctx context.Context, srcs []storage.Source, f Format) ([]storage.Source, error) {
+func decompressSources(ctx context.Context, srcs []storage.Source, codecs []Compression, f Format) ([]storage.Source, error) {
 	out := make([]storage.Source, len(srcs))
 	for i, s := range srcs {
-		c, err := sniffCompression(ctx, s)
-		if err != nil {
-			return nil, err
-		}
+		c := codecs[i]
 		out[i] = s
 		if c == Uncompressed {
 			continue
@@ -238,32 +235,29 @@ func (d *decompressFiles) ReadSplit(ctx context.Context, i int) ([]*table.Batch,
 	return nil, binary.AppendVarint(nil, n), nil
 }
 
-// anyCompressed reports whether any of srcs is compressed.
-func anyCompressed(ctx context.Context, srcs []storage.Source) (bool, error) {
-	for _, s := range srcs {
+// sniffAll tells each source's compression (sniffCompression), once for
+// the whole read.
+func sniffAll(ctx context.Context, srcs []storage.Source) ([]Compression, error) {
+	out := make([]Compression, len(srcs))
+	for i, s := range srcs {
 		c, err := sniffCompression(ctx, s)
 		if err != nil {
-			return false, err
+			return nil, err
 		}
-		if c != Uncompressed {
-			return true, nil
-		}
+		out[i] = c
 	}
-	return false, nil
+	return out, nil
 }
 
 // stageDecompressed has e's workers decompress the compressed sources
 // into e's scratch location (one worker per file; no byte passes through
 // this process) and returns the sources with each compressed one
 // replaced by its decompressed copy, under its own name.
-func stageDecompressed(ctx context.Context, e engine.Engine, st *storage.Store, srcs []storage.Source) ([]storage.Source, error) {
+func stageDecompressed(ctx context.Context, e engine.Engine, st *storage.Store, srcs []storage.Source, codecs []Compression) ([]storage.Source, error) {
 	d := &decompressFiles{Storage: st.ForWorkers()}
 	var at []int
 	for i, s := range srcs {
-		c, err := sniffCompression(ctx, s)
-		if err != nil {
-			return nil, err
-		}
+		c := codecs[i]
 		if c == Uncompressed {
 			continue
 		}

@@ -100,7 +100,18 @@ func Read(ctx context.Context, st *storage.Store, uri string, o Options) (*table
 	if err != nil {
 		return nil, nil, err
 	}
-	if srcs, err = decompressSources(ctx, srcs, f); err != nil {
+	codecs, err := sniffAll(ctx, srcs)
+	if err != nil {
+		return nil, nil, err
+	}
+	return readSources(ctx, srcs, codecs, f, o)
+}
+
+// readSources is Read of resolved sources of format f whose compressions
+// are known.
+func readSources(ctx context.Context, srcs []storage.Source, codecs []Compression, f Format, o Options) (*table.Table, *Report, error) {
+	srcs, err := decompressSources(ctx, srcs, codecs, f)
+	if err != nil {
 		return nil, nil, err
 	}
 	if o.Wrap != nil {
@@ -157,13 +168,14 @@ func Load(ctx context.Context, e engine.Engine, st *storage.Store, uri string, o
 	if err != nil {
 		return nil, nil, err
 	}
-	if _, scratch, err := engine.ScratchDir(ctx, e); (!scratch || err != nil) && engine.IsResident(e) {
-		compressed, err := anyCompressed(ctx, srcs)
-		if err != nil {
-			return nil, nil, err
-		}
-		if compressed {
-			t, rep, err := Read(ctx, st, uri, o)
+	codecs, err := sniffAll(ctx, srcs)
+	if err != nil {
+		return nil, nil, err
+	}
+	compressed := slices.ContainsFunc(codecs, func(c Compression) bool { return c != Uncompressed })
+	if compressed && engine.IsResident(e) {
+		if _, scratch, err := engine.ScratchDir(ctx, e); !scratch || err != nil {
+			t, rep, err := readSources(ctx, srcs, codecs, f, o)
 			if err != nil {
 				return nil, nil, err
 			}
@@ -173,7 +185,7 @@ func Load(ctx context.Context, e engine.Engine, st *storage.Store, uri string, o
 	}
 	// Workers read byte ranges of plain files; a compressed file has no
 	// ranges to read: the workers decompress it first.
-	if srcs, err = stageDecompressed(ctx, e, st, srcs); err != nil {
+	if srcs, err = stageDecompressed(ctx, e, st, srcs, codecs); err != nil {
 		return nil, nil, err
 	}
 	rep := &Report{Format: f, Files: len(srcs)}
